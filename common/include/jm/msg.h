@@ -1,0 +1,143 @@
+/* msg.h - protobuf-c messages in and out, and the validation helpers that
+ * turn bad input into a jobmatch.v1.Error.
+ *
+ * protobuf-c checks only the wire encoding (DESIGN.md section 6): no UTF-8
+ * check on strings, an embedded NUL silently truncates a char *, enum values
+ * are not range-checked, and an empty repeated sub-message costs ~50 times
+ * its wire size once unpacked. jm_msg_unpack therefore:
+ *   1. rejects frames above max_size (TOO_LARGE);
+ *   2. walks the wire bytes with the message descriptors (iteratively
+ *      bounded: the schema has no recursive types) and rejects bad wire
+ *      types, lengths past the end and truncation (MALFORMED), strings that
+ *      are not UTF-8 or hold a NUL, and enum values the schema does not
+ *      know (INVALID_FIELD), each with the field path;
+ *   3. unpacks with an arena allocator capped at a multiple of the wire
+ *      size, so that amplification fails cleanly (TOO_LARGE).
+ * Field paths use the .proto names: "submit_order.order.essential_skills[2]
+ * .skill_uri". */
+#ifndef JM_MSG_H
+#define JM_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <protobuf-c/protobuf-c.h>
+
+#include "jobmatch/v1/error.pb-c.h"
+
+/* Short names for the wire error codes. */
+#define JM_E_TOO_LARGE         JOBMATCH__V1__ERROR_CODE__ERROR_CODE_TOO_LARGE
+#define JM_E_MALFORMED         JOBMATCH__V1__ERROR_CODE__ERROR_CODE_MALFORMED
+#define JM_E_UNSUPPORTED       JOBMATCH__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED_TYPE
+#define JM_E_INVALID_FIELD     JOBMATCH__V1__ERROR_CODE__ERROR_CODE_INVALID_FIELD
+#define JM_E_NOT_FOUND         JOBMATCH__V1__ERROR_CODE__ERROR_CODE_NOT_FOUND
+#define JM_E_CONFLICT          JOBMATCH__V1__ERROR_CODE__ERROR_CODE_CONFLICT
+#define JM_E_PERMISSION_DENIED JOBMATCH__V1__ERROR_CODE__ERROR_CODE_PERMISSION_DENIED
+#define JM_E_UNAVAILABLE       JOBMATCH__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
+
+/* A validation outcome on its way to becoming a wire Error. code 0 means
+ * "no error". */
+typedef struct jm_error {
+    int code; /* a JM_E_* value */
+    bool retryable;
+    char field_path[192];
+    char message[256];
+} jm_error;
+
+/* Fills err (printf-style message) and returns false, so that validators
+ * can write "return jm_error_set(err, ...)". The first error wins: if err
+ * already holds one, it is kept. */
+bool jm_error_set(jm_error *err, int code, const char *field_path,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Copies err into a wire Error (strings point into err: keep err alive
+ * until the reply is packed). */
+void jm_error_to_wire(const jm_error *err, Jobmatch__V1__Error *wire);
+
+/* Name of a JM_E_* code: "invalid_field", "not_found", ... */
+const char *jm_error_code_name(int code);
+
+/* ---- unpack and pack ---- */
+
+/* An unpacked message and the arena that holds it. */
+typedef struct jm_msg jm_msg_t;
+
+/* The arena may grow to decoded_factor x size + decoded_slack bytes. */
+#define JM_MSG_DECODED_FACTOR 16
+#define JM_MSG_DECODED_SLACK  (64 * 1024)
+
+/* Validates and unpacks data as a message of desc (see the file comment).
+ * On success returns 0 and *msg_p owns the message (free with
+ * jm_msg_free). On failure returns -EPROTO (or -EMSGSIZE for the size
+ * checks), fills err, and *msg_p is NULL. */
+int jm_msg_unpack(jm_msg_t **msg_p, const ProtobufCMessageDescriptor *desc,
+                  const void *data, size_t size, size_t max_size,
+                  jm_error *err);
+
+/* The unpacked message; borrowed, valid until jm_msg_free. Cast it to the
+ * generated type of the descriptor. */
+ProtobufCMessage *jm_msg_get(jm_msg_t *msg);
+
+/* Bytes the arena holds (for tests of the memory bound). */
+size_t jm_msg_arena_size(const jm_msg_t *msg);
+
+/* Safe on NULL; sets *msg_p to NULL. */
+void jm_msg_free(jm_msg_t **msg_p);
+
+/* Packs msg into a new buffer. Caller owns *data_p (free()). Returns 0;
+ * packing a valid message cannot fail. */
+int jm_msg_pack(const ProtobufCMessage *msg, uint8_t **data_p, size_t *size_p);
+
+/* True if the message (top level only) carries fields this build does not
+ * know: with its oneof unset, that is "unsupported type", not
+ * "malformed". */
+bool jm_msg_has_unknown_fields(const ProtobufCMessage *msg);
+
+/* ---- validation helpers: each returns true when the value is fine, else
+ * fills err (first error wins) and returns false. path is the field path
+ * to report. ---- */
+
+/* Builds a field path with printf syntax into buf and returns buf. */
+const char *jm_path(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+bool jm_utf8_valid(const void *data, size_t len);
+
+/* A free-text field: length in bytes <= max_len, at least 1 if required,
+ * and no control characters except, if multiline, "\n" and "\t". (UTF-8 and
+ * NUL were checked by jm_msg_unpack.) */
+bool jm_check_text(jm_error *err, const char *path, const char *s,
+                   size_t max_len, bool required, bool multiline);
+
+/* An identifier: [A-Za-z0-9._:-], 1 to 64 bytes. Empty passes only when
+ * not required. */
+bool jm_check_id(jm_error *err, const char *path, const char *s,
+                 bool required);
+
+/* Exactly n ASCII digits. */
+bool jm_check_digits(jm_error *err, const char *path, const char *s,
+                     size_t n, bool required);
+
+bool jm_check_count(jm_error *err, const char *path, size_t count, size_t min,
+                    size_t max);
+
+bool jm_check_range(jm_error *err, const char *path, int64_t value,
+                    int64_t min, int64_t max);
+
+/* value must be a value of the enum; UNSPECIFIED (0) passes only when
+ * allow_unspecified. */
+bool jm_check_enum(jm_error *err, const char *path,
+                   const ProtobufCEnumDescriptor *desc, int value,
+                   bool allow_unspecified);
+
+/* "YYYY-MM-DD", a real date. Empty passes when not required (days_out is
+ * then left alone). days_out may be NULL. */
+bool jm_check_date(jm_error *err, const char *path, const char *s,
+                   bool required, int32_t *days_out);
+
+/* A 16-byte request id. */
+bool jm_check_request_id(jm_error *err, const char *path,
+                         const ProtobufCBinaryData *id);
+
+#endif

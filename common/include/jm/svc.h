@@ -1,0 +1,38 @@
+/* svc.h - the life of a service process: SIGINT/SIGTERM, the housekeeping
+ * timer, and the "ready" line.
+ *
+ * The ready line is how supervisors and tests know a service is serving:
+ *   <5>intake: ready api=tcp://127.0.0.1:40123 log=tcp://127.0.0.1:40124
+ * It is written whatever the log level, once, with every bound endpoint
+ * (the real port when the config said "*"). */
+#ifndef JM_SVC_H
+#define JM_SVC_H
+
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct jm_svc jm_svc_t;
+
+/* The housekeeping tick; the service's comment lists its duties. */
+typedef void (*jm_svc_tick_fn)(void *arg);
+/* SIGINT or SIGTERM arrived: the service closes its handles so that
+ * uv_run returns. Called once; a second signal exits at once (status 1). */
+typedef void (*jm_svc_stop_fn)(void *arg);
+
+/* name is the log component ("intake"). housekeeping_ms 0: no timer.
+ * Caller owns *svc_p. The signal and timer handles do not keep the loop
+ * alive on their own (uv_unref), so a service that closed everything
+ * else lets uv_run return. */
+int jm_svc_new(jm_svc_t **svc_p, uv_loop_t *loop, const char *name,
+               uint64_t housekeeping_ms, jm_svc_tick_fn tick,
+               jm_svc_stop_fn stop, void *arg);
+
+/* Writes the ready line: pairs of (label, endpoint), NULL-terminated:
+ * jm_svc_ready(svc, "api", api_ep, "log", log_ep, NULL). */
+void jm_svc_ready(jm_svc_t *svc, ...) __attribute__((sentinel));
+
+/* Closes the handles (asynchronously: run the loop afterwards). Safe on
+ * NULL; sets *svc_p to NULL. */
+void jm_svc_destroy(jm_svc_t **svc_p);
+
+#endif
