@@ -23,8 +23,7 @@ jm_test_tmpdir(char *buf, size_t size)
 }
 
 static int
-remove_entry(const char *path, const struct stat *st, int flag,
-             struct FTW *ftw)
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void) st;
     (void) flag;

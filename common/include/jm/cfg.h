@@ -36,24 +36,37 @@ typedef struct jm_strlist {
 typedef struct jm_cfg_entry {
     const char *name; /* "data_dir"; on the command line "--data-dir" */
     jm_cfg_type type;
-    size_t offset; /* offsetof(struct X_config, field) */
+    size_t offset;       /* offsetof(struct X_config, field) */
     const char *def_str; /* default for STR and LEVEL (NULL allowed for STR) */
     int64_t def_int;     /* default for INT and BOOL */
     int64_t min, max;    /* bounds for INT */
     const char *help;    /* one line, for --help and -t */
 } jm_cfg_entry;
 
-#define JM_CFG_STR(name, off, def, help)                                       \
-    {(name), JM_CFG_T_STR, (off), (def), 0, 0, 0, (help)}
-#define JM_CFG_INT(name, off, def, lo, hi, help)                               \
-    {(name), JM_CFG_T_INT, (off), NULL, (def), (lo), (hi), (help)}
-#define JM_CFG_BOOL(name, off, def, help)                                      \
-    {(name), JM_CFG_T_BOOL, (off), NULL, (def), 0, 1, (help)}
-#define JM_CFG_LEVEL(name, off, def, help)                                     \
-    {(name), JM_CFG_T_LEVEL, (off), (def), 0, 0, 0, (help)}
-#define JM_CFG_LIST(name, off, help)                                           \
-    {(name), JM_CFG_T_LIST, (off), NULL, 0, 0, 0, (help)}
-#define JM_CFG_END {NULL, JM_CFG_T_END, 0, NULL, 0, 0, 0, NULL}
+#define JM_CFG_STR(name, off, def, help)                    \
+    {                                                       \
+        (name), JM_CFG_T_STR, (off), (def), 0, 0, 0, (help) \
+    }
+#define JM_CFG_INT(name, off, def, lo, hi, help)                     \
+    {                                                                \
+        (name), JM_CFG_T_INT, (off), NULL, (def), (lo), (hi), (help) \
+    }
+#define JM_CFG_BOOL(name, off, def, help)                       \
+    {                                                           \
+        (name), JM_CFG_T_BOOL, (off), NULL, (def), 0, 1, (help) \
+    }
+#define JM_CFG_LEVEL(name, off, def, help)                    \
+    {                                                         \
+        (name), JM_CFG_T_LEVEL, (off), (def), 0, 0, 0, (help) \
+    }
+#define JM_CFG_LIST(name, off, help)                        \
+    {                                                       \
+        (name), JM_CFG_T_LIST, (off), NULL, 0, 0, 0, (help) \
+    }
+#define JM_CFG_END                                 \
+    {                                              \
+        NULL, JM_CFG_T_END, 0, NULL, 0, 0, 0, NULL \
+    }
 
 /* Describes the program for --help and --version. */
 typedef struct jm_cfg_program {

@@ -19,8 +19,8 @@ typedef struct jm_dk_municipality {
 } jm_dk_municipality;
 
 typedef struct jm_dk_postcode {
-    const char *code; /* "2100" */
-    const char *name; /* "København Ø" */
+    const char *code;              /* "2100" */
+    const char *name;              /* "København Ø" */
     const char *municipality_code; /* the main municipality */
     double latitude, longitude;    /* 0, 0 when unknown (1431, 1566) */
     bool has_coordinates;

@@ -42,10 +42,10 @@ const char *jm_log_level_name(int level);
 void jm__log(int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-#define jm_log(level, component, ...)                                          \
-    do {                                                                       \
-        if ((level) <= jm_log_get_level())                                     \
-            jm__log((level), (component), __VA_ARGS__);                        \
+#define jm_log(level, component, ...)                   \
+    do {                                                \
+        if ((level) <= jm_log_get_level())              \
+            jm__log((level), (component), __VA_ARGS__); \
     } while (0)
 
 #endif

@@ -21,7 +21,7 @@ char *jm_xstrndup(const char *s, size_t len);
 /* Prints "file:line: assertion failed: expr" to stderr and aborts. */
 _Noreturn void jm__assert_fail(const char *expr, const char *file, int line);
 
-#define JM_ASSERT(expr)                                                        \
+#define JM_ASSERT(expr) \
     ((expr) ? (void) 0 : jm__assert_fail(#expr, __FILE__, __LINE__))
 
 /* Number of elements of a true array (not a pointer). */

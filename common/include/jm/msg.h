@@ -27,14 +27,15 @@
 #include "jobmatch/v1/error.pb-c.h"
 
 /* Short names for the wire error codes. */
-#define JM_E_TOO_LARGE         JOBMATCH__V1__ERROR_CODE__ERROR_CODE_TOO_LARGE
-#define JM_E_MALFORMED         JOBMATCH__V1__ERROR_CODE__ERROR_CODE_MALFORMED
-#define JM_E_UNSUPPORTED       JOBMATCH__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED_TYPE
-#define JM_E_INVALID_FIELD     JOBMATCH__V1__ERROR_CODE__ERROR_CODE_INVALID_FIELD
-#define JM_E_NOT_FOUND         JOBMATCH__V1__ERROR_CODE__ERROR_CODE_NOT_FOUND
-#define JM_E_CONFLICT          JOBMATCH__V1__ERROR_CODE__ERROR_CODE_CONFLICT
-#define JM_E_PERMISSION_DENIED JOBMATCH__V1__ERROR_CODE__ERROR_CODE_PERMISSION_DENIED
-#define JM_E_UNAVAILABLE       JOBMATCH__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
+#define JM_E_TOO_LARGE     JOBMATCH__V1__ERROR_CODE__ERROR_CODE_TOO_LARGE
+#define JM_E_MALFORMED     JOBMATCH__V1__ERROR_CODE__ERROR_CODE_MALFORMED
+#define JM_E_UNSUPPORTED   JOBMATCH__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED_TYPE
+#define JM_E_INVALID_FIELD JOBMATCH__V1__ERROR_CODE__ERROR_CODE_INVALID_FIELD
+#define JM_E_NOT_FOUND     JOBMATCH__V1__ERROR_CODE__ERROR_CODE_NOT_FOUND
+#define JM_E_CONFLICT      JOBMATCH__V1__ERROR_CODE__ERROR_CODE_CONFLICT
+#define JM_E_PERMISSION_DENIED \
+    JOBMATCH__V1__ERROR_CODE__ERROR_CODE_PERMISSION_DENIED
+#define JM_E_UNAVAILABLE JOBMATCH__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
 
 /* A validation outcome on its way to becoming a wire Error. code 0 means
  * "no error". */
@@ -112,18 +113,17 @@ bool jm_check_text(jm_error *err, const char *path, const char *s,
 
 /* An identifier: [A-Za-z0-9._:-], 1 to 64 bytes. Empty passes only when
  * not required. */
-bool jm_check_id(jm_error *err, const char *path, const char *s,
-                 bool required);
+bool jm_check_id(jm_error *err, const char *path, const char *s, bool required);
 
 /* Exactly n ASCII digits. */
-bool jm_check_digits(jm_error *err, const char *path, const char *s,
-                     size_t n, bool required);
+bool jm_check_digits(jm_error *err, const char *path, const char *s, size_t n,
+                     bool required);
 
 bool jm_check_count(jm_error *err, const char *path, size_t count, size_t min,
                     size_t max);
 
-bool jm_check_range(jm_error *err, const char *path, int64_t value,
-                    int64_t min, int64_t max);
+bool jm_check_range(jm_error *err, const char *path, int64_t value, int64_t min,
+                    int64_t max);
 
 /* value must be a value of the enum; UNSPECIFIED (0) passes only when
  * allow_unspecified. */

@@ -45,9 +45,9 @@ typedef struct jm_val {
 } jm_val;
 
 typedef struct jm_store_opts {
-    size_t map_size;      /* initial map size; default 1 GiB (sparse) */
-    size_t map_size_max;  /* growth stops here; default 64 GiB */
-    unsigned max_dbs;     /* named databases; default 32 */
+    size_t map_size;     /* initial map size; default 1 GiB (sparse) */
+    size_t map_size_max; /* growth stops here; default 64 GiB */
+    unsigned max_dbs;    /* named databases; default 32 */
 } jm_store_opts;
 
 /* Opens (creating if needed) the environment in directory dir, which must
@@ -114,10 +114,9 @@ int jm_txn_del(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size);
 /* Called for every key >= start (in key order) until it returns non-zero:
  * 1 stops the walk (jm_txn_scan returns 0), a negative value stops it and
  * is returned. key and val are borrowed until the transaction ends. */
-typedef int (*jm_txn_scan_fn)(const jm_val *key, const jm_val *val,
-                              void *arg);
-int jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start,
-                size_t start_size, jm_txn_scan_fn fn, void *arg);
+typedef int (*jm_txn_scan_fn)(const jm_val *key, const jm_val *val, void *arg);
+int jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start, size_t start_size,
+                jm_txn_scan_fn fn, void *arg);
 
 /* The last key and value of dbi; -ENOENT if empty. */
 int jm_txn_last(jm_txn_t *txn, jm_dbi dbi, jm_val *key, jm_val *val);
@@ -219,9 +218,9 @@ typedef void (*jm_commit_done_fn)(void *item, int status, void *arg);
 
 /* Caller owns *commit_p. */
 int jm_commit_new(jm_commit_t **commit_p, jm_store_t *store,
-                  jm_commit_apply_fn apply, jm_commit_done_fn done,
-                  void *arg);
-void jm_commit_destroy(jm_commit_t **commit_p); /* pending items: done(-ECANCELED) */
+                  jm_commit_apply_fn apply, jm_commit_done_fn done, void *arg);
+void
+jm_commit_destroy(jm_commit_t **commit_p); /* pending items: done(-ECANCELED) */
 
 /* Queues item (borrowed until its done call). */
 void jm_commit_add(jm_commit_t *commit, void *item);
@@ -240,6 +239,7 @@ typedef struct jm_commit_stats {
     uint64_t largest_batch;
     uint64_t redos; /* batches redone after growing the map */
 } jm_commit_stats;
+
 void jm_commit_get_stats(const jm_commit_t *commit, jm_commit_stats *out);
 
 #endif

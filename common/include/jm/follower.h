@@ -1,0 +1,76 @@
+/* follower.h - consuming a source's event log, exactly once in effect.
+ *
+ * A follower pulls one source (an intake or a profiles service) by seq
+ * with credit, and applies each batch to the consumer's own LMDB in ONE
+ * write transaction together with the source's cursor (jm_cursor): an
+ * event is applied once in effect even though it may be delivered twice.
+ *
+ * It starts by asking the source (Ping) for its name, log id and tick
+ * endpoint, then Fetches from its cursor. It fetches again at once while
+ * the source has more, after a Tick on the source's PUB socket, and on a
+ * poll timer (ticks are hints and PUB drops). If the source answers
+ * snapshot_required, or its log id differs from the cursor's (the source's
+ * store was replaced), it calls reset, pages through a snapshot, applying
+ * each page in its own transaction, and continues from the first page's
+ * as_of_seq. Until a snapshot is complete, the consumer's view of that
+ * source is partial. */
+#ifndef JM_FOLLOWER_H
+#define JM_FOLLOWER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jm/bus.h"
+#include "jm/rpc.h"
+#include "jm/store.h"
+#include "jobmatch/v1/log.pb-c.h"
+
+typedef struct jm_follower jm_follower_t;
+
+typedef struct jm_follower_handler {
+    /* Apply one event (or snapshot record) inside txn. Return 0, or -errno
+     * to fail the batch (nothing from it is committed; it is fetched again
+     * later). */
+    int (*apply)(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg);
+    /* Forget everything from this source: a snapshot begins. Inside the
+     * transaction of the first page. */
+    int (*reset)(jm_txn_t *txn, void *arg);
+    /* After a batch committed; last_seq is the new cursor. May be NULL. */
+    void (*committed)(uint64_t last_seq, void *arg);
+} jm_follower_handler;
+
+typedef struct jm_follower_opts {
+    /* The cursor's key in the consumer's store; default: the endpoint. */
+    const char *cursor_name;
+    unsigned credit;        /* events per Fetch; default 1024 */
+    unsigned poll_ms;       /* fetch at least this often; default 1000 */
+    jm_rpc_client_opts rpc; /* CURVE client keys, timeouts */
+} jm_follower_opts;
+
+/* Follows the source at endpoint (its api or log endpoint), applying into
+ * store. Caller owns *follower_p. */
+int jm_follower_new(jm_follower_t **follower_p, jm_bus_t *bus,
+                    jm_store_t *store, const char *endpoint,
+                    const jm_follower_opts *opts,
+                    const jm_follower_handler *handler, void *arg);
+
+typedef struct jm_follower_status {
+    const char *endpoint; /* borrowed */
+    const char *source;   /* "" until the source answered */
+    const char *log_id;
+    uint64_t applied_seq;
+    uint64_t head_seq; /* last head the source reported */
+    bool connected;    /* the last request was answered */
+    bool snapshotting;
+    uint32_t snapshots;
+    uint64_t events_applied;
+} jm_follower_status;
+
+/* Strings borrowed until the next loop turn. */
+void jm_follower_get_status(const jm_follower_t *follower,
+                            jm_follower_status *out);
+
+/* Closes asynchronously. Safe on NULL. */
+void jm_follower_destroy(jm_follower_t **follower_p);
+
+#endif
