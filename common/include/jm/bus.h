@@ -58,6 +58,9 @@ int jm_bus_new(jm_bus_t **bus_p, uv_loop_t *loop);
  * NULL; sets *bus_p to NULL. */
 void jm_bus_destroy(jm_bus_t **bus_p);
 
+/* The loop the bus runs on. Borrowed. */
+uv_loop_t *jm_bus_loop(const jm_bus_t *bus);
+
 /* Adds public_key (Z85) to the allow list of domain, with the principal
  * that requests from it will carry. Returns -EINVAL for a malformed key or
  * an empty principal. A key added twice takes the later principal. */

@@ -1,0 +1,149 @@
+/* source.h - the skeleton of a service that is a source of truth.
+ *
+ * intake (job orders) and profiles (citizens) are built the same way: an
+ * api ROUTER; writes validated, then group-committed with their event and
+ * their idempotency record in one LMDB transaction, and answered only after
+ * the commit; reads answered from a short read transaction; the event log
+ * served to consumers with Fetch, snapshots and ticks; a housekeeping
+ * timer. jm_source is that skeleton, written once. A service supplies its
+ * domain as a table of operations (jm_source_ops) and never touches the
+ * socket, the commit or the log directly.
+ *
+ * The flow of one request:
+ *   rpc (envelope checks) -> Ping / Fetch / FetchSnapshot answered here
+ *   -> ops.check (the body's fields and the principal's rights; reply
+ *      with an error, or classify as read or write)
+ *   -> read: ops.read in a read transaction, reply at once
+ *   -> write: queued; at the end of the loop turn one write transaction:
+ *        a request id seen before -> the stored reply, marked duplicate;
+ *        else ops.apply (reads state, may reject without writing, else
+ *        writes records and appends events with jm_source_append and
+ *        fills the reply); the reply is stored under the request id;
+ *      commit (fsync); then every reply is sent and a Tick published. */
+#ifndef JM_SOURCE_H
+#define JM_SOURCE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jm/bus.h"
+#include "jm/logserver.h"
+#include "jm/msg.h"
+#include "jm/rpc.h"
+#include "jm/store.h"
+#include "jobmatch/v1/envelope.pb-c.h"
+
+typedef struct jm_source jm_source_t;
+
+/* What ops.check decided. */
+typedef enum jm_source_kind {
+    JM_SOURCE_REJECT = 0, /* err is filled: reply with it */
+    JM_SOURCE_READ,
+    JM_SOURCE_WRITE,
+} jm_source_kind;
+
+/* One request being answered (a read) or applied (a write). */
+typedef struct jm_source_request {
+    const Jobmatch__V1__Request *req; /* borrowed from the call */
+    const char *principal;
+    int64_t now_ms; /* one clock reading per batch */
+    /* Fill on success. Memory the body points to must outlive the
+     * callback: take it from jm_source_alloc. Reset before every apply
+     * (including a redo). */
+    Jobmatch__V1__Reply *reply;
+    /* Fill on rejection, and return a positive value. */
+    jm_error err;
+    void *internal; /* jm_source's own */
+} jm_source_request;
+
+typedef struct jm_source_ops {
+    /* Checks the request's body (steps 6-7 of docs/protocol.md): field
+     * formats, ranges, code lists, the principal's rights. Must not touch
+     * the store. Returns READ or WRITE, or REJECT with err filled. A body
+     * the service does not serve is REJECT with JM_E_UNSUPPORTED. */
+    jm_source_kind (*check)(const Jobmatch__V1__Request *req,
+                            const char *principal, jm_error *err, void *arg);
+
+    /* Answers a read from txn (read-only): fill r->reply and return 0, or
+     * fill r->err and return a positive value, or return -errno
+     * (UNAVAILABLE). */
+    int (*read)(jm_txn_t *txn, jm_source_request *r, void *arg);
+
+    /* Applies one write in the batch's transaction. Returns 0 (applied:
+     * r->reply filled), a positive value (rejected: r->err filled, and
+     * NOTHING was written), or -errno (the batch fails; all its requests
+     * get UNAVAILABLE, retryable). Must be redo-safe: after -ENOSPC the
+     * whole batch is applied again from the start. */
+    int (*apply)(jm_txn_t *txn, jm_source_request *r, void *arg);
+
+    /* Lists live records for a snapshot page (see jm_snapshot_fn). */
+    jm_snapshot_fn snapshot;
+
+    /* Optional: called from the housekeeping timer, outside any
+     * transaction (e.g. to queue expiries with jm_source_submit). */
+    void (*housekeeping)(jm_source_t *source, void *arg);
+} jm_source_ops;
+
+typedef struct jm_source_config {
+    const char *service;     /* "intake" (log component, Pong) */
+    const char *source_name; /* the log's source name; default service */
+    const char *data_dir;    /* LMDB directory (created if missing) */
+    const char *api_endpoint;
+    const char *log_endpoint;  /* optional separate log ROUTER */
+    const char *tick_endpoint; /* PUB for Tick; "" = none */
+    size_t max_request_size;   /* 0: 1 MiB */
+    size_t map_size;           /* 0: 1 GiB */
+    int64_t log_retain;        /* events kept after pruning; 0: all */
+    int64_t idem_retain_ms;    /* request ids remembered; 0: 24 h */
+    unsigned housekeeping_ms;  /* 0: 1000 */
+    /* CURVE: this server's key pair and the allow-list file ("KEY
+     * principal" lines). All NULL/empty: plain sockets, loopback only. */
+    const char *curve_public_key;
+    const char *curve_secret_key;
+    const char *allow_file;
+    const char *plain_principal; /* default "local" */
+} jm_source_config;
+
+/* Opens the store (creating data_dir if needed), the log, the idempotency
+ * records, binds the sockets, runs the CURVE self-test if CURVE is on, and
+ * writes the ready line when serving. The service opens its own databases
+ * in open_dbs (called once, right after the store opened, before anything
+ * else uses it; may be NULL). Caller owns *source_p. */
+int jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
+                  const jm_source_config *config, const jm_source_ops *ops,
+                  int (*open_dbs)(jm_store_t *store, void *arg), void *arg);
+
+/* Stops serving: pending writes are answered UNAVAILABLE, handles close
+ * asynchronously (run the loop afterwards), the store closes when they
+ * have. Safe on NULL. */
+void jm_source_destroy(jm_source_t **source_p);
+
+/* The store, for the service's own reads outside requests. Borrowed. */
+jm_store_t *jm_source_store(jm_source_t *source);
+
+/* Bound endpoints (real ports). Borrowed. */
+const char *jm_source_api_endpoint(jm_source_t *source);
+const char *jm_source_log_endpoint(jm_source_t *source);
+const char *jm_source_tick_endpoint(jm_source_t *source);
+
+/* Inside apply: appends event (seq, source and time are set here) to the
+ * log in txn. *seq_out (may be NULL) gets its seq. */
+int jm_source_append(jm_source_t *source, jm_txn_t *txn,
+                     Jobmatch__V1__Event *event, uint64_t *seq_out);
+
+/* Zeroed memory that lives until the request is answered (reply bodies
+ * built in read/apply). Never fails. */
+void *jm_source_alloc(jm_source_request *r, size_t size);
+
+/* A copy of s in the request's memory. */
+char *jm_source_strdup(jm_source_request *r, const char *s);
+
+/* Queues a write that did not come from a client (housekeeping: an order
+ * expiring). req is copied; principal is "service". It is applied in the
+ * next batch; there is no reply. */
+void jm_source_submit(jm_source_t *source, const Jobmatch__V1__Request *req);
+
+/* Head seq after the last commit. */
+uint64_t jm_source_head(const jm_source_t *source);
+
+#endif
