@@ -138,6 +138,11 @@ void *jm_source_alloc(jm_source_request *r, size_t size);
 /* A copy of s in the request's memory. */
 char *jm_source_strdup(jm_source_request *r, const char *s);
 
+/* A protobuf-c allocator drawing from the request's memory: unpack a
+ * stored record with it (jobmatch__v1__job_order__unpack(alloc, ...)) and
+ * put it in the reply; it is freed with the request, never by hand. */
+ProtobufCAllocator *jm_source_allocator(jm_source_request *r);
+
 /* Queues a write that did not come from a client (housekeeping: an order
  * expiring). req is copied; principal is "service". It is applied in the
  * next batch; there is no reply. */
@@ -145,5 +150,9 @@ void jm_source_submit(jm_source_t *source, const Jobmatch__V1__Request *req);
 
 /* Head seq after the last commit. */
 uint64_t jm_source_head(const jm_source_t *source);
+
+/* True if the source stopped itself because it must not serve (the CURVE
+ * self-test let an unknown key in). main exits non-zero. */
+bool jm_source_failed(const jm_source_t *source);
 
 #endif

@@ -1,0 +1,460 @@
+/* follower.c - pull a source's event log into the consumer's LMDB.
+ *
+ * One request is in flight at a time (Ping, Fetch or FetchSnapshot), so
+ * the follower is a small state machine driven by replies, ticks and a
+ * poll timer:
+ *
+ *   HELLO --Pong--> FETCH --batch, more--> FETCH
+ *                     |  --batch, at head--> IDLE --tick/poll--> FETCH
+ *                     |  --snapshot_required / log id changed--> SNAPSHOT
+ *   SNAPSHOT --page--> SNAPSHOT ... --last page--> FETCH
+ *   any error --> IDLE (the poll timer tries again; HELLO if never met)
+ *
+ * Each batch or page is applied in one write transaction together with
+ * the cursor, so a crash between two batches loses nothing and applies
+ * nothing twice. */
+#include "jm/follower.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/err.h"
+#include "jm/log.h"
+#include "jm/mem.h"
+
+#define DEFAULT_CREDIT  1024
+#define DEFAULT_POLL_MS 1000
+#define SNAPSHOT_CREDIT 512
+
+enum state { IDLE, HELLO, FETCH, SNAPSHOT };
+
+struct jm_follower {
+    jm_bus_t *bus;
+    jm_store_t *store;
+    uv_timer_t poll;
+    jm_rpc_client_t *rpc;
+    jm_sock_t *ticks;
+    char *endpoint;
+    char *cursor_name;
+    jm_follower_opts opts;
+    jm_follower_handler handler;
+    void *arg;
+
+    enum state state;
+    bool met;       /* a Pong arrived */
+    bool in_flight; /* a request is outstanding */
+    bool closing;
+    jm_cursor cursor; /* committed */
+    char source[64];
+    char log_id[33]; /* the source's, from its last answer */
+    uint64_t head_seq;
+    bool connected;
+    uint32_t snapshots;
+    uint64_t events_applied;
+
+    /* Snapshot in progress. */
+    uint8_t *snap_key;
+    size_t snap_key_size;
+    uint64_t snap_as_of;
+    bool snap_started;
+};
+
+static void send_next(jm_follower_t *f);
+
+static void
+copy_str(char *dst, size_t size, const char *src)
+{
+    snprintf(dst, size, "%s", src ? src : "");
+}
+
+/* ---- applying ---- */
+
+struct apply_batch {
+    jm_follower_t *f;
+    Jobmatch__V1__Event *const *events;
+    size_t count;
+    bool reset;       /* snapshot's first page: forget the source first */
+    jm_cursor cursor; /* to save with the batch */
+};
+
+static int
+apply_txn(jm_txn_t *txn, void *arg)
+{
+    struct apply_batch *b = arg;
+    jm_follower_t *f = b->f;
+    int rc;
+
+    if (b->reset && (rc = f->handler.reset(txn, f->arg)) != 0)
+        return rc;
+    for (size_t i = 0; i < b->count; i++) {
+        if ((rc = f->handler.apply(txn, b->events[i], f->arg)) != 0)
+            return rc;
+    }
+    return jm_cursor_save(f->store, txn, f->cursor_name, &b->cursor);
+}
+
+static int
+apply_batch(jm_follower_t *f, struct apply_batch *b)
+{
+    int rc = jm_store_write(f->store, apply_txn, b);
+
+    if (rc != 0) {
+        jm_log(JM_LOG_ERR, "follower", "%s: applying %zu events failed: %s",
+               f->endpoint, b->count, jm_strerror(rc));
+        return rc;
+    }
+    f->cursor = b->cursor;
+    f->events_applied += b->count;
+    if (f->handler.committed != NULL)
+        f->handler.committed(f->cursor.seq, f->arg);
+    return 0;
+}
+
+/* ---- replies ---- */
+
+static void
+begin_snapshot(jm_follower_t *f, const char *why)
+{
+    jm_log(JM_LOG_NOTICE, "follower", "%s: taking a snapshot (%s)", f->endpoint,
+           why);
+    free(f->snap_key);
+    f->snap_key = NULL;
+    f->snap_key_size = 0;
+    f->snap_started = false;
+    f->state = SNAPSHOT;
+}
+
+static void
+on_tick(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
+{
+    jm_follower_t *f = arg;
+    Jobmatch__V1__Tick *tick;
+
+    (void) sock;
+    /* Ticks come from the source we follow; still, decode defensively and
+     * use them only as a hint to fetch now. */
+    tick = jobmatch__v1__tick__unpack(NULL, m->size, m->data);
+    if (tick == NULL)
+        return;
+    if (tick->head_seq > f->head_seq)
+        f->head_seq = tick->head_seq;
+    jobmatch__v1__tick__free_unpacked(tick, NULL);
+    if (f->state == IDLE && f->met && !f->in_flight &&
+        f->head_seq > f->cursor.seq) {
+        f->state = FETCH;
+        send_next(f);
+    }
+}
+
+static void
+subscribe_ticks(jm_follower_t *f, const char *endpoint)
+{
+    jm_sock_opts opts = f->opts.rpc.sock;
+    int rc;
+
+    if (f->ticks != NULL || endpoint == NULL || endpoint[0] == '\0')
+        return;
+    opts.subscribe = "tick";
+    rc = jm_sock_new(&f->ticks, f->bus, JM_SOCK_SUB, &opts, on_tick, f);
+    if (rc == 0)
+        rc = jm_sock_connect(f->ticks, endpoint);
+    if (rc != 0) {
+        /* Not fatal: polling alone is slower, not wrong. */
+        jm_log(JM_LOG_WARN, "follower", "%s: no ticks from %s: %s", f->endpoint,
+               endpoint, jm_strerror(rc));
+        jm_sock_close(&f->ticks);
+    }
+}
+
+static void
+on_pong(jm_follower_t *f, const Jobmatch__V1__Pong *pong)
+{
+    f->met = true;
+    copy_str(f->source, sizeof(f->source), pong->source);
+    copy_str(f->log_id, sizeof(f->log_id), pong->log_id);
+    f->head_seq = pong->head_seq;
+    subscribe_ticks(f, pong->tick_endpoint);
+    if (f->cursor.log_id[0] != '\0' && strcmp(f->cursor.log_id, f->log_id) != 0)
+        begin_snapshot(f, "the source's log was replaced");
+    else
+        f->state = FETCH;
+}
+
+static void
+on_batch(jm_follower_t *f, const Jobmatch__V1__EventBatch *batch)
+{
+    jm_cursor cursor = f->cursor;
+    struct apply_batch b = {.f = f};
+
+    copy_str(f->log_id, sizeof(f->log_id), batch->log_id);
+    f->head_seq = batch->head_seq;
+    if (f->cursor.log_id[0] != '\0' &&
+        strcmp(f->cursor.log_id, f->log_id) != 0) {
+        begin_snapshot(f, "the source's log was replaced");
+        return;
+    }
+    if (batch->snapshot_required) {
+        begin_snapshot(f, "the events we need were pruned");
+        return;
+    }
+    /* Only contiguous events from our cursor on: anything else is a
+     * source we do not understand, and applying it would skip changes. */
+    for (size_t i = 0; i < batch->n_events; i++) {
+        if (batch->events[i]->seq != f->cursor.seq + 1 + i) {
+            jm_log(JM_LOG_ERR, "follower",
+                   "%s: expected seq %llu, got %llu; not applying", f->endpoint,
+                   (unsigned long long) (f->cursor.seq + 1 + i),
+                   (unsigned long long) batch->events[i]->seq);
+            f->state = IDLE;
+            return;
+        }
+    }
+    if (batch->n_events > 0 || cursor.log_id[0] == '\0') {
+        copy_str(cursor.log_id, sizeof(cursor.log_id), batch->log_id);
+        cursor.seq += batch->n_events;
+        b.events = batch->events;
+        b.count = batch->n_events;
+        b.cursor = cursor;
+        if (apply_batch(f, &b) != 0) {
+            f->state = IDLE;
+            return;
+        }
+    }
+    f->state = f->cursor.seq < f->head_seq ? FETCH : IDLE;
+}
+
+static void
+on_page(jm_follower_t *f, const Jobmatch__V1__SnapshotPage *page)
+{
+    struct apply_batch b = {.f = f};
+
+    if (f->snap_started && strcmp(f->log_id, page->log_id) != 0) {
+        begin_snapshot(f, "the source's log changed during the snapshot");
+        return;
+    }
+    copy_str(f->log_id, sizeof(f->log_id), page->log_id);
+    if (!f->snap_started) {
+        /* Events from here on are replayed after the snapshot; events
+         * carry full state, so changes made while we page are applied
+         * again from the log (log.proto). */
+        f->snap_as_of = page->as_of_seq;
+        b.reset = true;
+    }
+    /* The cursor moves only with the last page. Until then a crash leaves
+     * the old cursor, and the follower snapshots again (with a reset). */
+    b.cursor = f->cursor;
+    if (page->done) {
+        copy_str(b.cursor.log_id, sizeof(b.cursor.log_id), page->log_id);
+        b.cursor.seq = f->snap_as_of;
+    }
+    b.events = page->records;
+    b.count = page->n_records;
+    if (apply_batch(f, &b) != 0) {
+        f->state = IDLE;
+        return;
+    }
+    f->snap_started = true;
+    if (page->done) {
+        f->snapshots++;
+        jm_log(JM_LOG_NOTICE, "follower",
+               "%s: snapshot of %s complete at seq %llu", f->endpoint,
+               f->source, (unsigned long long) f->snap_as_of);
+        f->state = FETCH;
+        return;
+    }
+    free(f->snap_key);
+    f->snap_key = jm_xmalloc(page->next_key.len ? page->next_key.len : 1);
+    memcpy(f->snap_key, page->next_key.data, page->next_key.len);
+    f->snap_key_size = page->next_key.len;
+}
+
+static void
+on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
+{
+    jm_follower_t *f = arg;
+
+    f->in_flight = false;
+    if (f->closing)
+        return;
+    f->connected = status == 0;
+    if (status != 0) {
+        jm_log(JM_LOG_INFO, "follower", "%s: no answer (%s)", f->endpoint,
+               jm_strerror(status));
+        f->state = IDLE;
+        return;
+    }
+    switch (reply->body_case) {
+    case JOBMATCH__V1__REPLY__BODY_PONG:
+        on_pong(f, reply->pong);
+        break;
+    case JOBMATCH__V1__REPLY__BODY_EVENT_BATCH:
+        on_batch(f, reply->event_batch);
+        break;
+    case JOBMATCH__V1__REPLY__BODY_SNAPSHOT_PAGE:
+        on_page(f, reply->snapshot_page);
+        break;
+    case JOBMATCH__V1__REPLY__BODY_ERROR:
+        jm_log(JM_LOG_WARN, "follower", "%s answered %s: %s", f->endpoint,
+               jm_error_code_name(reply->error->code), reply->error->message);
+        f->state = IDLE;
+        break;
+    default:
+        jm_log(JM_LOG_WARN, "follower", "%s: unexpected reply", f->endpoint);
+        f->state = IDLE;
+        break;
+    }
+    send_next(f);
+}
+
+/* ---- requests ---- */
+
+static void
+send_next(jm_follower_t *f)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
+    Jobmatch__V1__Fetch fetch = JOBMATCH__V1__FETCH__INIT;
+    Jobmatch__V1__FetchSnapshot snap = JOBMATCH__V1__FETCH_SNAPSHOT__INIT;
+    int rc;
+
+    if (f->closing || f->in_flight)
+        return;
+    if (!f->met)
+        f->state = HELLO;
+    switch (f->state) {
+    case IDLE:
+        return;
+    case HELLO:
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
+        req.ping = &ping;
+        break;
+    case FETCH:
+        fetch.after_seq = f->cursor.seq;
+        fetch.credit = f->opts.credit;
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_FETCH;
+        req.fetch = &fetch;
+        break;
+    case SNAPSHOT:
+        snap.after_key.data = f->snap_key;
+        snap.after_key.len = f->snap_key_size;
+        snap.credit = SNAPSHOT_CREDIT;
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_FETCH_SNAPSHOT;
+        req.fetch_snapshot = &snap;
+        break;
+    }
+    rc = jm_rpc_client_call(f->rpc, &req, on_reply, f);
+    if (rc != 0) {
+        jm_log(JM_LOG_WARN, "follower", "%s: cannot send: %s", f->endpoint,
+               jm_strerror(rc));
+        f->state = IDLE;
+        return;
+    }
+    f->in_flight = true;
+}
+
+static void
+on_poll(uv_timer_t *timer)
+{
+    jm_follower_t *f = timer->data;
+
+    if (f->in_flight)
+        return;
+    if (f->state == IDLE)
+        f->state = FETCH; /* or HELLO, if we never met the source */
+    send_next(f);
+}
+
+static int
+load_cursor(jm_txn_t *txn, void *arg)
+{
+    jm_follower_t *f = arg;
+    int rc = jm_cursor_load(f->store, txn, f->cursor_name, &f->cursor);
+
+    return rc == -ENOENT ? 0 : rc;
+}
+
+int
+jm_follower_new(jm_follower_t **follower_p, jm_bus_t *bus, jm_store_t *store,
+                const char *endpoint, const jm_follower_opts *opts,
+                const jm_follower_handler *handler, void *arg)
+{
+    jm_follower_t *f = jm_xcalloc(1, sizeof(*f));
+    int rc;
+
+    JM_ASSERT(handler->apply != NULL && handler->reset != NULL);
+    f->bus = bus;
+    f->store = store;
+    f->handler = *handler;
+    f->arg = arg;
+    if (opts != NULL)
+        f->opts = *opts;
+    if (f->opts.credit == 0)
+        f->opts.credit = DEFAULT_CREDIT;
+    if (f->opts.poll_ms == 0)
+        f->opts.poll_ms = DEFAULT_POLL_MS;
+    f->endpoint = jm_xstrdup(endpoint);
+    f->cursor_name =
+        jm_xstrdup(f->opts.cursor_name ? f->opts.cursor_name : endpoint);
+    if ((rc = jm_store_read(store, load_cursor, f)) != 0)
+        goto fail;
+    rc = jm_rpc_client_new(&f->rpc, bus, (const char *const *) &f->endpoint, 1,
+                           &f->opts.rpc);
+    if (rc != 0)
+        goto fail;
+    uv_timer_init(jm_bus_loop(bus), &f->poll);
+    f->poll.data = f;
+    uv_timer_start(&f->poll, on_poll, f->opts.poll_ms, f->opts.poll_ms);
+    f->state = HELLO;
+    send_next(f);
+    *follower_p = f;
+    return 0;
+
+fail:
+    free(f->endpoint);
+    free(f->cursor_name);
+    free(f);
+    return rc;
+}
+
+void
+jm_follower_get_status(const jm_follower_t *f, jm_follower_status *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->endpoint = f->endpoint;
+    out->source = f->source;
+    out->log_id = f->cursor.log_id[0] ? f->cursor.log_id : f->log_id;
+    out->applied_seq = f->cursor.seq;
+    out->head_seq = f->head_seq;
+    out->connected = f->connected;
+    out->snapshotting = f->state == SNAPSHOT;
+    out->snapshots = f->snapshots;
+    out->events_applied = f->events_applied;
+}
+
+static void
+on_closed(uv_handle_t *handle)
+{
+    jm_follower_t *f = handle->data;
+
+    free(f->snap_key);
+    free(f->endpoint);
+    free(f->cursor_name);
+    free(f);
+}
+
+void
+jm_follower_destroy(jm_follower_t **follower_p)
+{
+    jm_follower_t *f = *follower_p;
+
+    if (f == NULL)
+        return;
+    *follower_p = NULL;
+    f->closing = true;
+    jm_rpc_client_destroy(&f->rpc); /* an outstanding call: -ECANCELED */
+    jm_sock_close(&f->ticks);
+    uv_timer_stop(&f->poll);
+    uv_close((uv_handle_t *) &f->poll, on_closed);
+}
