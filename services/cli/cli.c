@@ -1,0 +1,359 @@
+/* cli.c - the machinery every `jobmatch` subcommand shares (see cli.h).
+ *
+ * The CLI is a client like any other: it speaks the same protobuf envelope
+ * over a DEALER, through jm_rpc's Lazy Pirate client, on a private libuv
+ * loop that runs only while a request is outstanding. */
+#include "cli.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/err.h"
+#include "jm/json.h"
+#include "jm/mem.h"
+#include "jm/rpc.h"
+
+static const char *const service_names[CLI_SERVICES] = {
+    [CLI_INTAKE] = "intake",
+    [CLI_PROFILES] = "profiles",
+    [CLI_MATCHER] = "matcher",
+};
+
+/* ---- requests ---- */
+
+struct wait {
+    bool done;
+    int status;
+    uint8_t *data; /* the reply, re-packed: it is borrowed in the callback */
+    size_t size;
+};
+
+static void
+on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
+{
+    struct wait *w = arg;
+
+    w->done = true;
+    w->status = status;
+    if (status == 0)
+        jm_msg_pack(&reply->base, &w->data, &w->size);
+}
+
+/* Splits "a,b,c" into a new array of new strings. */
+static size_t
+split_endpoints(const char *list, char ***out)
+{
+    size_t count = 1, n = 0;
+    char **items;
+    const char *start = list;
+
+    for (const char *p = list; *p; p++)
+        count += *p == ',';
+    items = jm_xcalloc(count, sizeof(char *));
+    for (const char *p = list;; p++) {
+        if (*p == ',' || *p == '\0') {
+            if (p > start)
+                items[n++] = jm_xstrndup(start, (size_t) (p - start));
+            if (*p == '\0')
+                break;
+            start = p + 1;
+        }
+    }
+    *out = items;
+    return n;
+}
+
+int
+cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
+            jm_msg_t **reply_p)
+{
+    jm_rpc_client_opts opts = {0};
+    jm_rpc_client_t *client = NULL;
+    struct wait w = {0};
+    jm_error err = {0};
+    char **endpoints = NULL;
+    size_t count = 0;
+    int rc, exit_code = CLI_OK;
+
+    *reply_p = NULL;
+    if (c->endpoints[service] == NULL ||
+        (count = split_endpoints(c->endpoints[service], &endpoints)) == 0) {
+        fprintf(stderr,
+                "%s: no endpoint for the %s service: give --%s ENDPOINT or "
+                "--node DIR\n",
+                c->prog, service_names[service], service_names[service]);
+        free(endpoints);
+        return CLI_USAGE;
+    }
+    if (c->bus == NULL && (rc = jm_bus_new(&c->bus, &c->loop)) != 0) {
+        fprintf(stderr, "%s: cannot start messaging: %s\n", c->prog,
+                jm_strerror(rc));
+        exit_code = CLI_UNREACHABLE;
+        goto out;
+    }
+    opts.timeout_ms = c->timeout_ms;
+    opts.tries = (unsigned) (count > 1 ? count : 1);
+    if (c->curve[service].server_key[0] != '\0') {
+        opts.sock.curve_server_key = c->curve[service].server_key;
+        opts.sock.curve_public_key = c->curve[service].public_key;
+        opts.sock.curve_secret_key = c->curve[service].secret_key;
+    }
+    rc = jm_rpc_client_new(&client, c->bus, (const char *const *) endpoints,
+                           count, &opts);
+    if (rc == 0)
+        rc = jm_rpc_client_call(client, req, on_reply, &w);
+    if (rc != 0) {
+        fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n",
+                c->prog, service_names[service], c->endpoints[service],
+                jm_strerror(rc));
+        exit_code = CLI_UNREACHABLE;
+        goto out;
+    }
+    while (!w.done)
+        uv_run(&c->loop, UV_RUN_ONCE);
+    if (w.status != 0) {
+        fprintf(stderr,
+                "%s: the %s service at %s did not answer within %u ms (%s)\n",
+                c->prog, service_names[service], c->endpoints[service],
+                c->timeout_ms, jm_strerror(w.status));
+        exit_code = CLI_UNREACHABLE;
+        goto out;
+    }
+    if (jm_msg_unpack(reply_p, &jobmatch__v1__reply__descriptor, w.data,
+                      w.size, w.size + 1, &err) != 0) {
+        fprintf(stderr, "%s: the reply does not decode: %s\n", c->prog,
+                err.message);
+        exit_code = CLI_UNREACHABLE;
+    }
+
+out:
+    jm_rpc_client_destroy(&client);
+    for (size_t i = 0; i < count; i++)
+        free(endpoints[i]);
+    free(endpoints);
+    free(w.data);
+    return exit_code;
+}
+
+int
+cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply)
+{
+    const Jobmatch__V1__Error *e = reply->error;
+
+    if (reply->body_case != JOBMATCH__V1__REPLY__BODY_ERROR)
+        return CLI_OK;
+    fprintf(stderr, "%s: error: %s%s%s: %s%s\n", c->prog,
+            jm_error_code_name(e->code), e->field_path[0] ? " " : "",
+            e->field_path, e->message,
+            e->retryable ? " (temporary: try again)" : "");
+    if (c->json)
+        cli_print_message(&reply->base);
+    return CLI_ERROR_REPLY;
+}
+
+/* ---- JSON ---- */
+
+int
+cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
+              ProtobufCMessage **msg_p)
+{
+    json_error_t jerr;
+    json_t *json;
+    char err[512];
+    int rc;
+
+    if (strcmp(path, "-") == 0)
+        json = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
+    else
+        json = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (json == NULL) {
+        fprintf(stderr, "jobmatch: %s:%d: %s\n",
+                strcmp(path, "-") == 0 ? "<stdin>" : path, jerr.line,
+                jerr.text);
+        return CLI_USAGE;
+    }
+    rc = jm_json_to_message(json, desc, msg_p, err, sizeof(err));
+    json_decref(json);
+    if (rc != 0) {
+        fprintf(stderr, "jobmatch: %s: %s\n",
+                strcmp(path, "-") == 0 ? "<stdin>" : path, err);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
+void
+cli_print_json(json_t *json)
+{
+    json_dumpf(json, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    fputc('\n', stdout);
+    json_decref(json);
+}
+
+void
+cli_print_message(const ProtobufCMessage *msg)
+{
+    cli_print_json(jm_json_from_message(msg, 0));
+}
+
+int
+cli_usage_error(cli *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", c->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return CLI_USAGE;
+}
+
+bool
+cli_parse_uint(const char *text, unsigned long long max,
+               unsigned long long *out)
+{
+    char *end;
+    unsigned long long v;
+
+    if (text == NULL || *text < '0' || *text > '9')
+        return false;
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    if (errno != 0 || *end != '\0' || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* ---- tables ---- */
+
+#define CELL_MAX 60
+
+struct cli_table {
+    size_t columns;
+    char **headers;
+    bool *right;
+    char **cells;
+    size_t count, cap;
+};
+
+cli_table *
+cli_table_new(const char *first_header, ...)
+{
+    cli_table *t = jm_xcalloc(1, sizeof(*t));
+    va_list ap;
+    const char *h;
+
+    va_start(ap, first_header);
+    for (h = first_header; h != NULL; h = va_arg(ap, const char *))
+        t->columns++;
+    va_end(ap);
+    t->headers = jm_xcalloc(t->columns, sizeof(char *));
+    t->right = jm_xcalloc(t->columns, sizeof(bool));
+    va_start(ap, first_header);
+    h = first_header;
+    for (size_t i = 0; i < t->columns; i++, h = va_arg(ap, const char *)) {
+        t->right[i] = h[0] == '>';
+        t->headers[i] = jm_xstrdup(h + t->right[i]);
+    }
+    va_end(ap);
+    return t;
+}
+
+void
+cli_table_cell(cli_table *t, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (t->count == t->cap) {
+        t->cap = t->cap ? t->cap * 2 : 64;
+        t->cells = jm_xrealloc(t->cells, t->cap * sizeof(char *));
+    }
+    t->cells[t->count++] = jm_xstrdup(buf);
+}
+
+/* Display width of UTF-8 text: one column per code point (good enough for
+ * Danish and the ESCO labels; no East Asian wide characters there). */
+static size_t
+width(const char *s)
+{
+    size_t w = 0;
+
+    for (; *s; s++)
+        w += ((unsigned char) *s & 0xC0) != 0x80;
+    return w;
+}
+
+/* Cuts s to at most max columns, ending in "...". */
+static void
+clip(char *s, size_t max)
+{
+    size_t w = 0;
+
+    for (char *p = s; *p; p++) {
+        if (((unsigned char) *p & 0xC0) == 0x80)
+            continue;
+        if (w == max - 3) {
+            strcpy(p, "...");
+            return;
+        }
+        w++;
+    }
+}
+
+static void
+print_cell(FILE *out, const char *s, size_t col_width, bool right, bool last)
+{
+    size_t pad = col_width - width(s);
+
+    if (right)
+        fprintf(out, "%*s%s", (int) pad, "", s);
+    else
+        fprintf(out, "%s%*s", s, last ? 0 : (int) pad, "");
+    fputs(last ? "\n" : "  ", out);
+}
+
+void
+cli_table_print(cli_table *t, FILE *out)
+{
+    size_t *w = jm_xcalloc(t->columns, sizeof(size_t));
+
+    for (size_t i = 0; i < t->count; i++) {
+        if (width(t->cells[i]) > CELL_MAX)
+            clip(t->cells[i], CELL_MAX);
+    }
+    for (size_t i = 0; i < t->columns; i++)
+        w[i] = width(t->headers[i]);
+    for (size_t i = 0; i < t->count; i++) {
+        size_t cw = width(t->cells[i]);
+
+        if (cw > w[i % t->columns])
+            w[i % t->columns] = cw;
+    }
+    for (size_t i = 0; i < t->columns; i++)
+        print_cell(out, t->headers[i], w[i], t->right[i],
+                   i + 1 == t->columns);
+    for (size_t i = 0; i < t->count; i++) {
+        size_t col = i % t->columns;
+
+        print_cell(out, t->cells[i], w[col], t->right[col],
+                   col + 1 == t->columns || i + 1 == t->count);
+    }
+    for (size_t i = 0; i < t->count; i++)
+        free(t->cells[i]);
+    for (size_t i = 0; i < t->columns; i++)
+        free(t->headers[i]);
+    free(t->cells);
+    free(t->headers);
+    free(t->right);
+    free(w);
+    free(t);
+}

@@ -1,0 +1,115 @@
+/* cli.h - what every `jobmatch` subcommand shares: the endpoints of the
+ * services, one synchronous request helper, JSON input, and output as
+ * readable tables or (--json) one JSON document.
+ *
+ * Exit codes are part of the contract (README, docs):
+ *   0 ok, 1 the service answered with an error (code, field and message on
+ *   stderr), 2 usage error, 3 the service is unreachable or timed out. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "jm/bus.h"
+#include "jm/msg.h"
+#include "jobmatch/v1/envelope.pb-c.h"
+
+enum {
+    CLI_OK = 0,
+    CLI_ERROR_REPLY = 1,
+    CLI_USAGE = 2,
+    CLI_UNREACHABLE = 3,
+};
+
+typedef enum cli_service {
+    CLI_INTAKE,
+    CLI_PROFILES,
+    CLI_MATCHER,
+    CLI_SERVICES
+} cli_service;
+
+/* CURVE client settings for one service (all empty: plain). */
+typedef struct cli_curve {
+    char server_key[JM_KEY_Z85_LEN + 1];
+    char public_key[JM_KEY_Z85_LEN + 1];
+    char secret_key[JM_KEY_Z85_LEN + 1];
+} cli_curve;
+
+typedef struct cli {
+    /* Comma-separated endpoint lists; several only for the matcher. */
+    char *endpoints[CLI_SERVICES];
+    cli_curve curve[CLI_SERVICES];
+    bool json;        /* --json: machine-readable output */
+    unsigned timeout_ms;
+    const char *node_dir; /* --node DIR: endpoints and keys from node.json */
+    const char *prog;     /* argv[0] for messages */
+    uv_loop_t loop;
+    jm_bus_t *bus; /* created on first request */
+} cli;
+
+/* A subcommand: argv[0] is its own name ("order"). Returns an exit code. */
+typedef int (*cli_command_fn)(cli *c, int argc, char **argv);
+
+typedef struct cli_command {
+    const char *name;
+    cli_command_fn run;
+    const char *summary; /* one line for `jobmatch --help` */
+} cli_command;
+
+/* Sends req to service and waits for the reply (the loop runs until it
+ * arrives, or the timeout with fail-over across the endpoints). On 0,
+ * *reply_p owns the decoded Reply (free with jm_msg_free): it may hold an
+ * Error body, which cli_reply_failed reports. Returns CLI_UNREACHABLE
+ * (after printing which endpoints did not answer) or CLI_USAGE if no
+ * endpoint is known for the service. */
+int cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
+                jm_msg_t **reply_p);
+
+/* If reply is an Error, prints "error: CODE FIELD: MESSAGE" to stderr (and
+ * with --json also the error object on stdout) and returns
+ * CLI_ERROR_REPLY; else returns CLI_OK. */
+int cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply);
+
+/* Reads a JSON object from path ("-" = stdin) and converts it into a
+ * message of desc (strict: unknown keys are errors). Prints the problem
+ * and returns CLI_USAGE on failure; on CLI_OK the caller owns *msg_p
+ * (jm_json_message_free). */
+int cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
+                  ProtobufCMessage **msg_p);
+
+/* Prints msg as JSON (pretty, one document) to stdout. */
+void cli_print_message(const ProtobufCMessage *msg);
+
+/* Prints json (stealing the reference) to stdout. */
+void cli_print_json(json_t *json);
+
+/* "error: ..." on stderr with the program name; returns CLI_USAGE. */
+int cli_usage_error(cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses a non-negative integer argument; false if it is not one. */
+bool cli_parse_uint(const char *text, unsigned long long max,
+                    unsigned long long *out);
+
+/* ---- readable tables ---- */
+
+typedef struct cli_table cli_table;
+
+/* A table with the given column headers (NULL-terminated); a header
+ * starting with '>' makes its column right-aligned (the '>' is not
+ * printed). Never fails. */
+cli_table *cli_table_new(const char *first_header, ...)
+    __attribute__((sentinel));
+/* Adds the next cell, filling rows left to right. */
+void cli_table_cell(cli_table *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints with columns sized to their contents (UTF-8 aware), then frees
+ * the table. Cells wider than 60 characters are cut with "...". */
+void cli_table_print(cli_table *t, FILE *out);
+
+#endif

@@ -1,0 +1,186 @@
+/* main.c - `jobmatch`: the one command-line client for every service.
+ *
+ * Global options may stand anywhere on the line (so that
+ * `jobmatch match order ID --json` works as well as
+ * `jobmatch --json match order ID`); everything else goes to the
+ * subcommand. Endpoints come from --intake/--profiles/--matcher, else from
+ * --node DIR (DIR/node.json, written by `jobmatch node start`), else the
+ * services' loopback defaults. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cli_commands.h"
+#include "jm/json.h"
+#include "jm/log.h"
+#include "jm/mem.h"
+
+static const char *const default_endpoints[CLI_SERVICES] = {
+    [CLI_INTAKE] = "tcp://127.0.0.1:7101",
+    [CLI_PROFILES] = "tcp://127.0.0.1:7201",
+    [CLI_MATCHER] = "tcp://127.0.0.1:7301",
+};
+
+static const cli_command commands[] = {
+    {"order", cli_cmd_order, "job orders: submit, get, list, update, close, "
+                             "outcome, stats"},
+    {"profile", cli_cmd_profile, "citizens: put, get, find, assess, "
+                                 "progress, consent, erase"},
+    {"match", cli_cmd_match, "best citizens for an order, best orders for a "
+                             "citizen"},
+    {"gaps", cli_cmd_gaps, "skills that would unlock most orders for a "
+                           "citizen"},
+    {"assign", cli_cmd_assign, "propose citizens across all open positions"},
+    {"matcher", cli_cmd_matcher, "matcher statistics and sources"},
+    {"node", cli_cmd_node, "start a whole local node"},
+    {"sample", cli_cmd_sample, "load sample citizens and job orders from "
+                               "ESCO and Danish postcodes"},
+    {"ping", cli_cmd_ping, "check that a service answers"},
+};
+
+static void
+usage(FILE *out)
+{
+    fprintf(out,
+            "usage: jobmatch [global options] COMMAND [ARGS...]\n"
+            "\n"
+            "Matches job orders of companies with unemployed citizens, for\n"
+            "Danish jobcentres.\n"
+            "\n"
+            "commands:\n");
+    for (size_t i = 0; i < JM_COUNTOF(commands); i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+            "\n"
+            "global options (anywhere on the line):\n"
+            "  --intake EP        intake api endpoint (default %s)\n"
+            "  --profiles EP      profiles api endpoint (default %s)\n"
+            "  --matcher EP[,EP]  matcher endpoints, tried in turn (default "
+            "%s)\n"
+            "  --node DIR         take endpoints and keys from DIR/node.json\n"
+            "  --json             machine-readable output\n"
+            "  --timeout MS       per try (default 3000)\n"
+            "  -h, --help         this text; `jobmatch COMMAND --help` for a "
+            "command\n"
+            "  --version          print the version\n"
+            "\n"
+            "exit codes: 0 ok, 1 the service answered with an error,\n"
+            "2 usage error, 3 service unreachable or timed out.\n",
+            default_endpoints[CLI_INTAKE], default_endpoints[CLI_PROFILES],
+            default_endpoints[CLI_MATCHER]);
+}
+
+/* Takes the global options out of argv (compacting it). Returns -1 on a
+ * usage error, 1 for --help/--version handled, 0 to go on. */
+static int
+take_globals(cli *c, int *argc, char **argv)
+{
+    static const char *const names[CLI_SERVICES] = {
+        [CLI_INTAKE] = "--intake",
+        [CLI_PROFILES] = "--profiles",
+        [CLI_MATCHER] = "--matcher",
+    };
+    int out = 1;
+
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        bool taken = false;
+
+        for (int s = 0; s < CLI_SERVICES; s++) {
+            if (strcmp(a, names[s]) == 0) {
+                if (i + 1 >= *argc) {
+                    cli_usage_error(c, "%s needs an endpoint", a);
+                    return -1;
+                }
+                free(c->endpoints[s]);
+                c->endpoints[s] = jm_xstrdup(argv[++i]);
+                taken = true;
+            }
+        }
+        if (taken)
+            continue;
+        if (strcmp(a, "--json") == 0) {
+            c->json = true;
+        } else if (strcmp(a, "--node") == 0) {
+            if (i + 1 >= *argc) {
+                cli_usage_error(c, "--node needs a directory");
+                return -1;
+            }
+            c->node_dir = argv[++i];
+        } else if (strcmp(a, "--timeout") == 0) {
+            unsigned long long ms;
+
+            if (i + 1 >= *argc || !cli_parse_uint(argv[i + 1], 3600000, &ms) ||
+                ms == 0) {
+                cli_usage_error(c, "--timeout needs milliseconds (1-3600000)");
+                return -1;
+            }
+            c->timeout_ms = (unsigned) ms;
+            i++;
+        } else if (strcmp(a, "--version") == 0 && out == 1) {
+            printf("jobmatch %s\n", JM_VERSION);
+            return 1;
+        } else if ((strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) &&
+                   out == 1) {
+            usage(stdout);
+            return 1;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    cli c = {0};
+    int rc = CLI_USAGE;
+
+    c.prog = "jobmatch";
+    c.timeout_ms = 3000;
+    jm_log_set_level(JM_LOG_WARN);
+    if (uv_loop_init(&c.loop) != 0) {
+        fprintf(stderr, "jobmatch: cannot initialise the event loop\n");
+        return CLI_UNREACHABLE;
+    }
+    switch (take_globals(&c, &argc, argv)) {
+    case 1:
+        rc = CLI_OK;
+        goto out;
+    case -1:
+        goto out;
+    }
+    if (c.node_dir != NULL && (rc = cli_node_load(&c)) != CLI_OK)
+        goto out;
+    for (int s = 0; s < CLI_SERVICES; s++) {
+        if (c.endpoints[s] == NULL)
+            c.endpoints[s] = jm_xstrdup(default_endpoints[s]);
+    }
+    if (argc < 2) {
+        usage(stderr);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    rc = -1;
+    for (size_t i = 0; i < JM_COUNTOF(commands); i++) {
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            rc = commands[i].run(&c, argc - 1, argv + 1);
+            break;
+        }
+    }
+    if (rc == -1)
+        rc = cli_usage_error(&c, "unknown command '%s' (see jobmatch --help)",
+                             argv[1]);
+
+out:
+    jm_bus_destroy(&c.bus);
+    uv_run(&c.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&c.loop);
+    for (int s = 0; s < CLI_SERVICES; s++)
+        free(c.endpoints[s]);
+    return rc;
+}
