@@ -444,7 +444,7 @@ parse_links(jm_esco_t *self, struct reader *r)
 
         if (i >= self->occupation_count)
             return malformed(r, "more lines than occupations");
-        snprintf(expected, sizeof(expected), "%zu", i);
+        (void) snprintf(expected, sizeof(expected), "%zu", i);
         if (strcmp(f[0], expected) != 0)
             return malformed(r, "occupation row is not the line number - 1");
         occ = &self->occupations[i];

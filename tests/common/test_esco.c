@@ -34,7 +34,7 @@ capture_sink(int level, const char *component, const char *message, void *arg)
 
     if (level <= JM_LOG_ERR && strcmp(component, "esco") == 0) {
         c->errors++;
-        snprintf(c->message, sizeof(c->message), "%s", message);
+        (void) snprintf(c->message, sizeof(c->message), "%s", message);
     }
 }
 
@@ -164,7 +164,8 @@ test_unknown_and_malformed_uris_are_not_found(void **state)
         JM_ESCO_SKILL_PREFIX "21d2f96d-35f7-4e3f-9745-c533d2dd6e9",
         JM_ESCO_SKILL_PREFIX "21d2f96d-35f7-4e3f-9745-c533d2dd6e97x",
         JM_ESCO_SKILL_PREFIX "21d2f96d-35f7-4e3f-9745-c533d2dd6e97/",
-        /* other schemes and hosts, and the bare uuid */
+        /* other schemes and hosts, case, and the bare uuid */
+        "Http://data.europa.eu/esco/skill/21d2f96d-35f7-4e3f-9745-c533d2dd6e97",
         "https://data.europa.eu/esco/skill/"
         "21d2f96d-35f7-4e3f-9745-c533d2dd6e97",
         "http://data.europa.eu/esco/skills/"
@@ -194,7 +195,7 @@ write_file(const char *dir, const char *name, const char *text, size_t len)
     char path[512];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    (void) snprintf(path, sizeof(path), "%s/%s", dir, name);
     assert_non_null(f = fopen(path, "wb"));
     assert_int_equal(fwrite(text, 1, len, f), len);
     assert_int_equal(fclose(f), 0);
@@ -268,7 +269,7 @@ test_missing_files_are_enoent(void **state)
     jm_log_set_sink(capture_sink, &c);
     jm_test_tmpdir(dir, sizeof(dir));
 
-    snprintf(missing, sizeof(missing), "%s/nowhere", dir);
+    (void) snprintf(missing, sizeof(missing), "%s/nowhere", dir);
     assert_int_equal(jm_esco_load(&esco, missing), -ENOENT);
     assert_null(esco);
     assert_int_equal(c.errors, 1);
@@ -277,7 +278,7 @@ test_missing_files_are_enoent(void **state)
 
     /* Three of the four files are not enough. */
     write_tiny(dir);
-    snprintf(missing, sizeof(missing), "%s/occupation_skills.tsv", dir);
+    (void) snprintf(missing, sizeof(missing), "%s/occupation_skills.tsv", dir);
     assert_int_equal(unlink(missing), 0);
     assert_int_equal(jm_esco_load(&esco, dir), -ENOENT);
     assert_null(esco);
@@ -320,6 +321,8 @@ static const struct damage damages[] = {
     {"occupation_skills.tsv", "0\t0,3\t\n1\t\t0\n",
      "occupation_skills.tsv:1: skill row out of range"},
     {"occupation_skills.tsv", "0\t1,0\t\n1\t\t0\n",
+     "occupation_skills.tsv:1: skill rows not strictly ascending"},
+    {"occupation_skills.tsv", "0\t0,0\t\n1\t\t0\n",
      "occupation_skills.tsv:1: skill rows not strictly ascending"},
     {"occupation_skills.tsv", "0\t0,,1\t\n1\t\t0\n",
      "occupation_skills.tsv:1: bad skill row number"},
@@ -394,7 +397,8 @@ test_truncated_shipped_file_is_einval(void **state)
         size_t size;
         char *text;
 
-        snprintf(path, sizeof(path), "%s/%s", JM_TEST_ESCO_DIR, names[i]);
+        (void) snprintf(path, sizeof(path), "%s/%s", JM_TEST_ESCO_DIR,
+                        names[i]);
         assert_non_null(text = jm_test_read_file(path, &size));
         if (strcmp(names[i], "skills.tsv") == 0)
             size = size / 2 + 7; /* some way into a line */
