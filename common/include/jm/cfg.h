@@ -96,7 +96,9 @@ int jm_cfg_load_file(void *cfg, const jm_cfg_entry *table, const char *path,
  * effective config and exit).
  * Returns 0: run; 1: done (help, version, test), exit 0; -EINVAL: bad
  * arguments or config, already reported on stderr (exit 2).
- * Calls jm_cfg_defaults itself. */
+ * Calls jm_cfg_defaults itself. On any non-zero return the config has
+ * already been released (jm_cfg_release), so a caller may simply exit;
+ * releasing it again is harmless. */
 int jm_cfg_from_args(void *cfg, const jm_cfg_entry *table,
                      const jm_cfg_program *program, int argc, char **argv);
 

@@ -1,9 +1,9 @@
 /* dk.h - Danish and ESCO reference data and the checks built on it.
  *
- * The tables (98 municipalities, 1,109 postcodes with coordinates, the
- * target-group code lists) are compiled in from data/ at build time, so a
- * service never needs a data file at run time. Sources and licences are in
- * data/README.md (DAWA, GeoNames CC BY 4.0). */
+ * The tables (98 municipalities, 1,109 postcodes, 1,106 of them with
+ * coordinates, the target-group code lists) are compiled in from data/ at
+ * build time, so a service never needs a data file at run time. Sources and
+ * licences are in data/README.md (DAWA, GeoNames CC BY 4.0). */
 #ifndef JM_DK_H
 #define JM_DK_H
 
@@ -22,7 +22,9 @@ typedef struct jm_dk_postcode {
     const char *code;              /* "2100" */
     const char *name;              /* "København Ø" */
     const char *municipality_code; /* the main municipality */
-    double latitude, longitude;    /* 0, 0 when unknown (1431, 1566) */
+    /* 0, 0 when unknown: 1431 and 1566 (not in GeoNames) and 0999 (its
+     * GeoNames point lies in Skagen; see data/README.md). */
+    double latitude, longitude;
     bool has_coordinates;
 } jm_dk_postcode;
 
