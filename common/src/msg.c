@@ -1,0 +1,555 @@
+/* msg.c - hostile bytes in, validated protobuf-c messages out; the
+ * validation helpers that turn bad values into a jobmatch.v1.Error.
+ *
+ * jm_msg_unpack runs three gates in the order of error.proto: the frame
+ * size, the wire walk of wire.c (structure, UTF-8, NUL, enum values), and
+ * protobuf-c's unpack into an arena that may only grow to a fixed multiple
+ * of the wire size. The arena is what makes amplification harmless: 20 KB
+ * of empty repeated sub-messages would otherwise decode into about a
+ * megabyte of small mallocs. It also makes freeing a message one walk over
+ * a few chunks instead of protobuf-c's recursive free. */
+#include "jm/msg.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/clock.h"
+#include "jm/mem.h"
+#include "wire.h"
+
+/* ---- errors ---- */
+
+bool
+jm_error_set(jm_error *err, int code, const char *field_path, const char *fmt,
+             ...)
+{
+    va_list ap;
+
+    JM_ASSERT(err != NULL);
+    JM_ASSERT(code != 0);
+    if (err->code != 0)
+        return false; /* the first, most basic problem is the one reported */
+    err->code = code;
+    /* Only "try again later" is worth retrying with the same request. */
+    err->retryable = code == JM_E_UNAVAILABLE;
+    (void) snprintf(err->field_path, sizeof(err->field_path), "%s",
+                    field_path ? field_path : "");
+    va_start(ap, fmt);
+    (void) vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+void
+jm_error_to_wire(const jm_error *err, Jobmatch__V1__Error *wire)
+{
+    JM_ASSERT(err != NULL);
+    JM_ASSERT(wire != NULL);
+    jobmatch__v1__error__init(wire);
+    wire->code = (Jobmatch__V1__ErrorCode) err->code;
+    /* protobuf-c's structs take char *, but pack only reads them. */
+    wire->field_path = (char *) err->field_path;
+    wire->message = (char *) err->message;
+    wire->retryable = err->retryable;
+}
+
+const char *
+jm_error_code_name(int code)
+{
+    switch (code) {
+    case 0:
+        return "ok";
+    case JM_E_TOO_LARGE:
+        return "too_large";
+    case JM_E_MALFORMED:
+        return "malformed";
+    case JM_E_UNSUPPORTED:
+        return "unsupported_type";
+    case JM_E_INVALID_FIELD:
+        return "invalid_field";
+    case JM_E_NOT_FOUND:
+        return "not_found";
+    case JM_E_CONFLICT:
+        return "conflict";
+    case JM_E_PERMISSION_DENIED:
+        return "permission_denied";
+    case JM_E_UNAVAILABLE:
+        return "unavailable";
+    default:
+        return "unknown";
+    }
+}
+
+/* ---- the arena ---- */
+
+/* A bump allocator over malloc'd chunks. protobuf-c frees as it goes (its
+ * scratch slabs, a replaced oneof member); those frees are no-ops here and
+ * everything goes at once in jm_msg_free. held counts every byte taken from
+ * malloc, headers and unused chunk tails included, so the cap bounds real
+ * memory, not just what protobuf-c asked for. */
+struct chunk {
+    struct chunk *next;
+    size_t size; /* bytes of data */
+    size_t used;
+    max_align_t data[]; /* aligned for anything protobuf-c stores */
+};
+
+struct arena {
+    struct chunk *chunks; /* the first is the one being bumped */
+    size_t held;
+    size_t cap;
+    size_t next_size; /* of the next bump chunk; doubles up to a limit */
+    bool exhausted;   /* an allocation was refused: the cap, not bad bytes */
+};
+
+#define ARENA_ALIGN       _Alignof(max_align_t)
+#define ARENA_FIRST_CHUNK 4096
+#define ARENA_MAX_CHUNK   ((size_t) 64 * 1024)
+/* Requests at least this big get a chunk of their own, so that one large
+ * array does not throw away the rest of the current chunk. */
+#define ARENA_DEDICATED (ARENA_MAX_CHUNK / 4)
+
+struct jm_msg {
+    ProtobufCMessage *message; /* lives in the arena */
+    struct arena arena;
+};
+
+/* Takes a chunk of size data bytes from malloc, if the cap allows. */
+static struct chunk *
+arena_chunk(struct arena *a, size_t size)
+{
+    struct chunk *c;
+    size_t room = a->cap - a->held; /* held <= cap always */
+
+    if (room < sizeof(struct chunk) || size > room - sizeof(struct chunk))
+        return NULL;
+    c = jm_xmalloc(sizeof(struct chunk) + size);
+    c->size = size;
+    c->used = 0;
+    a->held += sizeof(struct chunk) + size;
+    return c;
+}
+
+/* Starts a new chunk to bump in, big enough for need. The sizes double,
+ * so that a message takes few mallocs; near the cap the chunk takes what
+ * is left. */
+static struct chunk *
+arena_bump_chunk(struct arena *a, size_t need)
+{
+    size_t room = a->cap - a->held;
+    size_t size = a->next_size > need ? a->next_size : need;
+    struct chunk *c;
+
+    if (room >= sizeof(struct chunk) && size > room - sizeof(struct chunk))
+        size = room - sizeof(struct chunk);
+    if (size < need || (c = arena_chunk(a, size)) == NULL)
+        return NULL;
+    c->next = a->chunks;
+    a->chunks = c;
+    if (a->next_size < ARENA_MAX_CHUNK)
+        a->next_size *= 2;
+    return c;
+}
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+    struct arena *a = data;
+    struct chunk *c = a->chunks;
+    size_t need;
+
+    if (size > a->cap || size > SIZE_MAX - ARENA_ALIGN)
+        goto exhausted; /* the second keeps the rounding from wrapping */
+    need =
+        size == 0 ? ARENA_ALIGN : (size + ARENA_ALIGN - 1) & ~(ARENA_ALIGN - 1);
+    if (c != NULL && c->size - c->used >= need)
+        goto bump;
+    if (need >= ARENA_DEDICATED) {
+        if ((c = arena_chunk(a, need)) == NULL)
+            goto exhausted;
+        /* Behind the current bump chunk, which keeps its free space. */
+        if (a->chunks != NULL) {
+            c->next = a->chunks->next;
+            a->chunks->next = c;
+        } else {
+            c->next = NULL;
+            a->chunks = c;
+        }
+        c->used = need;
+        return c->data;
+    }
+    if ((c = arena_bump_chunk(a, need)) == NULL)
+        goto exhausted;
+bump:
+    c->used += need;
+    return (char *) c->data + (c->used - need);
+exhausted:
+    a->exhausted = true;
+    return NULL;
+}
+
+static void
+arena_free(void *data, void *pointer)
+{
+    (void) data;
+    (void) pointer; /* released with the whole arena */
+}
+
+static void
+arena_release(struct arena *a)
+{
+    struct chunk *c = a->chunks;
+
+    while (c != NULL) {
+        struct chunk *next = c->next;
+
+        free(c);
+        c = next;
+    }
+    a->chunks = NULL;
+    a->held = 0;
+}
+
+/* factor x size + slack, saturating instead of wrapping. */
+static size_t
+arena_cap(size_t size)
+{
+    const size_t factor = JM_MSG_DECODED_FACTOR;
+    const size_t slack = (size_t) JM_MSG_DECODED_SLACK;
+
+    if (size > (SIZE_MAX - slack) / factor)
+        return SIZE_MAX;
+    return factor * size + slack;
+}
+
+/* ---- unpack and pack ---- */
+
+int
+jm_msg_unpack(jm_msg_t **msg_p, const ProtobufCMessageDescriptor *desc,
+              const void *data, size_t size, size_t max_size, jm_error *err)
+{
+    jm_msg_t *self = NULL;
+    ProtobufCAllocator allocator;
+    int rc;
+
+    JM_ASSERT(msg_p != NULL);
+    JM_ASSERT(desc != NULL);
+    JM_ASSERT(data != NULL || size == 0);
+    JM_ASSERT(err != NULL);
+    *msg_p = NULL;
+    if (size > max_size) {
+        jm_error_set(err, JM_E_TOO_LARGE, "",
+                     "message of %zu bytes is over the limit of %zu bytes",
+                     size, max_size);
+        return -EMSGSIZE;
+    }
+    if ((rc = jm__wire_check(desc, data, size, err)) != 0)
+        return rc;
+
+    self = jm_xcalloc(1, sizeof(*self));
+    self->arena.cap = arena_cap(size);
+    self->arena.next_size = ARENA_FIRST_CHUNK;
+    allocator.alloc = arena_alloc;
+    allocator.free = arena_free;
+    allocator.allocator_data = &self->arena;
+    self->message = protobuf_c_message_unpack(desc, &allocator, size, data);
+    if (self->message == NULL) {
+        if (self->arena.exhausted) {
+            jm_error_set(err, JM_E_TOO_LARGE, "",
+                         "message of %zu bytes decodes to more than %zu "
+                         "bytes",
+                         size, self->arena.cap);
+            rc = -EMSGSIZE;
+        } else {
+            /* The walk should have caught it; protobuf-c has the last
+             * word on the encoding all the same. */
+            jm_error_set(err, JM_E_MALFORMED, "",
+                         "protobuf-c could not decode the message");
+            rc = -EPROTO;
+        }
+        goto fail;
+    }
+    *msg_p = self;
+    return 0;
+
+fail:
+    jm_msg_free(&self);
+    return rc;
+}
+
+ProtobufCMessage *
+jm_msg_get(jm_msg_t *msg)
+{
+    JM_ASSERT(msg != NULL);
+    return msg->message;
+}
+
+size_t
+jm_msg_arena_size(const jm_msg_t *msg)
+{
+    JM_ASSERT(msg != NULL);
+    return msg->arena.held;
+}
+
+void
+jm_msg_free(jm_msg_t **msg_p)
+{
+    JM_ASSERT(msg_p != NULL);
+    if (*msg_p == NULL)
+        return;
+    /* No protobuf_c_message_free_unpacked: every byte is in the arena. */
+    arena_release(&(*msg_p)->arena);
+    free(*msg_p);
+    *msg_p = NULL;
+}
+
+int
+jm_msg_pack(const ProtobufCMessage *msg, uint8_t **data_p, size_t *size_p)
+{
+    size_t size;
+    size_t written;
+    uint8_t *data;
+
+    JM_ASSERT(msg != NULL);
+    JM_ASSERT(data_p != NULL);
+    JM_ASSERT(size_p != NULL);
+    size = protobuf_c_message_get_packed_size(msg);
+    data = jm_xmalloc(size);
+    written = protobuf_c_message_pack(msg, data);
+    JM_ASSERT(written == size);
+    *data_p = data;
+    *size_p = size;
+    return 0;
+}
+
+bool
+jm_msg_has_unknown_fields(const ProtobufCMessage *msg)
+{
+    /* protobuf-c 1.4.1 keeps every field whose number its descriptor lacks
+     * (any syntax) in unknown_fields, with a copy of its bytes. */
+    JM_ASSERT(msg != NULL);
+    return msg->n_unknown_fields > 0;
+}
+
+/* ---- validation helpers ---- */
+
+const char *
+jm_path(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+
+    JM_ASSERT(buf != NULL && size > 0);
+    va_start(ap, fmt);
+    (void) vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return buf;
+}
+
+/* UTF-8 as RFC 3629 defines it: shortest form only, no surrogates
+ * (U+D800-DFFF), nothing above U+10FFFF. The second byte's range depends
+ * on the lead byte; that is where overlongs and surrogates are caught. */
+bool
+jm_utf8_valid(const void *data, size_t len)
+{
+    const uint8_t *s = data;
+    size_t i = 0;
+
+    while (i < len) {
+        uint8_t c = s[i];
+        size_t n;                     /* continuation bytes */
+        uint8_t lo = 0x80, hi = 0xbf; /* range of the second byte */
+
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            if (c == 0xe0)
+                lo = 0xa0; /* else overlong */
+            else if (c == 0xed)
+                hi = 0x9f; /* else a surrogate */
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            if (c == 0xf0)
+                lo = 0x90; /* else overlong */
+            else if (c == 0xf4)
+                hi = 0x8f; /* else above U+10FFFF */
+        } else {
+            return false; /* a stray continuation, C0/C1, or F5-FF */
+        }
+        if (len - i - 1 < n)
+            return false; /* truncated sequence */
+        if (s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+/* NULL is how a caller spells "not given"; protobuf-c itself uses "". */
+static const char *
+or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+bool
+jm_check_text(jm_error *err, const char *path, const char *s, size_t max_len,
+              bool required, bool multiline)
+{
+    size_t len;
+
+    s = or_empty(s);
+    len = strlen(s);
+    if (len == 0)
+        return required
+                   ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
+                   : true;
+    if (len > max_len)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "is %zu bytes long; at most %zu are allowed", len,
+                            max_len);
+    /* Cheap, and it keeps the helper right for text that did not come
+     * through jm_msg_unpack. */
+    if (!jm_utf8_valid(s, len))
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "is not valid UTF-8");
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t) s[i];
+        bool control = c < 0x20 || c == 0x7f;
+
+        /* C1 controls U+0080-U+009F are C2 80 - C2 9F in UTF-8. */
+        if (c == 0xc2 && i + 1 < len && (uint8_t) s[i + 1] <= 0x9f)
+            control = true;
+        if (multiline && (c == '\n' || c == '\t'))
+            control = false;
+        if (control)
+            return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                                "holds a control character at byte %zu", i);
+    }
+    return true;
+}
+
+bool
+jm_check_id(jm_error *err, const char *path, const char *s, bool required)
+{
+    size_t len;
+
+    s = or_empty(s);
+    len = strlen(s);
+    if (len == 0)
+        return required
+                   ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
+                   : true;
+    if (len > 64)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "is %zu bytes long; ids have at most 64", len);
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == ':' ||
+              c == '-'))
+            return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                                "may hold only A-Z a-z 0-9 . _ : -");
+    }
+    return true;
+}
+
+bool
+jm_check_digits(jm_error *err, const char *path, const char *s, size_t n,
+                bool required)
+{
+    size_t len;
+
+    s = or_empty(s);
+    len = strlen(s);
+    if (len == 0)
+        return required
+                   ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
+                   : true;
+    if (len != n)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "must be exactly %zu digits", n);
+    for (size_t i = 0; i < len; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                                "must be exactly %zu digits", n);
+    return true;
+}
+
+bool
+jm_check_count(jm_error *err, const char *path, size_t count, size_t min,
+               size_t max)
+{
+    if (count < min || count > max)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "has %zu items; %zu to %zu are allowed", count, min,
+                            max);
+    return true;
+}
+
+bool
+jm_check_range(jm_error *err, const char *path, int64_t value, int64_t min,
+               int64_t max)
+{
+    if (value < min || value > max)
+        return jm_error_set(
+            err, JM_E_INVALID_FIELD, path, "is %lld; it must be %lld to %lld",
+            (long long) value, (long long) min, (long long) max);
+    return true;
+}
+
+bool
+jm_check_enum(jm_error *err, const char *path,
+              const ProtobufCEnumDescriptor *desc, int value,
+              bool allow_unspecified)
+{
+    JM_ASSERT(desc != NULL);
+    if (value == 0 && !allow_unspecified)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "is required (0 means unspecified)");
+    if (protobuf_c_enum_descriptor_get_value(desc, value) == NULL)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "%d is not a value of %s", value, desc->name);
+    return true;
+}
+
+bool
+jm_check_date(jm_error *err, const char *path, const char *s, bool required,
+              int32_t *days_out)
+{
+    int32_t days;
+
+    s = or_empty(s);
+    if (*s == '\0')
+        return required
+                   ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
+                   : true;
+    if (jm_date_parse(s, &days) != 0)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "is not a date as YYYY-MM-DD");
+    if (days_out != NULL)
+        *days_out = days;
+    return true;
+}
+
+bool
+jm_check_request_id(jm_error *err, const char *path,
+                    const ProtobufCBinaryData *id)
+{
+    JM_ASSERT(id != NULL);
+    if (id->len != 16 || id->data == NULL)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "must be 16 bytes, not %zu", id->len);
+    return true;
+}
