@@ -112,7 +112,7 @@ jm_eventlog_open(jm_eventlog_t **log_p, jm_store_t *store, const char *name)
     self = jm_xcalloc(1, sizeof(*self));
     self->store = store;
     meta_name = jm_xmalloc(len + sizeof(".meta"));
-    snprintf(meta_name, len + sizeof(".meta"), "%s.meta", name);
+    (void) snprintf(meta_name, len + sizeof(".meta"), "%s.meta", name);
     if ((rc = jm_store_dbi(store, name, false, &self->log)) != 0)
         goto fail;
     if ((rc = jm_store_dbi(store, meta_name, false, &self->meta)) != 0)

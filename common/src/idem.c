@@ -47,7 +47,7 @@ jm_idem_open(jm_idem_t **idem_p, jm_store_t *store, const char *name)
     self = jm_xcalloc(1, sizeof(*self));
     self->store = store;
     time_name = jm_xmalloc(len + sizeof(".time"));
-    snprintf(time_name, len + sizeof(".time"), "%s.time", name);
+    (void) snprintf(time_name, len + sizeof(".time"), "%s.time", name);
     if ((rc = jm_store_dbi(store, name, false, &self->ids)) != 0)
         goto fail;
     if ((rc = jm_store_dbi(store, time_name, false, &self->times)) != 0)

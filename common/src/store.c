@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -151,12 +152,17 @@ store_err(int rc, const char *what)
     return -EIO;
 }
 
-/* store_err for a write inside a transaction: remembers a full map. */
+/* store_err inside a transaction. A full map marks the transaction as
+ * failed (LMDB flags it, and every later call on it returns MDB_BAD_TXN,
+ * checked here): remember it so that jm_store_write redoes the batch, and
+ * report the calls that follow as -ENOSPC too, not as logged -EIO. */
 static int
-write_err(jm_txn_t *txn, int rc, const char *what)
+txn_err(jm_txn_t *txn, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL)
         txn->map_full = true;
+    if (rc == MDB_BAD_TXN && txn->map_full)
+        return -ENOSPC;
     return store_err(rc, what);
 }
 
@@ -188,8 +194,9 @@ set_map_size(jm_store_t *self, size_t size)
     return 0;
 }
 
-/* Doubles the map, up to map_size_max. where is "put" or "commit": both
- * happen, and which one did is worth a line in the log. */
+/* Doubles the map, up to map_size_max. where is "write" (a put, del or
+ * dbi_open) or "commit": both happen, and which one did is worth a line in
+ * the log. */
 static int
 grow(jm_store_t *self, const char *where)
 {
@@ -221,6 +228,10 @@ txn_begin(jm_store_t *self, bool write, jm_txn_t *out)
     MDB_txn *txn = NULL;
     int rc;
 
+    out->txn = NULL;
+    out->store = self;
+    out->write = write;
+    out->map_full = false;
     if (self->broken)
         return -EIO;
     rc = mdb_txn_begin(self->env, NULL, flags, &txn);
@@ -233,9 +244,6 @@ txn_begin(jm_store_t *self, bool write, jm_txn_t *out)
     if (rc != 0)
         return store_err(rc, "mdb_txn_begin");
     out->txn = txn;
-    out->store = self;
-    out->write = write;
-    out->map_full = false;
     self->active_txns++;
     return 0;
 }
@@ -246,6 +254,22 @@ txn_abort(jm_txn_t *txn)
     mdb_txn_abort(txn->txn);
     txn->txn = NULL;
     txn->store->active_txns--;
+}
+
+/* True if dir holds no LMDB data yet (LMDB too treats an empty data file
+ * as a new environment). */
+static bool
+data_file_empty(const char *dir)
+{
+    size_t size = strlen(dir) + sizeof("/data.mdb");
+    char *path = jm_xmalloc(size);
+    struct stat st;
+    bool empty;
+
+    (void) snprintf(path, size, "%s/data.mdb", dir);
+    empty = stat(path, &st) != 0 || st.st_size == 0;
+    free(path);
+    return empty;
 }
 
 int
@@ -268,6 +292,9 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         if (opts->max_dbs != 0)
             o.max_dbs = opts->max_dbs;
     }
+    /* Only a maximum below the default start: start at the maximum. */
+    if ((opts == NULL || opts->map_size == 0) && o.map_size > o.map_size_max)
+        o.map_size = o.map_size_max;
     if (o.map_size > o.map_size_max)
         return -EINVAL;
     if (stat(dir, &st) != 0)
@@ -290,6 +317,14 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         rc = store_err(rc, "mdb_env_set_maxdbs");
         goto fail;
     }
+    /* A new environment starts at the configured size. (Set after the
+     * open, it would start at LMDB's 1 MiB default, which the file then
+     * keeps: LMDB never records a smaller size than it once had.) */
+    if (data_file_empty(dir) &&
+        (rc = mdb_env_set_mapsize(self->env, o.map_size)) != 0) {
+        rc = store_err(rc, "mdb_env_set_mapsize");
+        goto fail;
+    }
     /* Full sync (no NOSYNC, NOMETASYNC, MAPASYNC, WRITEMAP): an
      * acknowledged commit survives a crash. NOTLS: read transactions are
      * not bound to a thread slot, so two can be open in one thread. */
@@ -298,16 +333,16 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         goto fail;
     }
     JM_ASSERT(mdb_env_get_maxkeysize(self->env) == JM__STORE_KEY_MAX);
-    /* No size was set before the open, so LMDB took the size recorded in
-     * the file: a map that grew in an earlier run keeps its size instead
-     * of filling up and growing again. A new environment (no transaction
-     * yet, LMDB's 1 MiB default) gets the configured size. */
+    /* An existing environment was opened without a size, so LMDB took
+     * the largest it ever recorded: a map that grew in an earlier run
+     * keeps its size instead of filling up and growing again. It is only
+     * raised to the configured size. */
     if ((rc = mdb_env_info(self->env, &info)) != 0) {
         rc = store_err(rc, "mdb_env_info");
         goto fail;
     }
     self->map_size = info.me_mapsize;
-    if ((info.me_last_txnid == 0 || self->map_size < o.map_size) &&
+    if (self->map_size < o.map_size &&
         (rc = set_map_size(self, o.map_size)) != 0)
         goto fail;
     if ((rc = jm_store_reader_check(self, &dead)) != 0)
@@ -355,8 +390,8 @@ dbi_open_fn(jm_txn_t *txn, void *arg)
 {
     struct dbi_open *d = arg;
 
-    return write_err(txn, mdb_dbi_open(txn->txn, d->name, d->flags, &d->dbi),
-                     "mdb_dbi_open");
+    return txn_err(txn, mdb_dbi_open(txn->txn, d->name, d->flags, &d->dbi),
+                   "mdb_dbi_open");
 }
 
 int
@@ -384,7 +419,7 @@ int
 jm_store_write(jm_store_t *store, jm_store_txn_fn fn, void *arg)
 {
     const char *where;
-    jm_txn_t txn;
+    jm_txn_t txn = {NULL, NULL, false, false};
     int rc;
 
     JM_ASSERT(store != NULL);
@@ -402,7 +437,7 @@ jm_store_write(jm_store_t *store, jm_store_txn_fn fn, void *arg)
             txn_abort(&txn);
             if (!txn.map_full)
                 return rc;
-            where = "put";
+            where = "write";
         } else {
             /* Frees the transaction even when it fails: no abort after. */
             rc = mdb_txn_commit(txn.txn);
@@ -422,7 +457,7 @@ jm_store_write(jm_store_t *store, jm_store_txn_fn fn, void *arg)
 int
 jm_store_read(jm_store_t *store, jm_store_txn_fn fn, void *arg)
 {
-    jm_txn_t txn;
+    jm_txn_t txn = {NULL, NULL, false, false};
     int rc;
 
     JM_ASSERT(store != NULL);
@@ -430,8 +465,9 @@ jm_store_read(jm_store_t *store, jm_store_txn_fn fn, void *arg)
     if ((rc = txn_begin(store, false, &txn)) != 0)
         return rc;
     rc = fn(&txn, arg);
-    /* A read-only transaction has nothing to commit; abort releases the
-     * reader slot (and must happen: NOTLS slots are not reused). */
+    /* A read-only transaction has nothing to commit; abort releases its
+     * reader slot (with NOTLS the slot belongs to the transaction, not to
+     * the thread). */
     txn_abort(&txn);
     return rc;
 }
@@ -524,7 +560,7 @@ jm_txn_get(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size,
     if (!key_size_ok(key_size))
         return -EINVAL;
     if ((rc = mdb_get(txn->txn, dbi, &k, &v)) != 0)
-        return store_err(rc, "mdb_get");
+        return txn_err(txn, rc, "mdb_get");
     out->data = v.mv_data;
     out->size = v.mv_size;
     return 0;
@@ -547,7 +583,7 @@ jm_txn_put(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size,
     /* A DUPSORT value is stored like a key and has the same limit. */
     if (size > JM__STORE_KEY_MAX) {
         if ((rc = mdb_dbi_flags(txn->txn, dbi, &db_flags)) != 0)
-            return store_err(rc, "mdb_dbi_flags");
+            return txn_err(txn, rc, "mdb_dbi_flags");
         if (db_flags & MDB_DUPSORT)
             return -EINVAL;
     }
@@ -555,7 +591,7 @@ jm_txn_put(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size,
         mdb_flags |= MDB_NOOVERWRITE;
     if (flags & JM_PUT_APPEND)
         mdb_flags |= MDB_APPEND; /* a key out of order: MDB_KEYEXIST */
-    return write_err(txn, mdb_put(txn->txn, dbi, &k, &v, mdb_flags), "mdb_put");
+    return txn_err(txn, mdb_put(txn->txn, dbi, &k, &v, mdb_flags), "mdb_put");
 }
 
 int
@@ -567,7 +603,7 @@ jm_txn_del(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size)
     if (!key_size_ok(key_size))
         return -EINVAL;
     /* Copy-on-write: a delete allocates pages too, and can fill the map. */
-    return write_err(txn, mdb_del(txn->txn, dbi, &k, NULL), "mdb_del");
+    return txn_err(txn, mdb_del(txn->txn, dbi, &k, NULL), "mdb_del");
 }
 
 int
@@ -585,7 +621,7 @@ jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start, size_t start_size,
     if (start_size > JM__STORE_KEY_MAX)
         return -EINVAL;
     if ((rc = mdb_cursor_open(txn->txn, dbi, &cursor)) != 0)
-        return store_err(rc, "mdb_cursor_open");
+        return txn_err(txn, rc, "mdb_cursor_open");
     for (;;) {
         jm_val key, val;
 
@@ -595,7 +631,7 @@ jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start, size_t start_size,
             break;
         }
         if (rc != 0) {
-            rc = store_err(rc, "mdb_cursor_get");
+            rc = txn_err(txn, rc, "mdb_cursor_get");
             break;
         }
         key.data = k.mv_data;
@@ -622,11 +658,11 @@ jm_txn_last(jm_txn_t *txn, jm_dbi dbi, jm_val *key, jm_val *val)
 
     JM_ASSERT(txn != NULL && txn->txn != NULL);
     if ((rc = mdb_cursor_open(txn->txn, dbi, &cursor)) != 0)
-        return store_err(rc, "mdb_cursor_open");
+        return txn_err(txn, rc, "mdb_cursor_open");
     rc = mdb_cursor_get(cursor, &k, &v, MDB_LAST);
     mdb_cursor_close(cursor);
     if (rc != 0)
-        return store_err(rc, "mdb_cursor_get");
+        return txn_err(txn, rc, "mdb_cursor_get");
     if (key != NULL) {
         key->data = k.mv_data;
         key->size = k.mv_size;
