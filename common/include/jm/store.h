@@ -44,6 +44,9 @@ typedef struct jm_val {
     size_t size;
 } jm_val;
 
+/* A zero field takes the default. The initial map defaults to 1 GiB, or
+ * map_size_max if that is smaller; a map that grew keeps its size across
+ * restarts. max_dbs does not count the "cursors" database. */
 typedef struct jm_store_opts {
     size_t map_size;     /* initial map size; default 1 GiB (sparse) */
     size_t map_size_max; /* growth stops here; default 64 GiB */
@@ -60,7 +63,9 @@ int jm_store_open(jm_store_t **store_p, const char *dir,
 void jm_store_destroy(jm_store_t **store_p);
 
 /* Opens (creating) the named database. Call right after jm_store_open,
- * before any other transaction. dupsort for MDB_DUPSORT. */
+ * before any other transaction (it runs a write transaction of its own, so
+ * never from inside a transaction). dupsort for MDB_DUPSORT. Opening the
+ * same name again gives the same handle. */
 int jm_store_dbi(jm_store_t *store, const char *name, bool dupsort,
                  jm_dbi *dbi_out);
 
@@ -73,7 +78,9 @@ int jm_store_dbi(jm_store_t *store, const char *name, bool dupsort,
 typedef int (*jm_store_txn_fn)(jm_txn_t *txn, void *arg);
 
 /* Runs fn in a write transaction and commits (fsync). Returns 0 only after
- * the commit returned 0: only then may the caller say "accepted". */
+ * the commit returned 0: only then may the caller say "accepted". Never
+ * from inside another transaction of the store (asserted): the map can
+ * only grow when no transaction is alive. Reads inside fn are fine. */
 int jm_store_write(jm_store_t *store, jm_store_txn_fn fn, void *arg);
 
 /* Runs fn in a read-only transaction (a consistent MVCC view). */
@@ -111,9 +118,11 @@ int jm_txn_put(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size,
  * of the key. */
 int jm_txn_del(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size);
 
-/* Called for every key >= start (in key order) until it returns non-zero:
- * 1 stops the walk (jm_txn_scan returns 0), a negative value stops it and
- * is returned. key and val are borrowed until the transaction ends. */
+/* Called for every key >= start (in key order; start_size 0: from the
+ * first) until it returns non-zero: 1 stops the walk (jm_txn_scan returns
+ * 0), a negative value stops it and is returned. key and val are borrowed
+ * until the transaction ends. On a DUPSORT database every value of every
+ * key is visited. fn must not write to dbi. */
 typedef int (*jm_txn_scan_fn)(const jm_val *key, const jm_val *val, void *arg);
 int jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start, size_t start_size,
                 jm_txn_scan_fn fn, void *arg);
@@ -153,7 +162,9 @@ int jm_eventlog_bounds(jm_eventlog_t *log, jm_txn_t *txn, uint64_t *first,
                        uint64_t *head);
 
 /* Calls fn for entries with seq > after, in order, until fn returns
- * non-zero (as jm_txn_scan) or limit entries were visited. */
+ * non-zero (as jm_txn_scan) or limit entries were visited (limit 0: none).
+ * Entries before the first kept seq are simply not there: compare after
+ * with jm_eventlog_bounds to notice a gap. */
 typedef int (*jm_eventlog_fn)(uint64_t seq, const jm_val *entry, void *arg);
 int jm_eventlog_read(jm_eventlog_t *log, jm_txn_t *txn, uint64_t after,
                      size_t limit, jm_eventlog_fn fn, void *arg);
@@ -176,7 +187,9 @@ void jm_idem_destroy(jm_idem_t **idem_p);
 int jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
                    const char *principal, jm_val *reply);
 
-/* Records the reply for request_id at time now_ms. */
+/* Records the reply for request_id at time now_ms (>= 0). -EEXIST if the
+ * id is already recorded (the first reply stays); -EINVAL if the
+ * principal is longer than 255 bytes. */
 int jm_idem_record(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
                    const char *principal, int64_t now_ms, const void *reply,
                    size_t size);
@@ -193,7 +206,10 @@ typedef struct jm_cursor {
     uint64_t seq;    /* last applied seq */
 } jm_cursor;
 
-/* Database name "cursors". -ENOENT leaves *out zeroed. */
+/* Database name "cursors", which jm_store_open always opens: these are
+ * called inside a transaction, where a database can no longer be opened.
+ * -ENOENT leaves *out zeroed. save wants a 32-character log_id (-EINVAL
+ * otherwise). */
 int jm_cursor_load(jm_store_t *store, jm_txn_t *txn, const char *source,
                    jm_cursor *out);
 int jm_cursor_save(jm_store_t *store, jm_txn_t *txn, const char *source,
