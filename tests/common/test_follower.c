@@ -1,0 +1,546 @@
+/* test_follower.c - a toy source service built on jm_source (one database
+ * of job orders by id) and a follower that copies its log into another
+ * store. Shows: writes are answered after commit with contiguous seqs; a
+ * duplicate request id changes nothing; the follower applies every event
+ * once, resumes from its cursor, and takes a snapshot when the events it
+ * needs were pruned or the source's store was replaced. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/follower.h"
+#include "jm/rpc.h"
+#include "jm/source.h"
+#include "jm/store.h"
+#include "jm_test.h"
+
+/* ---- the toy source: SubmitOrder stores order.id -> order ---- */
+
+struct toy {
+    jm_dbi orders;
+    jm_source_t *source; /* set once jm_source_new returned */
+};
+
+static int
+toy_open_dbs(jm_store_t *store, void *arg)
+{
+    struct toy *toy = arg;
+
+    return jm_store_dbi(store, "orders", false, &toy->orders);
+}
+
+static jm_source_kind
+toy_check(const Jobmatch__V1__Request *req, const char *principal,
+          jm_error *err, void *arg)
+{
+    (void) principal;
+    (void) arg;
+    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER) {
+        if (req->submit_order->order == NULL ||
+            !jm_check_id(err, "submit_order.order.id",
+                         req->submit_order->order->id, true))
+            return JM_SOURCE_REJECT;
+        return JM_SOURCE_WRITE;
+    }
+    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_GET_ORDER)
+        return JM_SOURCE_READ;
+    return JM_SOURCE_REJECT;
+}
+
+static int
+toy_read(jm_txn_t *txn, jm_source_request *r, void *arg)
+{
+    struct toy *toy = arg;
+    const char *id = r->req->get_order->order_id;
+    jm_val val;
+    int rc = jm_txn_get(txn, toy->orders, id, strlen(id), &val);
+
+    if (rc == -ENOENT) {
+        jm_error_set(&r->err, JM_E_NOT_FOUND, "get_order.order_id",
+                     "no order %s", id);
+        return 1;
+    }
+    if (rc != 0)
+        return rc;
+    r->reply->body_case = JOBMATCH__V1__REPLY__BODY_ORDER;
+    r->reply->order = jobmatch__v1__job_order__unpack(jm_source_allocator(r),
+                                                      val.size, val.data);
+    return r->reply->order ? 0 : -EIO;
+}
+
+static int
+toy_apply(jm_txn_t *txn, jm_source_request *r, void *arg)
+{
+    struct toy *toy = arg;
+    Jobmatch__V1__JobOrder *order = r->req->submit_order->order;
+    Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
+    Jobmatch__V1__OrderChanged changed = JOBMATCH__V1__ORDER_CHANGED__INIT;
+    Jobmatch__V1__Accepted *accepted;
+    uint8_t buf[4096];
+    size_t n = jobmatch__v1__job_order__pack(order, buf);
+    uint64_t seq;
+    int rc;
+
+    if ((rc = jm_txn_put(txn, toy->orders, order->id, strlen(order->id), buf, n,
+                         0)) != 0)
+        return rc;
+    changed.order = order;
+    changed.change = JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_CREATED;
+    event.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
+    event.order_changed = &changed;
+    if ((rc = jm_source_append(toy->source, txn, &event, &seq)) != 0)
+        return rc;
+    accepted = jm_source_alloc(r, sizeof(*accepted));
+    jobmatch__v1__accepted__init(accepted);
+    accepted->id = jm_source_strdup(r, order->id);
+    accepted->seq = seq;
+    accepted->version = 1;
+    r->reply->body_case = JOBMATCH__V1__REPLY__BODY_ACCEPTED;
+    r->reply->accepted = accepted;
+    return 0;
+}
+
+struct snap_walk {
+    jm_snapshot_page_t *page;
+    size_t limit, count;
+};
+
+static int
+snap_one(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct snap_walk *w = arg;
+    Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
+    Jobmatch__V1__OrderChanged changed = JOBMATCH__V1__ORDER_CHANGED__INIT;
+    Jobmatch__V1__JobOrder *order;
+
+    if (w->count == w->limit) {
+        jm_snapshot_page_set_next(w->page, key->data, key->size);
+        return 1;
+    }
+    order = jobmatch__v1__job_order__unpack(NULL, val->size, val->data);
+    if (order == NULL)
+        return -EIO;
+    changed.order = order;
+    changed.change = JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_SNAPSHOT;
+    event.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
+    event.order_changed = &changed;
+    jm_snapshot_page_add(w->page, &event);
+    jobmatch__v1__job_order__free_unpacked(order, NULL);
+    w->count++;
+    return 0;
+}
+
+/* Keys from after_key on, inclusive: next_key is the first key that did
+ * not fit on this page. */
+static int
+toy_snapshot(jm_txn_t *txn, const void *after_key, size_t after_size,
+             size_t limit, jm_snapshot_page_t *page, void *arg)
+{
+    struct toy *toy = arg;
+    struct snap_walk w = {page, limit, 0};
+
+    return jm_txn_scan(txn, toy->orders, after_key, after_size, snap_one, &w);
+}
+
+static const jm_source_ops toy_ops = {
+    .check = toy_check,
+    .read = toy_read,
+    .apply = toy_apply,
+    .snapshot = toy_snapshot,
+};
+
+/* ---- the consumer: counts what it applies, copies ids into its store ---- */
+
+struct consumer {
+    jm_store_t *store;
+    jm_dbi seen;
+    int applied;
+    int resets;
+    uint64_t committed;
+};
+
+static int
+consumer_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
+{
+    struct consumer *c = arg;
+    const char *id;
+
+    if (event->body_case != JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED)
+        return 0;
+    id = event->order_changed->order->id;
+    c->applied++;
+    return jm_txn_put(txn, c->seen, id, strlen(id), "", 0, 0);
+}
+
+static int
+consumer_reset(jm_txn_t *txn, void *arg)
+{
+    struct consumer *c = arg;
+    jm_val key, val;
+
+    c->resets++;
+    while (jm_txn_last(txn, c->seen, &key, &val) == 0) {
+        char copy[128];
+        size_t n = key.size < sizeof(copy) ? key.size : sizeof(copy);
+
+        memcpy(copy, key.data, n);
+        if (jm_txn_del(txn, c->seen, copy, n) != 0)
+            return -EIO;
+    }
+    return 0;
+}
+
+static void
+consumer_committed(uint64_t last_seq, void *arg)
+{
+    ((struct consumer *) arg)->committed = last_seq;
+}
+
+static const jm_follower_handler consumer_handler = {
+    .apply = consumer_apply,
+    .reset = consumer_reset,
+    .committed = consumer_committed,
+};
+
+/* ---- fixture ---- */
+
+struct fixture {
+    uv_loop_t loop;
+    char src_dir[256], dst_dir[256];
+    struct toy toy;
+    jm_source_t *source;
+    jm_bus_t *bus; /* the consumer side's */
+    jm_rpc_client_t *client;
+    struct consumer consumer;
+    jm_follower_t *follower;
+    int answered;
+    int errors;
+    uint64_t last_seq;
+    bool last_duplicate;
+};
+
+static void
+start_source(struct fixture *f, int64_t log_retain)
+{
+    jm_source_config config = {
+        .service = "toy",
+        .data_dir = f->src_dir,
+        .api_endpoint = "tcp://127.0.0.1:*",
+        .tick_endpoint = "tcp://127.0.0.1:*",
+        .log_retain = log_retain,
+        .housekeeping_ms = 20,
+    };
+
+    assert_int_equal(jm_source_new(&f->source, &f->loop, &config, &toy_ops,
+                                   toy_open_dbs, &f->toy),
+                     0);
+    f->toy.source = f->source;
+}
+
+static void
+stop_source(struct fixture *f)
+{
+    jm_source_destroy(&f->source);
+    /* Let the closing handles finish before the store is reopened. */
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    const char *ep;
+
+    jm_test_tmpdir(f->src_dir, sizeof(f->src_dir));
+    jm_test_tmpdir(f->dst_dir, sizeof(f->dst_dir));
+    assert_int_equal(uv_loop_init(&f->loop), 0);
+    start_source(f, 0);
+    assert_int_equal(jm_bus_new(&f->bus, &f->loop), 0);
+    ep = jm_source_api_endpoint(f->source);
+    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    assert_int_equal(jm_store_open(&f->consumer.store, f->dst_dir, NULL), 0);
+    assert_int_equal(
+        jm_store_dbi(f->consumer.store, "seen", false, &f->consumer.seen), 0);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    jm_follower_destroy(&f->follower);
+    jm_rpc_client_destroy(&f->client);
+    jm_bus_destroy(&f->bus);
+    jm_source_destroy(&f->source);
+    jm_test_close_loop(&f->loop, 5000);
+    jm_store_destroy(&f->consumer.store);
+    jm_test_rmtree(f->src_dir);
+    jm_test_rmtree(f->dst_dir);
+    free(f);
+    return 0;
+}
+
+static void
+on_answer(int status, const Jobmatch__V1__Reply *reply, void *arg)
+{
+    struct fixture *f = arg;
+
+    assert_int_equal(status, 0);
+    f->answered++;
+    if (reply->body_case == JOBMATCH__V1__REPLY__BODY_ACCEPTED) {
+        f->last_seq = reply->accepted->seq;
+        f->last_duplicate = reply->duplicate;
+    } else {
+        f->errors++;
+    }
+}
+
+static void
+submit(struct fixture *f, const char *id, const uint8_t *request_id)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__SubmitOrder submit = JOBMATCH__V1__SUBMIT_ORDER__INIT;
+    Jobmatch__V1__JobOrder order = JOBMATCH__V1__JOB_ORDER__INIT;
+
+    order.id = (char *) id;
+    order.title = "Lagermedarbejder";
+    submit.order = &order;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER;
+    req.submit_order = &submit;
+    if (request_id != NULL) {
+        req.request_id.data = (uint8_t *) request_id;
+        req.request_id.len = 16;
+    }
+    assert_int_equal(jm_rpc_client_call(f->client, &req, on_answer, f), 0);
+}
+
+struct until {
+    struct fixture *f;
+    int answered;
+    uint64_t committed;
+};
+
+static bool
+answered(void *arg)
+{
+    struct until *u = arg;
+
+    return u->f->answered >= u->answered;
+}
+
+static bool
+caught_up(void *arg)
+{
+    struct until *u = arg;
+
+    return u->f->consumer.committed >= u->committed;
+}
+
+static void
+submit_many(struct fixture *f, int first, int count)
+{
+    struct until u = {f, f->answered + count, 0};
+    char id[32];
+
+    for (int i = first; i < first + count; i++) {
+        snprintf(id, sizeof(id), "order-%04d", i);
+        submit(f, id, NULL);
+    }
+    assert_true(jm_test_run_until(&f->loop, answered, &u, 10000));
+    assert_int_equal(f->errors, 0);
+}
+
+static void
+follow(struct fixture *f)
+{
+    jm_follower_opts opts = {.cursor_name = "toy", .poll_ms = 50, .credit = 16};
+
+    assert_int_equal(jm_follower_new(&f->follower, f->bus, f->consumer.store,
+                                     jm_source_api_endpoint(f->source), &opts,
+                                     &consumer_handler, &f->consumer),
+                     0);
+}
+
+static void
+test_writes_get_contiguous_seqs_and_duplicates_change_nothing(void **state)
+{
+    struct fixture *f = *state;
+    uint8_t rid[16] = {42};
+    struct until u = {f, 0, 0};
+
+    submit_many(f, 0, 200); /* all in flight at once: group commit */
+    assert_int_equal(f->last_seq, 200);
+    assert_int_equal(jm_source_head(f->source), 200);
+
+    submit(f, "order-x", rid);
+    u.answered = f->answered + 1;
+    assert_true(jm_test_run_until(&f->loop, answered, &u, 5000));
+    assert_int_equal(f->last_seq, 201);
+    assert_false(f->last_duplicate);
+    /* The same request id again, even with another body: the first
+     * reply, marked duplicate, and no new event. */
+    submit(f, "order-y", rid);
+    u.answered = f->answered + 1;
+    assert_true(jm_test_run_until(&f->loop, answered, &u, 5000));
+    assert_int_equal(f->last_seq, 201);
+    assert_true(f->last_duplicate);
+    assert_int_equal(jm_source_head(f->source), 201);
+}
+
+static void
+test_follower_applies_each_event_once_and_resumes(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 100};
+
+    submit_many(f, 0, 100);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    assert_int_equal(f->consumer.applied, 100);
+    assert_int_equal(f->consumer.resets, 0);
+
+    /* Live: new writes arrive through ticks and fetches. */
+    submit_many(f, 100, 20);
+    u.committed = 120;
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    assert_int_equal(f->consumer.applied, 120);
+
+    /* A new follower on the same store resumes from the saved cursor. */
+    jm_follower_destroy(&f->follower);
+    submit_many(f, 120, 5);
+    follow(f);
+    u.committed = 125;
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    assert_int_equal(f->consumer.applied, 125);
+}
+
+struct snapshots {
+    struct fixture *f;
+    uint32_t want;
+    uint64_t committed;
+};
+
+static bool
+snapshot_done(void *arg)
+{
+    struct snapshots *s = arg;
+    jm_follower_status st;
+
+    jm_follower_get_status(s->f->follower, &st);
+    return st.snapshots >= s->want && st.applied_seq >= s->committed &&
+           !st.snapshotting;
+}
+
+/* Housekeeping prunes on its own timer; wait until the log reports a
+ * first seq past the start (observed through a Fetch from seq 0). */
+struct prune_probe {
+    struct fixture *f;
+    bool done;
+    bool required;
+};
+
+static void
+on_probe(int status, const Jobmatch__V1__Reply *reply, void *arg)
+{
+    struct prune_probe *p = arg;
+
+    p->done = true;
+    p->required = status == 0 &&
+                  reply->body_case == JOBMATCH__V1__REPLY__BODY_EVENT_BATCH &&
+                  reply->event_batch->snapshot_required;
+}
+
+static bool
+probe_done(void *arg)
+{
+    return ((struct prune_probe *) arg)->done;
+}
+
+static void
+wait_pruned(struct fixture *f)
+{
+    for (int i = 0; i < 200; i++) {
+        Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+        Jobmatch__V1__Fetch fetch = JOBMATCH__V1__FETCH__INIT;
+        struct prune_probe p = {f, false, false};
+
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_FETCH;
+        req.fetch = &fetch;
+        assert_int_equal(jm_rpc_client_call(f->client, &req, on_probe, &p), 0);
+        assert_true(jm_test_run_until(&f->loop, probe_done, &p, 5000));
+        if (p.required)
+            return;
+    }
+    fail_msg("the log was never pruned");
+}
+
+static void
+test_snapshot_when_log_pruned(void **state)
+{
+    struct fixture *f = *state;
+    struct snapshots s = {f, 1, 60};
+    const char *ep;
+
+    /* A source that keeps only the last 10 events. */
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    start_source(f, 10);
+    ep = jm_source_api_endpoint(f->source);
+    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    submit_many(f, 0, 60);
+    /* Housekeeping (every 20 ms) prunes to the last 10. */
+    wait_pruned(f);
+
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, snapshot_done, &s, 10000));
+    assert_int_equal(f->consumer.resets, 1);
+    /* 60 live records (the snapshot), possibly plus events replayed after
+     * its as_of seq; never fewer. */
+    assert_true(f->consumer.applied >= 60);
+}
+
+static void
+test_snapshot_when_source_replaced(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 30};
+    struct snapshots s = {f, 1, 5};
+    const char *ep;
+
+    submit_many(f, 0, 30);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+
+    /* The source's store is wiped and restarted: a new log id. */
+    jm_follower_destroy(&f->follower);
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    jm_test_rmtree(f->src_dir);
+    start_source(f, 0);
+    ep = jm_source_api_endpoint(f->source);
+    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    submit_many(f, 500, 5);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, snapshot_done, &s, 10000));
+    assert_int_equal(f->consumer.resets, 1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_writes_get_contiguous_seqs_and_duplicates_change_nothing,
+            setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_follower_applies_each_event_once_and_resumes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_when_log_pruned, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_when_source_replaced,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
