@@ -408,8 +408,14 @@ jm_rpc_new_request_id(uint8_t id[16])
 static int
 open_socket(jm_rpc_client_t *client)
 {
-    int rc = jm_sock_new(&client->sock, client->bus, JM_SOCK_DEALER,
-                         &client->opts.sock, on_reply, client);
+    jm_sock_opts opts = client->opts.sock;
+    int rc;
+
+    /* One endpoint per socket: queue the request until the handshake is
+     * done; the call's own deadline covers a server that never answers. */
+    opts.queue_while_connecting = true;
+    rc = jm_sock_new(&client->sock, client->bus, JM_SOCK_DEALER, &opts,
+                     on_reply, client);
 
     if (rc != 0)
         return rc;
