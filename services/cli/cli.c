@@ -106,9 +106,8 @@ cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
     if (rc == 0)
         rc = jm_rpc_client_call(client, req, on_reply, &w);
     if (rc != 0) {
-        fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n",
-                c->prog, service_names[service], c->endpoints[service],
-                jm_strerror(rc));
+        fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n", c->prog,
+                service_names[service], c->endpoints[service], jm_strerror(rc));
         exit_code = CLI_UNREACHABLE;
         goto out;
     }
@@ -122,8 +121,8 @@ cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
         exit_code = CLI_UNREACHABLE;
         goto out;
     }
-    if (jm_msg_unpack(reply_p, &jobmatch__v1__reply__descriptor, w.data,
-                      w.size, w.size + 1, &err) != 0) {
+    if (jm_msg_unpack(reply_p, &jobmatch__v1__reply__descriptor, w.data, w.size,
+                      w.size + 1, &err) != 0) {
         fprintf(stderr, "%s: the reply does not decode: %s\n", c->prog,
                 err.message);
         exit_code = CLI_UNREACHABLE;
@@ -339,8 +338,7 @@ cli_table_print(cli_table *t, FILE *out)
             w[i % t->columns] = cw;
     }
     for (size_t i = 0; i < t->columns; i++)
-        print_cell(out, t->headers[i], w[i], t->right[i],
-                   i + 1 == t->columns);
+        print_cell(out, t->headers[i], w[i], t->right[i], i + 1 == t->columns);
     for (size_t i = 0; i < t->count; i++) {
         size_t col = i % t->columns;
 

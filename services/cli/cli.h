@@ -44,7 +44,7 @@ typedef struct cli {
     /* Comma-separated endpoint lists; several only for the matcher. */
     char *endpoints[CLI_SERVICES];
     cli_curve curve[CLI_SERVICES];
-    bool json;        /* --json: machine-readable output */
+    bool json; /* --json: machine-readable output */
     unsigned timeout_ms;
     const char *node_dir; /* --node DIR: endpoints and keys from node.json */
     const char *prog;     /* argv[0] for messages */

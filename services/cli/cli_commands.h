@@ -1,21 +1,31 @@
-/* cli_commands.h - the subcommands of `jobmatch`, one file each. */
+/* cli_commands.h - the subcommands of `jobmatch`, one file each.
+ *
+ * The declarations are weak while the tree grows command by command: a
+ * command whose file is not built yet is a NULL function, which main.c
+ * leaves out of the help and answers as "not in this build". */
 #ifndef CLI_COMMANDS_H
 #define CLI_COMMANDS_H
 
 #include "cli.h"
 
-int cli_cmd_order(cli *c, int argc, char **argv);   /* cmd_order.c */
-int cli_cmd_profile(cli *c, int argc, char **argv); /* cmd_profile.c */
-int cli_cmd_match(cli *c, int argc, char **argv);   /* cmd_match.c */
-int cli_cmd_gaps(cli *c, int argc, char **argv);    /* cmd_match.c */
-int cli_cmd_assign(cli *c, int argc, char **argv);  /* cmd_match.c */
-int cli_cmd_matcher(cli *c, int argc, char **argv); /* cmd_match.c */
-int cli_cmd_node(cli *c, int argc, char **argv);    /* cmd_node.c */
-int cli_cmd_sample(cli *c, int argc, char **argv);  /* cmd_sample.c */
-int cli_cmd_ping(cli *c, int argc, char **argv);    /* cmd_ping.c */
+#define CLI_OPTIONAL __attribute__((weak))
+
+CLI_OPTIONAL int cli_cmd_order(cli *c, int argc, char **argv); /* cmd_order.c */
+CLI_OPTIONAL int cli_cmd_profile(cli *c, int argc,
+                                 char **argv); /* cmd_profile.c */
+CLI_OPTIONAL int cli_cmd_match(cli *c, int argc, char **argv); /* cmd_match.c */
+CLI_OPTIONAL int cli_cmd_gaps(cli *c, int argc, char **argv);  /* cmd_match.c */
+CLI_OPTIONAL int cli_cmd_assign(cli *c, int argc,
+                                char **argv); /* cmd_match.c */
+CLI_OPTIONAL int cli_cmd_matcher(cli *c, int argc,
+                                 char **argv);                /* cmd_match.c */
+CLI_OPTIONAL int cli_cmd_node(cli *c, int argc, char **argv); /* cmd_node.c */
+CLI_OPTIONAL int cli_cmd_sample(cli *c, int argc,
+                                char **argv);    /* cmd_sample.c */
+int cli_cmd_ping(cli *c, int argc, char **argv); /* cmd_ping.c */
 
 /* Reads c->node_dir/node.json: endpoints (unless given on the command
  * line) and CURVE keys. cmd_node.c. */
-int cli_node_load(cli *c);
+CLI_OPTIONAL int cli_node_load(cli *c);
 
 #endif

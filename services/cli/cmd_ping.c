@@ -17,8 +17,8 @@ cli_cmd_ping(cli *c, int argc, char **argv)
     jm_msg_t *msg = NULL;
     int service = -1, rc;
 
-    if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-                      strcmp(argv[1], "--help") == 0)) {
+    if (argc == 2 &&
+        (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         printf("usage: jobmatch ping intake|profiles|matcher\n\n"
                "Asks the service who it is; prints its version, log head and "
                "endpoints.\n");

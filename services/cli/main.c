@@ -23,19 +23,24 @@ static const char *const default_endpoints[CLI_SERVICES] = {
 };
 
 static const cli_command commands[] = {
-    {"order", cli_cmd_order, "job orders: submit, get, list, update, close, "
-                             "outcome, stats"},
-    {"profile", cli_cmd_profile, "citizens: put, get, find, assess, "
-                                 "progress, consent, erase"},
-    {"match", cli_cmd_match, "best citizens for an order, best orders for a "
-                             "citizen"},
-    {"gaps", cli_cmd_gaps, "skills that would unlock most orders for a "
-                           "citizen"},
+    {"order", cli_cmd_order,
+     "job orders: submit, get, list, update, close, "
+     "outcome, stats"},
+    {"profile", cli_cmd_profile,
+     "citizens: put, get, find, assess, "
+     "progress, consent, erase"},
+    {"match", cli_cmd_match,
+     "best citizens for an order, best orders for a "
+     "citizen"},
+    {"gaps", cli_cmd_gaps,
+     "skills that would unlock most orders for a "
+     "citizen"},
     {"assign", cli_cmd_assign, "propose citizens across all open positions"},
     {"matcher", cli_cmd_matcher, "matcher statistics and sources"},
     {"node", cli_cmd_node, "start a whole local node"},
-    {"sample", cli_cmd_sample, "load sample citizens and job orders from "
-                               "ESCO and Danish postcodes"},
+    {"sample", cli_cmd_sample,
+     "load sample citizens and job orders from "
+     "ESCO and Danish postcodes"},
     {"ping", cli_cmd_ping, "check that a service answers"},
 };
 
@@ -49,8 +54,10 @@ usage(FILE *out)
             "Danish jobcentres.\n"
             "\n"
             "commands:\n");
-    for (size_t i = 0; i < JM_COUNTOF(commands); i++)
-        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    for (size_t i = 0; i < JM_COUNTOF(commands); i++) {
+        if (commands[i].run != NULL)
+            fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    }
     fprintf(out,
             "\n"
             "global options (anywhere on the line):\n"
@@ -154,8 +161,14 @@ main(int argc, char **argv)
     case -1:
         goto out;
     }
-    if (c.node_dir != NULL && (rc = cli_node_load(&c)) != CLI_OK)
-        goto out;
+    if (c.node_dir != NULL) {
+        if (cli_node_load == NULL) {
+            rc = cli_usage_error(&c, "--node is not in this build");
+            goto out;
+        }
+        if ((rc = cli_node_load(&c)) != CLI_OK)
+            goto out;
+    }
     for (int s = 0; s < CLI_SERVICES; s++) {
         if (c.endpoints[s] == NULL)
             c.endpoints[s] = jm_xstrdup(default_endpoints[s]);
@@ -167,7 +180,7 @@ main(int argc, char **argv)
     }
     rc = -1;
     for (size_t i = 0; i < JM_COUNTOF(commands); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0) {
+        if (strcmp(argv[1], commands[i].name) == 0 && commands[i].run != NULL) {
             rc = commands[i].run(&c, argc - 1, argv + 1);
             break;
         }
