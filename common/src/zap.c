@@ -39,7 +39,11 @@
 /* Key files are two short lines; anything bigger is not one. */
 #define MAX_KEY_FILE_SIZE 4096
 
-/* ---- allow lists ---- */
+/* ---- allow lists ----
+ *
+ * domain -> (public key -> principal). A process has a domain or two and at
+ * most a few hundred keys, so each domain is one array kept sorted by key:
+ * a lookup per handshake is a binary search, an insert a memmove. */
 
 struct allow_entry {
     char key[JM_KEY_Z85_LEN + 1]; /* canonical Z85 (decoded, re-encoded) */
@@ -129,6 +133,9 @@ jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
         d->name = jm_xstrdup(domain);
     }
     at = entry_index(d, canonical, &found);
+    /* Listed again: the later principal wins (bus.h), so that reloading
+     * an edited file can rename a client. Connections already made keep
+     * the principal they were given until they reconnect. */
     if (found) {
         free(d->entries[at].principal);
         d->entries[at].principal = jm_xstrdup(principal);
@@ -219,7 +226,13 @@ jm_bus_zap_counts(const jm_bus_t *bus, uint64_t *accepted, uint64_t *refused)
         *refused = bus->zap_refused;
 }
 
-/* ---- the ZAP handler ---- */
+/* ---- the ZAP handler ----
+ *
+ * A ROUTER rather than a REP: REP's strict recv/send alternation would
+ * wedge the handler for good if one reply could not be sent, while a
+ * ROUTER just answers the next request. libzmq's sessions connect to it
+ * with an empty routing id, so the ROUTER makes one up and requests come
+ * as [id, "", RFC 27 frames...]. */
 
 /* A ZAP request as our ROUTER receives it: the envelope, then RFC 27. */
 enum {
@@ -268,6 +281,9 @@ send_frame(void *zsock, const void *data, size_t size, bool more)
     return zmq_send(zsock, data, size, flags) < 0 ? jm__zmq_err() : 0;
 }
 
+/* Answers one request: 200 with the principal for a listed CURVE key in
+ * a known domain, 400 for anything else (another mechanism, an unknown
+ * domain, an unknown key), 500 for a request we cannot read. */
 static void
 on_zap_request(jm_sock_t *sock, struct jm__frames *req)
 {
@@ -372,7 +388,13 @@ jm__zap_stop(jm_bus_t *bus)
     bus->domain_count = 0;
 }
 
-/* ---- keys ---- */
+/* ---- keys ----
+ *
+ * A key file is "public KEY\nsecret KEY\n" (Z85), or only the public line
+ * for a peer's key. Saving checks that the two halves belong together and
+ * loading checks it again: a mismatched pair would otherwise show up much
+ * later as every handshake failing with no detail. Secrets are wiped from
+ * buffers after use (sodium_memzero cannot be optimised away). */
 
 int
 jm_keys_generate(char public_key[JM_KEY_Z85_LEN + 1],
@@ -425,7 +447,7 @@ sync_parent(const char *path)
     char *dir = slash == NULL   ? jm_xstrdup(".")
                 : slash == path ? jm_xstrdup("/")
                                 : jm_xstrndup(path, (size_t) (slash - path));
-    int fd = open(dir, O_RDONLY);
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
 
     if (fd >= 0) {
         fsync(fd);
@@ -515,6 +537,9 @@ parse_key_line(const char *line, size_t len, const char *label, char *key)
     return jm__key_valid(key, NULL);
 }
 
+/* Permissions are judged on the open file (fstat), not on the path, so a
+ * file swapped between the check and the read is not a hole. Any group or
+ * other bit refuses a secret: 0600 or stricter, as ssh does for its keys. */
 int
 jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
              char secret_key[JM_KEY_Z85_LEN + 1])
@@ -527,7 +552,7 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
 
     JM_ASSERT(path != NULL);
     JM_ASSERT(public_key != NULL);
-    if ((fd = open(path, O_RDONLY)) < 0)
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
         return -errno;
     if (fstat(fd, &st) != 0) {
         rc = -errno;
@@ -582,7 +607,14 @@ out:
     return rc;
 }
 
-/* ---- the CURVE self-test ---- */
+/* ---- the CURVE self-test ----
+ *
+ * A throw-away DEALER with a fresh random key, so certainly not listed,
+ * connects to the server; a socket monitor on it reports how the handshake
+ * ended. Both are ordinary bus sockets (the DEALER's messages, if any, are
+ * dropped), so they close like every other socket, and a uv timer bounds
+ * the wait. The monitor's PAIR is on the loop like the rest: its events
+ * arrive as messages. */
 
 struct jm__selftest {
     jm_bus_t *bus;

@@ -168,10 +168,11 @@ typedef void (*jm_sock_drained_cb)(jm_sock_t *sock, void *arg);
 
 /* Creates a socket of type with opts (NULL: all defaults). on_recv may be
  * NULL for a socket that only sends (PUB); messages it receives are then
- * dropped. Returns -EINVAL for bad opts: a negative size or high-water
- * mark, a malformed key, a CURVE server without curve_domain, a CURVE
- * client without all three keys. Caller owns *sock_p; close with
- * jm_sock_close. */
+ * dropped. Returns -EINVAL for bad opts, for example a negative size or
+ * high-water mark, a malformed key, a CURVE server without curve_domain,
+ * a CURVE client without all three keys, subscribe on a socket that is
+ * not a SUB (a half-configured CURVE socket is refused, never made plain).
+ * Caller owns *sock_p; close with jm_sock_close. */
 int jm_sock_new(jm_sock_t **sock_p, jm_bus_t *bus, jm_sock_type type,
                 const jm_sock_opts *opts, jm_sock_recv_cb on_recv, void *arg);
 
