@@ -19,9 +19,8 @@ static void *log_sink_arg;
 static bool log_timestamps;
 
 static const char *const level_names[] = {
-    [JM_LOG_ERR] = "err",       [JM_LOG_WARN] = "warn",
-    [JM_LOG_NOTICE] = "notice", [JM_LOG_INFO] = "info",
-    [JM_LOG_DEBUG] = "debug",
+    [JM_LOG_ERR] = "err",   [JM_LOG_WARN] = "warn",   [JM_LOG_NOTICE] = "notice",
+    [JM_LOG_INFO] = "info", [JM_LOG_DEBUG] = "debug",
 };
 
 void

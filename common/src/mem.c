@@ -8,7 +8,8 @@
 static _Noreturn void
 out_of_memory(size_t size)
 {
-    fprintf(stderr, "<2>jobmatch: out of memory allocating %zu bytes\n", size);
+    fprintf(stderr, "<2>jobmatch: out of memory allocating %zu bytes\n",
+            size);
     abort();
 }
 

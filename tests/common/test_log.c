@@ -12,7 +12,8 @@ struct capture {
 };
 
 static void
-capture_sink(int level, const char *component, const char *message, void *arg)
+capture_sink(int level, const char *component, const char *message,
+             void *arg)
 {
     struct capture *c = arg;
 
