@@ -174,9 +174,8 @@ on_committed(jm_source_t *source, int status, void *arg)
          * every reference. */
         rc = jm_store_read(jm_source_store(server->source), find_unreferenced,
                            &u);
-        memcpy(u.slots + u.count, server->erased,
-               server->n_erased * sizeof(uint32_t));
-        u.count += server->n_erased;
+        for (size_t i = 0; i < server->n_erased; i++)
+            u.slots[u.count++] = server->erased[i];
     } else {
         /* Nothing committed: every key taken is unreferenced, and every
          * citizen "erased" in the batch still exists with its key. */
