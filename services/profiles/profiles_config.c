@@ -27,7 +27,7 @@ const jm_cfg_entry profiles_config_table[] = {
                "separate log ROUTER endpoint for consumers; empty: the api"),
     JM_CFG_STR("tick", CFG(tick), "tcp://127.0.0.1:*",
                "PUB endpoint announcing the log head; empty: none"),
-    JM_CFG_STR("source", CFG(source), "profiles",
+    JM_CFG_STR("source_name", CFG(source_name), "profiles",
                "the log's source name (events carry it)"),
     JM_CFG_STR("key_file", CFG(key_file), "",
                "this server's CURVE key pair (jm_keys_save format, mode "

@@ -330,7 +330,8 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
     server->api = jm_xstrdup(cfg->api ? cfg->api : "");
     server->log = jm_xstrdup(cfg->log ? cfg->log : "");
     server->tick = jm_xstrdup(cfg->tick ? cfg->tick : "");
-    server->source_name = jm_xstrdup(cfg->source ? cfg->source : SERVICE);
+    server->source_name =
+        jm_xstrdup(cfg->source_name ? cfg->source_name : SERVICE);
     server->allow_file = jm_xstrdup(cfg->allow_file ? cfg->allow_file : "");
     server->plain_principal =
         jm_xstrdup(cfg->plain_principal ? cfg->plain_principal : "local");

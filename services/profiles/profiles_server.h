@@ -24,7 +24,7 @@ struct profiles_config {
     char *api;         /* api ROUTER endpoint */
     char *log;         /* separate log ROUTER; "" = the api serves Fetch */
     char *tick;        /* PUB for Tick; "" = none */
-    char *source;      /* the log's source name */
+    char *source_name; /* the log's source name */
     char *key_file;    /* this server's CURVE key pair; "" = plain */
     char *allow_file;  /* "PUBLIC_KEY principal" lines, for CURVE */
     char *secret_file; /* node secret for CPR hashes; "" = DIR/secret.key */

@@ -18,7 +18,7 @@ assert_same_config(const struct profiles_config *a,
     assert_string_equal(a->api, b->api);
     assert_string_equal(a->log, b->log);
     assert_string_equal(a->tick, b->tick);
-    assert_string_equal(a->source, b->source);
+    assert_string_equal(a->source_name, b->source_name);
     assert_string_equal(a->key_file, b->key_file);
     assert_string_equal(a->allow_file, b->allow_file);
     assert_string_equal(a->secret_file, b->secret_file);
@@ -59,7 +59,7 @@ test_defaults_are_the_documented_ones(void **state)
     assert_string_equal(cfg.api, "tcp://127.0.0.1:7201");
     assert_string_equal(cfg.log, "");
     assert_string_equal(cfg.tick, "tcp://127.0.0.1:*");
-    assert_string_equal(cfg.source, "profiles");
+    assert_string_equal(cfg.source_name, "profiles");
     assert_string_equal(cfg.data_dir, "/var/lib/jobmatch/profiles");
     assert_string_equal(cfg.plain_principal, "local");
     assert_string_equal(cfg.secret_file, "");
