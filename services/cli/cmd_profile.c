@@ -48,6 +48,7 @@ static const char usage_text[] =
     "dimensions: job_readiness, danish, professional_skills, social_skills,\n"
     "health. `jobmatch profile COMMAND --help` for one command.\n";
 
+/* -h and --help are accepted anywhere after the command. */
 static bool
 is_help(const char *arg)
 {
@@ -73,7 +74,9 @@ sub_help(int argc, char **argv, const char *line, const char *what)
     return false;
 }
 
-/* Sends req to profiles; on CLI_OK *msg_p owns a reply of body want. */
+/* Sends req to profiles; on CLI_OK *msg_p owns a reply of body want.
+ * Every command checks the body it expects, so that a reply of another
+ * kind (a wrong endpoint answering) is an error, not a crash. */
 static int
 request(cli *c, Jobmatch__V1__Request *req, Jobmatch__V1__Reply__BodyCase want,
         jm_msg_t **msg_p)
@@ -101,7 +104,9 @@ reply_of(jm_msg_t *msg)
     return (const Jobmatch__V1__Reply *) jm_msg_get(msg);
 }
 
-/* "danish", "DANISH", "PROGRESS_DIMENSION_DANISH" or "2". */
+/* Dimensions as a person types them: "danish", "DANISH",
+ * "PROGRESS_DIMENSION_DANISH" or "2". UNSPECIFIED is not a dimension to
+ * record, so it is never matched. */
 static int
 parse_dimension(const char *text)
 {
@@ -130,6 +135,8 @@ enum_name(const ProtobufCEnumDescriptor *d, int value)
     return name ? name : "?";
 }
 
+/* Accepted as JSON (--json: {id, seq, version}, the contract outside
+ * checks rely on) or one line. */
 static void
 print_accepted(cli *c, const Jobmatch__V1__Accepted *a, const char *what)
 {
@@ -145,6 +152,8 @@ print_accepted(cli *c, const Jobmatch__V1__Accepted *a, const char *what)
 
 /* ---- put ---- */
 
+/* put: the JSON file is read strictly (unknown keys are errors), so a
+ * misspelt field is caught here and not silently dropped. */
 static int
 cmd_put(cli *c, int argc, char **argv)
 {
@@ -178,6 +187,8 @@ cmd_put(cli *c, int argc, char **argv)
 
 /* ---- get and find: one readable page ---- */
 
+/* ESCO URIs with their English label in front: what a caseworker reads,
+ * next to what a machine compares. */
 static void
 print_uris(jm_esco_t *esco, const char *title, char **uris, size_t count)
 {
@@ -189,6 +200,8 @@ print_uris(jm_esco_t *esco, const char *title, char **uris, size_t count)
     }
 }
 
+/* The service stores the CPR number as 10 digits; people read it with
+ * the dash. */
 static void
 print_personal(const Jobmatch__V1__PersonalData *p)
 {
@@ -220,6 +233,8 @@ print_home(const Jobmatch__V1__CitizenProfile *p)
            m ? m->name : "", p->home->latitude, p->home->longitude);
 }
 
+/* The readable page of `get` and `find`: personal part (when sent),
+ * the matchable fields, then skills and the latest progress as tables. */
 static void
 print_profile(const Jobmatch__V1__ProfileReply *reply)
 {
@@ -357,7 +372,8 @@ cmd_find(cli *c, int argc, char **argv)
 
 /* ---- assess, progress, consent, erase ---- */
 
-/* Takes "--name VALUE" pairs after the id: names[i] gets its value. */
+/* Takes "--name VALUE" pairs after the id: names[i] gets its value.
+ * Unknown names and a missing value are usage errors (false). */
 static bool
 take_options(int argc, char **argv, int first, const char *const *names,
              const char **values, size_t count)
@@ -376,12 +392,15 @@ take_options(int argc, char **argv, int first, const char *const *names,
     return true;
 }
 
+/* Today as the service counts dates (UTC, jm_clock). */
 static void
 today(char buf[16])
 {
     jm_date_format(jm_clock_today(), buf, 16);
 }
 
+/* assess: defaults that make the common case short (today, the login
+ * name); the service checks the values again. */
 static int
 cmd_assess(cli *c, int argc, char **argv)
 {
@@ -436,6 +455,8 @@ cmd_assess(cli *c, int argc, char **argv)
     return rc;
 }
 
+/* progress: the trajectory as a table, oldest first as the service
+ * sends it. */
 static int
 cmd_progress(cli *c, int argc, char **argv)
 {
@@ -488,6 +509,7 @@ cmd_progress(cli *c, int argc, char **argv)
     return CLI_OK;
 }
 
+/* consent: yes or no, spelt out, so that a typo is not taken as "no". */
 static int
 cmd_consent(cli *c, int argc, char **argv)
 {
@@ -524,6 +546,8 @@ cmd_consent(cli *c, int argc, char **argv)
     return rc;
 }
 
+/* erase: no confirmation prompt (scripts use it); the help says it
+ * cannot be undone. */
 static int
 cmd_erase(cli *c, int argc, char **argv)
 {
@@ -551,6 +575,7 @@ cmd_erase(cli *c, int argc, char **argv)
     return rc;
 }
 
+/* `jobmatch profile SUBCOMMAND ...`: argv[0] is "profile". */
 int
 cli_cmd_profile(cli *c, int argc, char **argv)
 {

@@ -25,6 +25,8 @@
 
 #define SERVICE "profiles"
 
+/* A rejection for jm_source: err filled, and the positive status that
+ * means "answered, nothing written". */
 static int
 reject(jm_source_request *r, int code, const char *path, const char *message)
 {
@@ -32,6 +34,8 @@ reject(jm_source_request *r, int code, const char *path, const char *message)
     return 1;
 }
 
+/* The citizen's municipality, which decides who may see and change it;
+ * "" (nobody's) for a record without a home, which validation prevents. */
 static const char *
 home_of(const Jobmatch__V1__CitizenProfile *profile)
 {
@@ -56,6 +60,9 @@ load_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return rc;
 }
 
+/* The reply of every write. It is also what jm_source stores for the
+ * request id, so it must never hold anything personal: the pseudonymous
+ * id, the seq and the version are all it has. */
 static Jobmatch__V1__Accepted *
 accepted(jm_source_request *r, const char *id, uint64_t seq, uint64_t version)
 {
@@ -70,6 +77,8 @@ accepted(jm_source_request *r, const char *id, uint64_t seq, uint64_t version)
     return a;
 }
 
+/* The event every change appends: the whole pseudonymous profile, so
+ * that a consumer converges whatever it applied before. */
 static int
 append_changed(profiles_server_t *server, jm_txn_t *txn,
                Jobmatch__V1__CitizenProfile *profile,
@@ -101,6 +110,8 @@ open_personal(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
 
     rc = profiles_repo_get_personal(&server->repo, txn, id,
                                     jm_source_allocator(r), &rec);
+    /* A profile without an openable personal record is damage, not a
+     * client error: UNAVAILABLE (and a log line naming only the id). */
     if (rc != 0 || rec->nonce.len != PROFILES_NONCE_BYTES ||
         rec->ciphertext.len < PROFILES_SEAL_OVERHEAD) {
         jm_log(JM_LOG_ERR, SERVICE, "the personal record of %s is missing", id);
@@ -111,6 +122,8 @@ open_personal(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
                rec->key_slot);
         return -EIO;
     }
+    /* One byte more than needed, so that an empty plaintext still gets a
+     * real buffer. */
     size = rec->ciphertext.len - PROFILES_SEAL_OVERHEAD;
     plain = jm_xmalloc(size + 1);
     rc = profiles_open(key, id, rec->nonce.data, rec->ciphertext.data,
@@ -144,12 +157,16 @@ store_personal(profiles_server_t *server, jm_txn_t *txn, const char *id,
     size_t size = 0;
     int rc;
 
+    /* Stored normalised (10 digits), so that the caseworker view is the
+     * same however the number was typed. */
     clear.cpr = (char *) cpr;
     jm_msg_pack(&clear.base, &plain, &size);
     sealed = jm_xmalloc(size + PROFILES_SEAL_OVERHEAD);
     profiles_seal(key, id, plain, size, nonce, sealed);
     sodium_memzero(plain, size);
     free(plain);
+    /* The hash is kept with the record so that erasure can delete the
+     * CPR index entry without knowing the number. */
     rec.cpr_hash.data = (uint8_t *) hash;
     rec.cpr_hash.len = PROFILES_CPR_HASH_BYTES;
     rec.nonce.data = nonce;
@@ -184,6 +201,8 @@ reply_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return 0;
 }
 
+/* FindProfile: the keyed hash of the number, the index, the profile.
+ * The number itself is wiped from the stack as soon as it is hashed. */
 static int
 read_find(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
 {
@@ -246,6 +265,8 @@ collect_measurement(const jm_val *val, int dimension, int32_t day, uint64_t seq,
     return 0;
 }
 
+/* Oldest first; on the same day, in the order the service recorded them
+ * (seq), which is the order the caseworkers entered them. */
 static int
 by_day_then_seq(const void *a, const void *b)
 {
@@ -291,6 +312,8 @@ out:
     return rc;
 }
 
+/* jm_source_ops.read: one read transaction, the reply built in the
+ * request's memory. */
 int
 profiles_ops_read(jm_txn_t *txn, jm_source_request *r, void *arg)
 {
@@ -370,6 +393,10 @@ put_target(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return -EIO;
 }
 
+/* PutProfile. Everything that can reject the request is decided before
+ * the first write (jm_source_ops.apply: a rejection writes nothing); a
+ * key is taken for a new citizen only after that, so that a rejected put
+ * never holds a slot. */
 static int
 apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
 {
@@ -414,6 +441,8 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
                         "is not the CPR number of this citizen");
             goto out;
         }
+        /* Optimistic concurrency: a client that read version N and
+         * changed it must not silently overwrite someone else's N+1. */
         if (put->expected_version != 0 &&
             put->expected_version != old->version) {
             jm_error_set(&r->err, JM_E_CONFLICT, "put_profile.expected_version",
@@ -442,6 +471,8 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     next.n_progress = old ? old->n_progress : 0; /* the service's own */
     next.progress = old ? old->progress : NULL;
 
+    /* An update keeps the citizen's key (its slot is in the record); a
+     * new citizen takes a fresh, already durable one. */
     if (put->personal != NULL) {
         if (old != NULL) {
             slot = rec->key_slot;
@@ -490,6 +521,8 @@ load_for_write(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return 0;
 }
 
+/* RecordProgress: the measurement is filed under its event's seq, and
+ * the profile gets a new version carrying the latest per dimension. */
 static int
 apply_progress(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
 {
@@ -542,6 +575,8 @@ apply_progress(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     return 0;
 }
 
+/* SetConsent: the whole Consent is replaced, and the change travels to
+ * the matcher, which decides neighbour matching on it. */
 static int
 apply_consent(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
 {
@@ -574,6 +609,10 @@ apply_consent(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     return 0;
 }
 
+/* EraseProfile: every record of the citizen goes in this transaction,
+ * the tombstone is logged, and the key slot is queued for the committed
+ * hook, which overwrites it once the deletion is durable (see
+ * profiles_crypto.c for why in that order). */
 static int
 apply_erase(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
 {
@@ -609,6 +648,9 @@ apply_erase(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     return 0;
 }
 
+/* jm_source_ops.apply: one write inside the batch's transaction. Must be
+ * redo-safe: after the map grew, the whole batch is applied again, which
+ * here only takes (and later zeroes) a few more key slots. */
 int
 profiles_ops_apply(jm_txn_t *txn, jm_source_request *r, void *arg)
 {

@@ -22,6 +22,9 @@
 
 static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
 
+/* Ids are checked by form only: whether the citizen exists is the
+ * store's business (NOT_FOUND), and a malformed id is a client bug that
+ * deserves INVALID_FIELD instead. */
 bool
 profiles_id_valid(const char *id)
 {
@@ -35,6 +38,8 @@ profiles_id_valid(const char *id)
     return true;
 }
 
+/* The message shows the expected form, never the value: a client that
+ * mixes up fields may well have sent a CPR number here. */
 static bool
 check_profile_id(jm_error *err, const char *path, const char *id, bool required)
 {
@@ -51,6 +56,7 @@ check_profile_id(jm_error *err, const char *path, const char *id, bool required)
 
 /* ---- personal data ---- */
 
+/* RFC 5322 "atext": what may stand in an unquoted local part. */
 static bool
 atom_char(char c)
 {
@@ -83,6 +89,8 @@ profiles_email_valid(const char *email)
     local_len = (size_t) (at - email);
     if (local_len == 0 || local_len > 64 || email[0] == '.' || at[-1] == '.')
         return false;
+    /* Dots only between atoms: "a..b" and a dot at either end are
+     * invalid without quoting, which we do not accept. */
     for (p = email; p < at; p++) {
         if (*p == '.' ? p[1] == '.' : !atom_char(*p))
             return false;
@@ -102,6 +110,7 @@ profiles_email_valid(const char *email)
             return false;
         label_len++;
     }
+    /* A bare host ("a@localhost") is never a citizen's address. */
     return labels >= 2;
 }
 
@@ -112,6 +121,8 @@ phone_valid(const char *phone)
 {
     size_t digits = 0;
 
+    /* '+' only opens the number (or its parenthesised country code):
+     * "12+34" is a typing mistake, not a format. */
     for (const char *p = phone; *p; p++) {
         if (*p >= '0' && *p <= '9')
             digits++;
@@ -129,6 +140,9 @@ profiles_profile_check_personal(const Jobmatch__V1__PersonalData *p,
 {
     char buf[PATH_MAX_LEN], cpr[11];
 
+    /* The CPR number is what identifies a citizen across puts, so it is
+     * always required with personal data; the name too (a caseworker must
+     * know whom they call). Contact details are optional. */
     if (p->cpr == NULL || p->cpr[0] == '\0')
         return jm_error_set(err, JM_E_INVALID_FIELD,
                             jm_path(buf, sizeof(buf), "%s.cpr", path),
@@ -174,6 +188,8 @@ check_home(const Jobmatch__V1__Location *home, const char *path, jm_error *err)
                          jm_path(buf, sizeof(buf), "%s.home.postcode", path),
                          home->postcode, 4, true))
         return false;
+    /* The list is the Danish one compiled in from data/: four digits that
+     * are not a postcode are a typing mistake. */
     if ((postcode = jm_dk_postcode_find(home->postcode)) == NULL)
         return jm_error_set(err, JM_E_INVALID_FIELD, buf,
                             "is not a Danish postcode");
@@ -209,6 +225,8 @@ check_job_kinds(const Jobmatch__V1__CitizenProfile *c,
     char buf[PATH_MAX_LEN];
     uint32_t seen = 0;
 
+    /* At least one kind: a citizen who may take no job cannot be matched,
+     * which is surely not what the caseworker meant. */
     if (!jm_check_count(err, jm_path(buf, sizeof(buf), "%s.job_kinds", path),
                         c->n_job_kinds, 1, 8))
         return false;
@@ -223,6 +241,10 @@ check_job_kinds(const Jobmatch__V1__CitizenProfile *c,
             return jm_error_set(err, JM_E_INVALID_FIELD, buf,
                                 "is listed twice");
         seen |= 1u << kind;
+        /* Which kinds a target group may take is law kept as data
+         * (data/target_groups.csv), so that a reform changes a file, not
+         * this code: fleksjob only for those visiteret to it, IGU only in
+         * integration, and so on. */
         if (!(group->job_kinds & (1u << kind)))
             return jm_error_set(err, JM_E_INVALID_FIELD, buf,
                                 "is not a kind of job target group '%s' "
@@ -239,6 +261,8 @@ check_skills(const Jobmatch__V1__CitizenProfile *c, const char *path,
     char buf[PATH_MAX_LEN], date[16];
     int year;
 
+    /* "Last used" in a year not yet begun is a typing mistake; 1950 is
+     * older than any working citizen's experience. */
     jm_date_format(today, date, sizeof(date));
     year = (date[0] - '0') * 1000 + (date[1] - '0') * 100 +
            (date[2] - '0') * 10 + (date[3] - '0');
@@ -251,6 +275,8 @@ check_skills(const Jobmatch__V1__CitizenProfile *c, const char *path,
         jm_path(buf, sizeof(buf), "%s.skills[%zu].skill_uri", path, i);
         if (s->skill_uri == NULL || s->skill_uri[0] == '\0')
             return jm_error_set(err, JM_E_INVALID_FIELD, buf, "is required");
+        /* Syntax only: the service needs no ESCO tables, and a URI of a
+         * newer ESCO version than the shipped subset is still a skill. */
         if (!jm_esco_skill_uri_valid(s->skill_uri))
             return jm_error_set(err, JM_E_INVALID_FIELD, buf,
                                 "is not an ESCO skill URI");
@@ -273,6 +299,8 @@ check_skills(const Jobmatch__V1__CitizenProfile *c, const char *path,
     return true;
 }
 
+/* Wished and held occupations share the rules: ESCO occupation URIs (a
+ * skill URI here is the classic mix-up), bounded, no repeats. */
 static bool
 check_occupations(char **uris, size_t count, const char *path,
                   const char *field, jm_error *err)
@@ -309,6 +337,8 @@ check_languages(const Jobmatch__V1__CitizenProfile *c, const char *path,
         const char *lang = c->languages[i]->language;
 
         jm_path(buf, sizeof(buf), "%s.languages[%zu].language", path, i);
+        /* Lower case only, as job orders write them: the matcher compares
+         * the codes byte for byte. */
         if (lang == NULL || strlen(lang) != 2 || lang[0] < 'a' ||
             lang[0] > 'z' || lang[1] < 'a' || lang[1] > 'z')
             return jm_error_set(err, JM_E_INVALID_FIELD, buf,
@@ -351,6 +381,8 @@ check_licences(const Jobmatch__V1__CitizenProfile *c, const char *path,
     return true;
 }
 
+/* Consent is a fact about the past: a date after today cannot be when
+ * it was given. No date is fine (SetConsent fills in today). */
 static bool
 check_consent(const Jobmatch__V1__Consent *consent, const char *path,
               int32_t today, jm_error *err)
@@ -403,6 +435,8 @@ profiles_profile_check_citizen(const Jobmatch__V1__CitizenProfile *c,
     const char *list;
     const jm_dk_target_group *group;
 
+    /* In the order of the fields, so that a client fixing one error at a
+     * time works down the message from the top. */
     if (!check_profile_id(err, jm_path(buf, sizeof(buf), "%s.id", path), c->id,
                           false) ||
         !check_service_fields(c, path, err) || !check_home(c->home, path, err))
@@ -465,6 +499,8 @@ profiles_profile_check_measurement(const Jobmatch__V1__ProgressMeasurement *m,
 
     if (m == NULL)
         return jm_error_set(err, JM_E_INVALID_FIELD, path, "is required");
+    /* A measurement records something that happened: a dimension, a
+     * score on the 1-10 scale, a day not after today, and who judged. */
     if (!jm_check_enum(err, jm_path(buf, sizeof(buf), "%s.dimension", path),
                        &jobmatch__v1__progress_dimension__descriptor,
                        (int) m->dimension, false) ||
@@ -512,6 +548,8 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
         return check_profile_id(err, "get_profile.profile_id",
                                 req->get_profile->profile_id, true);
     case JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE:
+        /* A malformed CPR number cannot match anyone: say so rather than
+         * NOT_FOUND, so that the caseworker looks at the number. */
         if (req->find_profile->cpr == NULL || req->find_profile->cpr[0] == 0)
             return jm_error_set(err, JM_E_INVALID_FIELD, "find_profile.cpr",
                                 "is required");
@@ -526,6 +564,7 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
                    req->record_progress->measurement,
                    "record_progress.measurement", today, err);
     case JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS:
+        /* dimension 0 asks for all of them. */
         return check_profile_id(err, "get_progress.profile_id",
                                 req->get_progress->profile_id, true) &&
                jm_check_enum(err, "get_progress.dimension",
@@ -548,7 +587,13 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
     }
 }
 
-/* ---- principals ---- */
+/* ---- principals ----
+ *
+ * A principal comes from the allow list (DESIGN.md section 4), so its form
+ * is under the operator's control; still, anything not recognised gets no
+ * rights at all rather than some default, and a code must be one of the
+ * 98 municipalities, so that a typo in the allow list locks a key out
+ * instead of granting it a municipality nobody has. */
 
 void
 profiles_principal_parse(const char *principal, profiles_principal *out)
@@ -600,12 +645,18 @@ profiles_may_write(const profiles_principal *p, const char *municipality)
     }
 }
 
+/* The pseudonymous profile is what the matcher and the jobcentres' systems
+ * work with; it names nobody, so every known role may read it. */
 bool
 profiles_may_read(const profiles_principal *p)
 {
     return p->role != PROFILES_ROLE_UNKNOWN;
 }
 
+/* Personal data only to those who work with the citizen: the home
+ * municipality's caseworkers. A municipality's systems feed profiles in but
+ * never read personal data back, which keeps the places holding CPR
+ * numbers as few as they can be. */
 bool
 profiles_may_see_personal(const profiles_principal *p, const char *municipality)
 {

@@ -22,6 +22,8 @@
  * unsigned big-endian bytes sort in date order. */
 #define DAY_BIAS 0x80000000u
 
+/* Named databases must be opened before any other transaction
+ * (jm_store_dbi), hence from jm_source's open_dbs callback. */
 int
 profiles_repo_open(profiles_repo *repo, jm_store_t *store)
 {
@@ -35,6 +37,8 @@ profiles_repo_open(profiles_repo *repo, jm_store_t *store)
     return 0;
 }
 
+/* Values are packed protobuf messages: the .proto files are the one
+ * schema for the wire and the disk (STYLE.md 4.5). */
 static int
 put_packed(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size,
            const ProtobufCMessage *msg)
@@ -49,6 +53,8 @@ put_packed(jm_txn_t *txn, jm_dbi dbi, const void *key, size_t key_size,
     return rc;
 }
 
+/* Unpacks while the transaction still holds the bytes (LMDB values are
+ * borrowed until it ends); alloc decides who frees the result. */
 static int
 get_unpacked(jm_txn_t *txn, jm_dbi dbi, const char *id,
              const ProtobufCMessageDescriptor *desc, ProtobufCAllocator *alloc,
@@ -104,6 +110,7 @@ profiles_repo_put_personal(const profiles_repo *repo, jm_txn_t *txn,
     return put_packed(txn, repo->personal, id, strlen(id), &record->base);
 }
 
+/* The index value is the bare 22-byte id: anything else is damage. */
 int
 profiles_repo_find_cpr(const profiles_repo *repo, jm_txn_t *txn,
                        const uint8_t hash[PROFILES_CPR_HASH_BYTES],
@@ -134,6 +141,8 @@ profiles_repo_put_cpr(const profiles_repo *repo, jm_txn_t *txn,
 
 /* ---- progress ---- */
 
+/* Big-endian fields so that byte order is numeric order: one prefix walk
+ * gives a citizen's measurements by dimension, then date, then seq. */
 static size_t
 progress_key(uint8_t key[PROGRESS_KEY_LEN], const char *id, int dimension,
              int32_t day, uint64_t seq)
@@ -191,6 +200,8 @@ progress_one(const jm_val *key, const jm_val *val, void *arg)
                  jm_be64_get(k + PROFILES_ID_LEN + 5), w->arg);
 }
 
+/* Starts at id|dimension: with dimension 0 that is the citizen's first
+ * key; progress_one stops at the first key of anything else. */
 int
 profiles_repo_scan_progress(const profiles_repo *repo, jm_txn_t *txn,
                             const char *id, int dimension,
@@ -231,6 +242,8 @@ collect_key(const jm_val *key, const jm_val *val, void *arg)
     return 0;
 }
 
+/* The profile must exist (the caller loaded it); the other records may
+ * be missing after earlier damage, which must not block an erasure. */
 int
 profiles_repo_erase(const profiles_repo *repo, jm_txn_t *txn, const char *id,
                     const uint8_t hash[PROFILES_CPR_HASH_BYTES])
@@ -262,6 +275,8 @@ struct slot_list {
     size_t count, cap;
 };
 
+/* A corrupt personal record stops the start: zeroing the key file on
+ * an incomplete list of used slots would destroy keys still needed. */
 static int
 collect_slot(const jm_val *key, const jm_val *val, void *arg)
 {
@@ -305,6 +320,8 @@ struct snap_walk {
     size_t limit, count;
 };
 
+/* One live profile per snapshot record, as the event a consumer would
+ * have seen (ProfileChanged, change SNAPSHOT). */
 static int
 snap_one(const jm_val *key, const jm_val *val, void *arg)
 {

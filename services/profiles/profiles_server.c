@@ -29,6 +29,8 @@
 
 /* ---- checks: fields first, then the principal (docs/protocol.md) ---- */
 
+/* PERMISSION_DENIED naming the caller's principal (which the caller
+ * knows anyway) and what it tried; never a value from the request. */
 static jm_source_kind
 deny(jm_error *err, const char *path, const char *principal, const char *what)
 {
@@ -37,6 +39,8 @@ deny(jm_error *err, const char *path, const char *principal, const char *what)
     return JM_SOURCE_REJECT;
 }
 
+/* jm_source_ops.check: runs for every request before anything touches
+ * the store. Fields first, then rights (docs/protocol.md, steps 6-7). */
 static jm_source_kind
 check(const Jobmatch__V1__Request *req, const char *principal, jm_error *err,
       void *arg)
@@ -88,6 +92,8 @@ check(const Jobmatch__V1__Request *req, const char *principal, jm_error *err,
     }
 }
 
+/* jm_source_ops.snapshot: live profiles for a consumer that fell behind
+ * the pruned log. */
 static int
 snapshot(jm_txn_t *txn, const void *after_key, size_t after_size, size_t limit,
          jm_snapshot_page_t *page, void *arg)
@@ -100,6 +106,8 @@ snapshot(jm_txn_t *txn, const void *after_key, size_t after_size, size_t limit,
 
 /* ---- key work around the commit ---- */
 
+/* Called from apply when a new citizen took a key slot: the committed
+ * hook checks whether a committed record uses it. */
 void
 profiles_server_reserve(profiles_server_t *server, uint32_t slot,
                         const char *id)
@@ -116,6 +124,8 @@ profiles_server_reserve(profiles_server_t *server, uint32_t slot,
     server->n_reserved++;
 }
 
+/* Called from apply when a citizen was erased: the committed hook
+ * overwrites the slot once the deletion is durable. */
 void
 profiles_server_erased(profiles_server_t *server, uint32_t slot)
 {
@@ -133,6 +143,8 @@ struct unreferenced {
     size_t count;
 };
 
+/* Which of the batch's new keys no committed record uses: taken in an
+ * attempt that was redone, or by a citizen erased later in the batch. */
 static int
 find_unreferenced(jm_txn_t *txn, void *arg)
 {
@@ -198,6 +210,8 @@ on_committed(jm_source_t *source, int status, void *arg)
 
 /* ---- start-up ---- */
 
+/* At start, before the first request: the key file's slots against the
+ * records that reference them (profiles_keys_start). */
 static int
 reconcile_keys(jm_txn_t *txn, void *arg)
 {
@@ -234,6 +248,8 @@ open_dbs(jm_store_t *store, void *arg)
     return rc;
 }
 
+/* mkdir -p, with the data directory itself private (0700): it holds the
+ * node secret and the key file. */
 static int
 make_dirs(const char *dir)
 {
@@ -256,6 +272,7 @@ make_dirs(const char *dir)
     return 0;
 }
 
+/* dir/name in a new string (caller frees). */
 static char *
 path_join(const char *dir, const char *name)
 {
@@ -371,6 +388,7 @@ fail:
     return rc;
 }
 
+/* The secrets are wiped from memory; the store closes with the source. */
 void
 profiles_server_destroy(profiles_server_t **server_p)
 {
