@@ -186,6 +186,14 @@ on_committed(jm_source_t *source, int status, void *arg)
          * every reference. */
         rc = jm_store_read(jm_source_store(server->source), find_unreferenced,
                            &u);
+        if (rc != 0) {
+            /* Cannot tell which new keys are unused: keep them all (the
+             * next start zeroes what no record uses). The erased ones are
+             * certainly unreferenced: they still go now. */
+            jm_log(JM_LOG_WARN, SERVICE,
+                   "cannot check this batch's new keys: %s", jm_strerror(rc));
+            u.count = 0;
+        }
         for (size_t i = 0; i < server->n_erased; i++)
             u.slots[u.count++] = server->erased[i];
     } else {
@@ -194,9 +202,7 @@ on_committed(jm_source_t *source, int status, void *arg)
         for (size_t i = 0; i < server->n_reserved; i++)
             u.slots[u.count++] = server->reserved[i].slot;
     }
-    if (rc == 0)
-        rc = profiles_keys_erase(server->keys, u.slots, u.count);
-    if (rc != 0)
+    if ((rc = profiles_keys_erase(server->keys, u.slots, u.count)) != 0)
         /* The records are gone but a key survives on disk until the next
          * start, which zeroes every unreferenced slot. */
         jm_log(JM_LOG_ERR, SERVICE,
