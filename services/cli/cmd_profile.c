@@ -414,6 +414,7 @@ cmd_assess(cli *c, int argc, char **argv)
     Jobmatch__V1__ProgressMeasurement m =
         JOBMATCH__V1__PROGRESS_MEASUREMENT__INIT;
     unsigned long long score;
+    const char *user;
     char date[16];
     jm_msg_t *msg = NULL;
     int dimension, rc;
@@ -440,10 +441,8 @@ cmd_assess(cli *c, int argc, char **argv)
     m.dimension = (Jobmatch__V1__ProgressDimension) dimension;
     m.score = (uint32_t) score;
     m.date = (char *) (v[2] ? v[2] : date);
-    m.assessor =
-        (char *) (v[3]                                  ? v[3]
-                  : getenv("USER") && getenv("USER")[0] ? getenv("USER")
-                                                        : "jobmatch");
+    user = getenv("USER");
+    m.assessor = (char *) (v[3] ? v[3] : user && user[0] ? user : "jobmatch");
     rp.profile_id = argv[1];
     rp.measurement = &m;
     req.body_case = JOBMATCH__V1__REQUEST__BODY_RECORD_PROGRESS;

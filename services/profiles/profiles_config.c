@@ -6,6 +6,7 @@
  * The defaults make `jobmatch-profiles --data-dir DIR --api ENDPOINT` a
  * working development server on loopback with no config file. */
 #include <stddef.h>
+#include <stdint.h>
 
 #include "profiles_server.h"
 
@@ -44,7 +45,7 @@ const jm_cfg_entry profiles_config_table[] = {
     JM_CFG_BOOL("log_timestamps", CFG(log_timestamps), 0,
                 "prefix log lines with the UTC time (outside systemd)"),
     JM_CFG_INT("max_request_size", CFG(max_request_size), 1 << 20, 1024,
-               64 << 20, "largest request accepted, in bytes"),
+               INT64_C(64) << 20, "largest request accepted, in bytes"),
     JM_CFG_INT("map_size_mb", CFG(map_size_mb), 1024, 16, 1 << 20,
                "initial LMDB map size in MiB (sparse; grows when full)"),
     JM_CFG_INT("log_retain", CFG(log_retain), 0, 0, INT64_MAX / 2,

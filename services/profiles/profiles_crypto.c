@@ -145,11 +145,12 @@ static int
 sync_parent_dir(const char *path)
 {
     char copy[PATH_MAX];
+    size_t len = strlen(path);
     int fd, rc = 0;
 
-    if (strlen(path) >= sizeof(copy))
+    if (len >= sizeof(copy))
         return -ENAMETOOLONG;
-    strcpy(copy, path);
+    memcpy(copy, path, len + 1);
     if ((fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return -errno;
     if (fsync(fd) != 0)

@@ -12,6 +12,7 @@
  * owner, the principal's municipality. A rejection returns 1 before
  * anything is written (jm_source_ops.apply). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -368,7 +369,7 @@ put_target(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
 
     *old = NULL;
     if (in->id != NULL && in->id[0] != '\0') {
-        strcpy(id, in->id);
+        snprintf(id, PROFILES_ID_LEN + 1, "%s", in->id);
         return load_profile(server, txn, r, id, "put_profile.profile.id", old);
     }
     rc = profiles_repo_find_cpr(&server->repo, txn, hash, id);
