@@ -6,8 +6,11 @@
  * consent, erase (with the key slot zeroed before the reply), the rights
  * of each principal, duplicates by request id, and a restart keeping the
  * personal data readable. */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "jm/clock.h"
 #include "jm/msg.h"
@@ -685,6 +688,42 @@ test_unsupported_body(void **state)
                     NULL);
 }
 
+/* The node secret keys the CPR index: a server whose secret (or key file)
+ * others may read must not start. */
+static void
+test_refuses_to_start_with_readable_secret(void **state)
+{
+    struct profiles_config cfg;
+    profiles_server_t *server = NULL;
+    char dir[256], path[300];
+    uv_loop_t loop;
+    FILE *f;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/secret.key", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("0123456789abcdef0123456789abcdef", f);
+    fclose(f);
+    assert_int_equal(chmod(path, 0644), 0);
+    jm_cfg_defaults(&cfg, profiles_config_table);
+    free(cfg.data_dir);
+    cfg.data_dir = strdup(dir);
+    free(cfg.api);
+    cfg.api = strdup("tcp://127.0.0.1:*");
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(profiles_server_new(&server, &loop, &cfg), -EPERM);
+    assert_null(server);
+    /* Private again: it starts, with that secret. */
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(profiles_server_new(&server, &loop, &cfg), 0);
+    profiles_server_destroy(&server);
+    jm_test_close_loop(&loop, 5000);
+    jm_cfg_release(&cfg, profiles_config_table);
+    jm_test_rmtree(dir);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -703,6 +742,7 @@ main(void)
         T(test_duplicate_request_id_changes_nothing),
         T(test_restart_keeps_personal_data_readable),
         T(test_unsupported_body),
+        cmocka_unit_test(test_refuses_to_start_with_readable_secret),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
