@@ -6,6 +6,7 @@
  * field path it can act on ("submit_order.order.essential_skills[2]
  * .skill_uri"). */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -131,7 +132,25 @@ intake_may(const intake_caller *caller, intake_op op, const char *owner,
     return true;
 }
 
-/* ---- fields ---- */
+/* ---- fields ----
+ *
+ * The checks of one order name fields relative to the order ("cvr",
+ * "essential_skills[2].skill_uri"), and intake_check_order puts the
+ * body's prefix in front once, on failure: a valid order, the common case,
+ * formats no path at all. */
+
+/* Names the field of a check that failed with an empty path; formatted
+ * only now. Returns false. */
+static bool __attribute__((format(printf, 2, 3)))
+failed_at(jm_error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err->field_path, sizeof(err->field_path), fmt, ap);
+    va_end(ap);
+    return false;
+}
 
 static bool
 check_municipality(jm_error *err, const char *path, const char *code)
@@ -145,21 +164,17 @@ check_municipality(jm_error *err, const char *path, const char *code)
 }
 
 static bool
-check_workplace(jm_error *err, const char *path,
-                const Jobmatch__V1__Location *loc)
+check_workplace(jm_error *err, const Jobmatch__V1__Location *loc)
 {
-    char p[192];
-
     if (loc == NULL)
-        return jm_error_set(err, JM_E_INVALID_FIELD, path, "is required");
-    jm_path(p, sizeof(p), "%s.postcode", path);
-    if (!jm_check_digits(err, p, loc->postcode, 4, true))
+        return jm_error_set(err, JM_E_INVALID_FIELD, "workplace",
+                            "is required");
+    if (!jm_check_digits(err, "workplace.postcode", loc->postcode, 4, true))
         return false;
     if (jm_dk_postcode_find(loc->postcode) == NULL)
-        return jm_error_set(err, JM_E_INVALID_FIELD, p,
+        return jm_error_set(err, JM_E_INVALID_FIELD, "workplace.postcode",
                             "%s is not a Danish postcode", loc->postcode);
-    if (!check_municipality(err,
-                            jm_path(p, sizeof(p), "%s.municipality_code", path),
+    if (!check_municipality(err, "workplace.municipality_code",
                             loc->municipality_code))
         return false;
     /* Both 0 means "not given" (the service fills them); anything else
@@ -167,116 +182,116 @@ check_workplace(jm_error *err, const char *path,
     if ((loc->latitude != 0 || loc->longitude != 0) &&
         !(isfinite(loc->latitude) && isfinite(loc->longitude) &&
           jm_geo_in_denmark(loc->latitude, loc->longitude)))
-        return jm_error_set(err, JM_E_INVALID_FIELD,
-                            jm_path(p, sizeof(p), "%s.latitude", path),
+        return jm_error_set(err, JM_E_INVALID_FIELD, "workplace.latitude",
                             "(%g, %g) is not in Denmark; give both as 0 to "
                             "use the postcode's position",
                             loc->latitude, loc->longitude);
     return true;
 }
 
-/* Finds an earlier list entry with the same URI; returns its path or NULL. */
-static const char *
+/* An earlier entry with the same URI: its list and index, or -1. */
+static int
 find_duplicate(const Jobmatch__V1__JobOrder *o, const char *uri, bool essential,
-               size_t index, char *buf, size_t size)
+               size_t index, bool *in_essential)
 {
     size_t n = essential ? index : o->n_essential_skills;
 
+    *in_essential = true;
     for (size_t i = 0; i < n; i++) {
         if (strcmp(o->essential_skills[i]->skill_uri, uri) == 0)
-            return jm_path(buf, size, "essential_skills[%zu]", i);
+            return (int) i;
     }
+    *in_essential = false;
     for (size_t i = 0; !essential && i < index; i++) {
         if (strcmp(o->optional_skills[i]->skill_uri, uri) == 0)
-            return jm_path(buf, size, "optional_skills[%zu]", i);
+            return (int) i;
     }
-    return NULL;
+    return -1;
 }
 
 static bool
-check_skills(jm_error *err, const char *path, const Jobmatch__V1__JobOrder *o,
-             bool essential)
+check_skills(jm_error *err, const Jobmatch__V1__JobOrder *o, bool essential)
 {
     const char *name = essential ? "essential_skills" : "optional_skills";
     Jobmatch__V1__SkillRequirement **list =
         essential ? o->essential_skills : o->optional_skills;
     size_t count = essential ? o->n_essential_skills : o->n_optional_skills;
-    char p[192], dup[48];
 
-    if (!jm_check_count(err, jm_path(p, sizeof(p), "%s.%s", path, name), count,
-                        0, INTAKE_SKILLS_MAX))
+    if (!jm_check_count(err, name, count, 0, INTAKE_SKILLS_MAX))
         return false;
     for (size_t i = 0; i < count; i++) {
         const Jobmatch__V1__SkillRequirement *s = list[i];
+        bool in_essential;
+        int dup;
 
-        jm_path(p, sizeof(p), "%s.%s[%zu].skill_uri", path, name, i);
-        if (s->skill_uri[0] == '\0')
-            return jm_error_set(err, JM_E_INVALID_FIELD, p, "is required");
-        if (!jm_esco_skill_uri_valid(s->skill_uri))
-            return jm_error_set(err, JM_E_INVALID_FIELD, p,
-                                "is not an ESCO skill URI (%s<uuid>)",
-                                JM_ESCO_SKILL_PREFIX);
-        if (find_duplicate(o, s->skill_uri, essential, i, dup, sizeof(dup)))
-            return jm_error_set(err, JM_E_INVALID_FIELD, p,
-                                "repeats the skill of %s", dup);
-        if (!jm_check_range(
-                err,
-                jm_path(p, sizeof(p), "%s.%s[%zu].min_level", path, name, i),
-                s->min_level, 0, 5))
-            return false;
+        if (s->skill_uri[0] == '\0') {
+            jm_error_set(err, JM_E_INVALID_FIELD, "", "is required");
+            return failed_at(err, "%s[%zu].skill_uri", name, i);
+        }
+        if (!jm_esco_skill_uri_valid(s->skill_uri)) {
+            jm_error_set(err, JM_E_INVALID_FIELD, "",
+                         "is not an ESCO skill URI (%s<uuid>)",
+                         JM_ESCO_SKILL_PREFIX);
+            return failed_at(err, "%s[%zu].skill_uri", name, i);
+        }
+        dup = find_duplicate(o, s->skill_uri, essential, i, &in_essential);
+        if (dup >= 0) {
+            jm_error_set(
+                err, JM_E_INVALID_FIELD, "", "repeats the skill of %s[%d]",
+                in_essential ? "essential_skills" : "optional_skills", dup);
+            return failed_at(err, "%s[%zu].skill_uri", name, i);
+        }
+        if (!jm_check_range(err, "", s->min_level, 0, 5))
+            return failed_at(err, "%s[%zu].min_level", name, i);
     }
     return true;
 }
 
 static bool
-check_languages(jm_error *err, const char *path,
-                const Jobmatch__V1__JobOrder *o)
+check_languages(jm_error *err, const Jobmatch__V1__JobOrder *o)
 {
-    char p[192];
-
-    if (!jm_check_count(err, jm_path(p, sizeof(p), "%s.languages", path),
-                        o->n_languages, 0, INTAKE_LANGUAGES_MAX))
+    if (!jm_check_count(err, "languages", o->n_languages, 0,
+                        INTAKE_LANGUAGES_MAX))
         return false;
     for (size_t i = 0; i < o->n_languages; i++) {
         const Jobmatch__V1__LanguageRequirement *l = o->languages[i];
 
-        jm_path(p, sizeof(p), "%s.languages[%zu].language", path, i);
-        if (!language_known(l->language))
-            return jm_error_set(err, JM_E_INVALID_FIELD, p,
-                                "'%s' is not an ISO 639-1 code in lower case "
-                                "(\"da\", \"en\")",
-                                l->language);
-        for (size_t k = 0; k < i; k++) {
-            if (strcmp(o->languages[k]->language, l->language) == 0)
-                return jm_error_set(err, JM_E_INVALID_FIELD, p,
-                                    "repeats languages[%zu]", k);
+        if (!language_known(l->language)) {
+            jm_error_set(err, JM_E_INVALID_FIELD, "",
+                         "'%s' is not an ISO 639-1 code in lower case "
+                         "(\"da\", \"en\")",
+                         l->language);
+            return failed_at(err, "languages[%zu].language", i);
         }
-        if (!jm_check_enum(
-                err,
-                jm_path(p, sizeof(p), "%s.languages[%zu].min_level", path, i),
-                &jobmatch__v1__language_level__descriptor, l->min_level, false))
-            return false;
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(o->languages[k]->language, l->language) == 0) {
+                jm_error_set(err, JM_E_INVALID_FIELD, "",
+                             "repeats languages[%zu]", k);
+                return failed_at(err, "languages[%zu].language", i);
+            }
+        }
+        if (!jm_check_enum(err, "", &jobmatch__v1__language_level__descriptor,
+                           l->min_level, false))
+            return failed_at(err, "languages[%zu].min_level", i);
     }
     return true;
 }
 
 static bool
-check_licences(jm_error *err, const char *path, const Jobmatch__V1__JobOrder *o)
+check_licences(jm_error *err, const Jobmatch__V1__JobOrder *o)
 {
-    char p[192];
-
-    if (!jm_check_count(err, jm_path(p, sizeof(p), "%s.licences", path),
-                        o->n_licences, 0, INTAKE_LICENCES_MAX))
+    if (!jm_check_count(err, "licences", o->n_licences, 0, INTAKE_LICENCES_MAX))
         return false;
     for (size_t i = 0; i < o->n_licences; i++) {
-        jm_path(p, sizeof(p), "%s.licences[%zu]", path, i);
-        if (!jm_check_enum(err, p, &jobmatch__v1__licence__descriptor,
+        if (!jm_check_enum(err, "", &jobmatch__v1__licence__descriptor,
                            o->licences[i], false))
-            return false;
+            return failed_at(err, "licences[%zu]", i);
         for (size_t k = 0; k < i; k++) {
-            if (o->licences[k] == o->licences[i])
-                return jm_error_set(err, JM_E_INVALID_FIELD, p,
-                                    "repeats licences[%zu]", k);
+            if (o->licences[k] == o->licences[i]) {
+                jm_error_set(err, JM_E_INVALID_FIELD, "",
+                             "repeats licences[%zu]", k);
+                return failed_at(err, "licences[%zu]", i);
+            }
         }
     }
     return true;
@@ -284,24 +299,22 @@ check_licences(jm_error *err, const char *path, const Jobmatch__V1__JobOrder *o)
 
 /* The occupation and its classification codes. */
 static bool
-check_occupation(const intake_rules *rules, jm_error *err, const char *path,
+check_occupation(const intake_rules *rules, jm_error *err,
                  const Jobmatch__V1__JobOrder *o)
 {
     const char *isco = o->isco_code;
-    char p[192];
     int index = -1;
 
-    jm_path(p, sizeof(p), "%s.occupation_uri", path);
     if (o->occupation_uri[0] == '\0')
-        return jm_error_set(err, JM_E_INVALID_FIELD, p, "is required");
+        return jm_error_set(err, JM_E_INVALID_FIELD, "occupation_uri",
+                            "is required");
     if (!jm_esco_occupation_uri_valid(o->occupation_uri))
-        return jm_error_set(err, JM_E_INVALID_FIELD, p,
+        return jm_error_set(err, JM_E_INVALID_FIELD, "occupation_uri",
                             "is not an ESCO occupation URI (%s<uuid>)",
                             JM_ESCO_OCCUPATION_PREFIX);
     if (rules->esco != NULL)
         index = jm_esco_occupation_find(rules->esco, o->occupation_uri);
-    jm_path(p, sizeof(p), "%s.isco_code", path);
-    if (!jm_check_digits(err, p, isco, 4, false))
+    if (!jm_check_digits(err, "isco_code", isco, 4, false))
         return false;
     /* An occupation another ESCO version knows is accepted as it is; one
      * we know must agree with its ISCO group. */
@@ -311,20 +324,18 @@ check_occupation(const intake_rules *rules, jm_error *err, const char *path,
 
         if (isco[0] != '\0' && strcmp(isco, known) != 0)
             return jm_error_set(
-                err, JM_E_INVALID_FIELD, p,
-                "%s is not the ISCO-08 group of the "
-                "occupation (%s, \"%s\"); leave it empty to "
-                "have it filled",
+                err, JM_E_INVALID_FIELD, "isco_code",
+                "%s is not the ISCO-08 group of the occupation (%s, \"%s\"); "
+                "leave it empty to have it filled",
                 isco, known,
                 jm_esco_occupation_label(rules->esco, (size_t) index));
         isco = known;
     }
-    jm_path(p, sizeof(p), "%s.disco_code", path);
-    if (!jm_check_digits(err, p, o->disco_code, 6, false))
+    if (!jm_check_digits(err, "disco_code", o->disco_code, 6, false))
         return false;
     if (o->disco_code[0] != '\0' && isco[0] != '\0' &&
         strncmp(o->disco_code, isco, 4) != 0)
-        return jm_error_set(err, JM_E_INVALID_FIELD, p,
+        return jm_error_set(err, JM_E_INVALID_FIELD, "disco_code",
                             "must start with the ISCO-08 group %s", isco);
     return true;
 }
@@ -332,11 +343,9 @@ check_occupation(const intake_rules *rules, jm_error *err, const char *path,
 /* Fields only the service sets: a client sending them is confused about
  * what it is doing, and we say so instead of silently ignoring them. */
 static bool
-check_service_fields(jm_error *err, const char *path,
-                     const Jobmatch__V1__JobOrder *o)
+check_service_fields(jm_error *err, const Jobmatch__V1__JobOrder *o)
 {
     const char *field = NULL;
-    char p[192];
 
     if (o->version != 0)
         field = "version";
@@ -354,70 +363,72 @@ check_service_fields(jm_error *err, const char *path,
         field = "closed_at_ms";
     if (field == NULL)
         return true;
-    return jm_error_set(err, JM_E_INVALID_FIELD,
-                        jm_path(p, sizeof(p), "%s.%s", path, field),
+    return jm_error_set(err, JM_E_INVALID_FIELD, field,
                         "is set by the service; leave it empty");
+}
+
+/* Every field, with paths relative to the order. */
+static bool
+check_fields(const intake_rules *rules, const Jobmatch__V1__JobOrder *o,
+             bool id_required, jm_error *err)
+{
+    int32_t deadline;
+
+    if (!jm_check_id(err, "id", o->id, id_required) ||
+        !jm_check_digits(err, "cvr", o->cvr, 8, true))
+        return false;
+    if (!jm_dk_cvr_valid(o->cvr))
+        return jm_error_set(err, JM_E_INVALID_FIELD, "cvr",
+                            "%s is not a CVR number (the modulus-11 check "
+                            "fails)",
+                            o->cvr);
+    if (!jm_check_digits(err, "p_number", o->p_number, 10, false) ||
+        !jm_check_text(err, "company_name", o->company_name, INTAKE_NAME_MAX,
+                       false, false) ||
+        !jm_check_text(err, "title", o->title, INTAKE_TITLE_MAX, true, false) ||
+        !jm_check_text(err, "description", o->description,
+                       INTAKE_DESCRIPTION_MAX, false, true))
+        return false;
+    if (!check_occupation(rules, err, o) || !check_skills(err, o, true) ||
+        !check_skills(err, o, false) || !check_languages(err, o) ||
+        !check_licences(err, o))
+        return false;
+    if (!jm_check_enum(err, "kind", &jobmatch__v1__job_kind__descriptor,
+                       o->kind, false) ||
+        !jm_check_range(err, "positions", o->positions, 1,
+                        INTAKE_POSITIONS_MAX) ||
+        !jm_check_range(err, "hours_per_week", o->hours_per_week, 1,
+                        INTAKE_HOURS_MAX) ||
+        !jm_check_date(err, "start_date", o->start_date, false, NULL) ||
+        !jm_check_date(err, "deadline", o->deadline, true, &deadline))
+        return false;
+    if (deadline < rules->today)
+        return jm_error_set(err, JM_E_INVALID_FIELD, "deadline",
+                            "%s is in the past", o->deadline);
+    if (!check_workplace(err, o->workplace) ||
+        !check_municipality(err, "owner_municipality", o->owner_municipality) ||
+        !jm_check_text(err, "consultant", o->consultant, INTAKE_NAME_MAX, false,
+                       false))
+        return false;
+    return check_service_fields(err, o);
 }
 
 bool
 intake_check_order(const intake_rules *rules, const Jobmatch__V1__JobOrder *o,
                    const char *path, bool id_required, jm_error *err)
 {
-    char p[192];
-    int32_t deadline;
+    char relative[sizeof(err->field_path)];
 
     if (o == NULL)
         return jm_error_set(err, JM_E_INVALID_FIELD, path, "is required");
-    if (!jm_check_id(err, jm_path(p, sizeof(p), "%s.id", path), o->id,
-                     id_required))
-        return false;
-    jm_path(p, sizeof(p), "%s.cvr", path);
-    if (!jm_check_digits(err, p, o->cvr, 8, true))
-        return false;
-    if (!jm_dk_cvr_valid(o->cvr))
-        return jm_error_set(err, JM_E_INVALID_FIELD, p,
-                            "%s is not a CVR number (the modulus-11 check "
-                            "fails)",
-                            o->cvr);
-    jm_path(p, sizeof(p), "%s.p_number", path);
-    if (!jm_check_digits(err, p, o->p_number, 10, false))
-        return false;
-    if (!jm_check_text(err, jm_path(p, sizeof(p), "%s.company_name", path),
-                       o->company_name, INTAKE_NAME_MAX, false, false) ||
-        !jm_check_text(err, jm_path(p, sizeof(p), "%s.title", path), o->title,
-                       INTAKE_TITLE_MAX, true, false) ||
-        !jm_check_text(err, jm_path(p, sizeof(p), "%s.description", path),
-                       o->description, INTAKE_DESCRIPTION_MAX, false, true))
-        return false;
-    if (!check_occupation(rules, err, path, o) ||
-        !check_skills(err, path, o, true) ||
-        !check_skills(err, path, o, false) || !check_languages(err, path, o) ||
-        !check_licences(err, path, o))
-        return false;
-    if (!jm_check_enum(err, jm_path(p, sizeof(p), "%s.kind", path),
-                       &jobmatch__v1__job_kind__descriptor, o->kind, false) ||
-        !jm_check_range(err, jm_path(p, sizeof(p), "%s.positions", path),
-                        o->positions, 1, INTAKE_POSITIONS_MAX) ||
-        !jm_check_range(err, jm_path(p, sizeof(p), "%s.hours_per_week", path),
-                        o->hours_per_week, 1, INTAKE_HOURS_MAX) ||
-        !jm_check_date(err, jm_path(p, sizeof(p), "%s.start_date", path),
-                       o->start_date, false, NULL))
-        return false;
-    jm_path(p, sizeof(p), "%s.deadline", path);
-    if (!jm_check_date(err, p, o->deadline, true, &deadline))
-        return false;
-    if (deadline < rules->today)
-        return jm_error_set(err, JM_E_INVALID_FIELD, p, "%s is in the past",
-                            o->deadline);
-    if (!check_workplace(err, jm_path(p, sizeof(p), "%s.workplace", path),
-                         o->workplace) ||
-        !check_municipality(
-            err, jm_path(p, sizeof(p), "%s.owner_municipality", path),
-            o->owner_municipality) ||
-        !jm_check_text(err, jm_path(p, sizeof(p), "%s.consultant", path),
-                       o->consultant, INTAKE_NAME_MAX, false, false))
-        return false;
-    return check_service_fields(err, path, o);
+    if (check_fields(rules, o, id_required, err))
+        return true;
+    memcpy(relative, err->field_path, sizeof(relative));
+    /* Paths are far shorter than the buffer; a cut one stays a prefix. */
+    if (snprintf(err->field_path, sizeof(err->field_path), "%s.%.160s", path,
+                 relative) < 0)
+        err->field_path[0] = '\0';
+    return false;
 }
 
 /* ---- request bodies ---- */

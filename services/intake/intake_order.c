@@ -27,26 +27,28 @@
 #define S_WITHDRAWN JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_WITHDRAWN
 #define S_EXPIRED   JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_EXPIRED
 
+/* Base32 with the digits first: the characters are those of RFC 4648's
+ * lower-case alphabet, in an order where byte order is numeric order, so
+ * that ids made later sort later. */
+static const char id_alphabet[] = "234567abcdefghijklmnopqrstuvwxyz";
+
 void
-intake_order_new_id(char out[INTAKE_ID_GENERATED_LEN + 1],
+intake_order_new_id(char out[INTAKE_ID_GENERATED_LEN + 1], int64_t now_ms,
                     const uint8_t random[INTAKE_ID_RANDOM_BYTES])
 {
-    static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-    unsigned bits = 0, acc = 0;
-    size_t n = 3;
+    uint64_t time = (uint64_t) now_ms, rnd = 0;
 
     memcpy(out, "jo-", 3);
-    /* 13 bytes are 104 bits; the first 100 make 20 characters. */
-    for (size_t i = 0; i < INTAKE_ID_RANDOM_BYTES && n < 23; i++) {
-        acc = (acc << 8) | random[i];
-        bits += 8;
-        while (bits >= 5 && n < 23) {
-            out[n++] = alphabet[(acc >> (bits - 5)) & 31];
-            bits -= 5;
-        }
-        acc &= (1u << bits) - 1;
-    }
-    out[n] = '\0';
+    /* 10 characters of the time in milliseconds (50 bits: good until the
+     * year 37,000), most significant first... */
+    for (int i = 0; i < 10; i++)
+        out[3 + i] = id_alphabet[(time >> (5 * (9 - i))) & 31];
+    /* ...then 10 of randomness (50 of the 56 random bits). */
+    for (int i = 0; i < INTAKE_ID_RANDOM_BYTES; i++)
+        rnd = rnd << 8 | random[i];
+    for (int i = 0; i < 10; i++)
+        out[13 + i] = id_alphabet[(rnd >> (5 * (9 - i))) & 31];
+    out[INTAKE_ID_GENERATED_LEN] = '\0';
 }
 
 void

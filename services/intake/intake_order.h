@@ -42,10 +42,13 @@
 #define INTAKE_PAGE_DEFAULT    50
 #define INTAKE_PAGE_MAX        500
 
-/* A generated order id: "jo-" and 20 lower-case base32 characters (100
- * random bits), NUL-terminated. */
+/* A generated order id: "jo-" and 20 lower-case base32 characters ([2-7a-z],
+ * NUL-terminated): 10 encode the creation time in milliseconds and 10 are
+ * random (50 bits). Ids made later sort later, so new orders are appended
+ * to the end of every id-keyed B-tree instead of dirtying a random page
+ * each (see services/intake/README.md, "Performance"). */
 #define INTAKE_ID_GENERATED_LEN 23
-#define INTAKE_ID_RANDOM_BYTES  13
+#define INTAKE_ID_RANDOM_BYTES  7
 
 /* The reference data the checks use. esco NULL: the ESCO data could not be
  * loaded, and the checks that need it (ISCO of a known occupation) are
@@ -125,8 +128,8 @@ bool intake_check_stats(const intake_caller *caller,
 
 /* ---- changes (step 8): pure functions of the stored order ---- */
 
-/* Encodes 13 random bytes as a generated id into out. */
-void intake_order_new_id(char out[INTAKE_ID_GENERATED_LEN + 1],
+/* Makes a generated id from the time and 7 random bytes into out. */
+void intake_order_new_id(char out[INTAKE_ID_GENERATED_LEN + 1], int64_t now_ms,
                          const uint8_t random[INTAKE_ID_RANDOM_BYTES]);
 
 /* Fills what the service derives: workplace coordinates from the postcode

@@ -19,10 +19,8 @@
 #include "jm/log.h"
 #include "jm/mem.h"
 
-#define KEY_MAX    128 /* 36 + 1 + 64 is the longest index key */
-#define UUID_LEN   36
-#define PREFIX_LEN (sizeof(JM_ESCO_OCCUPATION_PREFIX) - 1)
-#define ID_MAX     64
+#define KEY_MAX 128 /* 36 + 1 + 64 is the longest index key */
+#define ID_MAX  64
 
 int
 intake_repo_open(intake_repo *repo, jm_store_t *store)
@@ -32,8 +30,6 @@ intake_repo_open(intake_repo *repo, jm_store_t *store)
     if ((rc = jm_store_dbi(store, "orders", false, &repo->orders)) != 0 ||
         (rc = jm_store_dbi(store, "by_municipality", false,
                            &repo->by_municipality)) != 0 ||
-        (rc = jm_store_dbi(store, "by_occupation", false,
-                           &repo->by_occupation)) != 0 ||
         (rc = jm_store_dbi(store, "by_status", false, &repo->by_status)) != 0 ||
         (rc = jm_store_dbi(store, "open_by_deadline", false,
                            &repo->open_by_deadline)) != 0)
@@ -73,7 +69,7 @@ struct key {
     size_t size;
 };
 
-enum { IX_MUNICIPALITY, IX_OCCUPATION, IX_STATUS, IX_DEADLINE, IX_COUNT };
+enum { IX_MUNICIPALITY, IX_STATUS, IX_DEADLINE, IX_COUNT };
 
 static jm_dbi
 index_dbi(const intake_repo *repo, int ix)
@@ -81,8 +77,6 @@ index_dbi(const intake_repo *repo, int ix)
     switch (ix) {
     case IX_MUNICIPALITY:
         return repo->by_municipality;
-    case IX_OCCUPATION:
-        return repo->by_occupation;
     case IX_STATUS:
         return repo->by_status;
     default:
@@ -98,13 +92,6 @@ key_add(struct key *k, const void *data, size_t size)
     k->size += size;
 }
 
-/* The uuid of a (checked) occupation URI. */
-static const char *
-occupation_uuid(const char *uri)
-{
-    return strlen(uri) == PREFIX_LEN + UUID_LEN ? uri + PREFIX_LEN : NULL;
-}
-
 /* The order's key in index ix; false if it has none there (a closed order
  * is not in open_by_deadline). Stored orders passed the checks, so their
  * codes have their fixed lengths. */
@@ -112,19 +99,12 @@ static bool
 index_key(const Jobmatch__V1__JobOrder *o, int ix, struct key *k)
 {
     uint8_t status = (uint8_t) o->status, day[4];
-    const char *uuid;
     int32_t deadline;
 
     k->size = 0;
     switch (ix) {
     case IX_MUNICIPALITY:
         key_add(k, o->owner_municipality, 3);
-        key_add(k, &status, 1);
-        break;
-    case IX_OCCUPATION:
-        if ((uuid = occupation_uuid(o->occupation_uri)) == NULL)
-            return false;
-        key_add(k, uuid, UUID_LEN);
         key_add(k, &status, 1);
         break;
     case IX_STATUS:
@@ -151,8 +131,18 @@ intake_repo_put(const intake_repo *repo, jm_txn_t *txn,
                 const Jobmatch__V1__JobOrder *order, const void *data,
                 size_t size)
 {
-    int rc = jm_txn_put(txn, repo->orders, order->id, strlen(order->id), data,
-                        size, 0);
+    size_t id_len = strlen(order->id);
+    int rc = -EEXIST;
+
+    /* A generated id sorts after every earlier one: appending fills each
+     * page before starting the next, where an ordinary insert at the end
+     * splits pages in half. A client's id, or an update, is not last
+     * (LMDB says KEYEXIST) and goes in the ordinary way. */
+    if (old == NULL)
+        rc = jm_txn_put(txn, repo->orders, order->id, id_len, data, size,
+                        JM_PUT_APPEND);
+    if (rc == -EEXIST)
+        rc = jm_txn_put(txn, repo->orders, order->id, id_len, data, size, 0);
 
     for (int ix = 0; rc == 0 && ix < IX_COUNT; ix++) {
         struct key before, after;
@@ -200,6 +190,19 @@ has_prefix(const jm_val *key, const struct key *prefix)
            memcmp(key->data, prefix->data, prefix->size) == 0;
 }
 
+static bool
+contains(const jm_val *v, const char *s)
+{
+    size_t n = strlen(s);
+    const char *d = v->data;
+
+    for (size_t i = 0; n <= v->size && i <= v->size - n; i++) {
+        if (d[i] == s[0] && memcmp(d + i, s, n) == 0)
+            return true;
+    }
+    return false;
+}
+
 static int
 list_one(const jm_val *key, const jm_val *val, void *arg)
 {
@@ -223,11 +226,15 @@ list_one(const jm_val *key, const jm_val *val, void *arg)
         if (jm_txn_get(l->txn, l->repo->orders, id, n, &record) != 0)
             return -EIO; /* an index entry without its order */
     }
-    /* A filtered order is unpacked with malloc first: the orders the
-     * filter drops must not pile up in the request's memory. */
+    /* The occupation filter: the packed order must hold the occupation's
+     * URI to be worth unpacking (cheap, and most orders fail it); then it
+     * is unpacked with malloc, so that the orders the filter drops do not
+     * pile up in the request's memory. */
     if (l->filtered) {
         bool keep;
 
+        if (!contains(&record, l->q->occupation_uri))
+            return 0;
         o = jobmatch__v1__job_order__unpack(NULL, record.size, record.data);
         if (o == NULL)
             return -EIO;
@@ -303,24 +310,21 @@ encode_token(const struct list *l)
     return out;
 }
 
-/* Picks the index that serves the query best. */
+/* Picks the index that serves the query best. An occupation is a filter
+ * on whatever index the other criteria pick (see the README: an
+ * occupation index would cost a random page write per new order). */
 static void
 plan(struct list *l, const char *municipality)
 {
     const Jobmatch__V1__ListOrders *q = l->q;
     uint8_t status = (uint8_t) q->status;
-    const char *uuid = occupation_uuid(q->occupation_uri);
 
     l->prefix.size = 0;
+    l->filtered = q->occupation_uri[0] != '\0';
     if (municipality[0] != '\0') {
         l->tag = 'm';
         l->id_offset = 4;
-        l->filtered = uuid != NULL;
         key_add(&l->prefix, municipality, 3);
-    } else if (uuid != NULL) {
-        l->tag = 'c';
-        l->id_offset = UUID_LEN + 1;
-        key_add(&l->prefix, uuid, UUID_LEN);
     } else if (status != 0) {
         l->tag = 's';
         l->id_offset = 1;
@@ -357,7 +361,6 @@ intake_repo_list(const intake_repo *repo, jm_txn_t *txn,
     JM_ASSERT(l.orders != NULL);
     dbi = l.tag == 'o'   ? repo->orders
           : l.tag == 'm' ? repo->by_municipality
-          : l.tag == 'c' ? repo->by_occupation
                          : repo->by_status;
     start = l.after.size > 0 ? &l.after : &l.prefix;
     rc = jm_txn_scan(txn, dbi, start->data, start->size, list_one, &l);
@@ -380,13 +383,104 @@ struct stats {
     struct key prefix;
 };
 
+static bool
+read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+        uint8_t b = *(*p)++;
+
+        v |= (uint64_t) (b & 0x7f) << shift;
+        if ((b & 0x80) == 0) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* JobOrder's field numbers (intake.proto; numbers never change). */
+enum {
+    F_POSITIONS = 16,
+    F_OWNER = 21,
+    F_STATUS = 23,
+    F_HIRES = 24,
+    F_CREATED = 26,
+    F_CLOSED = 28,
+};
+
+/* The few fields statistics need, read from the packed order without
+ * unpacking the rest (skills, texts, candidates): the scan of every order
+ * is then a walk over bytes. Stored orders are our own packing; anything
+ * that does not parse is a damaged store. */
+static bool
+summarize(const jm_val *v, Jobmatch__V1__JobOrder *o, char owner[4])
+{
+    const uint8_t *p = v->data, *end = p + v->size;
+
+    jobmatch__v1__job_order__init(o);
+    owner[0] = '\0';
+    o->owner_municipality = owner;
+    while (p < end) {
+        uint64_t tag, value, len;
+
+        if (!read_varint(&p, end, &tag))
+            return false;
+        switch (tag & 7) {
+        case 0:
+            if (!read_varint(&p, end, &value))
+                return false;
+            switch (tag >> 3) {
+            case F_POSITIONS:
+                o->positions = (uint32_t) value;
+                break;
+            case F_STATUS:
+                o->status = (Jobmatch__V1__OrderStatus) value;
+                break;
+            case F_HIRES:
+                o->hires = (uint32_t) value;
+                break;
+            case F_CREATED:
+                o->created_at_ms = (int64_t) value;
+                break;
+            case F_CLOSED:
+                o->closed_at_ms = (int64_t) value;
+                break;
+            default:
+                break;
+            }
+            break;
+        case 1:
+        case 5:
+            if ((size_t) (end - p) < ((tag & 7) == 1 ? 8u : 4u))
+                return false;
+            p += (tag & 7) == 1 ? 8 : 4;
+            break;
+        case 2:
+            if (!read_varint(&p, end, &len) || len > (uint64_t) (end - p))
+                return false;
+            if (tag >> 3 == F_OWNER && len == 3) {
+                memcpy(owner, p, 3);
+                owner[3] = '\0';
+            }
+            p += len;
+            break;
+        default:
+            return false;
+        }
+    }
+    return true;
+}
+
 static int
 stats_one(const jm_val *key, const jm_val *val, void *arg)
 {
     struct stats *s = arg;
     jm_val record = *val;
-    Jobmatch__V1__JobOrder *o;
+    Jobmatch__V1__JobOrder o;
     const jm_dk_municipality *m;
+    char owner[4];
 
     if (s->by_index) {
         if (!has_prefix(key, &s->prefix))
@@ -396,17 +490,15 @@ stats_one(const jm_val *key, const jm_val *val, void *arg)
                        key->size - 4, &record) != 0)
             return -EIO;
     }
-    o = jobmatch__v1__job_order__unpack(NULL, record.size, record.data);
-    if (o == NULL)
+    if (!summarize(&record, &o, owner))
         return -EIO;
-    m = jm_dk_municipality_find(o->owner_municipality);
+    m = jm_dk_municipality_find(owner);
     for (size_t i = 0; m != NULL && i < jm_dk_municipality_count(); i++) {
         if (jm_dk_municipality_at(i) == m) {
-            intake_stats_add(&s->accs[i], o);
+            intake_stats_add(&s->accs[i], &o);
             break;
         }
     }
-    jobmatch__v1__job_order__free_unpacked(o, NULL);
     return 0;
 }
 

@@ -4,9 +4,12 @@
  *
  *   orders            id -> packed JobOrder
  *   by_municipality   [owner code: 3][status: 1][id] -> ""
- *   by_occupation     [occupation uuid: 36][status: 1][id] -> ""
  *   by_status         [status: 1][id] -> ""
  *   open_by_deadline  [deadline day: be32][id] -> ""   (OPEN orders only)
+ *
+ * There is no occupation index: occupations are many (3,000), so such an
+ * index would dirty one more random page per new order; listing by
+ * occupation filters whatever index the other criteria pick.
  *
  * The event log, the request ids and the cursors are jm_source's own
  * databases in the same environment. Every write here happens inside
@@ -30,7 +33,6 @@
 typedef struct intake_repo {
     jm_dbi orders;
     jm_dbi by_municipality;
-    jm_dbi by_occupation;
     jm_dbi by_status;
     jm_dbi open_by_deadline;
 } intake_repo;

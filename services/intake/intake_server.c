@@ -35,6 +35,9 @@ struct intake_server {
     jm_source_t *source;
     intake_repo repo;
     jm_esco_t *esco;
+    /* The last generated id's time and random part (see new_order_id). */
+    int64_t last_id_ms;
+    uint64_t last_id_random;
     /* Packing buffer for orders, reused across applies. */
     uint8_t *scratch;
     size_t scratch_cap;
@@ -233,12 +236,27 @@ new_order_id(intake_server_t *s, jm_txn_t *txn, jm_source_request *r,
         *id_out = given;
         return rc == -ENOENT ? 0 : rc;
     }
-    /* 100 random bits: a collision is not expected in the life of the
-     * universe, but costs nothing to rule out. */
+    /* 50 random bits per millisecond: a collision is not expected, but
+     * costs nothing to rule out. Within one millisecond the random part
+     * counts up from the first one (as ULIDs do), so that ids keep their
+     * order and the orders database is only ever appended to. */
     for (int i = 0; i < ID_TRIES; i++) {
-        if ((rc = uv_random(NULL, NULL, random, sizeof(random), 0, NULL)))
+        if (r->now_ms == s->last_id_ms && s->last_id_ms != 0) {
+            s->last_id_random++;
+        } else if ((rc = uv_random(NULL, NULL, random, sizeof(random), 0,
+                                   NULL)) != 0) {
             return -EIO;
-        intake_order_new_id(id, random);
+        } else {
+            s->last_id_ms = r->now_ms;
+            s->last_id_random = 0;
+            for (size_t k = 0; k < sizeof(random); k++)
+                s->last_id_random = s->last_id_random << 8 | random[k];
+            /* Room to count up in: the top of the 50 bits stays clear. */
+            s->last_id_random &= (UINT64_C(1) << 49) - 1;
+        }
+        for (size_t k = 0; k < sizeof(random); k++)
+            random[k] = (uint8_t) (s->last_id_random >> (8 * (6 - k)));
+        intake_order_new_id(id, r->now_ms, random);
         rc = intake_repo_exists(&s->repo, txn, id);
         if (rc == -ENOENT) {
             *id_out = jm_source_strdup(r, id);

@@ -718,20 +718,26 @@ test_generated_ids(void **state)
     uint8_t zeros[INTAKE_ID_RANDOM_BYTES] = {0};
     uint8_t ones[INTAKE_ID_RANDOM_BYTES];
     uint8_t mixed[INTAKE_ID_RANDOM_BYTES] = {0x08, 0x86, 0x42};
-    char id[INTAKE_ID_GENERATED_LEN + 1];
+    char id[INTAKE_ID_GENERATED_LEN + 1], later[INTAKE_ID_GENERATED_LEN + 1];
     jm_error err = {0};
 
     (void) state;
     memset(ones, 0xff, sizeof(ones));
-    intake_order_new_id(id, zeros);
-    assert_string_equal(id, "jo-aaaaaaaaaaaaaaaaaaaa");
-    intake_order_new_id(id, ones);
-    assert_string_equal(id, "jo-77777777777777777777");
-    /* 00001 00010 00011 00100 00100 ...: b c d e e */
-    intake_order_new_id(id, mixed);
-    assert_int_equal(strncmp(id, "jo-bcdee", 8), 0);
+    intake_order_new_id(id, 0, zeros);
+    assert_string_equal(id, "jo-22222222222222222222");
+    intake_order_new_id(id, 0, ones);
+    assert_string_equal(id, "jo-2222222222zzzzzzzzzz");
+    /* The time, then the low 50 random bits, 5 bits a character. */
+    intake_order_new_id(id, NOW_MS, mixed);
+    assert_string_equal(id, "jo-23ok2jghk26acc222222");
     assert_int_equal(strlen(id), INTAKE_ID_GENERATED_LEN);
     assert_true(jm_check_id(&err, "id", id, true));
+    /* Later ids sort later, whatever their random part. */
+    for (int64_t step = 1; step < (INT64_C(1) << 45); step *= 7) {
+        intake_order_new_id(id, NOW_MS, ones);
+        intake_order_new_id(later, NOW_MS + step, zeros);
+        assert_true(strcmp(id, later) < 0);
+    }
 }
 
 static void
