@@ -46,7 +46,7 @@
  * NUL-terminated): 10 encode the creation time in milliseconds and 10 are
  * random (50 bits). Ids made later sort later, so new orders are appended
  * to the end of every id-keyed B-tree instead of dirtying a random page
- * each (see services/intake/README.md, "Performance"). */
+ * each (docs/benchmarks.md, "Ingest"). */
 #define INTAKE_ID_GENERATED_LEN 23
 #define INTAKE_ID_RANDOM_BYTES  7
 

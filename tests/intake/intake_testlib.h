@@ -44,12 +44,21 @@ typedef struct it_client it_client;
 /* A client of endpoint on loop (its own bus). timeout_ms per try. */
 it_client *it_client_new(uv_loop_t *loop, const char *endpoint,
                          unsigned timeout_ms);
+
+/* The same with CURVE: the server's public key and this client's pair. */
+it_client *it_client_new_curve(uv_loop_t *loop, const char *endpoint,
+                               unsigned timeout_ms, const char *server_key,
+                               const char *public_key, const char *secret_key);
 void it_client_destroy(it_client **client_p);
 
 /* Sends req (a random request id if it has none) and runs the loop until
  * the reply arrives. Returns the reply, owned by the client until the next
  * call; fails the test if no reply came. */
 const Jobmatch__V1__Reply *it_call(it_client *c, Jobmatch__V1__Request *req);
+
+/* As it_call, but NULL if no reply came in time (a refused CURVE key). */
+const Jobmatch__V1__Reply *it_call_try(it_client *c,
+                                       Jobmatch__V1__Request *req);
 
 /* Shorthands. rid NULL: a fresh request id. */
 const Jobmatch__V1__Reply *it_submit(it_client *c, Jobmatch__V1__JobOrder *o,

@@ -10,124 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "intake_server.h"
-#include "intake_testlib.h"
 #include "jm/clock.h"
 #include "jm/msg.h"
 #include "jm_test.h"
-
-enum { OPEN = 1, FILLED, WITHDRAWN, EXPIRED };
-
-enum { PROPOSED = 1, PRESENTED, HIRED, REJECTED };
-
-#define DAY_MS (INT64_C(24) * 3600 * 1000)
-/* 2027-03-01 12:00 UTC */
-#define T0_MS (INT64_C(1803902400) * 1000)
-
-struct fixture {
-    uv_loop_t loop;
-    char dir[256];
-    intake_server_t *server;
-    it_client *c;
-};
-
-static void
-start(struct fixture *f, const char *principal, const char *housekeeping)
-{
-    intake_config config;
-    char err[256];
-
-    jm_cfg_defaults(&config, intake_config_table);
-    assert_int_equal(jm_cfg_set(&config, intake_config_table, "data_dir",
-                                f->dir, err, sizeof(err)),
-                     0);
-    assert_int_equal(jm_cfg_set(&config, intake_config_table, "api",
-                                "tcp://127.0.0.1:*", err, sizeof(err)),
-                     0);
-    assert_int_equal(jm_cfg_set(&config, intake_config_table, "map_size_mb",
-                                "64", err, sizeof(err)),
-                     0);
-    assert_int_equal(jm_cfg_set(&config, intake_config_table, "plain_principal",
-                                principal, err, sizeof(err)),
-                     0);
-    assert_int_equal(jm_cfg_set(&config, intake_config_table, "housekeeping_ms",
-                                housekeeping, err, sizeof(err)),
-                     0);
-    assert_int_equal(intake_server_new(&f->server, &f->loop, &config), 0);
-    jm_cfg_release(&config, intake_config_table);
-    f->c = it_client_new(
-        &f->loop, jm_source_api_endpoint(intake_server_source(f->server)),
-        3000);
-}
-
-static void
-stop(struct fixture *f)
-{
-    it_client_destroy(&f->c);
-    intake_server_destroy(&f->server);
-    /* Let the closing handles finish before the store is opened again. */
-    for (int i = 0; i < 10; i++)
-        uv_run(&f->loop, UV_RUN_NOWAIT);
-}
-
-static int
-setup(void **state)
-{
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    jm_clock_set_fake(0);
-    jm_test_tmpdir(f->dir, sizeof(f->dir));
-    assert_int_equal(uv_loop_init(&f->loop), 0);
-    start(f, "local", "3600000");
-    *state = f;
-    return 0;
-}
-
-static int
-teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    it_client_destroy(&f->c);
-    intake_server_destroy(&f->server);
-    jm_test_close_loop(&f->loop, 5000);
-    jm_test_rmtree(f->dir);
-    jm_clock_set_fake(0);
-    free(f);
-    return 0;
-}
-
-static uint64_t
-head(struct fixture *f)
-{
-    return jm_source_head(intake_server_source(f->server));
-}
-
-/* Submits and expects Accepted; returns the id in buf. */
-static uint64_t
-submit_ok(struct fixture *f, it_order *o, char *id, size_t size)
-{
-    const Jobmatch__V1__Reply *r = it_submit(f->c, &o->order, NULL);
-
-    if (r->body_case != JOBMATCH__V1__REPLY__BODY_ACCEPTED)
-        fail_msg("submit: %s %s", r->error ? r->error->field_path : "?",
-                 r->error ? r->error->message : "?");
-    if (id != NULL)
-        snprintf(id, size, "%s", r->accepted->id);
-    return r->accepted->seq;
-}
-
-static void
-expect_error(const Jobmatch__V1__Reply *r, int code, const char *path)
-{
-    if (it_error_code(r) != code)
-        fail_msg("expected error %d, got body %d (%s)", code, r->body_case,
-                 r->error ? r->error->message : "");
-    if (path != NULL && strcmp(r->error->field_path, path) != 0)
-        fail_msg("expected path %s, got %s (%s)", path, r->error->field_path,
-                 r->error->message);
-    assert_false(r->error->retryable);
-}
+#include "server_fixture.h"
 
 /* ---- submit, get, duplicates ---- */
 
@@ -167,11 +53,11 @@ test_submit_and_get(void **state)
     assert_string_equal(r->accepted->id, "ORD-2027:17");
     assert_int_equal(r->accepted->seq, 2);
     r = it_submit(f->c, &o.order, NULL);
-    expect_error(r, JM_E_CONFLICT, "submit_order.order.id");
-    assert_int_equal(head(f), 2);
+    fx_expect_error(r, JM_E_CONFLICT, "submit_order.order.id");
+    assert_int_equal(fx_head(f), 2);
 
     r = it_get(f->c, "no-such-order");
-    expect_error(r, JM_E_NOT_FOUND, "get_order.order_id");
+    fx_expect_error(r, JM_E_NOT_FOUND, "get_order.order_id");
 }
 
 static void
@@ -186,7 +72,7 @@ test_duplicate_request_id(void **state)
 
     jm_test_random(rid, sizeof(rid));
     it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, NULL, 0);
+    fx_submit_ok(f, &o, NULL, 0);
     r = it_submit(f->c, &o.order, rid);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
     assert_false(r->duplicate);
@@ -204,7 +90,7 @@ test_duplicate_request_id(void **state)
         assert_int_equal(r->accepted->seq, seq);
         assert_string_equal(r->accepted->id, id);
     }
-    assert_int_equal(head(f), 2);
+    assert_int_equal(fx_head(f), 2);
     assert_int_equal(it_order_count(f->c), 2);
 }
 
@@ -221,7 +107,7 @@ test_update_with_versions(void **state)
     char id[80];
 
     it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, id, sizeof(id));
+    fx_submit_ok(f, &o, id, sizeof(id));
     it_order_init(&u, "161", IT_OCC_FORKLIFT);
     snprintf(u.id, sizeof(u.id), "%s", id);
     u.order.title = "Truckfører";
@@ -238,7 +124,7 @@ test_update_with_versions(void **state)
     /* The same expected version again (a new request): stale. */
     req.request_id.len = 0;
     r = it_call(f->c, &req);
-    expect_error(r, JM_E_CONFLICT, "update_order.expected_version");
+    fx_expect_error(r, JM_E_CONFLICT, "update_order.expected_version");
 
     r = it_get(f->c, id);
     assert_int_equal(r->order->version, 2);
@@ -249,8 +135,8 @@ test_update_with_versions(void **state)
     snprintf(u.id, sizeof(u.id), "nope");
     body.expected_version = 2;
     r = it_call(f->c, &req);
-    expect_error(r, JM_E_NOT_FOUND, "update_order.order.id");
-    assert_int_equal(head(f), 2);
+    fx_expect_error(r, JM_E_NOT_FOUND, "update_order.order.id");
+    assert_int_equal(fx_head(f), 2);
 }
 
 /* ---- status ---- */
@@ -264,27 +150,27 @@ test_status_transitions(void **state)
     char a[80], b[80];
 
     it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, a, sizeof(a));
-    submit_ok(f, &o, b, sizeof(b));
+    fx_submit_ok(f, &o, a, sizeof(a));
+    fx_submit_ok(f, &o, b, sizeof(b));
 
-    expect_error(it_set_status(f->c, a, FILLED, 3, 0), JM_E_INVALID_FIELD,
-                 "set_order_status.hires");
-    expect_error(it_set_status(f->c, a, FILLED, 2, 7), JM_E_CONFLICT,
-                 "set_order_status.expected_version");
-    expect_error(it_set_status(f->c, a, EXPIRED, 0, 0), JM_E_INVALID_FIELD,
-                 "set_order_status.status");
+    fx_expect_error(it_set_status(f->c, a, FILLED, 3, 0), JM_E_INVALID_FIELD,
+                    "set_order_status.hires");
+    fx_expect_error(it_set_status(f->c, a, FILLED, 2, 7), JM_E_CONFLICT,
+                    "set_order_status.expected_version");
+    fx_expect_error(it_set_status(f->c, a, EXPIRED, 0, 0), JM_E_INVALID_FIELD,
+                    "set_order_status.status");
     r = it_set_status(f->c, a, FILLED, 2, 1);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
     assert_int_equal(r->accepted->version, 2);
     /* Closed: no other status, no update. */
-    expect_error(it_set_status(f->c, a, WITHDRAWN, 0, 0), JM_E_CONFLICT,
-                 "set_order_status.order_id");
+    fx_expect_error(it_set_status(f->c, a, WITHDRAWN, 0, 0), JM_E_CONFLICT,
+                    "set_order_status.order_id");
     r = it_set_status(f->c, b, WITHDRAWN, 0, 0);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
-    expect_error(it_outcome(f->c, b, "p-1", PROPOSED), JM_E_CONFLICT,
-                 "record_outcome.order_id");
-    expect_error(it_set_status(f->c, "nope", WITHDRAWN, 0, 0), JM_E_NOT_FOUND,
-                 "set_order_status.order_id");
+    fx_expect_error(it_outcome(f->c, b, "p-1", PROPOSED), JM_E_CONFLICT,
+                    "record_outcome.order_id");
+    fx_expect_error(it_set_status(f->c, "nope", WITHDRAWN, 0, 0),
+                    JM_E_NOT_FOUND, "set_order_status.order_id");
 
     r = it_get(f->c, a);
     assert_int_equal(r->order->status, FILLED);
@@ -292,7 +178,7 @@ test_status_transitions(void **state)
     assert_true(r->order->closed_at_ms > 0);
     r = it_get(f->c, b);
     assert_int_equal(r->order->status, WITHDRAWN);
-    assert_int_equal(head(f), 4);
+    assert_int_equal(fx_head(f), 4);
 }
 
 /* ---- outcomes ---- */
@@ -306,7 +192,7 @@ test_outcomes(void **state)
     char id[80];
 
     it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, id, sizeof(id));
+    fx_submit_ok(f, &o, id, sizeof(id));
     r = it_outcome(f->c, id, "p-1", PROPOSED);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
     assert_int_equal(r->accepted->version, 2);
@@ -323,8 +209,8 @@ test_outcomes(void **state)
     assert_int_equal(r->order->candidates[0]->status, HIRED);
     assert_int_equal(r->order->candidates[1]->status, REJECTED);
     assert_int_equal(r->order->version, 6);
-    expect_error(it_outcome(f->c, "nope", "p-1", HIRED), JM_E_NOT_FOUND,
-                 "record_outcome.order_id");
+    fx_expect_error(it_outcome(f->c, "nope", "p-1", HIRED), JM_E_NOT_FOUND,
+                    "record_outcome.order_id");
 }
 
 /* ---- expiry ---- */
@@ -353,14 +239,14 @@ test_expiry_by_housekeeping(void **state)
     it_order o;
     char due[80], later[80];
 
-    stop(f);
+    fx_stop(f);
     jm_clock_set_fake(T0_MS);
-    start(f, "local", "20");
+    fx_start(f, "local", "20");
     it_order_init(&o, "161", NULL);
     o.order.deadline = "2027-03-01"; /* today: still open all day */
-    submit_ok(f, &o, due, sizeof(due));
+    fx_submit_ok(f, &o, due, sizeof(due));
     o.order.deadline = "2027-03-02";
-    submit_ok(f, &o, later, sizeof(later));
+    fx_submit_ok(f, &o, later, sizeof(later));
     jm_clock_set_fake(T0_MS + DAY_MS); /* the next day */
     e.id = due;
     assert_true(jm_test_run_until(&f->loop, is_expired, &e, 5000));
@@ -371,9 +257,9 @@ test_expiry_by_housekeeping(void **state)
     r = it_get(f->c, later);
     assert_int_equal(r->order->status, OPEN);
     /* Expired is closed: it changes no more. */
-    expect_error(it_set_status(f->c, due, WITHDRAWN, 0, 0), JM_E_CONFLICT,
-                 "set_order_status.order_id");
-    assert_int_equal(head(f), 3);
+    fx_expect_error(it_set_status(f->c, due, WITHDRAWN, 0, 0), JM_E_CONFLICT,
+                    "set_order_status.order_id");
+    assert_int_equal(fx_head(f), 3);
 }
 
 /* ---- list ---- */
@@ -444,7 +330,7 @@ test_list_filters_and_paging(void **state)
 
         it_order_init(&o, codes[i % 3], i % 4 == 0 ? IT_OCC_FORKLIFT : NULL);
         snprintf(o.id, sizeof(o.id), "order-%02d", i);
-        submit_ok(f, &o, id, sizeof(id));
+        fx_submit_ok(f, &o, id, sizeof(id));
         if (i % 5 == 0)
             it_set_status(f->c, id, FILLED, 1, 0);
     }
@@ -472,8 +358,8 @@ test_list_filters_and_paging(void **state)
     req.list_orders = &body;
     body.page_size = 2;
     body.page_token = "zz";
-    expect_error(it_call(f->c, &req), JM_E_INVALID_FIELD,
-                 "list_orders.page_token");
+    fx_expect_error(it_call(f->c, &req), JM_E_INVALID_FIELD,
+                    "list_orders.page_token");
     body.page_token = "";
     body.municipality_code = "161";
     r = it_call(f->c, &req);
@@ -482,12 +368,12 @@ test_list_filters_and_paging(void **state)
     body.municipality_code = "101";
     body.page_token = id;
     req.request_id.len = 0;
-    expect_error(it_call(f->c, &req), JM_E_INVALID_FIELD,
-                 "list_orders.page_token");
+    fx_expect_error(it_call(f->c, &req), JM_E_INVALID_FIELD,
+                    "list_orders.page_token");
     body.municipality_code = "";
     req.request_id.len = 0;
-    expect_error(it_call(f->c, &req), JM_E_INVALID_FIELD,
-                 "list_orders.page_token");
+    fx_expect_error(it_call(f->c, &req), JM_E_INVALID_FIELD,
+                    "list_orders.page_token");
 }
 
 /* ---- stats ---- */
@@ -520,9 +406,9 @@ test_stats_fill_rate_and_median(void **state)
     jm_clock_set_fake(T0_MS);
     it_order_init(&o, "161", NULL);
     for (int i = 0; i < 6; i++)
-        submit_ok(f, &o, ids[i], sizeof(ids[i]));
+        fx_submit_ok(f, &o, ids[i], sizeof(ids[i]));
     it_order_init(&o, "101", NULL);
-    submit_ok(f, &o, NULL, 0);
+    fx_submit_ok(f, &o, NULL, 0);
     jm_clock_set_fake(T0_MS + 1 * DAY_MS);
     it_set_status(f->c, ids[0], FILLED, 1, 0);
     jm_clock_set_fake(T0_MS + 2 * DAY_MS);
@@ -613,8 +499,8 @@ test_events_in_the_log(void **state)
     };
 
     it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, a, sizeof(a));
-    submit_ok(f, &o, b, sizeof(b));
+    fx_submit_ok(f, &o, a, sizeof(a));
+    fx_submit_ok(f, &o, b, sizeof(b));
     snprintf(o.id, sizeof(o.id), "%s", a);
     body.order = &o.order;
     body.expected_version = 1;
@@ -688,15 +574,15 @@ test_rejected_requests_change_nothing(void **state)
     char id[80];
 
     it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, id, sizeof(id));
+    fx_submit_ok(f, &o, id, sizeof(id));
     it_outcome(f->c, id, "p-1", PROPOSED);
     before = packed_order(f, id, &before_size);
-    assert_int_equal(head(f), 2);
+    assert_int_equal(fx_head(f), 2);
 
     it_order_init(&bad, "161", NULL);
     bad.order.cvr = "12345678";
-    expect_error(it_submit(f->c, &bad.order, NULL), JM_E_INVALID_FIELD,
-                 "submit_order.order.cvr");
+    fx_expect_error(it_submit(f->c, &bad.order, NULL), JM_E_INVALID_FIELD,
+                    "submit_order.order.cvr");
     snprintf(bad.id, sizeof(bad.id), "%s", id);
     bad.order.cvr = "35610006";
     bad.order.title = "Changed";
@@ -704,21 +590,21 @@ test_rejected_requests_change_nothing(void **state)
     body.expected_version = 1; /* stale: it is at 2 */
     req.body_case = JOBMATCH__V1__REQUEST__BODY_UPDATE_ORDER;
     req.update_order = &body;
-    expect_error(it_call(f->c, &req), JM_E_CONFLICT,
-                 "update_order.expected_version");
-    expect_error(it_submit(f->c, &bad.order, NULL), JM_E_CONFLICT,
-                 "submit_order.order.id");
-    expect_error(it_set_status(f->c, id, FILLED, 9, 0), JM_E_INVALID_FIELD,
-                 "set_order_status.hires");
-    expect_error(it_outcome(f->c, id, "", HIRED), JM_E_INVALID_FIELD,
-                 "record_outcome.profile_id");
+    fx_expect_error(it_call(f->c, &req), JM_E_CONFLICT,
+                    "update_order.expected_version");
+    fx_expect_error(it_submit(f->c, &bad.order, NULL), JM_E_CONFLICT,
+                    "submit_order.order.id");
+    fx_expect_error(it_set_status(f->c, id, FILLED, 9, 0), JM_E_INVALID_FIELD,
+                    "set_order_status.hires");
+    fx_expect_error(it_outcome(f->c, id, "", HIRED), JM_E_INVALID_FIELD,
+                    "record_outcome.profile_id");
     req = (Jobmatch__V1__Request) JOBMATCH__V1__REQUEST__INIT;
     req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROFILE;
     req.get_profile = &gp;
     gp.profile_id = "x";
-    expect_error(it_call(f->c, &req), JM_E_UNSUPPORTED, NULL);
+    fx_expect_error(it_call(f->c, &req), JM_E_UNSUPPORTED, NULL);
 
-    assert_int_equal(head(f), 2);
+    assert_int_equal(fx_head(f), 2);
     assert_int_equal(it_head(f->c), 2);
     assert_int_equal(it_order_count(f->c), 1);
     after = packed_order(f, id, &after_size);
@@ -726,46 +612,6 @@ test_rejected_requests_change_nothing(void **state)
     assert_memory_equal(after, before, before_size);
     free(before);
     free(after);
-}
-
-/* ---- a municipal caller ---- */
-
-static void
-test_municipal_caller_rights(void **state)
-{
-    struct fixture *f = *state;
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__ListOrders body = JOBMATCH__V1__LIST_ORDERS__INIT;
-    const Jobmatch__V1__Reply *r;
-    it_order o;
-    char theirs[80], ours[80];
-
-    it_order_init(&o, "161", NULL);
-    submit_ok(f, &o, theirs, sizeof(theirs));
-    stop(f);
-    start(f, "municipality:101", "3600000");
-
-    it_order_init(&o, "161", NULL);
-    expect_error(it_submit(f->c, &o.order, NULL), JM_E_PERMISSION_DENIED,
-                 "submit_order.order.owner_municipality");
-    it_order_init(&o, "101", NULL);
-    submit_ok(f, &o, ours, sizeof(ours));
-    expect_error(it_get(f->c, theirs), JM_E_PERMISSION_DENIED,
-                 "get_order.order_id");
-    expect_error(it_set_status(f->c, theirs, WITHDRAWN, 0, 0),
-                 JM_E_PERMISSION_DENIED, "set_order_status.order_id");
-    expect_error(it_outcome(f->c, theirs, "p-1", PROPOSED),
-                 JM_E_PERMISSION_DENIED, "record_outcome.order_id");
-    assert_int_equal(it_get(f->c, ours)->body_case,
-                     JOBMATCH__V1__REPLY__BODY_ORDER);
-    /* Without a filter, a municipality lists and counts its own. */
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_LIST_ORDERS;
-    req.list_orders = &body;
-    r = it_call(f->c, &req);
-    assert_int_equal(r->order_list->n_orders, 1);
-    assert_string_equal(r->order_list->orders[0]->id, ours);
-    assert_int_equal(it_order_count(f->c), 1);
-    assert_int_equal(head(f), 2);
 }
 
 /* Everything is still there after a restart, duplicates included. */
@@ -782,43 +628,42 @@ test_restart_keeps_orders_and_request_ids(void **state)
     it_order_init(&o, "161", NULL);
     r = it_submit(f->c, &o.order, rid);
     snprintf(id, sizeof(id), "%s", r->accepted->id);
-    stop(f);
-    start(f, "local", "3600000");
-    assert_int_equal(head(f), 1);
+    fx_stop(f);
+    fx_start(f, "local", "3600000");
+    assert_int_equal(fx_head(f), 1);
     assert_int_equal(it_get(f->c, id)->order->version, 1);
     r = it_submit(f->c, &o.order, rid);
     assert_true(r->duplicate);
     assert_string_equal(r->accepted->id, id);
     assert_int_equal(r->accepted->seq, 1);
-    assert_int_equal(head(f), 1);
+    assert_int_equal(fx_head(f), 1);
 }
 
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_submit_and_get, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_duplicate_request_id, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_update_with_versions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_status_transitions, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_outcomes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_expiry_by_housekeeping, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_list_filters_and_paging, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_stats_fill_rate_and_median, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_events_in_the_log, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_submit_and_get, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_duplicate_request_id, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_update_with_versions, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_status_transitions, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_outcomes, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_expiry_by_housekeeping, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters_and_paging, fx_setup,
+                                        fx_teardown),
+        cmocka_unit_test_setup_teardown(test_stats_fill_rate_and_median,
+                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_events_in_the_log, fx_setup,
+                                        fx_teardown),
         cmocka_unit_test_setup_teardown(test_rejected_requests_change_nothing,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_municipal_caller_rights, setup,
-                                        teardown),
+                                        fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(
-            test_restart_keeps_orders_and_request_ids, setup, teardown),
+            test_restart_keeps_orders_and_request_ids, fx_setup, fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
