@@ -58,7 +58,7 @@ struct jm_source {
     uint64_t head;
     int64_t batch_now;
     struct stopper *stopper; /* pending bus teardown after a stop */
-    bool batch_open; /* ops.committed not yet called for this batch */
+    bool batch_open;         /* ops.committed not yet called for this batch */
     bool stopped;
     bool failed;
 };

@@ -176,10 +176,10 @@ format_time(int64_t ms, char *buf, size_t size)
     struct tm tm;
 
     if (ms <= 0 || gmtime_r(&t, &tm) == NULL) {
-        snprintf(buf, size, "-");
+        (void) snprintf(buf, size, "-");
         return;
     }
-    strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
+    (void) strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
 }
 
 /* ---- submit ---- */
@@ -244,10 +244,10 @@ print_skills(const jm_esco_t *esco, const char *title,
     printf("  %s:\n", title);
     for (size_t i = 0; i < n; i++) {
         if (skills[i]->min_level > 0)
-            snprintf(line, sizeof(line), "    [level >= %u] ",
-                     skills[i]->min_level);
+            (void) snprintf(line, sizeof(line), "    [level >= %u] ",
+                            skills[i]->min_level);
         else
-            snprintf(line, sizeof(line), "    ");
+            (void) snprintf(line, sizeof(line), "    ");
         print_uri(esco, line, skills[i]->skill_uri);
     }
 }
@@ -745,12 +745,12 @@ cli_cmd_order(cli *c, int argc, char **argv)
     };
 
     if (argc < 2) {
-        fputs(usage_text, stderr);
+        (void) fputs(usage_text, stderr);
         return CLI_USAGE;
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        fputs(usage_text, stdout);
+        (void) fputs(usage_text, stdout);
         return CLI_OK;
     }
     for (size_t i = 0; i < JM_COUNTOF(commands); i++) {

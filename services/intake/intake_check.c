@@ -54,7 +54,7 @@ take_code(const char *principal, const char *prefix, char out[4])
     if (strncmp(principal, prefix, n) != 0 ||
         jm_dk_municipality_find(principal + n) == NULL)
         return false;
-    snprintf(out, 4, "%s", principal + n);
+    (void) snprintf(out, 4, "%s", principal + n);
     return true;
 }
 
@@ -147,7 +147,7 @@ failed_at(jm_error *err, const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(err->field_path, sizeof(err->field_path), fmt, ap);
+    (void) vsnprintf(err->field_path, sizeof(err->field_path), fmt, ap);
     va_end(ap);
     return false;
 }

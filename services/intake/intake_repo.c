@@ -272,7 +272,7 @@ static bool
 decode_token(struct list *l, const char *token)
 {
     size_t len = strlen(token);
-    uint8_t bytes[KEY_MAX + 1];
+    uint8_t bytes[KEY_MAX + 1] = {0};
 
     if (len < 4 || len % 2 != 0 || len / 2 > sizeof(bytes))
         return false;

@@ -243,8 +243,8 @@ new_order_id(intake_server_t *s, jm_txn_t *txn, jm_source_request *r,
     for (int i = 0; i < ID_TRIES; i++) {
         if (r->now_ms == s->last_id_ms && s->last_id_ms != 0) {
             s->last_id_random++;
-        } else if ((rc = uv_random(NULL, NULL, random, sizeof(random), 0,
-                                   NULL)) != 0) {
+        } else if (uv_random(NULL, NULL, random, sizeof(random), 0, NULL) !=
+                   0) {
             return -EIO;
         } else {
             s->last_id_ms = r->now_ms;

@@ -24,7 +24,7 @@ main(int argc, char **argv)
         return rc == 1 ? 0 : 2;
     jm_log_set_level(config.log_level);
     jm_log_set_timestamps(config.log_timestamps);
-    if ((rc = intake_server_new(&server, loop, &config)) != 0) {
+    if (intake_server_new(&server, loop, &config) != 0) {
         status = 1;
         goto out;
     }
