@@ -6,8 +6,9 @@
 #   bash bench/run_ingest.sh            # everything, about 3 minutes
 #   WINDOWS="1 8" COUNT=100000 PG_SECONDS=20 bash bench/run_ingest.sh
 #
-# 1. builds the Release configuration into build/bench (if it is not
-#    there, or is out of date);
+# 1. builds the Release configuration into build/bench-release (if it is
+#    not there, or is out of date; not build/bench, which is where a Debug
+#    tree in build/ keeps the bench/ directory's own files);
 # 2. measures the fsync latency of the filesystem the data goes on;
 # 3. runs bench_ingest against a fresh jobmatch-intake: CLIENTS clients
 #    (default 8), each with a window of WINDOWS in-flight submits (each
@@ -28,7 +29,7 @@ count=${COUNT:-200000}
 windows=${WINDOWS:-"1 2 4 8 16 64"}
 pg_seconds=${PG_SECONDS:-30}
 pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
-build=build/bench
+build=${BENCH_BUILD:-build/bench-release}
 
 # ---- build -----------------------------------------------------------
 if [ ! -f "$build/CMakeCache.txt" ]; then
