@@ -1,0 +1,156 @@
+/* matcher_idmap.c - string key -> uint32 value (see matcher_idmap.h).
+ *
+ * Linear probing over a power-of-two table. Deletion leaves a tombstone so
+ * that probe chains stay intact; the table is rebuilt when live entries
+ * plus tombstones pass half of it, which also clears the tombstones. */
+#include "matcher_idmap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/mem.h"
+
+#define TOMB (MATCHER_IDMAP_NONE - 1)
+
+uint64_t
+matcher_idmap_hash(const char *key, size_t len)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char) key[i];
+        h *= 1099511628211ULL;
+    }
+    /* FNV's low bits mix poorly for short keys: fold the high half in. */
+    return h ^ (h >> 29);
+}
+
+void
+matcher_idmap_init(matcher_idmap *map, matcher_idmap_key_fn key, void *ctx)
+{
+    memset(map, 0, sizeof(*map));
+    map->key = key;
+    map->ctx = ctx;
+}
+
+void
+matcher_idmap_release(matcher_idmap *map)
+{
+    free(map->slots);
+    map->slots = NULL;
+    map->cap = map->count = map->used = 0;
+}
+
+static int
+key_equal(const matcher_idmap *map, uint32_t value, const char *key, size_t len)
+{
+    size_t klen;
+    const char *k = map->key(map->ctx, value, &klen);
+
+    return klen == len && memcmp(k, key, len) == 0;
+}
+
+uint32_t
+matcher_idmap_find(const matcher_idmap *map, const char *key, size_t len)
+{
+    size_t mask, i;
+
+    if (map->cap == 0)
+        return MATCHER_IDMAP_NONE;
+    mask = map->cap - 1;
+    i = (size_t) matcher_idmap_hash(key, len) & mask;
+    for (;;) {
+        uint32_t v = map->slots[i];
+
+        if (v == MATCHER_IDMAP_NONE)
+            return MATCHER_IDMAP_NONE;
+        if (v != TOMB && key_equal(map, v, key, len))
+            return v;
+        i = (i + 1) & mask;
+    }
+}
+
+static void
+insert_raw(matcher_idmap *map, uint32_t value)
+{
+    size_t len, mask = map->cap - 1;
+    const char *key = map->key(map->ctx, value, &len);
+    size_t i = (size_t) matcher_idmap_hash(key, len) & mask;
+
+    while (map->slots[i] != MATCHER_IDMAP_NONE && map->slots[i] != TOMB)
+        i = (i + 1) & mask;
+    if (map->slots[i] == MATCHER_IDMAP_NONE)
+        map->used++;
+    map->slots[i] = value;
+    map->count++;
+}
+
+static void
+rebuild(matcher_idmap *map, size_t cap)
+{
+    uint32_t *old = map->slots;
+    size_t old_cap = map->cap;
+
+    map->slots = jm_xmalloc(cap * sizeof(uint32_t));
+    memset(map->slots, 0xff, cap * sizeof(uint32_t));
+    map->cap = cap;
+    map->count = map->used = 0;
+    for (size_t i = 0; i < old_cap; i++) {
+        if (old[i] != MATCHER_IDMAP_NONE && old[i] != TOMB)
+            insert_raw(map, old[i]);
+    }
+    free(old);
+}
+
+void
+matcher_idmap_put(matcher_idmap *map, uint32_t value)
+{
+    JM_ASSERT(value < TOMB);
+    if ((map->used + 1) * 2 > map->cap) {
+        size_t cap = map->cap ? map->cap : 16;
+
+        /* Grow only if live entries need it; otherwise the rebuild just
+         * sweeps tombstones away. */
+        while ((map->count + 1) * 2 > cap)
+            cap *= 2;
+        rebuild(map, cap);
+    }
+#ifndef NDEBUG
+    {
+        size_t len;
+        const char *key = map->key(map->ctx, value, &len);
+
+        JM_ASSERT(matcher_idmap_find(map, key, len) == MATCHER_IDMAP_NONE);
+    }
+#endif
+    insert_raw(map, value);
+}
+
+uint32_t
+matcher_idmap_del(matcher_idmap *map, const char *key, size_t len)
+{
+    size_t mask, i;
+
+    if (map->cap == 0)
+        return MATCHER_IDMAP_NONE;
+    mask = map->cap - 1;
+    i = (size_t) matcher_idmap_hash(key, len) & mask;
+    for (;;) {
+        uint32_t v = map->slots[i];
+
+        if (v == MATCHER_IDMAP_NONE)
+            return MATCHER_IDMAP_NONE;
+        if (v != TOMB && key_equal(map, v, key, len)) {
+            map->slots[i] = TOMB;
+            map->count--;
+            return v;
+        }
+        i = (i + 1) & mask;
+    }
+}
+
+size_t
+matcher_idmap_bytes(const matcher_idmap *map)
+{
+    return map->cap * sizeof(uint32_t);
+}
