@@ -1,11 +1,10 @@
 /* matcher_index.c - the in-memory index (see matcher_index.h).
  *
- * Postings of a skill are segments, one per bucket, living in one array.
- * A segment that fills up moves to the end of the array with twice the
- * room, leaving a hole; when holes make up half the array it is rebuilt
- * tight. Removal swaps the last item of the segment into the gap, so the
- * order of citizens within a segment means nothing (the kernel's results
- * do not depend on it: see matcher_topk.c). */
+ * Every change of a citizen goes through put/remove, which keep the
+ * posting lists, the id map, the populated cells and the progression
+ * histogram in step. A citizen's postings are removed with the values they
+ * were added with (their old travel range and cell), so a put of a
+ * changed citizen first removes, then replaces the record, then adds. */
 #include "matcher_index.h"
 
 #include <math.h>
@@ -14,10 +13,10 @@
 
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "matcher_plist.h"
 
-#define EARTH_RADIUS_KM 6371.0088
-
-static const uint16_t class_limit[MATCHER_CLASSES] = {15, 30, 60, 300, 65535};
+#define KM_PER_DEGREE 111.1951 /* on a sphere of 6371.0088 km */
+#define DEG           (3.14159265358979323846 / 180.0)
 
 /* ---- small vectors ---- */
 
@@ -42,181 +41,80 @@ vec_remove(struct matcher_vec *v, uint32_t value)
     }
 }
 
-static void
-vec_shrink(struct matcher_vec *v)
-{
-    if (v->len == v->cap)
-        return;
-    if (v->len == 0) {
-        free(v->items);
-        v->items = NULL;
-        v->cap = 0;
-        return;
-    }
-    v->items = jm_xrealloc(v->items, v->len * sizeof(uint32_t));
-    v->cap = v->len;
-}
-
-/* ---- segmented posting lists ---- */
-
-static struct matcher_seg *
-seg_find(struct matcher_plist *pl, uint16_t bucket, bool create)
-{
-    uint32_t lo = 0, hi = pl->nsegs;
-
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-
-        if (pl->segs[mid].bucket < bucket)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < pl->nsegs && pl->segs[lo].bucket == bucket)
-        return &pl->segs[lo];
-    if (!create)
-        return NULL;
-    if (pl->nsegs == pl->segcap) {
-        pl->segcap = pl->segcap ? pl->segcap * 2 : 2;
-        pl->segs = jm_xrealloc(pl->segs, pl->segcap * sizeof(*pl->segs));
-    }
-    memmove(&pl->segs[lo + 1], &pl->segs[lo],
-            (pl->nsegs - lo) * sizeof(*pl->segs));
-    pl->nsegs++;
-    memset(&pl->segs[lo], 0, sizeof(pl->segs[lo]));
-    pl->segs[lo].bucket = bucket;
-    pl->segs[lo].start = pl->end;
-    return &pl->segs[lo];
-}
-
-/* Rebuilds the items array tight, giving each segment extra room
- * (slack(len)); drops empty segments. */
-static void
-plist_pack(struct matcher_plist *pl, bool slack)
-{
-    uint32_t total = 0, n = 0, at = 0;
-    uint32_t *items;
-
-    for (uint32_t i = 0; i < pl->nsegs; i++) {
-        uint32_t len = pl->segs[i].len;
-
-        if (len > 0)
-            total += len + (slack ? len / 4 + 2 : 0);
-    }
-    items = total ? jm_xmalloc(total * sizeof(uint32_t)) : NULL;
-    for (uint32_t i = 0; i < pl->nsegs; i++) {
-        struct matcher_seg s = pl->segs[i];
-
-        if (s.len == 0)
-            continue;
-        memcpy(items + at, pl->items + s.start, s.len * sizeof(uint32_t));
-        s.start = at;
-        s.cap = s.len + (slack ? s.len / 4 + 2 : 0);
-        at += s.cap;
-        pl->segs[n++] = s;
-    }
-    free(pl->items);
-    pl->items = items;
-    pl->nsegs = n;
-    pl->end = pl->cap = total;
-    if (!slack && pl->segcap > n) {
-        if (n == 0) {
-            free(pl->segs);
-            pl->segs = NULL;
-        } else {
-            pl->segs = jm_xrealloc(pl->segs, n * sizeof(*pl->segs));
-        }
-        pl->segcap = n;
-    }
-}
-
-static void
-plist_add(struct matcher_plist *pl, uint16_t bucket, uint32_t slot)
-{
-    struct matcher_seg *s = seg_find(pl, bucket, true);
-
-    if (s->len == s->cap) {
-        uint32_t cap = s->cap < 2 ? 4 : s->cap * 2;
-
-        if (pl->end + cap > pl->cap) {
-            /* Holes are everything allocated that no segment holds. */
-            uint32_t holes = pl->end - pl->count;
-
-            if (holes > pl->end / 2 && holes >= cap) {
-                uint16_t b = s->bucket;
-
-                plist_pack(pl, true);
-                s = seg_find(pl, b, true);
-                if (s->len < s->cap)
-                    goto store;
-            }
-            if (pl->end + cap > pl->cap) {
-                pl->cap =
-                    pl->end + cap > pl->cap * 2 ? pl->end + cap : pl->cap * 2;
-                pl->items = jm_xrealloc(pl->items, pl->cap * sizeof(uint32_t));
-            }
-        }
-        memcpy(pl->items + pl->end, pl->items + s->start,
-               s->len * sizeof(uint32_t));
-        s->start = pl->end;
-        s->cap = cap;
-        pl->end += cap;
-    }
-store:
-    pl->items[s->start + s->len++] = slot;
-    pl->count++;
-}
-
-static void
-plist_remove(struct matcher_plist *pl, uint16_t bucket, uint32_t slot)
-{
-    struct matcher_seg *s = seg_find(pl, bucket, false);
-    uint32_t *items;
-
-    if (s == NULL)
-        return;
-    items = pl->items + s->start;
-    for (uint32_t i = 0; i < s->len; i++) {
-        if (items[i] == slot) {
-            items[i] = items[--s->len];
-            pl->count--;
-            return;
-        }
-    }
-}
-
-static void
-plist_release(struct matcher_plist *pl)
-{
-    free(pl->segs);
-    free(pl->items);
-    memset(pl, 0, sizeof(*pl));
-}
-
 /* ---- geometry ---- */
 
-uint16_t
-matcher_bucket_of(const matcher_hot *h)
+unsigned
+matcher_cell_of(double lat, double lon)
 {
-    unsigned cell = MATCHER_CELL_ANY, cls = 0;
+    double r = floor((lat - MATCHER_GRID_LAT0) / MATCHER_GRID_DLAT);
+    double c = floor((lon - MATCHER_GRID_LON0) / MATCHER_GRID_DLON);
 
-    if (h->flags & MATCHER_PF_LOCATION) {
-        double r = floor((h->lat - MATCHER_GRID_LAT0) / MATCHER_GRID_DLAT);
-        double c = floor((h->lon - MATCHER_GRID_LON0) / MATCHER_GRID_DLON);
+    if (r >= 0 && r < MATCHER_GRID_ROWS && c >= 0 && c < MATCHER_GRID_COLS)
+        return (unsigned) r * MATCHER_GRID_COLS + (unsigned) c;
+    return MATCHER_CELL_ANY;
+}
 
-        if (r >= 0 && r < MATCHER_GRID_ROWS && c >= 0 && c < MATCHER_GRID_COLS)
-            cell = (unsigned) r * MATCHER_GRID_COLS + (unsigned) c;
-    }
-    while (cls < MATCHER_CLASSES - 1 && h->range_km > class_limit[cls])
-        cls++;
-    return (uint16_t) (cell * MATCHER_CLASSES + cls);
+/* hav(d) = hav(dphi) + cos(phi1) cos(phi2) hav(dlambda) >= hav(dphi) +
+ * cos^2(phimax) hav(dlambda), and for the angles of Denmark (under 0.15
+ * rad) 2 asin(sqrt(h)) >= 2 sqrt(h) and sin x >= x (1 - x^2/6): so the
+ * planar distance at the higher latitude's scale, less 0.1%, never
+ * exceeds the great-circle distance. */
+static double
+planar_min_km(double dlat, double dlon, double lat_max)
+{
+    double dy = dlat * KM_PER_DEGREE;
+    double dx = dlon * KM_PER_DEGREE * cos(lat_max * DEG);
+
+    return sqrt(dx * dx + dy * dy) * 0.999;
+}
+
+/* cos of lat from the table, rounded towards the pole (smaller) for
+ * lower bounds or towards the equator (larger) for upper ones. */
+static double
+cos_at(const matcher_index_t *ix, double lat, bool larger)
+{
+    double x = (lat - 54.0) * 100.0;
+    int i;
+
+    if (x < 0.0 || x > 400.0)
+        return cos(lat * DEG);
+    i = larger ? (int) floor(x) : (int) ceil(x);
+    return ix->cos_lat[i];
+}
+
+double
+matcher_min_km(const matcher_index_t *ix, double lat1, double lon1, double lat2,
+               double lon2)
+{
+    double dlat = lat1 > lat2 ? lat1 - lat2 : lat2 - lat1;
+    double dlon = lon1 > lon2 ? lon1 - lon2 : lon2 - lon1;
+    double dy = dlat * KM_PER_DEGREE;
+    double dx =
+        dlon * KM_PER_DEGREE * cos_at(ix, lat1 > lat2 ? lat1 : lat2, false);
+
+    return sqrt(dx * dx + dy * dy) * 0.999;
+}
+
+/* hav(d) <= hav(dphi) + cos^2(phimin) hav(dlambda) <= (dphi^2 +
+ * cos^2(phimin) dlambda^2) / 4, and 2 asin(sqrt(h)) <= 2 sqrt(h) x 1.0004
+ * for the short distances of Denmark (h < 0.002). */
+double
+matcher_max_km(const matcher_index_t *ix, double lat1, double lon1, double lat2,
+               double lon2)
+{
+    double dlat = lat1 > lat2 ? lat1 - lat2 : lat2 - lat1;
+    double dlon = lon1 > lon2 ? lon1 - lon2 : lon2 - lon1;
+    double dy = dlat * KM_PER_DEGREE;
+    double dx =
+        dlon * KM_PER_DEGREE * cos_at(ix, lat1 < lat2 ? lat1 : lat2, true);
+
+    return sqrt(dx * dx + dy * dy) * 1.001;
 }
 
 double
 matcher_cell_min_km(unsigned cell, double lat, double lon)
 {
-    const double rad = 3.14159265358979323846 / 180.0;
-    double lat0, lat1, lon0, lon1, dlat, dlon, phi, a;
+    double lat0, lat1, lon0, lon1, dlat, dlon;
 
     if (cell >= MATCHER_CELL_ANY)
         return 0.0;
@@ -226,22 +124,8 @@ matcher_cell_min_km(unsigned cell, double lat, double lon)
     lon1 = lon0 + MATCHER_GRID_DLON;
     dlat = lat < lat0 ? lat0 - lat : lat > lat1 ? lat - lat1 : 0.0;
     dlon = lon < lon0 ? lon0 - lon : lon > lon1 ? lon - lon1 : 0.0;
-    /* hav(d) = hav(dphi) + cos(phi1) cos(phi2) hav(dlambda), and both
-     * cosines are at least cos of the larger latitude involved: so this
-     * is never more than the distance to the nearest point of the cell. */
-    phi = (lat > lat1 ? lat : lat1) * rad;
-    a = sin(dlat * rad / 2) * sin(dlat * rad / 2) +
-        cos(phi) * cos(phi) * sin(dlon * rad / 2) * sin(dlon * rad / 2);
-    if (a > 1.0)
-        a = 1.0;
-    /* A hair less, for the float coordinates of the citizens. */
-    return 2.0 * EARTH_RADIUS_KM * asin(sqrt(a)) * 0.9999;
-}
-
-uint16_t
-matcher_bucket_range(unsigned bucket)
-{
-    return class_limit[bucket % MATCHER_CLASSES];
+    /* Citizens' coordinates are floats: keep a few metres of margin. */
+    return planar_min_km(dlat, dlon, lat > lat1 ? lat : lat1) * 0.9999;
 }
 
 unsigned
@@ -258,11 +142,22 @@ matcher_index_max_progression(const matcher_index_t *ix)
     return max;
 }
 
+unsigned
+matcher_index_max_range(const matcher_index_t *ix)
+{
+    for (unsigned r = MATCHER_RANGE_CAP; r > 0; r--) {
+        if (ix->range_count[r] > 0)
+            return r;
+    }
+    return 0;
+}
+
 uint32_t
 matcher_index_next_gen(matcher_index_t *ix)
 {
     if (++ix->gen == 0) {
-        memset(ix->stamp, 0, ix->pcap * sizeof(uint32_t));
+        for (uint32_t i = 0; i < ix->pused; i++)
+            ix->hot[i].stamp = 0;
         memset(ix->ostamp, 0, ix->ocap * sizeof(uint32_t));
         ix->gen = 1;
     }
@@ -296,7 +191,13 @@ matcher_index_new(matcher_index_t **ix_p)
     matcher_idmap_init(&ix->pmap, profile_key, ix);
     matcher_idmap_init(&ix->omap, order_key, ix);
     ix->isco_profiles =
-        jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_vec));
+        jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_plist));
+    memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
+    for (unsigned r = 0; r < MATCHER_GRID_ROWS; r++)
+        ix->cos_row[r] =
+            cos((MATCHER_GRID_LAT0 + (r + 1) * MATCHER_GRID_DLAT) * DEG);
+    for (unsigned i = 0; i < JM_COUNTOF(ix->cos_lat); i++)
+        ix->cos_lat[i] = cos((54.0 + i / 100.0) * DEG);
     ix->isco_orders =
         jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_vec));
     *ix_p = ix;
@@ -316,15 +217,18 @@ matcher_index_destroy(matcher_index_t **ix_p)
         free(ix->orders[i].sorted);
     }
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        plist_release(&ix->skill_profiles[t]);
-        free(ix->occ_profiles[t].items);
+        matcher_plist_release(&ix->skill_profiles[t]);
+        matcher_plist_release(&ix->occ_profiles[t]);
         free(ix->skill_orders[t].items);
         free(ix->occ_orders[t].items);
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        free(ix->isco_profiles[i].items);
+        matcher_plist_release(&ix->isco_profiles[i]);
         free(ix->isco_orders[i].items);
     }
+    free(ix->pcell_cell);
+    free(ix->pcell_count);
+    free(ix->cells_sorted);
     for (unsigned i = 0; i < 1000; i++)
         free(ix->agreements[i]);
     free(ix->skill_profiles);
@@ -335,7 +239,6 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->isco_orders);
     free(ix->hot);
     free(ix->cold);
-    free(ix->stamp);
     free(ix->pfree);
     free(ix->orders);
     free(ix->ofree);
@@ -375,7 +278,7 @@ cover_terms(matcher_index_t *ix)
     ix->skill_profiles =
         jm_xrealloc(ix->skill_profiles, cap * sizeof(struct matcher_plist));
     ix->occ_profiles =
-        jm_xrealloc(ix->occ_profiles, cap * sizeof(struct matcher_vec));
+        jm_xrealloc(ix->occ_profiles, cap * sizeof(struct matcher_plist));
     ix->skill_orders =
         jm_xrealloc(ix->skill_orders, cap * sizeof(struct matcher_vec));
     ix->occ_orders =
@@ -383,7 +286,7 @@ cover_terms(matcher_index_t *ix)
     memset(ix->skill_profiles + ix->nterms, 0,
            (cap - ix->nterms) * sizeof(struct matcher_plist));
     memset(ix->occ_profiles + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_vec));
+           (cap - ix->nterms) * sizeof(struct matcher_plist));
     memset(ix->skill_orders + ix->nterms, 0,
            (cap - ix->nterms) * sizeof(struct matcher_vec));
     memset(ix->occ_orders + ix->nterms, 0,
@@ -391,7 +294,73 @@ cover_terms(matcher_index_t *ix)
     ix->nterms = cap;
 }
 
+static void
+grow_profiles(matcher_index_t *ix, uint32_t cap)
+{
+    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
+    ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    ix->pcap = cap;
+}
+
+static void
+grow_orders(matcher_index_t *ix, uint32_t cap)
+{
+    ix->orders = jm_xrealloc(ix->orders, cap * sizeof(matcher_order));
+    ix->ostamp = jm_xrealloc(ix->ostamp, cap * sizeof(uint32_t));
+    memset(ix->ostamp + ix->ocap, 0, (cap - ix->ocap) * sizeof(uint32_t));
+    ix->ocap = cap;
+}
+
+void
+matcher_index_reserve(matcher_index_t *ix, uint32_t profiles, uint32_t orders)
+{
+    if (profiles > ix->pcap)
+        grow_profiles(ix, profiles);
+    if (orders > ix->ocap)
+        grow_orders(ix, orders);
+}
+
 /* ---- citizens ---- */
+
+/* The populated-cell number of cell, made if it is new. */
+static uint16_t
+pcell_of(matcher_index_t *ix, unsigned cell)
+{
+    uint32_t p = ix->cell_pcell[cell], i;
+
+    if (p != 0xffff)
+        return (uint16_t) p;
+    if (ix->npcells == ix->pcellcap) {
+        ix->pcellcap = ix->pcellcap ? ix->pcellcap * 2 : 64;
+        ix->pcell_cell =
+            jm_xrealloc(ix->pcell_cell, ix->pcellcap * sizeof(uint16_t));
+        ix->pcell_count =
+            jm_xrealloc(ix->pcell_count, ix->pcellcap * sizeof(uint32_t));
+        ix->cells_sorted =
+            jm_xrealloc(ix->cells_sorted, ix->pcellcap * sizeof(uint16_t));
+    }
+    p = ix->npcells++;
+    ix->pcell_cell[p] = (uint16_t) cell;
+    ix->pcell_count[p] = 0;
+    ix->cell_pcell[cell] = (uint16_t) p;
+    for (i = p; i > 0 && ix->cells_sorted[i - 1] > cell; i--)
+        ix->cells_sorted[i] = ix->cells_sorted[i - 1];
+    ix->cells_sorted[i] = (uint16_t) cell;
+    return (uint16_t) p;
+}
+
+static void
+plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
+             bool add)
+{
+    const matcher_hot *h = &ix->hot[slot];
+    uint32_t posting = matcher_posting(slot, h->range_km);
+
+    if (add)
+        matcher_plist_add(pl, ix->hot, ix->npcells, h->pcell, posting);
+    else
+        matcher_plist_remove(pl, h->pcell, posting);
+}
 
 static void
 profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
@@ -399,40 +368,30 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     const struct matcher_profile_rec *p = ix->cold[slot];
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_pocc *occs = matcher_profile_occs(p);
-    uint16_t bucket = ix->hot[slot].bucket;
+    unsigned range;
 
-    for (unsigned i = 0; i < p->n_skills; i++) {
-        struct matcher_plist *pl = &ix->skill_profiles[skills[i].term];
-
-        if (add)
-            plist_add(pl, bucket, slot);
-        else
-            plist_remove(pl, bucket, slot);
-    }
+    for (unsigned i = 0; i < p->n_skills; i++)
+        plist_change(ix, &ix->skill_profiles[skills[i].term], slot, add);
     for (unsigned i = 0; i < p->n_occs; i++) {
-        struct matcher_vec *v = &ix->occ_profiles[occs[i].term];
         bool dup_isco = false;
 
-        if (add)
-            vec_push(v, slot);
-        else
-            vec_remove(v, slot);
+        plist_change(ix, &ix->occ_profiles[occs[i].term], slot, add);
         /* One entry per ISCO group even if two occupations share it. */
         for (unsigned j = 0; j < i; j++)
             dup_isco |= occs[j].isco == occs[i].isco;
-        if (occs[i].isco == 0 || occs[i].isco >= MATCHER_ISCO_CODES || dup_isco)
-            continue;
-        if (add)
-            vec_push(&ix->isco_profiles[occs[i].isco], slot);
-        else
-            vec_remove(&ix->isco_profiles[occs[i].isco], slot);
+        if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES && !dup_isco)
+            plist_change(ix, &ix->isco_profiles[occs[i].isco], slot, add);
     }
+    range = ix->hot[slot].range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
+                                                       : ix->hot[slot].range_km;
     if (add) {
-        ix->bucket_count[bucket]++;
+        ix->pcell_count[ix->hot[slot].pcell]++;
         ix->progression_count[p->progression]++;
+        ix->range_count[range]++;
     } else {
-        ix->bucket_count[bucket]--;
+        ix->pcell_count[ix->hot[slot].pcell]--;
         ix->progression_count[p->progression]--;
+        ix->range_count[range]--;
     }
 }
 
@@ -458,15 +417,8 @@ new_profile_slot(matcher_index_t *ix)
 {
     if (ix->npfree > 0)
         return ix->pfree[--ix->npfree];
-    if (ix->pused == ix->pcap) {
-        uint32_t cap = ix->pcap ? ix->pcap * 2 : 1024;
-
-        ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
-        ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
-        ix->stamp = jm_xrealloc(ix->stamp, cap * sizeof(uint32_t));
-        memset(ix->stamp + ix->pcap, 0, (cap - ix->pcap) * sizeof(uint32_t));
-        ix->pcap = cap;
-    }
+    if (ix->pused == ix->pcap)
+        grow_profiles(ix, ix->pcap ? ix->pcap * 2 : 1024);
     return ix->pused++;
 }
 
@@ -479,6 +431,12 @@ matcher_index_put_profile(matcher_index_t *ix,
     struct matcher_profile_rec *copy;
     matcher_hot *h;
 
+    if (slot == MATCHER_IDMAP_NONE && ix->npfree == 0 &&
+        ix->pused >= MATCHER_SLOTS_MAX) {
+        jm_log(JM_LOG_ERR, "matcher", "more than %u citizens: %.*s left out",
+               MATCHER_SLOTS_MAX, (int) rec->id_len, id);
+        return MATCHER_NONE;
+    }
     if (!profile_terms_known(ix, rec)) {
         jm_log(JM_LOG_ERR, "matcher", "profile %.*s: unknown term id",
                (int) rec->id_len, id);
@@ -498,6 +456,8 @@ matcher_index_put_profile(matcher_index_t *ix,
     }
     ix->cold[slot] = copy;
     h = &ix->hot[slot];
+    h->stamp = 0;
+    h->unused = 0;
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -507,8 +467,18 @@ matcher_index_put_profile(matcher_index_t *ix,
     h->hours = rec->hours;
     h->kinds = rec->kinds;
     h->flags = (uint8_t) (rec->flags | MATCHER_HOT_LIVE);
+    for (unsigned i = 0; i < rec->n_langs; i++) {
+        const struct matcher_lang *l = &matcher_profile_langs(rec)[i];
+
+        if (l->code[0] == 'd' && l->code[1] == 'a' && l->level <= 7 &&
+            l->level > matcher_hot_danish(h))
+            h->flags =
+                (uint8_t) ((h->flags & ~MATCHER_HOT_DANISH) | l->level << 2);
+    }
     h->progression = rec->progression;
-    h->bucket = matcher_bucket_of(h);
+    h->pcell = pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
+                                ? matcher_cell_of(rec->lat, rec->lon)
+                                : MATCHER_CELL_ANY);
     profile_postings(ix, slot, true);
     if (matcher_idmap_find(&ix->pmap, id, rec->id_len) == MATCHER_IDMAP_NONE)
         matcher_idmap_put(&ix->pmap, slot);
@@ -610,15 +580,8 @@ matcher_index_put_order(matcher_index_t *ix,
         slot = ix->ofree[--ix->nofree];
         ix->olive++;
     } else {
-        if (ix->oused == ix->ocap) {
-            uint32_t cap = ix->ocap ? ix->ocap * 2 : 256;
-
-            ix->orders = jm_xrealloc(ix->orders, cap * sizeof(matcher_order));
-            ix->ostamp = jm_xrealloc(ix->ostamp, cap * sizeof(uint32_t));
-            memset(ix->ostamp + ix->ocap, 0,
-                   (cap - ix->ocap) * sizeof(uint32_t));
-            ix->ocap = cap;
-        }
+        if (ix->oused == ix->ocap)
+            grow_orders(ix, ix->ocap ? ix->ocap * 2 : 256);
         slot = ix->oused++;
         ix->olive++;
     }
@@ -633,6 +596,17 @@ matcher_index_put_order(matcher_index_t *ix,
     }
     qsort(o->sorted, n, sizeof(*o->sorted), oterm_cmp);
     o->share = rec->owner_muni < 1000 ? ix->agreements[rec->owner_muni] : NULL;
+    o->danish = 0;
+    o->other_languages = false;
+    for (unsigned i = 0; i < rec->n_langs; i++) {
+        const struct matcher_lang *l = &matcher_order_langs(rec)[i];
+
+        if (l->code[0] == 'd' && l->code[1] == 'a' && l->level <= 7 &&
+            l->level > o->danish)
+            o->danish = l->level;
+        else if (l->code[0] != 'd' || l->code[1] != 'a' || l->level > 7)
+            o->other_languages = true;
+    }
     order_postings(ix, slot, true);
     if (matcher_idmap_find(&ix->omap, id, rec->id_len) == MATCHER_IDMAP_NONE)
         matcher_idmap_put(&ix->omap, slot);
@@ -674,11 +648,11 @@ void
 matcher_index_compact(matcher_index_t *ix)
 {
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        plist_pack(&ix->skill_profiles[t], false);
-        vec_shrink(&ix->occ_profiles[t]);
+        matcher_plist_compact(&ix->skill_profiles[t]);
+        matcher_plist_compact(&ix->occ_profiles[t]);
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        vec_shrink(&ix->isco_profiles[i]);
+        matcher_plist_compact(&ix->isco_profiles[i]);
 }
 
 /* What malloc really takes for a block of size bytes (glibc: 8 bytes of
@@ -704,7 +678,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         if (ix->cold[i] != NULL)
             p += heap_size(matcher_profile_size(ix->cold[i]));
     }
-    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *) + sizeof(uint32_t));
+    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *));
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
         const struct matcher_plist *pl = &ix->skill_profiles[t];
@@ -712,19 +686,26 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         out->postings += pl->count;
         if (pl->cap)
             p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->segcap)
-            p += heap_size(pl->segcap * sizeof(struct matcher_seg));
-        if (ix->occ_profiles[t].cap)
-            p += heap_size(ix->occ_profiles[t].cap * sizeof(uint32_t));
+        if (pl->nsegs)
+            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        pl = &ix->occ_profiles[t];
+        if (pl->cap)
+            p += heap_size(pl->cap * sizeof(uint32_t));
+        if (pl->nsegs)
+            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
         if (ix->skill_orders[t].cap)
             o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
         if (ix->occ_orders[t].cap)
             o += heap_size(ix->occ_orders[t].cap * sizeof(uint32_t));
     }
-    p += ix->nterms * sizeof(struct matcher_plist);
+    p += (2 * ix->nterms + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        if (ix->isco_profiles[i].cap)
-            p += heap_size(ix->isco_profiles[i].cap * sizeof(uint32_t));
+        const struct matcher_plist *pl = &ix->isco_profiles[i];
+
+        if (pl->cap)
+            p += heap_size(pl->cap * sizeof(uint32_t));
+        if (pl->nsegs)
+            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
         if (ix->isco_orders[i].cap)
             o += heap_size(ix->isco_orders[i].cap * sizeof(uint32_t));
     }

@@ -1,23 +1,28 @@
 /* matcher_index.h - the in-memory index of citizens and open job orders.
  *
- * Citizens live in slots (uint32): a 24-byte "hot" record with everything
- * the cheap hard filters need (location, travel range, hours, kinds,
- * licences, home municipality, consent), in one array so that the first
- * look at a candidate is one cache line, and a "cold" block (the compact
- * record of matcher_record.h) with skills, occupations, languages and id.
+ * Citizens live in slots: a 24-byte "hot" record with everything the hard
+ * filters need but languages other than Danish (location, travel range,
+ * hours, kinds, licences, home municipality, consent, Danish level), in one
+ * array, so that the first look at a candidate is one cache line; and a
+ * "cold" block, the compact record of matcher_record.h (skills,
+ * occupations, languages, id).
  *
- * The inverted index, never a scan:
- *   - skill term -> citizens, split into buckets by where they live (a
- *     grid cell of half a degree of latitude by 0.8 of longitude, about
- *     55 x 50 km) and how far they travel (5 classes). A query computes,
- *     per bucket, the least distance from the workplace to the cell; a
- *     bucket whose citizens cannot reach the workplace is skipped whole,
- *     and the bucket's best possible distance score feeds the pruning
- *     bound (matcher_topk.c);
- *   - occupation term -> citizens who wish for or hold it; ISCO-08 unit
- *     group -> the same citizens;
- *   - for orders: skill term, occupation term and ISCO group -> open
- *     orders (for "orders for a citizen" and live updates).
+ * The inverted index, never a scan. A posting is a 32-bit word: the
+ * citizen's slot in the low 23 bits and their travel range (km, at most
+ * 511) in the high 9, so that the search can tell who cannot reach a
+ * workplace without touching their record. Lists:
+ *   - skill term -> citizens who hold it;
+ *   - occupation term -> citizens who wish for or hold it;
+ *   - ISCO-08 unit group -> citizens with an occupation in it;
+ *   - and, for orders: skill, occupation and ISCO group -> open orders.
+ * A citizen list that reaches MATCHER_SPLIT_AT postings is split by where
+ * the citizens live: one segment per populated cell of a grid of 0.1
+ * degree of latitude by 0.16 of longitude (about 11 x 10 km), each
+ * segment sorted by travel range, longest first. The search (matcher_topk)
+ * then reads the cells nearest the workplace first, and stops reading a
+ * cell's segment where the ranges become too short to reach the workplace
+ * or to beat the current k-th score. Shorter lists stay one unsorted
+ * segment: they are read whole.
  *
  * The structures are visible because the matching kernel (matcher_score,
  * matcher_topk) reads them in its inner loops; everything else goes
@@ -35,52 +40,80 @@
 
 #define MATCHER_NONE UINT32_MAX
 
-/* The grid: rows of 0.5 degrees from 54.0 N, columns of 0.8 degrees from
- * 7.5 E, plus one "anywhere" cell for citizens without a usable location. */
+/* Postings: slot and travel range in one word. At most 2^23 - 1 citizens
+ * (8.4 million) per matcher. */
+#define MATCHER_SLOT_BITS 23
+#define MATCHER_SLOT_MASK ((1u << MATCHER_SLOT_BITS) - 1)
+#define MATCHER_SLOTS_MAX MATCHER_SLOT_MASK
+#define MATCHER_RANGE_CAP 511 /* a longer range reaches all of Denmark */
+
+static inline uint32_t
+matcher_posting(uint32_t slot, unsigned range_km)
+{
+    return (uint32_t) (range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
+                                                    : range_km)
+               << MATCHER_SLOT_BITS |
+           slot;
+}
+
+/* Lists this long are split by cell. */
+#define MATCHER_SPLIT_AT 1024
+
+/* The grid: 40 rows of 0.1 degree from 54.0 N, 50 columns of 0.16 degree
+ * from 7.5 E, plus one cell for citizens without a usable location. */
 #define MATCHER_GRID_LAT0  54.0
 #define MATCHER_GRID_LON0  7.5
-#define MATCHER_GRID_DLAT  0.5
-#define MATCHER_GRID_DLON  0.8
-#define MATCHER_GRID_ROWS  8
-#define MATCHER_GRID_COLS  10
+#define MATCHER_GRID_DLAT  0.1
+#define MATCHER_GRID_DLON  0.16
+#define MATCHER_GRID_ROWS  40
+#define MATCHER_GRID_COLS  50
 #define MATCHER_CELL_ANY   (MATCHER_GRID_ROWS * MATCHER_GRID_COLS)
 #define MATCHER_CELLS      (MATCHER_CELL_ANY + 1)
-#define MATCHER_CLASSES    5 /* travel range <= 15, 30, 60, 300 km, more */
-#define MATCHER_BUCKETS    (MATCHER_CELLS * MATCHER_CLASSES)
 #define MATCHER_ISCO_CODES 10000
 
 enum {
-    MATCHER_HOT_LIVE = 1 << 7, /* the slot holds a citizen */
+    MATCHER_HOT_DANISH = 7 << 2, /* bits 2-4: Danish level (LanguageLevel) */
+    MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
 };
 
 typedef struct matcher_hot {
+    uint32_t stamp; /* "seen in query n" mark of matcher_topk */
     float lat, lon;
     int32_t available_from; /* MATCHER_DATE_NONE: now */
     uint16_t range_km;
     uint16_t licences;
     uint16_t home_muni;
-    uint16_t bucket;
+    uint16_t pcell; /* populated-cell number of where they live */
     uint8_t hours;
     uint8_t kinds;
-    uint8_t flags; /* MATCHER_PF_* | MATCHER_HOT_LIVE */
+    uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
     uint8_t progression;
-} matcher_hot;
+    uint32_t unused;
+} matcher_hot; /* 32 bytes: two to a cache line */
 
-/* The citizens of one bucket in a skill's postings. */
+static inline unsigned
+matcher_hot_danish(const matcher_hot *h)
+{
+    return (h->flags & MATCHER_HOT_DANISH) >> 2;
+}
+
+/* Postings items[start .. start+len) of one cell (or of the whole list
+ * while it is not split). */
 struct matcher_seg {
-    uint16_t bucket;
-    uint16_t unused;
-    uint32_t start, len, cap; /* items[start .. start+len) */
+    uint32_t start, len, cap;
 };
 
-/* One skill's postings: segments sorted by bucket, their items in one
- * array (with holes left by segments that moved when they grew). */
+/* A citizen list: unsplit, one segment in segs[0]; split, segs[p] is
+ * populated cell p's (p < nsegs; cells added later have none yet). The
+ * segments share one items array, with holes left by segments that moved
+ * when they grew. */
 struct matcher_plist {
     struct matcher_seg *segs;
     uint32_t *items;
-    uint32_t nsegs, segcap;
+    uint32_t nsegs;
     uint32_t end, cap; /* items in use up to end, allocated up to cap */
     uint32_t count;    /* postings */
+    bool split;
 };
 
 struct matcher_vec {
@@ -99,6 +132,8 @@ typedef struct matcher_order {
     struct matcher_order_rec *rec; /* owned; the record as stored */
     struct matcher_oterm *sorted;  /* the skills sorted by term */
     const uint64_t *share;         /* home municipalities allowed, or NULL */
+    uint8_t danish;                /* Danish level required, 0: none */
+    bool other_languages;          /* languages other than Danish required */
 } matcher_order;
 
 typedef struct matcher_index {
@@ -107,18 +142,28 @@ typedef struct matcher_index {
     /* citizens */
     matcher_hot *hot;
     struct matcher_profile_rec **cold;
-    uint32_t *stamp; /* "seen in query n" marks of matcher_topk */
     uint32_t pcap, pused, plive;
     uint32_t *pfree;
     uint32_t npfree, pfreecap;
     matcher_idmap pmap;
-    struct matcher_plist *skill_profiles; /* by term */
-    struct matcher_vec *occ_profiles;     /* by term */
-    struct matcher_vec *isco_profiles;    /* [MATCHER_ISCO_CODES] */
-    uint32_t nterms;                      /* terms the arrays cover */
-    uint32_t bucket_count[MATCHER_BUCKETS];
-    uint32_t progression_count[256]; /* citizens per progression value */
-    uint32_t gen;                    /* query generation for stamp */
+    struct matcher_plist *skill_profiles;        /* by term */
+    struct matcher_plist *occ_profiles;          /* by term */
+    struct matcher_plist *isco_profiles;         /* [MATCHER_ISCO_CODES] */
+    uint32_t nterms;                             /* terms the arrays cover */
+    uint32_t progression_count[256];             /* citizens per progression */
+    uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
+    uint32_t gen; /* query generation for stamps */
+
+    /* populated cells: numbered in order of first use */
+    uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
+    uint16_t *pcell_cell;
+    uint32_t *pcell_count;  /* citizens living there */
+    uint16_t *cells_sorted; /* populated cells by cell number */
+    uint32_t npcells, pcellcap;
+    double cos_row[MATCHER_GRID_ROWS]; /* cos of each row's north edge */
+    /* cos of latitudes 54.00, 54.01, ... 58.00: for lower bounds, the
+     * table's value at or above a latitude is never too large */
+    double cos_lat[402];
 
     /* open orders */
     matcher_order *orders;
@@ -138,6 +183,11 @@ typedef struct matcher_index {
 } matcher_index_t;
 
 void matcher_index_new(matcher_index_t **ix_p);
+
+/* Makes room for this many citizens and orders (a bulk load knows how
+ * many are coming: no slack from doubling). */
+void matcher_index_reserve(matcher_index_t *ix, uint32_t profiles,
+                           uint32_t orders);
 void matcher_index_destroy(matcher_index_t **ix_p);
 
 /* Orders owned by owner may be matched with consenting citizens living in
@@ -189,24 +239,31 @@ uint32_t matcher_index_find_order(const matcher_index_t *ix, const char *id,
 /* Packs every posting list tight (after a bulk load). */
 void matcher_index_compact(matcher_index_t *ix);
 
-/* The bucket of a citizen. */
-uint16_t matcher_bucket_of(const matcher_hot *h);
-
-/* The largest travel range of a bucket's class. The limits are fixed (not
- * the largest range seen) so that every bound the kernel derives from the
- * index depends only on the data, never on its history: two matchers with
- * the same data prune identically. */
-uint16_t matcher_bucket_range(unsigned bucket);
-
-/* The largest progression value any citizen has (a citizen without
- * measurements counts as MATCHER_PROGRESS_MAX / 2). */
-unsigned matcher_index_max_progression(const matcher_index_t *ix);
+/* The grid cell of a point (MATCHER_CELL_ANY outside the grid). */
+unsigned matcher_cell_of(double lat, double lon);
 
 /* The least distance in km from (lat, lon) to any point of cell; 0 for
  * MATCHER_CELL_ANY. A true lower bound on the haversine distance. */
 double matcher_cell_min_km(unsigned cell, double lat, double lon);
 
-/* A new query generation for the stamp array; never 0. */
+/* Bounds on the haversine distance between two points, without
+ * trigonometry for points in Denmark: planar at the higher latitude's
+ * scale less 0.1% (lower), at the lower latitude's scale plus 0.1%
+ * (upper). */
+double matcher_min_km(const matcher_index_t *ix, double lat1, double lon1,
+                      double lat2, double lon2);
+double matcher_max_km(const matcher_index_t *ix, double lat1, double lon1,
+                      double lat2, double lon2);
+
+/* The longest travel range any citizen has, capped at MATCHER_RANGE_CAP
+ * (which stands for "any distance"). */
+unsigned matcher_index_max_range(const matcher_index_t *ix);
+
+/* The largest progression value any citizen has (a citizen without
+ * measurements counts as MATCHER_PROGRESS_MAX / 2). */
+unsigned matcher_index_max_progression(const matcher_index_t *ix);
+
+/* A new query generation for the stamps; never 0. */
 uint32_t matcher_index_next_gen(matcher_index_t *ix);
 
 typedef struct matcher_index_stats {

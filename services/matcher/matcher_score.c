@@ -1,9 +1,10 @@
 /* matcher_score.c - hard filters and the score (see matcher_score.h).
  *
  * These two functions are the inner loop of every query, so the filters
- * run cheapest first, on the citizen's 24-byte hot record, and the
- * distance is first bounded by latitude alone (a great-circle distance is
- * at least the difference in latitude) before the haversine. */
+ * run cheapest first, on the citizen's 24-byte hot record (which holds the
+ * Danish level, the language most orders require), and the distance is
+ * first bounded from below without trigonometry (matcher_min_km) before
+ * the haversine. */
 #include "matcher_score.h"
 
 #include <string.h>
@@ -45,53 +46,98 @@ languages_ok(const struct matcher_order_rec *r,
     return true;
 }
 
-unsigned
-matcher_filter(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
-               const matcher_ctx *ctx, bool all, double *distance_km)
+/* Every filter but distance and languages other than Danish: the hot
+ * record alone, cheapest checks first. */
+static inline unsigned
+hot_filters(const matcher_index_t *ix, const matcher_order *o,
+            const matcher_hot *h, const matcher_ctx *ctx)
 {
     const struct matcher_order_rec *r = o->rec;
-    const matcher_hot *h = &ix->hot[slot];
     unsigned fails = 0;
     int32_t start;
 
-    *distance_km = -1.0;
-    if (!matcher_share_ok(ix, r->owner_muni, o->share, h))
-        fails |= MATCHER_FAIL_SHARING;
-    if (r->kind == 0 || !(h->kinds >> r->kind & 1))
-        fails |= MATCHER_FAIL_KIND;
     if (h->hours < r->hours)
         fails |= MATCHER_FAIL_HOURS;
+    if (r->kind == 0 || !(h->kinds >> r->kind & 1))
+        fails |= MATCHER_FAIL_KIND;
     if ((r->licences & h->licences) != r->licences)
         fails |= MATCHER_FAIL_LICENCE;
     start = r->start == MATCHER_DATE_NONE || r->start < ctx->today ? ctx->today
                                                                    : r->start;
     if (h->available_from != MATCHER_DATE_NONE && h->available_from > start)
         fails |= MATCHER_FAIL_AVAILABILITY;
+    if (!matcher_share_ok(ix, r->owner_muni, o->share, h))
+        fails |= MATCHER_FAIL_SHARING;
+    if (o->danish > matcher_hot_danish(h))
+        fails |= MATCHER_FAIL_LANGUAGE;
+    return fails;
+}
+
+static inline bool
+located(const matcher_order *o, const matcher_hot *h)
+{
+    return (o->rec->flags & MATCHER_OF_LOCATION) &&
+           (h->flags & MATCHER_PF_LOCATION);
+}
+
+unsigned
+matcher_filter(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
+               const matcher_ctx *ctx, bool all, double *distance_km)
+{
+    const struct matcher_order_rec *r = o->rec;
+    const matcher_hot *h = &ix->hot[slot];
+    unsigned fails = hot_filters(ix, o, h, ctx);
+
+    *distance_km = -1.0;
     if (fails != 0 && !all)
         return fails;
-
-    if (!(r->flags & MATCHER_OF_LOCATION) ||
-        !(h->flags & MATCHER_PF_LOCATION)) {
+    if (!located(o, h)) {
         fails |= MATCHER_FAIL_DISTANCE;
+    } else if (!all && matcher_min_km(ix, r->lat, r->lon, h->lat, h->lon) >
+                           h->range_km) {
+        /* Out of reach for sure: no trigonometry needed. */
+        return fails | MATCHER_FAIL_DISTANCE;
     } else {
-        double dlat = (double) h->lat - (double) r->lat;
-
-        if ((dlat < 0 ? -dlat : dlat) * KM_PER_DEGREE_LAT > h->range_km) {
+        *distance_km = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
+        if (*distance_km > h->range_km)
             fails |= MATCHER_FAIL_DISTANCE;
-            if (all)
-                *distance_km =
-                    jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
-        } else {
-            *distance_km = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
-            if (*distance_km > h->range_km)
-                fails |= MATCHER_FAIL_DISTANCE;
-        }
     }
     if (fails != 0 && !all)
         return fails;
-    if (r->n_langs > 0 && !languages_ok(r, ix->cold[slot]))
+    /* Languages other than Danish are only in the cold record. */
+    if (o->other_languages && !(fails & MATCHER_FAIL_LANGUAGE) &&
+        !languages_ok(r, ix->cold[slot]))
         fails |= MATCHER_FAIL_LANGUAGE;
     return fails;
+}
+
+unsigned
+matcher_filter_quick(const matcher_index_t *ix, const matcher_order *o,
+                     uint32_t slot, const matcher_ctx *ctx,
+                     double *distance_min)
+{
+    const struct matcher_order_rec *r = o->rec;
+    const matcher_hot *h = &ix->hot[slot];
+    unsigned fails = hot_filters(ix, o, h, ctx);
+    double lo;
+
+    if (fails != 0)
+        return fails;
+    if (!located(o, h))
+        return MATCHER_FAIL_DISTANCE;
+    lo = matcher_min_km(ix, r->lat, r->lon, h->lat, h->lon);
+    if (lo > h->range_km)
+        return MATCHER_FAIL_DISTANCE;
+    *distance_min = lo;
+    /* Only a distance near the range needs the haversine to decide. */
+    if (matcher_max_km(ix, r->lat, r->lon, h->lat, h->lon) > h->range_km) {
+        *distance_min = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
+        if (*distance_min > h->range_km)
+            return MATCHER_FAIL_DISTANCE;
+    }
+    if (o->other_languages && !languages_ok(r, ix->cold[slot]))
+        return MATCHER_FAIL_LANGUAGE;
+    return 0;
 }
 
 /* 1 exact occupation, 2 same ISCO group, 0 neither. */
@@ -120,7 +166,7 @@ matcher_score(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_oterm *want = o->sorted;
     unsigned nw = (unsigned) r->n_ess + r->n_opt, ns = p->n_skills;
-    unsigned ess = 0, opt = 0, rec = 0, matched = 0, i = 0, j = 0;
+    unsigned ess = 0, opt = 0, rec = 0, i = 0, j = 0;
     unsigned range = ix->hot[slot].range_km;
     matcher_parts x;
     int fit;
@@ -140,7 +186,6 @@ matcher_score(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
             else
                 opt += credit;
             rec += matcher_recency(skills[j].year, ctx->year);
-            matched++;
             i++;
             j++;
         }
@@ -158,8 +203,8 @@ matcher_score(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     x.distance = 0.0;
     if (range > 0 && distance_km >= 0.0 && distance_km <= range)
         x.distance = MATCHER_W_DISTANCE * (1.0 - distance_km / range);
-    x.recency =
-        matched ? MATCHER_W_RECENCY * ((double) rec / (10.0 * matched)) : 0.0;
+    x.recency = nw ? MATCHER_W_RECENCY * ((double) rec / (10.0 * nw))
+                   : MATCHER_W_RECENCY;
     x.progression = MATCHER_W_PROGRESSION *
                     (p->progression == MATCHER_PROGRESS_NONE
                          ? 0.5

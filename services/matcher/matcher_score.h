@@ -24,9 +24,11 @@
  *                or has held, 0.5 if one of theirs is in the same ISCO-08
  *                unit group, else 0;
  *   distance     1 - distance / the citizen's range;
- *   recency      mean over the matched skills of 1 (used within the last
- *                year) falling by 0.1 a year to 0 (ten years or more); 0.5
- *                for a skill whose year is unknown; 0 if none matched;
+ *   recency      mean over the order's skills (essential and optional) of
+ *                how recently the citizen used it: 1 within the last year,
+ *                falling by 0.1 a year to 0 at eleven years, 0.5 when the
+ *                year is unknown, 0 for a skill they lack (1 if the order
+ *                lists no skills);
  *   progression  mean latest progression score (1-10 mapped to 0-1); 0.5
  *                when there are no measurements.
  * Credits and recency are summed as integers, so that the score does not
@@ -82,6 +84,14 @@ typedef struct matcher_parts {
 unsigned matcher_filter(const matcher_index_t *ix, const matcher_order *o,
                         uint32_t slot, const matcher_ctx *ctx, bool all,
                         double *distance_km);
+
+/* matcher_filter's verdict, the first failure found, without the
+ * haversine when bounds decide: *distance_min (set when 0 is returned)
+ * is a lower bound of the distance, or the distance itself. For the
+ * kernel, which needs the exact distance only for citizens it scores. */
+unsigned matcher_filter_quick(const matcher_index_t *ix, const matcher_order *o,
+                              uint32_t slot, const matcher_ctx *ctx,
+                              double *distance_min);
 
 /* The score of the citizen in slot for o, given the distance that
  * matcher_filter found; parts (may be NULL) gets every part. */

@@ -138,8 +138,9 @@ test_example_pair_passes_every_filter(void **state)
     assert_double_equal(parts.occupation, 0.15, 1e-12);
     /* Both in 2600: the same point. */
     assert_double_equal(parts.distance, 0.10, 1e-12);
-    /* Ages 0,0,1,1,3,0 -> 1,1,1,1,0.8,1. */
-    assert_double_equal(parts.recency, 0.10 * 5.8 / 6, 1e-12);
+    /* Ages 0,0,1,1,3,0 -> 1,1,1,1,0.8,1; the warehouse system (not
+     * held) counts 0: the mean over the order's 7 skills. */
+    assert_double_equal(parts.recency, 0.10 * 5.8 / 7, 1e-12);
     assert_double_equal(parts.progression, 0.05, 1e-12);
     assert_double_equal(s,
                         parts.essential + parts.optional + parts.occupation +
