@@ -431,7 +431,9 @@ on_committed(uint64_t last_seq, void *arg)
     int rc;
 
     /* A batch redone after the map grew touched its ids twice. */
-    qsort(view->touched, view->ntouched, sizeof(*view->touched), touched_cmp);
+    if (view->ntouched > 1)
+        qsort(view->touched, view->ntouched, sizeof(*view->touched),
+              touched_cmp);
     for (size_t i = 0; i < view->ntouched; i++) {
         if (n == 0 || touched_cmp(&view->touched[n - 1], &view->touched[i]))
             view->touched[n++] = view->touched[i];
