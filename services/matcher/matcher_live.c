@@ -340,6 +340,17 @@ order_removed(matcher_live_t *live, uint32_t o, const char *id, size_t len)
     }
 }
 
+/* The queue is empty: if that ends the first build, changes are news
+ * from now on. */
+static void
+drained(matcher_live_t *live)
+{
+    if (live->qlen == 0 && live->quiet) {
+        live->quiet = false;
+        live->announce = true;
+    }
+}
+
 /* ---- the view's events ---- */
 
 void
@@ -384,6 +395,7 @@ matcher_live_end(matcher_live_t *live)
         if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
             recompute(live, o, &ctx);
     }
+    drained(live);
 }
 
 /* ---- the background ---- */
@@ -399,6 +411,7 @@ matcher_live_rebuild(matcher_live_t *live, bool announce)
         if (live->ix->orders[o].rec != NULL)
             enqueue(live, o);
     }
+    drained(live);
 }
 
 bool
@@ -420,11 +433,7 @@ matcher_live_work(matcher_live_t *live, uint64_t budget_us)
         if (uv_hrtime() >= until)
             break;
     }
-    if (live->qlen == 0 && live->quiet) {
-        /* The first build is done: from now on changes are news. */
-        live->quiet = false;
-        live->announce = true;
-    }
+    drained(live);
     return live->qlen > 0;
 }
 
