@@ -376,28 +376,28 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
 double
 matcher_gini(const uint32_t *counts, size_t n)
 {
-    uint64_t total = 0, weighted = 0;
-    uint32_t *sorted;
+    uint64_t total = 0, weighted = 0, rank = 0;
+    uint32_t max = 0;
+    uint64_t *hist;
 
     if (n == 0)
         return 0.0;
-    sorted = jm_xmalloc(n * sizeof(uint32_t));
-    memcpy(sorted, counts, n * sizeof(uint32_t));
-    /* Counts are small: a counting sort would do, insertion is simpler
-     * and the numbers stay exact. */
-    for (size_t i = 1; i < n; i++) {
-        uint32_t v = sorted[i];
-        size_t j = i;
+    for (size_t i = 0; i < n; i++)
+        max = counts[i] > max ? counts[i] : max;
+    /* Counts are small (at most max_per_citizen): sorting them is
+     * counting them. */
+    hist = jm_xcalloc((size_t) max + 1, sizeof(uint64_t));
+    for (size_t i = 0; i < n; i++)
+        hist[counts[i]]++;
+    for (uint32_t v = 0; v <= max; v++) {
+        /* Ranks rank+1 .. rank+hist[v] all hold v. */
+        uint64_t k = hist[v];
 
-        for (; j > 0 && sorted[j - 1] > v; j--)
-            sorted[j] = sorted[j - 1];
-        sorted[j] = v;
+        weighted += (uint64_t) v * (k * rank + k * (k + 1) / 2);
+        total += (uint64_t) v * k;
+        rank += k;
     }
-    for (size_t i = 0; i < n; i++) {
-        total += sorted[i];
-        weighted += (uint64_t) (i + 1) * sorted[i];
-    }
-    free(sorted);
+    free(hist);
     if (total == 0)
         return 0.0;
     /* G = 2 sum(i x_i) / (n sum x) - (n + 1) / n, x ascending, i from 1. */
@@ -425,7 +425,8 @@ matcher_assign_run(matcher_index_t *ix, matcher_live_t *live,
     uint64_t t0 = uv_hrtime();
     struct order_key *orders = jm_xmalloc((ix->oused + 1) * sizeof(*orders));
     uint32_t *index = jm_xmalloc((ix->pused + 1) * sizeof(uint32_t));
-    uint32_t *citizens = NULL, *load;
+    uint32_t *citizens = jm_xmalloc((ix->pused + 1) * sizeof(uint32_t));
+    uint32_t *load;
     matcher_assign_order *aorders;
     matcher_assign_edge *edges = NULL;
     matcher_hit *hits = NULL;
@@ -456,9 +457,10 @@ matcher_assign_run(matcher_index_t *ix, matcher_live_t *live,
             cap = 200;
         want = (size_t) cap * 5;
         kept = matcher_live_shortlist(live, orders[i].slot, &n, NULL);
-        if (kept == NULL ||
-            (n == matcher_live_size(live) && want > matcher_live_size(live))) {
-            /* Not current, or too short for this order: compute. */
+        if (kept == NULL) {
+            /* Not current yet (a rebuild is under way): compute. */
+            if (want > matcher_live_size(live))
+                want = matcher_live_size(live);
             if (nhitcap < want) {
                 nhitcap = want;
                 hits = jm_xrealloc(hits, nhitcap * sizeof(*hits));
@@ -480,7 +482,6 @@ matcher_assign_run(matcher_index_t *ix, matcher_live_t *live,
             uint32_t slot = kept[j].slot;
 
             if (index[slot] == UINT32_MAX) {
-                citizens = jm_xrealloc(citizens, (nc + 1) * sizeof(uint32_t));
                 citizens[nc] = slot;
                 index[slot] = nc++;
             }

@@ -90,9 +90,10 @@ typedef struct matcher_assignment {
     int64_t elapsed_us;
 } matcher_assignment;
 
-/* Builds the candidate graph (each order's best 5 x capacity candidates:
- * from its live shortlist when that is long enough and current, else
- * computed) and solves it greedily, and exactly if asked. */
+/* Builds the candidate graph (each order's best 5 x capacity candidates,
+ * at most its live shortlist's length: the live list itself, or computed
+ * the same way while it is being rebuilt) and solves it greedily, and
+ * exactly if asked. */
 void matcher_assign_run(matcher_index_t *ix, matcher_live_t *live,
                         const matcher_ctx *ctx, const matcher_assign_opts *opts,
                         matcher_assignment *out);

@@ -10,7 +10,10 @@
 
 #include "jm/mem.h"
 
-#define TOMB (MATCHER_IDMAP_NONE - 1)
+#define TOMB     (MATCHER_IDMAP_NONE - 1)
+#define VALUE(s) ((s) &0xffffffu)
+#define PRINT(h) ((uint32_t) ((h) >> 56) << 24)
+#define LIVE(s)  ((s) != MATCHER_IDMAP_NONE && (s) != TOMB)
 
 uint64_t
 matcher_idmap_hash(const char *key, size_t len)
@@ -54,18 +57,23 @@ uint32_t
 matcher_idmap_find(const matcher_idmap *map, const char *key, size_t len)
 {
     size_t mask, i;
+    uint64_t h;
+    uint32_t print;
 
     if (map->cap == 0)
         return MATCHER_IDMAP_NONE;
     mask = map->cap - 1;
-    i = (size_t) matcher_idmap_hash(key, len) & mask;
+    h = matcher_idmap_hash(key, len);
+    print = PRINT(h);
+    i = (size_t) h & mask;
     for (;;) {
         uint32_t v = map->slots[i];
 
         if (v == MATCHER_IDMAP_NONE)
             return MATCHER_IDMAP_NONE;
-        if (v != TOMB && key_equal(map, v, key, len))
-            return v;
+        if (LIVE(v) && (v & 0xff000000u) == print &&
+            key_equal(map, VALUE(v), key, len))
+            return VALUE(v);
         i = (i + 1) & mask;
     }
 }
@@ -75,13 +83,14 @@ insert_raw(matcher_idmap *map, uint32_t value)
 {
     size_t len, mask = map->cap - 1;
     const char *key = map->key(map->ctx, value, &len);
-    size_t i = (size_t) matcher_idmap_hash(key, len) & mask;
+    uint64_t h = matcher_idmap_hash(key, len);
+    size_t i = (size_t) h & mask;
 
-    while (map->slots[i] != MATCHER_IDMAP_NONE && map->slots[i] != TOMB)
+    while (LIVE(map->slots[i]))
         i = (i + 1) & mask;
     if (map->slots[i] == MATCHER_IDMAP_NONE)
         map->used++;
-    map->slots[i] = value;
+    map->slots[i] = PRINT(h) | value;
     map->count++;
 }
 
@@ -96,16 +105,29 @@ rebuild(matcher_idmap *map, size_t cap)
     map->cap = cap;
     map->count = map->used = 0;
     for (size_t i = 0; i < old_cap; i++) {
-        if (old[i] != MATCHER_IDMAP_NONE && old[i] != TOMB)
-            insert_raw(map, old[i]);
+        if (LIVE(old[i]))
+            insert_raw(map, VALUE(old[i]));
     }
     free(old);
 }
 
 void
+matcher_idmap_reserve(matcher_idmap *map, size_t n)
+{
+    size_t cap = map->cap ? map->cap : 16;
+
+    /* Up to the 80% that put allows: a loaded map is not much used for
+     * inserting afterwards. */
+    while (n * 5 > cap * 4)
+        cap *= 2;
+    if (cap > map->cap)
+        rebuild(map, cap);
+}
+
+void
 matcher_idmap_put(matcher_idmap *map, uint32_t value)
 {
-    JM_ASSERT(value < TOMB);
+    JM_ASSERT(value <= MATCHER_IDMAP_VALUE_MAX);
     /* At most 80% of the slots used (live or tombstone): linear probing
      * stays short, and 200,000 ids fit in 2^18 slots (1 MiB). */
     if ((map->used + 1) * 5 > map->cap * 4) {
@@ -117,14 +139,6 @@ matcher_idmap_put(matcher_idmap *map, uint32_t value)
             cap *= 2;
         rebuild(map, cap);
     }
-#ifndef NDEBUG
-    {
-        size_t len;
-        const char *key = map->key(map->ctx, value, &len);
-
-        JM_ASSERT(matcher_idmap_find(map, key, len) == MATCHER_IDMAP_NONE);
-    }
-#endif
     insert_raw(map, value);
 }
 
@@ -132,20 +146,25 @@ uint32_t
 matcher_idmap_del(matcher_idmap *map, const char *key, size_t len)
 {
     size_t mask, i;
+    uint64_t h;
+    uint32_t print;
 
     if (map->cap == 0)
         return MATCHER_IDMAP_NONE;
     mask = map->cap - 1;
-    i = (size_t) matcher_idmap_hash(key, len) & mask;
+    h = matcher_idmap_hash(key, len);
+    print = PRINT(h);
+    i = (size_t) h & mask;
     for (;;) {
         uint32_t v = map->slots[i];
 
         if (v == MATCHER_IDMAP_NONE)
             return MATCHER_IDMAP_NONE;
-        if (v != TOMB && key_equal(map, v, key, len)) {
+        if (LIVE(v) && (v & 0xff000000u) == print &&
+            key_equal(map, VALUE(v), key, len)) {
             map->slots[i] = TOMB;
             map->count--;
-            return v;
+            return VALUE(v);
         }
         i = (i + 1) & mask;
     }

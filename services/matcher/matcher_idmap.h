@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #define MATCHER_IDMAP_NONE UINT32_MAX
+/* Values are at most 24 bits (the rest of a slot holds a hash print). */
+#define MATCHER_IDMAP_VALUE_MAX 0xfffffdu
 
 /* The key of value; *len gets its length. Borrowed. */
 typedef const char *(*matcher_idmap_key_fn)(void *ctx, uint32_t value,
@@ -30,13 +32,16 @@ void matcher_idmap_init(matcher_idmap *map, matcher_idmap_key_fn key,
                         void *ctx);
 void matcher_idmap_release(matcher_idmap *map);
 
+/* Makes room for n entries in all, so that loading them never rehashes. */
+void matcher_idmap_reserve(matcher_idmap *map, size_t n);
+
 /* The value stored under key, or MATCHER_IDMAP_NONE. */
 uint32_t matcher_idmap_find(const matcher_idmap *map, const char *key,
                             size_t len);
 
-/* Adds value under its own key (key_fn(value)); the key must not be in
- * the map yet (asserted). value must not be MATCHER_IDMAP_NONE or
- * MATCHER_IDMAP_NONE - 1. */
+/* Adds value (at most MATCHER_IDMAP_VALUE_MAX) under its own key
+ * (key_fn(value)); the key must not be in the map yet (the caller has
+ * looked it up). */
 void matcher_idmap_put(matcher_idmap *map, uint32_t value);
 
 /* Removes the entry of key; returns its value or MATCHER_IDMAP_NONE. */

@@ -318,6 +318,8 @@ matcher_index_reserve(matcher_index_t *ix, uint32_t profiles, uint32_t orders)
         grow_profiles(ix, profiles);
     if (orders > ix->ocap)
         grow_orders(ix, orders);
+    matcher_idmap_reserve(&ix->pmap, profiles);
+    matcher_idmap_reserve(&ix->omap, orders);
 }
 
 /* ---- citizens ---- */
@@ -356,7 +358,9 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
     const matcher_hot *h = &ix->hot[slot];
     uint32_t posting = matcher_posting(slot, h->range_km);
 
-    if (add)
+    if (add && ix->bulk)
+        matcher_plist_append(pl, posting);
+    else if (add)
         matcher_plist_add(pl, ix->hot, ix->npcells, h->pcell, posting);
     else
         matcher_plist_remove(pl, h->pcell, posting);
@@ -428,6 +432,7 @@ matcher_index_put_profile(matcher_index_t *ix,
 {
     const char *id = matcher_profile_id(rec);
     uint32_t slot = matcher_idmap_find(&ix->pmap, id, rec->id_len);
+    bool known = slot != MATCHER_IDMAP_NONE;
     struct matcher_profile_rec *copy;
     matcher_hot *h;
 
@@ -480,7 +485,7 @@ matcher_index_put_profile(matcher_index_t *ix,
                                 ? matcher_cell_of(rec->lat, rec->lon)
                                 : MATCHER_CELL_ANY);
     profile_postings(ix, slot, true);
-    if (matcher_idmap_find(&ix->pmap, id, rec->id_len) == MATCHER_IDMAP_NONE)
+    if (!known)
         matcher_idmap_put(&ix->pmap, slot);
     return slot;
 }
@@ -643,6 +648,24 @@ matcher_index_find_order(const matcher_index_t *ix, const char *id, size_t len)
 }
 
 /* ---- maintenance and accounting ---- */
+
+void
+matcher_index_bulk_begin(matcher_index_t *ix)
+{
+    ix->bulk = true;
+}
+
+void
+matcher_index_bulk_end(matcher_index_t *ix)
+{
+    ix->bulk = false;
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
+        matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
+    }
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
+        matcher_plist_finish(&ix->isco_profiles[i], ix->hot, ix->npcells);
+}
 
 void
 matcher_index_compact(matcher_index_t *ix)

@@ -176,6 +176,8 @@ typedef struct matcher_index {
     struct matcher_vec *occ_orders;   /* by term */
     struct matcher_vec *isco_orders;  /* [MATCHER_ISCO_CODES] */
 
+    bool bulk; /* loading: postings appended, split and sorted at the end */
+
     /* sharing agreements: owner municipality -> bit set of home
      * municipalities (1000 bits); none configured: all sharing allowed */
     uint64_t *agreements[1000];
@@ -238,6 +240,12 @@ uint32_t matcher_index_find_order(const matcher_index_t *ix, const char *id,
 
 /* Packs every posting list tight (after a bulk load). */
 void matcher_index_compact(matcher_index_t *ix);
+
+/* A bulk load: between begin and end, citizens' postings are only
+ * appended; end splits the long lists by cell and sorts them, once, and
+ * packs everything tight. Queries must wait for end. */
+void matcher_index_bulk_begin(matcher_index_t *ix);
+void matcher_index_bulk_end(matcher_index_t *ix);
 
 /* The grid cell of a point (MATCHER_CELL_ANY outside the grid). */
 unsigned matcher_cell_of(double lat, double lon);

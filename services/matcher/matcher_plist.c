@@ -170,6 +170,28 @@ matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
 }
 
 void
+matcher_plist_append(struct matcher_plist *pl, uint32_t posting)
+{
+    struct matcher_seg *s;
+
+    JM_ASSERT(!pl->split);
+    if (pl->nsegs == 0)
+        cover_cells(pl, 1);
+    s = make_room(pl, 0);
+    pl->items[s->start + s->len++] = posting;
+    pl->count++;
+}
+
+void
+matcher_plist_finish(struct matcher_plist *pl, const matcher_hot *hot,
+                     uint32_t npcells)
+{
+    if (!pl->split && pl->count >= MATCHER_SPLIT_AT)
+        matcher_plist_split(pl, hot, npcells);
+    matcher_plist_compact(pl);
+}
+
+void
 matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
 {
     struct matcher_seg *s;

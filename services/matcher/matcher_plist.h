@@ -14,6 +14,14 @@
 void matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
                        uint32_t npcells, uint32_t pcell, uint32_t posting);
 
+/* Appends posting to an unsplit list, never splitting it (bulk loads:
+ * matcher_plist_finish splits it afterwards if it is long). */
+void matcher_plist_append(struct matcher_plist *pl, uint32_t posting);
+
+/* After appends: splits the list if it is long, and packs it tight. */
+void matcher_plist_finish(struct matcher_plist *pl, const matcher_hot *hot,
+                          uint32_t npcells);
+
 /* Removes posting (the value it was added with). */
 void matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell,
                           uint32_t posting);

@@ -251,7 +251,7 @@ match_order(const matcher_query_ctx *q, const matcher_scope *scope,
     matcher_hit *fresh = NULL;
     matcher_ctx ctx;
     uint32_t oslot;
-    size_t k, n = 0;
+    size_t k = 0, n = 0;
 
     if (!check_top_k(err, "match_order.top_k", m->top_k, &k))
         return 1;
@@ -311,7 +311,7 @@ match_profile(const matcher_query_ctx *q, const matcher_scope *scope,
     matcher_hit *hits;
     matcher_ctx ctx;
     uint32_t slot;
-    size_t k, n;
+    size_t k = 0, n;
 
     if (!check_top_k(err, "match_profile.top_k", m->top_k, &k))
         return 1;
@@ -368,7 +368,7 @@ skill_gaps(const matcher_query_ctx *q, const matcher_scope *scope,
     matcher_gaps gaps;
     matcher_ctx ctx;
     uint32_t slot;
-    size_t k;
+    size_t k = 0;
 
     if (!check_top_k(err, "get_skill_gaps.top_k", m->top_k, &k))
         return 1;

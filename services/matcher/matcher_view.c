@@ -551,8 +551,10 @@ load_txn(jm_txn_t *txn, void *arg)
         return rc;
     /* Exactly the room needed: no slack from doubling. */
     matcher_index_reserve(view->ix, profiles, orders);
-    if ((rc = jm_txn_scan(txn, view->profiles, NULL, 0, load_profile, l)) !=
-            0 ||
+    matcher_index_bulk_begin(view->ix);
+    rc = jm_txn_scan(txn, view->profiles, NULL, 0, load_profile, l);
+    matcher_index_bulk_end(view->ix);
+    if (rc != 0 ||
         (rc = jm_txn_scan(txn, view->orders, NULL, 0, load_order, l)) != 0)
         return rc;
     l->profiles = profiles;
@@ -604,7 +606,6 @@ matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
                jm_strerror(rc));
         goto fail;
     }
-    matcher_index_compact(ix);
     view->stats.load_ms = (double) (uv_hrtime() - t0) / 1e6;
     if (l.bad > 0)
         jm_log(JM_LOG_WARN, "matcher", "%u unusable records skipped", l.bad);

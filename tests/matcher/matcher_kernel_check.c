@@ -4,12 +4,16 @@
  * p50/p99 over every open order, the time of a full re-match, and checks
  * a sample of orders against the exhaustive scan.
  *
- *   matcher_kernel_check [PROFILES [ORDERS [VOCAB [ZIPF [K [esco]]]]]]
+ *   matcher_kernel_check [PROFILES [ORDERS [VOCAB [ZIPF [K [esco|zipf
+ *                        [full]]]]]]]
  *
  * Defaults are the targets of issue 5: 200,000 citizens with 10-30
  * skills, 13,000 orders with 5-15 skills, 13,896 skills (ESCO 1.1.1),
  * Zipf exponent 1.0, k = 20, skills drawn independently. "esco" draws
- * them from ESCO occupations instead (matcher_gen.h). Run it from a Release
+ * them from ESCO occupations instead (matcher_gen.h). "full" also builds
+ * every live shortlist (a full re-match), runs the assignment (greedy and
+ * exact) over all orders, and writes the population to an LMDB view and
+ * times loading it (what a restart after kill -9 costs). Run it from a Release
  * build (-DJM_SANITIZE= none) for meaningful times; ctest runs a small instance
  * for the equality check only. Exit status 1 if a sample differs from the scan.
  */
@@ -21,8 +25,121 @@
 
 #include "jm/clock.h"
 #include "jm/mem.h"
+#include "jm/store.h"
+#include "matcher_analysis.h"
 #include "matcher_gen.h"
+#include "matcher_live.h"
 #include "matcher_topk.h"
+#include "matcher_view.h"
+
+/* Writes the index's records and terms as matcher_view stores them. */
+struct dump {
+    matcher_index_t *ix;
+    jm_dbi orders, profiles, terms;
+};
+
+static int
+dump_txn(jm_txn_t *txn, void *arg)
+{
+    struct dump *d = arg;
+    int rc;
+
+    for (size_t t = 0; t < matcher_dict_count(d->ix->dict); t++) {
+        uint8_t key[2] = {(uint8_t) (t >> 8), (uint8_t) t};
+        const char *uri = matcher_dict_uri(d->ix->dict, (uint16_t) t);
+
+        if ((rc = jm_txn_put(txn, d->terms, key, 2, uri, strlen(uri), 0)) != 0)
+            return rc;
+    }
+    for (uint32_t i = 0; i < d->ix->pused; i++) {
+        const struct matcher_profile_rec *r = d->ix->cold[i];
+
+        if (r != NULL &&
+            (rc = jm_txn_put(txn, d->profiles, matcher_profile_id(r), r->id_len,
+                             r, matcher_profile_size(r), 0)) != 0)
+            return rc;
+    }
+    for (uint32_t i = 0; i < d->ix->oused; i++) {
+        const struct matcher_order_rec *r = d->ix->orders[i].rec;
+
+        if (r != NULL &&
+            (rc = jm_txn_put(txn, d->orders, matcher_order_id(r), r->id_len, r,
+                             matcher_order_size(r), 0)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void
+check_load(matcher_index_t *ix)
+{
+    char dir[] = "/tmp/matcher-check-XXXXXX", cmd[64];
+    matcher_view_opts opts = {.data_dir = dir, .sources = 1};
+    struct dump d = {.ix = ix};
+    matcher_index_t *copy;
+    matcher_view_t *view;
+    matcher_view_stats st;
+    matcher_index_stats is;
+    jm_store_t *store;
+
+    if (mkdtemp(dir) == NULL)
+        return;
+    if (jm_store_open(&store, dir, NULL) != 0 ||
+        jm_store_dbi(store, "orders", false, &d.orders) != 0 ||
+        jm_store_dbi(store, "profiles", false, &d.profiles) != 0 ||
+        jm_store_dbi(store, "terms", false, &d.terms) != 0 ||
+        jm_store_write(store, dump_txn, &d) != 0) {
+        printf("writing the view failed\n");
+        return;
+    }
+    jm_store_destroy(&store);
+    matcher_index_new(&copy);
+    if (matcher_view_open(&view, copy, &opts) == 0) {
+        matcher_view_get_stats(view, &st);
+        matcher_index_get_stats(copy, &is);
+        printf("restart: view of %u citizens, %u orders loaded in %.0f ms; "
+               "citizen heap %.0f bytes each\n",
+               is.profiles, is.orders, st.load_ms,
+               (double) is.profile_bytes / is.profiles);
+        matcher_view_destroy(&view);
+    }
+    matcher_index_destroy(&copy);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        printf("could not remove %s\n", dir);
+}
+
+static void
+check_full(matcher_index_t *ix)
+{
+    matcher_assign_opts ao = {.max_per_citizen = 3, .factor = 2};
+    matcher_assignment res;
+    matcher_live_t *live;
+    matcher_live_opts lo = {.shortlist_size = 20};
+    matcher_ctx ctx;
+    uint64_t t0;
+
+    matcher_ctx_now(&ctx);
+    t0 = uv_hrtime();
+    matcher_live_new(&live, ix, &lo);
+    while (matcher_live_work(live, 1000000))
+        ;
+    printf("live shortlists of every order (full re-match): %.0f ms\n",
+           (double) (uv_hrtime() - t0) / 1e6);
+    matcher_assign_run(ix, live, &ctx, &ao, &res);
+    printf("assign greedy: %zu proposals, total %.1f, %.1f ms\n", res.n,
+           res.total, res.elapsed_us / 1000.0);
+    free(res.proposals);
+    ao.exact = true;
+    matcher_assign_run(ix, live, &ctx, &ao, &res);
+    printf("assign exact: %zu proposals, total %.1f (greedy %.1f, gap "
+           "%.3f%%), max %u per citizen, Gini %.3f, %.1f ms\n",
+           res.n, res.exact_total, res.greedy_total, res.gap * 100.0,
+           res.max_per_citizen, res.gini, res.elapsed_us / 1000.0);
+    free(res.proposals);
+    matcher_live_destroy(&live);
+    check_load(ix);
+}
 
 static int
 cmp_u64(const void *a, const void *b)
@@ -70,8 +187,12 @@ main(int argc, char **argv)
     gen_init(&g, &opts);
     t0 = uv_hrtime();
     matcher_index_reserve(ix, opts.profiles, opts.orders);
-    gen_populate(&g, ix);
-    matcher_index_compact(ix);
+    matcher_index_bulk_begin(ix);
+    for (unsigned i = 0; i < opts.profiles; i++)
+        gen_profile(&g, ix);
+    matcher_index_bulk_end(ix);
+    for (unsigned i = 0; i < opts.orders; i++)
+        gen_order(&g, ix);
     printf("populated %u citizens, %u orders in %.0f ms\n", opts.profiles,
            opts.orders, (double) (uv_hrtime() - t0) / 1e6);
     matcher_index_get_stats(ix, &st);
@@ -121,6 +242,8 @@ main(int argc, char **argv)
     }
     printf("sample against the exhaustive scan: %s\n",
            bad ? "DIFFERS" : "same");
+    if (argc > 7 && strcmp(argv[7], "full") == 0)
+        check_full(ix);
     free(lat);
     free(hits);
     free(ref);
