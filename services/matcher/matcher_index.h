@@ -16,8 +16,8 @@
  *   - ISCO-08 unit group -> citizens with an occupation in it;
  *   - and, for orders: skill, occupation and ISCO group -> open orders.
  * A citizen list that reaches MATCHER_SPLIT_AT postings is split by where
- * the citizens live: one segment per populated cell of a grid of 0.1
- * degree of latitude by 0.16 of longitude (about 11 x 10 km), each
+ * the citizens live: one segment per populated cell of a grid of 0.2
+ * degree of latitude by 0.32 of longitude (about 22 x 20 km), each
  * segment sorted by travel range, longest first. The search (matcher_topk)
  * then reads the cells nearest the workplace first, and stops reading a
  * cell's segment where the ranges become too short to reach the workplace
@@ -59,14 +59,14 @@ matcher_posting(uint32_t slot, unsigned range_km)
 /* Lists this long are split by cell. */
 #define MATCHER_SPLIT_AT 1024
 
-/* The grid: 40 rows of 0.1 degree from 54.0 N, 50 columns of 0.16 degree
+/* The grid: 20 rows of 0.2 degree from 54.0 N, 25 columns of 0.32 degree
  * from 7.5 E, plus one cell for citizens without a usable location. */
 #define MATCHER_GRID_LAT0  54.0
 #define MATCHER_GRID_LON0  7.5
-#define MATCHER_GRID_DLAT  0.1
-#define MATCHER_GRID_DLON  0.16
-#define MATCHER_GRID_ROWS  40
-#define MATCHER_GRID_COLS  50
+#define MATCHER_GRID_DLAT  0.2
+#define MATCHER_GRID_DLON  0.32
+#define MATCHER_GRID_ROWS  20
+#define MATCHER_GRID_COLS  25
 #define MATCHER_CELL_ANY   (MATCHER_GRID_ROWS * MATCHER_GRID_COLS)
 #define MATCHER_CELLS      (MATCHER_CELL_ANY + 1)
 #define MATCHER_ISCO_CODES 10000

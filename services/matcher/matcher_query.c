@@ -246,7 +246,7 @@ match_order(const matcher_query_ctx *q, const matcher_scope *scope,
             Jobmatch__V1__Reply *reply, jm_error *err)
 {
     Jobmatch__V1__CandidateList *list;
-    matcher_topk_stats stats = {0, 0, 0};
+    matcher_topk_stats stats = {0, 0, 0, 0};
     const matcher_hit *hits;
     matcher_hit *fresh = NULL;
     matcher_ctx ctx;

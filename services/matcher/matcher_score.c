@@ -7,6 +7,7 @@
  * the haversine. */
 #include "matcher_score.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "jm/clock.h"
@@ -111,33 +112,105 @@ matcher_filter(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     return fails;
 }
 
+void
+matcher_qorder_init(matcher_qorder *q, const matcher_index_t *ix,
+                    const matcher_order *o, const matcher_ctx *ctx)
+{
+    const struct matcher_order_rec *r = o->rec;
+
+    q->ix = ix;
+    q->o = o;
+    q->start = r->start == MATCHER_DATE_NONE || r->start < ctx->today
+                   ? ctx->today
+                   : r->start;
+    q->licences = r->licences;
+    q->owner = r->owner_muni;
+    q->hours = r->hours;
+    q->kind = r->kind;
+    q->danish = o->danish;
+    q->located = (r->flags & MATCHER_OF_LOCATION) != 0;
+    q->other_languages = o->other_languages;
+    q->lat = r->lat;
+    q->lon = r->lon;
+}
+
+/* cos of a latitude from the index's table, at a table point on the side
+ * that keeps a bound a bound: towards the pole (smaller) for lower
+ * bounds, towards the equator (larger) for upper ones. No libm call: the
+ * table covers Denmark; elsewhere the exact cosine. */
+static inline double
+cos_lower(const matcher_index_t *ix, double lat)
+{
+    double x = (lat - 54.0) * 100.0;
+
+    if (x >= 0.0 && x < 400.0)
+        return ix->cos_lat[(int) x + 1];
+    return cos(lat * 3.14159265358979323846 / 180.0);
+}
+
+static inline double
+cos_upper(const matcher_index_t *ix, double lat)
+{
+    double x = (lat - 54.0) * 100.0;
+
+    if (x >= 0.0 && x < 401.0)
+        return ix->cos_lat[(int) x];
+    return cos(lat * 3.14159265358979323846 / 180.0);
+}
+
+unsigned
+matcher_qfilter(const matcher_qorder *q, uint32_t slot, double *distance_min)
+{
+    const matcher_index_t *ix = q->ix;
+    const matcher_hot *h = &ix->hot[slot];
+    double dy, dlon, lo, hi, range2;
+
+    if (h->hours < q->hours)
+        return MATCHER_FAIL_HOURS;
+    if (q->kind == 0 || !(h->kinds >> q->kind & 1))
+        return MATCHER_FAIL_KIND;
+    if ((q->licences & h->licences) != q->licences)
+        return MATCHER_FAIL_LICENCE;
+    if (h->available_from != MATCHER_DATE_NONE && h->available_from > q->start)
+        return MATCHER_FAIL_AVAILABILITY;
+    if (!matcher_share_ok(ix, q->owner, q->o->share, h))
+        return MATCHER_FAIL_SHARING;
+    if (q->danish > matcher_hot_danish(h))
+        return MATCHER_FAIL_LANGUAGE;
+    if (!q->located || !(h->flags & MATCHER_PF_LOCATION))
+        return MATCHER_FAIL_DISTANCE;
+    /* Squared bounds first (matcher_min_km, matcher_max_km): no square
+     * root for those out of reach, no trigonometry for most in reach. */
+    dy = ((double) h->lat - q->lat) * 111.1951;
+    dlon = ((double) h->lon - q->lon) * 111.1951;
+    range2 = (double) h->range_km * h->range_km;
+    lo = dlon * cos_lower(ix, h->lat > q->lat ? h->lat : q->lat);
+    lo = (lo * lo + dy * dy) * (0.999 * 0.999);
+    if (lo > range2)
+        return MATCHER_FAIL_DISTANCE;
+    hi = dlon * cos_upper(ix, h->lat < q->lat ? h->lat : q->lat);
+    hi = (hi * hi + dy * dy) * (1.001 * 1.001);
+    if (hi <= range2) {
+        *distance_min = sqrt(lo);
+    } else {
+        *distance_min = jm_geo_distance_km(q->lat, q->lon, h->lat, h->lon);
+        if (*distance_min > h->range_km)
+            return MATCHER_FAIL_DISTANCE;
+    }
+    if (q->other_languages && !languages_ok(q->o->rec, ix->cold[slot]))
+        return MATCHER_FAIL_LANGUAGE;
+    return 0;
+}
+
 unsigned
 matcher_filter_quick(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot, const matcher_ctx *ctx,
                      double *distance_min)
 {
-    const struct matcher_order_rec *r = o->rec;
-    const matcher_hot *h = &ix->hot[slot];
-    unsigned fails = hot_filters(ix, o, h, ctx);
-    double lo;
+    matcher_qorder q;
 
-    if (fails != 0)
-        return fails;
-    if (!located(o, h))
-        return MATCHER_FAIL_DISTANCE;
-    lo = matcher_min_km(ix, r->lat, r->lon, h->lat, h->lon);
-    if (lo > h->range_km)
-        return MATCHER_FAIL_DISTANCE;
-    *distance_min = lo;
-    /* Only a distance near the range needs the haversine to decide. */
-    if (matcher_max_km(ix, r->lat, r->lon, h->lat, h->lon) > h->range_km) {
-        *distance_min = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
-        if (*distance_min > h->range_km)
-            return MATCHER_FAIL_DISTANCE;
-    }
-    if (o->other_languages && !languages_ok(r, ix->cold[slot]))
-        return MATCHER_FAIL_LANGUAGE;
-    return 0;
+    matcher_qorder_init(&q, ix, o, ctx);
+    return matcher_qfilter(&q, slot, distance_min);
 }
 
 /* 1 exact occupation, 2 same ISCO group, 0 neither. */

@@ -93,6 +93,29 @@ unsigned matcher_filter_quick(const matcher_index_t *ix, const matcher_order *o,
                               uint32_t slot, const matcher_ctx *ctx,
                               double *distance_min);
 
+/* An order prepared for many quick filters (what does not depend on the
+ * citizen, computed once). */
+typedef struct matcher_qorder {
+    const matcher_index_t *ix;
+    const matcher_order *o;
+    int32_t start; /* availability: citizens free by then */
+    uint16_t licences;
+    uint16_t owner;
+    uint8_t hours;
+    uint8_t kind;
+    uint8_t danish;
+    bool located;
+    bool other_languages;
+    double lat, lon;
+} matcher_qorder;
+
+void matcher_qorder_init(matcher_qorder *q, const matcher_index_t *ix,
+                         const matcher_order *o, const matcher_ctx *ctx);
+
+/* The quick filter for a prepared order (the kernel's inner loop). */
+unsigned matcher_qfilter(const matcher_qorder *q, uint32_t slot,
+                         double *distance_min);
+
 /* The score of the citizen in slot for o, given the distance that
  * matcher_filter found; parts (may be NULL) gets every part. */
 double matcher_score(const matcher_index_t *ix, const matcher_order *o,

@@ -232,6 +232,7 @@ struct search {
     matcher_index_t *ix;
     const matcher_order *o;
     const matcher_ctx *ctx;
+    matcher_qorder q;
     matcher_heap heap;
     matcher_topk_stats stats;
     uint32_t gen;
@@ -303,11 +304,12 @@ visit(struct search *s, uint32_t slot, double terms_max)
     const struct matcher_profile_rec *p;
     double d, bound;
 
+    s->stats.reads++;
     if (h->stamp == s->gen)
         return;
     h->stamp = s->gen;
     s->stats.considered++;
-    if (matcher_filter_quick(ix, s->o, slot, s->ctx, &d) != 0)
+    if (matcher_qfilter(&s->q, slot, &d) != 0)
         return;
     s->stats.eligible++;
     /* Before reading their record: could they beat the k-th at all? (d
@@ -498,6 +500,7 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
     unsigned nw = (unsigned) r->n_ess + r->n_opt, reach;
 
     s.gen = matcher_index_next_gen(ix);
+    matcher_qorder_init(&s.q, ix, o, ctx);
     matcher_heap_init(&s.heap, ix, false, hits, k);
     if (!(r->flags & MATCHER_OF_LOCATION))
         goto done; /* nobody can pass the distance filter */
@@ -590,6 +593,7 @@ matcher_topk_order_scan(matcher_index_t *ix, const matcher_order *o,
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
 
     s.gen = matcher_index_next_gen(ix);
+    matcher_qorder_init(&s.q, ix, o, ctx);
     matcher_heap_init(&s.heap, ix, false, hits, k);
     for (uint32_t slot = 0; slot < ix->pused; slot++) {
         if (ix->cold[slot] != NULL && matcher_is_candidate(ix, o, slot))
@@ -631,7 +635,7 @@ matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
     const struct matcher_profile_rec *p = ix->cold[slot];
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_pocc *occs = matcher_profile_occs(p);
-    matcher_topk_stats st = {0, 0, 0};
+    matcher_topk_stats st = {0, 0, 0, 0};
     matcher_heap heap;
     uint32_t gen = matcher_index_next_gen(ix);
 

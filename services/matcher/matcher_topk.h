@@ -27,6 +27,7 @@ typedef struct matcher_topk_stats {
     uint32_t considered; /* candidates the search evaluated */
     uint32_t eligible;   /* of those, the ones passing every hard filter */
     uint32_t scored;     /* of those, the ones whose record was read */
+    uint32_t reads;      /* postings read (a citizen may be in several) */
 } matcher_topk_stats;
 
 /* The best k (>= 1) candidates for order o into hits[0..k), best first;

@@ -171,7 +171,8 @@ main(int argc, char **argv)
     matcher_index_t *ix;
     matcher_index_stats st;
     matcher_ctx ctx;
-    uint64_t *lat, t0, total = 0, considered = 0, eligible = 0, scored = 0;
+    uint64_t *lat, t0, total = 0, considered = 0, eligible = 0, scored = 0,
+                       reads = 0;
     size_t n = 0, rss;
     int bad = 0;
     gen_t g;
@@ -217,14 +218,16 @@ main(int argc, char **argv)
         considered += qs.considered;
         eligible += qs.eligible;
         scored += qs.scored;
+        reads += qs.reads;
     }
     qsort(lat, n, sizeof(*lat), cmp_u64);
     printf("top-%zu over %zu orders: p50 %.1f us, p90 %.1f us, p99 %.1f us, "
            "max %.1f us; full re-match %.0f ms; mean considered %.0f, "
-           "eligible %.0f, scored %.0f\n",
+           "eligible %.0f, scored %.0f, postings read %.0f\n",
            k, n, lat[n / 2] / 1e3, lat[n * 9 / 10] / 1e3,
            lat[n * 99 / 100] / 1e3, lat[n - 1] / 1e3, total / 1e6,
-           (double) considered / n, (double) eligible / n, (double) scored / n);
+           (double) considered / n, (double) eligible / n, (double) scored / n,
+           (double) reads / n);
 
     /* The exhaustive scan is slow: a sample. */
     for (uint32_t s = 0, checked = 0; s < ix->oused && checked < 25;
