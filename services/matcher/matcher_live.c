@@ -255,8 +255,12 @@ consider(matcher_live_t *live, uint32_t p, uint32_t o, uint32_t gen,
     /* Stale lists are recomputed anyway. */
     if (!live->lists[o].current)
         return;
+    /* The list's counts grow with those scored since it was computed
+     * (diagnostics: a citizen changed twice counts twice). */
+    live->lists[o].stats.considered++;
     if (matcher_filter(ix, &ix->orders[o], p, ctx, false, &d) != 0)
         return;
+    live->lists[o].stats.eligible++;
     if (live->lists[o].hits == NULL)
         live->lists[o].hits =
             jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));

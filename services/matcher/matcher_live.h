@@ -72,8 +72,9 @@ bool matcher_live_work(matcher_live_t *live, uint64_t budget_us);
 size_t matcher_live_pending(const matcher_live_t *live);
 
 /* The current list of the order in oslot, best first, and the counts of
- * the search that last computed it; NULL if it is stale. Borrowed until
- * the next change. */
+ * the search that last computed it plus the citizens scored against it
+ * since (diagnostics); NULL if it is stale. Borrowed until the next
+ * change. */
 const matcher_hit *matcher_live_shortlist(const matcher_live_t *live,
                                           uint32_t oslot, size_t *n,
                                           matcher_topk_stats *stats);

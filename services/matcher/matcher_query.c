@@ -259,13 +259,18 @@ match_order(const matcher_query_ctx *q, const matcher_scope *scope,
     if (oslot == MATCHER_NONE)
         return 1;
     matcher_ctx_now(&ctx);
-    /* Always computed, never taken from the live shortlist: the counts of
-     * the search (eligible, considered) depend on k and on when a list was
-     * last recomputed, and two matchers must give the same bytes. The
-     * live lists equal this computation (test_matcher_live). */
-    hits = fresh = matcher_arena_alloc(a, k * sizeof(*fresh));
-    n = matcher_topk_order(q->ix, &q->ix->orders[oslot], &ctx, k, fresh,
-                           &stats);
+    /* The live shortlist, when it is current and long enough, is the
+     * answer a computation would give (matcher_live; test_matcher_live):
+     * its first k. Its counts are those of the search that last rebuilt
+     * it. Otherwise the answer is computed now. */
+    hits = k <= matcher_live_size(q->live)
+               ? matcher_live_shortlist(q->live, oslot, &n, &stats)
+               : NULL;
+    if (hits == NULL) {
+        hits = fresh = matcher_arena_alloc(a, k * sizeof(*fresh));
+        n = matcher_topk_order(q->ix, &q->ix->orders[oslot], &ctx, k, fresh,
+                               &stats);
+    }
     if (n > k)
         n = k;
     NEW(a, list, jobmatch__v1__candidate_list__init);

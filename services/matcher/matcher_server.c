@@ -49,6 +49,7 @@ struct matcher_server {
     char secret_key[JM_KEY_Z85_LEN + 1];
     char (*source_keys)[JM_KEY_Z85_LEN + 1];
     uint64_t queries;
+    int32_t today; /* the day the live lists were computed for */
     bool stopped;
     bool failed;
 };
@@ -288,15 +289,23 @@ on_stop(void *arg)
 }
 
 /* Once per housekeeping_ms: clear reader slots of dead processes (a
- * backup tool, say), and note the backlog at debug level. */
+ * backup tool, say); when the day changes, rebuild every shortlist (who
+ * is available and how recent a skill is depend on the date); note the
+ * backlog at debug level. */
 static void
 on_housekeeping(void *arg)
 {
     matcher_server_t *s = arg;
+    int32_t today = jm_clock_today();
     int dead = 0;
 
     if (s->stopped)
         return;
+    if (today != s->today) {
+        s->today = today;
+        matcher_live_rebuild(s->live, true);
+        kick(s);
+    }
     jm_store_reader_check(matcher_view_store(s->view), &dead);
     if (dead > 0)
         jm_log(JM_LOG_NOTICE, "matcher", "cleared %d stale LMDB readers", dead);
@@ -446,6 +455,7 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
                jm_strerror(rc));
     vopts.esco = s->esco;
     matcher_live_new(&s->live, s->ix, &lopts);
+    s->today = jm_clock_today();
     if ((rc = matcher_view_open(&s->view, s->ix, &vopts)) != 0)
         goto fail;
     if ((rc = jm_bus_new(&s->bus, loop)) != 0 || (rc = load_keys(s)) != 0)

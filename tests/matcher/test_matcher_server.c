@@ -16,6 +16,7 @@
 #include "jm/rpc.h"
 #include "jm_test.h"
 #include "matcher_config.h"
+#include "matcher_live.h"
 #include "matcher_server.h"
 #include "toy_sources.h"
 
@@ -415,17 +416,30 @@ test_closed_order_and_erased_citizen_disappear(void **state)
     jm_msg_free(&msg);
 }
 
-/* A reply's body, packed: equal bytes mean equal answers. */
+/* A reply's candidates (ids, scores, parts, explanations), packed one
+ * after the other: equal bytes mean equal answers. The counts of the
+ * search (eligible, considered) are left out: a list served from the live
+ * shortlist carries those of its last recomputation. */
 static void
 body_bytes(jm_msg_t *msg, uint8_t **data, size_t *size)
 {
-    const Jobmatch__V1__Reply *r = reply_of(msg);
-    const ProtobufCMessage *body =
-        r->body_case == JOBMATCH__V1__REPLY__BODY_CANDIDATES
-            ? &r->candidates->base
-            : &r->error->base;
+    const Jobmatch__V1__CandidateList *list = reply_of(msg)->candidates;
 
-    jm_msg_pack(body, data, size);
+    *data = NULL;
+    *size = 0;
+    assert_int_equal(reply_of(msg)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_CANDIDATES);
+    for (size_t i = 0; i < list->n_candidates; i++) {
+        uint8_t *one;
+        size_t n;
+
+        jm_msg_pack(&list->candidates[i]->base, &one, &n);
+        *data = realloc(*data, *size + n + 1);
+        assert_non_null(*data);
+        memcpy(*data + *size, one, n);
+        *size += n;
+        free(one);
+    }
 }
 
 static void
@@ -501,6 +515,53 @@ test_two_matchers_answer_the_same(void **state)
     }
 }
 
+/* k within the shortlist is served from the live list, k beyond it is
+ * computed: the first k agree. */
+static void
+test_kept_list_equals_computed(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__MatchOrder m = JOBMATCH__V1__MATCH_ORDER__INIT;
+    const Jobmatch__V1__CandidateList *a, *b;
+    jm_msg_t *kept, *computed;
+    char id[32];
+
+    submit_example_order(f, "order-1");
+    for (int i = 0; i < 30; i++) {
+        snprintf(id, sizeof(id), "citizen-%02d", i);
+        put_example_profile(f, id, i % 2 ? "2605" : NULL);
+    }
+    catch_up(f, f->matcher);
+    while (matcher_live_pending(matcher_server_live(f->matcher)) > 0)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    m.order_id = "order-1";
+    m.explain = true;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_MATCH_ORDER;
+    req.match_order = &m;
+    m.top_k = 15;
+    kept = call(f, f->to_matcher, &req);
+    m.top_k = 25;
+    computed = call(f, f->to_matcher, &req);
+    a = reply_of(kept)->candidates;
+    b = reply_of(computed)->candidates;
+    assert_int_equal(a->n_candidates, 15);
+    assert_int_equal(b->n_candidates, 25);
+    for (size_t i = 0; i < 15; i++) {
+        uint8_t *x, *y;
+        size_t nx, ny;
+
+        jm_msg_pack(&a->candidates[i]->base, &x, &nx);
+        jm_msg_pack(&b->candidates[i]->base, &y, &ny);
+        assert_int_equal(nx, ny);
+        assert_memory_equal(x, y, nx);
+        free(x);
+        free(y);
+    }
+    jm_msg_free(&kept);
+    jm_msg_free(&computed);
+}
+
 static void
 test_errors(void **state)
 {
@@ -545,6 +606,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_two_matchers_answer_the_same,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_list_equals_computed, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
     };
 
