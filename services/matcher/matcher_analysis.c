@@ -179,6 +179,9 @@ struct requirements {
     matcher_bottleneck *items;
 };
 
+/* The order's requirements, in the order the reply lists ties: four
+ * fixed ones, then licences, languages and essential skills, each named
+ * by its JobOrder field path and described for a person. */
 static void
 describe(const matcher_index_t *ix, const matcher_order *o,
          struct requirements *req)
@@ -316,6 +319,8 @@ bottleneck_cmp(const void *a, const void *b)
     return strcmp(x->requirement, y->requirement);
 }
 
+/* Walks one list of the order's candidates; a citizen in several lists
+ * is counted once (the hot stamp). */
 static void
 count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint32_t gen,
            const matcher_order *o, const matcher_ctx *ctx,

@@ -29,6 +29,8 @@ struct by_scarcity {
     uint32_t index;
 };
 
+/* Scarcer orders first; equal scarcity in input order (orders come
+ * sorted by id), so both algorithms are deterministic. */
 static int
 scarcity_cmp(const void *a, const void *b)
 {
@@ -111,6 +113,9 @@ weight(const struct flow *f, uint32_t e)
     return matcher_assign_points(f->p->edges[e].score);
 }
 
+/* A binary heap of (distance, node), ties by node: Dijkstra visits nodes
+ * in the same order every time. Entries are not decreased in place; a
+ * node popped with an outdated distance is skipped. */
 static void
 heap_push(struct flow *f, int64_t dist, uint32_t node)
 {
@@ -232,6 +237,8 @@ shortest(struct flow *f, uint32_t src)
     return 0;
 }
 
+/* A citizen's taken edges are a small array (max_per_citizen long):
+ * giving one back swaps the last into its place. */
 static void
 untake(struct flow *f, uint32_t c, uint32_t e)
 {

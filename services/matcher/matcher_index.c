@@ -20,6 +20,8 @@
 
 /* ---- small vectors ---- */
 
+/* Order lists are short (thousands of orders in all): plain vectors,
+ * doubling, removal by swapping the last item in. */
 static void
 vec_push(struct matcher_vec *v, uint32_t value)
 {
@@ -128,6 +130,9 @@ matcher_cell_min_km(unsigned cell, double lat, double lon)
     return planar_min_km(dlat, dlon, lat > lat1 ? lat : lat1) * 0.9999;
 }
 
+/* From the histogram, not a running maximum: a maximum that only grows
+ * would make the bound depend on history (citizens since erased), and two
+ * matchers with the same data would prune differently. */
 unsigned
 matcher_index_max_progression(const matcher_index_t *ix)
 {
@@ -152,6 +157,9 @@ matcher_index_max_range(const matcher_index_t *ix)
     return 0;
 }
 
+/* The stamps save clearing a "seen" set per query: a citizen is seen in
+ * this query when its stamp equals the generation. After 2^32 queries the
+ * stamps are cleared once. */
 uint32_t
 matcher_index_next_gen(matcher_index_t *ix)
 {
@@ -166,6 +174,7 @@ matcher_index_next_gen(matcher_index_t *ix)
 
 /* ---- life ---- */
 
+/* The id maps keep only slots; these give a slot's id back to them. */
 static const char *
 profile_key(void *ctx, uint32_t slot, size_t *len)
 {
@@ -250,6 +259,8 @@ matcher_index_destroy(matcher_index_t **ix_p)
     *ix_p = NULL;
 }
 
+/* One bit per municipality code (101..860 fit in 1000 bits): the check
+ * in the inner loop is a shift and a mask. */
 void
 matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
                             const uint16_t *munis, size_t n)
@@ -366,6 +377,9 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
         matcher_plist_remove(pl, h->pcell, posting);
 }
 
+/* Every list a citizen is in, added or removed in one place so that the
+ * two can never disagree. Removal needs the values the postings were
+ * added with: call it before the hot record changes. */
 static void
 profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
 {
@@ -399,6 +413,9 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     }
 }
 
+/* A record refers to terms by id; an id the dictionary does not know
+ * would index past the lists. It cannot happen after matcher_view has
+ * synced the dictionary, so this is a guard, logged as an error. */
 static bool
 profile_terms_known(const matcher_index_t *ix,
                     const struct matcher_profile_rec *p)
@@ -416,6 +433,8 @@ profile_terms_known(const matcher_index_t *ix,
     return true;
 }
 
+/* Freed slots are reused first, so the arrays stay as long as the most
+ * citizens ever held. */
 static uint32_t
 new_profile_slot(matcher_index_t *ix)
 {
@@ -530,6 +549,8 @@ oterm_cmp(const void *a, const void *b)
     return (x->term > y->term) - (x->term < y->term);
 }
 
+/* As profile_postings, for an order in the order-side lists that "orders
+ * for a citizen" and live updates read. */
 static void
 order_postings(matcher_index_t *ix, uint32_t slot, bool add)
 {
@@ -688,6 +709,9 @@ heap_size(size_t size)
     return n < 32 ? 32 : n;
 }
 
+/* Counts what the heap really holds for citizens and orders (the
+ * capacity of every array, malloc's rounding), which is what the
+ * "300 bytes per citizen" target is about. */
 void
 matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
 {

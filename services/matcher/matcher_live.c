@@ -53,6 +53,8 @@ struct matcher_live {
 
 /* ---- the two maps ---- */
 
+/* The index grows its slot arrays on its own; the live arrays follow
+ * before every use. New entries are empty lists, not current. */
 static void
 cover(matcher_live_t *live)
 {
@@ -74,6 +76,8 @@ cover(matcher_live_t *live)
     }
 }
 
+/* citizen -> the orders whose lists hold them: a handful each, so small
+ * vectors, freed when empty (most citizens are on no list). */
 static void
 listed_add(matcher_live_t *live, uint32_t p, uint32_t o)
 {
@@ -103,6 +107,8 @@ listed_remove(matcher_live_t *live, uint32_t p, uint32_t o)
     }
 }
 
+/* Marks a list stale and queues it once. The queue is a ring, so that
+ * rebuilding 13,000 lists in slices does not shift an array. */
 static void
 enqueue(matcher_live_t *live, uint32_t o)
 {
@@ -126,6 +132,8 @@ enqueue(matcher_live_t *live, uint32_t o)
     L->queued = true;
 }
 
+/* Lists changed incrementally during a commit are published once, at
+ * its end, whatever number of citizens entered them. */
 static void
 mark_changed(matcher_live_t *live, uint32_t o)
 {
@@ -180,6 +188,8 @@ holds(const matcher_hit *hits, size_t n, uint32_t slot)
     return false;
 }
 
+/* A fresh computation of one list; the citizen -> orders map is updated
+ * by the difference, and the ids are published if they changed. */
 static void
 recompute(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
 {
@@ -215,6 +225,9 @@ recompute(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
 
 /* ---- a citizen scored against the lists it could enter ---- */
 
+/* The citizen passed the filters with this score: they enter the list
+ * if it is not full or they rank before its last, which then drops out.
+ * Exact because nothing else about the list changed. */
 static void
 try_enter(matcher_live_t *live, uint32_t o, uint32_t p, double score)
 {
@@ -267,6 +280,9 @@ consider(matcher_live_t *live, uint32_t p, uint32_t o, uint32_t gen,
     try_enter(live, o, p, matcher_score(ix, &ix->orders[o], p, ctx, d, NULL));
 }
 
+/* A citizen added or changed: the lists they were on may have lost or
+ * reordered them (recomputed); every other current list sharing a term
+ * with them may gain them (scored now). */
 static void
 profile_put(matcher_live_t *live, uint32_t p)
 {

@@ -93,6 +93,9 @@ matcher_scope_of(const char *principal, matcher_scope *scope)
     return false;
 }
 
+/* Scoped callers see their municipality's orders, and the citizens its
+ * orders may be matched with (matcher_share_ok, the same rule as the
+ * sharing filter). */
 static bool
 sees_order(const matcher_scope *s, const matcher_order *o)
 {
@@ -110,6 +113,7 @@ sees_profile(const matcher_index_t *ix, const matcher_scope *s, uint32_t slot)
 
 /* ---- pieces of replies ---- */
 
+/* Ids in records are not NUL-terminated: copied into the arena. */
 static char *
 record_id(matcher_arena *a, const char *id, size_t len)
 {

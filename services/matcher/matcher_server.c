@@ -106,6 +106,8 @@ on_idle(uv_idle_t *idle)
         uv_idle_stop(idle);
 }
 
+/* Starts the idle handle while shortlists are stale; it stops itself
+ * when the queue is empty. */
 static void
 kick(matcher_server_t *s)
 {
@@ -140,6 +142,8 @@ on_end(void *arg)
 
 /* ---- requests ---- */
 
+/* A matcher is not a log source: its Pong has no log id or head, but
+ * names its PUB endpoint for clients that want notifications. */
 static void
 reply_pong(matcher_server_t *s, jm_rpc_call_t *call)
 {
@@ -155,6 +159,8 @@ reply_pong(matcher_server_t *s, jm_rpc_call_t *call)
     jm_rpc_reply(call, &reply);
 }
 
+/* Counts of the index and, per source, how far its log has been read
+ * (jm_follower_get_status). */
 static void
 reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
 {
@@ -243,6 +249,8 @@ on_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
 
 /* ---- life ---- */
 
+/* The server embeds two uv handles: it is freed in the last close
+ * callback, after matcher_server_destroy returned. */
 static void
 on_handle_closed(uv_handle_t *handle)
 {
@@ -338,6 +346,8 @@ on_selftest(int status, void *arg)
     stop_serving(s);
 }
 
+/* CURVE: this matcher's key pair (server and client), the sources'
+ * public keys, and the allow list for its api. */
 static int
 load_keys(matcher_server_t *s)
 {
@@ -375,6 +385,8 @@ load_keys(matcher_server_t *s)
     return 0;
 }
 
+/* One follower per source, each with its cursor "source-N" in the
+ * matcher's store and the view's handler for that position. */
 static int
 start_followers(matcher_server_t *s)
 {

@@ -49,6 +49,7 @@ struct matcher_view {
 
 /* ---- helpers ---- */
 
+/* mkdir -p: the data directory and its parents (as jm_source does). */
 static int
 make_dir(const char *dir)
 {
@@ -79,6 +80,8 @@ id_ok(const char *id)
     return len > 0 && len <= 64;
 }
 
+/* Notes an id the transaction touched, to read back after the commit.
+ * A redone batch notes them again: duplicates are removed then. */
 static void
 touch(matcher_view_t *view, uint8_t kind, const char *id)
 {
@@ -152,6 +155,8 @@ intern_txn(void *arg, const char *uri, uint16_t *id)
 
 /* ---- applying events ---- */
 
+/* Removals do not fail on an id the view does not have: events carry
+ * state, and applying one twice must be harmless. */
 static int
 delete_record(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
               const char *id)
@@ -169,6 +174,8 @@ delete_record(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
     return 0;
 }
 
+/* Only open orders are kept: any other status deletes the record, so a
+ * closed order leaves the index at the next commit. */
 static int
 apply_order(struct source_ctx *sc, jm_txn_t *txn,
             const Jobmatch__V1__JobOrder *order)
@@ -257,6 +264,8 @@ struct collect {
     size_t n, cap;
 };
 
+/* Keys of the records of one source (or of every source from a position
+ * on, for sources no longer configured). */
 static int
 collect_one(const jm_val *key, const jm_val *val, void *arg)
 {
@@ -327,6 +336,8 @@ touched_cmp(const void *a, const void *b)
     return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
 }
 
+/* Terms are stored under dense, increasing ids; they are learnt in id
+ * order, so the dictionary's next id is always the next stored one. */
 static int
 load_term(const jm_val *key, const jm_val *val, void *arg)
 {
@@ -371,6 +382,9 @@ read_record(jm_txn_t *txn, jm_dbi dbi, const char *id, size_t len, uint8_t *buf,
     return true;
 }
 
+/* One touched id: present in the store -> put in the index, absent ->
+ * removed. The change is reported at once, before the next id, because a
+ * removed slot may be reused by a later one in the same commit. */
 static void
 sync_one(matcher_view_t *view, jm_txn_t *txn, const struct touched *t)
 {
@@ -496,6 +510,9 @@ count_one(const jm_val *key, const jm_val *val, void *arg)
     return 0;
 }
 
+/* Records are copied out of LMDB first: its values need not be aligned
+ * for the record structs. A record that does not check out is skipped
+ * and counted (a later event for it puts it back). */
 static int
 load_profile(const jm_val *key, const jm_val *val, void *arg)
 {
