@@ -27,9 +27,10 @@ struct slist {
     matcher_topk_stats stats;
 };
 
+/* The orders whose lists hold one citizen; NULL for most citizens. */
 struct listed {
-    uint32_t *orders;
     uint16_t n, cap;
+    uint32_t orders[];
 };
 
 struct matcher_live {
@@ -37,7 +38,7 @@ struct matcher_live {
     matcher_live_opts opts;
     struct slist *lists; /* by order slot */
     uint32_t nlists;
-    struct listed *listed; /* by citizen slot */
+    struct listed **listed; /* by citizen slot */
     uint32_t nlisted;
     uint32_t *queue; /* stale lists, a ring */
     size_t qhead, qlen, qcap;
@@ -70,8 +71,8 @@ cover(matcher_live_t *live)
         uint32_t n = live->ix->pcap;
 
         live->listed = jm_xrealloc(live->listed, n * sizeof(*live->listed));
-        memset(live->listed + live->nlisted, 0,
-               (n - live->nlisted) * sizeof(*live->listed));
+        for (uint32_t i = live->nlisted; i < n; i++)
+            live->listed[i] = NULL;
         live->nlisted = n;
     }
 }
@@ -81,11 +82,16 @@ cover(matcher_live_t *live)
 static void
 listed_add(matcher_live_t *live, uint32_t p, uint32_t o)
 {
-    struct listed *l = &live->listed[p];
+    struct listed *l = live->listed[p];
 
-    if (l->n == l->cap) {
-        l->cap = l->cap ? (uint16_t) (l->cap * 2) : 4;
-        l->orders = jm_xrealloc(l->orders, l->cap * sizeof(uint32_t));
+    if (l == NULL || l->n == l->cap) {
+        uint16_t cap = l ? (uint16_t) (l->cap * 2) : 4;
+
+        l = jm_xrealloc(l, sizeof(*l) + cap * sizeof(uint32_t));
+        if (live->listed[p] == NULL)
+            l->n = 0;
+        l->cap = cap;
+        live->listed[p] = l;
     }
     l->orders[l->n++] = o;
 }
@@ -93,8 +99,10 @@ listed_add(matcher_live_t *live, uint32_t p, uint32_t o)
 static void
 listed_remove(matcher_live_t *live, uint32_t p, uint32_t o)
 {
-    struct listed *l = &live->listed[p];
+    struct listed *l = live->listed[p];
 
+    if (l == NULL)
+        return;
     for (uint16_t i = 0; i < l->n; i++) {
         if (l->orders[i] == o) {
             l->orders[i] = l->orders[--l->n];
@@ -102,8 +110,8 @@ listed_remove(matcher_live_t *live, uint32_t p, uint32_t o)
         }
     }
     if (l->n == 0) {
-        free(l->orders);
-        memset(l, 0, sizeof(*l));
+        free(l);
+        live->listed[p] = NULL;
     }
 }
 
@@ -290,12 +298,12 @@ profile_put(matcher_live_t *live, uint32_t p)
     const struct matcher_profile_rec *r = ix->cold[p];
     const struct matcher_pskill *skills = matcher_profile_skills(r);
     const struct matcher_pocc *occs = matcher_profile_occs(r);
-    struct listed *l = &live->listed[p];
+    const struct listed *l = live->listed[p];
     uint32_t gen;
     matcher_ctx ctx;
 
     /* The lists they are in: their place may have changed. */
-    for (uint16_t i = 0; i < l->n; i++)
+    for (uint16_t i = 0; l != NULL && i < l->n; i++)
         enqueue(live, l->orders[i]);
     if (live->big)
         return;
@@ -325,10 +333,8 @@ profile_put(matcher_live_t *live, uint32_t p)
 static void
 profile_removed(matcher_live_t *live, uint32_t p)
 {
-    struct listed *l = &live->listed[p];
-
-    while (l->n > 0) {
-        uint32_t o = l->orders[0];
+    while (live->listed[p] != NULL) {
+        uint32_t o = live->listed[p]->orders[0];
         struct slist *L = &live->lists[o];
         uint16_t k = 0;
 
@@ -488,6 +494,18 @@ void
 matcher_live_get_stats(const matcher_live_t *live, matcher_live_stats *out)
 {
     *out = live->stats;
+    out->bytes = live->nlists * sizeof(*live->lists) +
+                 live->nlisted * sizeof(*live->listed) +
+                 live->qcap * sizeof(uint32_t);
+    for (uint32_t o = 0; o < live->nlists; o++) {
+        if (live->lists[o].hits != NULL)
+            out->bytes += live->opts.shortlist_size * sizeof(matcher_hit);
+    }
+    for (uint32_t p = 0; p < live->nlisted; p++) {
+        if (live->listed[p] != NULL)
+            out->bytes +=
+                sizeof(struct listed) + live->listed[p]->cap * sizeof(uint32_t);
+    }
 }
 
 /* ---- life ---- */
@@ -522,7 +540,7 @@ matcher_live_destroy(matcher_live_t **live_p)
     for (uint32_t o = 0; o < live->nlists; o++)
         free(live->lists[o].hits);
     for (uint32_t p = 0; p < live->nlisted; p++)
-        free(live->listed[p].orders);
+        free(live->listed[p]);
     free(live->lists);
     free(live->listed);
     free(live->queue);

@@ -86,6 +86,7 @@ typedef struct matcher_live_stats {
     uint64_t entered;    /* citizens that entered a list incrementally */
     uint64_t published;  /* notifications */
     uint64_t rebuilds;   /* times every list went stale */
+    size_t bytes;        /* heap held (lists and the citizen -> lists map) */
 } matcher_live_stats;
 
 void matcher_live_get_stats(const matcher_live_t *live,

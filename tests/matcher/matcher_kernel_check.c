@@ -124,8 +124,17 @@ check_full(matcher_index_t *ix)
     matcher_live_new(&live, ix, &lo);
     while (matcher_live_work(live, 1000000))
         ;
-    printf("live shortlists of every order (full re-match): %.0f ms\n",
-           (double) (uv_hrtime() - t0) / 1e6);
+    {
+        matcher_live_stats ls;
+        matcher_index_stats is;
+
+        matcher_live_get_stats(live, &ls);
+        matcher_index_get_stats(ix, &is);
+        printf("live shortlists of every order (full re-match): %.0f ms; "
+               "with them, heap per citizen %.0f bytes\n",
+               (double) (uv_hrtime() - t0) / 1e6,
+               (double) (is.total_bytes + ls.bytes) / is.profiles);
+    }
     matcher_assign_run(ix, live, &ctx, &ao, &res);
     printf("assign greedy: %zu proposals, total %.1f, %.1f ms\n", res.n,
            res.total, res.elapsed_us / 1000.0);
