@@ -404,7 +404,9 @@ start_followers(matcher_server_t *s)
 
         matcher_view_handler(s->view, (unsigned) i, &handler, &arg,
                              &opts.cursor_name);
-        if (s->curve) {
+        /* A source without a key (no source_key lines) is reached in
+         * plain: loopback development with a CURVE-protected api. */
+        if (s->curve && s->source_keys[i][0] != '\0') {
             opts.rpc.sock.curve_public_key = s->public_key;
             opts.rpc.sock.curve_secret_key = s->secret_key;
             opts.rpc.sock.curve_server_key = s->source_keys[i];

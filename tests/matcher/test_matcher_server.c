@@ -8,6 +8,7 @@
  *     it has heard from its sources again;
  *   - two matchers on the same sources give byte-identical answers;
  *   - bodies it does not serve and bad fields get the right error. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -562,6 +563,95 @@ test_kept_list_equals_computed(void **state)
     jm_msg_free(&computed);
 }
 
+/* With CURVE, the caller is who its key says: a municipality sees its own
+ * orders only; an unknown key gets no answer at all. */
+static void
+test_curve_principals(void **state)
+{
+    struct fixture *f = *state;
+    char server_pub[JM_KEY_Z85_LEN + 1], server_sec[JM_KEY_Z85_LEN + 1];
+    char glo_pub[JM_KEY_Z85_LEN + 1], glo_sec[JM_KEY_Z85_LEN + 1];
+    char bad_pub[JM_KEY_Z85_LEN + 1], bad_sec[JM_KEY_Z85_LEN + 1];
+    char key_file[300], allow_file[300], err[256];
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
+    Jobmatch__V1__SubmitOrder submit = JOBMATCH__V1__SUBMIT_ORDER__INIT;
+    Jobmatch__V1__JobOrder *order;
+    jm_rpc_client_opts opts = {.timeout_ms = 300, .tries = 1};
+    jm_rpc_client_t *glostrup, *stranger;
+    const char *ep;
+    struct wait w = {0};
+    jm_msg_t *msg;
+    FILE *allow;
+
+    /* The matcher again, now with keys and an allow list. */
+    stop_matcher(f);
+    snprintf(key_file, sizeof(key_file), "%s/matcher.key", f->dirs[3]);
+    snprintf(allow_file, sizeof(allow_file), "%s/allow", f->dirs[3]);
+    assert_int_equal(jm_keys_generate(server_pub, server_sec), 0);
+    assert_int_equal(jm_keys_save(key_file, server_pub, server_sec), 0);
+    assert_int_equal(jm_keys_generate(glo_pub, glo_sec), 0);
+    assert_int_equal(jm_keys_generate(bad_pub, bad_sec), 0);
+    allow = fopen(allow_file, "w");
+    assert_non_null(allow);
+    fprintf(allow, "%s municipality:161\n", glo_pub);
+    fclose(allow);
+    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table, "key_file",
+                                key_file, err, sizeof(err)),
+                     0);
+    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table, "allow_file",
+                                allow_file, err, sizeof(err)),
+                     0);
+    assert_int_equal(matcher_server_new(&f->matcher, &f->loop, &f->config), 0);
+    ep = matcher_server_api_endpoint(f->matcher);
+    opts.sock.curve_server_key = server_pub;
+    opts.sock.curve_public_key = glo_pub;
+    opts.sock.curve_secret_key = glo_sec;
+    assert_int_equal(jm_rpc_client_new(&glostrup, f->bus, &ep, 1, &opts), 0);
+    opts.sock.curve_public_key = bad_pub;
+    opts.sock.curve_secret_key = bad_sec;
+    assert_int_equal(jm_rpc_client_new(&stranger, f->bus, &ep, 1, &opts), 0);
+
+    submit_example_order(f, "glostrup-order"); /* owner 161 */
+    order = (Jobmatch__V1__JobOrder *) example(
+        "job-order.json", &jobmatch__v1__job_order__descriptor);
+    {
+        char *old_id = order->id, *old_owner = order->owner_municipality;
+
+        order->id = "albertslund-order";
+        order->owner_municipality = "165";
+        submit.order = order;
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER;
+        req.submit_order = &submit;
+        accepted(f, f->to_intake, &req);
+        order->id = old_id;
+        order->owner_municipality = old_owner;
+    }
+    jm_json_message_free(&order->base);
+    put_example_profile(f, "citizen-1", NULL);
+    catch_up(f, f->matcher);
+
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
+    msg = call(f, glostrup, &req);
+    assert_string_equal(reply_of(msg)->pong->principal, "municipality:161");
+    jm_msg_free(&msg);
+    msg = match_order(f, glostrup, "glostrup-order", false);
+    assert_int_equal(reply_of(msg)->candidates->n_candidates, 1);
+    jm_msg_free(&msg);
+    msg = match_order(f, glostrup, "albertslund-order", false);
+    assert_int_equal(reply_of(msg)->error->code, JM_E_PERMISSION_DENIED);
+    jm_msg_free(&msg);
+
+    /* An unknown key: refused by ZAP, so no answer comes. */
+    req.request_id.len = 0;
+    assert_int_equal(jm_rpc_client_call(stranger, &req, on_reply, &w), 0);
+    assert_true(jm_test_run_until(&f->loop, done, &w, 10000));
+    assert_int_equal(w.status, -ETIMEDOUT);
+    jm_rpc_client_destroy(&glostrup);
+    jm_rpc_client_destroy(&stranger);
+}
+
 static void
 test_errors(void **state)
 {
@@ -608,6 +698,7 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_list_equals_computed, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_curve_principals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
     };
 
