@@ -191,10 +191,18 @@ send_next(struct client *c)
         b->stop_sending = true;
         return;
     }
-    /* The request id: run, client, seq. */
-    memcpy(msg + 2, b->run_id, 4);
-    memcpy(msg + 6, &c->index, 4);
-    memcpy(msg + 10, &seq, 8);
+    /* The request id, laid out like jm_rpc_new_request_id's UUIDv7: the
+     * time first (so ids grow, as real clients' do), then client and seq
+     * (seq is how the reply finds its send time). */
+    {
+        uint64_t ms = (uint64_t) jm_clock_now_ms();
+
+        for (int i = 0; i < 6; i++)
+            msg[2 + i] = (uint8_t) (ms >> (40 - 8 * i));
+        msg[8] = (uint8_t) c->index;
+        msg[9] = b->run_id[0];
+        memcpy(msg + 10, &seq, 8);
+    }
     c->send_ns[seq % c->ring] = now_ns();
     rc = jm_sock_send(c->sock, NULL, msg, b->sizes[t]);
     if (rc != 0) {
