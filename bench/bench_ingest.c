@@ -36,6 +36,7 @@
 
 #include <uv.h>
 
+#include "jm/clock.h"
 #include "jm/bus.h"
 #include "jm/dk.h"
 #include "jm/esco.h"
