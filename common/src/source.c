@@ -15,6 +15,7 @@
 
 #include "jm/clock.h"
 #include "jm/err.h"
+#include "jm/fs.h"
 #include "jm/log.h"
 #include "jm/mem.h"
 #include "jm/svc.h"
@@ -564,28 +565,6 @@ on_selftest(int status, void *arg)
     stop_serving(source);
 }
 
-static int
-make_dir(const char *dir)
-{
-    char path[4096];
-    size_t len = strlen(dir);
-
-    if (len == 0 || len >= sizeof(path))
-        return -EINVAL;
-    memcpy(path, dir, len + 1);
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(path, 0750) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 static bool
 curve_on(const jm_source_config *c)
 {
@@ -615,7 +594,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     if (source->config.idem_retain_ms <= 0)
         source->config.idem_retain_ms = DEFAULT_IDEM_RETAIN_MS;
 
-    if ((rc = make_dir(config->data_dir)) != 0) {
+    if ((rc = jm_fs_mkdirs(config->data_dir, 0750)) != 0) {
         jm_log(JM_LOG_ERR, config->service, "cannot create %s: %s",
                config->data_dir, jm_strerror(rc));
         goto fail;

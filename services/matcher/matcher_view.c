@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "jm/err.h"
+#include "jm/fs.h"
 #include "jm/log.h"
 #include "jm/mem.h"
 #include "matcher_record.h"
@@ -48,29 +49,6 @@ struct matcher_view {
 };
 
 /* ---- helpers ---- */
-
-/* mkdir -p: the data directory and its parents (as jm_source does). */
-static int
-make_dir(const char *dir)
-{
-    char path[4096];
-    size_t len = strlen(dir);
-
-    if (len == 0 || len >= sizeof(path))
-        return -EINVAL;
-    memcpy(path, dir, len + 1);
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(path, 0750) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
 
 static bool
 id_ok(const char *id)
@@ -599,7 +577,7 @@ matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
         snprintf(view->sources[i].cursor, sizeof(view->sources[i].cursor),
                  "source-%u", i);
     }
-    if ((rc = make_dir(opts->data_dir)) != 0) {
+    if ((rc = jm_fs_mkdirs(opts->data_dir, 0750)) != 0) {
         jm_log(JM_LOG_ERR, "matcher", "cannot create %s: %s", opts->data_dir,
                jm_strerror(rc));
         goto fail;

@@ -21,6 +21,7 @@
 
 #include "jm/clock.h"
 #include "jm/err.h"
+#include "jm/fs.h"
 #include "jm/log.h"
 #include "jm/mem.h"
 #include "profiles_internal.h"
@@ -254,30 +255,6 @@ open_dbs(jm_store_t *store, void *arg)
     return rc;
 }
 
-/* mkdir -p, with the data directory itself private (0700): it holds the
- * node secret and the key file. */
-static int
-make_dirs(const char *dir)
-{
-    char path[4096];
-    size_t len = strlen(dir);
-
-    if (len == 0 || len >= sizeof(path))
-        return -EINVAL;
-    memcpy(path, dir, len + 1);
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return -errno;
-        *p = '/';
-    }
-    if (mkdir(path, 0700) != 0 && errno != EEXIST)
-        return -errno;
-    return 0;
-}
-
 /* dir/name in a new string (caller frees). */
 static char *
 path_join(const char *dir, const char *name)
@@ -301,7 +278,7 @@ open_protection(profiles_server_t *server, const struct profiles_config *cfg)
         jm_log(JM_LOG_ERR, SERVICE, "libsodium does not start");
         return rc;
     }
-    if ((rc = make_dirs(cfg->data_dir)) != 0) {
+    if ((rc = jm_fs_mkdirs(cfg->data_dir, 0700)) != 0) {
         jm_log(JM_LOG_ERR, SERVICE, "cannot create %s: %s", cfg->data_dir,
                jm_strerror(rc));
         return rc;
