@@ -248,6 +248,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->isco_orders);
     free(ix->hot);
     free(ix->cold);
+    free(ix->seen);
     free(ix->pfree);
     free(ix->orders);
     free(ix->ofree);
@@ -275,17 +276,10 @@ matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
     }
 }
 
-/* Makes the per-term arrays cover every term of the dictionary. */
+/* The per-term arrays with room for cap terms (new entries empty). */
 static void
-cover_terms(matcher_index_t *ix)
+resize_terms(matcher_index_t *ix, uint32_t cap)
 {
-    uint32_t n = (uint32_t) matcher_dict_count(ix->dict);
-    uint32_t cap = ix->nterms;
-
-    if (n <= ix->nterms)
-        return;
-    while (cap < n)
-        cap = cap ? cap * 2 : 1024;
     ix->skill_profiles =
         jm_xrealloc(ix->skill_profiles, cap * sizeof(struct matcher_plist));
     ix->occ_profiles =
@@ -294,15 +288,90 @@ cover_terms(matcher_index_t *ix)
         jm_xrealloc(ix->skill_orders, cap * sizeof(struct matcher_vec));
     ix->occ_orders =
         jm_xrealloc(ix->occ_orders, cap * sizeof(struct matcher_vec));
-    memset(ix->skill_profiles + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_plist));
-    memset(ix->occ_profiles + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_plist));
-    memset(ix->skill_orders + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_vec));
-    memset(ix->occ_orders + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_vec));
-    ix->nterms = cap;
+    if (cap > ix->termcap) {
+        uint32_t n = cap - ix->termcap;
+
+        memset(ix->skill_profiles + ix->termcap, 0,
+               n * sizeof(struct matcher_plist));
+        memset(ix->occ_profiles + ix->termcap, 0,
+               n * sizeof(struct matcher_plist));
+        memset(ix->skill_orders + ix->termcap, 0,
+               n * sizeof(struct matcher_vec));
+        memset(ix->occ_orders + ix->termcap, 0, n * sizeof(struct matcher_vec));
+    }
+    ix->termcap = cap;
+}
+
+/* Makes the per-term arrays cover every term of the dictionary (room
+ * doubles; matcher_index_compact gives the slack back). */
+static void
+cover_terms(matcher_index_t *ix)
+{
+    uint32_t n = (uint32_t) matcher_dict_count(ix->dict);
+    uint32_t cap = ix->termcap;
+
+    if (n <= ix->nterms)
+        return;
+    if (n > cap) {
+        while (cap < n)
+            cap = cap ? cap * 2 : 1024;
+        resize_terms(ix, cap);
+    }
+    ix->nterms = n;
+}
+
+/* ---- bit sets of long lists ---- */
+
+/* A list gets a bit per slot once it holds a 32nd of the slots (the bits
+ * then take no more room than its postings) and gives it up below a
+ * 128th, so that a list near the line does not flap. */
+static bool
+wants_bits(const matcher_index_t *ix, const struct matcher_plist *pl)
+{
+    return ix->bitwords > 0 && (uint64_t) pl->count * 32 >= ix->pcap;
+}
+
+static void
+bits_build(const matcher_index_t *ix, struct matcher_plist *pl)
+{
+    pl->bits = jm_xcalloc(ix->bitwords, sizeof(uint64_t));
+    for (uint32_t g = 0; g < pl->nsegs; g++) {
+        const uint32_t *items = pl->items + pl->segs[g].start;
+
+        for (uint32_t i = 0; i < pl->segs[g].len; i++) {
+            uint32_t slot = items[i] & MATCHER_SLOT_MASK;
+
+            pl->bits[slot >> 6] |= 1ULL << (slot & 63);
+        }
+    }
+}
+
+/* Every list's bits, and the search's seen set, for words words. */
+static void
+bits_resize(struct matcher_plist *pl, uint32_t from, uint32_t words)
+{
+    if (pl->bits == NULL)
+        return;
+    pl->bits = jm_xrealloc(pl->bits, words * sizeof(uint64_t));
+    memset(pl->bits + from, 0, (words - from) * sizeof(uint64_t));
+}
+
+static void
+bits_grow(matcher_index_t *ix, uint32_t cap)
+{
+    uint32_t words = (cap + 63) / 64, from = ix->bitwords;
+
+    if (words <= from)
+        return;
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        bits_resize(&ix->skill_profiles[t], from, words);
+        bits_resize(&ix->occ_profiles[t], from, words);
+    }
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
+        bits_resize(&ix->isco_profiles[i], from, words);
+    ix->seen = jm_xrealloc(ix->seen, words * sizeof(uint64_t));
+    memset(ix->seen + from, 0, (words - from) * sizeof(uint64_t));
+    ix->bitwords = words;
 }
 
 static void
@@ -311,6 +380,7 @@ grow_profiles(matcher_index_t *ix, uint32_t cap)
     ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
     ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
     ix->pcap = cap;
+    bits_grow(ix, cap);
 }
 
 static void
@@ -367,14 +437,26 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
              bool add)
 {
     const matcher_hot *h = &ix->hot[slot];
-    uint32_t posting = matcher_posting(slot, h->range_km);
+    uint32_t posting = matcher_posting(slot, h->range_km, h->progression);
 
-    if (add && ix->bulk)
+    if (add && ix->bulk) {
         matcher_plist_append(pl, posting);
-    else if (add)
+        return; /* bits at the end of the load */
+    }
+    if (add)
         matcher_plist_add(pl, ix->hot, ix->npcells, h->pcell, posting);
     else
         matcher_plist_remove(pl, h->pcell, posting);
+    if (pl->bits != NULL && (uint64_t) pl->count * 128 < ix->pcap) {
+        free(pl->bits);
+        pl->bits = NULL;
+    } else if (pl->bits != NULL && add) {
+        pl->bits[slot >> 6] |= 1ULL << (slot & 63);
+    } else if (pl->bits != NULL) {
+        pl->bits[slot >> 6] &= ~(1ULL << (slot & 63));
+    } else if (add && wants_bits(ix, pl)) {
+        bits_build(ix, pl);
+    }
 }
 
 /* Every list a citizen is in, added or removed in one place so that the
@@ -676,16 +758,26 @@ matcher_index_bulk_begin(matcher_index_t *ix)
     ix->bulk = true;
 }
 
+static void
+finish_list(matcher_index_t *ix, struct matcher_plist *pl)
+{
+    matcher_plist_finish(pl, ix->hot, ix->npcells);
+    if (pl->bits == NULL && wants_bits(ix, pl))
+        bits_build(ix, pl);
+}
+
 void
 matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
-        matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
+        finish_list(ix, &ix->skill_profiles[t]);
+        finish_list(ix, &ix->occ_profiles[t]);
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        matcher_plist_finish(&ix->isco_profiles[i], ix->hot, ix->npcells);
+        finish_list(ix, &ix->isco_profiles[i]);
+    if (ix->nterms > 0)
+        resize_terms(ix, ix->nterms);
 }
 
 void
@@ -697,6 +789,10 @@ matcher_index_compact(matcher_index_t *ix)
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
         matcher_plist_compact(&ix->isco_profiles[i]);
+    /* The doubling's slack of the per-term arrays back (new terms double
+     * it again). */
+    if (ix->nterms > 0)
+        resize_terms(ix, ix->nterms);
 }
 
 /* What malloc really takes for a block of size bytes (glibc: 8 bytes of
@@ -707,6 +803,20 @@ heap_size(size_t size)
     size_t n = (size + 8 + 15) & ~(size_t) 15;
 
     return n < 32 ? 32 : n;
+}
+
+static size_t
+list_bytes(const matcher_index_t *ix, const struct matcher_plist *pl)
+{
+    size_t n = 0;
+
+    if (pl->cap)
+        n += heap_size(pl->cap * sizeof(uint32_t));
+    if (pl->nsegs)
+        n += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+    if (pl->bits)
+        n += heap_size(ix->bitwords * sizeof(uint64_t));
+    return n;
 }
 
 /* Counts what the heap really holds for citizens and orders (the
@@ -728,31 +838,20 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *));
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        const struct matcher_plist *pl = &ix->skill_profiles[t];
-
-        out->postings += pl->count;
-        if (pl->cap)
-            p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->nsegs)
-            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
-        pl = &ix->occ_profiles[t];
-        if (pl->cap)
-            p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->nsegs)
-            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        out->postings += ix->skill_profiles[t].count;
+        p += list_bytes(ix, &ix->skill_profiles[t]) +
+             list_bytes(ix, &ix->occ_profiles[t]);
         if (ix->skill_orders[t].cap)
             o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
         if (ix->occ_orders[t].cap)
             o += heap_size(ix->occ_orders[t].cap * sizeof(uint32_t));
     }
-    p += (2 * ix->nterms + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
+    p += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
+    o += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_vec);
+    if (ix->seen != NULL)
+        p += heap_size(ix->bitwords * sizeof(uint64_t));
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        const struct matcher_plist *pl = &ix->isco_profiles[i];
-
-        if (pl->cap)
-            p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->nsegs)
-            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        p += list_bytes(ix, &ix->isco_profiles[i]);
         if (ix->isco_orders[i].cap)
             o += heap_size(ix->isco_orders[i].cap * sizeof(uint32_t));
     }

@@ -40,21 +40,69 @@
 
 #define MATCHER_NONE UINT32_MAX
 
-/* Postings: slot and travel range in one word. At most 2^23 - 1 citizens
- * (8.4 million) per matcher. */
-#define MATCHER_SLOT_BITS 23
-#define MATCHER_SLOT_MASK ((1u << MATCHER_SLOT_BITS) - 1)
-#define MATCHER_SLOTS_MAX MATCHER_SLOT_MASK
-#define MATCHER_RANGE_CAP 511 /* a longer range reaches all of Denmark */
+/* Postings: a citizen's slot and a 9-bit key in one word. The key is
+ * what the search may know of a citizen without reading their record: a
+ * bucket of their travel range (7 bits, rounded up: exact up to 63 km,
+ * then by 4 km to 191, by 10 km to 501; bucket 127 is "any distance") and
+ * a bucket of their progression (2 bits: up to 50, 100, 150, 200 of
+ * MATCHER_PROGRESS_MAX; "no measurement" scores as 100). Both are upper
+ * bounds, which is all a bound needs. At most 2^23 - 1 citizens (8.4
+ * million) per matcher. */
+#define MATCHER_SLOT_BITS   23
+#define MATCHER_SLOT_MASK   ((1u << MATCHER_SLOT_BITS) - 1)
+#define MATCHER_SLOTS_MAX   MATCHER_SLOT_MASK
+#define MATCHER_RANGE_CAP   511 /* a longer range reaches all of Denmark */
+#define MATCHER_RBUCKETS    128
+#define MATCHER_RBUCKET_ANY (MATCHER_RBUCKETS - 1)
+
+static inline unsigned
+matcher_range_bucket(unsigned range_km)
+{
+    if (range_km < 64)
+        return range_km;
+    if (range_km < 192)
+        return 64 + (range_km - 64) / 4;
+    if (range_km < 502)
+        return 96 + (range_km - 192) / 10;
+    return MATCHER_RBUCKET_ANY;
+}
+
+/* The longest range in bucket b (MATCHER_RANGE_CAP: any distance). */
+static inline unsigned
+matcher_range_top(unsigned b)
+{
+    if (b < 64)
+        return b;
+    if (b < 96)
+        return 64 + (b - 64) * 4 + 3;
+    if (b < MATCHER_RBUCKET_ANY)
+        return 192 + (b - 96) * 10 + 9;
+    return MATCHER_RANGE_CAP;
+}
+
+/* Progression bucket 0-3 of a progression value (or PROGRESS_NONE); its
+ * top is (bucket + 1) x 50. */
+static inline unsigned
+matcher_progress_bucket(unsigned progression)
+{
+    unsigned v = progression > MATCHER_PROGRESS_MAX ? MATCHER_PROGRESS_MAX / 2
+                                                    : progression;
+
+    return v <= 50 ? 0 : v <= 100 ? 1 : v <= 150 ? 2 : 3;
+}
 
 static inline uint32_t
-matcher_posting(uint32_t slot, unsigned range_km)
+matcher_posting(uint32_t slot, unsigned range_km, unsigned progression)
 {
-    return (uint32_t) (range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
-                                                    : range_km)
+    return (uint32_t) (matcher_range_bucket(range_km) << 2 |
+                       matcher_progress_bucket(progression))
                << MATCHER_SLOT_BITS |
            slot;
 }
+
+/* The parts of a posting's key. */
+#define MATCHER_POSTING_RBUCKET(p) ((p) >> (MATCHER_SLOT_BITS + 2))
+#define MATCHER_POSTING_PBUCKET(p) ((p) >> MATCHER_SLOT_BITS & 3)
 
 /* Lists this long are split by cell. */
 #define MATCHER_SPLIT_AT 1024
@@ -110,6 +158,10 @@ struct matcher_seg {
 struct matcher_plist {
     struct matcher_seg *segs;
     uint32_t *items;
+    /* A long list also has a bit per slot (matcher_index_dense): the
+     * search asks "does this citizen hold the term?" without reading their
+     * record. NULL for the others. */
+    uint64_t *bits;
     uint32_t nsegs;
     uint32_t end, cap; /* items in use up to end, allocated up to cap */
     uint32_t count;    /* postings */
@@ -146,10 +198,13 @@ typedef struct matcher_index {
     uint32_t *pfree;
     uint32_t npfree, pfreecap;
     matcher_idmap pmap;
-    struct matcher_plist *skill_profiles;        /* by term */
-    struct matcher_plist *occ_profiles;          /* by term */
-    struct matcher_plist *isco_profiles;         /* [MATCHER_ISCO_CODES] */
-    uint32_t nterms;                             /* terms the arrays cover */
+    struct matcher_plist *skill_profiles; /* by term */
+    struct matcher_plist *occ_profiles;   /* by term */
+    struct matcher_plist *isco_profiles;  /* [MATCHER_ISCO_CODES] */
+    uint32_t nterms;                      /* terms the arrays cover */
+    uint32_t termcap;                     /* terms they have room for */
+    uint32_t bitwords; /* words of every bit set: pcap bits */
+    uint64_t *seen;    /* matcher_topk's "met in this query" bits */
     uint32_t progression_count[256];             /* citizens per progression */
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
     uint32_t gen; /* query generation for stamps */

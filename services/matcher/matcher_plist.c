@@ -250,6 +250,7 @@ matcher_plist_release(struct matcher_plist *pl)
 {
     free(pl->segs);
     free(pl->items);
+    free(pl->bits);
     memset(pl, 0, sizeof(*pl));
 }
 

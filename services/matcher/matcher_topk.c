@@ -219,6 +219,9 @@ struct term {
     const char *uri;
 };
 
+/* An order has at most 128 skills, an occupation and an ISCO group. */
+#define MAXTERMS 130
+
 /* Citizens waiting to be scored: their records are fetched into the
  * cache together, instead of one miss after another. */
 #define BATCH 16
@@ -235,8 +238,19 @@ struct search {
     matcher_qorder q;
     matcher_heap heap;
     matcher_topk_stats stats;
-    uint32_t gen;
-    double fixed; /* parts no term or citizen changes */
+    uint64_t *seen;   /* citizens met: the index's bits, cleared */
+    double fixed;     /* parts no term or citizen changes */
+    double pbound[4]; /* largest progression part of each bucket */
+    double pmax;      /* of anyone */
+    /* Over terms t..n-1: the largest contributions of all, and of those
+     * without bits (matcher_plist.bits). */
+    double suffix[MAXTERMS + 1], sparse[MAXTERMS + 1];
+    /* The terms with bits, in term order; dfrom[t] is the first at or
+     * after term t. */
+    const uint64_t *dbits[MAXTERMS];
+    double dmax[MAXTERMS];
+    uint8_t dfrom[MAXTERMS + 1];
+    unsigned ndense;
     struct pending batch[BATCH];
     unsigned nbatch;
 };
@@ -271,11 +285,8 @@ below(const struct search *s, double bound)
     return bound + EPS < matcher_heap_threshold(&s->heap);
 }
 
-/* terms_max: the largest contribution of the terms this citizen could
- * hold (they were first met at a term whose suffix this is). */
-/* Scores the pending citizens. Called before every decision that reads
- * the k-th score, so that each decision sees every citizen visited so far
- * (the counts then depend only on the data). */
+/* Scores the pending citizens (the k-th score may have risen since they
+ * were queued). */
 static void
 flush(struct search *s)
 {
@@ -287,7 +298,7 @@ flush(struct search *s)
         double d;
 
         if (below(s, s->batch[i].bound))
-            continue; /* the k-th score rose meanwhile */
+            continue;
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
         matcher_heap_push(&s->heap, slot,
@@ -296,26 +307,57 @@ flush(struct search *s)
     s->nbatch = 0;
 }
 
-static void
-visit(struct search *s, uint32_t slot, double terms_max)
+/* The largest contribution of the terms t.. that the citizen in slot can
+ * hold: every term without bits, and those with bits they hold. */
+static inline double
+term_bound(const struct search *s, uint32_t slot, size_t t)
 {
-    matcher_index_t *ix = s->ix;
-    matcher_hot *h = &ix->hot[slot];
-    const struct matcher_profile_rec *p;
-    double d, bound;
+    double ub = s->sparse[t];
+    uint32_t w = slot >> 6, b = slot & 63;
+
+    for (unsigned j = s->dfrom[t]; j < s->ndense; j++) {
+        if (s->dbits[j][w] >> b & 1)
+            ub += s->dmax[j];
+    }
+    return ub;
+}
+
+/* A posting of term t read in a cell at least dmin km away (0: where is
+ * not known). A citizen met for the first time holds none of the terms
+ * before t, or was found unable to enter there: their score is at most
+ * the terms' bound plus what their range and progression buckets allow,
+ * all known without their record. Only then their hot record is read
+ * (filters, their own distance and progression), and only if that still
+ * allows it, their record is scored. */
+static void
+visit(struct search *s, uint32_t posting, size_t t, double dmin)
+{
+    uint32_t slot = posting & MATCHER_SLOT_MASK;
+    uint64_t bit = 1ULL << (slot & 63), *w = &s->seen[slot >> 6];
+    const matcher_hot *h;
+    double terms = s->suffix[t], d, bound;
 
     s->stats.reads++;
-    if (h->stamp == s->gen)
+    if (*w & bit)
         return;
-    h->stamp = s->gen;
+    *w |= bit;
+    if (matcher_heap_threshold(&s->heap) >= 0.0) {
+        terms = term_bound(s, slot, t);
+        if (below(s, s->fixed + terms +
+                         distance_bound(dmin,
+                                        matcher_range_top(
+                                            MATCHER_POSTING_RBUCKET(posting))) +
+                         s->pbound[MATCHER_POSTING_PBUCKET(posting)]))
+            return;
+    }
     s->stats.considered++;
     if (matcher_qfilter(&s->q, slot, &d) != 0)
         return;
     s->stats.eligible++;
-    /* Before reading their record: could they beat the k-th at all? (d
-     * is at most the distance, so this is an upper bound.) */
+    /* d is at most the distance: still an upper bound. */
+    h = &s->ix->hot[slot];
     bound =
-        s->fixed + terms_max +
+        s->fixed + terms +
         (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km) : 0.0) +
         MATCHER_W_PROGRESSION *
             (h->progression == MATCHER_PROGRESS_NONE
@@ -323,9 +365,8 @@ visit(struct search *s, uint32_t slot, double terms_max)
                  : (double) h->progression / MATCHER_PROGRESS_MAX);
     if (below(s, bound))
         return;
-    p = ix->cold[slot];
-    __builtin_prefetch(p);
-    __builtin_prefetch((const char *) p + 64);
+    __builtin_prefetch(s->ix->cold[slot]);
+    __builtin_prefetch((const char *) s->ix->cold[slot] + 64);
     s->batch[s->nbatch].slot = slot;
     s->batch[s->nbatch].bound = bound;
     if (++s->nbatch == BATCH)
@@ -393,6 +434,38 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
     return n;
 }
 
+/* The bounds of the sorted terms. */
+static void
+prepare(struct search *s, const struct term *terms, size_t n)
+{
+    const struct matcher_order_rec *r = s->o->rec;
+    unsigned nw = (unsigned) r->n_ess + r->n_opt;
+
+    s->suffix[n] = s->sparse[n] = 0.0;
+    for (size_t t = n; t-- > 0;) {
+        s->suffix[t] = s->suffix[t + 1] + terms[t].max;
+        s->sparse[t] =
+            s->sparse[t + 1] + (terms[t].pl->bits ? 0.0 : terms[t].max);
+    }
+    s->ndense = 0;
+    for (size_t t = 0; t < n; t++) {
+        s->dfrom[t] = (uint8_t) s->ndense;
+        if (terms[t].pl->bits != NULL) {
+            s->dbits[s->ndense] = terms[t].pl->bits;
+            s->dmax[s->ndense++] = terms[t].max;
+        }
+    }
+    s->dfrom[n] = (uint8_t) s->ndense;
+    s->fixed = (r->n_ess == 0 ? MATCHER_W_ESSENTIAL : 0.0) +
+               (r->n_opt == 0 ? MATCHER_W_OPTIONAL : 0.0) +
+               (nw == 0 ? MATCHER_W_RECENCY : 0.0);
+    for (unsigned b = 0; b < 4; b++)
+        s->pbound[b] =
+            MATCHER_W_PROGRESSION * (b + 1) * 50.0 / MATCHER_PROGRESS_MAX;
+    s->pmax = MATCHER_W_PROGRESSION * matcher_index_max_progression(s->ix) /
+              MATCHER_PROGRESS_MAX;
+}
+
 struct qcell {
     uint16_t pcell;
     float dmin;
@@ -448,8 +521,8 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
 /* The segments of the next cells are in random places: ask for them
  * early (descriptors two cells ahead, first items one cell ahead). */
 static void
-prefetch_cells(const struct search *s, const struct term *terms, size_t n,
-               const struct qcell *cells, size_t ncells, size_t c)
+prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
+               size_t ncells, size_t c)
 {
     for (size_t t = 0; t < n; t++) {
         const struct matcher_plist *pl = terms[t].pl;
@@ -459,30 +532,60 @@ prefetch_cells(const struct search *s, const struct term *terms, size_t n,
         if (c + 1 < ncells && cells[c + 1].pcell < pl->nsegs)
             __builtin_prefetch(pl->items + pl->segs[cells[c + 1].pcell].start);
     }
-    (void) s;
 }
 
-/* Reads one segment of a long list for cell c, down to the ranges that
- * reach and can still beat the k-th score. */
-static void
-read_segment(struct search *s, const uint32_t *items, uint32_t len, double dmin,
-             double terms_max, double pmax)
+/* The first of items[i..len) in a lower range bucket than rb (postings are
+ * sorted by value, largest first: by range bucket, then progression). */
+static uint32_t
+next_range(const uint32_t *items, uint32_t i, uint32_t len, unsigned rb)
 {
-    unsigned prev = MATCHER_RANGE_CAP + 1;
+    uint32_t limit = (uint32_t) rb << (MATCHER_SLOT_BITS + 2);
 
-    for (uint32_t i = 0; i < len; i++) {
-        unsigned range = items[i] >> MATCHER_SLOT_BITS;
+    while (i < len) {
+        uint32_t mid = i + (len - i) / 2;
 
-        if (range != prev) {
+        if (items[mid] >= limit)
+            i = mid + 1;
+        else
+            len = mid;
+    }
+    return i;
+}
+
+/* Reads the segment of term t for a cell at least dmin km away, group by
+ * group of equal range and progression buckets, while a group can still
+ * beat the k-th score: a group that cannot skips the rest of its range
+ * bucket (the progression buckets below it are lower still), and the
+ * segment ends where the range bucket no longer reaches the workplace or
+ * cannot beat it even at the best progression. */
+static void
+read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
+             double dmin)
+{
+    uint32_t key = UINT32_MAX, i = 0;
+
+    while (i < len) {
+        uint32_t k = items[i] >> MATCHER_SLOT_BITS;
+
+        if (k != key) {
+            unsigned rb = k >> 2, top = matcher_range_top(rb);
+            double db;
+
             flush(s);
-            if (range < dmin ||
-                below(s, s->fixed + terms_max + distance_bound(dmin, range) +
-                             pmax))
+            if (top < dmin)
                 return;
-            prev = range;
+            db = s->fixed + s->suffix[t] + distance_bound(dmin, top);
+            if (below(s, db + s->pbound[3]))
+                return;
+            if (below(s, db + s->pbound[k & 3])) {
+                i = next_range(items, i, len, rb);
+                continue;
+            }
+            key = k;
         }
         ahead(s->ix, items, i, len);
-        visit(s, items[i] & MATCHER_SLOT_MASK, terms_max);
+        visit(s, items[i], t, dmin);
+        i++;
     }
 }
 
@@ -492,18 +595,17 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
                    matcher_topk_stats *stats)
 {
     const struct matcher_order_rec *r = o->rec;
-    struct search s = {.ix = ix, .o = o, .ctx = ctx};
-    struct term terms[130];
+    struct search s = {.ix = ix, .o = o, .ctx = ctx, .seen = ix->seen};
+    struct term terms[MAXTERMS];
     struct qcell cells[MATCHER_CELLS];
-    double suffix[131], pmax;
     size_t n, nshort = 0, ncells;
-    unsigned nw = (unsigned) r->n_ess + r->n_opt, reach;
+    unsigned reach;
 
-    s.gen = matcher_index_next_gen(ix);
     matcher_qorder_init(&s.q, ix, o, ctx);
     matcher_heap_init(&s.heap, ix, false, hits, k);
-    if (!(r->flags & MATCHER_OF_LOCATION))
+    if (!(r->flags & MATCHER_OF_LOCATION) || ix->pused == 0)
         goto done; /* nobody can pass the distance filter */
+    memset(s.seen, 0, (ix->pused + 63) / 64 * sizeof(uint64_t));
     n = order_terms(ix, o, terms);
     /* Short lists first (read whole), then the long ones (by cell); each
      * group rarest first. */
@@ -519,27 +621,20 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
         JM_ASSERT(terms[i].pl->split); /* lists split when they grow long */
     qsort(terms, nshort, sizeof(*terms), term_cmp);
     qsort(terms + nshort, n - nshort, sizeof(*terms), term_cmp);
-    suffix[n] = 0.0;
-    for (size_t t = n; t-- > 0;)
-        suffix[t] = suffix[t + 1] + terms[t].max;
-    s.fixed = (r->n_ess == 0 ? MATCHER_W_ESSENTIAL : 0.0) +
-              (r->n_opt == 0 ? MATCHER_W_OPTIONAL : 0.0) +
-              (nw == 0 ? MATCHER_W_RECENCY : 0.0);
-    pmax = MATCHER_W_PROGRESSION * matcher_index_max_progression(ix) /
-           MATCHER_PROGRESS_MAX;
+    prepare(&s, terms, n);
 
     for (size_t t = 0; t < nshort; t++) {
         const struct matcher_plist *pl = terms[t].pl;
 
         flush(&s);
-        if (below(&s, s.fixed + suffix[t] + MATCHER_W_DISTANCE + pmax))
+        if (below(&s, s.fixed + s.suffix[t] + MATCHER_W_DISTANCE + s.pmax))
             goto done;
         for (uint32_t g = 0; g < pl->nsegs; g++) {
             const uint32_t *items = pl->items + pl->segs[g].start;
 
             for (uint32_t i = 0; i < pl->segs[g].len; i++) {
                 ahead(ix, items, i, pl->segs[g].len);
-                visit(&s, items[i] & MATCHER_SLOT_MASK, suffix[t]);
+                visit(&s, items[i], t, 0.0);
             }
         }
     }
@@ -547,34 +642,33 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
     if (nshort == n)
         goto done;
     reach = matcher_index_max_range(ix);
-    if (below(&s, s.fixed + suffix[nshort] + distance_bound(0.0, reach) + pmax))
+    if (below(&s,
+              s.fixed + s.suffix[nshort] + distance_bound(0.0, reach) + s.pmax))
         goto done;
     ncells = near_cells(ix, r->lat, r->lon, reach, cells);
     for (size_t c = 0; c < ncells; c++) {
         double dmin = cells[c].dmin;
         uint32_t p = cells[c].pcell;
 
-        prefetch_cells(&s, terms + nshort, n - nshort, cells, ncells, c);
+        prefetch_cells(terms + nshort, n - nshort, cells, ncells, c);
         /* Every later cell is at least as far. */
-        if (below(&s, s.fixed + suffix[nshort] + distance_bound(dmin, reach) +
-                          pmax))
+        if (below(&s, s.fixed + s.suffix[nshort] + distance_bound(dmin, reach) +
+                          s.pmax))
             break;
         for (size_t t = nshort; t < n; t++) {
             const struct matcher_plist *pl = terms[t].pl;
-            const struct matcher_seg *seg;
             const uint32_t *items;
             unsigned longest;
 
             if (p >= pl->nsegs || pl->segs[p].len == 0)
                 continue;
-            seg = &pl->segs[p];
-            items = pl->items + seg->start;
-            longest = items[0] >> MATCHER_SLOT_BITS;
+            items = pl->items + pl->segs[p].start;
+            longest = matcher_range_top(MATCHER_POSTING_RBUCKET(items[0]));
             if (longest < dmin ||
-                below(&s, s.fixed + suffix[t] + distance_bound(dmin, longest) +
-                              pmax))
+                below(&s, s.fixed + s.suffix[t] +
+                              distance_bound(dmin, longest) + s.pmax))
                 continue;
-            read_segment(&s, items, seg->len, dmin, suffix[t], pmax);
+            read_segment(&s, items, pl->segs[p].len, t, dmin);
             flush(&s);
         }
     }
@@ -585,24 +679,33 @@ done:
     return matcher_heap_finish(&s.heap);
 }
 
+/* Every candidate through the full filter and the score: no bound, no
+ * posting list, nothing shared with the search above but the heap. */
 size_t
 matcher_topk_order_scan(matcher_index_t *ix, const matcher_order *o,
                         const matcher_ctx *ctx, size_t k, matcher_hit *hits,
                         matcher_topk_stats *stats)
 {
-    struct search s = {.ix = ix, .o = o, .ctx = ctx};
+    matcher_topk_stats st = {0, 0, 0, 0};
+    matcher_heap heap;
 
-    s.gen = matcher_index_next_gen(ix);
-    matcher_qorder_init(&s.q, ix, o, ctx);
-    matcher_heap_init(&s.heap, ix, false, hits, k);
+    matcher_heap_init(&heap, ix, false, hits, k);
     for (uint32_t slot = 0; slot < ix->pused; slot++) {
-        if (ix->cold[slot] != NULL && matcher_is_candidate(ix, o, slot))
-            visit(&s, slot, 2.0); /* no bound: score everyone */
+        double d;
+
+        if (ix->cold[slot] == NULL || !matcher_is_candidate(ix, o, slot))
+            continue;
+        st.considered++;
+        if (matcher_filter(ix, o, slot, ctx, false, &d) != 0)
+            continue;
+        st.eligible++;
+        st.scored++;
+        matcher_heap_push(&heap, slot,
+                          matcher_score(ix, o, slot, ctx, d, NULL));
     }
-    flush(&s);
     if (stats != NULL)
-        *stats = s.stats;
-    return matcher_heap_finish(&s.heap);
+        *stats = st;
+    return matcher_heap_finish(&heap);
 }
 
 /* ---- orders for a citizen ---- */
