@@ -320,9 +320,9 @@ bottleneck_cmp(const void *a, const void *b)
 }
 
 /* Walks one list of the order's candidates; a citizen in several lists
- * is counted once (the hot stamp). */
+ * is counted once (the seen bits). */
 static void
-count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint32_t gen,
+count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint64_t *seen,
            const matcher_order *o, const matcher_ctx *ctx,
            const struct requirements *req, uint32_t *pool, uint32_t *single)
 {
@@ -334,9 +334,9 @@ count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint32_t gen,
             unsigned which = 0;
             int n;
 
-            if (ix->hot[slot].stamp == gen)
+            if (seen[slot >> 6] >> (slot & 63) & 1)
                 continue;
-            ix->hot[slot].stamp = gen;
+            seen[slot >> 6] |= 1ULL << (slot & 63);
             n = misses(ix, o, slot, ctx, req, &which);
             if (n == 0)
                 (*pool)++;
@@ -354,19 +354,20 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
     const struct matcher_order_rec *r = o->rec;
     const struct matcher_oskill *skills = matcher_order_skills(r);
     struct requirements req = {0};
-    uint32_t *single, gen = matcher_index_next_gen(ix);
+    uint32_t *single;
+    uint64_t *seen = matcher_index_seen(ix);
 
     memset(out, 0, sizeof(*out));
     describe(ix, o, &req);
     single = jm_xcalloc(req.n, sizeof(uint32_t));
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++)
-        count_list(ix, &ix->skill_profiles[skills[i].term], gen, o, ctx, &req,
+        count_list(ix, &ix->skill_profiles[skills[i].term], seen, o, ctx, &req,
                    &out->pool, single);
     if (r->occupation != MATCHER_TERM_NONE)
-        count_list(ix, &ix->occ_profiles[r->occupation], gen, o, ctx, &req,
+        count_list(ix, &ix->occ_profiles[r->occupation], seen, o, ctx, &req,
                    &out->pool, single);
     if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES)
-        count_list(ix, &ix->isco_profiles[r->isco], gen, o, ctx, &req,
+        count_list(ix, &ix->isco_profiles[r->isco], seen, o, ctx, &req,
                    &out->pool, single);
     for (unsigned i = 0; i < req.n; i++)
         req.items[i].pool_without = out->pool + single[i];

@@ -157,15 +157,13 @@ matcher_index_max_range(const matcher_index_t *ix)
     return 0;
 }
 
-/* The stamps save clearing a "seen" set per query: a citizen is seen in
+/* The stamps save clearing a "seen" set per query: an order is seen in
  * this query when its stamp equals the generation. After 2^32 queries the
  * stamps are cleared once. */
 uint32_t
 matcher_index_next_gen(matcher_index_t *ix)
 {
     if (++ix->gen == 0) {
-        for (uint32_t i = 0; i < ix->pused; i++)
-            ix->hot[i].stamp = 0;
         memset(ix->ostamp, 0, ix->ocap * sizeof(uint32_t));
         ix->gen = 1;
     }
@@ -199,6 +197,7 @@ matcher_index_new(matcher_index_t **ix_p)
     matcher_dict_new(&ix->dict);
     matcher_idmap_init(&ix->pmap, profile_key, ix);
     matcher_idmap_init(&ix->omap, order_key, ix);
+    ix->seen = jm_xcalloc(1, sizeof(uint64_t));
     ix->isco_profiles =
         jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_plist));
     memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
@@ -249,6 +248,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->hot);
     free(ix->cold);
     free(ix->seen);
+    free(ix->sigbit);
     free(ix->pfree);
     free(ix->orders);
     free(ix->ofree);
@@ -288,9 +288,11 @@ resize_terms(matcher_index_t *ix, uint32_t cap)
         jm_xrealloc(ix->skill_orders, cap * sizeof(struct matcher_vec));
     ix->occ_orders =
         jm_xrealloc(ix->occ_orders, cap * sizeof(struct matcher_vec));
+    ix->sigbit = jm_xrealloc(ix->sigbit, cap);
     if (cap > ix->termcap) {
         uint32_t n = cap - ix->termcap;
 
+        memset(ix->sigbit + ix->termcap, MATCHER_SIG_NONE, n);
         memset(ix->skill_profiles + ix->termcap, 0,
                n * sizeof(struct matcher_plist));
         memset(ix->occ_profiles + ix->termcap, 0,
@@ -320,58 +322,65 @@ cover_terms(matcher_index_t *ix)
     ix->nterms = n;
 }
 
-/* ---- bit sets of long lists ---- */
+/* ---- signatures ---- */
 
-/* A list gets a bit per slot once it holds a 32nd of the slots (the bits
- * then take no more room than its postings) and gives it up below a
- * 128th, so that a list near the line does not flap. */
-static bool
-wants_bits(const matcher_index_t *ix, const struct matcher_plist *pl)
+static uint64_t
+profile_sig(const matcher_index_t *ix, const struct matcher_profile_rec *p)
 {
-    return ix->bitwords > 0 && (uint64_t) pl->count * 32 >= ix->pcap;
+    const struct matcher_pskill *skills = matcher_profile_skills(p);
+    uint64_t sig = 0;
+
+    for (unsigned i = 0; i < p->n_skills; i++) {
+        unsigned b = ix->sigbit[skills[i].term];
+
+        if (b != MATCHER_SIG_NONE)
+            sig |= 1ULL << b;
+    }
+    return sig;
 }
 
-static void
-bits_build(const matcher_index_t *ix, struct matcher_plist *pl)
+static int
+count_desc(const void *a, const void *b)
 {
-    pl->bits = jm_xcalloc(ix->bitwords, sizeof(uint64_t));
-    for (uint32_t g = 0; g < pl->nsegs; g++) {
-        const uint32_t *items = pl->items + pl->segs[g].start;
+    const uint32_t *x = a, *y = b; /* {count, term} */
 
-        for (uint32_t i = 0; i < pl->segs[g].len; i++) {
-            uint32_t slot = items[i] & MATCHER_SLOT_MASK;
+    if (x[0] != y[0])
+        return x[0] > y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
+}
 
-            pl->bits[slot >> 6] |= 1ULL << (slot & 63);
+/* Gives the MATCHER_SIG_BITS skills with the longest lists a bit each and
+ * recomputes every citizen's signature. Which skills have bits only
+ * changes how much the search can prune, never its answers, so it is
+ * done when the index is packed (after a load), not as lists change. */
+static void
+assign_signature(matcher_index_t *ix)
+{
+    uint32_t(*order)[2] = jm_xmalloc((ix->nterms + 1) * sizeof(*order));
+    uint32_t n = 0;
+
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        ix->sigbit[t] = MATCHER_SIG_NONE;
+        if (ix->skill_profiles[t].count > 0) {
+            order[n][0] = ix->skill_profiles[t].count;
+            order[n++][1] = t;
         }
     }
-}
-
-/* Every list's bits, and the search's seen set, for words words. */
-static void
-bits_resize(struct matcher_plist *pl, uint32_t from, uint32_t words)
-{
-    if (pl->bits == NULL)
-        return;
-    pl->bits = jm_xrealloc(pl->bits, words * sizeof(uint64_t));
-    memset(pl->bits + from, 0, (words - from) * sizeof(uint64_t));
-}
-
-static void
-bits_grow(matcher_index_t *ix, uint32_t cap)
-{
-    uint32_t words = (cap + 63) / 64, from = ix->bitwords;
-
-    if (words <= from)
-        return;
-    for (uint32_t t = 0; t < ix->nterms; t++) {
-        bits_resize(&ix->skill_profiles[t], from, words);
-        bits_resize(&ix->occ_profiles[t], from, words);
+    qsort(order, n, sizeof(*order), count_desc);
+    for (uint32_t i = 0; i < n && i < MATCHER_SIG_BITS; i++)
+        ix->sigbit[order[i][1]] = (uint8_t) i;
+    free(order);
+    for (uint32_t i = 0; i < ix->pused; i++) {
+        if (ix->cold[i] != NULL)
+            ix->hot[i].sig = profile_sig(ix, ix->cold[i]);
     }
-    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        bits_resize(&ix->isco_profiles[i], from, words);
-    ix->seen = jm_xrealloc(ix->seen, words * sizeof(uint64_t));
-    memset(ix->seen + from, 0, (words - from) * sizeof(uint64_t));
-    ix->bitwords = words;
+}
+
+uint64_t *
+matcher_index_seen(matcher_index_t *ix)
+{
+    memset(ix->seen, 0, (ix->pused + 63) / 64 * sizeof(uint64_t));
+    return ix->seen;
 }
 
 static void
@@ -379,8 +388,9 @@ grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
     ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
     ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    /* a word more than needed: never NULL, even for no citizens */
+    ix->seen = jm_xrealloc(ix->seen, ((cap + 63) / 64 + 1) * sizeof(uint64_t));
     ix->pcap = cap;
-    bits_grow(ix, cap);
 }
 
 static void
@@ -439,24 +449,12 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
     const matcher_hot *h = &ix->hot[slot];
     uint32_t posting = matcher_posting(slot, h->range_km, h->progression);
 
-    if (add && ix->bulk) {
+    if (add && ix->bulk)
         matcher_plist_append(pl, posting);
-        return; /* bits at the end of the load */
-    }
-    if (add)
+    else if (add)
         matcher_plist_add(pl, ix->hot, ix->npcells, h->pcell, posting);
     else
         matcher_plist_remove(pl, h->pcell, posting);
-    if (pl->bits != NULL && (uint64_t) pl->count * 128 < ix->pcap) {
-        free(pl->bits);
-        pl->bits = NULL;
-    } else if (pl->bits != NULL && add) {
-        pl->bits[slot >> 6] |= 1ULL << (slot & 63);
-    } else if (pl->bits != NULL) {
-        pl->bits[slot >> 6] &= ~(1ULL << (slot & 63));
-    } else if (add && wants_bits(ix, pl)) {
-        bits_build(ix, pl);
-    }
 }
 
 /* Every list a citizen is in, added or removed in one place so that the
@@ -562,8 +560,7 @@ matcher_index_put_profile(matcher_index_t *ix,
     }
     ix->cold[slot] = copy;
     h = &ix->hot[slot];
-    h->stamp = 0;
-    h->unused = 0;
+    h->sig = profile_sig(ix, rec);
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -758,26 +755,19 @@ matcher_index_bulk_begin(matcher_index_t *ix)
     ix->bulk = true;
 }
 
-static void
-finish_list(matcher_index_t *ix, struct matcher_plist *pl)
-{
-    matcher_plist_finish(pl, ix->hot, ix->npcells);
-    if (pl->bits == NULL && wants_bits(ix, pl))
-        bits_build(ix, pl);
-}
-
 void
 matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        finish_list(ix, &ix->skill_profiles[t]);
-        finish_list(ix, &ix->occ_profiles[t]);
+        matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
+        matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        finish_list(ix, &ix->isco_profiles[i]);
+        matcher_plist_finish(&ix->isco_profiles[i], ix->hot, ix->npcells);
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
+    assign_signature(ix);
 }
 
 void
@@ -793,6 +783,7 @@ matcher_index_compact(matcher_index_t *ix)
      * it again). */
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
+    assign_signature(ix);
 }
 
 /* What malloc really takes for a block of size bytes (glibc: 8 bytes of
@@ -806,7 +797,7 @@ heap_size(size_t size)
 }
 
 static size_t
-list_bytes(const matcher_index_t *ix, const struct matcher_plist *pl)
+list_bytes(const struct matcher_plist *pl)
 {
     size_t n = 0;
 
@@ -814,8 +805,6 @@ list_bytes(const matcher_index_t *ix, const struct matcher_plist *pl)
         n += heap_size(pl->cap * sizeof(uint32_t));
     if (pl->nsegs)
         n += heap_size(pl->nsegs * sizeof(struct matcher_seg));
-    if (pl->bits)
-        n += heap_size(ix->bitwords * sizeof(uint64_t));
     return n;
 }
 
@@ -839,8 +828,8 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
         out->postings += ix->skill_profiles[t].count;
-        p += list_bytes(ix, &ix->skill_profiles[t]) +
-             list_bytes(ix, &ix->occ_profiles[t]);
+        p += list_bytes(&ix->skill_profiles[t]) +
+             list_bytes(&ix->occ_profiles[t]);
         if (ix->skill_orders[t].cap)
             o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
         if (ix->occ_orders[t].cap)
@@ -849,9 +838,10 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     p += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
     o += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_vec);
     if (ix->seen != NULL)
-        p += heap_size(ix->bitwords * sizeof(uint64_t));
+        p += heap_size(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
+    p += ix->termcap; /* sigbit */
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        p += list_bytes(ix, &ix->isco_profiles[i]);
+        p += list_bytes(&ix->isco_profiles[i]);
         if (ix->isco_orders[i].cap)
             o += heap_size(ix->isco_orders[i].cap * sizeof(uint32_t));
     }

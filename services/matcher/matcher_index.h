@@ -124,8 +124,15 @@ enum {
     MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
 };
 
+/* The citizen's signature: bit b is set if they hold the skill term
+ * whose sigbit is b (the index gives the MATCHER_SIG_BITS most common
+ * skills a bit each). It tells the search which of an order's common
+ * skills a citizen holds from this record alone. */
+#define MATCHER_SIG_BITS 64
+#define MATCHER_SIG_NONE 0xff
+
 typedef struct matcher_hot {
-    uint32_t stamp; /* "seen in query n" mark of matcher_topk */
+    uint64_t sig;
     float lat, lon;
     int32_t available_from; /* MATCHER_DATE_NONE: now */
     uint16_t range_km;
@@ -136,7 +143,6 @@ typedef struct matcher_hot {
     uint8_t kinds;
     uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
     uint8_t progression;
-    uint32_t unused;
 } matcher_hot; /* 32 bytes: two to a cache line */
 
 static inline unsigned
@@ -158,10 +164,6 @@ struct matcher_seg {
 struct matcher_plist {
     struct matcher_seg *segs;
     uint32_t *items;
-    /* A long list also has a bit per slot (matcher_index_dense): the
-     * search asks "does this citizen hold the term?" without reading their
-     * record. NULL for the others. */
-    uint64_t *bits;
     uint32_t nsegs;
     uint32_t end, cap; /* items in use up to end, allocated up to cap */
     uint32_t count;    /* postings */
@@ -203,11 +205,11 @@ typedef struct matcher_index {
     struct matcher_plist *isco_profiles;  /* [MATCHER_ISCO_CODES] */
     uint32_t nterms;                      /* terms the arrays cover */
     uint32_t termcap;                     /* terms they have room for */
-    uint32_t bitwords; /* words of every bit set: pcap bits */
-    uint64_t *seen;    /* matcher_topk's "met in this query" bits */
+    uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
+    uint64_t *seen;  /* a bit per slot: "met in this query" */
     uint32_t progression_count[256];             /* citizens per progression */
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
-    uint32_t gen; /* query generation for stamps */
+    uint32_t gen; /* query generation for the orders' stamps */
 
     /* populated cells: numbered in order of first use */
     uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
@@ -326,8 +328,13 @@ unsigned matcher_index_max_range(const matcher_index_t *ix);
  * measurements counts as MATCHER_PROGRESS_MAX / 2). */
 unsigned matcher_index_max_progression(const matcher_index_t *ix);
 
-/* A new query generation for the stamps; never 0. */
+/* A new query generation for the orders' stamps (ostamp); never 0. */
 uint32_t matcher_index_next_gen(matcher_index_t *ix);
+
+/* The index's "seen" set, a bit per slot, cleared: for a walk over
+ * several lists that must meet each citizen once. Valid until the next
+ * call; the index is single-threaded. */
+uint64_t *matcher_index_seen(matcher_index_t *ix);
 
 typedef struct matcher_index_stats {
     uint32_t profiles, orders, terms;

@@ -250,7 +250,6 @@ matcher_plist_release(struct matcher_plist *pl)
 {
     free(pl->segs);
     free(pl->items);
-    free(pl->bits);
     memset(pl, 0, sizeof(*pl));
 }
 

@@ -214,6 +214,8 @@ enum term_kind { TERM_SKILL, TERM_OCCUPATION, TERM_ISCO };
 struct term {
     const struct matcher_plist *pl;
     enum term_kind kind;
+    bool essential;
+    uint16_t id; /* skill term */
     uint32_t len;
     double max; /* largest contribution */
     const char *uri;
@@ -243,14 +245,12 @@ struct search {
     double pbound[4]; /* largest progression part of each bucket */
     double pmax;      /* of anyone */
     /* Over terms t..n-1: the largest contributions of all, and of those
-     * without bits (matcher_plist.bits). */
+     * without a bit in the signatures (matcher_hot.sig); the signature
+     * bits of the essential and optional skills among them, and what one
+     * of each can give. */
     double suffix[MAXTERMS + 1], sparse[MAXTERMS + 1];
-    /* The terms with bits, in term order; dfrom[t] is the first at or
-     * after term t. */
-    const uint64_t *dbits[MAXTERMS];
-    double dmax[MAXTERMS];
-    uint8_t dfrom[MAXTERMS + 1];
-    unsigned ndense;
+    uint64_t ess[MAXTERMS + 1], opt[MAXTERMS + 1];
+    double ess_max, opt_max;
     struct pending batch[BATCH];
     unsigned nbatch;
 };
@@ -292,6 +292,14 @@ flush(struct search *s)
 {
     const struct matcher_order_rec *r = s->o->rec;
 
+    /* The records' addresses were asked for when queued: now the records,
+     * all at once. */
+    for (unsigned i = 0; i < s->nbatch; i++) {
+        const char *p = (const char *) s->ix->cold[s->batch[i].slot];
+
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+    }
     for (unsigned i = 0; i < s->nbatch; i++) {
         uint32_t slot = s->batch[i].slot;
         const matcher_hot *h = &s->ix->hot[slot];
@@ -307,34 +315,39 @@ flush(struct search *s)
     s->nbatch = 0;
 }
 
-/* The largest contribution of the terms t.. that the citizen in slot can
- * hold: every term without bits, and those with bits they hold. */
-static inline double
-term_bound(const struct search *s, uint32_t slot, size_t t)
+/* Bits set in x (no POPCNT instruction in the baseline x86-64 set). */
+static inline unsigned
+popcount64(uint64_t x)
 {
-    double ub = s->sparse[t];
-    uint32_t w = slot >> 6, b = slot & 63;
+    x = x - (x >> 1 & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + (x >> 2 & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned) ((x * 0x0101010101010101ULL) >> 56);
+}
 
-    for (unsigned j = s->dfrom[t]; j < s->ndense; j++) {
-        if (s->dbits[j][w] >> b & 1)
-            ub += s->dmax[j];
-    }
-    return ub;
+/* The largest contribution of the terms t.. that a citizen with signature
+ * sig can hold: every term without a signature bit, and those with one
+ * that they hold. */
+static inline double
+term_bound(const struct search *s, uint64_t sig, size_t t)
+{
+    return s->sparse[t] + s->ess_max * popcount64(sig & s->ess[t]) +
+           s->opt_max * popcount64(sig & s->opt[t]);
 }
 
 /* A posting of term t read in a cell at least dmin km away (0: where is
  * not known). A citizen met for the first time holds none of the terms
  * before t, or was found unable to enter there: their score is at most
- * the terms' bound plus what their range and progression buckets allow,
- * all known without their record. Only then their hot record is read
- * (filters, their own distance and progression), and only if that still
- * allows it, their record is scored. */
+ * the bound of the terms their signature allows plus what their range
+ * and progression buckets allow; then their own distance and progression
+ * (after the filters). Only if those can beat the k-th score is their
+ * record scored. */
 static void
 visit(struct search *s, uint32_t posting, size_t t, double dmin)
 {
     uint32_t slot = posting & MATCHER_SLOT_MASK;
     uint64_t bit = 1ULL << (slot & 63), *w = &s->seen[slot >> 6];
-    const matcher_hot *h;
+    const matcher_hot *h = &s->ix->hot[slot];
     double terms = s->suffix[t], d, bound;
 
     s->stats.reads++;
@@ -342,7 +355,7 @@ visit(struct search *s, uint32_t posting, size_t t, double dmin)
         return;
     *w |= bit;
     if (matcher_heap_threshold(&s->heap) >= 0.0) {
-        terms = term_bound(s, slot, t);
+        terms = term_bound(s, h->sig, t);
         if (below(s, s->fixed + terms +
                          distance_bound(dmin,
                                         matcher_range_top(
@@ -355,7 +368,6 @@ visit(struct search *s, uint32_t posting, size_t t, double dmin)
         return;
     s->stats.eligible++;
     /* d is at most the distance: still an upper bound. */
-    h = &s->ix->hot[slot];
     bound =
         s->fixed + terms +
         (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km) : 0.0) +
@@ -365,8 +377,7 @@ visit(struct search *s, uint32_t posting, size_t t, double dmin)
                  : (double) h->progression / MATCHER_PROGRESS_MAX);
     if (below(s, bound))
         return;
-    __builtin_prefetch(s->ix->cold[slot]);
-    __builtin_prefetch((const char *) s->ix->cold[slot] + 64);
+    __builtin_prefetch(&s->ix->cold[slot]);
     s->batch[s->nbatch].slot = slot;
     s->batch[s->nbatch].bound = bound;
     if (++s->nbatch == BATCH)
@@ -404,6 +415,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
             continue;
         terms[n].pl = pl;
         terms[n].kind = TERM_SKILL;
+        terms[n].essential = i < r->n_ess;
+        terms[n].id = skills[i].term;
         terms[n].len = pl->count;
         terms[n].max = (i < r->n_ess ? MATCHER_W_ESSENTIAL / r->n_ess
                                      : MATCHER_W_OPTIONAL / r->n_opt) +
@@ -415,6 +428,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         ix->occ_profiles[r->occupation].count > 0) {
         terms[n].pl = &ix->occ_profiles[r->occupation];
         terms[n].kind = TERM_OCCUPATION;
+        terms[n].essential = false;
+        terms[n].id = 0;
         terms[n].len = terms[n].pl->count;
         terms[n].max = MATCHER_W_OCCUPATION;
         terms[n].uri = "";
@@ -424,6 +439,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         ix->isco_profiles[r->isco].count > 0) {
         terms[n].pl = &ix->isco_profiles[r->isco];
         terms[n].kind = TERM_ISCO;
+        terms[n].essential = false;
+        terms[n].id = 0;
         terms[n].len = terms[n].pl->count;
         /* Exact matches are in this list too: the two bounds add up to
          * more than either can give, which is still a bound. */
@@ -434,28 +451,41 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
     return n;
 }
 
-/* The bounds of the sorted terms. */
+/* The bounds of the sorted terms. A skill gets its signature bit unless
+ * another of the order's skills has it (an order may list a skill twice,
+ * and a popcount would count it once). */
 static void
 prepare(struct search *s, const struct term *terms, size_t n)
 {
     const struct matcher_order_rec *r = s->o->rec;
+    const uint8_t *sigbit = s->ix->sigbit;
     unsigned nw = (unsigned) r->n_ess + r->n_opt;
+    uint64_t used = 0;
+    bool sig[MAXTERMS];
 
-    s->suffix[n] = s->sparse[n] = 0.0;
-    for (size_t t = n; t-- > 0;) {
-        s->suffix[t] = s->suffix[t + 1] + terms[t].max;
-        s->sparse[t] =
-            s->sparse[t + 1] + (terms[t].pl->bits ? 0.0 : terms[t].max);
-    }
-    s->ndense = 0;
     for (size_t t = 0; t < n; t++) {
-        s->dfrom[t] = (uint8_t) s->ndense;
-        if (terms[t].pl->bits != NULL) {
-            s->dbits[s->ndense] = terms[t].pl->bits;
-            s->dmax[s->ndense++] = terms[t].max;
-        }
+        unsigned b = terms[t].kind == TERM_SKILL ? sigbit[terms[t].id]
+                                                 : MATCHER_SIG_NONE;
+
+        sig[t] = b != MATCHER_SIG_NONE && !(used >> b & 1);
+        if (sig[t])
+            used |= 1ULL << b;
     }
-    s->dfrom[n] = (uint8_t) s->ndense;
+    s->suffix[n] = s->sparse[n] = 0.0;
+    s->ess[n] = s->opt[n] = 0;
+    for (size_t t = n; t-- > 0;) {
+        uint64_t bit = sig[t] ? 1ULL << sigbit[terms[t].id] : 0;
+
+        s->suffix[t] = s->suffix[t + 1] + terms[t].max;
+        s->sparse[t] = s->sparse[t + 1] + (sig[t] ? 0.0 : terms[t].max);
+        s->ess[t] = s->ess[t + 1] | (terms[t].essential ? bit : 0);
+        s->opt[t] = s->opt[t + 1] | (terms[t].essential ? 0 : bit);
+    }
+    s->ess_max = r->n_ess
+                     ? MATCHER_W_ESSENTIAL / r->n_ess + MATCHER_W_RECENCY / nw
+                     : 0.0;
+    s->opt_max =
+        r->n_opt ? MATCHER_W_OPTIONAL / r->n_opt + MATCHER_W_RECENCY / nw : 0.0;
     s->fixed = (r->n_ess == 0 ? MATCHER_W_ESSENTIAL : 0.0) +
                (r->n_opt == 0 ? MATCHER_W_OPTIONAL : 0.0) +
                (nw == 0 ? MATCHER_W_RECENCY : 0.0);
@@ -595,7 +625,7 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
                    matcher_topk_stats *stats)
 {
     const struct matcher_order_rec *r = o->rec;
-    struct search s = {.ix = ix, .o = o, .ctx = ctx, .seen = ix->seen};
+    struct search s = {.ix = ix, .o = o, .ctx = ctx};
     struct term terms[MAXTERMS];
     struct qcell cells[MATCHER_CELLS];
     size_t n, nshort = 0, ncells;
@@ -605,7 +635,7 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
     matcher_heap_init(&s.heap, ix, false, hits, k);
     if (!(r->flags & MATCHER_OF_LOCATION) || ix->pused == 0)
         goto done; /* nobody can pass the distance filter */
-    memset(s.seen, 0, (ix->pused + 63) / 64 * sizeof(uint64_t));
+    s.seen = matcher_index_seen(ix);
     n = order_terms(ix, o, terms);
     /* Short lists first (read whole), then the long ones (by cell); each
      * group rarest first. */
