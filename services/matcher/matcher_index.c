@@ -236,6 +236,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     }
     free(ix->pcell_cell);
     free(ix->pcell_count);
+    free(ix->pcell_range);
     free(ix->cells_sorted);
     for (unsigned i = 0; i < 1000; i++)
         free(ix->agreements[i]);
@@ -320,6 +321,23 @@ cover_terms(matcher_index_t *ix)
         resize_terms(ix, cap);
     }
     ix->nterms = n;
+}
+
+/* Each populated cell's longest range, exactly (after removals it may
+ * only have been an upper bound). */
+static void
+cell_ranges(matcher_index_t *ix)
+{
+    for (uint32_t p = 0; p < ix->npcells; p++)
+        ix->pcell_range[p] = 0;
+    for (uint32_t i = 0; i < ix->pused; i++) {
+        const matcher_hot *h = &ix->hot[i];
+        unsigned range =
+            h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
+
+        if (ix->cold[i] != NULL && range > ix->pcell_range[h->pcell])
+            ix->pcell_range[h->pcell] = (uint16_t) range;
+    }
 }
 
 /* ---- signatures ---- */
@@ -429,12 +447,15 @@ pcell_of(matcher_index_t *ix, unsigned cell)
             jm_xrealloc(ix->pcell_cell, ix->pcellcap * sizeof(uint16_t));
         ix->pcell_count =
             jm_xrealloc(ix->pcell_count, ix->pcellcap * sizeof(uint32_t));
+        ix->pcell_range =
+            jm_xrealloc(ix->pcell_range, ix->pcellcap * sizeof(uint16_t));
         ix->cells_sorted =
             jm_xrealloc(ix->cells_sorted, ix->pcellcap * sizeof(uint16_t));
     }
     p = ix->npcells++;
     ix->pcell_cell[p] = (uint16_t) cell;
     ix->pcell_count[p] = 0;
+    ix->pcell_range[p] = 0;
     ix->cell_pcell[cell] = (uint16_t) p;
     for (i = p; i > 0 && ix->cells_sorted[i - 1] > cell; i--)
         ix->cells_sorted[i] = ix->cells_sorted[i - 1];
@@ -484,6 +505,8 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
                                                        : ix->hot[slot].range_km;
     if (add) {
         ix->pcell_count[ix->hot[slot].pcell]++;
+        if (range > ix->pcell_range[ix->hot[slot].pcell])
+            ix->pcell_range[ix->hot[slot].pcell] = (uint16_t) range;
         ix->progression_count[p->progression]++;
         ix->range_count[range]++;
     } else {
@@ -768,6 +791,7 @@ matcher_index_bulk_end(matcher_index_t *ix)
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
     assign_signature(ix);
+    cell_ranges(ix);
 }
 
 void
@@ -784,6 +808,7 @@ matcher_index_compact(matcher_index_t *ix)
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
     assign_signature(ix);
+    cell_ranges(ix);
 }
 
 /* What malloc really takes for a block of size bytes (glibc: 8 bytes of

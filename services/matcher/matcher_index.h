@@ -214,7 +214,11 @@ typedef struct matcher_index {
     /* populated cells: numbered in order of first use */
     uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
     uint16_t *pcell_cell;
-    uint32_t *pcell_count;  /* citizens living there */
+    uint32_t *pcell_count; /* citizens living there */
+    /* the longest travel range of anyone living there (capped): raised as
+     * citizens come, lowered only when the index is packed, so always at
+     * least the longest */
+    uint16_t *pcell_range;
     uint16_t *cells_sorted; /* populated cells by cell number */
     uint32_t npcells, pcellcap;
     double cos_row[MATCHER_GRID_ROWS]; /* cos of each row's north edge */

@@ -498,6 +498,7 @@ prepare(struct search *s, const struct term *terms, size_t n)
 
 struct qcell {
     uint16_t pcell;
+    uint16_t range; /* the longest of anyone living there */
     float dmin;
 };
 
@@ -517,10 +518,10 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
     for (uint32_t i = 0; i < ix->npcells; i++) {
         unsigned cell = ix->cells_sorted[i];
         unsigned row = cell / MATCHER_GRID_COLS;
+        unsigned p = cell == MATCHER_CELL_ANY ? 0 : ix->cell_pcell[cell];
         double lat0, lat1, lon0, lon1, dlat, dlon, dy, dx, c, dmin;
 
-        if (cell == MATCHER_CELL_ANY ||
-            ix->pcell_count[ix->cell_pcell[cell]] == 0)
+        if (cell == MATCHER_CELL_ANY || ix->pcell_count[p] == 0)
             continue;
         lat0 = MATCHER_GRID_LAT0 + row * MATCHER_GRID_DLAT;
         lon0 =
@@ -534,9 +535,10 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
         dy = dlat * 111.1951;
         dx = dlon * 111.1951 * c;
         dmin = sqrt(dx * dx + dy * dy) * 0.999 * 0.9999;
-        if (dmin > reach)
+        if (dmin > reach || dmin > ix->pcell_range[p])
             continue;
-        tmp[n].pcell = ix->cell_pcell[cell];
+        tmp[n].pcell = (uint16_t) p;
+        tmp[n].range = ix->pcell_range[p];
         tmp[n].dmin = (float) dmin;
         bins[(unsigned) (dmin / BIN_KM) + 1]++;
         n++;
