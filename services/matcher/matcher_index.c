@@ -249,6 +249,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->hot);
     free(ix->cold);
     free(ix->seen);
+    free(ix->sig);
     free(ix->sigbit);
     free(ix->pfree);
     free(ix->orders);
@@ -390,7 +391,7 @@ assign_signature(matcher_index_t *ix)
     free(order);
     for (uint32_t i = 0; i < ix->pused; i++) {
         if (ix->cold[i] != NULL)
-            ix->hot[i].sig = profile_sig(ix, ix->cold[i]);
+            ix->sig[i] = profile_sig(ix, ix->cold[i]);
     }
 }
 
@@ -406,6 +407,7 @@ grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
     ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
     ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    ix->sig = jm_xrealloc(ix->sig, cap * sizeof(uint64_t));
     /* a word more than needed: never NULL, even for no citizens */
     ix->seen = jm_xrealloc(ix->seen, ((cap + 63) / 64 + 1) * sizeof(uint64_t));
     ix->pcap = cap;
@@ -582,8 +584,8 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     ix->cold[slot] = copy;
+    ix->sig[slot] = profile_sig(ix, rec);
     h = &ix->hot[slot];
-    h->sig = profile_sig(ix, rec);
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -623,6 +625,7 @@ matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
     free(ix->cold[slot]);
     ix->cold[slot] = NULL;
     memset(&ix->hot[slot], 0, sizeof(ix->hot[slot]));
+    ix->sig[slot] = 0;
     if (ix->npfree == ix->pfreecap) {
         ix->pfreecap = ix->pfreecap ? ix->pfreecap * 2 : 64;
         ix->pfree = jm_xrealloc(ix->pfree, ix->pfreecap * sizeof(uint32_t));
@@ -849,7 +852,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         if (ix->cold[i] != NULL)
             p += heap_size(matcher_profile_size(ix->cold[i]));
     }
-    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *));
+    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *) + sizeof(uint64_t));
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
         out->postings += ix->skill_profiles[t].count;

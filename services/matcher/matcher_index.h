@@ -124,15 +124,15 @@ enum {
     MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
 };
 
-/* The citizen's signature: bit b is set if they hold the skill term
- * whose sigbit is b (the index gives the MATCHER_SIG_BITS most common
- * skills a bit each). It tells the search which of an order's common
- * skills a citizen holds from this record alone. */
+/* A citizen's signature (matcher_index.sig): bit b is set if they hold
+ * the skill term whose sigbit is b (the index gives the MATCHER_SIG_BITS
+ * most common skills a bit each). It tells the search which of an order's
+ * common skills a citizen holds from 8 bytes in a dense array, before it
+ * reads anything else of theirs. */
 #define MATCHER_SIG_BITS 64
 #define MATCHER_SIG_NONE 0xff
 
 typedef struct matcher_hot {
-    uint64_t sig;
     float lat, lon;
     int32_t available_from; /* MATCHER_DATE_NONE: now */
     uint16_t range_km;
@@ -143,7 +143,7 @@ typedef struct matcher_hot {
     uint8_t kinds;
     uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
     uint8_t progression;
-} matcher_hot; /* 32 bytes: two to a cache line */
+} matcher_hot; /* 24 bytes */
 
 static inline unsigned
 matcher_hot_danish(const matcher_hot *h)
@@ -196,6 +196,7 @@ typedef struct matcher_index {
     /* citizens */
     matcher_hot *hot;
     struct matcher_profile_rec **cold;
+    uint64_t *sig; /* by slot: signature */
     uint32_t pcap, pused, plive;
     uint32_t *pfree;
     uint32_t npfree, pfreecap;

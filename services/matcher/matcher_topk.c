@@ -335,66 +335,121 @@ term_bound(const struct search *s, uint64_t sig, size_t t)
            s->opt_max * popcount64(sig & s->opt[t]);
 }
 
-/* A posting of term t read in a cell at least dmin km away (0: where is
- * not known). A citizen met for the first time holds none of the terms
- * before t, or was found unable to enter there: their score is at most
- * the bound of the terms their signature allows plus what their range
- * and progression buckets allow; then their own distance and progression
- * (after the filters). Only if those can beat the k-th score is their
- * record scored. */
-static void
-visit(struct search *s, uint32_t posting, size_t t, double dmin)
-{
-    uint32_t slot = posting & MATCHER_SLOT_MASK;
-    uint64_t bit = 1ULL << (slot & 63), *w = &s->seen[slot >> 6];
-    const matcher_hot *h = &s->ix->hot[slot];
-    double terms = s->suffix[t], d, bound;
+/* Postings are read in blocks of at most this many: the bound each
+ * block is sieved with is the k-th score when it starts. */
+#define BLOCK 128
 
-    s->stats.reads++;
-    if (*w & bit)
-        return;
-    *w |= bit;
-    if (matcher_heap_threshold(&s->heap) >= 0.0) {
-        terms = term_bound(s, h->sig, t);
-        if (below(s, s->fixed + terms +
-                         distance_bound(dmin,
-                                        matcher_range_top(
-                                            MATCHER_POSTING_RBUCKET(posting))) +
-                         s->pbound[MATCHER_POSTING_PBUCKET(posting)]))
-            return;
+/* Postings are read this far ahead of their signatures. */
+#define AHEAD 16
+
+/* The sieve: the citizens of items[0..n) (postings of term t) met for
+ * the first time whose terms' bound (their signature's) reaches need[],
+ * into out; returns how many. need[] holds what the terms must give for
+ * each progression bucket, and at 4 + bucket for range bucket 0 (no
+ * distance part). A citizen met for the first time holds none of the
+ * terms before t, or was found unable to enter there, so the bound is
+ * theirs. No branch but the loop's: a block of postings is a stream of
+ * loads and arithmetic, and the few survivors go on (check). */
+static uint32_t
+sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
+      const double *need, uint32_t *out)
+{
+    const uint64_t *sigs = s->ix->sig;
+    uint64_t *seen = s->seen, em = s->ess[t], om = s->opt[t];
+    double base = s->sparse[t], a = s->ess_max, b = s->opt_max;
+    uint32_t m = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = items[i], slot = p & MATCHER_SLOT_MASK;
+        uint64_t bit = 1ULL << (slot & 63), old = seen[slot >> 6];
+        uint64_t sig = sigs[slot];
+        unsigned key = p >> MATCHER_SLOT_BITS;
+        double tb = base + a * popcount64(sig & em) + b * popcount64(sig & om);
+
+        if (i + AHEAD < n)
+            __builtin_prefetch(&sigs[items[i + AHEAD] & MATCHER_SLOT_MASK]);
+        seen[slot >> 6] = old | bit;
+        out[m] = slot;
+        m += (unsigned) ((old & bit) == 0) &
+             (unsigned) (tb >= need[(key < 4) << 2 | (key & 3)]);
     }
-    s->stats.considered++;
-    if (matcher_qfilter(&s->q, slot, &d) != 0)
-        return;
-    s->stats.eligible++;
-    /* d is at most the distance: still an upper bound. */
-    bound =
-        s->fixed + terms +
-        (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km) : 0.0) +
-        MATCHER_W_PROGRESSION *
-            (h->progression == MATCHER_PROGRESS_NONE
-                 ? 0.5
-                 : (double) h->progression / MATCHER_PROGRESS_MAX);
-    if (below(s, bound))
-        return;
-    __builtin_prefetch(&s->ix->cold[slot]);
-    s->batch[s->nbatch].slot = slot;
-    s->batch[s->nbatch].bound = bound;
-    if (++s->nbatch == BATCH)
-        flush(s);
+    s->stats.reads += n;
+    return m;
 }
 
-/* Reads postings, fetching the hot records of those a little ahead into
- * the cache: their slots are random, so each would otherwise wait for
- * memory in turn. */
-#define AHEAD 12
+/* The survivors of a sieve of term t: their hot records all asked for at
+ * once, then the filters, and their own distance and progression in the
+ * bound; those that can still beat the k-th score are queued for
+ * scoring. */
+#define CHECK_AHEAD 8
 
-static inline void
-ahead(const matcher_index_t *ix, const uint32_t *items, uint32_t i,
-      uint32_t len)
+static void
+check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
 {
-    if (i + AHEAD < len)
-        __builtin_prefetch(&ix->hot[items[i + AHEAD] & MATCHER_SLOT_MASK], 1);
+    for (uint32_t i = 0; i < m && i < CHECK_AHEAD; i++)
+        __builtin_prefetch(&s->ix->hot[cand[i]]);
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t slot = cand[i];
+        const matcher_hot *h = &s->ix->hot[slot];
+        double d, bound;
+
+        if (i + CHECK_AHEAD < m)
+            __builtin_prefetch(&s->ix->hot[cand[i + CHECK_AHEAD]]);
+        s->stats.considered++;
+        if (matcher_qfilter(&s->q, slot, &d) != 0)
+            continue;
+        s->stats.eligible++;
+        __builtin_prefetch(&s->ix->cold[slot]);
+        /* d is at most the distance: still an upper bound. */
+        bound = s->fixed + term_bound(s, s->ix->sig[slot], t) +
+                (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km)
+                                 : 0.0) +
+                MATCHER_W_PROGRESSION *
+                    (h->progression == MATCHER_PROGRESS_NONE
+                         ? 0.5
+                         : (double) h->progression / MATCHER_PROGRESS_MAX);
+        if (below(s, bound))
+            continue;
+        s->batch[s->nbatch].slot = slot;
+        s->batch[s->nbatch].bound = bound;
+        if (++s->nbatch == BATCH)
+            flush(s);
+    }
+}
+
+/* What the terms must give, per bucket (sieve's need[]), for a citizen
+ * whose distance part is at most dpart (dpart0 in range bucket 0) to beat
+ * the k-th score; nothing while fewer than k are found. The margin makes
+ * up for adding the same parts in another order. */
+static void
+needs(const struct search *s, double dpart, double dpart0, double *need)
+{
+    double theta = matcher_heap_threshold(&s->heap);
+
+    for (unsigned b = 0; b < 4; b++) {
+        need[b] = theta < 0.0
+                      ? -1.0
+                      : theta - 2 * EPS - s->fixed - dpart - s->pbound[b];
+        need[4 + b] = theta < 0.0
+                          ? -1.0
+                          : theta - 2 * EPS - s->fixed - dpart0 - s->pbound[b];
+    }
+}
+
+/* Reads postings items[0..n) of term t in blocks: sieve, then check. */
+static void
+read_postings(struct search *s, const uint32_t *items, uint32_t n, size_t t,
+              double dpart, double dpart0)
+{
+    uint32_t cand[BLOCK];
+    double need[8];
+
+    for (uint32_t from = 0; from < n; from += BLOCK) {
+        uint32_t len = n - from < BLOCK ? n - from : BLOCK;
+
+        needs(s, dpart, dpart0, need);
+        check(s, cand, sieve(s, items + from, len, t, need, cand), t);
+    }
 }
 
 /* The terms of o that someone holds, with their lists and largest
@@ -551,7 +606,7 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
 }
 
 /* The segments of the next cells are in random places: ask for them
- * early (descriptors two cells ahead, first items one cell ahead). */
+ * early (descriptors four cells ahead, first items two cells ahead). */
 static void
 prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
                size_t ncells, size_t c)
@@ -559,10 +614,10 @@ prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
     for (size_t t = 0; t < n; t++) {
         const struct matcher_plist *pl = terms[t].pl;
 
+        if (c + 4 < ncells && cells[c + 4].pcell < pl->nsegs)
+            __builtin_prefetch(&pl->segs[cells[c + 4].pcell]);
         if (c + 2 < ncells && cells[c + 2].pcell < pl->nsegs)
-            __builtin_prefetch(&pl->segs[cells[c + 2].pcell]);
-        if (c + 1 < ncells && cells[c + 1].pcell < pl->nsegs)
-            __builtin_prefetch(pl->items + pl->segs[cells[c + 1].pcell].start);
+            __builtin_prefetch(pl->items + pl->segs[cells[c + 2].pcell].start);
     }
 }
 
@@ -594,30 +649,27 @@ static void
 read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
              double dmin)
 {
-    uint32_t key = UINT32_MAX, i = 0;
+    uint32_t i = 0;
 
     while (i < len) {
         uint32_t k = items[i] >> MATCHER_SLOT_BITS;
+        unsigned rb = k >> 2, top = matcher_range_top(rb);
+        double dpart = distance_bound(dmin, top);
+        double db = s->fixed + s->suffix[t] + dpart;
+        uint32_t end;
 
-        if (k != key) {
-            unsigned rb = k >> 2, top = matcher_range_top(rb);
-            double db;
-
-            flush(s);
-            if (top < dmin)
-                return;
-            db = s->fixed + s->suffix[t] + distance_bound(dmin, top);
-            if (below(s, db + s->pbound[3]))
-                return;
-            if (below(s, db + s->pbound[k & 3])) {
-                i = next_range(items, i, len, rb);
-                continue;
-            }
-            key = k;
+        if (top < dmin || below(s, db + s->pbound[3]))
+            return;
+        if (below(s, db + s->pbound[k & 3])) {
+            i = next_range(items, i, len, rb);
+            continue;
         }
-        ahead(s->ix, items, i, len);
-        visit(s, items[i], t, dmin);
-        i++;
+        /* The group is read whole: find its end on the way. */
+        for (end = i + 1; end < len && items[end] >> MATCHER_SLOT_BITS == k;
+             end++)
+            ;
+        read_postings(s, items + i, end - i, t, dpart, dpart);
+        i = end;
     }
 }
 
@@ -661,14 +713,11 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
         flush(&s);
         if (below(&s, s.fixed + s.suffix[t] + MATCHER_W_DISTANCE + s.pmax))
             goto done;
-        for (uint32_t g = 0; g < pl->nsegs; g++) {
-            const uint32_t *items = pl->items + pl->segs[g].start;
-
-            for (uint32_t i = 0; i < pl->segs[g].len; i++) {
-                ahead(ix, items, i, pl->segs[g].len);
-                visit(&s, items[i], t, 0.0);
-            }
-        }
+        /* Not split: where they live is not known, no distance bound
+         * but that of range 0. */
+        for (uint32_t g = 0; g < pl->nsegs; g++)
+            read_postings(&s, pl->items + pl->segs[g].start, pl->segs[g].len, t,
+                          MATCHER_W_DISTANCE, 0.0);
     }
     flush(&s);
     if (nshort == n)
