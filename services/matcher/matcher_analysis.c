@@ -284,7 +284,7 @@ misses(matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     if (f & MATCHER_FAIL_KIND)
         MISS(REQ_KIND);
     for (unsigned j = 0; j < req->licences; j++) {
-        if (!(ix->hot[slot].licences >> req->licence_bit[j] & 1))
+        if (!(matcher_hot_of(ix, slot)->licences >> req->licence_bit[j] & 1))
             MISS(base + j);
     }
     base += req->licences;
@@ -330,14 +330,14 @@ count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint64_t *seen,
         const uint32_t *items = pl->items + pl->segs[g].start;
 
         for (uint32_t i = 0; i < pl->segs[g].len; i++) {
-            uint32_t slot = items[i] & MATCHER_SLOT_MASK;
+            uint32_t pos = items[i] & MATCHER_SLOT_MASK;
             unsigned which = 0;
             int n;
 
-            if (seen[slot >> 6] >> (slot & 63) & 1)
+            if (seen[pos >> 6] >> (pos & 63) & 1)
                 continue;
-            seen[slot >> 6] |= 1ULL << (slot & 63);
-            n = misses(ix, o, slot, ctx, req, &which);
+            seen[pos >> 6] |= 1ULL << (pos & 63);
+            n = misses(ix, o, ix->slot_at[pos], ctx, req, &which);
             if (n == 0)
                 (*pool)++;
             else if (n == 1)

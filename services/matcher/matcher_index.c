@@ -250,6 +250,9 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->cold);
     free(ix->seen);
     free(ix->sig);
+    free(ix->pos);
+    free(ix->slot_at);
+    free(ix->posfree);
     free(ix->sigbit);
     free(ix->pfree);
     free(ix->orders);
@@ -391,23 +394,27 @@ assign_signature(matcher_index_t *ix)
     free(order);
     for (uint32_t i = 0; i < ix->pused; i++) {
         if (ix->cold[i] != NULL)
-            ix->sig[i] = profile_sig(ix, ix->cold[i]);
+            ix->sig[ix->pos[i]] = profile_sig(ix, ix->cold[i]);
     }
 }
 
 uint64_t *
 matcher_index_seen(matcher_index_t *ix)
 {
-    memset(ix->seen, 0, (ix->pused + 63) / 64 * sizeof(uint64_t));
+    memset(ix->seen, 0, (ix->npos + 63) / 64 * sizeof(uint64_t));
     return ix->seen;
 }
 
+/* Positions never outnumber slots (each citizen has one of each, and
+ * both are freed together): the arrays of both grow together. */
 static void
 grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
-    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
     ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    ix->pos = jm_xrealloc(ix->pos, cap * sizeof(uint32_t));
+    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
     ix->sig = jm_xrealloc(ix->sig, cap * sizeof(uint64_t));
+    ix->slot_at = jm_xrealloc(ix->slot_at, cap * sizeof(uint32_t));
     /* a word more than needed: never NULL, even for no citizens */
     ix->seen = jm_xrealloc(ix->seen, ((cap + 63) / 64 + 1) * sizeof(uint64_t));
     ix->pcap = cap;
@@ -466,11 +473,11 @@ pcell_of(matcher_index_t *ix, unsigned cell)
 }
 
 static void
-plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
+plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
              bool add)
 {
-    const matcher_hot *h = &ix->hot[slot];
-    uint32_t posting = matcher_posting(slot, h->range_km, h->progression);
+    const matcher_hot *h = &ix->hot[pos];
+    uint32_t posting = matcher_posting(pos, h->range_km, h->progression);
 
     if (add && ix->bulk)
         matcher_plist_append(pl, posting);
@@ -489,30 +496,31 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     const struct matcher_profile_rec *p = ix->cold[slot];
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_pocc *occs = matcher_profile_occs(p);
+    uint32_t pos = ix->pos[slot];
+    const matcher_hot *h = &ix->hot[pos];
     unsigned range;
 
     for (unsigned i = 0; i < p->n_skills; i++)
-        plist_change(ix, &ix->skill_profiles[skills[i].term], slot, add);
+        plist_change(ix, &ix->skill_profiles[skills[i].term], pos, add);
     for (unsigned i = 0; i < p->n_occs; i++) {
         bool dup_isco = false;
 
-        plist_change(ix, &ix->occ_profiles[occs[i].term], slot, add);
+        plist_change(ix, &ix->occ_profiles[occs[i].term], pos, add);
         /* One entry per ISCO group even if two occupations share it. */
         for (unsigned j = 0; j < i; j++)
             dup_isco |= occs[j].isco == occs[i].isco;
         if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES && !dup_isco)
-            plist_change(ix, &ix->isco_profiles[occs[i].isco], slot, add);
+            plist_change(ix, &ix->isco_profiles[occs[i].isco], pos, add);
     }
-    range = ix->hot[slot].range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
-                                                       : ix->hot[slot].range_km;
+    range = h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
     if (add) {
-        ix->pcell_count[ix->hot[slot].pcell]++;
-        if (range > ix->pcell_range[ix->hot[slot].pcell])
-            ix->pcell_range[ix->hot[slot].pcell] = (uint16_t) range;
+        ix->pcell_count[h->pcell]++;
+        if (range > ix->pcell_range[h->pcell])
+            ix->pcell_range[h->pcell] = (uint16_t) range;
         ix->progression_count[p->progression]++;
         ix->range_count[range]++;
     } else {
-        ix->pcell_count[ix->hot[slot].pcell]--;
+        ix->pcell_count[h->pcell]--;
         ix->progression_count[p->progression]--;
         ix->range_count[range]--;
     }
@@ -539,15 +547,26 @@ profile_terms_known(const matcher_index_t *ix,
 }
 
 /* Freed slots are reused first, so the arrays stay as long as the most
- * citizens ever held. */
+ * citizens ever held; so are freed positions (a citizen added between two
+ * packings of the index takes whatever position is free, wherever they
+ * live). */
 static uint32_t
 new_profile_slot(matcher_index_t *ix)
 {
-    if (ix->npfree > 0)
-        return ix->pfree[--ix->npfree];
-    if (ix->pused == ix->pcap)
-        grow_profiles(ix, ix->pcap ? ix->pcap * 2 : 1024);
-    return ix->pused++;
+    uint32_t slot, pos;
+
+    if (ix->npfree > 0) {
+        slot = ix->pfree[--ix->npfree];
+    } else {
+        if (ix->pused == ix->pcap)
+            grow_profiles(ix, ix->pcap ? ix->pcap * 2 : 1024);
+        slot = ix->pused++;
+    }
+    pos = ix->nposfree > 0 ? ix->posfree[--ix->nposfree] : ix->npos++;
+    JM_ASSERT(pos < ix->pcap);
+    ix->pos[slot] = pos;
+    ix->slot_at[pos] = slot;
+    return slot;
 }
 
 uint32_t
@@ -584,8 +603,8 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     ix->cold[slot] = copy;
-    ix->sig[slot] = profile_sig(ix, rec);
-    h = &ix->hot[slot];
+    ix->sig[ix->pos[slot]] = profile_sig(ix, rec);
+    h = &ix->hot[ix->pos[slot]];
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -616,21 +635,25 @@ matcher_index_put_profile(matcher_index_t *ix,
 uint32_t
 matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
 {
-    uint32_t slot = matcher_idmap_find(&ix->pmap, id, len);
+    uint32_t slot = matcher_idmap_find(&ix->pmap, id, len), pos;
 
     if (slot == MATCHER_IDMAP_NONE)
         return MATCHER_NONE;
+    pos = ix->pos[slot];
     profile_postings(ix, slot, false);
     matcher_idmap_del(&ix->pmap, id, len);
     free(ix->cold[slot]);
     ix->cold[slot] = NULL;
-    memset(&ix->hot[slot], 0, sizeof(ix->hot[slot]));
-    ix->sig[slot] = 0;
+    memset(&ix->hot[pos], 0, sizeof(ix->hot[pos]));
+    ix->sig[pos] = 0;
+    ix->slot_at[pos] = MATCHER_NONE;
     if (ix->npfree == ix->pfreecap) {
         ix->pfreecap = ix->pfreecap ? ix->pfreecap * 2 : 64;
         ix->pfree = jm_xrealloc(ix->pfree, ix->pfreecap * sizeof(uint32_t));
+        ix->posfree = jm_xrealloc(ix->posfree, ix->pfreecap * sizeof(uint32_t));
     }
     ix->pfree[ix->npfree++] = slot;
+    ix->posfree[ix->nposfree++] = pos;
     ix->plive--;
     return slot;
 }
@@ -781,10 +804,89 @@ matcher_index_bulk_begin(matcher_index_t *ix)
     ix->bulk = true;
 }
 
+static int
+u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+    return (x > y) - (x < y);
+}
+
+/* Rewrites a list's postings for new positions (old -> renum[old]); a
+ * split list's segments are sorted again. */
+static void
+renumber_list(struct matcher_plist *pl, const uint32_t *renum)
+{
+    for (uint32_t g = 0; g < pl->nsegs; g++) {
+        uint32_t *items = pl->items + pl->segs[g].start;
+
+        for (uint32_t i = 0; i < pl->segs[g].len; i++)
+            items[i] = (items[i] & ~MATCHER_SLOT_MASK) |
+                       renum[items[i] & MATCHER_SLOT_MASK];
+        if (pl->split)
+            matcher_plist_sort(items, pl->segs[g].len);
+    }
+}
+
+/* Gives every citizen a new position: by populated cell, and within one
+ * by posting key (the order a cell's segments are read in), so that a
+ * search reading a cell reads a compact stretch of the hot records and
+ * signatures. Holes left by removals close. */
+static void
+relayout(matcher_index_t *ix)
+{
+    uint64_t *order = jm_xmalloc((ix->npos + 1) * sizeof(uint64_t));
+    uint32_t *renum = jm_xmalloc((ix->npos + 1) * sizeof(uint32_t));
+    matcher_hot *hot = jm_xmalloc(ix->pcap * sizeof(matcher_hot));
+    uint64_t *sig = jm_xmalloc(ix->pcap * sizeof(uint64_t));
+    uint32_t *slot_at = jm_xmalloc(ix->pcap * sizeof(uint32_t));
+    uint32_t n = 0;
+
+    for (uint32_t p = 0; p < ix->npos; p++) {
+        const matcher_hot *h = &ix->hot[p];
+        uint32_t key;
+
+        if (ix->slot_at[p] == MATCHER_NONE)
+            continue;
+        key = matcher_posting(0, h->range_km, h->progression) >>
+              MATCHER_SLOT_BITS;
+        order[n++] =
+            (uint64_t) h->pcell << 41 |
+            (uint64_t) ((1u << (32 - MATCHER_SLOT_BITS)) - 1 - key) << 32 | p;
+    }
+    qsort(order, n, sizeof(*order), u64_cmp);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = (uint32_t) order[i];
+
+        renum[p] = i;
+        hot[i] = ix->hot[p];
+        sig[i] = ix->sig[p];
+        slot_at[i] = ix->slot_at[p];
+        ix->pos[slot_at[i]] = i;
+    }
+    free(ix->hot);
+    free(ix->sig);
+    free(ix->slot_at);
+    ix->hot = hot;
+    ix->sig = sig;
+    ix->slot_at = slot_at;
+    ix->npos = n;
+    ix->nposfree = 0;
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        renumber_list(&ix->skill_profiles[t], renum);
+        renumber_list(&ix->occ_profiles[t], renum);
+    }
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
+        renumber_list(&ix->isco_profiles[i], renum);
+    free(order);
+    free(renum);
+}
+
 void
 matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
+    relayout(ix); /* before the lists are split and sorted */
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
         matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
@@ -806,6 +908,7 @@ matcher_index_compact(matcher_index_t *ix)
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
         matcher_plist_compact(&ix->isco_profiles[i]);
+    relayout(ix);
     /* The doubling's slack of the per-term arrays back (new terms double
      * it again). */
     if (ix->nterms > 0)
@@ -852,7 +955,9 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         if (ix->cold[i] != NULL)
             p += heap_size(matcher_profile_size(ix->cold[i]));
     }
-    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *) + sizeof(uint64_t));
+    p += ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) +
+                     sizeof(uint64_t) + sizeof(uint32_t));
+    p += ix->pfreecap * 2 * sizeof(uint32_t);
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
         out->postings += ix->skill_profiles[t].count;

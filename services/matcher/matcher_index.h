@@ -1,16 +1,24 @@
 /* matcher_index.h - the in-memory index of citizens and open job orders.
  *
- * Citizens live in slots: a 24-byte "hot" record with everything the hard
- * filters need but languages other than Danish (location, travel range,
- * hours, kinds, licences, home municipality, consent, Danish level), in one
- * array, so that the first look at a candidate is one cache line; and a
- * "cold" block, the compact record of matcher_record.h (skills,
- * occupations, languages, id).
+ * A citizen has a slot and a position. The slot is their identity inside
+ * the matcher (the id map, live shortlists and answers refer to it) and
+ * never changes while they are indexed; it indexes their "cold" block, the
+ * compact record of matcher_record.h (skills, occupations, languages, id).
+ * The position orders what the search reads for every posting, in dense
+ * arrays: a 24-byte "hot" record with everything the hard filters need but
+ * languages other than Danish (location, travel range, hours, kinds,
+ * licences, home municipality, consent, Danish level, progression) and an
+ * 8-byte signature of what they hold (see matcher_hot). Positions follow
+ * where citizens live (cell by cell, see below), so that a search reading
+ * the lists of one cell reads one compact stretch of these arrays, not
+ * cache lines all over memory; a citizen added later takes a free
+ * position, and packing the index (bulk end, matcher_index_compact)
+ * renumbers them all.
  *
  * The inverted index, never a scan. A posting is a 32-bit word: the
- * citizen's slot in the low 23 bits and their travel range (km, at most
- * 511) in the high 9, so that the search can tell who cannot reach a
- * workplace without touching their record. Lists:
+ * citizen's position in the low 23 bits and a key of what the search may
+ * know without reading anything else (buckets of their travel range and
+ * progression) in the high 9. Lists:
  *   - skill term -> citizens who hold it;
  *   - occupation term -> citizens who wish for or hold it;
  *   - ISCO-08 unit group -> citizens with an occupation in it;
@@ -18,7 +26,7 @@
  * A citizen list that reaches MATCHER_SPLIT_AT postings is split by where
  * the citizens live: one segment per populated cell of a grid of 0.2
  * degree of latitude by 0.32 of longitude (about 22 x 20 km), each
- * segment sorted by travel range, longest first. The search (matcher_topk)
+ * segment sorted by key, longest range first. The search (matcher_topk)
  * then reads the cells nearest the workplace first, and stops reading a
  * cell's segment where the ranges become too short to reach the workplace
  * or to beat the current k-th score. Shorter lists stay one unsorted
@@ -40,7 +48,7 @@
 
 #define MATCHER_NONE UINT32_MAX
 
-/* Postings: a citizen's slot and a 9-bit key in one word. The key is
+/* Postings: a citizen's position and a 9-bit key in one word. The key is
  * what the search may know of a citizen without reading their record: a
  * bucket of their travel range (7 bits, rounded up: exact up to 63 km,
  * then by 4 km to 191, by 10 km to 501; bucket 127 is "any distance") and
@@ -152,9 +160,13 @@ matcher_hot_danish(const matcher_hot *h)
 }
 
 /* Postings items[start .. start+len) of one cell (or of the whole list
- * while it is not split). */
+ * while it is not split). In a split list, rb is the range bucket of its
+ * first posting, the longest (0 when empty): the search decides whether
+ * to read a segment from its descriptor alone. */
 struct matcher_seg {
-    uint32_t start, len, cap;
+    uint32_t start, len;
+    uint32_t cap : 24;
+    uint32_t rb : 8;
 };
 
 /* A citizen list: unsplit, one segment in segs[0]; split, segs[p] is
@@ -194,10 +206,15 @@ typedef struct matcher_index {
     matcher_dict_t *dict;
 
     /* citizens */
-    matcher_hot *hot;
-    struct matcher_profile_rec **cold;
-    uint64_t *sig; /* by slot: signature */
-    uint32_t pcap, pused, plive;
+    struct matcher_profile_rec **cold; /* by slot */
+    uint32_t *pos;                     /* by slot: position */
+    matcher_hot *hot;                  /* by position */
+    uint64_t *sig;                     /* by position: signature */
+    uint32_t *slot_at;                 /* by position: slot, or NONE */
+    uint32_t pcap, pused, plive;       /* slots (and positions) */
+    uint32_t npos;                     /* positions in use, with holes */
+    uint32_t *posfree;                 /* freed with the slots (pfree's room) */
+    uint32_t nposfree;
     uint32_t *pfree;
     uint32_t npfree, pfreecap;
     matcher_idmap pmap;
@@ -207,7 +224,7 @@ typedef struct matcher_index {
     uint32_t nterms;                      /* terms the arrays cover */
     uint32_t termcap;                     /* terms they have room for */
     uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
-    uint64_t *seen;  /* a bit per slot: "met in this query" */
+    uint64_t *seen;  /* a bit per position: "met in this query" */
     uint32_t progression_count[256];             /* citizens per progression */
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
     uint32_t gen; /* query generation for the orders' stamps */
@@ -336,7 +353,7 @@ unsigned matcher_index_max_progression(const matcher_index_t *ix);
 /* A new query generation for the orders' stamps (ostamp); never 0. */
 uint32_t matcher_index_next_gen(matcher_index_t *ix);
 
-/* The index's "seen" set, a bit per slot, cleared: for a walk over
+/* The index's "seen" set, a bit per position, cleared: for a walk over
  * several lists that must meet each citizen once. Valid until the next
  * call; the index is single-threaded. */
 uint64_t *matcher_index_seen(matcher_index_t *ix);
@@ -351,6 +368,13 @@ typedef struct matcher_index_stats {
 
 void matcher_index_get_stats(const matcher_index_t *ix,
                              matcher_index_stats *out);
+
+/* The hot record of the citizen in slot. */
+static inline const matcher_hot *
+matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
+{
+    return &ix->hot[ix->pos[slot]];
+}
 
 static inline const char *
 matcher_slot_id(const matcher_index_t *ix, uint32_t slot, size_t *len)

@@ -22,6 +22,19 @@ desc_u32(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
+void
+matcher_plist_sort(uint32_t *items, uint32_t n)
+{
+    qsort(items, n, sizeof(uint32_t), desc_u32);
+}
+
+/* Keeps a split list's segment's rb (matcher_seg) after a change. */
+static void
+head(const struct matcher_plist *pl, struct matcher_seg *s)
+{
+    s->rb = s->len ? MATCHER_POSTING_RBUCKET(pl->items[s->start]) : 0;
+}
+
 /* Rebuilds items tight: each segment gets len + slack(len) room. */
 static void
 pack(struct matcher_plist *pl, bool slack)
@@ -93,7 +106,9 @@ cover_cells(struct matcher_plist *pl, uint32_t npcells)
     pl->segs = jm_xrealloc(pl->segs, npcells * sizeof(*pl->segs));
     for (uint32_t i = pl->nsegs; i < npcells; i++) {
         pl->segs[i].start = pl->end;
-        pl->segs[i].len = pl->segs[i].cap = 0;
+        pl->segs[i].len = 0;
+        pl->segs[i].cap = 0;
+        pl->segs[i].rb = 0;
     }
     pl->nsegs = npcells;
 }
@@ -128,6 +143,8 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
     free(pl->items);
     pl->segs = segs;
     pl->items = items;
+    for (uint32_t p = 0; p < npcells; p++)
+        head(pl, &segs[p]);
     pl->nsegs = npcells;
     pl->end = pl->cap = pl->count;
     pl->split = true;
@@ -167,6 +184,7 @@ matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
     items[lo] = posting;
     s->len++;
     pl->count++;
+    head(pl, s);
 }
 
 void
@@ -230,6 +248,7 @@ matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
                 (s->len - lo - 1) * sizeof(uint32_t));
         s->len--;
         pl->count--;
+        head(pl, s);
     }
 }
 

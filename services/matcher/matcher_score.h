@@ -116,6 +116,10 @@ void matcher_qorder_init(matcher_qorder *q, const matcher_index_t *ix,
 unsigned matcher_qfilter(const matcher_qorder *q, uint32_t slot,
                          double *distance_min);
 
+/* The same given the citizen's hot record (h is matcher_hot_of(slot)). */
+unsigned matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
+                             uint32_t slot, double *distance_min);
+
 /* The score of the citizen in slot for o, given the distance that
  * matcher_filter found; parts (may be NULL) gets every part. */
 double matcher_score(const matcher_index_t *ix, const matcher_order *o,

@@ -302,7 +302,7 @@ flush(struct search *s)
     }
     for (unsigned i = 0; i < s->nbatch; i++) {
         uint32_t slot = s->batch[i].slot;
-        const matcher_hot *h = &s->ix->hot[slot];
+        const matcher_hot *h = matcher_hot_of(s->ix, slot);
         double d;
 
         if (below(s, s->batch[i].bound))
@@ -344,32 +344,35 @@ term_bound(const struct search *s, uint64_t sig, size_t t)
 
 /* The sieve: the citizens of items[0..n) (postings of term t) met for
  * the first time whose terms' bound (their signature's) reaches need[],
- * into out; returns how many. need[] holds what the terms must give for
- * each progression bucket, and at 4 + bucket for range bucket 0 (no
- * distance part). A citizen met for the first time holds none of the
- * terms before t, or was found unable to enter there, so the bound is
- * theirs. No branch but the loop's: a block of postings is a stream of
- * loads and arithmetic, and the few survivors go on (check). */
+ * into out (their positions); returns how many. need[] holds what the terms
+ * must give for each progression bucket, and at 4 + bucket for range bucket 0
+ * (no distance part). A citizen met for the first time holds none of the terms
+ * before t, or was found unable to enter there, so the bound is theirs. No
+ * branch but the loop's: a block of postings is a stream of loads and
+ * arithmetic, and the few survivors go on (check). */
 static uint32_t
 sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
       const double *need, uint32_t *out)
 {
     const uint64_t *sigs = s->ix->sig;
+    const matcher_hot *hot = s->ix->hot;
     uint64_t *seen = s->seen, em = s->ess[t], om = s->opt[t];
     double base = s->sparse[t], a = s->ess_max, b = s->opt_max;
     uint32_t m = 0;
 
     for (uint32_t i = 0; i < n; i++) {
-        uint32_t p = items[i], slot = p & MATCHER_SLOT_MASK;
-        uint64_t bit = 1ULL << (slot & 63), old = seen[slot >> 6];
-        uint64_t sig = sigs[slot];
+        uint32_t p = items[i], pos = p & MATCHER_SLOT_MASK;
+        uint64_t bit = 1ULL << (pos & 63), old = seen[pos >> 6];
+        uint64_t sig = sigs[pos];
         unsigned key = p >> MATCHER_SLOT_BITS;
         double tb = base + a * popcount64(sig & em) + b * popcount64(sig & om);
 
-        if (i + AHEAD < n)
+        if (i + AHEAD < n) {
             __builtin_prefetch(&sigs[items[i + AHEAD] & MATCHER_SLOT_MASK]);
-        seen[slot >> 6] = old | bit;
-        out[m] = slot;
+            __builtin_prefetch(&hot[items[i + AHEAD] & MATCHER_SLOT_MASK]);
+        }
+        seen[pos >> 6] = old | bit;
+        out[m] = pos;
         m += (unsigned) ((old & bit) == 0) &
              (unsigned) (tb >= need[(key < 4) << 2 | (key & 3)]);
     }
@@ -389,19 +392,19 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
     for (uint32_t i = 0; i < m && i < CHECK_AHEAD; i++)
         __builtin_prefetch(&s->ix->hot[cand[i]]);
     for (uint32_t i = 0; i < m; i++) {
-        uint32_t slot = cand[i];
-        const matcher_hot *h = &s->ix->hot[slot];
+        uint32_t pos = cand[i], slot = s->ix->slot_at[pos];
+        const matcher_hot *h = &s->ix->hot[pos];
         double d, bound;
 
         if (i + CHECK_AHEAD < m)
             __builtin_prefetch(&s->ix->hot[cand[i + CHECK_AHEAD]]);
         s->stats.considered++;
-        if (matcher_qfilter(&s->q, slot, &d) != 0)
+        if (matcher_qfilter_hot(&s->q, h, slot, &d) != 0)
             continue;
         s->stats.eligible++;
         __builtin_prefetch(&s->ix->cold[slot]);
         /* d is at most the distance: still an upper bound. */
-        bound = s->fixed + term_bound(s, s->ix->sig[slot], t) +
+        bound = s->fixed + term_bound(s, s->ix->sig[pos], t) +
                 (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km)
                                  : 0.0) +
                 MATCHER_W_PROGRESSION *
@@ -606,7 +609,7 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
 }
 
 /* The segments of the next cells are in random places: ask for them
- * early (descriptors four cells ahead, first items two cells ahead). */
+ * early (descriptors eight cells ahead, first items two cells ahead). */
 static void
 prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
                size_t ncells, size_t c)
@@ -614,8 +617,8 @@ prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
     for (size_t t = 0; t < n; t++) {
         const struct matcher_plist *pl = terms[t].pl;
 
-        if (c + 4 < ncells && cells[c + 4].pcell < pl->nsegs)
-            __builtin_prefetch(&pl->segs[cells[c + 4].pcell]);
+        if (c + 8 < ncells && cells[c + 8].pcell < pl->nsegs)
+            __builtin_prefetch(&pl->segs[cells[c + 8].pcell]);
         if (c + 2 < ncells && cells[c + 2].pcell < pl->nsegs)
             __builtin_prefetch(pl->items + pl->segs[cells[c + 2].pcell].start);
     }
@@ -744,7 +747,7 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
             if (p >= pl->nsegs || pl->segs[p].len == 0)
                 continue;
             items = pl->items + pl->segs[p].start;
-            longest = matcher_range_top(MATCHER_POSTING_RBUCKET(items[0]));
+            longest = matcher_range_top(pl->segs[p].rb);
             if (longest < dmin ||
                 below(&s, s.fixed + s.suffix[t] +
                               distance_bound(dmin, longest) + s.pmax))

@@ -209,7 +209,8 @@ test_orders_for_citizen_equal_brute_force(void **state)
     gen_init(&g, &opts);
     gen_populate(&g, ix);
     for (uint32_t slot = 0; slot < ix->pused; slot++) {
-        uint16_t owner = slot % 3 == 0 ? ix->hot[slot].home_muni : 0;
+        uint16_t owner =
+            slot % 3 == 0 ? matcher_hot_of(ix, slot)->home_muni : 0;
         size_t na = matcher_topk_profile(ix, slot, &ctx, owner, 10, a, NULL);
         size_t nb = brute_profile(ix, slot, &ctx, owner, 10, b);
 
@@ -259,7 +260,7 @@ test_quick_filter_and_distance_bounds(void **state)
         const struct matcher_order_rec *r = ix->orders[o].rec;
 
         for (uint32_t p = 0; p < ix->pused; p++) {
-            const matcher_hot *h = &ix->hot[p];
+            const matcher_hot *h = matcher_hot_of(ix, p);
             double d, dq = -1,
                       hav = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
             unsigned full =
