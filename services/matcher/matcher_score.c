@@ -241,13 +241,21 @@ double
 matcher_score(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
               const matcher_ctx *ctx, double distance_km, matcher_parts *parts)
 {
+    return matcher_score_rec(o, ix->cold[slot],
+                             matcher_hot_of(ix, slot)->range_km, ctx,
+                             distance_km, parts);
+}
+
+double
+matcher_score_rec(const matcher_order *o, const struct matcher_profile_rec *p,
+                  unsigned range, const matcher_ctx *ctx, double distance_km,
+                  matcher_parts *parts)
+{
     const struct matcher_order_rec *r = o->rec;
-    const struct matcher_profile_rec *p = ix->cold[slot];
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_oterm *want = o->sorted;
     unsigned nw = (unsigned) r->n_ess + r->n_opt, ns = p->n_skills;
     unsigned ess = 0, opt = 0, rec = 0, i = 0, j = 0;
-    unsigned range = matcher_hot_of(ix, slot)->range_km;
     matcher_parts x;
     int fit;
 

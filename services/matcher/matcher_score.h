@@ -126,6 +126,13 @@ double matcher_score(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot, const matcher_ctx *ctx, double distance_km,
                      matcher_parts *parts);
 
+/* The same from the citizen's record p and travel range (what the kernel
+ * has at hand: no look-up by slot). */
+double matcher_score_rec(const matcher_order *o,
+                         const struct matcher_profile_rec *p, unsigned range,
+                         const matcher_ctx *ctx, double distance_km,
+                         matcher_parts *parts);
+
 /* Credit of a skill held at level for a minimum of min_level. */
 static inline unsigned
 matcher_credit(unsigned level, unsigned min_level)

@@ -229,7 +229,7 @@ struct term {
 #define BATCH 16
 
 struct pending {
-    uint32_t slot;
+    uint32_t slot, pos;
     double bound;
 };
 
@@ -302,7 +302,7 @@ flush(struct search *s)
     }
     for (unsigned i = 0; i < s->nbatch; i++) {
         uint32_t slot = s->batch[i].slot;
-        const matcher_hot *h = matcher_hot_of(s->ix, slot);
+        const matcher_hot *h = &s->ix->hot[s->batch[i].pos];
         double d;
 
         if (below(s, s->batch[i].bound))
@@ -310,12 +310,14 @@ flush(struct search *s)
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
         matcher_heap_push(&s->heap, slot,
-                          matcher_score(s->ix, s->o, slot, s->ctx, d, NULL));
+                          matcher_score_rec(s->o, s->ix->cold[slot],
+                                            h->range_km, s->ctx, d, NULL));
     }
     s->nbatch = 0;
 }
 
-/* Bits set in x (no POPCNT instruction in the baseline x86-64 set). */
+/* Bits set in x: no POPCNT instruction in the baseline x86-64 set, but
+ * GCC turns this into one where it may (see sieve). */
 static inline unsigned
 popcount64(uint64_t x)
 {
@@ -350,7 +352,9 @@ term_bound(const struct search *s, uint64_t sig, size_t t)
  * before t, or was found unable to enter there, so the bound is theirs. No
  * branch but the loop's: a block of postings is a stream of loads and
  * arithmetic, and the few survivors go on (check). */
-static uint32_t
+/* Twice compiled: with POPCNT for the processors that have it (chosen
+ * when the program loads), and for the baseline. */
+__attribute__((target_clones("popcnt", "default"))) static uint32_t
 sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
       const double *need, uint32_t *out)
 {
@@ -414,6 +418,7 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         if (below(s, bound))
             continue;
         s->batch[s->nbatch].slot = slot;
+        s->batch[s->nbatch].pos = pos;
         s->batch[s->nbatch].bound = bound;
         if (++s->nbatch == BATCH)
             flush(s);
