@@ -6,7 +6,10 @@
  * holes and spare room make up half the array it is rebuilt tight (with a
  * little room per segment). An unsplit list is unsorted (it is always read
  * whole); a split list's segments are sorted by posting value, largest
- * first, which is travel range, longest first (matcher_posting). */
+ * first: by key (range bucket, longest first, then progression bucket),
+ * then position (matcher_posting). Each segment's descriptor keeps the
+ * range bucket of its first posting, for the search to decide without
+ * reading the items. */
 #include "matcher_plist.h"
 
 #include <stdlib.h>
