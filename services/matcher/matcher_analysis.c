@@ -284,7 +284,7 @@ misses(matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     if (f & MATCHER_FAIL_KIND)
         MISS(REQ_KIND);
     for (unsigned j = 0; j < req->licences; j++) {
-        if (!(ix->hot[slot].licences >> req->licence_bit[j] & 1))
+        if (!(matcher_hot_of(ix, slot)->licences >> req->licence_bit[j] & 1))
             MISS(base + j);
     }
     base += req->licences;
@@ -320,9 +320,9 @@ bottleneck_cmp(const void *a, const void *b)
 }
 
 /* Walks one list of the order's candidates; a citizen in several lists
- * is counted once (the hot stamp). */
+ * is counted once (the seen bits). */
 static void
-count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint32_t gen,
+count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint64_t *seen,
            const matcher_order *o, const matcher_ctx *ctx,
            const struct requirements *req, uint32_t *pool, uint32_t *single)
 {
@@ -330,14 +330,14 @@ count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint32_t gen,
         const uint32_t *items = pl->items + pl->segs[g].start;
 
         for (uint32_t i = 0; i < pl->segs[g].len; i++) {
-            uint32_t slot = items[i] & MATCHER_SLOT_MASK;
+            uint32_t pos = items[i] & MATCHER_SLOT_MASK;
             unsigned which = 0;
             int n;
 
-            if (ix->hot[slot].stamp == gen)
+            if (seen[pos >> 6] >> (pos & 63) & 1)
                 continue;
-            ix->hot[slot].stamp = gen;
-            n = misses(ix, o, slot, ctx, req, &which);
+            seen[pos >> 6] |= 1ULL << (pos & 63);
+            n = misses(ix, o, ix->slot_at[pos], ctx, req, &which);
             if (n == 0)
                 (*pool)++;
             else if (n == 1)
@@ -354,19 +354,20 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
     const struct matcher_order_rec *r = o->rec;
     const struct matcher_oskill *skills = matcher_order_skills(r);
     struct requirements req = {0};
-    uint32_t *single, gen = matcher_index_next_gen(ix);
+    uint32_t *single;
+    uint64_t *seen = matcher_index_seen(ix);
 
     memset(out, 0, sizeof(*out));
     describe(ix, o, &req);
     single = jm_xcalloc(req.n, sizeof(uint32_t));
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++)
-        count_list(ix, &ix->skill_profiles[skills[i].term], gen, o, ctx, &req,
+        count_list(ix, &ix->skill_profiles[skills[i].term], seen, o, ctx, &req,
                    &out->pool, single);
     if (r->occupation != MATCHER_TERM_NONE)
-        count_list(ix, &ix->occ_profiles[r->occupation], gen, o, ctx, &req,
+        count_list(ix, &ix->occ_profiles[r->occupation], seen, o, ctx, &req,
                    &out->pool, single);
     if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES)
-        count_list(ix, &ix->isco_profiles[r->isco], gen, o, ctx, &req,
+        count_list(ix, &ix->isco_profiles[r->isco], seen, o, ctx, &req,
                    &out->pool, single);
     for (unsigned i = 0; i < req.n; i++)
         req.items[i].pool_without = out->pool + single[i];

@@ -13,10 +13,10 @@
 
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "matcher_layout.h"
 #include "matcher_plist.h"
 
-#define KM_PER_DEGREE 111.1951 /* on a sphere of 6371.0088 km */
-#define DEG           (3.14159265358979323846 / 180.0)
+#define DEG (3.14159265358979323846 / 180.0)
 
 /* ---- small vectors ---- */
 
@@ -43,129 +43,13 @@ vec_remove(struct matcher_vec *v, uint32_t value)
     }
 }
 
-/* ---- geometry ---- */
-
-unsigned
-matcher_cell_of(double lat, double lon)
-{
-    double r = floor((lat - MATCHER_GRID_LAT0) / MATCHER_GRID_DLAT);
-    double c = floor((lon - MATCHER_GRID_LON0) / MATCHER_GRID_DLON);
-
-    if (r >= 0 && r < MATCHER_GRID_ROWS && c >= 0 && c < MATCHER_GRID_COLS)
-        return (unsigned) r * MATCHER_GRID_COLS + (unsigned) c;
-    return MATCHER_CELL_ANY;
-}
-
-/* hav(d) = hav(dphi) + cos(phi1) cos(phi2) hav(dlambda) >= hav(dphi) +
- * cos^2(phimax) hav(dlambda), and for the angles of Denmark (under 0.15
- * rad) 2 asin(sqrt(h)) >= 2 sqrt(h) and sin x >= x (1 - x^2/6): so the
- * planar distance at the higher latitude's scale, less 0.1%, never
- * exceeds the great-circle distance. */
-static double
-planar_min_km(double dlat, double dlon, double lat_max)
-{
-    double dy = dlat * KM_PER_DEGREE;
-    double dx = dlon * KM_PER_DEGREE * cos(lat_max * DEG);
-
-    return sqrt(dx * dx + dy * dy) * 0.999;
-}
-
-/* cos of lat from the table, rounded towards the pole (smaller) for
- * lower bounds or towards the equator (larger) for upper ones. */
-static double
-cos_at(const matcher_index_t *ix, double lat, bool larger)
-{
-    double x = (lat - 54.0) * 100.0;
-    int i;
-
-    if (x < 0.0 || x > 400.0)
-        return cos(lat * DEG);
-    i = larger ? (int) floor(x) : (int) ceil(x);
-    return ix->cos_lat[i];
-}
-
-double
-matcher_min_km(const matcher_index_t *ix, double lat1, double lon1, double lat2,
-               double lon2)
-{
-    double dlat = lat1 > lat2 ? lat1 - lat2 : lat2 - lat1;
-    double dlon = lon1 > lon2 ? lon1 - lon2 : lon2 - lon1;
-    double dy = dlat * KM_PER_DEGREE;
-    double dx =
-        dlon * KM_PER_DEGREE * cos_at(ix, lat1 > lat2 ? lat1 : lat2, false);
-
-    return sqrt(dx * dx + dy * dy) * 0.999;
-}
-
-/* hav(d) <= hav(dphi) + cos^2(phimin) hav(dlambda) <= (dphi^2 +
- * cos^2(phimin) dlambda^2) / 4, and 2 asin(sqrt(h)) <= 2 sqrt(h) x 1.0004
- * for the short distances of Denmark (h < 0.002). */
-double
-matcher_max_km(const matcher_index_t *ix, double lat1, double lon1, double lat2,
-               double lon2)
-{
-    double dlat = lat1 > lat2 ? lat1 - lat2 : lat2 - lat1;
-    double dlon = lon1 > lon2 ? lon1 - lon2 : lon2 - lon1;
-    double dy = dlat * KM_PER_DEGREE;
-    double dx =
-        dlon * KM_PER_DEGREE * cos_at(ix, lat1 < lat2 ? lat1 : lat2, true);
-
-    return sqrt(dx * dx + dy * dy) * 1.001;
-}
-
-double
-matcher_cell_min_km(unsigned cell, double lat, double lon)
-{
-    double lat0, lat1, lon0, lon1, dlat, dlon;
-
-    if (cell >= MATCHER_CELL_ANY)
-        return 0.0;
-    lat0 = MATCHER_GRID_LAT0 + (cell / MATCHER_GRID_COLS) * MATCHER_GRID_DLAT;
-    lon0 = MATCHER_GRID_LON0 + (cell % MATCHER_GRID_COLS) * MATCHER_GRID_DLON;
-    lat1 = lat0 + MATCHER_GRID_DLAT;
-    lon1 = lon0 + MATCHER_GRID_DLON;
-    dlat = lat < lat0 ? lat0 - lat : lat > lat1 ? lat - lat1 : 0.0;
-    dlon = lon < lon0 ? lon0 - lon : lon > lon1 ? lon - lon1 : 0.0;
-    /* Citizens' coordinates are floats: keep a few metres of margin. */
-    return planar_min_km(dlat, dlon, lat > lat1 ? lat : lat1) * 0.9999;
-}
-
-/* From the histogram, not a running maximum: a maximum that only grows
- * would make the bound depend on history (citizens since erased), and two
- * matchers with the same data would prune differently. */
-unsigned
-matcher_index_max_progression(const matcher_index_t *ix)
-{
-    unsigned max = ix->progression_count[MATCHER_PROGRESS_NONE] > 0
-                       ? MATCHER_PROGRESS_MAX / 2
-                       : 0;
-
-    for (unsigned v = MATCHER_PROGRESS_MAX; v > max; v--) {
-        if (ix->progression_count[v] > 0)
-            return v;
-    }
-    return max;
-}
-
-unsigned
-matcher_index_max_range(const matcher_index_t *ix)
-{
-    for (unsigned r = MATCHER_RANGE_CAP; r > 0; r--) {
-        if (ix->range_count[r] > 0)
-            return r;
-    }
-    return 0;
-}
-
-/* The stamps save clearing a "seen" set per query: a citizen is seen in
+/* The stamps save clearing a "seen" set per query: an order is seen in
  * this query when its stamp equals the generation. After 2^32 queries the
  * stamps are cleared once. */
 uint32_t
 matcher_index_next_gen(matcher_index_t *ix)
 {
     if (++ix->gen == 0) {
-        for (uint32_t i = 0; i < ix->pused; i++)
-            ix->hot[i].stamp = 0;
         memset(ix->ostamp, 0, ix->ocap * sizeof(uint32_t));
         ix->gen = 1;
     }
@@ -199,6 +83,7 @@ matcher_index_new(matcher_index_t **ix_p)
     matcher_dict_new(&ix->dict);
     matcher_idmap_init(&ix->pmap, profile_key, ix);
     matcher_idmap_init(&ix->omap, order_key, ix);
+    ix->seen = jm_xcalloc(1, sizeof(uint64_t));
     ix->isco_profiles =
         jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_plist));
     memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
@@ -237,6 +122,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     }
     free(ix->pcell_cell);
     free(ix->pcell_count);
+    free(ix->pcell_range);
     free(ix->cells_sorted);
     for (unsigned i = 0; i < 1000; i++)
         free(ix->agreements[i]);
@@ -248,6 +134,12 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->isco_orders);
     free(ix->hot);
     free(ix->cold);
+    free(ix->seen);
+    free(ix->sig);
+    free(ix->pos);
+    free(ix->slot_at);
+    free(ix->posfree);
+    free(ix->sigbit);
     free(ix->pfree);
     free(ix->orders);
     free(ix->ofree);
@@ -275,17 +167,10 @@ matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
     }
 }
 
-/* Makes the per-term arrays cover every term of the dictionary. */
+/* The per-term arrays with room for cap terms (new entries empty). */
 static void
-cover_terms(matcher_index_t *ix)
+resize_terms(matcher_index_t *ix, uint32_t cap)
 {
-    uint32_t n = (uint32_t) matcher_dict_count(ix->dict);
-    uint32_t cap = ix->nterms;
-
-    if (n <= ix->nterms)
-        return;
-    while (cap < n)
-        cap = cap ? cap * 2 : 1024;
     ix->skill_profiles =
         jm_xrealloc(ix->skill_profiles, cap * sizeof(struct matcher_plist));
     ix->occ_profiles =
@@ -294,22 +179,59 @@ cover_terms(matcher_index_t *ix)
         jm_xrealloc(ix->skill_orders, cap * sizeof(struct matcher_vec));
     ix->occ_orders =
         jm_xrealloc(ix->occ_orders, cap * sizeof(struct matcher_vec));
-    memset(ix->skill_profiles + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_plist));
-    memset(ix->occ_profiles + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_plist));
-    memset(ix->skill_orders + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_vec));
-    memset(ix->occ_orders + ix->nterms, 0,
-           (cap - ix->nterms) * sizeof(struct matcher_vec));
-    ix->nterms = cap;
+    ix->sigbit = jm_xrealloc(ix->sigbit, cap);
+    if (cap > ix->termcap) {
+        uint32_t n = cap - ix->termcap;
+
+        memset(ix->sigbit + ix->termcap, MATCHER_SIG_NONE, n);
+        memset(ix->skill_profiles + ix->termcap, 0,
+               n * sizeof(struct matcher_plist));
+        memset(ix->occ_profiles + ix->termcap, 0,
+               n * sizeof(struct matcher_plist));
+        memset(ix->skill_orders + ix->termcap, 0,
+               n * sizeof(struct matcher_vec));
+        memset(ix->occ_orders + ix->termcap, 0, n * sizeof(struct matcher_vec));
+    }
+    ix->termcap = cap;
 }
 
+/* Makes the per-term arrays cover every term of the dictionary (room
+ * doubles; matcher_index_compact gives the slack back). */
+static void
+cover_terms(matcher_index_t *ix)
+{
+    uint32_t n = (uint32_t) matcher_dict_count(ix->dict);
+    uint32_t cap = ix->termcap;
+
+    if (n <= ix->nterms)
+        return;
+    if (n > cap) {
+        while (cap < n)
+            cap = cap ? cap * 2 : 1024;
+        resize_terms(ix, cap);
+    }
+    ix->nterms = n;
+}
+
+uint64_t *
+matcher_index_seen(matcher_index_t *ix)
+{
+    memset(ix->seen, 0, (ix->npos + 63) / 64 * sizeof(uint64_t));
+    return ix->seen;
+}
+
+/* Positions never outnumber slots (each citizen has one of each, and
+ * both are freed together): the arrays of both grow together. */
 static void
 grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
-    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
     ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    ix->pos = jm_xrealloc(ix->pos, cap * sizeof(uint32_t));
+    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
+    ix->sig = jm_xrealloc(ix->sig, cap * sizeof(uint64_t));
+    ix->slot_at = jm_xrealloc(ix->slot_at, cap * sizeof(uint32_t));
+    /* a word more than needed: never NULL, even for no citizens */
+    ix->seen = jm_xrealloc(ix->seen, ((cap + 63) / 64 + 1) * sizeof(uint64_t));
     ix->pcap = cap;
 }
 
@@ -349,12 +271,15 @@ pcell_of(matcher_index_t *ix, unsigned cell)
             jm_xrealloc(ix->pcell_cell, ix->pcellcap * sizeof(uint16_t));
         ix->pcell_count =
             jm_xrealloc(ix->pcell_count, ix->pcellcap * sizeof(uint32_t));
+        ix->pcell_range =
+            jm_xrealloc(ix->pcell_range, ix->pcellcap * sizeof(uint16_t));
         ix->cells_sorted =
             jm_xrealloc(ix->cells_sorted, ix->pcellcap * sizeof(uint16_t));
     }
     p = ix->npcells++;
     ix->pcell_cell[p] = (uint16_t) cell;
     ix->pcell_count[p] = 0;
+    ix->pcell_range[p] = 0;
     ix->cell_pcell[cell] = (uint16_t) p;
     for (i = p; i > 0 && ix->cells_sorted[i - 1] > cell; i--)
         ix->cells_sorted[i] = ix->cells_sorted[i - 1];
@@ -363,11 +288,11 @@ pcell_of(matcher_index_t *ix, unsigned cell)
 }
 
 static void
-plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
+plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
              bool add)
 {
-    const matcher_hot *h = &ix->hot[slot];
-    uint32_t posting = matcher_posting(slot, h->range_km);
+    const matcher_hot *h = &ix->hot[pos];
+    uint32_t posting = matcher_posting(pos, h->range_km, h->progression);
 
     if (add && ix->bulk)
         matcher_plist_append(pl, posting);
@@ -386,28 +311,31 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     const struct matcher_profile_rec *p = ix->cold[slot];
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_pocc *occs = matcher_profile_occs(p);
+    uint32_t pos = ix->pos[slot];
+    const matcher_hot *h = &ix->hot[pos];
     unsigned range;
 
     for (unsigned i = 0; i < p->n_skills; i++)
-        plist_change(ix, &ix->skill_profiles[skills[i].term], slot, add);
+        plist_change(ix, &ix->skill_profiles[skills[i].term], pos, add);
     for (unsigned i = 0; i < p->n_occs; i++) {
         bool dup_isco = false;
 
-        plist_change(ix, &ix->occ_profiles[occs[i].term], slot, add);
+        plist_change(ix, &ix->occ_profiles[occs[i].term], pos, add);
         /* One entry per ISCO group even if two occupations share it. */
         for (unsigned j = 0; j < i; j++)
             dup_isco |= occs[j].isco == occs[i].isco;
         if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES && !dup_isco)
-            plist_change(ix, &ix->isco_profiles[occs[i].isco], slot, add);
+            plist_change(ix, &ix->isco_profiles[occs[i].isco], pos, add);
     }
-    range = ix->hot[slot].range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
-                                                       : ix->hot[slot].range_km;
+    range = h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
     if (add) {
-        ix->pcell_count[ix->hot[slot].pcell]++;
+        ix->pcell_count[h->pcell]++;
+        if (range > ix->pcell_range[h->pcell])
+            ix->pcell_range[h->pcell] = (uint16_t) range;
         ix->progression_count[p->progression]++;
         ix->range_count[range]++;
     } else {
-        ix->pcell_count[ix->hot[slot].pcell]--;
+        ix->pcell_count[h->pcell]--;
         ix->progression_count[p->progression]--;
         ix->range_count[range]--;
     }
@@ -434,15 +362,26 @@ profile_terms_known(const matcher_index_t *ix,
 }
 
 /* Freed slots are reused first, so the arrays stay as long as the most
- * citizens ever held. */
+ * citizens ever held; so are freed positions (a citizen added between two
+ * packings of the index takes whatever position is free, wherever they
+ * live). */
 static uint32_t
 new_profile_slot(matcher_index_t *ix)
 {
-    if (ix->npfree > 0)
-        return ix->pfree[--ix->npfree];
-    if (ix->pused == ix->pcap)
-        grow_profiles(ix, ix->pcap ? ix->pcap * 2 : 1024);
-    return ix->pused++;
+    uint32_t slot, pos;
+
+    if (ix->npfree > 0) {
+        slot = ix->pfree[--ix->npfree];
+    } else {
+        if (ix->pused == ix->pcap)
+            grow_profiles(ix, ix->pcap ? ix->pcap * 2 : 1024);
+        slot = ix->pused++;
+    }
+    pos = ix->nposfree > 0 ? ix->posfree[--ix->nposfree] : ix->npos++;
+    JM_ASSERT(pos < ix->pcap);
+    ix->pos[slot] = pos;
+    ix->slot_at[pos] = slot;
+    return slot;
 }
 
 uint32_t
@@ -479,9 +418,8 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     ix->cold[slot] = copy;
-    h = &ix->hot[slot];
-    h->stamp = 0;
-    h->unused = 0;
+    ix->sig[ix->pos[slot]] = matcher_layout_sig(ix, rec);
+    h = &ix->hot[ix->pos[slot]];
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -512,20 +450,25 @@ matcher_index_put_profile(matcher_index_t *ix,
 uint32_t
 matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
 {
-    uint32_t slot = matcher_idmap_find(&ix->pmap, id, len);
+    uint32_t slot = matcher_idmap_find(&ix->pmap, id, len), pos;
 
     if (slot == MATCHER_IDMAP_NONE)
         return MATCHER_NONE;
+    pos = ix->pos[slot];
     profile_postings(ix, slot, false);
     matcher_idmap_del(&ix->pmap, id, len);
     free(ix->cold[slot]);
     ix->cold[slot] = NULL;
-    memset(&ix->hot[slot], 0, sizeof(ix->hot[slot]));
+    memset(&ix->hot[pos], 0, sizeof(ix->hot[pos]));
+    ix->sig[pos] = 0;
+    ix->slot_at[pos] = MATCHER_NONE;
     if (ix->npfree == ix->pfreecap) {
         ix->pfreecap = ix->pfreecap ? ix->pfreecap * 2 : 64;
         ix->pfree = jm_xrealloc(ix->pfree, ix->pfreecap * sizeof(uint32_t));
+        ix->posfree = jm_xrealloc(ix->posfree, ix->pfreecap * sizeof(uint32_t));
     }
     ix->pfree[ix->npfree++] = slot;
+    ix->posfree[ix->nposfree++] = pos;
     ix->plive--;
     return slot;
 }
@@ -680,12 +623,16 @@ void
 matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
+    matcher_layout_positions(ix); /* before lists are split and sorted */
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
         matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
         matcher_plist_finish(&ix->isco_profiles[i], ix->hot, ix->npcells);
+    if (ix->nterms > 0)
+        resize_terms(ix, ix->nterms);
+    matcher_layout_signatures(ix);
 }
 
 void
@@ -697,6 +644,12 @@ matcher_index_compact(matcher_index_t *ix)
     }
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
         matcher_plist_compact(&ix->isco_profiles[i]);
+    matcher_layout_positions(ix);
+    /* The doubling's slack of the per-term arrays back (new terms double
+     * it again). */
+    if (ix->nterms > 0)
+        resize_terms(ix, ix->nterms);
+    matcher_layout_signatures(ix);
 }
 
 /* What malloc really takes for a block of size bytes (glibc: 8 bytes of
@@ -707,6 +660,18 @@ heap_size(size_t size)
     size_t n = (size + 8 + 15) & ~(size_t) 15;
 
     return n < 32 ? 32 : n;
+}
+
+static size_t
+list_bytes(const struct matcher_plist *pl)
+{
+    size_t n = 0;
+
+    if (pl->cap)
+        n += heap_size(pl->cap * sizeof(uint32_t));
+    if (pl->nsegs)
+        n += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+    return n;
 }
 
 /* Counts what the heap really holds for citizens and orders (the
@@ -725,34 +690,26 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         if (ix->cold[i] != NULL)
             p += heap_size(matcher_profile_size(ix->cold[i]));
     }
-    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *));
+    p += ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) +
+                     sizeof(uint64_t) + sizeof(uint32_t));
+    p += ix->pfreecap * 2 * sizeof(uint32_t);
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        const struct matcher_plist *pl = &ix->skill_profiles[t];
-
-        out->postings += pl->count;
-        if (pl->cap)
-            p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->nsegs)
-            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
-        pl = &ix->occ_profiles[t];
-        if (pl->cap)
-            p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->nsegs)
-            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        out->postings += ix->skill_profiles[t].count;
+        p += list_bytes(&ix->skill_profiles[t]) +
+             list_bytes(&ix->occ_profiles[t]);
         if (ix->skill_orders[t].cap)
             o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
         if (ix->occ_orders[t].cap)
             o += heap_size(ix->occ_orders[t].cap * sizeof(uint32_t));
     }
-    p += (2 * ix->nterms + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
+    p += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
+    o += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_vec);
+    if (ix->seen != NULL)
+        p += heap_size(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
+    p += ix->termcap; /* sigbit */
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        const struct matcher_plist *pl = &ix->isco_profiles[i];
-
-        if (pl->cap)
-            p += heap_size(pl->cap * sizeof(uint32_t));
-        if (pl->nsegs)
-            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        p += list_bytes(&ix->isco_profiles[i]);
         if (ix->isco_orders[i].cap)
             o += heap_size(ix->isco_orders[i].cap * sizeof(uint32_t));
     }

@@ -1,16 +1,24 @@
 /* matcher_index.h - the in-memory index of citizens and open job orders.
  *
- * Citizens live in slots: a 24-byte "hot" record with everything the hard
- * filters need but languages other than Danish (location, travel range,
- * hours, kinds, licences, home municipality, consent, Danish level), in one
- * array, so that the first look at a candidate is one cache line; and a
- * "cold" block, the compact record of matcher_record.h (skills,
- * occupations, languages, id).
+ * A citizen has a slot and a position. The slot is their identity inside
+ * the matcher (the id map, live shortlists and answers refer to it) and
+ * never changes while they are indexed; it indexes their "cold" block, the
+ * compact record of matcher_record.h (skills, occupations, languages, id).
+ * The position orders what the search reads for every posting, in dense
+ * arrays: a 24-byte "hot" record with everything the hard filters need but
+ * languages other than Danish (location, travel range, hours, kinds,
+ * licences, home municipality, consent, Danish level, progression) and an
+ * 8-byte signature of what they hold (see matcher_hot). Positions follow
+ * where citizens live (cell by cell, see below), so that a search reading
+ * the lists of one cell reads one compact stretch of these arrays, not
+ * cache lines all over memory; a citizen added later takes a free
+ * position, and packing the index (bulk end, matcher_index_compact)
+ * renumbers them all.
  *
  * The inverted index, never a scan. A posting is a 32-bit word: the
- * citizen's slot in the low 23 bits and their travel range (km, at most
- * 511) in the high 9, so that the search can tell who cannot reach a
- * workplace without touching their record. Lists:
+ * citizen's position in the low 23 bits and a key of what the search may
+ * know without reading anything else (buckets of their travel range and
+ * progression) in the high 9. Lists:
  *   - skill term -> citizens who hold it;
  *   - occupation term -> citizens who wish for or hold it;
  *   - ISCO-08 unit group -> citizens with an occupation in it;
@@ -18,7 +26,7 @@
  * A citizen list that reaches MATCHER_SPLIT_AT postings is split by where
  * the citizens live: one segment per populated cell of a grid of 0.2
  * degree of latitude by 0.32 of longitude (about 22 x 20 km), each
- * segment sorted by travel range, longest first. The search (matcher_topk)
+ * segment sorted by key, longest range first. The search (matcher_topk)
  * then reads the cells nearest the workplace first, and stops reading a
  * cell's segment where the ranges become too short to reach the workplace
  * or to beat the current k-th score. Shorter lists stay one unsorted
@@ -40,21 +48,69 @@
 
 #define MATCHER_NONE UINT32_MAX
 
-/* Postings: slot and travel range in one word. At most 2^23 - 1 citizens
- * (8.4 million) per matcher. */
-#define MATCHER_SLOT_BITS 23
-#define MATCHER_SLOT_MASK ((1u << MATCHER_SLOT_BITS) - 1)
-#define MATCHER_SLOTS_MAX MATCHER_SLOT_MASK
-#define MATCHER_RANGE_CAP 511 /* a longer range reaches all of Denmark */
+/* Postings: a citizen's position and a 9-bit key in one word. The key is
+ * what the search may know of a citizen without reading their record: a
+ * bucket of their travel range (7 bits, rounded up: exact up to 63 km,
+ * then by 4 km to 191, by 10 km to 501; bucket 127 is "any distance") and
+ * a bucket of their progression (2 bits: up to 50, 100, 150, 200 of
+ * MATCHER_PROGRESS_MAX; "no measurement" scores as 100). Both are upper
+ * bounds, which is all a bound needs. At most 2^23 - 1 citizens (8.4
+ * million) per matcher. */
+#define MATCHER_SLOT_BITS   23
+#define MATCHER_SLOT_MASK   ((1u << MATCHER_SLOT_BITS) - 1)
+#define MATCHER_SLOTS_MAX   MATCHER_SLOT_MASK
+#define MATCHER_RANGE_CAP   511 /* a longer range reaches all of Denmark */
+#define MATCHER_RBUCKETS    128
+#define MATCHER_RBUCKET_ANY (MATCHER_RBUCKETS - 1)
+
+static inline unsigned
+matcher_range_bucket(unsigned range_km)
+{
+    if (range_km < 64)
+        return range_km;
+    if (range_km < 192)
+        return 64 + (range_km - 64) / 4;
+    if (range_km < 502)
+        return 96 + (range_km - 192) / 10;
+    return MATCHER_RBUCKET_ANY;
+}
+
+/* The longest range in bucket b (MATCHER_RANGE_CAP: any distance). */
+static inline unsigned
+matcher_range_top(unsigned b)
+{
+    if (b < 64)
+        return b;
+    if (b < 96)
+        return 64 + (b - 64) * 4 + 3;
+    if (b < MATCHER_RBUCKET_ANY)
+        return 192 + (b - 96) * 10 + 9;
+    return MATCHER_RANGE_CAP;
+}
+
+/* Progression bucket 0-3 of a progression value (or PROGRESS_NONE); its
+ * top is (bucket + 1) x 50. */
+static inline unsigned
+matcher_progress_bucket(unsigned progression)
+{
+    unsigned v = progression > MATCHER_PROGRESS_MAX ? MATCHER_PROGRESS_MAX / 2
+                                                    : progression;
+
+    return v <= 50 ? 0 : v <= 100 ? 1 : v <= 150 ? 2 : 3;
+}
 
 static inline uint32_t
-matcher_posting(uint32_t slot, unsigned range_km)
+matcher_posting(uint32_t slot, unsigned range_km, unsigned progression)
 {
-    return (uint32_t) (range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
-                                                    : range_km)
+    return (uint32_t) (matcher_range_bucket(range_km) << 2 |
+                       matcher_progress_bucket(progression))
                << MATCHER_SLOT_BITS |
            slot;
 }
+
+/* The parts of a posting's key. */
+#define MATCHER_POSTING_RBUCKET(p) ((p) >> (MATCHER_SLOT_BITS + 2))
+#define MATCHER_POSTING_PBUCKET(p) ((p) >> MATCHER_SLOT_BITS & 3)
 
 /* Lists this long are split by cell. */
 #define MATCHER_SPLIT_AT 1024
@@ -76,8 +132,15 @@ enum {
     MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
 };
 
+/* A citizen's signature (matcher_index.sig): bit b is set if they hold
+ * the skill term whose sigbit is b (the index gives the MATCHER_SIG_BITS
+ * most common skills a bit each). It tells the search which of an order's
+ * common skills a citizen holds from 8 bytes in a dense array, before it
+ * reads anything else of theirs. */
+#define MATCHER_SIG_BITS 64
+#define MATCHER_SIG_NONE 0xff
+
 typedef struct matcher_hot {
-    uint32_t stamp; /* "seen in query n" mark of matcher_topk */
     float lat, lon;
     int32_t available_from; /* MATCHER_DATE_NONE: now */
     uint16_t range_km;
@@ -88,8 +151,7 @@ typedef struct matcher_hot {
     uint8_t kinds;
     uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
     uint8_t progression;
-    uint32_t unused;
-} matcher_hot; /* 32 bytes: two to a cache line */
+} matcher_hot; /* 24 bytes */
 
 static inline unsigned
 matcher_hot_danish(const matcher_hot *h)
@@ -98,9 +160,13 @@ matcher_hot_danish(const matcher_hot *h)
 }
 
 /* Postings items[start .. start+len) of one cell (or of the whole list
- * while it is not split). */
+ * while it is not split). In a split list, rb is the range bucket of its
+ * first posting, the longest (0 when empty): the search decides whether
+ * to read a segment from its descriptor alone. */
 struct matcher_seg {
-    uint32_t start, len, cap;
+    uint32_t start, len;
+    uint32_t cap : 24;
+    uint32_t rb : 8;
 };
 
 /* A citizen list: unsplit, one segment in segs[0]; split, segs[p] is
@@ -140,24 +206,37 @@ typedef struct matcher_index {
     matcher_dict_t *dict;
 
     /* citizens */
-    matcher_hot *hot;
-    struct matcher_profile_rec **cold;
-    uint32_t pcap, pused, plive;
+    struct matcher_profile_rec **cold; /* by slot */
+    uint32_t *pos;                     /* by slot: position */
+    matcher_hot *hot;                  /* by position */
+    uint64_t *sig;                     /* by position: signature */
+    uint32_t *slot_at;                 /* by position: slot, or NONE */
+    uint32_t pcap, pused, plive;       /* slots (and positions) */
+    uint32_t npos;                     /* positions in use, with holes */
+    uint32_t *posfree;                 /* freed with the slots (pfree's room) */
+    uint32_t nposfree;
     uint32_t *pfree;
     uint32_t npfree, pfreecap;
     matcher_idmap pmap;
-    struct matcher_plist *skill_profiles;        /* by term */
-    struct matcher_plist *occ_profiles;          /* by term */
-    struct matcher_plist *isco_profiles;         /* [MATCHER_ISCO_CODES] */
-    uint32_t nterms;                             /* terms the arrays cover */
+    struct matcher_plist *skill_profiles; /* by term */
+    struct matcher_plist *occ_profiles;   /* by term */
+    struct matcher_plist *isco_profiles;  /* [MATCHER_ISCO_CODES] */
+    uint32_t nterms;                      /* terms the arrays cover */
+    uint32_t termcap;                     /* terms they have room for */
+    uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
+    uint64_t *seen;  /* a bit per position: "met in this query" */
     uint32_t progression_count[256];             /* citizens per progression */
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
-    uint32_t gen; /* query generation for stamps */
+    uint32_t gen; /* query generation for the orders' stamps */
 
     /* populated cells: numbered in order of first use */
     uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
     uint16_t *pcell_cell;
-    uint32_t *pcell_count;  /* citizens living there */
+    uint32_t *pcell_count; /* citizens living there */
+    /* the longest travel range of anyone living there (capped): raised as
+     * citizens come, lowered only when the index is packed, so always at
+     * least the longest */
+    uint16_t *pcell_range;
     uint16_t *cells_sorted; /* populated cells by cell number */
     uint32_t npcells, pcellcap;
     double cos_row[MATCHER_GRID_ROWS]; /* cos of each row's north edge */
@@ -271,8 +350,13 @@ unsigned matcher_index_max_range(const matcher_index_t *ix);
  * measurements counts as MATCHER_PROGRESS_MAX / 2). */
 unsigned matcher_index_max_progression(const matcher_index_t *ix);
 
-/* A new query generation for the stamps; never 0. */
+/* A new query generation for the orders' stamps (ostamp); never 0. */
 uint32_t matcher_index_next_gen(matcher_index_t *ix);
+
+/* The index's "seen" set, a bit per position, cleared: for a walk over
+ * several lists that must meet each citizen once. Valid until the next
+ * call; the index is single-threaded. */
+uint64_t *matcher_index_seen(matcher_index_t *ix);
 
 typedef struct matcher_index_stats {
     uint32_t profiles, orders, terms;
@@ -284,6 +368,13 @@ typedef struct matcher_index_stats {
 
 void matcher_index_get_stats(const matcher_index_t *ix,
                              matcher_index_stats *out);
+
+/* The hot record of the citizen in slot. */
+static inline const matcher_hot *
+matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
+{
+    return &ix->hot[ix->pos[slot]];
+}
 
 static inline const char *
 matcher_slot_id(const matcher_index_t *ix, uint32_t slot, size_t *len)

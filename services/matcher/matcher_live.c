@@ -426,6 +426,35 @@ matcher_live_end(matcher_live_t *live)
 
 /* ---- the background ---- */
 
+/* Every open order, by the grid cell of its workplace: orders computed
+ * one after the other then read the same cells' postings and citizens,
+ * which are still in the cache from the one before. */
+static void
+enqueue_all(matcher_live_t *live)
+{
+    const matcher_index_t *ix = live->ix;
+    uint32_t count[MATCHER_CELLS + 1] = {0}, *order;
+
+    order = jm_xmalloc((ix->oused + 1) * sizeof(uint32_t));
+    for (uint32_t o = 0; o < ix->oused; o++) {
+        const struct matcher_order_rec *r = ix->orders[o].rec;
+
+        if (r != NULL)
+            count[matcher_cell_of(r->lat, r->lon) + 1]++;
+    }
+    for (unsigned c = 1; c <= MATCHER_CELLS; c++)
+        count[c] += count[c - 1];
+    for (uint32_t o = 0; o < ix->oused; o++) {
+        const struct matcher_order_rec *r = ix->orders[o].rec;
+
+        if (r != NULL)
+            order[count[matcher_cell_of(r->lat, r->lon)]++] = o;
+    }
+    for (uint32_t i = 0; i < count[MATCHER_CELLS - 1]; i++)
+        enqueue(live, order[i]);
+    free(order);
+}
+
 void
 matcher_live_rebuild(matcher_live_t *live, bool announce)
 {
@@ -433,10 +462,7 @@ matcher_live_rebuild(matcher_live_t *live, bool announce)
     live->announce = announce;
     live->quiet = !announce;
     live->stats.rebuilds++;
-    for (uint32_t o = 0; o < live->ix->oused; o++) {
-        if (live->ix->orders[o].rec != NULL)
-            enqueue(live, o);
-    }
+    enqueue_all(live);
     drained(live);
 }
 

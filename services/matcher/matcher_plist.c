@@ -6,7 +6,10 @@
  * holes and spare room make up half the array it is rebuilt tight (with a
  * little room per segment). An unsplit list is unsorted (it is always read
  * whole); a split list's segments are sorted by posting value, largest
- * first, which is travel range, longest first (matcher_posting). */
+ * first: by key (range bucket, longest first, then progression bucket),
+ * then position (matcher_posting). Each segment's descriptor keeps the
+ * range bucket of its first posting, for the search to decide without
+ * reading the items. */
 #include "matcher_plist.h"
 
 #include <stdlib.h>
@@ -20,6 +23,19 @@ desc_u32(const void *a, const void *b)
     uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
 
     return (x < y) - (x > y);
+}
+
+void
+matcher_plist_sort(uint32_t *items, uint32_t n)
+{
+    qsort(items, n, sizeof(uint32_t), desc_u32);
+}
+
+/* Keeps a split list's segment's rb (matcher_seg) after a change. */
+static void
+head(const struct matcher_plist *pl, struct matcher_seg *s)
+{
+    s->rb = s->len ? MATCHER_POSTING_RBUCKET(pl->items[s->start]) : 0;
 }
 
 /* Rebuilds items tight: each segment gets len + slack(len) room. */
@@ -93,7 +109,9 @@ cover_cells(struct matcher_plist *pl, uint32_t npcells)
     pl->segs = jm_xrealloc(pl->segs, npcells * sizeof(*pl->segs));
     for (uint32_t i = pl->nsegs; i < npcells; i++) {
         pl->segs[i].start = pl->end;
-        pl->segs[i].len = pl->segs[i].cap = 0;
+        pl->segs[i].len = 0;
+        pl->segs[i].cap = 0;
+        pl->segs[i].rb = 0;
     }
     pl->nsegs = npcells;
 }
@@ -128,6 +146,8 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
     free(pl->items);
     pl->segs = segs;
     pl->items = items;
+    for (uint32_t p = 0; p < npcells; p++)
+        head(pl, &segs[p]);
     pl->nsegs = npcells;
     pl->end = pl->cap = pl->count;
     pl->split = true;
@@ -167,6 +187,7 @@ matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
     items[lo] = posting;
     s->len++;
     pl->count++;
+    head(pl, s);
 }
 
 void
@@ -230,6 +251,7 @@ matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
                 (s->len - lo - 1) * sizeof(uint32_t));
         s->len--;
         pl->count--;
+        head(pl, s);
     }
 }
 

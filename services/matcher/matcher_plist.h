@@ -30,6 +30,10 @@ void matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell,
 void matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
                          uint32_t npcells);
 
+/* Sorts n postings as a split list's segment is kept: by value, largest
+ * first. */
+void matcher_plist_sort(uint32_t *items, uint32_t n);
+
 /* Packs the items tight, without spare room (after a bulk load). */
 void matcher_plist_compact(struct matcher_plist *pl);
 

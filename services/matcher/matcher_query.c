@@ -105,7 +105,7 @@ sees_order(const matcher_scope *s, const matcher_order *o)
 static bool
 sees_profile(const matcher_index_t *ix, const matcher_scope *s, uint32_t slot)
 {
-    const matcher_hot *h = &ix->hot[slot];
+    const matcher_hot *h = matcher_hot_of(ix, slot);
 
     return s->all ||
            matcher_share_ok(ix, s->owner, ix->agreements[s->owner], h);
@@ -300,7 +300,8 @@ match_order(const matcher_query_ctx *q, const matcher_scope *scope,
         c->missing_skills = e.missing;
         c->n_missing_skills = e.n_missing;
         c->distance_km = e.distance;
-        c->home_municipality = muni(a, q->ix->hot[hits[i].slot].home_muni);
+        c->home_municipality =
+            muni(a, matcher_hot_of(q->ix, hits[i].slot)->home_muni);
         list->candidates[i] = c;
     }
     reply->body_case = JOBMATCH__V1__REPLY__BODY_CANDIDATES;

@@ -86,7 +86,7 @@ matcher_filter(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
                const matcher_ctx *ctx, bool all, double *distance_km)
 {
     const struct matcher_order_rec *r = o->rec;
-    const matcher_hot *h = &ix->hot[slot];
+    const matcher_hot *h = matcher_hot_of(ix, slot);
     unsigned fails = hot_filters(ix, o, h, ctx);
 
     *distance_km = -1.0;
@@ -161,8 +161,15 @@ cos_upper(const matcher_index_t *ix, double lat)
 unsigned
 matcher_qfilter(const matcher_qorder *q, uint32_t slot, double *distance_min)
 {
+    return matcher_qfilter_hot(q, matcher_hot_of(q->ix, slot), slot,
+                               distance_min);
+}
+
+unsigned
+matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
+                    uint32_t slot, double *distance_min)
+{
     const matcher_index_t *ix = q->ix;
-    const matcher_hot *h = &ix->hot[slot];
     double dy, dlon, lo, hi, range2;
 
     if (h->hours < q->hours)
@@ -234,13 +241,21 @@ double
 matcher_score(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
               const matcher_ctx *ctx, double distance_km, matcher_parts *parts)
 {
+    return matcher_score_rec(o, ix->cold[slot],
+                             matcher_hot_of(ix, slot)->range_km, ctx,
+                             distance_km, parts);
+}
+
+double
+matcher_score_rec(const matcher_order *o, const struct matcher_profile_rec *p,
+                  unsigned range, const matcher_ctx *ctx, double distance_km,
+                  matcher_parts *parts)
+{
     const struct matcher_order_rec *r = o->rec;
-    const struct matcher_profile_rec *p = ix->cold[slot];
     const struct matcher_pskill *skills = matcher_profile_skills(p);
     const struct matcher_oterm *want = o->sorted;
     unsigned nw = (unsigned) r->n_ess + r->n_opt, ns = p->n_skills;
     unsigned ess = 0, opt = 0, rec = 0, i = 0, j = 0;
-    unsigned range = ix->hot[slot].range_km;
     matcher_parts x;
     int fit;
 

@@ -116,11 +116,22 @@ void matcher_qorder_init(matcher_qorder *q, const matcher_index_t *ix,
 unsigned matcher_qfilter(const matcher_qorder *q, uint32_t slot,
                          double *distance_min);
 
+/* The same given the citizen's hot record (h is matcher_hot_of(slot)). */
+unsigned matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
+                             uint32_t slot, double *distance_min);
+
 /* The score of the citizen in slot for o, given the distance that
  * matcher_filter found; parts (may be NULL) gets every part. */
 double matcher_score(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot, const matcher_ctx *ctx, double distance_km,
                      matcher_parts *parts);
+
+/* The same from the citizen's record p and travel range (what the kernel
+ * has at hand: no look-up by slot). */
+double matcher_score_rec(const matcher_order *o,
+                         const struct matcher_profile_rec *p, unsigned range,
+                         const matcher_ctx *ctx, double distance_km,
+                         matcher_parts *parts);
 
 /* Credit of a skill held at level for a minimum of min_level. */
 static inline unsigned

@@ -1,40 +1,50 @@
-/* matcher_topk.c - top-k search with pruning (see matcher_topk.h).
+/* matcher_topk.c - the top-k search for an order, with pruning (see
+ * matcher_topk.h; ranking, the heap and the other searches are in
+ * matcher_rank.c).
  *
  * The score of a candidate is a sum over the order's "terms" (each skill:
  * its essential or optional credit and its share of recency; the
  * occupation; the ISCO group) plus two parts that come from the citizen
  * and the place (distance, progression). Each term has a largest
  * contribution. The search (MaxScore, Turtle & Flood 1995) takes the terms
- * from the rarest (shortest list) to the commonest and evaluates each
- * citizen fully the first time it meets them: their own sorted skill list
- * gives every other term at once. A citizen first met at term t holds none
- * of the earlier terms, so their score is at most the sum of the largest
- * contributions of terms t.. plus the best distance and progression parts
- * they could have. Once that bound is below the k-th best score so far,
- * nobody new can enter the top k. With Zipf-distributed skills the common
- * terms' long lists, which would touch nearly every citizen, are where
- * this stops.
- *
- * Long lists are split by cell (matcher_index.h) and sorted by travel
- * range within a cell. For them the search goes cell by cell, nearest to
- * the workplace first, and within a cell term by term. A cell's least
- * distance to the workplace bounds the distance part of everyone in it
- * (1 - d/range <= 1 - dmin/range), so: a segment whose longest range does
- * not reach the workplace is skipped, a segment is read only down to the
- * ranges that reach it, and only while the bound with that range can
- * still beat the k-th score. Nearest cells first make the k-th score rise
- * early, which makes the far cells cheap. Short lists (below
- * MATCHER_SPLIT_AT) are read whole, before the cells.
+ * from the rarest (shortest list) to the commonest. A citizen first met at
+ * term t holds none of the earlier terms (or was found unable to enter
+ * there), so their score is at most the largest contributions of the
+ * terms t.. they may hold, plus the best distance and progression parts
+ * they could have. Three bounds, each tighter and each dearer than the one
+ * before, decide who goes on:
+ *   - a group of postings (one cell's segment of a long list, one range
+ *     and progression bucket): all terms t.., the cell's least distance to
+ *     the workplace, the buckets' tops; a group that cannot beat the k-th
+ *     score is not read, nor is the rest of its segment when the range
+ *     bucket no longer can;
+ *   - a posting (the sieve): the terms t.. their signature allows
+ *     (matcher_index.h: the 64 commonest skills exactly, the others at
+ *     their largest), same distance and buckets; the sieve reads only the
+ *     dense signature array and the seen bits, without branches;
+ *   - a citizen's hot record: the hard filters, then their own distance
+ *     and progression; only those still able to beat the k-th score have
+ *     their record read and scored.
+ * Long lists are split by cell: the search goes cell by cell, nearest to
+ * the workplace first (which makes the k-th score rise early and far
+ * cells cheap), skips cells whose longest range cannot reach or beat it,
+ * and within a cell goes term by term. Short lists (below
+ * MATCHER_SPLIT_AT) are read whole, before the cells. Memory is what it
+ * costs: postings are read in blocks, the hot records and records of the
+ * survivors are asked for ahead of their use, and positions (the order of
+ * the dense arrays) follow cells, so one cell's citizens are near each
+ * other in memory.
  *
  * The result is exactly that of evaluating every candidate: only citizens
  * who provably cannot enter the top k are skipped, ties are broken by id,
  * and a citizen equal to the k-th score is never skipped (a bound must be
- * strictly below it). test_matcher_topk checks this against
- * matcher_topk_order_scan on many random populations. Every decision to
- * skip is taken at a boundary between groups of equal travel range, never
- * inside one, so even the counts of considered and eligible citizens
- * depend only on the data, not on the order of slots (two matchers with
- * the same data answer the same, counts included). */
+ * below it by EPS, which covers adding the same parts in another order).
+ * test_matcher_topk checks this against matcher_topk_order_scan on many
+ * random populations, packed and not, through changes. The counts of
+ * considered and eligible citizens depend on the order in which citizens
+ * are met (the k-th score when a block is sieved): diagnostics, which two
+ * matchers with the same data may report differently (docs/protocol.md).
+ */
 #include "matcher_topk.h"
 
 #include <math.h>
@@ -52,161 +62,6 @@
 #define BIN_KM 2.0
 #define NBINS  ((MATCHER_RANGE_CAP + 1) / 2 + 1)
 
-/* ---- ranking ---- */
-
-static int
-id_cmp(const char *a, size_t la, const char *b, size_t lb)
-{
-    int c = memcmp(a, b, la < lb ? la : lb);
-
-    return c != 0 ? c : (la > lb) - (la < lb);
-}
-
-bool
-matcher_profile_before(const matcher_index_t *ix, uint32_t a, double sa,
-                       uint32_t b, double sb)
-{
-    size_t la, lb;
-    const char *ia, *ib;
-
-    if (sa != sb)
-        return sa > sb;
-    ia = matcher_slot_id(ix, a, &la);
-    ib = matcher_slot_id(ix, b, &lb);
-    return id_cmp(ia, la, ib, lb) < 0;
-}
-
-static bool
-order_before(const matcher_index_t *ix, uint32_t a, double sa, uint32_t b,
-             double sb)
-{
-    const struct matcher_order_rec *ra, *rb;
-
-    if (sa != sb)
-        return sa > sb;
-    ra = ix->orders[a].rec;
-    rb = ix->orders[b].rec;
-    return id_cmp(matcher_order_id(ra), ra->id_len, matcher_order_id(rb),
-                  rb->id_len) < 0;
-}
-
-static bool
-before(const matcher_heap *h, const matcher_hit *a, const matcher_hit *b)
-{
-    return h->orders ? order_before(h->ix, a->slot, a->score, b->slot, b->score)
-                     : matcher_profile_before(h->ix, a->slot, a->score, b->slot,
-                                              b->score);
-}
-
-/* ---- the heap: hits[0] is the worst of the k best ---- */
-
-void
-matcher_heap_init(matcher_heap *h, const matcher_index_t *ix, bool orders,
-                  matcher_hit *hits, size_t k)
-{
-    JM_ASSERT(k >= 1);
-    h->ix = ix;
-    h->orders = orders;
-    h->hits = hits;
-    h->n = 0;
-    h->k = k;
-}
-
-static void
-sift_down(matcher_heap *h, size_t i)
-{
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, worst = i;
-        matcher_hit t;
-
-        /* The parent must be ranked after (worse than) its children. */
-        if (l < h->n && before(h, &h->hits[worst], &h->hits[l]))
-            worst = l;
-        if (r < h->n && before(h, &h->hits[worst], &h->hits[r]))
-            worst = r;
-        if (worst == i)
-            return;
-        t = h->hits[i];
-        h->hits[i] = h->hits[worst];
-        h->hits[worst] = t;
-        i = worst;
-    }
-}
-
-void
-matcher_heap_push(matcher_heap *h, uint32_t slot, double score)
-{
-    matcher_hit x = {slot, score};
-
-    if (h->n < h->k) {
-        size_t i = h->n++;
-
-        h->hits[i] = x;
-        while (i > 0) {
-            size_t parent = (i - 1) / 2;
-            matcher_hit t;
-
-            if (!before(h, &h->hits[parent], &h->hits[i]))
-                break;
-            t = h->hits[i];
-            h->hits[i] = h->hits[parent];
-            h->hits[parent] = t;
-            i = parent;
-        }
-        return;
-    }
-    if (!before(h, &x, &h->hits[0]))
-        return;
-    h->hits[0] = x;
-    sift_down(h, 0);
-}
-
-double
-matcher_heap_threshold(const matcher_heap *h)
-{
-    return h->n < h->k ? -1.0 : h->hits[0].score;
-}
-
-size_t
-matcher_heap_finish(matcher_heap *h)
-{
-    size_t n = h->n;
-
-    /* Heap sort: pop the worst to the end, n times. */
-    while (h->n > 1) {
-        matcher_hit t = h->hits[0];
-
-        h->hits[0] = h->hits[--h->n];
-        h->hits[h->n] = t;
-        sift_down(h, 0);
-    }
-    h->n = n;
-    return n;
-}
-
-/* ---- candidates ---- */
-
-bool
-matcher_is_candidate(const matcher_index_t *ix, const matcher_order *o,
-                     uint32_t slot)
-{
-    const struct matcher_order_rec *r = o->rec;
-    const struct matcher_profile_rec *p = ix->cold[slot];
-    const struct matcher_pocc *occs = matcher_profile_occs(p);
-
-    for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++) {
-        if (matcher_profile_level(p, o->sorted[i].term) > 0)
-            return true;
-    }
-    for (unsigned i = 0; i < p->n_occs; i++) {
-        if ((r->occupation != MATCHER_TERM_NONE &&
-             occs[i].term == r->occupation) ||
-            (r->isco != 0 && occs[i].isco == r->isco))
-            return true;
-    }
-    return false;
-}
-
 /* ---- the search ---- */
 
 enum term_kind { TERM_SKILL, TERM_OCCUPATION, TERM_ISCO };
@@ -214,17 +69,22 @@ enum term_kind { TERM_SKILL, TERM_OCCUPATION, TERM_ISCO };
 struct term {
     const struct matcher_plist *pl;
     enum term_kind kind;
+    bool essential;
+    uint16_t id; /* skill term */
     uint32_t len;
     double max; /* largest contribution */
     const char *uri;
 };
+
+/* An order has at most 128 skills, an occupation and an ISCO group. */
+#define MAXTERMS 130
 
 /* Citizens waiting to be scored: their records are fetched into the
  * cache together, instead of one miss after another. */
 #define BATCH 16
 
 struct pending {
-    uint32_t slot;
+    uint32_t slot, pos;
     double bound;
 };
 
@@ -235,8 +95,17 @@ struct search {
     matcher_qorder q;
     matcher_heap heap;
     matcher_topk_stats stats;
-    uint32_t gen;
-    double fixed; /* parts no term or citizen changes */
+    uint64_t *seen;   /* citizens met: the index's bits, cleared */
+    double fixed;     /* parts no term or citizen changes */
+    double pbound[4]; /* largest progression part of each bucket */
+    double pmax;      /* of anyone */
+    /* Over terms t..n-1: the largest contributions of all, and of those
+     * without a bit in the signatures (matcher_hot.sig); the signature
+     * bits of the essential and optional skills among them, and what one
+     * of each can give. */
+    double suffix[MAXTERMS + 1], sparse[MAXTERMS + 1];
+    uint64_t ess[MAXTERMS + 1], opt[MAXTERMS + 1];
+    double ess_max, opt_max;
     struct pending batch[BATCH];
     unsigned nbatch;
 };
@@ -271,78 +140,179 @@ below(const struct search *s, double bound)
     return bound + EPS < matcher_heap_threshold(&s->heap);
 }
 
-/* terms_max: the largest contribution of the terms this citizen could
- * hold (they were first met at a term whose suffix this is). */
-/* Scores the pending citizens. Called before every decision that reads
- * the k-th score, so that each decision sees every citizen visited so far
- * (the counts then depend only on the data). */
+/* Scores the pending citizens (the k-th score may have risen since they
+ * were queued). */
 static void
 flush(struct search *s)
 {
     const struct matcher_order_rec *r = s->o->rec;
 
+    /* The records' addresses were asked for when queued: now the records,
+     * all at once. */
+    for (unsigned i = 0; i < s->nbatch; i++) {
+        const char *p = (const char *) s->ix->cold[s->batch[i].slot];
+
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+    }
     for (unsigned i = 0; i < s->nbatch; i++) {
         uint32_t slot = s->batch[i].slot;
-        const matcher_hot *h = &s->ix->hot[slot];
+        const matcher_hot *h = &s->ix->hot[s->batch[i].pos];
         double d;
 
         if (below(s, s->batch[i].bound))
-            continue; /* the k-th score rose meanwhile */
+            continue;
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
         matcher_heap_push(&s->heap, slot,
-                          matcher_score(s->ix, s->o, slot, s->ctx, d, NULL));
+                          matcher_score_rec(s->o, s->ix->cold[slot],
+                                            h->range_km, s->ctx, d, NULL));
     }
     s->nbatch = 0;
 }
 
-static void
-visit(struct search *s, uint32_t slot, double terms_max)
+/* Bits set in x: no POPCNT instruction in the baseline x86-64 set, but
+ * GCC turns this into one where it may (see sieve). */
+static inline unsigned
+popcount64(uint64_t x)
 {
-    matcher_index_t *ix = s->ix;
-    matcher_hot *h = &ix->hot[slot];
-    const struct matcher_profile_rec *p;
-    double d, bound;
-
-    s->stats.reads++;
-    if (h->stamp == s->gen)
-        return;
-    h->stamp = s->gen;
-    s->stats.considered++;
-    if (matcher_qfilter(&s->q, slot, &d) != 0)
-        return;
-    s->stats.eligible++;
-    /* Before reading their record: could they beat the k-th at all? (d
-     * is at most the distance, so this is an upper bound.) */
-    bound =
-        s->fixed + terms_max +
-        (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km) : 0.0) +
-        MATCHER_W_PROGRESSION *
-            (h->progression == MATCHER_PROGRESS_NONE
-                 ? 0.5
-                 : (double) h->progression / MATCHER_PROGRESS_MAX);
-    if (below(s, bound))
-        return;
-    p = ix->cold[slot];
-    __builtin_prefetch(p);
-    __builtin_prefetch((const char *) p + 64);
-    s->batch[s->nbatch].slot = slot;
-    s->batch[s->nbatch].bound = bound;
-    if (++s->nbatch == BATCH)
-        flush(s);
+    x = x - (x >> 1 & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + (x >> 2 & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+    return (unsigned) ((x * 0x0101010101010101ULL) >> 56);
 }
 
-/* Reads postings, fetching the hot records of those a little ahead into
- * the cache: their slots are random, so each would otherwise wait for
- * memory in turn. */
-#define AHEAD 12
-
-static inline void
-ahead(const matcher_index_t *ix, const uint32_t *items, uint32_t i,
-      uint32_t len)
+/* The largest contribution of the terms t.. that a citizen with signature
+ * sig can hold: every term without a signature bit, and those with one
+ * that they hold. */
+static inline double
+term_bound(const struct search *s, uint64_t sig, size_t t)
 {
-    if (i + AHEAD < len)
-        __builtin_prefetch(&ix->hot[items[i + AHEAD] & MATCHER_SLOT_MASK], 1);
+    return s->sparse[t] + s->ess_max * popcount64(sig & s->ess[t]) +
+           s->opt_max * popcount64(sig & s->opt[t]);
+}
+
+/* Postings are read in blocks of at most this many: the bound each
+ * block is sieved with is the k-th score when it starts. */
+#define BLOCK 128
+
+/* Postings are read this far ahead of their signatures. */
+#define AHEAD 16
+
+/* The sieve: the citizens of items[0..n) (postings of term t) met for
+ * the first time whose terms' bound (their signature's) reaches need[],
+ * into out (their positions); returns how many. need[] holds what the terms
+ * must give for each progression bucket, and at 4 + bucket for range bucket 0
+ * (no distance part). A citizen met for the first time holds none of the terms
+ * before t, or was found unable to enter there, so the bound is theirs. No
+ * branch but the loop's: a block of postings is a stream of loads and
+ * arithmetic, and the few survivors go on (check). */
+/* Twice compiled: with POPCNT for the processors that have it (chosen
+ * when the program loads), and for the baseline. */
+__attribute__((target_clones("popcnt", "default"))) static uint32_t
+sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
+      const double *need, uint32_t *out)
+{
+    const uint64_t *sigs = s->ix->sig;
+    const matcher_hot *hot = s->ix->hot;
+    uint64_t *seen = s->seen, em = s->ess[t], om = s->opt[t];
+    double base = s->sparse[t], a = s->ess_max, b = s->opt_max;
+    uint32_t m = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = items[i], pos = p & MATCHER_SLOT_MASK;
+        uint64_t bit = 1ULL << (pos & 63), old = seen[pos >> 6];
+        uint64_t sig = sigs[pos];
+        unsigned key = p >> MATCHER_SLOT_BITS;
+        double tb = base + a * popcount64(sig & em) + b * popcount64(sig & om);
+
+        if (i + AHEAD < n) {
+            __builtin_prefetch(&sigs[items[i + AHEAD] & MATCHER_SLOT_MASK]);
+            __builtin_prefetch(&hot[items[i + AHEAD] & MATCHER_SLOT_MASK]);
+        }
+        seen[pos >> 6] = old | bit;
+        out[m] = pos;
+        m += (unsigned) ((old & bit) == 0) &
+             (unsigned) (tb >= need[(key < 4) << 2 | (key & 3)]);
+    }
+    s->stats.reads += n;
+    return m;
+}
+
+/* The survivors of a sieve of term t: their hot records all asked for at
+ * once, then the filters, and their own distance and progression in the
+ * bound; those that can still beat the k-th score are queued for
+ * scoring. */
+#define CHECK_AHEAD 8
+
+static void
+check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
+{
+    for (uint32_t i = 0; i < m && i < CHECK_AHEAD; i++)
+        __builtin_prefetch(&s->ix->hot[cand[i]]);
+    for (uint32_t i = 0; i < m; i++) {
+        uint32_t pos = cand[i], slot = s->ix->slot_at[pos];
+        const matcher_hot *h = &s->ix->hot[pos];
+        double d, bound;
+
+        if (i + CHECK_AHEAD < m)
+            __builtin_prefetch(&s->ix->hot[cand[i + CHECK_AHEAD]]);
+        s->stats.considered++;
+        if (matcher_qfilter_hot(&s->q, h, slot, &d) != 0)
+            continue;
+        s->stats.eligible++;
+        __builtin_prefetch(&s->ix->cold[slot]);
+        /* d is at most the distance: still an upper bound. */
+        bound = s->fixed + term_bound(s, s->ix->sig[pos], t) +
+                (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km)
+                                 : 0.0) +
+                MATCHER_W_PROGRESSION *
+                    (h->progression == MATCHER_PROGRESS_NONE
+                         ? 0.5
+                         : (double) h->progression / MATCHER_PROGRESS_MAX);
+        if (below(s, bound))
+            continue;
+        s->batch[s->nbatch].slot = slot;
+        s->batch[s->nbatch].pos = pos;
+        s->batch[s->nbatch].bound = bound;
+        if (++s->nbatch == BATCH)
+            flush(s);
+    }
+}
+
+/* What the terms must give, per bucket (sieve's need[]), for a citizen
+ * whose distance part is at most dpart (dpart0 in range bucket 0) to beat
+ * the k-th score; nothing while fewer than k are found. The margin makes
+ * up for adding the same parts in another order. */
+static void
+needs(const struct search *s, double dpart, double dpart0, double *need)
+{
+    double theta = matcher_heap_threshold(&s->heap);
+
+    for (unsigned b = 0; b < 4; b++) {
+        need[b] = theta < 0.0
+                      ? -1.0
+                      : theta - 2 * EPS - s->fixed - dpart - s->pbound[b];
+        need[4 + b] = theta < 0.0
+                          ? -1.0
+                          : theta - 2 * EPS - s->fixed - dpart0 - s->pbound[b];
+    }
+}
+
+/* Reads postings items[0..n) of term t in blocks: sieve, then check. */
+static void
+read_postings(struct search *s, const uint32_t *items, uint32_t n, size_t t,
+              double dpart, double dpart0)
+{
+    uint32_t cand[BLOCK];
+    double need[8];
+
+    for (uint32_t from = 0; from < n; from += BLOCK) {
+        uint32_t len = n - from < BLOCK ? n - from : BLOCK;
+
+        needs(s, dpart, dpart0, need);
+        check(s, cand, sieve(s, items + from, len, t, need, cand), t);
+    }
 }
 
 /* The terms of o that someone holds, with their lists and largest
@@ -363,6 +333,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
             continue;
         terms[n].pl = pl;
         terms[n].kind = TERM_SKILL;
+        terms[n].essential = i < r->n_ess;
+        terms[n].id = skills[i].term;
         terms[n].len = pl->count;
         terms[n].max = (i < r->n_ess ? MATCHER_W_ESSENTIAL / r->n_ess
                                      : MATCHER_W_OPTIONAL / r->n_opt) +
@@ -374,6 +346,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         ix->occ_profiles[r->occupation].count > 0) {
         terms[n].pl = &ix->occ_profiles[r->occupation];
         terms[n].kind = TERM_OCCUPATION;
+        terms[n].essential = false;
+        terms[n].id = 0;
         terms[n].len = terms[n].pl->count;
         terms[n].max = MATCHER_W_OCCUPATION;
         terms[n].uri = "";
@@ -383,6 +357,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         ix->isco_profiles[r->isco].count > 0) {
         terms[n].pl = &ix->isco_profiles[r->isco];
         terms[n].kind = TERM_ISCO;
+        terms[n].essential = false;
+        terms[n].id = 0;
         terms[n].len = terms[n].pl->count;
         /* Exact matches are in this list too: the two bounds add up to
          * more than either can give, which is still a bound. */
@@ -393,8 +369,54 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
     return n;
 }
 
+/* The bounds of the sorted terms. A skill gets its signature bit unless
+ * another of the order's skills has it (an order may list a skill twice,
+ * and a popcount would count it once). */
+static void
+prepare(struct search *s, const struct term *terms, size_t n)
+{
+    const struct matcher_order_rec *r = s->o->rec;
+    const uint8_t *sigbit = s->ix->sigbit;
+    unsigned nw = (unsigned) r->n_ess + r->n_opt;
+    uint64_t used = 0;
+    bool sig[MAXTERMS];
+
+    for (size_t t = 0; t < n; t++) {
+        unsigned b = terms[t].kind == TERM_SKILL ? sigbit[terms[t].id]
+                                                 : MATCHER_SIG_NONE;
+
+        sig[t] = b != MATCHER_SIG_NONE && !(used >> b & 1);
+        if (sig[t])
+            used |= 1ULL << b;
+    }
+    s->suffix[n] = s->sparse[n] = 0.0;
+    s->ess[n] = s->opt[n] = 0;
+    for (size_t t = n; t-- > 0;) {
+        uint64_t bit = sig[t] ? 1ULL << sigbit[terms[t].id] : 0;
+
+        s->suffix[t] = s->suffix[t + 1] + terms[t].max;
+        s->sparse[t] = s->sparse[t + 1] + (sig[t] ? 0.0 : terms[t].max);
+        s->ess[t] = s->ess[t + 1] | (terms[t].essential ? bit : 0);
+        s->opt[t] = s->opt[t + 1] | (terms[t].essential ? 0 : bit);
+    }
+    s->ess_max = r->n_ess
+                     ? MATCHER_W_ESSENTIAL / r->n_ess + MATCHER_W_RECENCY / nw
+                     : 0.0;
+    s->opt_max =
+        r->n_opt ? MATCHER_W_OPTIONAL / r->n_opt + MATCHER_W_RECENCY / nw : 0.0;
+    s->fixed = (r->n_ess == 0 ? MATCHER_W_ESSENTIAL : 0.0) +
+               (r->n_opt == 0 ? MATCHER_W_OPTIONAL : 0.0) +
+               (nw == 0 ? MATCHER_W_RECENCY : 0.0);
+    for (unsigned b = 0; b < 4; b++)
+        s->pbound[b] =
+            MATCHER_W_PROGRESSION * (b + 1) * 50.0 / MATCHER_PROGRESS_MAX;
+    s->pmax = MATCHER_W_PROGRESSION * matcher_index_max_progression(s->ix) /
+              MATCHER_PROGRESS_MAX;
+}
+
 struct qcell {
     uint16_t pcell;
+    uint16_t range; /* the longest of anyone living there */
     float dmin;
 };
 
@@ -414,10 +436,10 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
     for (uint32_t i = 0; i < ix->npcells; i++) {
         unsigned cell = ix->cells_sorted[i];
         unsigned row = cell / MATCHER_GRID_COLS;
+        unsigned p = cell == MATCHER_CELL_ANY ? 0 : ix->cell_pcell[cell];
         double lat0, lat1, lon0, lon1, dlat, dlon, dy, dx, c, dmin;
 
-        if (cell == MATCHER_CELL_ANY ||
-            ix->pcell_count[ix->cell_pcell[cell]] == 0)
+        if (cell == MATCHER_CELL_ANY || ix->pcell_count[p] == 0)
             continue;
         lat0 = MATCHER_GRID_LAT0 + row * MATCHER_GRID_DLAT;
         lon0 =
@@ -431,9 +453,10 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
         dy = dlat * 111.1951;
         dx = dlon * 111.1951 * c;
         dmin = sqrt(dx * dx + dy * dy) * 0.999 * 0.9999;
-        if (dmin > reach)
+        if (dmin > reach || dmin > ix->pcell_range[p])
             continue;
-        tmp[n].pcell = ix->cell_pcell[cell];
+        tmp[n].pcell = (uint16_t) p;
+        tmp[n].range = ix->pcell_range[p];
         tmp[n].dmin = (float) dmin;
         bins[(unsigned) (dmin / BIN_KM) + 1]++;
         n++;
@@ -446,43 +469,70 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
 }
 
 /* The segments of the next cells are in random places: ask for them
- * early (descriptors two cells ahead, first items one cell ahead). */
+ * early (descriptors eight cells ahead, first items two cells ahead). */
 static void
-prefetch_cells(const struct search *s, const struct term *terms, size_t n,
-               const struct qcell *cells, size_t ncells, size_t c)
+prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
+               size_t ncells, size_t c)
 {
     for (size_t t = 0; t < n; t++) {
         const struct matcher_plist *pl = terms[t].pl;
 
+        if (c + 8 < ncells && cells[c + 8].pcell < pl->nsegs)
+            __builtin_prefetch(&pl->segs[cells[c + 8].pcell]);
         if (c + 2 < ncells && cells[c + 2].pcell < pl->nsegs)
-            __builtin_prefetch(&pl->segs[cells[c + 2].pcell]);
-        if (c + 1 < ncells && cells[c + 1].pcell < pl->nsegs)
-            __builtin_prefetch(pl->items + pl->segs[cells[c + 1].pcell].start);
+            __builtin_prefetch(pl->items + pl->segs[cells[c + 2].pcell].start);
     }
-    (void) s;
 }
 
-/* Reads one segment of a long list for cell c, down to the ranges that
- * reach and can still beat the k-th score. */
-static void
-read_segment(struct search *s, const uint32_t *items, uint32_t len, double dmin,
-             double terms_max, double pmax)
+/* The first of items[i..len) in a lower range bucket than rb (postings are
+ * sorted by value, largest first: by range bucket, then progression). */
+static uint32_t
+next_range(const uint32_t *items, uint32_t i, uint32_t len, unsigned rb)
 {
-    unsigned prev = MATCHER_RANGE_CAP + 1;
+    uint32_t limit = (uint32_t) rb << (MATCHER_SLOT_BITS + 2);
 
-    for (uint32_t i = 0; i < len; i++) {
-        unsigned range = items[i] >> MATCHER_SLOT_BITS;
+    while (i < len) {
+        uint32_t mid = i + (len - i) / 2;
 
-        if (range != prev) {
-            flush(s);
-            if (range < dmin ||
-                below(s, s->fixed + terms_max + distance_bound(dmin, range) +
-                             pmax))
-                return;
-            prev = range;
+        if (items[mid] >= limit)
+            i = mid + 1;
+        else
+            len = mid;
+    }
+    return i;
+}
+
+/* Reads the segment of term t for a cell at least dmin km away, group by
+ * group of equal range and progression buckets, while a group can still
+ * beat the k-th score: a group that cannot skips the rest of its range
+ * bucket (the progression buckets below it are lower still), and the
+ * segment ends where the range bucket no longer reaches the workplace or
+ * cannot beat it even at the best progression. */
+static void
+read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
+             double dmin)
+{
+    uint32_t i = 0;
+
+    while (i < len) {
+        uint32_t k = items[i] >> MATCHER_SLOT_BITS;
+        unsigned rb = k >> 2, top = matcher_range_top(rb);
+        double dpart = distance_bound(dmin, top);
+        double db = s->fixed + s->suffix[t] + dpart;
+        uint32_t end;
+
+        if (top < dmin || below(s, db + s->pbound[3]))
+            return;
+        if (below(s, db + s->pbound[k & 3])) {
+            i = next_range(items, i, len, rb);
+            continue;
         }
-        ahead(s->ix, items, i, len);
-        visit(s, items[i] & MATCHER_SLOT_MASK, terms_max);
+        /* The group is read whole: find its end on the way. */
+        for (end = i + 1; end < len && items[end] >> MATCHER_SLOT_BITS == k;
+             end++)
+            ;
+        read_postings(s, items + i, end - i, t, dpart, dpart);
+        i = end;
     }
 }
 
@@ -493,17 +543,16 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
 {
     const struct matcher_order_rec *r = o->rec;
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
-    struct term terms[130];
+    struct term terms[MAXTERMS];
     struct qcell cells[MATCHER_CELLS];
-    double suffix[131], pmax;
     size_t n, nshort = 0, ncells;
-    unsigned nw = (unsigned) r->n_ess + r->n_opt, reach;
+    unsigned reach;
 
-    s.gen = matcher_index_next_gen(ix);
     matcher_qorder_init(&s.q, ix, o, ctx);
     matcher_heap_init(&s.heap, ix, false, hits, k);
-    if (!(r->flags & MATCHER_OF_LOCATION))
+    if (!(r->flags & MATCHER_OF_LOCATION) || ix->pused == 0)
         goto done; /* nobody can pass the distance filter */
+    s.seen = matcher_index_seen(ix);
     n = order_terms(ix, o, terms);
     /* Short lists first (read whole), then the long ones (by cell); each
      * group rarest first. */
@@ -519,62 +568,51 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
         JM_ASSERT(terms[i].pl->split); /* lists split when they grow long */
     qsort(terms, nshort, sizeof(*terms), term_cmp);
     qsort(terms + nshort, n - nshort, sizeof(*terms), term_cmp);
-    suffix[n] = 0.0;
-    for (size_t t = n; t-- > 0;)
-        suffix[t] = suffix[t + 1] + terms[t].max;
-    s.fixed = (r->n_ess == 0 ? MATCHER_W_ESSENTIAL : 0.0) +
-              (r->n_opt == 0 ? MATCHER_W_OPTIONAL : 0.0) +
-              (nw == 0 ? MATCHER_W_RECENCY : 0.0);
-    pmax = MATCHER_W_PROGRESSION * matcher_index_max_progression(ix) /
-           MATCHER_PROGRESS_MAX;
+    prepare(&s, terms, n);
 
     for (size_t t = 0; t < nshort; t++) {
         const struct matcher_plist *pl = terms[t].pl;
 
         flush(&s);
-        if (below(&s, s.fixed + suffix[t] + MATCHER_W_DISTANCE + pmax))
+        if (below(&s, s.fixed + s.suffix[t] + MATCHER_W_DISTANCE + s.pmax))
             goto done;
-        for (uint32_t g = 0; g < pl->nsegs; g++) {
-            const uint32_t *items = pl->items + pl->segs[g].start;
-
-            for (uint32_t i = 0; i < pl->segs[g].len; i++) {
-                ahead(ix, items, i, pl->segs[g].len);
-                visit(&s, items[i] & MATCHER_SLOT_MASK, suffix[t]);
-            }
-        }
+        /* Not split: where they live is not known, no distance bound
+         * but that of range 0. */
+        for (uint32_t g = 0; g < pl->nsegs; g++)
+            read_postings(&s, pl->items + pl->segs[g].start, pl->segs[g].len, t,
+                          MATCHER_W_DISTANCE, 0.0);
     }
     flush(&s);
     if (nshort == n)
         goto done;
     reach = matcher_index_max_range(ix);
-    if (below(&s, s.fixed + suffix[nshort] + distance_bound(0.0, reach) + pmax))
+    if (below(&s,
+              s.fixed + s.suffix[nshort] + distance_bound(0.0, reach) + s.pmax))
         goto done;
     ncells = near_cells(ix, r->lat, r->lon, reach, cells);
     for (size_t c = 0; c < ncells; c++) {
         double dmin = cells[c].dmin;
         uint32_t p = cells[c].pcell;
 
-        prefetch_cells(&s, terms + nshort, n - nshort, cells, ncells, c);
+        prefetch_cells(terms + nshort, n - nshort, cells, ncells, c);
         /* Every later cell is at least as far. */
-        if (below(&s, s.fixed + suffix[nshort] + distance_bound(dmin, reach) +
-                          pmax))
+        if (below(&s, s.fixed + s.suffix[nshort] + distance_bound(dmin, reach) +
+                          s.pmax))
             break;
         for (size_t t = nshort; t < n; t++) {
             const struct matcher_plist *pl = terms[t].pl;
-            const struct matcher_seg *seg;
             const uint32_t *items;
             unsigned longest;
 
             if (p >= pl->nsegs || pl->segs[p].len == 0)
                 continue;
-            seg = &pl->segs[p];
-            items = pl->items + seg->start;
-            longest = items[0] >> MATCHER_SLOT_BITS;
+            items = pl->items + pl->segs[p].start;
+            longest = matcher_range_top(pl->segs[p].rb);
             if (longest < dmin ||
-                below(&s, s.fixed + suffix[t] + distance_bound(dmin, longest) +
-                              pmax))
+                below(&s, s.fixed + s.suffix[t] +
+                              distance_bound(dmin, longest) + s.pmax))
                 continue;
-            read_segment(&s, items, seg->len, dmin, suffix[t], pmax);
+            read_segment(&s, items, pl->segs[p].len, t, dmin);
             flush(&s);
         }
     }
@@ -583,83 +621,4 @@ done:
     if (stats != NULL)
         *stats = s.stats;
     return matcher_heap_finish(&s.heap);
-}
-
-size_t
-matcher_topk_order_scan(matcher_index_t *ix, const matcher_order *o,
-                        const matcher_ctx *ctx, size_t k, matcher_hit *hits,
-                        matcher_topk_stats *stats)
-{
-    struct search s = {.ix = ix, .o = o, .ctx = ctx};
-
-    s.gen = matcher_index_next_gen(ix);
-    matcher_qorder_init(&s.q, ix, o, ctx);
-    matcher_heap_init(&s.heap, ix, false, hits, k);
-    for (uint32_t slot = 0; slot < ix->pused; slot++) {
-        if (ix->cold[slot] != NULL && matcher_is_candidate(ix, o, slot))
-            visit(&s, slot, 2.0); /* no bound: score everyone */
-    }
-    flush(&s);
-    if (stats != NULL)
-        *stats = s.stats;
-    return matcher_heap_finish(&s.heap);
-}
-
-/* ---- orders for a citizen ---- */
-
-static void
-visit_order(matcher_index_t *ix, matcher_heap *heap, uint32_t gen,
-            uint32_t slot, uint32_t oslot, const matcher_ctx *ctx,
-            uint16_t owner, matcher_topk_stats *stats)
-{
-    const matcher_order *o = &ix->orders[oslot];
-    double d;
-
-    if (ix->ostamp[oslot] == gen)
-        return;
-    ix->ostamp[oslot] = gen;
-    if (owner != 0 && o->rec->owner_muni != owner)
-        return;
-    stats->considered++;
-    if (matcher_filter(ix, o, slot, ctx, false, &d) != 0)
-        return;
-    stats->eligible++;
-    matcher_heap_push(heap, oslot, matcher_score(ix, o, slot, ctx, d, NULL));
-}
-
-size_t
-matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
-                     uint16_t owner, size_t k, matcher_hit *hits,
-                     matcher_topk_stats *stats)
-{
-    const struct matcher_profile_rec *p = ix->cold[slot];
-    const struct matcher_pskill *skills = matcher_profile_skills(p);
-    const struct matcher_pocc *occs = matcher_profile_occs(p);
-    matcher_topk_stats st = {0, 0, 0, 0};
-    matcher_heap heap;
-    uint32_t gen = matcher_index_next_gen(ix);
-
-    matcher_heap_init(&heap, ix, true, hits, k);
-    /* 13,000 open orders are few: the union of the citizen's lists is
-     * evaluated in full, no pruning needed. */
-    for (unsigned i = 0; i < p->n_skills; i++) {
-        const struct matcher_vec *v = &ix->skill_orders[skills[i].term];
-
-        for (uint32_t j = 0; j < v->len; j++)
-            visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
-    }
-    for (unsigned i = 0; i < p->n_occs; i++) {
-        const struct matcher_vec *v = &ix->occ_orders[occs[i].term];
-
-        for (uint32_t j = 0; j < v->len; j++)
-            visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
-        if (occs[i].isco == 0 || occs[i].isco >= MATCHER_ISCO_CODES)
-            continue;
-        v = &ix->isco_orders[occs[i].isco];
-        for (uint32_t j = 0; j < v->len; j++)
-            visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
-    }
-    if (stats != NULL)
-        *stats = st;
-    return matcher_heap_finish(&heap);
 }

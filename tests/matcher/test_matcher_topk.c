@@ -1,8 +1,13 @@
 /* test_matcher_topk.c - the pruned top-k search returns exactly what an
  * exhaustive scan of every candidate returns (same citizens, same order,
  * bit-identical scores), over many random populations with Zipf skills,
- * cloned citizens (ties), updates and removals; and it does prune. The
- * orders-for-a-citizen search is checked against brute force too. */
+ * cloned citizens (ties), updates and removals, before and after the index
+ * is packed (signatures given, positions renumbered), at k from 1 to more
+ * than there are eligible citizens, for orders nobody can reach and orders
+ * that list a skill twice; and it does prune. The bounds it prunes with
+ * (range and progression buckets, signatures) are checked on their own.
+ * The orders-for-a-citizen search is checked against brute force too. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +117,245 @@ test_pruned_equals_exhaustive(void **state)
     jm_clock_set_fake(0);
 }
 
+/* A copy of order slot os under a new id, moved to (lat, lon) (NAN: left
+ * where it is), with its first skill listed once more as optional when dup
+ * is set; returns the new slot. */
+static uint32_t
+order_variant(matcher_index_t *ix, uint32_t os, const char *id, double lat,
+              double lon, bool dup)
+{
+    _Alignas(8) uint8_t buf[MATCHER_ORDER_REC_MAX];
+    const struct matcher_order_rec *from = ix->orders[os].rec;
+    struct matcher_order_rec *r = (struct matcher_order_rec *) buf;
+    unsigned n = (unsigned) from->n_ess + from->n_opt;
+    struct matcher_oskill *skills = (struct matcher_oskill *) (r + 1);
+    uint8_t *tail;
+
+    *r = *from;
+    memcpy(skills, matcher_order_skills(from), n * sizeof(*skills));
+    if (dup && n > 0) {
+        skills[n] = skills[0];
+        skills[n].essential = 0;
+        skills[n].min_level = 0;
+        r->n_opt++;
+        n++;
+    }
+    if (lat == lat) {
+        r->lat = (float) lat;
+        r->lon = (float) lon;
+    }
+    tail = (uint8_t *) (skills + n);
+    memcpy(tail, matcher_order_langs(from),
+           from->n_langs * sizeof(struct matcher_lang));
+    tail += from->n_langs * sizeof(struct matcher_lang);
+    r->id_len = (uint8_t) strlen(id);
+    memcpy(tail, id, r->id_len);
+    tail += r->id_len;
+    memcpy(tail, matcher_order_title(from), from->title_len);
+    tail += from->title_len;
+    return matcher_index_put_order(ix, r, (size_t) (tail - buf));
+}
+
+/* Random changes: about a third of the picks removed, a third replaced,
+ * then new citizens. */
+static void
+churn(gen_t *g, matcher_index_t *ix, unsigned changes, unsigned added)
+{
+    for (unsigned i = 0; i < changes; i++) {
+        uint32_t slot = gen_below(g, ix->pused);
+        size_t len;
+        const char *id;
+        char copy[256];
+
+        if (ix->cold[slot] == NULL)
+            continue;
+        if (i % 3 == 0) {
+            id = matcher_slot_id(ix, slot, &len);
+            memcpy(copy, id, len);
+            assert_int_equal(matcher_index_remove_profile(ix, copy, len), slot);
+        } else {
+            gen_update_profile(g, ix, slot);
+        }
+    }
+    for (unsigned i = 0; i < added; i++)
+        gen_profile(g, ix);
+}
+
+/* A packed index (split lists, signatures, positions by cell) stays exact
+ * through changes that reuse freed positions, and when packed again; so
+ * do orders placed where nobody can reach, orders listing a skill twice
+ * (two terms on one signature bit), and k beyond the eligible. */
+static void
+test_packed_index_stays_exact(void **state)
+{
+    static const size_t ks[] = {1, 5, 20, 400};
+    matcher_ctx ctx;
+
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    matcher_ctx_now(&ctx);
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        gen_opts opts = {
+            .profiles = 6000,
+            .orders = 12,
+            .vocab = seed == 2 ? 90 : 300, /* long lists: split by cell */
+            .occupations = 30,
+            .zipf = 1.0,
+            .skills_min = 3,
+            .skills_max = 20,
+            .oskills_min = 1,
+            .oskills_max = 12,
+            .clones = 50,
+            .seed = seed,
+        };
+        matcher_index_t *ix;
+        uint32_t base;
+        gen_t g;
+
+        matcher_index_new(&ix);
+        gen_init(&g, &opts);
+        if (seed == 3) {
+            /* a bulk load packs at its end */
+            matcher_index_bulk_begin(ix);
+            for (unsigned i = 0; i < opts.profiles; i++)
+                gen_profile(&g, ix);
+            matcher_index_bulk_end(ix);
+            for (unsigned i = 0; i < opts.orders; i++)
+                gen_order(&g, ix);
+        } else {
+            gen_populate(&g, ix);
+            matcher_index_compact(ix);
+        }
+        base = ix->oused;
+        order_variant(ix, 0, "far-away", 50.0, 20.0, false);
+        order_variant(ix, 1, "twice", NAN, NAN, true);
+        order_variant(ix, 2, "bornholm", 55.1, 14.9, true);
+        assert_int_equal(ix->oused, base + 3);
+        for (unsigned round = 0; round < 3; round++) {
+            for (uint32_t s = 0; s < ix->oused; s++) {
+                for (size_t i = 0; i < JM_COUNTOF(ks); i++)
+                    assert_same(ix, &ix->orders[s], &ctx, ks[i]);
+            }
+            if (round == 0)
+                churn(&g, ix, 600, 300);
+            else
+                matcher_index_compact(ix);
+        }
+        {
+            matcher_hit hits[5];
+
+            assert_int_equal(
+                matcher_topk_order(ix, &ix->orders[base], &ctx, 5, hits, NULL),
+                0);
+        }
+        gen_release(&g);
+        matcher_index_destroy(&ix);
+    }
+    jm_clock_set_fake(0);
+}
+
+/* The buckets in postings are upper bounds, ordered as the values. */
+static void
+test_posting_buckets_bound(void **state)
+{
+    unsigned prev = 0;
+
+    (void) state;
+    for (unsigned r = 0; r <= 2000; r++) {
+        unsigned b = matcher_range_bucket(r);
+
+        assert_true(b < MATCHER_RBUCKETS);
+        assert_true(b >= prev); /* longer range, never a lower bucket */
+        assert_true(matcher_range_top(b) >=
+                    (r > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : r));
+        if (b > 0)
+            assert_true(matcher_range_top(b - 1) < r);
+        prev = b;
+    }
+    assert_int_equal(matcher_range_bucket(MATCHER_RANGE_CAP),
+                     MATCHER_RBUCKET_ANY);
+    for (unsigned p = 0; p <= 255; p++) {
+        unsigned b = matcher_progress_bucket(p);
+        unsigned v = p > MATCHER_PROGRESS_MAX ? MATCHER_PROGRESS_MAX / 2 : p;
+
+        assert_true(b < 4);
+        assert_true((b + 1) * 50 >= v);
+    }
+    /* A posting's key is above its position bits, and orders postings by
+     * range first. */
+    assert_true(matcher_posting(5, 40, 0) >
+                matcher_posting(MATCHER_SLOT_MASK, 39, 200));
+    assert_int_equal(matcher_posting(77, 40, 120) & MATCHER_SLOT_MASK, 77);
+    assert_int_equal(MATCHER_POSTING_RBUCKET(matcher_posting(77, 40, 120)),
+                     matcher_range_bucket(40));
+    assert_int_equal(MATCHER_POSTING_PBUCKET(matcher_posting(77, 40, 120)), 2);
+}
+
+/* A citizen's signature has the bit of every skill they hold that has
+ * one (a clear bit proves they do not hold it), before and after packing
+ * and changes; packing gives the bits to the skills with the longest
+ * lists. */
+static void
+test_signatures_cover_skills(void **state)
+{
+    gen_opts opts = {
+        .profiles = 3000,
+        .orders = 1,
+        .vocab = 500,
+        .occupations = 20,
+        .zipf = 1.0,
+        .skills_min = 3,
+        .skills_max = 25,
+        .oskills_min = 1,
+        .oskills_max = 3,
+        .seed = 9,
+    };
+    matcher_index_t *ix;
+    uint32_t with = 0, shortest_with = UINT32_MAX, longest_without = 0;
+    gen_t g;
+
+    (void) state;
+    matcher_index_new(&ix);
+    gen_init(&g, &opts);
+    gen_populate(&g, ix);
+    for (unsigned round = 0; round < 3; round++) {
+        for (uint32_t slot = 0; slot < ix->pused; slot++) {
+            const struct matcher_profile_rec *p = ix->cold[slot];
+            uint64_t sig;
+
+            if (p == NULL)
+                continue;
+            assert_int_equal(ix->slot_at[ix->pos[slot]], slot);
+            sig = ix->sig[ix->pos[slot]];
+            for (unsigned i = 0; i < p->n_skills; i++) {
+                unsigned b = ix->sigbit[matcher_profile_skills(p)[i].term];
+
+                assert_true(b == MATCHER_SIG_NONE || b < MATCHER_SIG_BITS);
+                assert_true(b == MATCHER_SIG_NONE || (sig >> b & 1));
+            }
+        }
+        if (round == 0)
+            matcher_index_compact(ix);
+        else
+            churn(&g, ix, 300, 100);
+    }
+    matcher_index_compact(ix);
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        uint32_t n = ix->skill_profiles[t].count;
+
+        if (ix->sigbit[t] != MATCHER_SIG_NONE) {
+            with++;
+            shortest_with = n < shortest_with ? n : shortest_with;
+        } else if (n > longest_without) {
+            longest_without = n;
+        }
+    }
+    assert_int_equal(with, MATCHER_SIG_BITS);
+    assert_true(shortest_with >= longest_without);
+    gen_release(&g);
+    matcher_index_destroy(&ix);
+}
+
 static void
 test_pruning_skips_most_candidates(void **state)
 {
@@ -209,7 +453,8 @@ test_orders_for_citizen_equal_brute_force(void **state)
     gen_init(&g, &opts);
     gen_populate(&g, ix);
     for (uint32_t slot = 0; slot < ix->pused; slot++) {
-        uint16_t owner = slot % 3 == 0 ? ix->hot[slot].home_muni : 0;
+        uint16_t owner =
+            slot % 3 == 0 ? matcher_hot_of(ix, slot)->home_muni : 0;
         size_t na = matcher_topk_profile(ix, slot, &ctx, owner, 10, a, NULL);
         size_t nb = brute_profile(ix, slot, &ctx, owner, 10, b);
 
@@ -259,7 +504,7 @@ test_quick_filter_and_distance_bounds(void **state)
         const struct matcher_order_rec *r = ix->orders[o].rec;
 
         for (uint32_t p = 0; p < ix->pused; p++) {
-            const matcher_hot *h = &ix->hot[p];
+            const matcher_hot *h = matcher_hot_of(ix, p);
             double d, dq = -1,
                       hav = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
             unsigned full =
@@ -299,6 +544,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pruned_equals_exhaustive),
         cmocka_unit_test(test_pruning_skips_most_candidates),
+        cmocka_unit_test(test_packed_index_stays_exact),
+        cmocka_unit_test(test_posting_buckets_bound),
+        cmocka_unit_test(test_signatures_cover_skills),
         cmocka_unit_test(test_orders_for_citizen_equal_brute_force),
         cmocka_unit_test(test_quick_filter_and_distance_bounds),
     };

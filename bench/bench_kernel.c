@@ -1,0 +1,280 @@
+/* bench_kernel.c - the matcher's top-k kernel alone, at the scale of
+ * issue 5: builds a population in-process (tests/matcher/matcher_gen.c:
+ * real Danish postcodes, Zipf-distributed skills), then prints the heap
+ * per citizen, the latency of every open order's top-k (p50, p90, p99,
+ * max, mean), what the search touched, and the time of a full re-match
+ * of every open order the way the service does it (matcher_live rebuilt
+ * from scratch), and checks a sample of orders against the exhaustive
+ * scan (exit status 1 if one differs).
+ *
+ *   bench_kernel [-p PROFILES] [-o ORDERS] [-k K] [-s SEED] [-e]
+ *                [-c CHECKS] [-r REPEAT] [-n]
+ *
+ *   -p, -o  citizens and open orders (200000, 13000)
+ *   -k      shortlist size (20)
+ *   -s      generator seed (42)
+ *   -e      skills drawn from ESCO occupations (correlated) instead of
+ *           independent Zipf draws over ESCO's 13,896 skills
+ *   -c      orders checked against the exhaustive scan (50)
+ *   -r      time every order this many times, keep each one's fastest
+ *           (1: one cold pass, as the service meets them)
+ *   -n      no full re-match (the kernel only)
+ *   -u      time with this thread's CPU clock instead of the wall clock
+ *           (comparisons on a machine others are busy on: it leaves out
+ *           the time the process was not running, not the caches shared)
+ *
+ * Build it Release without sanitizers for meaningful times:
+ *   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DJM_SANITIZE=none
+ *   cmake --build build-rel -j2 --target bench_kernel
+ *   build-rel/bench/bench_kernel        (and again with -e) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "jm/clock.h"
+#include "jm/esco.h"
+#include "jm/mem.h"
+#include "matcher_gen.h"
+#include "matcher_live.h"
+#include "matcher_topk.h"
+
+#define NOW_MS 1795435200000LL /* 2026-11-23 12:00 UTC, as the tests */
+
+struct args {
+    unsigned profiles, orders, k, checks, repeat;
+    uint64_t seed;
+    bool esco, no_rematch, cpu;
+};
+
+static bool use_cpu_clock;
+
+/* Nanoseconds, wall or this thread's CPU. */
+static uint64_t
+now_ns(void)
+{
+    struct timespec ts;
+
+    if (!use_cpu_clock)
+        return uv_hrtime();
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+
+    return (x > y) - (x < y);
+}
+
+static int
+parse(int argc, char **argv, struct args *a)
+{
+    int c;
+
+    *a = (struct args){200000, 13000, 20, 50, 1, 42, false, false, false};
+    while ((c = getopt(argc, argv, "p:o:k:s:c:r:enu")) != -1) {
+        switch (c) {
+        case 'p':
+            a->profiles = (unsigned) strtoul(optarg, NULL, 10);
+            break;
+        case 'o':
+            a->orders = (unsigned) strtoul(optarg, NULL, 10);
+            break;
+        case 'k':
+            a->k = (unsigned) strtoul(optarg, NULL, 10);
+            break;
+        case 's':
+            a->seed = strtoull(optarg, NULL, 10);
+            break;
+        case 'c':
+            a->checks = (unsigned) strtoul(optarg, NULL, 10);
+            break;
+        case 'r':
+            a->repeat = (unsigned) strtoul(optarg, NULL, 10);
+            break;
+        case 'e':
+            a->esco = true;
+            break;
+        case 'n':
+            a->no_rematch = true;
+            break;
+        case 'u':
+            a->cpu = true;
+            break;
+        default:
+            return -1;
+        }
+    }
+    if (a->profiles == 0 || a->orders == 0 || a->k == 0 || a->repeat == 0)
+        return -1;
+    return 0;
+}
+
+/* Every open order's top-k, timed one by one. */
+static void
+time_kernel(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
+{
+    matcher_hit *hits = jm_xcalloc(a->k, sizeof(*hits));
+    uint64_t *lat = jm_xcalloc(ix->oused, sizeof(uint64_t));
+    uint64_t total = 0, considered = 0, scored = 0, reads = 0;
+    size_t n = 0;
+
+    for (uint32_t s = 0; s < ix->oused; s++) {
+        matcher_topk_stats st;
+        uint64_t best = UINT64_MAX;
+
+        if (ix->orders[s].rec == NULL)
+            continue;
+        for (unsigned r = 0; r < a->repeat; r++) {
+            uint64_t t = now_ns();
+
+            matcher_topk_order(ix, &ix->orders[s], ctx, a->k, hits, &st);
+            t = now_ns() - t;
+            best = t < best ? t : best;
+        }
+        lat[n++] = best;
+        total += best;
+        considered += st.considered;
+        scored += st.scored;
+        reads += st.reads;
+    }
+    qsort(lat, n, sizeof(*lat), cmp_u64);
+    printf("top-%u of %zu orders: p50 %.1f us, p90 %.1f us, p99 %.1f us, "
+           "max %.1f us, mean %.1f us (sum %.0f ms)\n",
+           a->k, n, lat[n / 2] / 1e3, lat[n * 9 / 10] / 1e3,
+           lat[n * 99 / 100] / 1e3, lat[n - 1] / 1e3, total / 1e3 / n,
+           total / 1e6);
+    printf("  per order: %.0f postings read, %.0f citizens considered, "
+           "%.0f scored\n",
+           (double) reads / n, (double) considered / n, (double) scored / n);
+    free(lat);
+    free(hits);
+}
+
+/* The service's full re-match: every live list rebuilt from scratch. */
+static void
+time_rematch(matcher_index_t *ix, unsigned k)
+{
+    matcher_live_opts lo = {.shortlist_size = k};
+    matcher_live_t *live;
+    matcher_live_stats ls;
+    matcher_index_stats is;
+    uint64_t t0 = now_ns();
+
+    matcher_live_new(&live, ix, &lo);
+    while (matcher_live_work(live, 1000000))
+        ;
+    printf("full re-match of every open order (live lists): %.0f ms\n",
+           (double) (now_ns() - t0) / 1e6);
+    matcher_live_get_stats(live, &ls);
+    matcher_index_get_stats(ix, &is);
+    printf("  heap per citizen with orders, dictionary and live lists: "
+           "%.0f bytes\n",
+           (double) (is.total_bytes + ls.bytes) / is.profiles);
+    matcher_live_destroy(&live);
+}
+
+/* A sample of orders, spread over all of them, against the scan. */
+static int
+check(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
+{
+    matcher_hit *x = jm_xcalloc(a->k, sizeof(*x));
+    matcher_hit *y = jm_xcalloc(a->k, sizeof(*y));
+    unsigned checked = 0, bad = 0;
+
+    for (uint32_t s = 0; a->checks > 0 && s < ix->oused;
+         s += 1 + ix->oused / a->checks) {
+        size_t nx, ny;
+
+        if (ix->orders[s].rec == NULL)
+            continue;
+        nx = matcher_topk_order(ix, &ix->orders[s], ctx, a->k, x, NULL);
+        ny = matcher_topk_order_scan(ix, &ix->orders[s], ctx, a->k, y, NULL);
+        bad += nx != ny;
+        for (size_t i = 0; nx == ny && i < nx; i++) {
+            if (x[i].slot != y[i].slot || x[i].score != y[i].score) {
+                bad++;
+                break;
+            }
+        }
+        checked++;
+    }
+    printf("%u orders against the exhaustive scan: %s\n", checked,
+           bad ? "DIFFER" : "same");
+    free(x);
+    free(y);
+    return bad ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    struct args a;
+    gen_opts opts;
+    jm_esco_t *esco = NULL;
+    matcher_index_t *ix;
+    matcher_index_stats st;
+    matcher_ctx ctx;
+    uint64_t t0;
+    gen_t g;
+    int rc;
+
+    if (parse(argc, argv, &a) != 0) {
+        fprintf(stderr, "usage: bench_kernel [-p PROFILES] [-o ORDERS] [-k K] "
+                        "[-s SEED] [-e] [-c CHECKS] [-r REPEAT] [-n] [-u]\n");
+        return 2;
+    }
+    use_cpu_clock = a.cpu;
+    if (a.esco && jm_esco_load(&esco, NULL) != 0) {
+        fprintf(stderr, "bench_kernel: cannot load ESCO\n");
+        return 2;
+    }
+    opts = (gen_opts){
+        .profiles = a.profiles,
+        .orders = a.orders,
+        .vocab = 13896, /* ESCO 1.1.1's skills */
+        .occupations = 3007,
+        .zipf = 1.0,
+        .skills_min = 10,
+        .skills_max = 30,
+        .oskills_min = 5,
+        .oskills_max = 15,
+        .seed = a.seed,
+        .esco = esco,
+    };
+    jm_clock_set_fake(NOW_MS);
+    matcher_ctx_now(&ctx);
+    matcher_index_new(&ix);
+    gen_init(&g, &opts);
+    t0 = uv_hrtime();
+    /* As the service's load at start: reserved, bulk, then orders. */
+    matcher_index_reserve(ix, a.profiles, a.orders);
+    matcher_index_bulk_begin(ix);
+    for (unsigned i = 0; i < a.profiles; i++)
+        gen_profile(&g, ix);
+    matcher_index_bulk_end(ix);
+    for (unsigned i = 0; i < a.orders; i++)
+        gen_order(&g, ix);
+    matcher_index_get_stats(ix, &st);
+    printf("%u citizens, %u open orders, skills %s; built in %.0f ms\n",
+           st.profiles, st.orders,
+           a.esco ? "from ESCO occupations" : "independent Zipf",
+           (double) (uv_hrtime() - t0) / 1e6);
+    printf("heap per citizen, the index's citizens: %.1f bytes (%llu "
+           "postings)\n",
+           (double) st.profile_bytes / st.profiles,
+           (unsigned long long) st.postings);
+    time_kernel(ix, &ctx, &a);
+    if (!a.no_rematch)
+        time_rematch(ix, a.k);
+    rc = check(ix, &ctx, &a);
+    gen_release(&g);
+    matcher_index_destroy(&ix);
+    jm_esco_destroy(&esco);
+    return rc;
+}

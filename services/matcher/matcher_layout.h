@@ -1,0 +1,31 @@
+/* matcher_layout.h - the index's internal layout for the search
+ * (matcher_index.c calls these; nothing else should).
+ *
+ * Positions: a citizen's position orders the dense arrays the search reads
+ * (hot records, signatures, seen bits) by populated cell and, within one,
+ * by posting key, so that reading a cell's postings reads a compact
+ * stretch of memory. Signatures: the MATCHER_SIG_BITS skills with the
+ * longest lists get a bit each, and a citizen's signature has the bits of
+ * the skills they hold. Both only change how fast the search is, never
+ * what it answers, so they are redone when the index is packed (after a
+ * bulk load, matcher_index_compact), not as citizens change. */
+#ifndef MATCHER_LAYOUT_H
+#define MATCHER_LAYOUT_H
+
+#include <stdint.h>
+
+#include "matcher_index.h"
+
+/* The signature of record p with the index's current bits. */
+uint64_t matcher_layout_sig(const matcher_index_t *ix,
+                            const struct matcher_profile_rec *p);
+
+/* Gives every citizen a new position (cell, then key), closes the holes
+ * of removals and rewrites every posting (split segments sorted again). */
+void matcher_layout_positions(matcher_index_t *ix);
+
+/* Gives the signature bits to the commonest skills and recomputes every
+ * signature; recomputes each cell's longest range exactly. */
+void matcher_layout_signatures(matcher_index_t *ix);
+
+#endif
