@@ -161,7 +161,7 @@ struct jm_sample_arena {
     struct arena_block *head;
 };
 
-#define ARENA_BLOCK 8192
+#define ARENA_BLOCK 4096 /* a citizen of ~25 skills takes about 3 KiB */
 
 struct jm_sample_arena *
 sample_arena_new(void)
