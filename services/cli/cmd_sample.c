@@ -15,6 +15,7 @@
  * records expired) counts as already loaded too. Retryable errors
  * (UNAVAILABLE) are resent with the same request id after a pause. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,10 +232,16 @@ on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
     l->in_flight--;
     if (status != 0) {
         /* The client tried every endpoint: the service is down. */
+        cli_service service =
+            job->kind == JOB_CITIZEN ? CLI_PROFILES : CLI_INTAKE;
+
         if (!l->unreachable && status != -ECANCELED)
-            fprintf(stderr, "%s%s: the %s service did not answer (%s)\n",
+            fprintf(stderr,
+                    "%s%s: the %s service at %s did not answer within %u ms "
+                    "(%s)\n",
                     l->tty ? "\n" : "", l->c->prog,
-                    job->kind == JOB_CITIZEN ? "profiles" : "intake",
+                    service == CLI_PROFILES ? "profiles" : "intake",
+                    l->c->endpoints[service], l->c->timeout_ms,
                     jm_strerror(status));
         l->unreachable = true;
         job_free(job);
