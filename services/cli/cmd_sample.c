@@ -469,9 +469,10 @@ print_summary(const struct loader *l)
         cli_print_json(json_pack("{s:I, s:I, s:I, s:f, s:I, s:I}", "citizens",
                                  (json_int_t) l->citizens_done, "orders",
                                  (json_int_t) l->orders_done, "failed",
-                                 (json_int_t) l->failed, "seconds", seconds,
-                                 "measurements", (json_int_t) l->measurements,
-                                 "already_loaded", (json_int_t) l->existing));
+                                 (json_int_t) l->failed, "seconds",
+                                 round(seconds * 1000) / 1000, "measurements",
+                                 (json_int_t) l->measurements, "already_loaded",
+                                 (json_int_t) l->existing));
         return;
     }
     printf("loaded %llu citizens (%llu progress measurements) and %llu job "
