@@ -39,7 +39,8 @@ bench_data_build(bench_data *bd, const bench_data_opts *opts)
 {
     jm_sample_opts sopts = {.seed = opts->seed,
                             .skills = opts->skills,
-                            .occupation_pool = opts->occupation_pool};
+                            .occupation_pool = opts->occupation_pool,
+                            .whole_groups = opts->whole_groups};
     matcher_encoder enc;
     uint8_t *buf = jm_xmalloc(MATCHER_PROFILE_REC_MAX > MATCHER_ORDER_REC_MAX
                                   ? MATCHER_PROFILE_REC_MAX

@@ -14,6 +14,7 @@
 #ifndef BENCH_DATA_H
 #define BENCH_DATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,7 @@ typedef struct bench_data_opts {
     uint64_t seed;
     jm_sample_skills skills;
     size_t occupation_pool; /* jm_sample_opts.occupation_pool */
+    bool whole_groups;      /* jm_sample_opts.whole_groups */
 } bench_data_opts;
 
 typedef struct bench_data {

@@ -478,8 +478,18 @@ compare_postcode_name(const void *a, const void *b)
 }
 
 /* The occupation pool (see jm_sample_opts.occupation_pool). */
+static uint64_t
+sample_weighted_total(const unsigned *weights, size_t count)
+{
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < count; i++)
+        total += weights[i];
+    return total;
+}
+
 static int
-build_pool(struct jm_sample *self, size_t wanted)
+build_pool(struct jm_sample *self, size_t wanted, bool whole_groups)
 {
     size_t n = jm_esco_occupation_count(self->esco), eligible = 0;
     unsigned *weight = jm_xcalloc(n, sizeof(*weight));
@@ -532,9 +542,23 @@ build_pool(struct jm_sample *self, size_t wanted)
     sample_item_rng(self, STREAM_POOL, 0, &rng);
     while (self->pool_count < wanted) { /* without replacement */
         size_t o = sample_weighted(&rng, weight, n);
+        const char *isco = jm_esco_occupation_isco(self->esco, o);
 
         self->pool[self->pool_count++] = (uint32_t) o;
         weight[o] = 0;
+        /* Whole groups: the rest of o's ISCO unit group comes along (its
+         * eligible members), so that the pool holds close neighbours. */
+        for (size_t i = 0; whole_groups && i < n; i++) {
+            uint32_t other = self->by_isco[i];
+
+            if (weight[other] != 0 &&
+                strcmp(jm_esco_occupation_isco(self->esco, other), isco) == 0) {
+                self->pool[self->pool_count++] = other;
+                weight[other] = 0;
+            }
+        }
+        if (sample_weighted_total(weight, n) == 0)
+            break; /* every eligible occupation is in */
     }
     qsort(self->pool, self->pool_count, sizeof(uint32_t), compare_u32);
     free(weight);
@@ -680,7 +704,7 @@ jm_sample_new(jm_sample_t **sample_p, const jm_esco_t *esco,
         self->by_isco[o] = entries[o].occupation;
     free(entries);
     if ((rc = build_places(self, opts)) != 0 ||
-        (rc = build_pool(self, opts->occupation_pool)) != 0)
+        (rc = build_pool(self, opts->occupation_pool, opts->whole_groups)) != 0)
         goto fail;
     build_zipf(self, exponent);
     build_cpr(self);

@@ -495,6 +495,38 @@ test_restricted_to_municipalities(void **state)
     jm_sample_destroy(&s);
 }
 
+/* whole_groups: the pool is a union of complete ISCO unit groups (as far
+ * as their occupations can be drawn at all). */
+static void
+test_pool_of_whole_groups(void **state)
+{
+    const jm_esco_t *esco = *state;
+    jm_sample_opts opts = {.seed = 11,
+                           .today = today,
+                           .occupation_pool = 30,
+                           .whole_groups = true};
+    jm_sample_t *s = NULL;
+    const uint32_t *pool;
+    size_t n;
+
+    assert_int_equal(jm_sample_new(&s, esco, &opts), 0);
+    n = jm_sample_occupations(s, &pool);
+    assert_true(n >= 30);
+    for (size_t o = 0; o < jm_esco_occupation_count(esco); o++) {
+        const uint32_t *ess;
+        bool grouped = false;
+
+        if (jm_esco_occupation_essential(esco, o, &ess) < 5 ||
+            jm_esco_occupation_isco(esco, o)[0] == '0')
+            continue; /* never drawn */
+        for (size_t i = 0; i < n; i++)
+            grouped = grouped || strcmp(jm_esco_occupation_isco(esco, pool[i]),
+                                        jm_esco_occupation_isco(esco, o)) == 0;
+        assert_int_equal(grouped, in_list(pool, n, (uint32_t) o));
+    }
+    jm_sample_destroy(&s);
+}
+
 static void
 test_every_municipality_alone(void **state)
 {
@@ -549,6 +581,7 @@ main(void)
         cmocka_unit_test(test_cpr_numbers_are_distinct),
         cmocka_unit_test(test_zipf_skills_are_skewed),
         cmocka_unit_test(test_restricted_to_municipalities),
+        cmocka_unit_test(test_pool_of_whole_groups),
         cmocka_unit_test(test_every_municipality_alone),
         cmocka_unit_test(test_bad_options),
     };

@@ -89,6 +89,11 @@ typedef struct jm_sample_opts {
      * small pool makes orders with many fitting citizens. Armed forces
      * occupations (ISCO major group 0) are never drawn. */
     size_t occupation_pool;
+    /* With a pool: every occupation drawn brings the other (eligible)
+     * occupations of its ISCO-08 unit group, so the pool holds close
+     * neighbours that share many skills (the hard case for a ranking; the
+     * pool may then exceed occupation_pool by the last group's size). */
+    bool whole_groups;
     /* Days since the epoch that dates are relative to; 0: today. */
     int32_t today;
 } jm_sample_opts;
