@@ -23,6 +23,8 @@
 #include "bench_util.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "matcher_analysis.h"
+#include "matcher_live.h"
 
 struct options {
     size_t profiles, orders, k, pg_queries, check;
@@ -36,7 +38,10 @@ struct results {
     double load_s, bytes_per_profile;
     size_t index_bytes_per_profile;
     double kernel_p50_us, kernel_p99_us, kernel_mean_us, kernel_max_us;
-    double rematch_s;
+    double rematch_s, live_s;
+    double greedy_ms, exact_ms, greedy_total, exact_total, gap, gini;
+    size_t proposals;
+    unsigned max_per_citizen;
     double eligible_mean;
     size_t checked_scan, checked_pg;
     double pg_load_s, pg_p50_ms, pg_p99_ms, pg_mean_ms;
@@ -175,6 +180,43 @@ time_kernel(bench_data *bd, const struct options *o, struct results *res)
     free(us);
 }
 
+/* The service's way: live shortlists (matcher_live) built from scratch,
+ * then the assignment over them, greedy and exact, as GetAssignment runs
+ * it for every open order (max 3 proposals per citizen, 2 per position). */
+static void
+time_live_and_assign(bench_data *bd, struct results *res)
+{
+    matcher_live_opts lopts = {0};
+    matcher_live_t *live = NULL;
+    matcher_assign_opts aopts = {.max_per_citizen = 3, .factor = 2};
+    matcher_assignment greedy = {0}, exact = {0};
+    uint64_t t0;
+
+    matcher_live_new(&live, bd->ix, &lopts);
+    t0 = bench_now_ns();
+    matcher_live_rebuild(live, false);
+    while (matcher_live_work(live, 1000000))
+        ;
+    res->live_s = (double) (bench_now_ns() - t0) / 1e9;
+
+    t0 = bench_now_ns();
+    matcher_assign_run(bd->ix, live, &bd->ctx, &aopts, &greedy);
+    res->greedy_ms = (double) (bench_now_ns() - t0) / 1e6;
+    aopts.exact = true;
+    t0 = bench_now_ns();
+    matcher_assign_run(bd->ix, live, &bd->ctx, &aopts, &exact);
+    res->exact_ms = (double) (bench_now_ns() - t0) / 1e6;
+    res->greedy_total = greedy.total;
+    res->exact_total = exact.total;
+    res->gap = exact.gap;
+    res->gini = exact.gini;
+    res->proposals = exact.n;
+    res->max_per_citizen = exact.max_per_citizen;
+    free(greedy.proposals);
+    free(exact.proposals);
+    matcher_live_destroy(&live);
+}
+
 static void
 run_pg(bench_data *bd, const struct options *o, struct results *res)
 {
@@ -225,6 +267,8 @@ report(const struct options *o, const struct results *r)
                "\"kernel_p50_us\":%.2f,\"kernel_p99_us\":%.2f,"
                "\"kernel_mean_us\":%.2f,\"kernel_max_us\":%.2f,"
                "\"eligible_mean\":%.1f,\"rematch_s\":%.3f,"
+               "\"live_rebuild_s\":%.3f,\"assign_greedy_ms\":%.1f,"
+               "\"assign_exact_ms\":%.1f,\"assign_gap\":%.5f,"
                "\"checked_scan\":%zu,\"checked_pg\":%zu,"
                "\"pg_load_s\":%.1f,\"pg_p50_ms\":%.2f,\"pg_p99_ms\":%.2f,"
                "\"pg_mean_ms\":%.2f}\n",
@@ -232,8 +276,9 @@ report(const struct options *o, const struct results *r)
                (unsigned long long) o->seed, r->load_s, r->bytes_per_profile,
                r->index_bytes_per_profile, r->kernel_p50_us, r->kernel_p99_us,
                r->kernel_mean_us, r->kernel_max_us, r->eligible_mean,
-               r->rematch_s, r->checked_scan, r->checked_pg, r->pg_load_s,
-               r->pg_p50_ms, r->pg_p99_ms, r->pg_mean_ms);
+               r->rematch_s, r->live_s, r->greedy_ms, r->exact_ms, r->gap,
+               r->checked_scan, r->checked_pg, r->pg_load_s, r->pg_p50_ms,
+               r->pg_p99_ms, r->pg_mean_ms);
         return;
     }
     printf("machine: %s\n", r->machine);
@@ -254,6 +299,14 @@ report(const struct options *o, const struct results *r)
            r->kernel_max_us, r->eligible_mean);
     printf("full re-match          %8.3f s (%zu orders, one thread)\n",
            r->rematch_s, o->orders);
+    printf("live lists rebuilt     %8.3f s (every order's top 20, "
+           "matcher_live)\n",
+           r->live_s);
+    printf("assignment greedy      %8.1f ms  exact %.1f ms  (totals %.3f / "
+           "%.3f, gap %.4f %%; %zu proposals, max %u per citizen, Gini "
+           "%.3f)\n",
+           r->greedy_ms, r->exact_ms, r->greedy_total, r->exact_total,
+           r->gap * 100, r->proposals, r->max_per_citizen, r->gini);
     if (r->pg_version != NULL) {
         printf("PostgreSQL             %s\n", r->pg_version);
         printf("PostgreSQL load        %8.1f s (COPY, indexes, ANALYZE)\n",
@@ -306,6 +359,7 @@ main(int argc, char **argv)
         run_pg(&bd, &o, &res);
     }
     time_kernel(&bd, &o, &res);
+    time_live_and_assign(&bd, &res);
     report(&o, &res);
     free(res.pg_version);
     bench_data_free(&bd);

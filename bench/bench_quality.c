@@ -41,6 +41,8 @@
 #include "bench_util.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "matcher_analysis.h"
+#include "matcher_live.h"
 
 #define TOP        10
 #define FACTOR     2 /* shortlist factor: proposals per position */
@@ -68,7 +70,7 @@ struct fairness {
     const char *name;
     unsigned max;
     double gini;
-    size_t proposals, citizens;
+    size_t proposals, citizens, proposed; /* proposed: with >= 1 */
 };
 
 /* Every eligible citizen of an order, best first by the matcher's score:
@@ -130,16 +132,46 @@ fairness_of(struct fairness *f, unsigned *count, const bool *eligible,
 
     f->max = 0;
     f->proposals = 0;
+    f->proposed = 0;
     for (size_t i = 0; i < profiles; i++) {
         if (!eligible[i])
             continue;
         list[n++] = count[i];
         f->proposals += count[i];
+        f->proposed += count[i] > 0;
         f->max = count[i] > f->max ? count[i] : f->max;
     }
     f->citizens = n;
     f->gini = bench_gini(list, n);
     free(list);
+}
+
+/* The matcher's assignment (live shortlists, then matcher_assign_run) and
+ * its proposals per citizen. */
+static void
+assignment_fairness(bench_data *bd, bool exact, const bool *eligible,
+                    struct fairness *f)
+{
+    matcher_live_opts lopts = {0};
+    matcher_live_t *live = NULL;
+    matcher_assign_opts aopts = {
+        .max_per_citizen = PER_PERSON, .factor = FACTOR, .exact = exact};
+    matcher_assignment res = {0};
+    unsigned *count = jm_xcalloc(bd->profiles, sizeof(unsigned));
+
+    matcher_live_new(&live, bd->ix, &lopts);
+    matcher_live_rebuild(live, false);
+    while (matcher_live_work(live, 1000000))
+        ;
+    matcher_assign_run(bd->ix, live, &bd->ctx, &aopts, &res);
+    for (size_t i = 0; i < res.n; i++)
+        count[bench_data_citizen_of_slot(bd, res.proposals[i].profile)]++;
+    f->name =
+        exact ? "jobmatch assignment, exact" : "jobmatch assignment, greedy";
+    fairness_of(f, count, eligible, bd->profiles);
+    free(res.proposals);
+    free(count);
+    matcher_live_destroy(&live);
 }
 
 static void
@@ -210,6 +242,8 @@ run(bench_data *bd, const struct options *o, struct quality *q,
         fairness_of(&fair[1], by_overlap, eligible, bd->profiles);
         *nfair = 2;
     }
+    assignment_fairness(bd, false, eligible, &fair[(*nfair)++]);
+    assignment_fairness(bd, true, eligible, &fair[(*nfair)++]);
     bench_pg_close(pg);
     free(hits);
     free(ids);
@@ -240,8 +274,10 @@ report(const struct options *o, const struct quality *q,
                    q->precision[r], r, q->recall[r]);
         }
         for (size_t f = 0; f < nfair; f++)
-            printf(",\"fair_%zu_max\":%u,\"fair_%zu_gini\":%.4f", f,
-                   fair[f].max, f, fair[f].gini);
+            printf(",\"fair_%zu\":{\"name\":\"%s\",\"max\":%u,"
+                   "\"gini\":%.4f,\"proposals\":%zu,\"citizens\":%zu}",
+                   f, fair[f].name, fair[f].max, fair[f].gini,
+                   fair[f].proposals, fair[f].proposed);
         printf("}\n");
         return;
     }
@@ -260,11 +296,12 @@ report(const struct options *o, const struct quality *q,
         printf("%-36s %12.3f %10.3f\n", rank_names[r], q->precision[r],
                q->recall[r]);
     }
-    printf("\n%-36s %10s %8s %10s %10s\n", "proposals (positions x 2)",
-           "max/citizen", "Gini", "proposals", "eligible");
+    printf("\n%-36s %11s %6s %9s %9s %9s\n", "proposals (positions x 2)",
+           "max/citizen", "Gini", "proposals", "citizens", "eligible");
     for (size_t f = 0; f < nfair; f++)
-        printf("%-36s %10u %8.3f %10zu %10zu\n", fair[f].name, fair[f].max,
-               fair[f].gini, fair[f].proposals, fair[f].citizens);
+        printf("%-36s %11u %6.3f %9zu %9zu %9zu\n", fair[f].name, fair[f].max,
+               fair[f].gini, fair[f].proposals, fair[f].proposed,
+               fair[f].citizens);
 }
 
 int
