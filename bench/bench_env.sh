@@ -2,6 +2,7 @@
 # benchmark programs and a throw-away PostgreSQL cluster, stopped and
 # removed when the script exits.
 #
+#   bench_deps              install libpq-dev and postgresql-15 if missing
 #   bench_build TARGET...   configure build/bench (Release, no tests), build
 #   bench_pg_start          start the cluster; sets PGCONN
 set -euo pipefail
@@ -27,7 +28,6 @@ bench_deps() {
 }
 
 bench_build() {
-  bench_deps
   cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
     >/dev/null
   cmake --build "$BUILD" -j"$(nproc)" --target "$@" >/dev/null

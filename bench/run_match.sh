@@ -4,6 +4,7 @@
 # performance"). Extra arguments go to bench_match, e.g. --profiles 20000
 # for a quick run, --json for one machine-readable line.
 source "$(dirname "$0")/bench_env.sh"
+bench_deps
 bench_build bench_match
 bench_pg_start
 "$BUILD/bench/bench_match" --pg "$PGCONN" "$@"
