@@ -3,12 +3,13 @@
 # removed when the script exits.
 #
 #   bench_deps              install libpq-dev and postgresql-15 if missing
-#   bench_build TARGET...   configure build/bench (Release, no tests), build
+#   bench_build TARGET...   configure build/bench-release (Release, no
+#                           tests; as run_ingest.sh), build
 #   bench_pg_start          start the cluster; sets PGCONN
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD=${JM_BENCH_BUILD:-$ROOT/build/bench}
+BUILD=${BENCH_BUILD:-$ROOT/build/bench-release}
 PGDIR=""
 
 # libpq-dev for the baselines, postgresql-15 for the server: benchmark
