@@ -287,9 +287,14 @@ report(const struct options *o, const struct results *r)
            o->profiles, o->orders, (unsigned long long) o->seed, o->k);
     printf("index load             %8.3f s (records into the index)\n",
            r->load_s);
-    printf("memory per citizen     %8.1f B (malloc delta), %zu B (index "
-           "accounting)\n",
-           r->bytes_per_profile, r->index_bytes_per_profile);
+    if (r->bytes_per_profile > 0)
+        printf("memory per citizen     %8.1f B (malloc delta), %zu B (index "
+               "accounting)\n",
+               r->bytes_per_profile, r->index_bytes_per_profile);
+    else /* mallinfo2 sees nothing under ASan's allocator */
+        printf("memory per citizen          n/a (malloc delta; a sanitizer "
+               "build?), %zu B (index accounting)\n",
+               r->index_bytes_per_profile);
     printf("checked                %zu orders against the scan, %zu against "
            "PostgreSQL: identical\n",
            r->checked_scan, r->checked_pg);
