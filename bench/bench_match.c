@@ -11,7 +11,8 @@
  * wrong answer is not a result.
  *
  *   bench_match [--profiles N] [--orders M] [--seed S] [--k K]
- *               [--pg CONNINFO] [--pg-queries Q] [--check C] [--json] */
+ *               [--skills zipf|esco] [--pg CONNINFO] [--pg-queries Q]
+ *               [--check C] [--json] */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -31,6 +32,7 @@ struct options {
     uint64_t seed;
     const char *conninfo;
     bool json;
+    jm_sample_skills skills;
 };
 
 struct results {
@@ -51,11 +53,11 @@ struct results {
 static void
 usage(void)
 {
-    fprintf(stderr,
-            "usage: bench_match [--profiles N] [--orders M] [--seed S] "
-            "[--k K]\n"
-            "                   [--pg CONNINFO] [--pg-queries Q] [--check "
-            "C] [--json]\n");
+    fprintf(stderr, "usage: bench_match [--profiles N] [--orders M] [--seed S] "
+                    "[--k K]\n"
+                    "                   [--skills zipf|esco] [--pg CONNINFO] "
+                    "[--pg-queries Q] [--check "
+                    "C] [--json]\n");
     exit(2);
 }
 
@@ -86,6 +88,10 @@ parse(int argc, char **argv, struct options *o)
             o->pg_queries = strtoul(v, NULL, 10);
         else if (strcmp(a, "--check") == 0)
             o->check = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--skills") == 0 && strcmp(v, "esco") == 0)
+            o->skills = JM_SAMPLE_SKILLS_ESCO;
+        else if (strcmp(a, "--skills") == 0 && strcmp(v, "zipf") == 0)
+            o->skills = JM_SAMPLE_SKILLS_ZIPF;
         else
             usage();
         i++;
@@ -282,9 +288,13 @@ report(const struct options *o, const struct results *r)
         return;
     }
     printf("machine: %s\n", r->machine);
-    printf("data: %zu citizens (Zipf skills, 10-30 each), %zu open orders "
-           "(5-15 essential), seed %llu, top-%zu\n",
-           o->profiles, o->orders, (unsigned long long) o->seed, o->k);
+    printf("data: %zu citizens, %zu open orders, %s, seed %llu, top-%zu\n",
+           o->profiles, o->orders,
+           o->skills == JM_SAMPLE_SKILLS_ZIPF
+               ? "skills Zipf over all ESCO skills (10-30 per citizen, 5-15 "
+                 "essential per order)"
+               : "skills from ESCO occupations (correlated)",
+           (unsigned long long) o->seed, o->k);
     printf("index load             %8.3f s (records into the index)\n",
            r->load_s);
     if (r->bytes_per_profile > 0)
@@ -333,7 +343,8 @@ main(int argc, char **argv)
                         .k = 20,
                         .seed = 1,
                         .pg_queries = 300,
-                        .check = 200};
+                        .check = 200,
+                        .skills = JM_SAMPLE_SKILLS_ZIPF};
     bench_data_opts dopts;
     struct results res = {0};
     matcher_index_stats st;
@@ -345,7 +356,7 @@ main(int argc, char **argv)
     dopts = (bench_data_opts){.profiles = o.profiles,
                               .orders = o.orders,
                               .seed = o.seed,
-                              .skills = JM_SAMPLE_SKILLS_ZIPF};
+                              .skills = o.skills};
     if (!o.json)
         fprintf(stderr, "generating and indexing %zu citizens, %zu orders\n",
                 o.profiles, o.orders);
