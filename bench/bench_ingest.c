@@ -36,8 +36,8 @@
 
 #include <uv.h>
 
-#include "jm/clock.h"
 #include "jm/bus.h"
+#include "jm/clock.h"
 #include "jm/dk.h"
 #include "jm/esco.h"
 #include "jm/log.h"

@@ -138,6 +138,52 @@ out:
 }
 
 int
+cli_client_new(cli *c, cli_service service, jm_rpc_client_t **client_p)
+{
+    jm_rpc_client_opts opts = {0};
+    char **endpoints = NULL;
+    size_t count = 0;
+    int rc, exit_code = CLI_OK;
+
+    *client_p = NULL;
+    if (c->endpoints[service] == NULL ||
+        (count = split_endpoints(c->endpoints[service], &endpoints)) == 0) {
+        fprintf(stderr,
+                "%s: no endpoint for the %s service: give --%s ENDPOINT or "
+                "--node DIR\n",
+                c->prog, service_names[service], service_names[service]);
+        free(endpoints);
+        return CLI_USAGE;
+    }
+    if (c->bus == NULL && (rc = jm_bus_new(&c->bus, &c->loop)) != 0) {
+        fprintf(stderr, "%s: cannot start messaging: %s\n", c->prog,
+                jm_strerror(rc));
+        exit_code = CLI_UNREACHABLE;
+        goto out;
+    }
+    opts.timeout_ms = c->timeout_ms;
+    opts.tries = (unsigned) (count > 1 ? count : 1);
+    if (c->curve[service].server_key[0] != '\0') {
+        opts.sock.curve_server_key = c->curve[service].server_key;
+        opts.sock.curve_public_key = c->curve[service].public_key;
+        opts.sock.curve_secret_key = c->curve[service].secret_key;
+    }
+    rc = jm_rpc_client_new(client_p, c->bus, (const char *const *) endpoints,
+                           count, &opts);
+    if (rc != 0) {
+        fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n", c->prog,
+                service_names[service], c->endpoints[service], jm_strerror(rc));
+        exit_code = CLI_UNREACHABLE;
+    }
+
+out:
+    for (size_t i = 0; i < count; i++)
+        free(endpoints[i]);
+    free(endpoints);
+    return exit_code;
+}
+
+int
 cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply)
 {
     const Jobmatch__V1__Error *e = reply->error;

@@ -17,6 +17,7 @@
 
 #include "jm/bus.h"
 #include "jm/msg.h"
+#include "jm/rpc.h"
 #include "jobmatch/v1/envelope.pb-c.h"
 
 enum {
@@ -69,6 +70,15 @@ typedef struct cli_command {
  * endpoint is known for the service. */
 int cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
                 jm_msg_t **reply_p);
+
+/* For commands that keep many requests in flight (`sample load`): a client
+ * for service with the same endpoints, CURVE keys, timeout and fail-over
+ * as cli_request, which the caller drives itself: jm_rpc_client_call as
+ * often as it likes (replies are matched by request id), then run c->loop
+ * until its callbacks say it is done. On CLI_OK the caller owns *client_p
+ * (jm_rpc_client_destroy). Else prints why and returns CLI_USAGE (no
+ * endpoint known) or CLI_UNREACHABLE. */
+int cli_client_new(cli *c, cli_service service, jm_rpc_client_t **client_p);
 
 /* If reply is an Error, prints "error: CODE FIELD: MESSAGE" to stderr (and
  * with --json also the error object on stdout) and returns
