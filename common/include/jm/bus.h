@@ -53,8 +53,9 @@ typedef struct jm_sock jm_sock_t;
 int jm_bus_new(jm_bus_t **bus_p, uv_loop_t *loop);
 
 /* Closes the ZAP handler and terminates the context. Every jm_sock_t of
- * this bus must have been closed before. Handles close asynchronously: run
- * the loop afterwards so their close callbacks free the memory. Safe on
+ * this bus must have been closed before (asserted: zmq_ctx_term would
+ * hang). Self-tests still running are cancelled. Handles close asynchronously:
+ * run the loop afterwards so their close callbacks free the memory. Safe on
  * NULL; sets *bus_p to NULL. */
 void jm_bus_destroy(jm_bus_t **bus_p);
 
@@ -124,6 +125,17 @@ typedef struct jm_sock_opts {
     const char *curve_domain;
     /* SUB: the prefix to subscribe to; NULL subscribes to everything. */
     const char *subscribe;
+    /* DEALER: queue messages while the connection is being made (IMMEDIATE
+     * off). Right for a client with one endpoint per socket (jm_rpc's Lazy
+     * Pirate client): its first request leaves as soon as the handshake
+     * completes instead of failing with -EAGAIN, and its own deadline
+     * covers a peer that never comes. */
+    bool queue_while_connecting;
+    /* DEALER: the routing id (ZMQ_ROUTING_ID, 1-255 bytes, not starting
+     * with a zero byte) a ROUTER sees in jm_peer.id; NULL lets the ROUTER
+     * pick one. Chosen by the client, so it is an address for replies and
+     * never an identity: the principal is unaffected by it. */
+    const char *routing_id;
 } jm_sock_opts;
 
 /* Where a ROUTER message came from, to address the reply. Copy it if you
@@ -164,8 +176,12 @@ typedef void (*jm_sock_recv_cb)(jm_sock_t *sock, const jm_sock_msg *msg,
 typedef void (*jm_sock_drained_cb)(jm_sock_t *sock, void *arg);
 
 /* Creates a socket of type with opts (NULL: all defaults). on_recv may be
- * NULL for a socket that only sends (PUB). Caller owns *sock_p; close with
- * jm_sock_close. */
+ * NULL for a socket that only sends (PUB); messages it receives are then
+ * dropped. Returns -EINVAL for bad opts, for example a negative size or
+ * high-water mark, a malformed key, a CURVE server without curve_domain,
+ * a CURVE client without all three keys, subscribe on a socket that is
+ * not a SUB (a half-configured CURVE socket is refused, never made plain).
+ * Caller owns *sock_p; close with jm_sock_close. */
 int jm_sock_new(jm_sock_t **sock_p, jm_bus_t *bus, jm_sock_type type,
                 const jm_sock_opts *opts, jm_sock_recv_cb on_recv, void *arg);
 
@@ -202,13 +218,17 @@ void jm_sock_close(jm_sock_t **sock_p);
 
 /* Called with 0 if an unknown key was refused by the server at endpoint,
  * -EACCES if it was let in (ZAP is not guarding the socket), -ETIMEDOUT if
- * no handshake result came within timeout_ms. */
+ * no handshake result came within timeout_ms, -EPROTO if the handshake
+ * failed before authentication (typically a wrong server_key: nothing is
+ * proven), -ECANCELED if the bus was destroyed first. Called exactly once,
+ * after the self-test's sockets and timer have been closed. */
 typedef void (*jm_bus_selftest_cb)(int status, void *arg);
 
 /* Connects a throw-away CURVE client with a fresh random key to endpoint
  * (whose server public key is server_key) and watches the handshake with a
  * socket monitor. Services run it at start-up before declaring themselves
- * ready (DESIGN.md section 4). */
+ * ready (DESIGN.md section 4). Returns -EINVAL (malformed server_key or
+ * endpoint) without calling cb, else 0 and cb is called later. */
 int jm_bus_curve_selftest(jm_bus_t *bus, const char *endpoint,
                           const char *server_key, unsigned timeout_ms,
                           jm_bus_selftest_cb cb, void *arg);

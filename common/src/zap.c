@@ -1,0 +1,764 @@
+/* zap.c - who may connect: the ZAP handler (ZeroMQ RFC 27) with its allow
+ * lists, CURVE key files, and the start-up self-test proving that the
+ * handler guards a server socket.
+ *
+ * The decision a reader must know: libzmq lets a CURVE client in unless a
+ * ZAP handler bound on inproc://zeromq.zap.01 says no (DESIGN.md section
+ * 4). So the handler is bound when the bus is created, before any server
+ * socket, runs on the bus's loop through the same adapter as every other
+ * socket, and refuses by default: only the CURVE mechanism, only a domain
+ * that has an allow list, only a listed key. The principal it returns as
+ * the ZAP "user id" is what receive callbacks see as msg->principal.
+ *
+ * Verified with libzmq 4.3.4 (probe, and test_bus.c): a ZAP reply "400"
+ * reaches the client as ZMQ_EVENT_HANDSHAKE_FAILED_AUTH with value 400 (the
+ * server sends an ERROR command); "200" gives HANDSHAKE_SUCCEEDED on both
+ * sides and the User-Id property on the body frames; a context with no
+ * handler accepts any key; a wrong server key gives the client only
+ * HANDSHAKE_FAILED_NO_DETAIL. */
+#include "bus_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "jm/err.h"
+#include "jm/log.h"
+#include "jm/mem.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+/* A principal is a short name ("municipality:101"), logged and compared. */
+#define MAX_PRINCIPAL_LEN 255
+/* Key files are two short lines; anything bigger is not one. */
+#define MAX_KEY_FILE_SIZE 4096
+
+/* ---- allow lists ----
+ *
+ * domain -> (public key -> principal). A process has a domain or two and at
+ * most a few hundred keys, so each domain is one array kept sorted by key:
+ * a lookup per handshake is a binary search, an insert a memmove. */
+
+struct allow_entry {
+    char key[JM_KEY_Z85_LEN + 1]; /* canonical Z85 (decoded, re-encoded) */
+    char *principal;
+};
+
+/* One domain's list, sorted by key for binary search. */
+struct jm__domain {
+    char *name;
+    struct allow_entry *entries;
+    size_t count;
+    size_t capacity;
+};
+
+static struct jm__domain *
+find_domain(const jm_bus_t *bus, const void *name, size_t len)
+{
+    /* Linear: a process has one or two domains. */
+    for (size_t i = 0; i < bus->domain_count; i++) {
+        struct jm__domain *d = &bus->domains[i];
+
+        if (strlen(d->name) == len && memcmp(d->name, name, len) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/* Index of key in d, or where it would be inserted. */
+static size_t
+entry_index(const struct jm__domain *d, const char *key, bool *found)
+{
+    size_t low = 0, high = d->count;
+
+    *found = false;
+    while (low < high) {
+        size_t mid = low + (high - low) / 2;
+        int c = memcmp(d->entries[mid].key, key, JM_KEY_Z85_LEN);
+
+        if (c == 0) {
+            *found = true;
+            return mid;
+        }
+        if (c < 0)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
+}
+
+static bool
+principal_valid(const char *principal)
+{
+    size_t len = principal != NULL ? strlen(principal) : 0;
+
+    if (len == 0 || len > MAX_PRINCIPAL_LEN)
+        return false;
+    /* It ends up in log lines and comparisons: no control characters. */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) principal[i] < 0x20 || principal[i] == 0x7f)
+            return false;
+    return true;
+}
+
+int
+jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
+             const char *principal)
+{
+    uint8_t raw[32];
+    char canonical[JM_KEY_Z85_LEN + 1];
+    struct jm__domain *d;
+    size_t at;
+    bool found;
+
+    JM_ASSERT(bus != NULL);
+    if (domain == NULL || domain[0] == '\0' ||
+        !jm__key_valid(public_key, raw) || !principal_valid(principal))
+        return -EINVAL;
+    /* Z85 text that decodes to the same bytes is one key: store the form
+     * the ZAP handler will produce from the raw key. */
+    zmq_z85_encode(canonical, raw, sizeof(raw));
+    if ((d = find_domain(bus, domain, strlen(domain))) == NULL) {
+        bus->domains = jm_xrealloc(bus->domains, (bus->domain_count + 1) *
+                                                     sizeof(*bus->domains));
+        d = &bus->domains[bus->domain_count++];
+        memset(d, 0, sizeof(*d));
+        d->name = jm_xstrdup(domain);
+    }
+    at = entry_index(d, canonical, &found);
+    /* Listed again: the later principal wins (bus.h), so that reloading
+     * an edited file can rename a client. Connections already made keep
+     * the principal they were given until they reconnect. */
+    if (found) {
+        free(d->entries[at].principal);
+        d->entries[at].principal = jm_xstrdup(principal);
+        return 0;
+    }
+    if (d->count == d->capacity) {
+        d->capacity = d->capacity ? 2 * d->capacity : 16;
+        d->entries = jm_xrealloc(d->entries, d->capacity * sizeof(*d->entries));
+    }
+    memmove(&d->entries[at + 1], &d->entries[at],
+            (d->count - at) * sizeof(*d->entries));
+    memcpy(d->entries[at].key, canonical, sizeof(canonical));
+    d->entries[at].principal = jm_xstrdup(principal);
+    d->count++;
+    return 0;
+}
+
+int
+jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
+{
+    struct pair {
+        char *key;
+        char *principal;
+    } *pairs = NULL;
+
+    size_t count = 0, line_cap = 0;
+    char *line = NULL;
+    unsigned lineno = 0;
+    FILE *file;
+    int rc = 0;
+
+    JM_ASSERT(bus != NULL);
+    JM_ASSERT(path != NULL);
+    if ((file = fopen(path, "r")) == NULL)
+        return -errno;
+    /* Parse everything first: a bad line leaves the allow list as it was,
+     * not half loaded. */
+    errno = 0;
+    while (getline(&line, &line_cap, file) >= 0) {
+        char *save = NULL, *key, *principal;
+
+        lineno++;
+        if ((key = strtok_r(line, " \t\r\n", &save)) == NULL)
+            continue;
+        /* '#' is also a Z85 character, so a comment is a line whose first
+         * word is not key-sized ("# ...", or a commented-out "#KEY ..."
+         * of 41 characters). */
+        if (key[0] == '#' && strlen(key) != JM_KEY_Z85_LEN)
+            continue;
+        principal = strtok_r(NULL, " \t\r\n", &save);
+        if (!jm__key_valid(key, NULL) || !principal_valid(principal) ||
+            strtok_r(NULL, " \t\r\n", &save) != NULL) {
+            jm_log(JM_LOG_ERR, "bus",
+                   "%s:%u: expected \"PUBLIC_KEY_Z85 principal\"", path,
+                   lineno);
+            rc = -EINVAL;
+            goto out;
+        }
+        pairs = jm_xrealloc(pairs, (count + 1) * sizeof(*pairs));
+        pairs[count].key = jm_xstrdup(key);
+        pairs[count].principal = jm_xstrdup(principal);
+        count++;
+    }
+    if (ferror(file)) {
+        rc = errno != 0 ? -errno : -EIO; /* EISDIR for a directory */
+        goto out;
+    }
+    for (size_t i = 0; i < count && rc == 0; i++)
+        rc = jm_bus_allow(bus, domain, pairs[i].key, pairs[i].principal);
+out:
+    for (size_t i = 0; i < count; i++) {
+        free(pairs[i].key);
+        free(pairs[i].principal);
+    }
+    free(pairs);
+    free(line);
+    fclose(file);
+    return rc;
+}
+
+void
+jm_bus_zap_counts(const jm_bus_t *bus, uint64_t *accepted, uint64_t *refused)
+{
+    JM_ASSERT(bus != NULL);
+    if (accepted != NULL)
+        *accepted = bus->zap_accepted;
+    if (refused != NULL)
+        *refused = bus->zap_refused;
+}
+
+/* ---- the ZAP handler ----
+ *
+ * A ROUTER rather than a REP: REP's strict recv/send alternation would
+ * wedge the handler for good if one reply could not be sent, while a
+ * ROUTER just answers the next request. libzmq's sessions connect to it
+ * with an empty routing id, so the ROUTER makes one up and requests come
+ * as [id, "", RFC 27 frames...]. */
+
+/* A ZAP request as our ROUTER receives it: the envelope, then RFC 27. */
+enum {
+    ZAP_ID,
+    ZAP_DELIMITER,
+    ZAP_VERSION,
+    ZAP_REQUEST_ID,
+    ZAP_DOMAIN,
+    ZAP_ADDRESS,
+    ZAP_IDENTITY,
+    ZAP_MECHANISM,
+    ZAP_CREDENTIALS, /* CURVE: the client's 32-byte public key */
+    ZAP_CURVE_FRAMES
+};
+
+static bool
+frame_is(zmq_msg_t *frame, const char *text)
+{
+    size_t len = strlen(text);
+
+    return zmq_msg_size(frame) == len &&
+           memcmp(zmq_msg_data(frame), text, len) == 0;
+}
+
+static const char *
+lookup_principal(const jm_bus_t *bus, zmq_msg_t *domain, const uint8_t *key)
+{
+    char z85[JM_KEY_Z85_LEN + 1];
+    struct jm__domain *d;
+    size_t at;
+    bool found;
+
+    d = find_domain(bus, zmq_msg_data(domain), zmq_msg_size(domain));
+    if (d == NULL)
+        return NULL;
+    zmq_z85_encode(z85, key, 32);
+    at = entry_index(d, z85, &found);
+    return found ? d->entries[at].principal : NULL;
+}
+
+static int
+send_frame(void *zsock, const void *data, size_t size, bool more)
+{
+    int flags = ZMQ_DONTWAIT | (more ? ZMQ_SNDMORE : 0);
+
+    return zmq_send(zsock, data, size, flags) < 0 ? jm__zmq_err() : 0;
+}
+
+/* Answers one request: 200 with the principal for a listed CURVE key in
+ * a known domain, 400 for anything else (another mechanism, an unknown
+ * domain, an unknown key), 500 for a request we cannot read. */
+static void
+on_zap_request(jm_sock_t *sock, struct jm__frames *req)
+{
+    jm_bus_t *bus = sock->arg;
+    zmq_msg_t *f = req->frame;
+    const char *status = "400", *text = "not allowed", *principal = NULL;
+    int rc;
+
+    /* Without the envelope and a request id there is nobody to answer;
+     * libzmq never sends that, so it is not worth more than a line. */
+    if (req->total <= ZAP_REQUEST_ID || zmq_msg_size(&f[ZAP_DELIMITER]) != 0) {
+        jm_log(JM_LOG_WARN, "bus", "ZAP: dropped a malformed request");
+        return;
+    }
+    if (!frame_is(&f[ZAP_VERSION], "1.0") || req->total <= ZAP_MECHANISM) {
+        status = "500";
+        text = "malformed request";
+    } else if (frame_is(&f[ZAP_MECHANISM], "CURVE") &&
+               req->total == ZAP_CURVE_FRAMES &&
+               zmq_msg_size(&f[ZAP_CREDENTIALS]) == 32) {
+        principal = lookup_principal(bus, &f[ZAP_DOMAIN],
+                                     zmq_msg_data(&f[ZAP_CREDENTIALS]));
+        if (principal != NULL) {
+            status = "200";
+            text = "OK";
+        }
+    }
+    if (principal != NULL) {
+        bus->zap_accepted++;
+        jm_log(JM_LOG_DEBUG, "bus", "ZAP: admitted %s", principal);
+    } else {
+        bus->zap_refused++;
+        /* info, not warn: a refused client retries every reconnect
+         * interval and would flood the log; the count is the metric. */
+        if (req->total > ZAP_MECHANISM)
+            jm_log(JM_LOG_INFO, "bus", "ZAP: refused %.*s client from %.*s",
+                   (int) zmq_msg_size(&f[ZAP_MECHANISM]),
+                   (const char *) zmq_msg_data(&f[ZAP_MECHANISM]),
+                   (int) zmq_msg_size(&f[ZAP_ADDRESS]),
+                   (const char *) zmq_msg_data(&f[ZAP_ADDRESS]));
+        else
+            jm_log(JM_LOG_WARN, "bus", "ZAP: refused a malformed request");
+    }
+    /* Reply: envelope, version, request id, status code and text, user id
+     * (the principal), metadata (none). */
+    if ((rc = send_frame(sock->zsock, zmq_msg_data(&f[ZAP_ID]),
+                         zmq_msg_size(&f[ZAP_ID]), true)) ||
+        (rc = send_frame(sock->zsock, "", 0, true)) ||
+        (rc = send_frame(sock->zsock, "1.0", 3, true)) ||
+        (rc = send_frame(sock->zsock, zmq_msg_data(&f[ZAP_REQUEST_ID]),
+                         zmq_msg_size(&f[ZAP_REQUEST_ID]), true)) ||
+        (rc = send_frame(sock->zsock, status, 3, true)) ||
+        (rc = send_frame(sock->zsock, text, strlen(text), true)) ||
+        (rc = send_frame(sock->zsock, principal ? principal : "",
+                         principal ? strlen(principal) : 0, true)) ||
+        (rc = send_frame(sock->zsock, "", 0, false)))
+        /* The handshake then times out on the server (HANDSHAKE_IVL). */
+        jm_log(JM_LOG_WARN, "bus", "ZAP: reply not sent: %s", jm_strerror(rc));
+    jm__sock_rearm(sock);
+}
+
+static void selftest_finish(struct jm__selftest *test, int status);
+
+int
+jm__zap_start(jm_bus_t *bus)
+{
+    jm_sock_opts opts = {.heartbeat_ivl_ms = -1}; /* inproc: no heartbeats */
+    int rc;
+
+    if ((rc = jm__sock_open(&bus->zap, bus, ZMQ_ROUTER, &opts, on_zap_request,
+                            bus)) != 0)
+        return rc;
+    if (zmq_bind(bus->zap->zsock, ZAP_ENDPOINT) != 0) {
+        rc = jm__zmq_err();
+        jm__sock_close(bus->zap);
+        bus->zap = NULL;
+        return rc;
+    }
+    snprintf(bus->zap->endpoint, sizeof(bus->zap->endpoint), "%s",
+             ZAP_ENDPOINT);
+    return 0;
+}
+
+void
+jm__zap_stop(jm_bus_t *bus)
+{
+    while (bus->selftests != NULL)
+        selftest_finish(bus->selftests, -ECANCELED);
+    if (bus->zap != NULL)
+        jm__sock_close(bus->zap);
+    bus->zap = NULL;
+    for (size_t i = 0; i < bus->domain_count; i++) {
+        struct jm__domain *d = &bus->domains[i];
+
+        for (size_t k = 0; k < d->count; k++)
+            free(d->entries[k].principal);
+        free(d->entries);
+        free(d->name);
+    }
+    free(bus->domains);
+    bus->domains = NULL;
+    bus->domain_count = 0;
+}
+
+/* ---- keys ----
+ *
+ * A key file is "public KEY\nsecret KEY\n" (Z85), or only the public line
+ * for a peer's key. Saving checks that the two halves belong together and
+ * loading checks it again: a mismatched pair would otherwise show up much
+ * later as every handshake failing with no detail. Secrets are wiped from
+ * buffers after use (sodium_memzero cannot be optimised away). */
+
+int
+jm_keys_generate(char public_key[JM_KEY_Z85_LEN + 1],
+                 char secret_key[JM_KEY_Z85_LEN + 1])
+{
+    JM_ASSERT(public_key != NULL && secret_key != NULL);
+    /* ENOTSUP if libzmq was built without CURVE. */
+    if (zmq_curve_keypair(public_key, secret_key) != 0)
+        return jm__zmq_err();
+    return 0;
+}
+
+/* True if both keys are valid and secret_key's public half is public_key. */
+static bool
+pair_valid(const char *public_key, const char *secret_key)
+{
+    char derived[JM_KEY_Z85_LEN + 1];
+    bool ok;
+
+    if (!jm__key_valid(public_key, NULL) || !jm__key_valid(secret_key, NULL))
+        return false;
+    if (zmq_curve_public(derived, secret_key) != 0)
+        return false;
+    ok = memcmp(derived, public_key, JM_KEY_Z85_LEN) == 0;
+    sodium_memzero(derived, sizeof(derived));
+    return ok;
+}
+
+static int
+write_all(int fd, const char *data, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        data += n;
+        size -= (size_t) n;
+    }
+    return 0;
+}
+
+/* Makes the rename durable (best effort: some file systems refuse). */
+static void
+sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == NULL   ? jm_xstrdup(".")
+                : slash == path ? jm_xstrdup("/")
+                                : jm_xstrndup(path, (size_t) (slash - path));
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
+int
+jm_keys_save(const char *path, const char *public_key, const char *secret_key)
+{
+    char text[2 * (JM_KEY_Z85_LEN + 8) + 1];
+    char *temp;
+    int fd = -1, rc = 0;
+
+    JM_ASSERT(path != NULL);
+    if (!pair_valid(public_key, secret_key))
+        return -EINVAL;
+    snprintf(text, sizeof(text), "public %s\nsecret %s\n", public_key,
+             secret_key);
+    /* mkstemp creates the file 0600 and O_EXCL in the same directory, so
+     * the secret is never readable by others and rename is atomic: a
+     * reader sees the old file or the new one, never half of one. */
+    temp = jm_xmalloc(strlen(path) + sizeof(".XXXXXX"));
+    sprintf(temp, "%s.XXXXXX", path);
+    if ((fd = mkstemp(temp)) < 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (fchmod(fd, 0600) != 0 || (rc = write_all(fd, text, strlen(text))) ||
+        fsync(fd) != 0) {
+        rc = rc ? rc : -errno;
+        goto out;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        rc = -errno;
+        goto out;
+    }
+    fd = -1;
+    if (rename(temp, path) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    sync_parent(path);
+out:
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        unlink(temp);
+    free(temp);
+    sodium_memzero(text, sizeof(text));
+    return rc;
+}
+
+/* Reads at most MAX_KEY_FILE_SIZE bytes; -EINVAL if the file is larger. */
+static int
+read_small(int fd, char *buf, size_t cap, size_t *len)
+{
+    *len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + *len, cap - *len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            return 0;
+        *len += (size_t) n;
+        if (*len == cap)
+            return -EINVAL;
+    }
+}
+
+/* Copies the key after "<label> " on a line of text into key. */
+static bool
+parse_key_line(const char *line, size_t len, const char *label, char *key)
+{
+    size_t label_len = strlen(label);
+
+    if (len != label_len + 1 + JM_KEY_Z85_LEN ||
+        memcmp(line, label, label_len) != 0 || line[label_len] != ' ')
+        return false;
+    memcpy(key, line + label_len + 1, JM_KEY_Z85_LEN);
+    key[JM_KEY_Z85_LEN] = '\0';
+    return jm__key_valid(key, NULL);
+}
+
+/* Permissions are judged on the open file (fstat), not on the path, so a
+ * file swapped between the check and the read is not a hole. Any group or
+ * other bit refuses a secret: 0600 or stricter, as ssh does for its keys. */
+int
+jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
+             char secret_key[JM_KEY_Z85_LEN + 1])
+{
+    char text[MAX_KEY_FILE_SIZE];
+    char public[JM_KEY_Z85_LEN + 1] = "", secret[JM_KEY_Z85_LEN + 1] = "";
+    struct stat st;
+    size_t len = 0, pos = 0;
+    int fd, rc = 0;
+
+    JM_ASSERT(path != NULL);
+    JM_ASSERT(public_key != NULL);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return -errno;
+    if (fstat(fd, &st) != 0) {
+        rc = -errno;
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        rc = -EINVAL;
+        goto out;
+    }
+    /* Refuse before reading a secret that others could read too. */
+    if (secret_key != NULL && (st.st_mode & 077) != 0) {
+        rc = -EPERM;
+        goto out;
+    }
+    if ((rc = read_small(fd, text, sizeof(text), &len)) != 0)
+        goto out;
+    while (pos < len) {
+        const char *line = text + pos;
+        const char *end = memchr(line, '\n', len - pos);
+        size_t line_len = end ? (size_t) (end - line) : len - pos;
+
+        pos += line_len + (end ? 1 : 0);
+        if (line_len == 0)
+            continue;
+        if (public[0] == '\0' &&
+            parse_key_line(line, line_len, "public", public))
+            continue;
+        if (secret[0] == '\0' &&
+            parse_key_line(line, line_len, "secret", secret))
+            continue;
+        rc = -EINVAL;
+        goto out;
+    }
+    /* A secret in a file others can read is refused even when only the
+     * public half was asked for: the file itself is the problem. */
+    if (secret[0] != '\0' && (st.st_mode & 077) != 0) {
+        rc = -EPERM;
+        goto out;
+    }
+    if (public[0] == '\0' || (secret_key != NULL && secret[0] == '\0') ||
+        (secret[0] != '\0' && !pair_valid(public, secret))) {
+        rc = -EINVAL;
+        goto out;
+    }
+    memcpy(public_key, public, sizeof(public));
+    if (secret_key != NULL)
+        memcpy(secret_key, secret, sizeof(secret));
+out:
+    sodium_memzero(text, sizeof(text));
+    sodium_memzero(secret, sizeof(secret));
+    close(fd);
+    return rc;
+}
+
+/* ---- the CURVE self-test ----
+ *
+ * A throw-away DEALER with a fresh random key, so certainly not listed,
+ * connects to the server; a socket monitor on it reports how the handshake
+ * ended. Both are ordinary bus sockets (the DEALER's messages, if any, are
+ * dropped), so they close like every other socket, and a uv timer bounds
+ * the wait. The monitor's PAIR is on the loop like the rest: its events
+ * arrive as messages. */
+
+struct jm__selftest {
+    jm_bus_t *bus;
+    jm_sock_t *dealer;  /* the throw-away client; nothing is read from it */
+    jm_sock_t *monitor; /* PAIR connected to the dealer's monitor */
+    uv_timer_t timer;
+    jm_bus_selftest_cb cb;
+    void *arg;
+    struct jm__selftest *next;
+};
+
+static void
+free_selftest(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+/* Closes everything, then reports. Runs once per self-test: the test is
+ * unlinked first, and its monitor is closed, so no later event or timer
+ * can find it. */
+static void
+selftest_finish(struct jm__selftest *test, int status)
+{
+    jm_bus_selftest_cb cb = test->cb;
+    void *arg = test->arg;
+    struct jm__selftest **link = &test->bus->selftests;
+
+    while (*link != test)
+        link = &(*link)->next;
+    *link = test->next;
+    zmq_socket_monitor(test->dealer->zsock, NULL, 0);
+    jm__sock_close(test->dealer);
+    jm__sock_close(test->monitor);
+    uv_timer_stop(&test->timer);
+    uv_close((uv_handle_t *) &test->timer, free_selftest);
+    cb(status, arg);
+}
+
+static void
+on_selftest_timeout(uv_timer_t *timer)
+{
+    selftest_finish(timer->data, -ETIMEDOUT);
+}
+
+static void
+on_monitor_event(jm_sock_t *sock, struct jm__frames *event)
+{
+    uint16_t id;
+
+    /* libzmq 4.3 events: [u16 event, u32 value][endpoint]. */
+    if (event->total != 2 || zmq_msg_size(&event->frame[0]) != 6)
+        return;
+    memcpy(&id, zmq_msg_data(&event->frame[0]), sizeof(id));
+    switch (id) {
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+        /* The ZAP handler answered and said no (status 300/400/500). */
+        selftest_finish(sock->arg, 0);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+        selftest_finish(sock->arg, -EACCES);
+        break;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        /* Refused before authentication: a wrong server key, or a server
+         * that does not speak CURVE at all (which would let any plain
+         * client in). Either way nothing about ZAP is proven. */
+        selftest_finish(sock->arg, -EPROTO);
+        break;
+    default:
+        break;
+    }
+}
+
+static void
+drop_message(jm_sock_t *sock, struct jm__frames *msg)
+{
+    (void) sock;
+    (void) msg;
+}
+
+int
+jm_bus_curve_selftest(jm_bus_t *bus, const char *endpoint,
+                      const char *server_key, unsigned timeout_ms,
+                      jm_bus_selftest_cb cb, void *arg)
+{
+    char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
+    char monitor_endpoint[96];
+    jm_sock_opts opts = {.heartbeat_ivl_ms = -1};
+    struct jm__selftest *test;
+    int rc;
+
+    JM_ASSERT(bus != NULL);
+    JM_ASSERT(endpoint != NULL);
+    JM_ASSERT(cb != NULL);
+    if (!jm__key_valid(server_key, NULL))
+        return -EINVAL;
+    if ((rc = jm_keys_generate(public_key, secret_key)) != 0)
+        return rc;
+    test = jm_xcalloc(1, sizeof(*test));
+    test->bus = bus;
+    test->cb = cb;
+    test->arg = arg;
+    opts.curve_server_key = server_key;
+    opts.curve_public_key = public_key;
+    opts.curve_secret_key = secret_key;
+    rc = jm__sock_open(&test->dealer, bus, ZMQ_DEALER, &opts, drop_message,
+                       test);
+    sodium_memzero(secret_key, sizeof(secret_key));
+    if (rc != 0)
+        goto fail;
+    /* The monitor endpoint is per context; the sequence keeps two
+     * concurrent self-tests apart. */
+    snprintf(monitor_endpoint, sizeof(monitor_endpoint),
+             "inproc://jm-selftest-monitor-%lu", ++bus->monitor_sequence);
+    if (zmq_socket_monitor(test->dealer->zsock, monitor_endpoint,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
+        rc = jm__zmq_err();
+        goto fail;
+    }
+    if ((rc = jm__sock_open(&test->monitor, bus, ZMQ_PAIR, NULL,
+                            on_monitor_event, test)) != 0)
+        goto fail;
+    if (zmq_connect(test->monitor->zsock, monitor_endpoint) != 0 ||
+        zmq_connect(test->dealer->zsock, endpoint) != 0) {
+        rc = jm__zmq_err();
+        goto fail;
+    }
+    uv_timer_init(bus->loop, &test->timer);
+    test->timer.data = test;
+    uv_timer_start(&test->timer, on_selftest_timeout, timeout_ms, 0);
+    test->next = bus->selftests;
+    bus->selftests = test;
+    return 0;
+
+fail:
+    if (test->dealer != NULL) {
+        zmq_socket_monitor(test->dealer->zsock, NULL, 0);
+        jm__sock_close(test->dealer);
+    }
+    if (test->monitor != NULL)
+        jm__sock_close(test->monitor);
+    free(test);
+    return rc;
+}

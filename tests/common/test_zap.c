@@ -1,0 +1,429 @@
+/* test_zap.c - who may connect: CURVE with the ZAP handler and its allow
+ * lists, routing ids that are never identities, the CURVE self-test, and
+ * key files.
+ *
+ * Where a test needs what the API cannot make (a DEALER that queues before
+ * its handshake, a CURVE server in a context with no ZAP handler), it uses
+ * libzmq directly, in a context of its own. */
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <zmq.h>
+
+#include "bus_test_support.h"
+
+/* ---- CURVE, ZAP and identity ---- */
+
+static jm_sock_t *
+curve_server(struct fixture *f, const struct keys *k, struct seen *seen)
+{
+    jm_sock_opts opts = {.curve_secret_key = k->secret_key,
+                         .curve_domain = "jobmatch"};
+    jm_sock_t *server = NULL;
+
+    assert_int_equal(
+        jm_sock_new(&server, f->bus, JM_SOCK_ROUTER, &opts, record, seen), 0);
+    assert_int_equal(jm_sock_bind(server, ANY_PORT), 0);
+    return server;
+}
+
+static jm_sock_t *
+curve_client(struct fixture *f, const struct keys *server, const struct keys *k,
+             const char *routing_id, const char *endpoint)
+{
+    jm_sock_opts opts = {.curve_server_key = server->public_key,
+                         .curve_public_key = k->public_key,
+                         .curve_secret_key = k->secret_key,
+                         .routing_id = routing_id};
+    jm_sock_t *client = NULL;
+
+    assert_int_equal(
+        jm_sock_new(&client, f->bus, JM_SOCK_DEALER, &opts, NULL, NULL), 0);
+    assert_int_equal(jm_sock_connect(client, endpoint), 0);
+    return client;
+}
+
+static void
+test_curve_refuses_unknown_keys_and_names_known_ones(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, known, stranger;
+    struct seen seen = {0};
+    struct zap_wait wait = {.bus = f->bus};
+    struct retry_send retry = {0};
+    jm_sock_t *server, *client;
+    uint64_t accepted, refused;
+    void *raw_ctx, *raw;
+    int zero = 0;
+
+    make_keys(&server_keys);
+    make_keys(&known);
+    make_keys(&stranger);
+    assert_int_equal(
+        jm_bus_allow(f->bus, "jobmatch", known.public_key, "municipality:101"),
+        0);
+    server = curve_server(f, &server_keys, &seen);
+
+    /* A stranger that queues a message before the handshake (a foreign
+     * DEALER, no IMMEDIATE): the handshake is refused, nothing arrives. */
+    raw_ctx = zmq_ctx_new();
+    raw = zmq_socket(raw_ctx, ZMQ_DEALER);
+    zmq_setsockopt(raw, ZMQ_LINGER, &zero, sizeof(zero));
+    zmq_setsockopt(raw, ZMQ_CURVE_SERVERKEY, server_keys.public_key, 40);
+    zmq_setsockopt(raw, ZMQ_CURVE_PUBLICKEY, stranger.public_key, 40);
+    zmq_setsockopt(raw, ZMQ_CURVE_SECRETKEY, stranger.secret_key, 40);
+    assert_int_equal(zmq_connect(raw, jm_sock_endpoint(server)), 0);
+    assert_int_equal(zmq_send(raw, "forged", 6, ZMQ_DONTWAIT), 6);
+    wait.refused = 1;
+    assert_true(
+        jm_test_run_until(&f->loop, zap_refused_at_least, &wait, 10000));
+
+    /* The known key gets in, and carries its principal. */
+    client =
+        curve_client(f, &server_keys, &known, NULL, jm_sock_endpoint(server));
+    retry_send_start(&f->loop, &retry, client, "hello");
+    assert_true(jm_test_run_until(&f->loop, seen_one, &seen, 10000));
+    assert_int_equal(seen.count, 1); /* "forged" never arrived */
+    assert_string_equal(seen.body, "hello");
+    assert_false(seen.principal_null);
+    assert_string_equal(seen.principal, "municipality:101");
+    jm_bus_zap_counts(f->bus, &accepted, &refused);
+    assert_int_equal(accepted, 1);
+    assert_true(refused >= 1);
+
+    retry_send_stop(&f->loop, &retry);
+    jm_sock_close(&client);
+    jm_sock_close(&server);
+    zmq_close(raw);
+    zmq_ctx_term(raw_ctx);
+    f->finished = true;
+}
+
+static void
+test_allow_list_validation_and_file(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, listed, other;
+    struct seen seen = {0};
+    struct retry_send retry = {0};
+    jm_sock_t *server, *client;
+    char dir[256], path[300], bad[300];
+    FILE *file;
+
+    make_keys(&server_keys);
+    make_keys(&listed);
+    make_keys(&other);
+    assert_int_equal(jm_bus_allow(f->bus, "jobmatch", "short", "x"), -EINVAL);
+    assert_int_equal(jm_bus_allow(f->bus, "jobmatch", listed.public_key, ""),
+                     -EINVAL);
+    assert_int_equal(jm_bus_allow(f->bus, "", listed.public_key, "x"), -EINVAL);
+
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/allow", dir);
+    file = fopen(path, "w");
+    assert_non_null(file);
+    fprintf(file, "# jobcentre systems allowed to call\n\n");
+    fprintf(file, "#%s service:commented-out\n", other.public_key);
+    fprintf(file, "  %s   service:matcher-2  \n", listed.public_key);
+    fclose(file);
+    snprintf(bad, sizeof(bad), "%s/bad", dir);
+    file = fopen(bad, "w");
+    assert_non_null(file);
+    fprintf(file, "%s service:first\n%s\n", other.public_key, other.public_key);
+    fclose(file);
+    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -EINVAL);
+    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", dir), -EISDIR);
+    strcat(bad, "-missing");
+    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -ENOENT);
+    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", path), 0);
+
+    /* The listed key gets in with its principal. The bad file added
+     * nothing (it is all or nothing), and the commented-out key is not
+     * listed: checked through the ZAP refusal count below. */
+    server = curve_server(f, &server_keys, &seen);
+    client =
+        curve_client(f, &server_keys, &listed, NULL, jm_sock_endpoint(server));
+    retry_send_start(&f->loop, &retry, client, "hi");
+    assert_true(jm_test_run_until(&f->loop, seen_one, &seen, 10000));
+    assert_string_equal(seen.principal, "service:matcher-2");
+    retry_send_stop(&f->loop, &retry);
+    jm_sock_close(&client);
+
+    client =
+        curve_client(f, &server_keys, &other, NULL, jm_sock_endpoint(server));
+    {
+        struct zap_wait wait = {.bus = f->bus, .refused = 1};
+
+        assert_true(
+            jm_test_run_until(&f->loop, zap_refused_at_least, &wait, 10000));
+    }
+    jm_sock_close(&client);
+    jm_sock_close(&server);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
+static void
+test_routing_id_is_never_a_principal(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, known;
+    struct seen plain_seen = {0}, curve_seen = {0};
+    struct retry_send retry = {0};
+    jm_sock_opts forged = {.routing_id = "municipality:101"};
+    jm_sock_t *server, *client;
+
+    /* Plain: the ROUTER sees the chosen routing id as an address only. */
+    assert_int_equal(
+        jm_sock_new(&server, f->bus, JM_SOCK_ROUTER, NULL, record, &plain_seen),
+        0);
+    assert_int_equal(jm_sock_bind(server, ANY_PORT), 0);
+    assert_int_equal(
+        jm_sock_new(&client, f->bus, JM_SOCK_DEALER, &forged, NULL, NULL), 0);
+    assert_int_equal(jm_sock_connect(client, jm_sock_endpoint(server)), 0);
+    retry_send_start(&f->loop, &retry, client, "plain");
+    assert_true(jm_test_run_until(&f->loop, seen_one, &plain_seen, 10000));
+    assert_int_equal(plain_seen.peer_id_len, strlen("municipality:101"));
+    assert_memory_equal(plain_seen.peer_id, "municipality:101",
+                        plain_seen.peer_id_len);
+    assert_true(plain_seen.principal_null);
+    retry_send_stop(&f->loop, &retry);
+    jm_sock_close(&client);
+    jm_sock_close(&server);
+
+    /* CURVE: the principal is the ZAP one, whatever the routing id. */
+    make_keys(&server_keys);
+    make_keys(&known);
+    assert_int_equal(
+        jm_bus_allow(f->bus, "jobmatch", known.public_key, "municipality:101"),
+        0);
+    server = curve_server(f, &server_keys, &curve_seen);
+    client = curve_client(f, &server_keys, &known, "municipality:999",
+                          jm_sock_endpoint(server));
+    retry_send_start(&f->loop, &retry, client, "curve");
+    assert_true(jm_test_run_until(&f->loop, seen_one, &curve_seen, 10000));
+    assert_memory_equal(curve_seen.peer_id, "municipality:999",
+                        curve_seen.peer_id_len);
+    assert_string_equal(curve_seen.principal, "municipality:101");
+    retry_send_stop(&f->loop, &retry);
+    jm_sock_close(&client);
+    jm_sock_close(&server);
+    f->finished = true;
+}
+
+/* ---- the CURVE self-test ---- */
+
+struct selftest_result {
+    int calls;
+    int status;
+};
+
+static void
+on_selftest(int status, void *arg)
+{
+    struct selftest_result *r = arg;
+
+    r->calls++;
+    r->status = status;
+}
+
+static bool
+selftest_done(void *arg)
+{
+    return ((struct selftest_result *) arg)->calls > 0;
+}
+
+static int
+run_selftest(struct fixture *f, const char *endpoint, const char *key,
+             unsigned timeout_ms)
+{
+    struct selftest_result r = {0};
+
+    assert_int_equal(jm_bus_curve_selftest(f->bus, endpoint, key, timeout_ms,
+                                           on_selftest, &r),
+                     0);
+    assert_true(jm_test_run_until(&f->loop, selftest_done, &r, 10000));
+    assert_int_equal(r.calls, 1);
+    return r.status;
+}
+
+static void
+on_silent_connection(uv_stream_t *server, int status)
+{
+    /* Never accepted: the kernel completes the TCP handshake, nobody ever
+     * speaks ZMTP, so the CURVE handshake never finishes. */
+    (void) server;
+    (void) status;
+}
+
+static void
+test_selftest_tells_guarded_from_open_servers(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys;
+    struct seen seen = {0};
+    struct selftest_result cancelled = {0};
+    jm_sock_t *server, *plain;
+    struct sockaddr_storage name;
+    struct sockaddr_in addr;
+    int name_len = sizeof(name), one = 1, zero = 0;
+    uv_tcp_t silent;
+    char endpoint[300];
+    size_t len = sizeof(endpoint);
+    void *raw_ctx, *raw;
+    uint64_t accepted, refused;
+
+    make_keys(&server_keys);
+    assert_int_equal(jm_bus_curve_selftest(f->bus, ANY_PORT, "bad key", 100,
+                                           on_selftest, &cancelled),
+                     -EINVAL);
+
+    /* Guarded by our ZAP handler: the random key is refused. */
+    server = curve_server(f, &server_keys, &seen);
+    assert_int_equal(
+        run_selftest(f, jm_sock_endpoint(server), server_keys.public_key, 5000),
+        0);
+    jm_bus_zap_counts(f->bus, &accepted, &refused);
+    assert_int_equal(accepted, 0);
+    assert_true(refused >= 1);
+    assert_int_equal(seen.count, 0);
+    jm_sock_close(&server);
+
+    /* A CURVE server in a context without a ZAP handler lets anyone in. */
+    raw_ctx = zmq_ctx_new();
+    raw = zmq_socket(raw_ctx, ZMQ_ROUTER);
+    zmq_setsockopt(raw, ZMQ_LINGER, &zero, sizeof(zero));
+    zmq_setsockopt(raw, ZMQ_CURVE_SERVER, &one, sizeof(one));
+    zmq_setsockopt(raw, ZMQ_CURVE_SECRETKEY, server_keys.secret_key, 40);
+    zmq_setsockopt(raw, ZMQ_ZAP_DOMAIN, "jobmatch", 8);
+    assert_int_equal(zmq_bind(raw, ANY_PORT), 0);
+    zmq_getsockopt(raw, ZMQ_LAST_ENDPOINT, endpoint, &len);
+    assert_int_equal(run_selftest(f, endpoint, server_keys.public_key, 5000),
+                     -EACCES);
+    zmq_close(raw);
+    zmq_ctx_term(raw_ctx);
+
+    /* A plain server: the mechanisms differ, nothing is proven. */
+    assert_int_equal(
+        jm_sock_new(&plain, f->bus, JM_SOCK_ROUTER, NULL, NULL, NULL), 0);
+    assert_int_equal(jm_sock_bind(plain, ANY_PORT), 0);
+    assert_int_equal(
+        run_selftest(f, jm_sock_endpoint(plain), server_keys.public_key, 5000),
+        -EPROTO);
+    jm_sock_close(&plain);
+
+    /* Nobody answers: -ETIMEDOUT, and a bus destroyed first cancels. */
+    assert_int_equal(uv_tcp_init(&f->loop, &silent), 0);
+    assert_int_equal(uv_ip4_addr("127.0.0.1", 0, &addr), 0);
+    assert_int_equal(uv_tcp_bind(&silent, (struct sockaddr *) &addr, 0), 0);
+    assert_int_equal(
+        uv_listen((uv_stream_t *) &silent, 8, on_silent_connection), 0);
+    assert_int_equal(
+        uv_tcp_getsockname(&silent, (struct sockaddr *) &name, &name_len), 0);
+    snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d",
+             ntohs(((struct sockaddr_in *) &name)->sin_port));
+    assert_int_equal(run_selftest(f, endpoint, server_keys.public_key, 200),
+                     -ETIMEDOUT);
+    assert_int_equal(jm_bus_curve_selftest(f->bus, endpoint,
+                                           server_keys.public_key, 60000,
+                                           on_selftest, &cancelled),
+                     0);
+    jm_bus_destroy(&f->bus);
+    assert_int_equal(cancelled.calls, 1);
+    assert_int_equal(cancelled.status, -ECANCELED);
+    close_handle(&f->loop, &silent);
+    f->finished = true;
+}
+
+/* ---- key files ---- */
+
+static void
+test_keys_round_trip_and_permissions(void **state)
+{
+    struct keys k, k2, loaded;
+    char dir[256], path[300], pub_only[300];
+    char public_key[JM_KEY_Z85_LEN + 1];
+    struct fixture *f = *state;
+    struct stat st;
+    FILE *file;
+
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/service.key", dir);
+    make_keys(&k);
+    make_keys(&k2);
+    assert_int_equal(jm_keys_save(path, k.public_key, k2.secret_key),
+                     -EINVAL); /* not a pair */
+    assert_int_equal(jm_keys_save(path, k.public_key, k.secret_key), 0);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(jm_keys_load(path, loaded.public_key, loaded.secret_key),
+                     0);
+    assert_string_equal(loaded.public_key, k.public_key);
+    assert_string_equal(loaded.secret_key, k.secret_key);
+
+    /* Replaced atomically: a second save leaves one file, the new keys. */
+    assert_int_equal(jm_keys_save(path, k2.public_key, k2.secret_key), 0);
+    assert_int_equal(jm_keys_load(path, loaded.public_key, loaded.secret_key),
+                     0);
+    assert_string_equal(loaded.secret_key, k2.secret_key);
+    {
+        uv_fs_t req;
+        uv_dirent_t entry;
+        int n = uv_fs_scandir(NULL, &req, dir, 0, NULL);
+
+        assert_int_equal(n, 1); /* no temporary file left behind */
+        assert_int_equal(uv_fs_scandir_next(&req, &entry), 0);
+        assert_string_equal(entry.name, "service.key");
+        /* Iterating to the end is what frees the entries. */
+        assert_int_equal(uv_fs_scandir_next(&req, &entry), UV_EOF);
+        uv_fs_req_cleanup(&req);
+    }
+
+    /* A secret others can read is refused, even for its public half. */
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(jm_keys_load(path, loaded.public_key, loaded.secret_key),
+                     -EPERM);
+    assert_int_equal(jm_keys_load(path, public_key, NULL), -EPERM);
+
+    /* A public-only file may be world-readable. */
+    snprintf(pub_only, sizeof(pub_only), "%s/server.pub", dir);
+    file = fopen(pub_only, "w");
+    assert_non_null(file);
+    fprintf(file, "public %s\n", k.public_key);
+    fclose(file);
+    assert_int_equal(chmod(pub_only, 0644), 0);
+    assert_int_equal(jm_keys_load(pub_only, public_key, NULL), 0);
+    assert_string_equal(public_key, k.public_key);
+    assert_int_equal(chmod(pub_only, 0600), 0);
+    assert_int_equal(jm_keys_load(pub_only, public_key, loaded.secret_key),
+                     -EINVAL); /* no secret in it */
+
+    file = fopen(pub_only, "w");
+    assert_non_null(file);
+    fprintf(file, "public %.39s\n", k.public_key); /* truncated key */
+    fclose(file);
+    assert_int_equal(jm_keys_load(pub_only, public_key, NULL), -EINVAL);
+    strcat(pub_only, "-missing");
+    assert_int_equal(jm_keys_load(pub_only, public_key, NULL), -ENOENT);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_curve_refuses_unknown_keys_and_names_known_ones, setup,
+            teardown),
+        cmocka_unit_test_setup_teardown(test_allow_list_validation_and_file,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_routing_id_is_never_a_principal,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_selftest_tells_guarded_from_open_servers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys_round_trip_and_permissions,
+                                        setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
