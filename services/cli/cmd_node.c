@@ -269,6 +269,39 @@ find_program(node *n, int s, char *searched, size_t size)
     return NULL;
 }
 
+/* "jobmatch" if PATH finds this very program under that name; else its
+ * path, relative to the working directory when below it (a build tree:
+ * "build/release/services/cli/jobmatch"). Caller frees. */
+static char *
+display_name(const char *self_exe)
+{
+    char path[PATH_MAX], cwd[PATH_MAX];
+    const char *env_path = getenv("PATH");
+    char *dirs = jm_xstrdup(env_path != NULL ? env_path : ""), *save = NULL;
+    size_t len;
+
+    for (char *d = strtok_r(dirs, ":", &save); d != NULL;
+         d = strtok_r(NULL, ":", &save)) {
+        char *real;
+        bool same;
+
+        snprintf(path, sizeof(path), "%s/jobmatch", d);
+        if ((real = realpath(path, NULL)) == NULL)
+            continue;
+        same = strcmp(real, self_exe) == 0;
+        free(real);
+        if (same) {
+            free(dirs);
+            return jm_xstrdup("jobmatch");
+        }
+    }
+    free(dirs);
+    if (getcwd(cwd, sizeof(cwd)) != NULL && (len = strlen(cwd)) > 1 &&
+        strncmp(self_exe, cwd, len) == 0 && self_exe[len] == '/')
+        return jm_xstrdup(self_exe + len + 1);
+    return jm_xstrdup(self_exe);
+}
+
 /* ---- the children ---- */
 
 static void
@@ -573,6 +606,9 @@ prepare(node *n)
     n->self_exe = jm_xstrdup(exe);
     *strrchr(exe, '/') = '\0';
     n->self_dir = jm_xstrdup(exe);
+    n->prog = display_name(n->self_exe);
+    n->prog_node = jm_xmalloc(strlen(n->prog) + strlen(n->dir_arg) + 9);
+    sprintf(n->prog_node, "%s --node %s", n->prog, n->dir_arg);
     for (int s = 0; s < NODE_SERVICES; s++) {
         char name[64];
 
@@ -604,9 +640,8 @@ print_summary(node *n)
         cli_table_cell(t, "%s", n->logs[s]);
     }
     cli_table_print(t, stdout);
-    printf("\nTalk to it with `jobmatch --node %s ...`, e.g. "
-           "`jobmatch --node %s ping matcher`.\n",
-           n->dir_arg, n->dir_arg);
+    printf("\nTalk to it with `%s ...`, e.g. `%s ping matcher`.\n",
+           n->prog_node, n->prog_node);
     fflush(stdout);
 }
 
@@ -634,6 +669,8 @@ cleanup(node *n)
     free(n->dir);
     free(n->self_exe);
     free(n->self_dir);
+    free(n->prog);
+    free(n->prog_node);
 }
 
 static int
@@ -679,9 +716,9 @@ node_start(cli *c, int argc, char **argv)
     if (n.sample && !n.stopping)
         node_sample(&n);
     if (!n.stopping) {
-        printf("\nnode running (pid %ld); Ctrl-C or `jobmatch node stop "
+        printf("\nnode running (pid %ld); Ctrl-C or `%s node stop "
                "--data-dir %s` stops it.\n",
-               (long) getpid(), n.dir_arg);
+               (long) getpid(), n.prog, n.dir_arg);
         fflush(stdout);
     }
     node_run_until(&n, is_stopping, NULL); /* until a signal */

@@ -184,6 +184,9 @@ typedef struct node {
     /* State. */
     char *dir; /* absolute */
     char *self_exe, *self_dir;
+    /* How the user runs this program ("jobmatch" when PATH finds it, else
+     * its path), and that plus "--node DIR": for the commands we print. */
+    char *prog, *prog_node;
     int lock_fd;
     FILE *log; /* DIR/log/node.log */
     char started_at[32];

@@ -91,9 +91,8 @@ load(node *n)
         argv[k++] = n->orders;
     }
     argv[k] = NULL;
-    printf("\nFirst start: loading sample data with `jobmatch --node %s sample "
-           "load%s%s%s%s`\n",
-           n->dir_arg, n->citizens ? " --citizens " : "",
+    printf("\nFirst start: loading sample data with `%s sample load%s%s%s%s`\n",
+           n->prog_node, n->citizens ? " --citizens " : "",
            n->citizens ? n->citizens : "", n->orders ? " --orders " : "",
            n->orders ? n->orders : "");
     fflush(stdout); /* the loader writes to our stdout too */
@@ -109,8 +108,8 @@ load(node *n)
     if (!ok && !n->stopping) {
         fprintf(stderr,
                 "jobmatch: sample load failed (%s); the node runs on without "
-                "it. Try again with `jobmatch --node %s sample load`.\n",
-                node_child_exit_text(n->loader), n->dir_arg);
+                "it. Try again with `%s sample load`.\n",
+                node_child_exit_text(n->loader), n->prog_node);
         node_note(n, false, "sample load failed: %s",
                   node_child_exit_text(n->loader));
     }
@@ -318,10 +317,10 @@ show_shortlist(node *n, const pick *p)
            "  workplace   postcode %s, owned by municipality %s\n\n"
            "%u citizens pass every hard filter of this order. The best "
            "%s, explained:\n\n"
-           "$ jobmatch --node %s match order %s --top %s --explain\n",
+           "$ %s match order %s --top %s --explain\n",
            p->order_id, p->title, p->company, label, p->postcode,
-           p->municipality, p->eligible, WELCOME_TOP_K, n->dir_arg, p->order_id,
-           WELCOME_TOP_K);
+           p->municipality, p->eligible, WELCOME_TOP_K, n->prog_node,
+           p->order_id, WELCOME_TOP_K);
     fflush(stdout);
     free(label);
     if (cli_cmd_match != NULL) {
@@ -348,27 +347,31 @@ show_shortlist(node *n, const pick *p)
 static void
 show_next(node *n, const pick *p)
 {
-    const char *d = n->dir_arg;
+    char get[128], profile[128], gaps[128], assign[128];
 
-    printf("\nTry next (add --json for machine-readable output, --help on "
-           "every level):\n"
-           "  jobmatch --node %s order list                 open job orders\n"
-           "  jobmatch --node %s order get %s\n"
-           "  jobmatch --node %s match profile %s --explain\n"
-           "                                          the best orders for "
-           "the top candidate\n"
-           "  jobmatch --node %s gaps profile %s\n"
-           "                                          skills that would "
-           "unlock more orders\n"
-           "  jobmatch --node %s assign --municipality %s\n"
-           "                                          propose citizens "
-           "across all open positions\n"
-           "  jobmatch --node %s matcher stats          what the matcher "
-           "holds\n"
-           "  jobmatch node status --data-dir %s         is every service "
-           "up?\n",
-           d, d, p->order_id, d, p->top_profile, d, p->top_profile, d,
-           p->municipality, d, d);
+    const struct {
+        const char *args, *what;
+    } next[] = {
+        {"order list", "open job orders"},
+        {get, "one order in full"},
+        {profile, "the best orders for the top candidate"},
+        {gaps, "the skills that would unlock more orders for them"},
+        {assign, "propose citizens across all open positions"},
+        {"matcher stats", "what the matcher holds"},
+    };
+
+    snprintf(get, sizeof(get), "order get %s", p->order_id);
+    snprintf(profile, sizeof(profile), "match profile %s --explain",
+             p->top_profile);
+    snprintf(gaps, sizeof(gaps), "gaps profile %s", p->top_profile);
+    snprintf(assign, sizeof(assign), "assign --municipality %s",
+             p->municipality);
+    printf("\nTry next (--json for machine-readable output; --help on every "
+           "level):\n");
+    for (size_t i = 0; i < JM_COUNTOF(next); i++)
+        printf("  %s %s\n      %s\n", n->prog_node, next[i].args, next[i].what);
+    printf("  %s node status --data-dir %s\n      is every service up?\n",
+           n->prog, n->dir_arg);
     fflush(stdout);
 }
 
