@@ -226,10 +226,12 @@ executable(const char *path)
 
 /* Where the service programs are, in this order:
  *   1. --bin-dir DIR, if given (and then only there);
- *   2. next to this jobmatch executable (an installed system: /usr/bin);
- *   3. the build tree's layout: build/services/cli/jobmatch next to
+ *   2. next to this jobmatch executable;
+ *   3. ../sbin from it: an installed system (cmake --install puts jobmatch
+ *      in PREFIX/bin and the services in PREFIX/sbin);
+ *   4. the build tree's layout: build/services/cli/jobmatch next to
  *      build/services/<svc>/jobmatch-<svc>;
- *   4. every directory of PATH. */
+ *   5. every directory of PATH. */
 static char *
 find_program(node *n, int s, char *searched, size_t size)
 {
@@ -247,12 +249,15 @@ find_program(node *n, int s, char *searched, size_t size)
     snprintf(path, sizeof(path), "%s/%s", n->self_dir, def->program);
     if (executable(path))
         return jm_xstrdup(path);
+    snprintf(path, sizeof(path), "%s/../sbin/%s", n->self_dir, def->program);
+    if (executable(path))
+        return realpath(path, NULL);
     snprintf(path, sizeof(path), "%s/../%s/%s", n->self_dir, def->name,
              def->program);
     if (executable(path))
         return realpath(path, NULL);
-    snprintf(searched, size, "%s, %s/../%s and PATH", n->self_dir, n->self_dir,
-             def->name);
+    snprintf(searched, size, "%s, %s/../sbin, %s/../%s and PATH", n->self_dir,
+             n->self_dir, n->self_dir, def->name);
     env_path = getenv("PATH");
     if (env_path == NULL)
         return NULL;
