@@ -22,6 +22,7 @@ Usage: test_node.py sample|supervise --jobmatch PATH --source-dir DIR
 """
 import argparse
 import csv
+import datetime
 import json
 import math
 import os
@@ -184,9 +185,11 @@ def hard_filter_failures(order, profile, groups):
     if profile.get("hours_per_week", 0) < order.get("hours_per_week", 0):
         bad.append("hours %s < %s" % (profile.get("hours_per_week"),
                                       order.get("hours_per_week")))
-    start = order.get("start_date", "")
+    # An order without a start, or whose start has passed, starts today.
+    today = datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+    start = max(order.get("start_date") or today, today)
     available = profile.get("available_from", "")
-    if start and available and available > start:
+    if available and available > start:
         bad.append("available from %s, start %s" % (available, start))
     home, work = profile.get("home", {}), order.get("workplace", {})
     distance = km(home, work)
