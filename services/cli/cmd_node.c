@@ -32,21 +32,18 @@ typedef struct service_def {
     const char *name;    /* "intake"; also its data and config file name */
     const char *program; /* "jobmatch-intake" */
 
-    /* Its sockets: the ready line's label and the config key that sets
-     * the endpoint (the services' config tables). */
+    /* The sockets it binds: the ready line's label and the config key
+     * that sets the endpoint (the services' config tables). A source's
+     * log is served on its api endpoint: no separate log socket. */
     struct {
         const char *label, *key;
-    } sockets[4];
+    } sockets[3];
 } service_def;
 
 /* Indexed like cli_service. */
 static const service_def services[NODE_SERVICES] = {
-    {"intake",
-     "jobmatch-intake",
-     {{"api", "api"}, {"log", "log"}, {"tick", "tick"}}},
-    {"profiles",
-     "jobmatch-profiles",
-     {{"api", "api"}, {"log", "log"}, {"tick", "tick"}}},
+    {"intake", "jobmatch-intake", {{"api", "api"}, {"tick", "tick"}}},
+    {"profiles", "jobmatch-profiles", {{"api", "api"}, {"tick", "tick"}}},
     {"matcher", "jobmatch-matcher", {{"api", "api"}, {"publish", "publish"}}},
 };
 
@@ -137,6 +134,9 @@ service_doc(node *n, int s)
                             json_string(node_child_endpoint(child, label)));
     }
     json_object_set_new(doc, "endpoints", endpoints);
+    if (!n->plain)
+        json_object_set_new(doc, "public_key",
+                            json_string(n->keys[s].public_key));
     return doc;
 }
 
@@ -158,6 +158,10 @@ node_save(node *n, const char *state)
     json_object_set_new(doc, "log_file", json_string(path));
     free(path);
     json_object_set_new(doc, "sample_loaded", json_boolean(n->sample_loaded));
+    json_object_set_new(doc, "curve", json_boolean(!n->plain));
+    if (!n->plain)
+        json_object_set_new(doc, "client_key_file",
+                            json_string(n->client.path));
     for (int s = 0; s < NODE_SERVICES; s++) {
         if (n->children[s] != NULL)
             json_object_set_new(svcs, services[s].name, service_doc(n, s));
@@ -179,7 +183,7 @@ write_config(node *n, int s)
 {
     const service_def *def = &services[s];
     node_child *child = n->children[s];
-    node_setting settings[8];
+    node_setting settings[10];
     size_t count = 0;
     char *data = node_path(n->dir, def->name);
     int rc;
@@ -200,6 +204,12 @@ write_config(node *n, int s)
                                     : "ephemeral ports on loopback")
                    : NULL,
         };
+    }
+    if (!n->plain) {
+        settings[count++] = (node_setting){
+            "key_file", n->keys[s].path,
+            "CURVE: this service's key pair, and who may call it"};
+        settings[count++] = (node_setting){"allow_file", n->allows[s], NULL};
     }
     if (s == CLI_MATCHER) {
         settings[count++] =
@@ -501,8 +511,9 @@ start_usage(FILE *out)
         out,
         "usage: jobmatch node start --data-dir DIR [--sample] "
         "[--citizens N] [--orders M]\n"
-        "                           [--foreground] [--bin-dir DIR] "
-        "[--ready-timeout S]\n"
+        "                           [--foreground] [--plain] [--bin-dir "
+        "DIR]\n"
+        "                           [--ready-timeout S]\n"
         "\n"
         "Runs jobmatch-intake, jobmatch-profiles and jobmatch-matcher on\n"
         "loopback (ephemeral ports), each with its data in DIR/<service>,\n"
@@ -516,6 +527,9 @@ start_usage(FILE *out)
         "  --citizens N     sample citizens (passed to sample load)\n"
         "  --orders M       sample job orders (passed to sample load)\n"
         "  --foreground     also show the services' log lines here\n"
+        "  --plain          no CURVE: every caller is 'local' (by default\n"
+        "                   the node makes keys in DIR/keys and allow\n"
+        "                   lists in DIR/etc; --node DIR uses them)\n"
         "  --bin-dir DIR    where the service programs are (default: next\n"
         "                   to jobmatch, the build tree, then PATH)\n"
         "  --ready-timeout S  seconds to wait for each ready line (60)\n");
@@ -540,6 +554,8 @@ parse_start(node *n, int argc, char **argv)
             n->sample = true;
         } else if (strcmp(a, "--foreground") == 0) {
             n->foreground = true;
+        } else if (strcmp(a, "--plain") == 0) {
+            n->plain = true;
         } else if ((strcmp(a, "--citizens") == 0 ||
                     strcmp(a, "--orders") == 0) &&
                    has_value && cli_parse_uint(argv[i + 1], 10000000, &v)) {
@@ -569,8 +585,46 @@ parse_start(node *n, int argc, char **argv)
     return 0;
 }
 
+/* The key pairs and allow lists (node_keys.c), and the keys the node's
+ * own requests use. */
+static int
+prepare_keys(node *n)
+{
+    const node_key *admitted[2] = {&n->client, &n->keys[CLI_MATCHER]};
+    static const char *const principals[2] = {"admin", "service:matcher"};
+    int rc;
+
+    if ((rc = node_key_pair(n->dir, "client", &n->client)) != 0)
+        return rc;
+    for (int s = 0; s < NODE_SERVICES; s++) {
+        if ((rc = node_key_pair(n->dir, services[s].name, &n->keys[s])) != 0)
+            return rc;
+    }
+    for (int s = 0; s < NODE_SERVICES; s++) {
+        char name[64];
+
+        snprintf(name, sizeof(name), "etc/%s.allow", services[s].name);
+        n->allows[s] = node_path(n->dir, name);
+        /* Only sources admit the matcher: it reads their logs. */
+        rc = node_write_allow(n->allows[s], admitted, principals,
+                              s == CLI_MATCHER ? 1 : 2);
+        if (rc != 0) {
+            fprintf(stderr, "jobmatch: cannot write %s: %s\n", n->allows[s],
+                    strerror(-rc));
+            return rc;
+        }
+        memcpy(n->c->curve[s].server_key, n->keys[s].public_key,
+               sizeof(n->c->curve[s].server_key));
+        memcpy(n->c->curve[s].public_key, n->client.public_key,
+               sizeof(n->c->curve[s].public_key));
+        memcpy(n->c->curve[s].secret_key, n->client.secret_key,
+               sizeof(n->c->curve[s].secret_key));
+    }
+    return 0;
+}
+
 /* Everything that needs no child yet: the directory, the lock, the
- * programs, the log. Returns an exit code (CLI_OK to go on). */
+ * programs, the log, the keys. Returns an exit code (CLI_OK to go on). */
 static int
 prepare(node *n)
 {
@@ -629,6 +683,8 @@ prepare(node *n)
         n->logs[s] = node_path(n->dir, name);
     }
     n->log = node_open_log(n->dir);
+    if (!n->plain && prepare_keys(n) != 0)
+        return CLI_ERROR_REPLY;
     return CLI_OK;
 }
 
@@ -659,7 +715,10 @@ cleanup(node *n)
         free(n->configs[s]);
         free(n->logs[s]);
         free(n->endpoints[s]);
+        free(n->allows[s]);
+        node_key_release(&n->keys[s]);
     }
+    node_key_release(&n->client);
     node_child_destroy(&n->loader);
     for (size_t i = 0; i < JM_COUNTOF(n->signals); i++)
         uv_close((uv_handle_t *) &n->signals[i], NULL);

@@ -27,6 +27,7 @@
 #include <uv.h>
 
 #include "cli.h"
+#include "jm/bus.h"
 
 #define NODE_SERVICES      CLI_SERVICES /* intake, profiles, matcher */
 #define NODE_MAX_ENDPOINTS 8
@@ -170,6 +171,25 @@ FILE *node_open_log(const char *dir);
  * node in dir (its -c names DIR/etc/...). Reads /proc/PID/cmdline. */
 bool node_pid_runs_in(pid_t pid, const char *dir);
 
+/* ---- CURVE keys (node_keys.c) ---- */
+
+typedef struct node_key {
+    char *path; /* DIR/keys/<name>.key */
+    char public_key[JM_KEY_Z85_LEN + 1];
+    char secret_key[JM_KEY_Z85_LEN + 1];
+} node_key;
+
+/* Reads DIR/keys/<name>.key, creating the directory (0700) and a new key
+ * pair (0600) if missing. Returns 0 or -errno (-EPERM: the file may be
+ * read by others), having printed the problem. Release with
+ * node_key_release. */
+int node_key_pair(const char *dir, const char *name, node_key *key);
+void node_key_release(node_key *key);
+
+/* Writes an allow list: one "PUBLIC_KEY principal" line per key. */
+int node_write_allow(const char *path, const node_key *const *keys,
+                     const char *const *principals, size_t count);
+
 /* ---- the running node (cmd_node.c, node_sample.c) ---- */
 
 typedef struct node {
@@ -180,6 +200,7 @@ typedef struct node {
     const char *bin_dir;
     const char *citizens, *orders; /* for sample load; NULL: its default */
     bool sample, foreground;
+    bool plain; /* --plain: no CURVE (every caller is "local") */
     unsigned ready_timeout_ms;
     /* State. */
     char *dir; /* absolute */
@@ -194,6 +215,9 @@ typedef struct node {
     char *configs[NODE_SERVICES];
     char *logs[NODE_SERVICES];
     char *endpoints[NODE_SERVICES]; /* api endpoints as bound */
+    char *allows[NODE_SERVICES];    /* DIR/etc/<svc>.allow */
+    node_key keys[NODE_SERVICES];   /* each service's own pair */
+    node_key client;                /* the node's clients: "admin" */
     node_child *children[NODE_SERVICES];
     node_child *loader; /* `jobmatch sample load`, while it runs */
     uv_signal_t signals[3];

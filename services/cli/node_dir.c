@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "cli_commands.h"
+#include "jm/bus.h"
+#include "jm/err.h"
 #include "jm/mem.h"
 
 #define LOCAL_MARKER \
@@ -304,12 +306,23 @@ cli_node_load(cli *c)
         [CLI_MATCHER] = "matcher",
     };
     char err[PATH_MAX + 256];
+    char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
     json_t *doc = node_json_load(c->node_dir, err, sizeof(err));
     json_t *services;
-    const char *state;
+    const char *state, *key_file;
+    int rc;
 
     if (doc == NULL) {
         fprintf(stderr, "%s: %s\n", c->prog, err);
+        return CLI_USAGE;
+    }
+    /* A CURVE node: its client key pair, in a file only we may read. */
+    key_file = json_string_value(json_object_get(doc, "client_key_file"));
+    if (key_file != NULL &&
+        (rc = jm_keys_load(key_file, public_key, secret_key)) != 0) {
+        fprintf(stderr, "%s: the node's client key %s: %s\n", c->prog, key_file,
+                jm_strerror(rc));
+        json_decref(doc);
         return CLI_USAGE;
     }
     services = json_object_get(doc, "services");
@@ -317,11 +330,22 @@ cli_node_load(cli *c)
         json_t *svc = json_object_get(services, names[s]);
         const char *api = json_string_value(
             json_object_get(json_object_get(svc, "endpoints"), "api"));
+        const char *server_key =
+            json_string_value(json_object_get(svc, "public_key"));
 
-        /* An endpoint given on the command line wins. */
-        if (c->endpoints[s] == NULL && api != NULL)
-            c->endpoints[s] = jm_xstrdup(api);
+        /* An endpoint given on the command line wins, and then the node's
+         * keys are not for it either. */
+        if (c->endpoints[s] != NULL || api == NULL)
+            continue;
+        c->endpoints[s] = jm_xstrdup(api);
+        if (key_file != NULL && server_key != NULL &&
+            strlen(server_key) == JM_KEY_Z85_LEN) {
+            memcpy(c->curve[s].server_key, server_key, JM_KEY_Z85_LEN + 1);
+            memcpy(c->curve[s].public_key, public_key, JM_KEY_Z85_LEN + 1);
+            memcpy(c->curve[s].secret_key, secret_key, JM_KEY_Z85_LEN + 1);
+        }
     }
+    memset(secret_key, 0, sizeof(secret_key));
     /* A stopped node's endpoints are dead: say so now rather than after a
      * timeout. The lock is the truth (node.json survives a crash). */
     state = json_string_value(json_object_get(doc, "state"));

@@ -1,0 +1,81 @@
+/* node_keys.c - the CURVE keys of a local node (see node.h).
+ *
+ * A node runs with CURVE unless started with --plain, as production does:
+ * each service has its own key pair (DIR/keys/<svc>.key, the services'
+ * key_file), and an allow list (DIR/etc/<svc>.allow) that admits
+ *   - the node's client key (DIR/keys/client.key) as "admin": the CLI with
+ *     --node DIR, the sample loader, the node's own requests;
+ *   - the matcher's key as "service:matcher" on intake and profiles, whose
+ *     logs it follows.
+ * Keys are made once, on the first start, and kept: a client that saved a
+ * service's public key keeps working across restarts of the node. The key
+ * files are 0600 in a 0700 directory; jm_keys_load refuses a secret key
+ * that group or others may read. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jm/bus.h"
+#include "jm/err.h"
+#include "jm/mem.h"
+#include "node.h"
+
+int
+node_key_pair(const char *dir, const char *name, node_key *key)
+{
+    char file[64], *keys = node_path(dir, "keys");
+    int rc;
+
+    snprintf(file, sizeof(file), "keys/%s.key", name);
+    key->path = node_path(dir, file);
+    if (mkdir(keys, 0700) != 0 && errno != EEXIST) {
+        rc = -errno;
+        goto out;
+    }
+    rc = jm_keys_load(key->path, key->public_key, key->secret_key);
+    if (rc == -ENOENT) {
+        if ((rc = jm_keys_generate(key->public_key, key->secret_key)) != 0 ||
+            (rc = jm_keys_save(key->path, key->public_key, key->secret_key)) !=
+                0)
+            goto out;
+    }
+out:
+    free(keys);
+    if (rc != 0) {
+        fprintf(stderr, "jobmatch: key %s: %s\n", key->path, jm_strerror(rc));
+        free(key->path);
+        key->path = NULL;
+    }
+    return rc;
+}
+
+void
+node_key_release(node_key *key)
+{
+    free(key->path);
+    key->path = NULL;
+    /* The secret does not linger in freed memory. */
+    memset(key->secret_key, 0, sizeof(key->secret_key));
+}
+
+int
+node_write_allow(const char *path, const node_key *const *keys,
+                 const char *const *principals, size_t count)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    int rc;
+
+    fprintf(out,
+            "# Written by `jobmatch node start`: the CURVE public keys this\n"
+            "# service admits, each with the principal its requests carry.\n");
+    for (size_t i = 0; i < count; i++)
+        fprintf(out, "%s %s\n", keys[i]->public_key, principals[i]);
+    fclose(out);
+    rc = node_write_file(path, text, 0640);
+    free(text);
+    return rc;
+}
