@@ -823,15 +823,20 @@ cli_cmd_node(cli *c, int argc, char **argv)
         return node_status(c, argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "stop") == 0)
         return node_stop(c, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+        return node_keygen(c, argc - 1, argv + 1);
     if (argc == 2 &&
         (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
         printf("usage: jobmatch node start|status|stop --data-dir DIR\n"
+               "       jobmatch node keygen FILE\n"
                "\n"
                "  start   run intake, profiles and matcher here until "
                "Ctrl-C\n"
                "  status  is the node running, and does each service "
                "answer?\n"
                "  stop    stop the node running in DIR\n"
+               "  keygen  write a new CURVE key pair (for your own "
+               "setup)\n"
                "\n"
                "`jobmatch node COMMAND --help` for each.\n");
         return CLI_OK;

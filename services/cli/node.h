@@ -190,6 +190,9 @@ void node_key_release(node_key *key);
 int node_write_allow(const char *path, const node_key *const *keys,
                      const char *const *principals, size_t count);
 
+/* `jobmatch node keygen FILE`: a key pair for an operator's own setup. */
+int node_keygen(cli *c, int argc, char **argv);
+
 /* ---- the running node (cmd_node.c, node_sample.c) ---- */
 
 typedef struct node {

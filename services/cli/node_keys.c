@@ -79,3 +79,45 @@ node_write_allow(const char *path, const node_key *const *keys,
     free(text);
     return rc;
 }
+
+int
+node_keygen(cli *c, int argc, char **argv)
+{
+    char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
+    int rc;
+
+    if (argc != 2 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "--help") == 0) {
+        FILE *out = argc == 2 ? stdout : stderr;
+
+        fprintf(
+            out,
+            "usage: jobmatch node keygen FILE\n\n"
+            "Writes a new CURVE key pair to FILE (mode 0600, \"public KEY\"\n"
+            "and \"secret KEY\" lines: a service's key_file, or a client's\n"
+            "key) and prints the public key, for the allow lists of the\n"
+            "services it will call. An existing FILE is not replaced.\n");
+        return argc == 2 ? CLI_OK : CLI_USAGE;
+    }
+    if (access(argv[1], F_OK) == 0) {
+        fprintf(stderr, "%s: %s exists; not replacing a key\n", c->prog,
+                argv[1]);
+        return CLI_ERROR_REPLY;
+    }
+    if ((rc = jm_keys_generate(public_key, secret_key)) != 0 ||
+        (rc = jm_keys_save(argv[1], public_key, secret_key)) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", c->prog, argv[1], jm_strerror(rc));
+        return CLI_ERROR_REPLY;
+    }
+    memset(secret_key, 0, sizeof(secret_key));
+    if (c->json) {
+        json_t *out = json_object();
+
+        json_object_set_new(out, "public_key", json_string(public_key));
+        json_object_set_new(out, "file", json_string(argv[1]));
+        cli_print_json(out);
+    } else {
+        printf("%s\n", public_key);
+    }
+    return CLI_OK;
+}
