@@ -15,7 +15,10 @@ engine or an init system (neither runs in this project's CI).
   entrypoint      `sh -n`, and every service it names exists.
   compose.yaml    parses as YAML (with python3-yaml if installed, else
                   skipped); two municipalities' intake and profiles, one
-                  matcher following all four, config files that exist.
+                  matcher whose config follows all four; every config file
+                  it mounts exists and passes `jobmatch-<svc> -c FILE -t`
+                  (the service's own config table) when the programs are
+                  given.
 
 Usage: check-deploy.py [--programs FILE...]   (built programs for the
 Dockerfile check; without them that part is skipped)
@@ -229,7 +232,35 @@ def check_entrypoint():
         problem("docker-entrypoint.sh does not dispatch the three services")
 
 
-def check_compose():
+def mounted_configs(svc):
+    """{container path: host path} of the config files a service mounts."""
+    out = {}
+    for vol in svc.get("volumes", []):
+        parts = vol.split(":") if isinstance(vol, str) else []
+        if len(parts) >= 2 and parts[0].startswith(".") and \
+                parts[1].startswith("/etc/jobmatch/"):
+            out[parts[1]] = os.path.normpath(os.path.join(
+                ROOT, "deploy/docker", parts[0]))
+    return out
+
+
+def check_config_with_program(path, role, programs):
+    """Runs `jobmatch-<role> -c path -t`: the service's own table parses
+    it (unknown keys, bad values and bounds are errors)."""
+    prog = next((p for p in programs
+                 if os.path.basename(p) == "jobmatch-%s" % role), None)
+    if prog is None:
+        skipped.append("%s with jobmatch-%s -t (program not given)" %
+                       (os.path.relpath(path, ROOT), role))
+        return
+    r = subprocess.run([prog, "-c", path, "-t"], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        problem("%s: jobmatch-%s -t says: %s" % (os.path.relpath(path, ROOT),
+                                                 role, r.stderr.strip()))
+
+
+def check_compose(programs):
     try:
         import yaml
     except ImportError:
@@ -263,11 +294,23 @@ def check_compose():
     if len(roles.get("matcher", [])) != 1:
         problem("compose.yaml: want one matcher, got %s" % roles)
         return
+    for role in SERVICES:
+        for name in roles.get(role, []):
+            for path in mounted_configs(services[name]).values():
+                if os.path.exists(path):
+                    check_config_with_program(path, role, programs)
     matcher = services[roles["matcher"][0]]
-    text = " ".join(str(x) for x in matcher.get("command", []))
+    sources = []
+    for path in mounted_configs(matcher).values():
+        if os.path.exists(path):
+            with open(path) as f:
+                sources += [l.split()[1] for l in f
+                            if l.split()[:1] == ["source"] and
+                            len(l.split()) > 1]
     for name in roles["intake"] + roles["profiles"]:
-        if name not in text and name not in str(matcher.get("volumes")):
-            problem("compose.yaml: the matcher does not follow %s" % name)
+        if not any(src.startswith("tcp://%s:" % name) for src in sources):
+            problem("compose.yaml: the matcher does not follow %s (its "
+                    "sources: %s)" % (name, sources))
 
 
 def main():
@@ -277,7 +320,7 @@ def main():
     check_units()
     check_dockerfile(args.programs)
     check_entrypoint()
-    check_compose()
+    check_compose(args.programs)
     for s in skipped:
         print("skipped: %s" % s)
     for pr in problems:
