@@ -747,6 +747,10 @@ node_start(cli *c, int argc, char **argv)
     int rc;
 
     n.ready_timeout_ms = 60000;
+    /* A closed stdout (`node start | head`) must not kill the node with
+     * SIGPIPE and leave its services running. (Children get the default
+     * back: libuv resets signal dispositions in a spawned child.) */
+    signal(SIGPIPE, SIG_IGN);
     uv_timer_init(n.loop, &n.timer);
     for (size_t i = 0; i < JM_COUNTOF(n.signals); i++) {
         uv_signal_init(n.loop, &n.signals[i]);
