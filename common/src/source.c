@@ -57,6 +57,7 @@ struct jm_source {
     jm_svc_t *svc;
     uint64_t head;
     int64_t batch_now;
+    bool batch_open; /* ops.committed not yet called for this batch */
     bool stopped;
     bool failed;
 };
@@ -231,6 +232,16 @@ done_item(void *ptr, int status, void *arg)
     jm_error err = {0};
 
     (void) arg;
+    /* The first done call of a flush comes right after the commit: the
+     * place for the service's post-commit work, before any reply. A batch
+     * failure gives every item the same -errno; a positive status is one
+     * item's rejection inside a committed batch. */
+    if (item->source->batch_open) {
+        item->source->batch_open = false;
+        if (item->source->ops.committed != NULL)
+            item->source->ops.committed(item->source, status < 0 ? status : 0,
+                                        item->source->arg);
+    }
     if (item->call == NULL) {
         if (status != 0)
             jm_log(JM_LOG_WARN, item->source->config.service,
@@ -262,7 +273,9 @@ flush(jm_source_t *source)
     if (jm_commit_pending(source->commit) == 0)
         return;
     source->batch_now = jm_clock_now_ms();
+    source->batch_open = true;
     rc = jm_commit_flush(source->commit);
+    source->batch_open = false;
     if (rc < 0) {
         jm_log(JM_LOG_ERR, source->config.service, "batch failed: %s",
                jm_strerror(rc));
@@ -496,6 +509,10 @@ on_selftest(int status, void *arg)
 {
     jm_source_t *source = arg;
 
+    /* The source is being destroyed before the self-test finished (the
+     * bus cancels it): nothing failed, and nothing is left to stop. */
+    if (status == -ECANCELED)
+        return;
     if (status == 0) {
         jm_log(JM_LOG_INFO, source->config.service,
                "CURVE self-test: an unknown key was refused");

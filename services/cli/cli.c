@@ -230,7 +230,7 @@ cli_parse_uint(const char *text, unsigned long long max,
 
 /* ---- tables ---- */
 
-#define CELL_MAX 60
+#define CELL_MAX 72 /* an ESCO URI (69) fits whole */
 
 struct cli_table {
     size_t columns;

@@ -109,7 +109,7 @@ cli_table *cli_table_new(const char *first_header, ...)
 void cli_table_cell(cli_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prints with columns sized to their contents (UTF-8 aware), then frees
- * the table. Cells wider than 60 characters are cut with "...". */
+ * the table. Cells wider than 72 characters are cut with "...". */
 void cli_table_print(cli_table *t, FILE *out);
 
 #endif

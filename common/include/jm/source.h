@@ -82,6 +82,15 @@ typedef struct jm_source_ops {
     /* Optional: called from the housekeeping timer, outside any
      * transaction (e.g. to queue expiries with jm_source_submit). */
     void (*housekeeping)(jm_source_t *source, void *arg);
+
+    /* Optional: called once per batch of writes, outside any transaction,
+     * after the batch's commit returned: status 0 (committed; rejected
+     * items wrote nothing) or -errno (nothing of the batch was stored).
+     * It runs BEFORE any reply of the batch is sent, so work done here
+     * precedes every "accepted" (profiles overwrites an erased citizen's
+     * key here: it must follow the commit that removed the record, and
+     * the client must not hear "erased" before the key is gone). */
+    void (*committed)(jm_source_t *source, int status, void *arg);
 } jm_source_ops;
 
 typedef struct jm_source_config {

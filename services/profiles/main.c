@@ -1,0 +1,47 @@
+/* main.c - jobmatch-profiles: parse arguments, load config, run the server
+ * until SIGINT/SIGTERM. Everything else is in profiles_server.c. */
+#include <errno.h>
+
+#include <uv.h>
+
+#include "jm/err.h"
+#include "jm/log.h"
+#include "profiles_server.h"
+
+int
+main(int argc, char **argv)
+{
+    struct profiles_config cfg;
+    profiles_server_t *server = NULL;
+    uv_loop_t loop;
+    int rc;
+
+    /* 0: run; 1: done (-h, -v, -t), exit 0; < 0: bad arguments (reported) */
+    rc = jm_cfg_from_args(&cfg, profiles_config_table, &profiles_program, argc,
+                          argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    jm_log_set_level(cfg.log_level);
+    jm_log_set_timestamps(cfg.log_timestamps);
+    if ((rc = uv_loop_init(&loop)) != 0) {
+        jm_log(JM_LOG_ERR, "profiles", "uv_loop_init: %s", uv_strerror(rc));
+        jm_cfg_release(&cfg, profiles_config_table);
+        return 1;
+    }
+    if ((rc = profiles_server_new(&server, &loop, &cfg)) != 0) {
+        jm_log(JM_LOG_ERR, "profiles", "start failed: %s", jm_strerror(rc));
+        goto out;
+    }
+    uv_run(&loop, UV_RUN_DEFAULT); /* returns after SIGTERM/SIGINT */
+    if (profiles_server_failed(server))
+        rc = -EACCES;
+    jm_log(JM_LOG_NOTICE, "profiles", "stopped");
+
+out:
+    profiles_server_destroy(&server); /* closes handles; run them out */
+    uv_run(&loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&loop) != 0)
+        jm_log(JM_LOG_WARN, "profiles", "handles leaked at shutdown");
+    jm_cfg_release(&cfg, profiles_config_table);
+    return rc == 0 ? 0 : 1;
+}

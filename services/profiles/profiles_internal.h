@@ -1,0 +1,52 @@
+/* profiles_internal.h - what profiles_server.c (wiring, checks, the
+ * post-commit work) and profiles_ops.c (the reads and writes) share.
+ * Not for tests or other services: they use profiles_server.h. */
+#ifndef PROFILES_INTERNAL_H
+#define PROFILES_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jm/source.h"
+#include "profiles_crypto.h"
+#include "profiles_repo.h"
+#include "profiles_server.h"
+
+/* A key slot taken for a new citizen in the batch being applied. */
+struct profiles_reservation {
+    uint32_t slot;
+    char id[PROFILES_ID_LEN + 1];
+};
+
+struct profiles_server {
+    uv_loop_t *loop;
+    jm_source_t *source;
+    profiles_repo repo;
+    profiles_keys_t *keys;
+    uint8_t secret[PROFILES_SECRET_BYTES];
+    /* Copies of the config strings jm_source keeps pointers to. */
+    char *data_dir, *api, *log, *tick, *source_name, *allow_file;
+    char *plain_principal;
+    char curve_public[41], curve_secret[41];
+    /* The current batch's key work, done in the committed hook: slots
+     * taken for new citizens (kept if a committed record references
+     * them, zeroed otherwise) and slots of erased citizens (zeroed once
+     * the erasure committed). Apply may run twice for one batch (redo
+     * after the map grew): the lists then hold both attempts, which the
+     * hook's checks make harmless. */
+    struct profiles_reservation *reserved;
+    size_t n_reserved, cap_reserved;
+    uint32_t *erased;
+    size_t n_erased, cap_erased;
+};
+
+/* profiles_ops.c: jm_source_ops.read and .apply. */
+int profiles_ops_read(jm_txn_t *txn, jm_source_request *r, void *arg);
+int profiles_ops_apply(jm_txn_t *txn, jm_source_request *r, void *arg);
+
+/* profiles_server.c: record key work for the committed hook. */
+void profiles_server_reserve(profiles_server_t *server, uint32_t slot,
+                             const char *id);
+void profiles_server_erased(profiles_server_t *server, uint32_t slot);
+
+#endif

@@ -1,0 +1,110 @@
+/* profiles_profile.h - the rules of a citizen's profile, as pure functions
+ * over the protobuf-c structs: field validation (with the field path of
+ * the first problem) and who may do what (principals).
+ *
+ * Nothing here touches LMDB, sockets or keys, so every rule is a plain
+ * unit test. Validators never echo the value they refuse: an error
+ * message can end up in a log line, and the values here include CPR
+ * numbers, names and e-mail addresses. */
+#ifndef PROFILES_PROFILE_H
+#define PROFILES_PROFILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jm/msg.h"
+#include "jobmatch/v1/envelope.pb-c.h"
+
+/* A pseudonymous profile id: "p-" and 20 characters of the lower-case
+ * base32 alphabet (a-z, 2-7): 100 random bits, never derived from the
+ * CPR number. */
+#define PROFILES_ID_PREFIX "p-"
+#define PROFILES_ID_LEN    22
+
+/* Bounds (docs/protocol.md, profiles section). */
+#define PROFILES_NAME_MAX         200
+#define PROFILES_EMAIL_MAX        254
+#define PROFILES_PHONE_MAX        32
+#define PROFILES_TRAVEL_MAX_KM    300
+#define PROFILES_HOURS_MAX        80
+#define PROFILES_SKILLS_MAX       200
+#define PROFILES_OCCUPATIONS_MAX  20
+#define PROFILES_LANGUAGES_MAX    20
+#define PROFILES_CASEWORKER_MAX   200
+#define PROFILES_ASSESSOR_MAX     100
+#define PROFILES_SCORE_MAX        10
+#define PROFILES_FIRST_SKILL_YEAR 1950
+
+/* True if id has the form of a pseudonymous profile id. */
+bool profiles_id_valid(const char *id);
+
+/* ---- validation: each returns true, or fills err (INVALID_FIELD with
+ * the path) and returns false. today is days since the epoch (UTC). ---- */
+
+/* The body of req, whatever it is (put, get, find, progress, consent,
+ * erase). Bodies profiles does not serve pass (the caller answers them
+ * UNSUPPORTED_TYPE). */
+bool profiles_profile_check_request(const Jobmatch__V1__Request *req,
+                                    int32_t today, jm_error *err);
+
+/* PersonalData at path ("put_profile.personal"): CPR required, name
+ * required, e-mail and phone optional. */
+bool profiles_profile_check_personal(const Jobmatch__V1__PersonalData *p,
+                                     const char *path, jm_error *err);
+
+/* CitizenProfile at path ("put_profile.profile"): every client field, and
+ * the service-set fields (version, progress, created/updated) empty. */
+bool profiles_profile_check_citizen(const Jobmatch__V1__CitizenProfile *c,
+                                    const char *path, int32_t today,
+                                    jm_error *err);
+
+/* A progress measurement at path: dimension set, score 1-10, a date not
+ * after today, assessor 1-100 bytes. */
+bool
+profiles_profile_check_measurement(const Jobmatch__V1__ProgressMeasurement *m,
+                                   const char *path, int32_t today,
+                                   jm_error *err);
+
+/* The simple, bounded e-mail syntax profiles accepts (exposed for tests):
+ * local@domain, local 1-64 bytes of the RFC 5322 atom characters with
+ * single inner dots, domain of at least two dot-separated labels of
+ * letters, digits and inner hyphens (1-63 bytes each), 254 bytes in all. */
+bool profiles_email_valid(const char *email);
+
+/* ---- principals (DESIGN.md section 4; services/profiles/README.md) ---- */
+
+typedef enum profiles_role {
+    PROFILES_ROLE_UNKNOWN = 0, /* anything else: refused everything */
+    PROFILES_ROLE_LOCAL,       /* plain sockets (development) */
+    PROFILES_ROLE_ADMIN,
+    PROFILES_ROLE_SERVICE,      /* "service:<name>": reads and the log */
+    PROFILES_ROLE_MUNICIPALITY, /* "municipality:<code>": its systems */
+    PROFILES_ROLE_CASEWORKER,   /* "caseworker:<code>" */
+    PROFILES_ROLE_CONSULTANT,   /* "consultant:<code>": reads */
+} profiles_role;
+
+typedef struct profiles_principal {
+    profiles_role role;
+    char code[4]; /* the municipality code, for the roles that have one */
+} profiles_principal;
+
+/* Parses "caseworker:161" and the like. A role that needs a code gets
+ * UNKNOWN when the code is not one of the 98 municipalities. */
+void profiles_principal_parse(const char *principal, profiles_principal *out);
+
+/* May change (put, assess, consent, erase) a citizen whose home
+ * municipality is municipality: local and admin always, municipality and
+ * caseworker principals of that municipality. */
+bool profiles_may_write(const profiles_principal *p, const char *municipality);
+
+/* May read pseudonymous profiles and progress: every known role. */
+bool profiles_may_read(const profiles_principal *p);
+
+/* May see the personal part of a citizen of municipality (and look
+ * citizens up by CPR): local, admin, and caseworkers of that
+ * municipality. municipality NULL asks "of some municipality" (the check
+ * before the citizen is known). */
+bool profiles_may_see_personal(const profiles_principal *p,
+                               const char *municipality);
+
+#endif

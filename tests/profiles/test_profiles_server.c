@@ -1,0 +1,749 @@
+/* test_profiles_server.c - every profiles operation against a server
+ * in-process, with CURVE and an allow list so that principals are real:
+ * put (new, update by id, update by CPR, stale version), get with and
+ * without a caseworker principal, find by CPR, assess + progress
+ * trajectory + the latest measurement in the profile and its event,
+ * consent, erase (with the key slot zeroed before the reply), the rights
+ * of each principal, duplicates by request id, and a restart keeping the
+ * personal data readable. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "jm/clock.h"
+#include "jm/msg.h"
+#include "profiles_test_support.h"
+
+#define CW161 "caseworker:161"
+#define CW101 "caseworker:101"
+#define M161  "municipality:161"
+#define MATCH "service:matcher"
+#define ADMIN "admin"
+
+static const char *const principals[] = {CW161, CW101, M161,
+                                         MATCH, ADMIN, NULL};
+
+static int
+setup(void **state)
+{
+    struct pt *t = calloc(1, sizeof(*t));
+
+    pt_start(t, principals);
+    *state = t;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct pt *t = *state;
+
+    pt_stop(t);
+    free(t);
+    return 0;
+}
+
+static jm_msg_t *
+get_profile(struct pt *t, const char *principal, const char *id)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetProfile get = JOBMATCH__V1__GET_PROFILE__INIT;
+
+    get.profile_id = (char *) id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROFILE;
+    req.get_profile = &get;
+    return pt_call(t, principal, &req, NULL, NULL);
+}
+
+static jm_msg_t *
+find_profile(struct pt *t, const char *principal, const char *cpr)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__FindProfile find = JOBMATCH__V1__FIND_PROFILE__INIT;
+
+    find.cpr = (char *) cpr;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE;
+    req.find_profile = &find;
+    return pt_call(t, principal, &req, NULL, NULL);
+}
+
+static const Jobmatch__V1__ProfileReply *
+profile_of(jm_msg_t *msg)
+{
+    const Jobmatch__V1__Reply *reply = pt_reply(msg);
+
+    if (reply->body_case != JOBMATCH__V1__REPLY__BODY_PROFILE)
+        fail_msg("expected a profile, got %s %s: %s",
+                 jm_error_code_name(reply->error->code),
+                 reply->error->field_path, reply->error->message);
+    return reply->profile;
+}
+
+static jm_msg_t *
+record(struct pt *t, const char *principal, const char *id, int dimension,
+       unsigned score, const char *date)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__RecordProgress rp = JOBMATCH__V1__RECORD_PROGRESS__INIT;
+    Jobmatch__V1__ProgressMeasurement m =
+        JOBMATCH__V1__PROGRESS_MEASUREMENT__INIT;
+
+    m.dimension = (Jobmatch__V1__ProgressDimension) dimension;
+    m.score = score;
+    m.date = (char *) date;
+    m.assessor = "SL";
+    rp.profile_id = (char *) id;
+    rp.measurement = &m;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_RECORD_PROGRESS;
+    req.record_progress = &rp;
+    return pt_call(t, principal, &req, NULL, NULL);
+}
+
+static jm_msg_t *
+erase(struct pt *t, const char *principal, const char *id)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__EraseProfile e = JOBMATCH__V1__ERASE_PROFILE__INIT;
+
+    e.profile_id = (char *) id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_ERASE_PROFILE;
+    req.erase_profile = &e;
+    return pt_call(t, principal, &req, NULL, NULL);
+}
+
+static void
+expect_accepted(jm_msg_t *msg, uint64_t *seq, uint64_t *version)
+{
+    const Jobmatch__V1__Reply *reply = pt_reply(msg);
+
+    if (reply->body_case != JOBMATCH__V1__REPLY__BODY_ACCEPTED)
+        fail_msg("expected Accepted, got %s %s: %s",
+                 jm_error_code_name(reply->error->code),
+                 reply->error->field_path, reply->error->message);
+    if (seq != NULL)
+        *seq = reply->accepted->seq;
+    if (version != NULL)
+        *version = reply->accepted->version;
+    jm_msg_free(&msg);
+}
+
+#define DIM(x) JOBMATCH__V1__PROGRESS_DIMENSION__PROGRESS_DIMENSION_##x
+
+/* ---- put and get ---- */
+
+static void
+test_put_new_and_get_with_and_without_personal(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    const Jobmatch__V1__ProfileReply *pr;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "010190-1234", "Anders Testesen", "anders@example.dk");
+    assert_int_equal(pt_put_ok(t, CW161, &p, id), 1);
+
+    /* The home municipality's caseworker sees everything. */
+    msg = get_profile(t, CW161, id);
+    pr = profile_of(msg);
+    assert_string_equal(pr->profile->id, id);
+    assert_int_equal(pr->profile->version, 1);
+    assert_true(pr->profile->created_at_ms > 0);
+    assert_int_equal(pr->profile->created_at_ms, pr->profile->updated_at_ms);
+    assert_string_equal(pr->profile->target_group_list, "2025");
+    /* Coordinates come from the postcode (2600 Glostrup). */
+    assert_true(pr->profile->home->latitude > 55.6 &&
+                pr->profile->home->latitude < 55.8);
+    assert_non_null(pr->personal);
+    assert_string_equal(pr->personal->cpr, "0101901234");
+    assert_string_equal(pr->personal->name, "Anders Testesen");
+    assert_string_equal(pr->personal->email, "anders@example.dk");
+    jm_msg_free(&msg);
+
+    /* Everyone else gets the pseudonymous profile only. */
+    static const char *const others[] = {CW101, M161, MATCH};
+    for (size_t i = 0; i < 3; i++) {
+        msg = get_profile(t, others[i], id);
+        pr = profile_of(msg);
+        assert_string_equal(pr->profile->id, id);
+        assert_null(pr->personal);
+        jm_msg_free(&msg);
+    }
+    /* admin does see it. */
+    msg = get_profile(t, ADMIN, id);
+    assert_non_null(profile_of(msg)->personal);
+    jm_msg_free(&msg);
+
+    pt_expect_error(get_profile(t, CW161, "p-aaaaaaaaaaaaaaaaaaaa"),
+                    JM_E_NOT_FOUND, "get_profile.profile_id");
+    pt_expect_error(get_profile(t, CW161, "0101901234"), JM_E_INVALID_FIELD,
+                    "get_profile.profile_id");
+}
+
+static void
+test_update_by_id(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1], again[PROFILES_ID_LEN + 1];
+    const Jobmatch__V1__ProfileReply *pr;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "020285-2345", "Birgit Hansen", "birgit@example.dk");
+    pt_put_ok(t, CW161, &p, id);
+
+    /* By id, without personal: the personal data stays as it was. */
+    pt_put_init(&p, NULL, NULL, NULL);
+    p.profile.id = id;
+    p.profile.hours_per_week = 20;
+    assert_int_equal(pt_put_ok(t, M161, &p, again), 2);
+    assert_string_equal(again, id);
+    msg = get_profile(t, CW161, id);
+    pr = profile_of(msg);
+    assert_int_equal(pr->profile->version, 2);
+    assert_int_equal(pr->profile->hours_per_week, 20);
+    assert_true(pr->profile->updated_at_ms >= pr->profile->created_at_ms);
+    assert_string_equal(pr->personal->name, "Birgit Hansen");
+    jm_msg_free(&msg);
+
+    /* By id with personal: a new name, the same CPR number. */
+    pt_put_init(&p, "0202852345", "Birgit Hansen Holm", "bh@example.dk");
+    p.profile.id = id;
+    pt_put_ok(t, CW161, &p, NULL);
+    msg = get_profile(t, CW161, id);
+    assert_string_equal(profile_of(msg)->personal->name, "Birgit Hansen Holm");
+    assert_int_equal(profile_of(msg)->profile->version, 3);
+    jm_msg_free(&msg);
+
+    /* Another CPR number under this id is another person. */
+    pt_put_init(&p, "030375-3456", "Someone Else", NULL);
+    p.profile.id = id;
+    pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL), JM_E_CONFLICT,
+                    "put_profile.personal.cpr");
+    /* An id the service never gave out. */
+    pt_put_init(&p, NULL, NULL, NULL);
+    p.profile.id = "p-bbbbbbbbbbbbbbbbbbbb";
+    pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL), JM_E_NOT_FOUND,
+                    "put_profile.profile.id");
+    assert_int_equal(jm_source_head(profiles_server_source(t->server)), 3);
+}
+
+static void
+test_update_by_cpr(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char first[PROFILES_ID_LEN + 1], second[PROFILES_ID_LEN + 1];
+    char other[PROFILES_ID_LEN + 1];
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "040480-1567", "Carl Jensen", NULL);
+    pt_put_ok(t, CW161, &p, first);
+    /* The same CPR, written either way, without an id: the same citizen. */
+    pt_put_init(&p, "0404801567", "Carl Jensen", "carl@example.dk");
+    p.profile.max_travel_km = 50;
+    pt_put_ok(t, CW161, &p, second);
+    assert_string_equal(first, second);
+    msg = get_profile(t, CW161, first);
+    assert_int_equal(profile_of(msg)->profile->version, 2);
+    assert_int_equal(profile_of(msg)->profile->max_travel_km, 50);
+    assert_string_equal(profile_of(msg)->personal->email, "carl@example.dk");
+    jm_msg_free(&msg);
+    /* Another CPR number: another citizen, another random id. */
+    pt_put_init(&p, "050581-1678", "Carl Jensen", NULL);
+    pt_put_ok(t, CW161, &p, other);
+    assert_string_not_equal(other, first);
+}
+
+static void
+test_stale_version_is_a_conflict(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    uint64_t head;
+
+    pt_put_init(&p, "060686-1789", "Dorthe Nielsen", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    p.put.expected_version = 1;
+    pt_put_ok(t, CW161, &p, NULL); /* now version 2 */
+    head = jm_source_head(profiles_server_source(t->server));
+    p.put.expected_version = 1; /* stale */
+    pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL), JM_E_CONFLICT,
+                    "put_profile.expected_version");
+    assert_int_equal(jm_source_head(profiles_server_source(t->server)), head);
+    p.put.expected_version = 2;
+    pt_put_ok(t, CW161, &p, NULL);
+    /* A new citizen has no version to expect. */
+    pt_put_init(&p, "070787-1890", "Erik Olsen", NULL);
+    p.put.expected_version = 4;
+    pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL), JM_E_CONFLICT,
+                    "put_profile.expected_version");
+}
+
+static void
+test_find_by_cpr_is_for_caseworkers(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "080888-1901", "Freja Poulsen", "freja@example.dk");
+    pt_put_ok(t, M161, &p, id);
+    msg = find_profile(t, CW161, "080888-1901");
+    assert_string_equal(profile_of(msg)->profile->id, id);
+    assert_string_equal(profile_of(msg)->personal->name, "Freja Poulsen");
+    jm_msg_free(&msg);
+    msg = find_profile(t, ADMIN, "0808881901");
+    assert_string_equal(profile_of(msg)->profile->id, id);
+    jm_msg_free(&msg);
+
+    pt_expect_error(find_profile(t, CW161, "090989-1012"), JM_E_NOT_FOUND,
+                    "find_profile.cpr");
+    pt_expect_error(find_profile(t, CW101, "080888-1901"),
+                    JM_E_PERMISSION_DENIED, NULL);
+    pt_expect_error(find_profile(t, M161, "080888-1901"),
+                    JM_E_PERMISSION_DENIED, NULL);
+    pt_expect_error(find_profile(t, MATCH, "080888-1901"),
+                    JM_E_PERMISSION_DENIED, NULL);
+    pt_expect_error(find_profile(t, CW161, "321388-1901"), JM_E_INVALID_FIELD,
+                    "find_profile.cpr");
+}
+
+/* ---- progress ---- */
+
+struct last_event {
+    Jobmatch__V1__Event *event;
+};
+
+static void
+keep_last(const Jobmatch__V1__Event *event, void *arg)
+{
+    struct last_event *last = arg;
+
+    if (last->event != NULL)
+        jobmatch__v1__event__free_unpacked(last->event, NULL);
+    {
+        uint8_t *data = NULL;
+        size_t size = 0;
+
+        jm_msg_pack(&event->base, &data, &size);
+        last->event = jobmatch__v1__event__unpack(NULL, size, data);
+        free(data);
+    }
+}
+
+static const Jobmatch__V1__ProgressMeasurement *
+latest(const Jobmatch__V1__CitizenProfile *p, int dimension)
+{
+    for (size_t i = 0; i < p->n_progress; i++) {
+        if ((int) p->progress[i]->dimension == dimension)
+            return p->progress[i];
+    }
+    return NULL;
+}
+
+static void
+test_assess_and_trajectory(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetProgress gp = JOBMATCH__V1__GET_PROGRESS__INIT;
+    const Jobmatch__V1__ProgressTrajectory *tr;
+    const Jobmatch__V1__CitizenProfile *profile;
+    struct last_event last = {NULL};
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    uint64_t seq, version;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "101070-1122", "Gert Madsen", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    expect_accepted(record(t, CW161, id, DIM(JOB_READINESS), 3, "2026-01-10"),
+                    &seq, &version);
+    assert_int_equal(seq, 2);
+    assert_int_equal(version, 2);
+    expect_accepted(record(t, M161, id, DIM(DANISH), 5, "2026-03-01"), NULL,
+                    NULL);
+    expect_accepted(record(t, CW161, id, DIM(JOB_READINESS), 6, "2026-06-01"),
+                    NULL, NULL);
+    /* Back-dated: in the trajectory, not the latest. */
+    expect_accepted(record(t, CW161, id, DIM(JOB_READINESS), 4, "2026-02-01"),
+                    NULL, NULL);
+
+    gp.profile_id = id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
+    req.get_progress = &gp;
+    msg = pt_call(t, MATCH, &req, NULL, NULL);
+    assert_int_equal(pt_reply(msg)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_PROGRESS);
+    tr = pt_reply(msg)->progress;
+    assert_string_equal(tr->profile_id, id);
+    assert_int_equal(tr->n_measurements, 4);
+    /* Oldest first, across dimensions. */
+    assert_string_equal(tr->measurements[0]->date, "2026-01-10");
+    assert_string_equal(tr->measurements[1]->date, "2026-02-01");
+    assert_string_equal(tr->measurements[2]->date, "2026-03-01");
+    assert_int_equal(tr->measurements[2]->dimension, DIM(DANISH));
+    assert_string_equal(tr->measurements[3]->date, "2026-06-01");
+    assert_int_equal(tr->measurements[3]->score, 6);
+    assert_string_equal(tr->measurements[3]->assessor, "SL");
+    jm_msg_free(&msg);
+
+    gp.dimension = DIM(JOB_READINESS);
+    msg = pt_call(t, CW161, &req, NULL, NULL);
+    tr = pt_reply(msg)->progress;
+    assert_int_equal(tr->n_measurements, 3);
+    assert_int_equal(tr->measurements[0]->score, 3);
+    assert_int_equal(tr->measurements[1]->score, 4);
+    assert_int_equal(tr->measurements[2]->score, 6);
+    jm_msg_free(&msg);
+    gp.dimension = DIM(HEALTH);
+    msg = pt_call(t, CW161, &req, NULL, NULL);
+    assert_int_equal(pt_reply(msg)->progress->n_measurements, 0);
+    jm_msg_free(&msg);
+
+    /* The latest per dimension is in the profile... */
+    msg = get_profile(t, MATCH, id);
+    profile = profile_of(msg)->profile;
+    assert_int_equal(profile->version, 5);
+    assert_int_equal(latest(profile, DIM(JOB_READINESS))->score, 6);
+    assert_int_equal(latest(profile, DIM(DANISH))->score, 5);
+    assert_null(latest(profile, DIM(HEALTH)));
+    jm_msg_free(&msg);
+    /* ...and travels to the matcher in the ProfileChanged event. */
+    pt_replay_log(t, MATCH, keep_last, NULL, &last);
+    assert_non_null(last.event);
+    assert_int_equal(last.event->body_case,
+                     JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED);
+    assert_int_equal(last.event->profile_changed->change,
+                     JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_PROGRESS_RECORDED);
+    profile = last.event->profile_changed->profile;
+    assert_int_equal(latest(profile, DIM(JOB_READINESS))->score, 6);
+    assert_int_equal(latest(profile, DIM(DANISH))->score, 5);
+    jobmatch__v1__event__free_unpacked(last.event, NULL);
+
+    pt_expect_error(record(t, CW161, "p-cccccccccccccccccccc", DIM(DANISH), 5,
+                           "2026-03-01"),
+                    JM_E_NOT_FOUND, "record_progress.profile_id");
+    pt_expect_error(record(t, CW101, id, DIM(DANISH), 5, "2026-03-01"),
+                    JM_E_PERMISSION_DENIED, "record_progress.profile_id");
+    pt_expect_error(record(t, MATCH, id, DIM(DANISH), 5, "2026-03-01"),
+                    JM_E_PERMISSION_DENIED, NULL);
+    pt_expect_error(record(t, CW161, id, DIM(DANISH), 11, "2026-03-01"),
+                    JM_E_INVALID_FIELD, "record_progress.measurement.score");
+}
+
+/* ---- consent ---- */
+
+static void
+test_consent(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__SetConsent sc = JOBMATCH__V1__SET_CONSENT__INIT;
+    Jobmatch__V1__Consent consent = JOBMATCH__V1__CONSENT__INIT;
+    const Jobmatch__V1__CitizenProfile *profile;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1], today[16];
+    uint64_t version;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "111171-2233", "Hanne Lund", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    consent.neighbour_matching = true;
+    sc.profile_id = id;
+    sc.consent = &consent;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_SET_CONSENT;
+    req.set_consent = &sc;
+    expect_accepted(pt_call(t, CW161, &req, NULL, NULL), NULL, &version);
+    assert_int_equal(version, 2);
+    msg = get_profile(t, MATCH, id);
+    profile = profile_of(msg)->profile;
+    assert_non_null(profile->consent);
+    assert_true(profile->consent->neighbour_matching);
+    /* Given without a date: given today. */
+    jm_date_format(jm_clock_today(), today, sizeof(today));
+    assert_string_equal(profile->consent->given_on, today);
+    jm_msg_free(&msg);
+
+    consent.neighbour_matching = false;
+    consent.given_on = "2026-01-05";
+    expect_accepted(pt_call(t, M161, &req, NULL, NULL), NULL, &version);
+    assert_int_equal(version, 3);
+    msg = get_profile(t, CW161, id);
+    profile = profile_of(msg)->profile;
+    assert_false(profile->consent->neighbour_matching);
+    assert_string_equal(profile->consent->given_on, "2026-01-05");
+    jm_msg_free(&msg);
+
+    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_PERMISSION_DENIED,
+                    "set_consent.profile_id");
+    consent.given_on = "2999-01-01";
+    pt_expect_error(pt_call(t, CW161, &req, NULL, NULL), JM_E_INVALID_FIELD,
+                    "set_consent.consent.given_on");
+    sc.profile_id = "p-dddddddddddddddddddd";
+    consent.given_on = "";
+    pt_expect_error(pt_call(t, CW161, &req, NULL, NULL), JM_E_NOT_FOUND,
+                    "set_consent.profile_id");
+}
+
+/* ---- erase ---- */
+
+static size_t
+nonzero_slots(struct pt *t)
+{
+    char path[512];
+    size_t size = 0, count = 0;
+    char *data;
+
+    snprintf(path, sizeof(path), "%s/keys.bin", t->dir);
+    data = jm_test_read_file(path, &size);
+    assert_non_null(data);
+    for (size_t s = 0; s + 32 <= size; s += 32) {
+        bool zero = true;
+
+        for (size_t i = 0; i < 32; i++)
+            zero &= data[s + i] == 0;
+        count += !zero;
+    }
+    free(data);
+    return count;
+}
+
+static void
+test_erase(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetProgress gp = JOBMATCH__V1__GET_PROGRESS__INIT;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1], id2[PROFILES_ID_LEN + 1];
+    char again[PROFILES_ID_LEN + 1];
+    size_t keys_before;
+    uint64_t seq, version;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "121272-3344", "Ib Kristensen", "ib@example.dk");
+    pt_put_ok(t, CW161, &p, id);
+    pt_put_init(&p, "130373-1455", "Jette Kristensen", "jette@example.dk");
+    pt_put_ok(t, CW161, &p, id2);
+    expect_accepted(record(t, CW161, id, DIM(HEALTH), 7, "2026-05-05"), NULL,
+                    NULL);
+
+    pt_expect_error(erase(t, MATCH, id), JM_E_PERMISSION_DENIED, NULL);
+    pt_expect_error(erase(t, CW101, id), JM_E_PERMISSION_DENIED,
+                    "erase_profile.profile_id");
+    keys_before = nonzero_slots(t);
+    expect_accepted(erase(t, CW161, id), &seq, &version);
+    assert_int_equal(seq, 4);
+    assert_int_equal(version, 0);
+    /* The key was overwritten before the reply was sent. */
+    assert_int_equal(nonzero_slots(t), keys_before - 1);
+
+    pt_expect_error(get_profile(t, CW161, id), JM_E_NOT_FOUND,
+                    "get_profile.profile_id");
+    pt_expect_error(find_profile(t, CW161, "121272-3344"), JM_E_NOT_FOUND,
+                    "find_profile.cpr");
+    gp.profile_id = id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
+    req.get_progress = &gp;
+    pt_expect_error(pt_call(t, CW161, &req, NULL, NULL), JM_E_NOT_FOUND,
+                    "get_progress.profile_id");
+    pt_expect_error(erase(t, CW161, id), JM_E_NOT_FOUND,
+                    "erase_profile.profile_id");
+    pt_expect_error(erase(t, CW161, "p-eeeeeeeeeeeeeeeeeeee"), JM_E_NOT_FOUND,
+                    "erase_profile.profile_id");
+
+    /* The neighbour is untouched and still opens. */
+    msg = get_profile(t, CW161, id2);
+    assert_string_equal(profile_of(msg)->personal->name, "Jette Kristensen");
+    jm_msg_free(&msg);
+    /* The same CPR number again is a new citizen with a new id. */
+    pt_put_init(&p, "121272-3344", "Ib Kristensen", NULL);
+    pt_put_ok(t, CW161, &p, again);
+    assert_string_not_equal(again, id);
+}
+
+/* ---- rights, duplicates, restart ---- */
+
+static void
+test_rights_of_principals(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+
+    pt_put_init(&p, "140474-1566", "Kim Berg", NULL);
+    /* Services read; they never write. */
+    pt_expect_error(pt_call(t, MATCH, &p.req, NULL, NULL),
+                    JM_E_PERMISSION_DENIED,
+                    "put_profile.profile.home.municipality_code");
+    /* A caseworker of 101 cannot create a citizen of 161... */
+    pt_expect_error(pt_call(t, CW101, &p.req, NULL, NULL),
+                    JM_E_PERMISSION_DENIED,
+                    "put_profile.profile.home.municipality_code");
+    pt_put_ok(t, CW161, &p, id);
+    /* ...nor take one over by naming 101 as the new home. */
+    p.home.postcode = "1050";
+    p.home.municipality_code = "101";
+    pt_expect_error(pt_call(t, CW101, &p.req, NULL, NULL),
+                    JM_E_PERMISSION_DENIED, "put_profile.profile.id");
+    /* Field errors come before permission errors. */
+    p.profile.hours_per_week = 0;
+    pt_expect_error(pt_call(t, MATCH, &p.req, NULL, NULL), JM_E_INVALID_FIELD,
+                    "put_profile.profile.hours_per_week");
+    /* admin may move the citizen. */
+    p.profile.hours_per_week = 30;
+    pt_put_ok(t, ADMIN, &p, NULL);
+    pt_expect_error(erase(t, CW161, id), JM_E_PERMISSION_DENIED,
+                    "erase_profile.profile_id");
+    expect_accepted(erase(t, CW101, id), NULL, NULL);
+}
+
+static void
+test_duplicate_request_id_changes_nothing(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    uint8_t rid[16];
+    const Jobmatch__V1__Reply *reply;
+    char id[PROFILES_ID_LEN + 1];
+    uint64_t head;
+    jm_msg_t *msg;
+
+    jm_test_random(rid, sizeof(rid));
+    pt_put_init(&p, "150575-1677", "Lone Dahl", NULL);
+    p.req.request_id.data = rid;
+    p.req.request_id.len = 16;
+    pt_put_ok(t, CW161, &p, id);
+    head = jm_source_head(profiles_server_source(t->server));
+    /* The same id again, even with another body: the first reply. */
+    p.profile.hours_per_week = 10;
+    msg = pt_call(t, CW161, &p.req, NULL, NULL);
+    reply = pt_reply(msg);
+    assert_int_equal(reply->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
+    assert_true(reply->duplicate);
+    assert_string_equal(reply->accepted->id, id);
+    assert_int_equal(reply->accepted->seq, head);
+    jm_msg_free(&msg);
+    assert_int_equal(jm_source_head(profiles_server_source(t->server)), head);
+    /* Another principal with that request id: a conflict. */
+    pt_expect_error(pt_call(t, M161, &p.req, NULL, NULL), JM_E_CONFLICT,
+                    "request_id");
+}
+
+static void
+test_restart_keeps_personal_data_readable(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char ids[20][PROFILES_ID_LEN + 1], cpr[16], name[32];
+    jm_msg_t *msg;
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(cpr, sizeof(cpr), "0101%02d-%04d", 50 + i, 1000 + i);
+        snprintf(name, sizeof(name), "Citizen %d", i);
+        pt_put_init(&p, cpr, name, NULL);
+        pt_put_ok(t, CW161, &p, ids[i]);
+    }
+    expect_accepted(erase(t, CW161, ids[3]), NULL, NULL);
+    pt_restart(t);
+    for (int i = 0; i < 20; i++) {
+        if (i == 3) {
+            pt_expect_error(get_profile(t, CW161, ids[i]), JM_E_NOT_FOUND,
+                            NULL);
+            continue;
+        }
+        snprintf(name, sizeof(name), "Citizen %d", i);
+        msg = get_profile(t, CW161, ids[i]);
+        assert_string_equal(profile_of(msg)->personal->name, name);
+        jm_msg_free(&msg);
+    }
+    /* New citizens after the restart get keys of their own. */
+    pt_put_init(&p, "160676-1788", "Mads Friis", NULL);
+    pt_put_ok(t, CW161, &p, ids[3]);
+    msg = get_profile(t, CW161, ids[3]);
+    assert_string_equal(profile_of(msg)->personal->name, "Mads Friis");
+    jm_msg_free(&msg);
+    msg = get_profile(t, CW161, ids[0]);
+    assert_string_equal(profile_of(msg)->personal->name, "Citizen 0");
+    jm_msg_free(&msg);
+}
+
+static void
+test_unsupported_body(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetOrder get = JOBMATCH__V1__GET_ORDER__INIT;
+
+    get.order_id = "o-1";
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_ORDER;
+    req.get_order = &get;
+    pt_expect_error(pt_call(t, CW161, &req, NULL, NULL), JM_E_UNSUPPORTED,
+                    NULL);
+}
+
+/* The node secret keys the CPR index: a server whose secret (or key file)
+ * others may read must not start. */
+static void
+test_refuses_to_start_with_readable_secret(void **state)
+{
+    struct profiles_config cfg;
+    profiles_server_t *server = NULL;
+    char dir[256], path[300];
+    uv_loop_t loop;
+    FILE *f;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/secret.key", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("0123456789abcdef0123456789abcdef", f);
+    fclose(f);
+    assert_int_equal(chmod(path, 0644), 0);
+    jm_cfg_defaults(&cfg, profiles_config_table);
+    free(cfg.data_dir);
+    cfg.data_dir = strdup(dir);
+    free(cfg.api);
+    cfg.api = strdup("tcp://127.0.0.1:*");
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(profiles_server_new(&server, &loop, &cfg), -EPERM);
+    assert_null(server);
+    /* Private again: it starts, with that secret. */
+    assert_int_equal(chmod(path, 0600), 0);
+    assert_int_equal(profiles_server_new(&server, &loop, &cfg), 0);
+    profiles_server_destroy(&server);
+    jm_test_close_loop(&loop, 5000);
+    jm_cfg_release(&cfg, profiles_config_table);
+    jm_test_rmtree(dir);
+}
+
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        T(test_put_new_and_get_with_and_without_personal),
+        T(test_update_by_id),
+        T(test_update_by_cpr),
+        T(test_stale_version_is_a_conflict),
+        T(test_find_by_cpr_is_for_caseworkers),
+        T(test_assess_and_trajectory),
+        T(test_consent),
+        T(test_erase),
+        T(test_rights_of_principals),
+        T(test_duplicate_request_id_changes_nothing),
+        T(test_restart_keeps_personal_data_readable),
+        T(test_unsupported_body),
+        cmocka_unit_test(test_refuses_to_start_with_readable_secret),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
