@@ -1,11 +1,16 @@
 /* node.h - `jobmatch node`: a whole local node (intake, profiles, matcher)
  * supervised by one foreground process. Private to the CLI.
  *
- *   cmd_node.c   the commands (start, status, stop) and the start sequence
- *   node_child.c one supervised child process: spawn, its log, the ready
- *                line, restart with backoff, stop with SIGTERM then SIGKILL
- *   node_dir.c   the node directory: lock file, generated configs,
- *                node.json (written atomically) and cli_node_load
+ *   cmd_node.c     the commands, and the start sequence and supervision
+ *   node_prepare.c what comes before the first child: options, lock,
+ *                  leftovers of an earlier node, programs, keys
+ *   node_child.c   one supervised child process: spawn, its log, the ready
+ *                  line, restart with backoff, stop (SIGTERM, then SIGKILL)
+ *   node_dir.c     the node directory: lock file, generated configs,
+ *                  node.json (written atomically) and cli_node_load
+ *   node_keys.c    CURVE key pairs and allow lists; `node keygen`
+ *   node_sample.c  --sample: the loader, and the welcome shortlist
+ *   node_status.c  `node status` and `node stop`
  *
  * The supervisor runs on the CLI's own libuv loop (cli.loop), so requests
  * the node makes itself (the welcome shortlist, status pings) keep the
@@ -193,7 +198,22 @@ int node_write_allow(const char *path, const node_key *const *keys,
 /* `jobmatch node keygen FILE`: a key pair for an operator's own setup. */
 int node_keygen(cli *c, int argc, char **argv);
 
-/* ---- the running node (cmd_node.c, node_sample.c) ---- */
+/* ---- the running node (cmd_node.c, node_prepare.c, node_sample.c) ---- */
+
+/* What the node runs (cmd_node.c): indexed like cli_service. */
+typedef struct node_service {
+    const char *name;    /* "intake"; also its data and config file name */
+    const char *program; /* "jobmatch-intake" */
+
+    /* The sockets it binds: the ready line's label and the config key
+     * that sets the endpoint (the services' config tables). A source's
+     * log is served on its api endpoint: no separate log socket. */
+    struct {
+        const char *label, *key;
+    } sockets[3];
+} node_service;
+
+extern const node_service node_services[NODE_SERVICES];
 
 typedef struct node {
     cli *c;
@@ -229,6 +249,15 @@ typedef struct node {
     bool stopping;    /* a signal came, or the start failed */
     bool sample_loaded;
 } node;
+
+/* `node start`'s options into n. Returns 0 to go on, 1 after --help, -1
+ * after a usage error (printed). */
+int node_parse_start(node *n, int argc, char **argv);
+
+/* Everything before the first child: the directory, the lock, leftovers
+ * of an earlier node, the programs, the log, the keys. Returns an exit
+ * code (CLI_OK to go on), having printed why not. */
+int node_prepare(node *n);
 
 /* A line in DIR/log/node.log; with loud also on stderr. */
 void node_note(node *n, bool loud, const char *fmt, ...)
