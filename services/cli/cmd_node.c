@@ -170,7 +170,7 @@ write_config(node *n, int s)
 {
     const node_service *def = &node_services[s];
     node_child *child = n->children[s];
-    node_setting settings[10];
+    node_setting settings[12];
     size_t count = 0;
     char *data = node_path(n->dir, def->name);
     int rc;
@@ -204,6 +204,13 @@ write_config(node *n, int s)
                            "the logs it follows: this node's intake..."};
         settings[count++] = (node_setting){"source", n->endpoints[CLI_PROFILES],
                                            "...and profiles"};
+        if (!n->plain) {
+            settings[count++] =
+                (node_setting){"source_key", n->keys[CLI_INTAKE].public_path,
+                               "their public keys, in the same order"};
+            settings[count++] = (node_setting){
+                "source_key", n->keys[CLI_PROFILES].public_path, NULL};
+        }
     }
     rc = node_write_config(n->configs[s], def->name, settings, count);
     if (rc != 0)

@@ -179,7 +179,8 @@ bool node_pid_runs_in(pid_t pid, const char *dir);
 /* ---- CURVE keys (node_keys.c) ---- */
 
 typedef struct node_key {
-    char *path; /* DIR/keys/<name>.key */
+    char *path;        /* DIR/keys/<name>.key: the pair, 0600 */
+    char *public_path; /* DIR/keys/<name>.pub: the public key only */
     char public_key[JM_KEY_Z85_LEN + 1];
     char secret_key[JM_KEY_Z85_LEN + 1];
 } node_key;

@@ -2,7 +2,9 @@
  *
  * A node runs with CURVE unless started with --plain, as production does:
  * each service has its own key pair (DIR/keys/<svc>.key, the services'
- * key_file), and an allow list (DIR/etc/<svc>.allow) that admits
+ * key_file; its public half also in DIR/keys/<svc>.pub, which the matcher
+ * names as source_key for the sources it follows), and an allow list
+ * (DIR/etc/<svc>.allow) that admits
  *   - the node's client key (DIR/keys/client.key) as "admin": the CLI with
  *     --node DIR, the sample loader, the node's own requests;
  *   - the matcher's key as "service:matcher" on intake and profiles, whose
@@ -25,7 +27,7 @@
 int
 node_key_pair(const char *dir, const char *name, node_key *key)
 {
-    char file[64], *keys = node_path(dir, "keys");
+    char file[64], line[JM_KEY_Z85_LEN + 16], *keys = node_path(dir, "keys");
     int rc;
 
     snprintf(file, sizeof(file), "keys/%s.key", name);
@@ -41,12 +43,19 @@ node_key_pair(const char *dir, const char *name, node_key *key)
                 0)
             goto out;
     }
+    if (rc != 0)
+        goto out;
+    /* The public half alone, for those who connect to it (the matcher's
+     * source_key): they need not be able to read the secret. */
+    snprintf(file, sizeof(file), "keys/%s.pub", name);
+    key->public_path = node_path(dir, file);
+    snprintf(line, sizeof(line), "public %s\n", key->public_key);
+    rc = node_write_file(key->public_path, line, 0644);
 out:
     free(keys);
     if (rc != 0) {
         fprintf(stderr, "jobmatch: key %s: %s\n", key->path, jm_strerror(rc));
-        free(key->path);
-        key->path = NULL;
+        node_key_release(key);
     }
     return rc;
 }
@@ -55,7 +64,8 @@ void
 node_key_release(node_key *key)
 {
     free(key->path);
-    key->path = NULL;
+    free(key->public_path);
+    key->path = key->public_path = NULL;
     /* The secret does not linger in freed memory. */
     memset(key->secret_key, 0, sizeof(key->secret_key));
 }
