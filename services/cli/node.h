@@ -163,6 +163,13 @@ int node_json_save(const char *dir, json_t *doc);
  * reason in err. Caller owns the result (json_decref). */
 json_t *node_json_load(const char *dir, char *err, size_t err_size);
 
+/* Points c at the node described by doc (node.json): each service's api
+ * endpoint and, for a CURVE node, the keys to reach it. With replace, it
+ * overrides endpoints already set; else those (given on the command line)
+ * are kept, with their own keys. Returns CLI_OK, or CLI_USAGE if the
+ * node's client key cannot be read (printed). */
+int node_client_setup(cli *c, json_t *doc, bool replace);
+
 /* Writes text to path atomically (temporary file and rename). */
 int node_write_file(const char *path, const char *text, unsigned mode);
 

@@ -298,34 +298,26 @@ node_json_load(const char *dir, char *err, size_t err_size)
 /* ---- --node DIR for every command ---- */
 
 int
-cli_node_load(cli *c)
+node_client_setup(cli *c, json_t *doc, bool replace)
 {
     static const char *const names[CLI_SERVICES] = {
         [CLI_INTAKE] = "intake",
         [CLI_PROFILES] = "profiles",
         [CLI_MATCHER] = "matcher",
     };
-    char err[PATH_MAX + 256];
     char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
-    json_t *doc = node_json_load(c->node_dir, err, sizeof(err));
-    json_t *services;
-    const char *state, *key_file;
+    json_t *services = json_object_get(doc, "services");
+    const char *key_file;
     int rc;
 
-    if (doc == NULL) {
-        fprintf(stderr, "%s: %s\n", c->prog, err);
-        return CLI_USAGE;
-    }
     /* A CURVE node: its client key pair, in a file only we may read. */
     key_file = json_string_value(json_object_get(doc, "client_key_file"));
     if (key_file != NULL &&
         (rc = jm_keys_load(key_file, public_key, secret_key)) != 0) {
         fprintf(stderr, "%s: the node's client key %s: %s\n", c->prog, key_file,
                 jm_strerror(rc));
-        json_decref(doc);
         return CLI_USAGE;
     }
-    services = json_object_get(doc, "services");
     for (int s = 0; s < CLI_SERVICES; s++) {
         json_t *svc = json_object_get(services, names[s]);
         const char *api = json_string_value(
@@ -335,9 +327,11 @@ cli_node_load(cli *c)
 
         /* An endpoint given on the command line wins, and then the node's
          * keys are not for it either. */
-        if (c->endpoints[s] != NULL || api == NULL)
+        if ((c->endpoints[s] != NULL && !replace) || api == NULL)
             continue;
+        free(c->endpoints[s]);
         c->endpoints[s] = jm_xstrdup(api);
+        memset(&c->curve[s], 0, sizeof(c->curve[s]));
         if (key_file != NULL && server_key != NULL &&
             strlen(server_key) == JM_KEY_Z85_LEN) {
             memcpy(c->curve[s].server_key, server_key, JM_KEY_Z85_LEN + 1);
@@ -346,6 +340,25 @@ cli_node_load(cli *c)
         }
     }
     memset(secret_key, 0, sizeof(secret_key));
+    return CLI_OK;
+}
+
+int
+cli_node_load(cli *c)
+{
+    char err[PATH_MAX + 256];
+    json_t *doc = node_json_load(c->node_dir, err, sizeof(err));
+    const char *state;
+    int rc;
+
+    if (doc == NULL) {
+        fprintf(stderr, "%s: %s\n", c->prog, err);
+        return CLI_USAGE;
+    }
+    if ((rc = node_client_setup(c, doc, false)) != CLI_OK) {
+        json_decref(doc);
+        return rc;
+    }
     /* A stopped node's endpoints are dead: say so now rather than after a
      * timeout. The lock is the truth (node.json survives a crash). */
     state = json_string_value(json_object_get(doc, "state"));

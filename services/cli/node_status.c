@@ -70,8 +70,6 @@ ping(cli *c, int s, row *r)
     const Jobmatch__V1__Reply *reply;
     jm_msg_t *msg = NULL;
 
-    free(c->endpoints[s]);
-    c->endpoints[s] = jm_xstrdup(r->api);
     req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
     req.ping = &body;
     if (cli_request(c, (cli_service) s, &req, &msg) != CLI_OK)
@@ -132,6 +130,10 @@ node_status(cli *c, int argc, char **argv)
         return CLI_UNREACHABLE;
     }
     holder = node_lock_holder(dir);
+    if (node_client_setup(c, doc, true) != CLI_OK) {
+        json_decref(doc);
+        return CLI_USAGE;
+    }
     for (int s = 0; s < NODE_SERVICES; s++) {
         json_t *svc =
             json_object_get(json_object_get(doc, "services"), names[s]);
