@@ -166,8 +166,8 @@ json_t *node_json_load(const char *dir, char *err, size_t err_size);
 /* Points c at the node described by doc (node.json): each service's api
  * endpoint and, for a CURVE node, the keys to reach it. With replace, it
  * overrides endpoints already set; else those (given on the command line)
- * are kept, with their own keys. Returns CLI_OK, or CLI_USAGE if the
- * node's client key cannot be read (printed). */
+ * are kept, and get the node's keys only if they are the node's own. Returns
+ * CLI_OK, or CLI_USAGE if the node's client key cannot be read (printed). */
 int node_client_setup(cli *c, json_t *doc, bool replace);
 
 /* Writes text to path atomically (temporary file and rename). */
@@ -229,7 +229,8 @@ typedef struct node {
     /* Options of `node start`. */
     const char *dir_arg; /* as given, for the commands we print */
     const char *bin_dir;
-    const char *citizens, *orders; /* for sample load; NULL: its default */
+    /* For sample load; NULL: its defaults. */
+    const char *citizens, *orders, *municipalities;
     bool sample, foreground;
     bool plain; /* --plain: no CURVE (every caller is "local") */
     unsigned ready_timeout_ms;

@@ -325,9 +325,12 @@ node_client_setup(cli *c, json_t *doc, bool replace)
         const char *server_key =
             json_string_value(json_object_get(svc, "public_key"));
 
-        /* An endpoint given on the command line wins, and then the node's
-         * keys are not for it either. */
-        if ((c->endpoints[s] != NULL && !replace) || api == NULL)
+        /* An endpoint given on the command line wins; the node's keys are
+         * then for it only if it is the node's own endpoint. */
+        if (api == NULL)
+            continue;
+        if (c->endpoints[s] != NULL && !replace &&
+            strcmp(c->endpoints[s], api) != 0)
             continue;
         free(c->endpoints[s]);
         c->endpoints[s] = jm_xstrdup(api);

@@ -138,10 +138,9 @@ start_usage(FILE *out)
 {
     fprintf(
         out,
-        "usage: jobmatch node start --data-dir DIR [--sample] "
-        "[--citizens N] [--orders M]\n"
-        "                           [--foreground] [--plain] [--bin-dir "
-        "DIR]\n"
+        "usage: jobmatch node start --data-dir DIR [--sample [--citizens N]\n"
+        "                           [--orders M] [--municipalities L]]\n"
+        "                           [--foreground] [--plain] [--bin-dir DIR]\n"
         "                           [--ready-timeout S]\n"
         "\n"
         "Runs jobmatch-intake, jobmatch-profiles and jobmatch-matcher on\n"
@@ -151,16 +150,18 @@ start_usage(FILE *out)
         "endpoints). DIR/node.json names the endpoints: other commands\n"
         "take `--node DIR`.\n"
         "\n"
-        "  --sample         load sample data on the first start (jobmatch\n"
-        "                   sample load) and show one explained shortlist\n"
-        "  --citizens N     sample citizens (passed to sample load)\n"
-        "  --orders M       sample job orders (passed to sample load)\n"
-        "  --foreground     also show the services' log lines here\n"
-        "  --plain          no CURVE: every caller is 'local' (by default\n"
-        "                   the node makes keys in DIR/keys and allow\n"
-        "                   lists in DIR/etc; --node DIR uses them)\n"
-        "  --bin-dir DIR    where the service programs are (default: next\n"
-        "                   to jobmatch, the build tree, then PATH)\n"
+        "  --sample           load sample data on the first start (jobmatch\n"
+        "                     sample load) and show one explained shortlist\n"
+        "  --citizens N       sample citizens  } passed to sample load on\n"
+        "  --orders M         sample job orders } the first start (see\n"
+        "  --municipalities L only these        } jobmatch sample load "
+        "--help)\n"
+        "  --foreground       also show the services' log lines here\n"
+        "  --plain            no CURVE: every caller is 'local' (by default\n"
+        "                     the node makes keys in DIR/keys and allow\n"
+        "                     lists in DIR/etc; --node DIR uses them)\n"
+        "  --bin-dir DIR      where the service programs are (default: next\n"
+        "                     to jobmatch, ../sbin, the build tree, PATH)\n"
         "  --ready-timeout S  seconds to wait for each ready line (60)\n");
 }
 
@@ -177,6 +178,8 @@ node_parse_start(node *n, int argc, char **argv)
             return 1;
         } else if (strcmp(a, "--data-dir") == 0 && has_value) {
             n->dir_arg = argv[++i];
+        } else if (strcmp(a, "--municipalities") == 0 && has_value) {
+            n->municipalities = argv[++i];
         } else if (strcmp(a, "--bin-dir") == 0 && has_value) {
             n->bin_dir = argv[++i];
         } else if (strcmp(a, "--sample") == 0) {
@@ -206,9 +209,11 @@ node_parse_start(node *n, int argc, char **argv)
         cli_usage_error(n->c, "node start: --data-dir DIR is required");
         return -1;
     }
-    if ((n->citizens != NULL || n->orders != NULL) && !n->sample) {
-        cli_usage_error(n->c, "node start: --citizens and --orders go with "
-                              "--sample");
+    if ((n->citizens != NULL || n->orders != NULL ||
+         n->municipalities != NULL) &&
+        !n->sample) {
+        cli_usage_error(n->c, "node start: --citizens, --orders and "
+                              "--municipalities go with --sample");
         return -1;
     }
     return 0;

@@ -67,14 +67,19 @@ loader_done(node *n, void *arg)
 static bool
 load(node *n)
 {
-    const char *argv[12];
+    const char *const options[][2] = {
+        {"--citizens", n->citizens},
+        {"--orders", n->orders},
+        {"--municipalities", n->municipalities},
+    };
+    const char *argv[6 + 2 * JM_COUNTOF(options)];
     node_child_opts opts = {
         .name = "sample",
         .argv = argv,
         .stop_timeout_ms = 5000,
     };
-    char stamp[32], text[512], *path;
-    size_t k = 0;
+    char stamp[32], args[512] = "", text[600], *path;
+    size_t k = 0, len = 0;
     bool ok;
 
     argv[k++] = n->self_exe;
@@ -82,19 +87,18 @@ load(node *n)
     argv[k++] = n->dir;
     argv[k++] = "sample";
     argv[k++] = "load";
-    if (n->citizens != NULL) {
-        argv[k++] = "--citizens";
-        argv[k++] = n->citizens;
-    }
-    if (n->orders != NULL) {
-        argv[k++] = "--orders";
-        argv[k++] = n->orders;
+    for (size_t i = 0; i < JM_COUNTOF(options); i++) {
+        if (options[i][1] == NULL)
+            continue;
+        argv[k++] = options[i][0];
+        argv[k++] = options[i][1];
+        if (len < sizeof(args))
+            len += (size_t) snprintf(args + len, sizeof(args) - len, " %s %s",
+                                     options[i][0], options[i][1]);
     }
     argv[k] = NULL;
-    printf("\nFirst start: loading sample data with `%s sample load%s%s%s%s`\n",
-           n->prog_node, n->citizens ? " --citizens " : "",
-           n->citizens ? n->citizens : "", n->orders ? " --orders " : "",
-           n->orders ? n->orders : "");
+    printf("\nFirst start: loading sample data with `%s sample load%s`\n",
+           n->prog_node, args);
     fflush(stdout); /* the loader writes to our stdout too */
     node_note(n, false, "loading the sample");
     node_child_new(&n->loader, n->loop, &opts);
@@ -108,8 +112,8 @@ load(node *n)
     if (!ok && !n->stopping) {
         fprintf(stderr,
                 "jobmatch: sample load failed (%s); the node runs on without "
-                "it. Try again with `%s sample load`.\n",
-                node_child_exit_text(n->loader), n->prog_node);
+                "it. Try again with `%s sample load%s`.\n",
+                node_child_exit_text(n->loader), n->prog_node, args);
         node_note(n, false, "sample load failed: %s",
                   node_child_exit_text(n->loader));
     }
@@ -119,10 +123,8 @@ load(node *n)
     /* Only a complete load is remembered: a failed one is tried again at
      * the next start. */
     node_time_text(stamp, sizeof(stamp));
-    snprintf(text, sizeof(text), "loaded %s by: jobmatch sample load%s%s%s%s\n",
-             stamp, n->citizens ? " --citizens " : "",
-             n->citizens ? n->citizens : "", n->orders ? " --orders " : "",
-             n->orders ? n->orders : "");
+    snprintf(text, sizeof(text), "loaded %s by: jobmatch sample load%s\n",
+             stamp, args);
     path = node_path(n->dir, "sample-loaded");
     if (node_write_file(path, text, 0644) != 0)
         node_note(n, true, "cannot write %s", path);

@@ -40,6 +40,10 @@ SERVICES = ("intake", "profiles", "matcher")
 # enough for a sanitizer build to load it in seconds.
 CITIZENS = "400"
 ORDERS = "40"
+# Greater Copenhagen (as tools/run-node.sh): neighbours, so that most
+# orders have candidates within reach.
+MUNICIPALITIES = ("101,147,151,153,155,157,159,161,163,165,167,169,173,175,"
+                  "183,185,187,190")
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 60.0
 
@@ -244,7 +248,8 @@ def check_shortlist(shortlist, order_id):
 
 def case_sample(args, tmp):
     node = Node(args.jobmatch, tmp, ["--sample", "--citizens", CITIZENS,
-                                     "--orders", ORDERS])
+                                     "--orders", ORDERS, "--municipalities",
+                                     MUNICIPALITIES])
     try:
         node.wait_line(node.out, lambda l: l.startswith("node running"),
                        START_TIMEOUT, "\"node running\" line")
