@@ -261,6 +261,7 @@ start_child(node *n, int s)
     node_child_opts opts = {
         .name = node_services[s].name,
         .argv = argv,
+        .setpriv = n->setpriv,
         .log_path = n->logs[s],
         .echo = n->foreground,
         .wait_ready = true,
@@ -428,6 +429,7 @@ cleanup(node *n)
     free(n->self_dir);
     free(n->prog);
     free(n->prog_node);
+    free(n->setpriv);
 }
 
 static int

@@ -59,6 +59,10 @@ typedef struct node_child_opts {
     /* argv[0] is the program's path; copied. The same argv is used for
      * every restart, so a restart binds what the config file says. */
     const char *const *argv;
+    /* setpriv(1), to run argv as `setpriv --pdeathsig TERM -- argv...`:
+     * the kernel then sends the child SIGTERM when the node dies, even by
+     * SIGKILL, so no service outlives its node. NULL: run argv directly. */
+    const char *setpriv;
     /* Its stderr goes here (appended); its stdout too. NULL: the child
      * shares the node's stdout and stderr (the sample loader's progress). */
     const char *log_path;
@@ -246,6 +250,7 @@ typedef struct node {
     char *programs[NODE_SERVICES];
     char *configs[NODE_SERVICES];
     char *logs[NODE_SERVICES];
+    char *setpriv;                  /* see node_child_opts; may be NULL */
     char *endpoints[NODE_SERVICES]; /* api endpoints as bound */
     char *allows[NODE_SERVICES];    /* DIR/etc/<svc>.allow */
     node_key keys[NODE_SERVICES];   /* each service's own pair */

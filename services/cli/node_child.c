@@ -44,7 +44,8 @@ struct node_child {
     uv_loop_t *loop;
     node_child_opts opts;
     char *name;
-    char **argv;
+    char **argv;  /* the program's own */
+    char **spawn; /* what is spawned: argv, or setpriv ... -- argv */
     char *log_path;
     uv_timer_t timer; /* ready timeout, backoff, or SIGKILL delay */
     /* The last run, until its handles have closed (the pipe may still
@@ -348,8 +349,8 @@ node_child_start(node_child *self)
         stdio[2].flags = UV_INHERIT_FD;
         stdio[2].data.fd = STDERR_FILENO;
     }
-    options.file = self->argv[0];
-    options.args = self->argv;
+    options.file = self->spawn != NULL ? self->spawn[0] : self->argv[0];
+    options.args = self->spawn != NULL ? self->spawn : self->argv;
     options.stdio = stdio;
     options.stdio_count = 3;
     options.exit_cb = on_exit;
@@ -438,6 +439,18 @@ node_child_new(node_child **child_p, uv_loop_t *loop,
     for (size_t i = 0; i < n; i++)
         self->argv[i] = jm_xstrdup(opts->argv[i]);
     self->opts.argv = NULL;
+    if (opts->setpriv != NULL) {
+        static const char *const wrap[] = {"--pdeathsig", "TERM", "--"};
+        size_t k = 0;
+
+        self->spawn = jm_xcalloc(n + 5, sizeof(char *));
+        self->spawn[k++] = jm_xstrdup(opts->setpriv);
+        for (size_t i = 0; i < JM_COUNTOF(wrap); i++)
+            self->spawn[k++] = jm_xstrdup(wrap[i]);
+        for (size_t i = 0; i < n; i++)
+            self->spawn[k++] = jm_xstrdup(opts->argv[i]);
+    }
+    self->opts.setpriv = NULL;
     if (opts->log_path != NULL) {
         int fd = open(opts->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
                       0640);
@@ -460,6 +473,11 @@ on_timer_close(uv_handle_t *handle)
     for (size_t i = 0; self->argv[i] != NULL; i++)
         free(self->argv[i]);
     free(self->argv);
+    if (self->spawn != NULL) {
+        for (size_t i = 0; self->spawn[i] != NULL; i++)
+            free(self->spawn[i]);
+        free(self->spawn);
+    }
     free(self->name);
     free(self->log_path);
     if (self->log != NULL)

@@ -22,6 +22,28 @@ executable(const char *path)
     return access(path, X_OK) == 0;
 }
 
+/* The first executable name in PATH (or /usr/bin), or NULL. Caller
+ * frees. */
+static char *
+find_in_path(const char *name)
+{
+    char path[PATH_MAX];
+    const char *env_path = getenv("PATH");
+    char *dirs = jm_xstrdup(env_path != NULL ? env_path : ""), *save = NULL;
+
+    for (char *d = strtok_r(dirs, ":", &save); d != NULL;
+         d = strtok_r(NULL, ":", &save)) {
+        snprintf(path, sizeof(path), "%s/%s", *d ? d : ".", name);
+        if (executable(path)) {
+            free(dirs);
+            return jm_xstrdup(path);
+        }
+    }
+    free(dirs);
+    snprintf(path, sizeof(path), "/usr/bin/%s", name);
+    return executable(path) ? jm_xstrdup(path) : NULL;
+}
+
 /* Where the service programs are, in this order:
  *   1. --bin-dir DIR, if given (and then only there);
  *   2. next to this jobmatch executable;
@@ -29,14 +51,12 @@ executable(const char *path)
  *      in PREFIX/bin and the services in PREFIX/sbin);
  *   4. the build tree's layout: build/services/cli/jobmatch next to
  *      build/services/<svc>/jobmatch-<svc>;
- *   5. every directory of PATH. */
+ *   5. every directory of PATH (then /usr/bin). */
 static char *
 find_program(node *n, int s, char *searched, size_t size)
 {
     const node_service *def = &node_services[s];
     char path[PATH_MAX];
-    const char *env_path;
-    char *dirs, *save = NULL;
 
     searched[0] = '\0';
     if (n->bin_dir != NULL) {
@@ -56,20 +76,7 @@ find_program(node *n, int s, char *searched, size_t size)
         return realpath(path, NULL);
     snprintf(searched, size, "%s, %s/../sbin, %s/../%s and PATH", n->self_dir,
              n->self_dir, n->self_dir, def->name);
-    env_path = getenv("PATH");
-    if (env_path == NULL)
-        return NULL;
-    dirs = jm_xstrdup(env_path);
-    for (char *d = strtok_r(dirs, ":", &save); d != NULL;
-         d = strtok_r(NULL, ":", &save)) {
-        snprintf(path, sizeof(path), "%s/%s", *d ? d : ".", def->program);
-        if (executable(path)) {
-            free(dirs);
-            return jm_xstrdup(path);
-        }
-    }
-    free(dirs);
-    return NULL;
+    return find_in_path(def->program);
 }
 
 /* "jobmatch" if PATH finds this very program under that name; else its
@@ -317,6 +324,10 @@ node_prepare(node *n)
         snprintf(name, sizeof(name), "log/%s.log", node_services[s].name);
         n->logs[s] = node_path(n->dir, name);
     }
+    /* util-linux's setpriv (Debian: essential) ties each child's life to
+     * the node's; without it a node killed by SIGKILL leaves its services
+     * running (and the next start finds them: leftovers()). */
+    n->setpriv = find_in_path("setpriv");
     n->log = node_open_log(n->dir);
     if (!n->plain && prepare_keys(n) != 0)
         return CLI_ERROR_REPLY;

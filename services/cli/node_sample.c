@@ -76,6 +76,7 @@ load(node *n)
     node_child_opts opts = {
         .name = "sample",
         .argv = argv,
+        .setpriv = n->setpriv,
         .stop_timeout_ms = 5000,
     };
     char stamp[32], args[512] = "", text[600], *path;

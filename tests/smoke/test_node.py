@@ -13,12 +13,13 @@ a user runs them (ctest label "smoke"; tests/smoke/CMakeLists.txt).
              it on the same endpoint; a second `node start` on the same
              directory is refused; `node status` sees every service;
              `node stop` stops it, and nothing is left.
+  kill       the node itself killed with SIGKILL: its services end anyway.
 
 Nothing sleeps to synchronise: the test waits on the node's output lines
 (read by a thread into a queue, with a deadline), and the few conditions
 without an event (a process gone) are bounded retry loops.
 
-Usage: test_node.py sample|supervise --jobmatch PATH --source-dir DIR
+Usage: test_node.py sample|supervise|kill --jobmatch PATH --source-dir DIR
 """
 import argparse
 import csv
@@ -106,9 +107,21 @@ class Node:
                           (timeout, signum))
 
     def kill(self):
+        """After a failure: stop the node as a user would (its services
+        with it), and kill whatever of it is left."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for pid in [int(d) for d in os.listdir("/proc") if d.isdigit()]:
+            if mentions(pid, self.dir):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
 
 def cli(args, jobmatch, data_dir, expect=0, as_json=True):
@@ -356,6 +369,24 @@ def case_supervise(args, tmp):
         report(node)
 
 
+def case_kill(args, tmp):
+    """The node itself killed with SIGKILL (no chance to stop anything):
+    its services still end, because the kernel signals them when their
+    parent dies (setpriv --pdeathsig)."""
+    node = Node(args.jobmatch, tmp, [])
+    try:
+        node.wait_line(node.out, lambda l: l.startswith("node running"),
+                       START_TIMEOUT, "\"node running\" line")
+        doc = node_json(tmp)
+        pids = [doc["services"][s]["pid"] for s in SERVICES]
+        node.proc.kill()
+        node.proc.wait()
+        check_nothing_left(tmp, pids)
+    finally:
+        node.kill()
+        report(node)
+
+
 def check_nothing_left(tmp, pids):
     """No pid of the node is alive, and no process mentions the node's
     directory on its command line (a service of it, or the loader)."""
@@ -366,8 +397,9 @@ def check_nothing_left(tmp, pids):
                  if d.isdigit() and mentions(int(d), tmp)]
         if not left:
             return
-        # The node reaped its children before exiting, so this only waits
-        # for the kernel's bookkeeping of our own child; bounded.
+        # After a clean stop the node has reaped its services before it
+        # exits, and this passes at once; after a SIGKILL of the node they
+        # are ending on their own (SIGTERM from the kernel). Bounded.
         if time.monotonic() > deadline:
             raise Failure("processes left behind: %s" % sorted(set(left)))
         time.sleep(0.05)
@@ -409,15 +441,16 @@ def sanitizer_reports(tmp):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("case", choices=["sample", "supervise"])
+    p.add_argument("case", choices=["sample", "supervise", "kill"])
     p.add_argument("--jobmatch", required=True)
     p.add_argument("--source-dir", required=True)
     args = p.parse_args()
     tmp = tempfile.mkdtemp(prefix="jmsmoke-")
     ok = False
     try:
-        {"sample": case_sample, "supervise": case_supervise}[args.case](args,
-                                                                        tmp)
+        cases = {"sample": case_sample, "supervise": case_supervise,
+                 "kill": case_kill}
+        cases[args.case](args, tmp)
         reports = sanitizer_reports(tmp)
         check(not reports, "sanitizer reports:\n" + "\n".join(reports))
         ok = True
