@@ -52,7 +52,7 @@ typedef enum node_child_state {
 } node_child_state;
 
 /* Called on every change of state (from the loop). */
-typedef void (*node_child_event_fn)(node_child *child, void *arg);
+typedef void (*node_child_event_fn)(node_child *self, void *arg);
 
 typedef struct node_child_opts {
     const char *name; /* "intake": log prefix and node.json key */
@@ -81,46 +81,46 @@ void node_child_new(node_child **child_p, uv_loop_t *loop,
 
 /* Spawns it. Returns 0 or -errno from uv_spawn (-ENOENT: no such
  * program); the state is then EXITED. */
-int node_child_start(node_child *child);
+int node_child_start(node_child *self);
 
 /* Asks it to stop: SIGTERM, then SIGKILL after stop_timeout_ms. A child
  * waiting to be restarted is simply not restarted. It ends in EXITED.
  * Calling it again changes nothing. */
-void node_child_stop(node_child *child);
+void node_child_stop(node_child *self);
 
 /* Like node_child_stop, but with SIGKILL at once. */
-void node_child_kill(node_child *child);
+void node_child_kill(node_child *self);
 
 /* Frees the child: kills it with SIGKILL if it still runs (call
  * node_child_stop and wait for EXITED first to stop it cleanly). Handles
  * close asynchronously: run the loop afterwards. Safe on NULL. */
 void node_child_destroy(node_child **child_p);
 
-const char *node_child_name(const node_child *child);
-node_child_state node_child_get_state(const node_child *child);
+const char *node_child_name(const node_child *self);
+node_child_state node_child_get_state(const node_child *self);
 const char *node_child_state_name(node_child_state state);
 /* Of the current (or last) process; 0 before the first start. */
-pid_t node_child_pid(const node_child *child);
-unsigned node_child_restarts(const node_child *child);
+pid_t node_child_pid(const node_child *self);
+unsigned node_child_restarts(const node_child *self);
 /* True when it has EXITED and its stderr has been read to the end (or
  * given up on): nothing more will come from it. */
-bool node_child_done(const node_child *child);
+bool node_child_done(const node_child *self);
 /* True once it has been ready (it is then restarted when it dies). */
-bool node_child_was_ready(const node_child *child);
+bool node_child_was_ready(const node_child *self);
 /* How the last process ended, in words ("exit status 1", "signal 9"), or
  * "" while it runs. Borrowed. */
-const char *node_child_exit_text(const node_child *child);
+const char *node_child_exit_text(const node_child *self);
 /* The wait status of the last process: its exit status, or 128 + signal. */
-int node_child_exit_code(const node_child *child);
+int node_child_exit_code(const node_child *self);
 
 /* The endpoints of its last ready line, in order. Borrowed until the next
  * restart. */
-size_t node_child_endpoint_count(const node_child *child);
-const char *node_child_endpoint_label(const node_child *child, size_t i);
-const char *node_child_endpoint(const node_child *child, const char *label);
+size_t node_child_endpoint_count(const node_child *self);
+const char *node_child_endpoint_label(const node_child *self, size_t i);
+const char *node_child_endpoint(const node_child *self, const char *label);
 
 /* Prints its last log lines (at most NODE_TAIL_LINES), indented. */
-void node_child_print_tail(const node_child *child, FILE *out);
+void node_child_print_tail(const node_child *self, FILE *out);
 
 /* ---- the node directory (node_dir.c) ---- */
 
