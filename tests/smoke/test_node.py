@@ -175,29 +175,54 @@ def level(name):
     return LEVELS.index(name) if name in LEVELS else 0
 
 
+def load_places(source_dir):
+    """{postcode: (lat, lon)} and {municipality code: (lat, lon)}."""
+    places = []
+    for name, key in (("postcodes.csv", "postcode"),
+                      ("municipalities.csv", "code")):
+        path = os.path.join(source_dir, "data", "denmark", name)
+        with open(path, newline="", encoding="utf-8") as f:
+            places.append({row[key]: (float(row["lat"]), float(row["lon"]))
+                           for row in csv.DictReader(f)
+                           if row["lat"] and row["lon"]})
+    return places
+
+
+def where(location, places):
+    """A Location's coordinates: as given, else its postcode's centre, else
+    its municipality's (docs/matching.md, the distance filter)."""
+    lat, lon = location.get("latitude", 0), location.get("longitude", 0)
+    if lat or lon:
+        return lat, lon
+    postcodes, municipalities = places
+    return postcodes.get(location.get("postcode"),
+                         municipalities.get(location.get("municipality_code"),
+                                            (0.0, 0.0)))
+
+
 def km(a, b):
-    """Great-circle distance between two Locations (haversine)."""
-    lat1, lon1 = math.radians(a.get("latitude", 0)), math.radians(
-        a.get("longitude", 0))
-    lat2, lon2 = math.radians(b.get("latitude", 0)), math.radians(
-        b.get("longitude", 0))
+    """Great-circle distance between two (lat, lon) in degrees."""
+    lat1, lon1 = math.radians(a[0]), math.radians(a[1])
+    lat2, lon2 = math.radians(b[0]), math.radians(b[1])
     h = (math.sin((lat2 - lat1) / 2) ** 2 +
          math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
-def hard_filter_failures(order, profile, groups):
+def hard_filter_failures(order, profile, groups, places):
     """Every hard filter the citizen fails for the order (empty: eligible)."""
     bad = []
     kind = order.get("kind")
     if order.get("status", "ORDER_STATUS_OPEN") != "ORDER_STATUS_OPEN":
         bad.append("order is %s" % order.get("status"))
-    if kind not in profile.get("job_kinds", []):
+    # The citizen's kinds (none listed: whatever the group allows), within
+    # what their target group allows (an unknown group allows nothing).
+    if profile.get("job_kinds") and kind not in profile["job_kinds"]:
         bad.append("kind %s not among the citizen's %s" %
                    (kind, profile.get("job_kinds")))
     group = (profile.get("target_group_list") or "2025",
              profile.get("target_group"))
-    if group in groups and kind not in groups[group]:
+    if kind not in groups.get(group, set()):
         bad.append("kind %s not allowed for target group %s" % (kind, group))
     if profile.get("hours_per_week", 0) < order.get("hours_per_week", 0):
         bad.append("hours %s < %s" % (profile.get("hours_per_week"),
@@ -209,7 +234,7 @@ def hard_filter_failures(order, profile, groups):
     if available and available > start:
         bad.append("available from %s, start %s" % (available, start))
     home, work = profile.get("home", {}), order.get("workplace", {})
-    distance = km(home, work)
+    distance = km(where(home, places), where(work, places))
     # 1 km of slack: the matcher may use another earth radius or formula.
     if distance > profile.get("max_travel_km", 0) + 1.0:
         bad.append("distance %.1f km > %s km" % (distance,
@@ -276,6 +301,7 @@ def case_sample(args, tmp):
         ping_all(args.jobmatch, tmp)
 
         groups = load_target_groups(args.source_dir)
+        places = load_places(args.source_dir)
         listed = cli(["order", "list"], args.jobmatch, tmp)
         orders = listed.get("orders", []) if isinstance(listed, dict) else listed
         check(orders, "no orders after the sample load")
@@ -293,7 +319,7 @@ def case_sample(args, tmp):
                 reply = cli(["profile", "get", c["profile_id"]], args.jobmatch,
                             tmp)
                 profile = reply.get("profile", reply)
-                bad = hard_filter_failures(order, profile, groups)
+                bad = hard_filter_failures(order, profile, groups, places)
                 check(not bad, "order %s, candidate %s fails: %s" %
                       (oid, c["profile_id"], "; ".join(bad)))
                 checked += 1
