@@ -20,6 +20,7 @@
 
 #define CATCH_UP_MS   120000
 #define ORDERS_TRIED  50
+#define ELIGIBLE_K    200 /* MatchOrder's largest top_k */
 #define WELCOME_TOP_K "5"
 
 /* One request; the reply if it has the body wanted, else NULL (the
@@ -203,7 +204,9 @@ wait_caught_up(node *n)
 typedef struct pick {
     char *order_id, *title, *company, *occupation, *postcode, *municipality;
     char *top_profile;
-    uint32_t eligible;
+    uint32_t eligible;  /* pass every hard filter */
+    bool exact;         /* eligible is the count, not a lower bound */
+    uint32_t qualified; /* and have every essential skill at its level */
 } pick;
 
 static void
@@ -218,10 +221,34 @@ pick_free(pick *p)
     free(p->top_profile);
 }
 
-/* The number of citizens that pass every hard filter of order_id, and the
- * best one's id (caller frees). */
+/* How many citizens meet every requirement of order_id, each essential
+ * skill at its level included (the matcher's bottleneck report). */
 static uint32_t
-eligible(node *n, const char *order_id, char **top_p)
+qualified(node *n, const char *order_id)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetOrderBottlenecks get =
+        JOBMATCH__V1__GET_ORDER_BOTTLENECKS__INIT;
+    jm_msg_t *msg;
+    uint32_t count;
+
+    get.order_id = (char *) order_id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_ORDER_BOTTLENECKS;
+    req.get_order_bottlenecks = &get;
+    msg = ask(n, CLI_MATCHER, &req, JOBMATCH__V1__REPLY__BODY_BOTTLENECKS);
+    if (msg == NULL)
+        return 0;
+    count = reply_of(msg)->bottlenecks->pool;
+    jm_msg_free(&msg);
+    return count;
+}
+
+/* How many citizens pass every hard filter of order_id, and the best one
+ * (*top_p, caller frees). The count is exact when the search found fewer
+ * than ELIGIBLE_K (docs/matching.md: it prunes only then); else it is at
+ * least that, and *exact_p says which. */
+static uint32_t
+eligible(node *n, const char *order_id, char **top_p, bool *exact_p)
 {
     Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
     Jobmatch__V1__MatchOrder match = JOBMATCH__V1__MATCH_ORDER__INIT;
@@ -229,8 +256,9 @@ eligible(node *n, const char *order_id, char **top_p)
     jm_msg_t *msg;
     uint32_t count;
 
+    *top_p = NULL;
     match.order_id = (char *) order_id;
-    match.top_k = 1;
+    match.top_k = ELIGIBLE_K;
     req.body_case = JOBMATCH__V1__REQUEST__BODY_MATCH_ORDER;
     req.match_order = &match;
     msg = ask(n, CLI_MATCHER, &req, JOBMATCH__V1__REPLY__BODY_CANDIDATES);
@@ -238,13 +266,15 @@ eligible(node *n, const char *order_id, char **top_p)
         return 0;
     list = reply_of(msg)->candidates;
     count = list->n_candidates > 0 ? list->eligible : 0;
-    *top_p = count > 0 ? jm_xstrdup(list->candidates[0]->profile_id) : NULL;
+    *exact_p = list->n_candidates < ELIGIBLE_K;
+    if (count > 0)
+        *top_p = jm_xstrdup(list->candidates[0]->profile_id);
     jm_msg_free(&msg);
     return count;
 }
 
-/* Among the first open orders, the one with most eligible citizens: the
- * most telling shortlist to show first. */
+/* Among the first open orders, the one with the most eligible citizens:
+ * the most telling shortlist to show first. */
 static bool
 pick_order(node *n, pick *best)
 {
@@ -264,7 +294,8 @@ pick_order(node *n, pick *best)
     for (size_t i = 0; i < orders->n_orders && !n->stopping; i++) {
         const Jobmatch__V1__JobOrder *o = orders->orders[i];
         char *top = NULL;
-        uint32_t count = eligible(n, o->id, &top);
+        bool exact = true;
+        uint32_t count = eligible(n, o->id, &top, &exact);
 
         if (count <= best->eligible) {
             free(top);
@@ -280,10 +311,14 @@ pick_order(node *n, pick *best)
             .municipality = jm_xstrdup(o->owner_municipality),
             .top_profile = top,
             .eligible = count,
+            .exact = exact,
         };
     }
     jm_msg_free(&msg);
-    return best->order_id != NULL;
+    if (best->order_id == NULL)
+        return false;
+    best->qualified = qualified(n, best->order_id);
+    return true;
 }
 
 /* "warehouse worker" for an ESCO occupation URI, or the URI. Caller
@@ -318,12 +353,15 @@ show_shortlist(node *n, const pick *p)
            "  company     %s\n"
            "  occupation  %s (ESCO)\n"
            "  workplace   postcode %s, owned by municipality %s\n\n"
-           "%u citizens pass every hard filter of this order. The best "
-           "%s, explained:\n\n"
+           "%s%u citizens pass every hard filter of this order (job kind,\n"
+           "hours, start, distance, licences, languages, consent); %u of them\n"
+           "also have every essential skill at its level. The best %s, "
+           "explained:\n\n"
            "$ %s match order %s --top %s --explain\n",
            p->order_id, p->title, p->company, label, p->postcode,
-           p->municipality, p->eligible, WELCOME_TOP_K, n->prog_node,
-           p->order_id, WELCOME_TOP_K);
+           p->municipality, p->exact ? "" : "At least ", p->eligible,
+           p->qualified, WELCOME_TOP_K, n->prog_node, p->order_id,
+           WELCOME_TOP_K);
     fflush(stdout);
     free(label);
     if (cli_cmd_match != NULL) {
