@@ -1,0 +1,49 @@
+/* main.c - jobmatch-matcher: the matcher as a process. Reads the config
+ * (file and command line), runs the server on the default loop until
+ * SIGINT/SIGTERM, and exits 0, 1 (could not serve) or 2 (bad arguments or
+ * config). Everything else is in matcher_core. */
+#include <stdio.h>
+
+#include <uv.h>
+
+#include "jm/log.h"
+#include "matcher_config.h"
+#include "matcher_server.h"
+
+int
+main(int argc, char **argv)
+{
+    matcher_config config;
+    matcher_server_t *server = NULL;
+    uv_loop_t *loop = uv_default_loop();
+    char err[256];
+    int rc, status = 0;
+
+    rc = jm_cfg_from_args(&config, matcher_config_table, &matcher_program, argc,
+                          argv);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    jm_log_set_level(config.log_level);
+    jm_log_set_timestamps(config.log_timestamps);
+    if (matcher_config_check(&config, NULL, err, sizeof(err)) != 0) {
+        fprintf(stderr, "jobmatch-matcher: %s\n", err);
+        jm_cfg_release(&config, matcher_config_table);
+        return 2;
+    }
+    if ((rc = matcher_server_new(&server, loop, &config)) != 0) {
+        status = 1;
+        goto out;
+    }
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (matcher_server_failed(server))
+        status = 1;
+
+out:
+    matcher_server_destroy(&server);
+    /* Let the closing handles run their callbacks, so that ASan sees no
+     * leak and the loop closes cleanly. */
+    uv_run(loop, UV_RUN_DEFAULT);
+    uv_loop_close(loop);
+    jm_cfg_release(&config, matcher_config_table);
+    return status;
+}

@@ -1,0 +1,144 @@
+/* matcher_config.c - the table of the matcher's settings (see
+ * matcher_config.h). The bounds are where a value stops making sense, not
+ * tuning advice; deploy/config/matcher.conf explains each key. */
+#include "matcher_config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jm/dk.h"
+#include "matcher_record.h"
+
+#define CFG(field) offsetof(matcher_config, field)
+
+const jm_cfg_entry matcher_config_table[] = {
+    JM_CFG_STR("data_dir", CFG(data_dir), "/var/lib/jobmatch/matcher",
+               "directory of the LMDB view (created if missing)"),
+    JM_CFG_STR("api", CFG(api), "tcp://127.0.0.1:7301",
+               "api endpoint (ROUTER) for match queries"),
+    JM_CFG_STR("publish", CFG(publish), "tcp://127.0.0.1:*",
+               "PUB endpoint for ShortlistChanged (topic 'shortlist'); "
+               "empty: none"),
+    JM_CFG_LIST("source", CFG(sources),
+                "api endpoint of an intake or profiles service (repeat)"),
+    JM_CFG_LIST("source_key", CFG(source_keys),
+                "CURVE public key file of the source at the same position"),
+    JM_CFG_LIST("agreement", CFG(agreements),
+                "'ORDER_MUNI CITIZEN_MUNI[,...]': that municipality's orders "
+                "may be matched with consenting citizens of those (repeat; "
+                "none: all sharing allowed)"),
+    JM_CFG_INT("shortlist_size", CFG(shortlist_size), 20, 1, 200,
+               "citizens kept per open order, live"),
+    JM_CFG_INT("batch_limit", CFG(batch_limit), 256, 1, 1000000,
+               "ids changed in one commit beyond which every shortlist is "
+               "rebuilt in the background"),
+    JM_CFG_STR("key_file", CFG(key_file), "",
+               "this matcher's CURVE key pair (mode 0600); empty: plain"),
+    JM_CFG_STR("allow_file", CFG(allow_file), "",
+               "CURVE allow list: 'PUBLIC_KEY principal' per line"),
+    JM_CFG_STR("plain_principal", CFG(plain_principal), "local",
+               "who every caller is when CURVE is off"),
+    JM_CFG_STR("esco_dir", CFG(esco_dir), "",
+               "the ESCO subset (occupation -> ISCO); empty: the default"),
+    JM_CFG_LEVEL("log_level", CFG(log_level), "info",
+                 "least important level logged: err, warn, notice, info, "
+                 "debug"),
+    JM_CFG_BOOL("log_timestamps", CFG(log_timestamps), 0,
+                "prefix log lines with the time (outside journald)"),
+    JM_CFG_INT("max_request_size", CFG(max_request_size), 1024 * 1024, 1024,
+               16 * 1024 * 1024, "largest request accepted, in bytes"),
+    JM_CFG_INT("map_size_mb", CFG(map_size_mb), 1024, 16, 65536,
+               "initial LMDB map size in MiB (sparse; grows when full)"),
+    JM_CFG_INT("poll_ms", CFG(poll_ms), 1000, 10, 600000,
+               "fetch from each source at least this often (ticks make it "
+               "fetch at once)"),
+    JM_CFG_INT("credit", CFG(credit), 1024, 1, 4096,
+               "events asked for per fetch"),
+    JM_CFG_INT("housekeeping_ms", CFG(housekeeping_ms), 1000, 10, 3600000,
+               "period of LMDB reader checks"),
+    JM_CFG_INT("rebuild_slice_us", CFG(rebuild_slice_us), 5000, 100, 1000000,
+               "longest stretch of background shortlist work per loop turn"),
+    JM_CFG_END,
+};
+
+const jm_cfg_program matcher_program = {
+    .name = "jobmatch-matcher",
+    .summary = "Matches open job orders and citizens: live, explained, fair.",
+    .version = JM_VERSION,
+};
+
+/* "161 165,167" -> owner 161, citizens 165 and 167. */
+static int
+parse_agreement(const char *text, uint16_t *owner, uint16_t *munis, size_t *n,
+                char *err, size_t err_size)
+{
+    char code[4];
+    const char *p = text;
+
+    *n = 0;
+    if (sscanf(p, "%3s", code) != 1 || jm_dk_municipality_find(code) == NULL)
+        goto bad;
+    *owner = matcher_muni_code(code);
+    p += 3;
+    if (*p != ' ' && *p != '\t')
+        goto bad;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    for (;;) {
+        if (strlen(p) < 3)
+            goto bad;
+        memcpy(code, p, 3);
+        code[3] = '\0';
+        if (jm_dk_municipality_find(code) == NULL || *n >= 98)
+            goto bad;
+        munis[(*n)++] = matcher_muni_code(code);
+        p += 3;
+        if (*p == '\0')
+            return 0;
+        if (*p != ',')
+            goto bad;
+        p++;
+    }
+bad:
+    snprintf(err, err_size,
+             "agreement '%s': want 'ORDER_MUNI CITIZEN_MUNI[,CITIZEN_MUNI...]' "
+             "with Danish municipality codes",
+             text);
+    return -EINVAL;
+}
+
+int
+matcher_config_check(const matcher_config *config, matcher_index_t *ix,
+                     char *err, size_t err_size)
+{
+    if (config->sources.count == 0) {
+        snprintf(err, err_size,
+                 "no source: give --source ENDPOINT (an intake and a "
+                 "profiles api)");
+        return -EINVAL;
+    }
+    if (config->sources.count > 64) {
+        snprintf(err, err_size, "at most 64 sources");
+        return -EINVAL;
+    }
+    if (config->source_keys.count != 0 &&
+        config->source_keys.count != config->sources.count) {
+        snprintf(err, err_size,
+                 "%zu source_key lines for %zu sources: give one per source",
+                 config->source_keys.count, config->sources.count);
+        return -EINVAL;
+    }
+    for (size_t i = 0; i < config->agreements.count; i++) {
+        uint16_t owner, munis[98];
+        size_t n;
+        int rc = parse_agreement(config->agreements.items[i], &owner, munis, &n,
+                                 err, err_size);
+
+        if (rc != 0)
+            return rc;
+        if (ix != NULL)
+            matcher_index_add_agreement(ix, owner, munis, n);
+    }
+    return 0;
+}

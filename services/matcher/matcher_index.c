@@ -1,0 +1,771 @@
+/* matcher_index.c - the in-memory index (see matcher_index.h).
+ *
+ * Every change of a citizen goes through put/remove, which keep the
+ * posting lists, the id map, the populated cells and the progression
+ * histogram in step. A citizen's postings are removed with the values they
+ * were added with (their old travel range and cell), so a put of a
+ * changed citizen first removes, then replaces the record, then adds. */
+#include "matcher_index.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/log.h"
+#include "jm/mem.h"
+#include "matcher_plist.h"
+
+#define KM_PER_DEGREE 111.1951 /* on a sphere of 6371.0088 km */
+#define DEG           (3.14159265358979323846 / 180.0)
+
+/* ---- small vectors ---- */
+
+/* Order lists are short (thousands of orders in all): plain vectors,
+ * doubling, removal by swapping the last item in. */
+static void
+vec_push(struct matcher_vec *v, uint32_t value)
+{
+    if (v->len == v->cap) {
+        v->cap = v->cap ? v->cap * 2 : 4;
+        v->items = jm_xrealloc(v->items, v->cap * sizeof(uint32_t));
+    }
+    v->items[v->len++] = value;
+}
+
+static void
+vec_remove(struct matcher_vec *v, uint32_t value)
+{
+    for (uint32_t i = 0; i < v->len; i++) {
+        if (v->items[i] == value) {
+            v->items[i] = v->items[--v->len];
+            return;
+        }
+    }
+}
+
+/* ---- geometry ---- */
+
+unsigned
+matcher_cell_of(double lat, double lon)
+{
+    double r = floor((lat - MATCHER_GRID_LAT0) / MATCHER_GRID_DLAT);
+    double c = floor((lon - MATCHER_GRID_LON0) / MATCHER_GRID_DLON);
+
+    if (r >= 0 && r < MATCHER_GRID_ROWS && c >= 0 && c < MATCHER_GRID_COLS)
+        return (unsigned) r * MATCHER_GRID_COLS + (unsigned) c;
+    return MATCHER_CELL_ANY;
+}
+
+/* hav(d) = hav(dphi) + cos(phi1) cos(phi2) hav(dlambda) >= hav(dphi) +
+ * cos^2(phimax) hav(dlambda), and for the angles of Denmark (under 0.15
+ * rad) 2 asin(sqrt(h)) >= 2 sqrt(h) and sin x >= x (1 - x^2/6): so the
+ * planar distance at the higher latitude's scale, less 0.1%, never
+ * exceeds the great-circle distance. */
+static double
+planar_min_km(double dlat, double dlon, double lat_max)
+{
+    double dy = dlat * KM_PER_DEGREE;
+    double dx = dlon * KM_PER_DEGREE * cos(lat_max * DEG);
+
+    return sqrt(dx * dx + dy * dy) * 0.999;
+}
+
+/* cos of lat from the table, rounded towards the pole (smaller) for
+ * lower bounds or towards the equator (larger) for upper ones. */
+static double
+cos_at(const matcher_index_t *ix, double lat, bool larger)
+{
+    double x = (lat - 54.0) * 100.0;
+    int i;
+
+    if (x < 0.0 || x > 400.0)
+        return cos(lat * DEG);
+    i = larger ? (int) floor(x) : (int) ceil(x);
+    return ix->cos_lat[i];
+}
+
+double
+matcher_min_km(const matcher_index_t *ix, double lat1, double lon1, double lat2,
+               double lon2)
+{
+    double dlat = lat1 > lat2 ? lat1 - lat2 : lat2 - lat1;
+    double dlon = lon1 > lon2 ? lon1 - lon2 : lon2 - lon1;
+    double dy = dlat * KM_PER_DEGREE;
+    double dx =
+        dlon * KM_PER_DEGREE * cos_at(ix, lat1 > lat2 ? lat1 : lat2, false);
+
+    return sqrt(dx * dx + dy * dy) * 0.999;
+}
+
+/* hav(d) <= hav(dphi) + cos^2(phimin) hav(dlambda) <= (dphi^2 +
+ * cos^2(phimin) dlambda^2) / 4, and 2 asin(sqrt(h)) <= 2 sqrt(h) x 1.0004
+ * for the short distances of Denmark (h < 0.002). */
+double
+matcher_max_km(const matcher_index_t *ix, double lat1, double lon1, double lat2,
+               double lon2)
+{
+    double dlat = lat1 > lat2 ? lat1 - lat2 : lat2 - lat1;
+    double dlon = lon1 > lon2 ? lon1 - lon2 : lon2 - lon1;
+    double dy = dlat * KM_PER_DEGREE;
+    double dx =
+        dlon * KM_PER_DEGREE * cos_at(ix, lat1 < lat2 ? lat1 : lat2, true);
+
+    return sqrt(dx * dx + dy * dy) * 1.001;
+}
+
+double
+matcher_cell_min_km(unsigned cell, double lat, double lon)
+{
+    double lat0, lat1, lon0, lon1, dlat, dlon;
+
+    if (cell >= MATCHER_CELL_ANY)
+        return 0.0;
+    lat0 = MATCHER_GRID_LAT0 + (cell / MATCHER_GRID_COLS) * MATCHER_GRID_DLAT;
+    lon0 = MATCHER_GRID_LON0 + (cell % MATCHER_GRID_COLS) * MATCHER_GRID_DLON;
+    lat1 = lat0 + MATCHER_GRID_DLAT;
+    lon1 = lon0 + MATCHER_GRID_DLON;
+    dlat = lat < lat0 ? lat0 - lat : lat > lat1 ? lat - lat1 : 0.0;
+    dlon = lon < lon0 ? lon0 - lon : lon > lon1 ? lon - lon1 : 0.0;
+    /* Citizens' coordinates are floats: keep a few metres of margin. */
+    return planar_min_km(dlat, dlon, lat > lat1 ? lat : lat1) * 0.9999;
+}
+
+/* From the histogram, not a running maximum: a maximum that only grows
+ * would make the bound depend on history (citizens since erased), and two
+ * matchers with the same data would prune differently. */
+unsigned
+matcher_index_max_progression(const matcher_index_t *ix)
+{
+    unsigned max = ix->progression_count[MATCHER_PROGRESS_NONE] > 0
+                       ? MATCHER_PROGRESS_MAX / 2
+                       : 0;
+
+    for (unsigned v = MATCHER_PROGRESS_MAX; v > max; v--) {
+        if (ix->progression_count[v] > 0)
+            return v;
+    }
+    return max;
+}
+
+unsigned
+matcher_index_max_range(const matcher_index_t *ix)
+{
+    for (unsigned r = MATCHER_RANGE_CAP; r > 0; r--) {
+        if (ix->range_count[r] > 0)
+            return r;
+    }
+    return 0;
+}
+
+/* The stamps save clearing a "seen" set per query: a citizen is seen in
+ * this query when its stamp equals the generation. After 2^32 queries the
+ * stamps are cleared once. */
+uint32_t
+matcher_index_next_gen(matcher_index_t *ix)
+{
+    if (++ix->gen == 0) {
+        for (uint32_t i = 0; i < ix->pused; i++)
+            ix->hot[i].stamp = 0;
+        memset(ix->ostamp, 0, ix->ocap * sizeof(uint32_t));
+        ix->gen = 1;
+    }
+    return ix->gen;
+}
+
+/* ---- life ---- */
+
+/* The id maps keep only slots; these give a slot's id back to them. */
+static const char *
+profile_key(void *ctx, uint32_t slot, size_t *len)
+{
+    return matcher_slot_id(ctx, slot, len);
+}
+
+static const char *
+order_key(void *ctx, uint32_t slot, size_t *len)
+{
+    const matcher_index_t *ix = ctx;
+    const struct matcher_order_rec *r = ix->orders[slot].rec;
+
+    *len = r->id_len;
+    return matcher_order_id(r);
+}
+
+void
+matcher_index_new(matcher_index_t **ix_p)
+{
+    matcher_index_t *ix = jm_xcalloc(1, sizeof(*ix));
+
+    matcher_dict_new(&ix->dict);
+    matcher_idmap_init(&ix->pmap, profile_key, ix);
+    matcher_idmap_init(&ix->omap, order_key, ix);
+    ix->isco_profiles =
+        jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_plist));
+    memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
+    for (unsigned r = 0; r < MATCHER_GRID_ROWS; r++)
+        ix->cos_row[r] =
+            cos((MATCHER_GRID_LAT0 + (r + 1) * MATCHER_GRID_DLAT) * DEG);
+    for (unsigned i = 0; i < JM_COUNTOF(ix->cos_lat); i++)
+        ix->cos_lat[i] = cos((54.0 + i / 100.0) * DEG);
+    ix->isco_orders =
+        jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_vec));
+    *ix_p = ix;
+}
+
+void
+matcher_index_destroy(matcher_index_t **ix_p)
+{
+    matcher_index_t *ix = *ix_p;
+
+    if (ix == NULL)
+        return;
+    for (uint32_t i = 0; i < ix->pused; i++)
+        free(ix->cold[i]);
+    for (uint32_t i = 0; i < ix->oused; i++) {
+        free(ix->orders[i].rec);
+        free(ix->orders[i].sorted);
+    }
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        matcher_plist_release(&ix->skill_profiles[t]);
+        matcher_plist_release(&ix->occ_profiles[t]);
+        free(ix->skill_orders[t].items);
+        free(ix->occ_orders[t].items);
+    }
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
+        matcher_plist_release(&ix->isco_profiles[i]);
+        free(ix->isco_orders[i].items);
+    }
+    free(ix->pcell_cell);
+    free(ix->pcell_count);
+    free(ix->cells_sorted);
+    for (unsigned i = 0; i < 1000; i++)
+        free(ix->agreements[i]);
+    free(ix->skill_profiles);
+    free(ix->occ_profiles);
+    free(ix->skill_orders);
+    free(ix->occ_orders);
+    free(ix->isco_profiles);
+    free(ix->isco_orders);
+    free(ix->hot);
+    free(ix->cold);
+    free(ix->pfree);
+    free(ix->orders);
+    free(ix->ofree);
+    free(ix->ostamp);
+    matcher_idmap_release(&ix->pmap);
+    matcher_idmap_release(&ix->omap);
+    matcher_dict_destroy(&ix->dict);
+    free(ix);
+    *ix_p = NULL;
+}
+
+/* One bit per municipality code (101..860 fit in 1000 bits): the check
+ * in the inner loop is a shift and a mask. */
+void
+matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
+                            const uint16_t *munis, size_t n)
+{
+    JM_ASSERT(owner < 1000);
+    ix->has_agreements = true;
+    if (ix->agreements[owner] == NULL)
+        ix->agreements[owner] = jm_xcalloc(16, sizeof(uint64_t));
+    for (size_t i = 0; i < n; i++) {
+        if (munis[i] < 1000)
+            ix->agreements[owner][munis[i] >> 6] |= 1ULL << (munis[i] & 63);
+    }
+}
+
+/* Makes the per-term arrays cover every term of the dictionary. */
+static void
+cover_terms(matcher_index_t *ix)
+{
+    uint32_t n = (uint32_t) matcher_dict_count(ix->dict);
+    uint32_t cap = ix->nterms;
+
+    if (n <= ix->nterms)
+        return;
+    while (cap < n)
+        cap = cap ? cap * 2 : 1024;
+    ix->skill_profiles =
+        jm_xrealloc(ix->skill_profiles, cap * sizeof(struct matcher_plist));
+    ix->occ_profiles =
+        jm_xrealloc(ix->occ_profiles, cap * sizeof(struct matcher_plist));
+    ix->skill_orders =
+        jm_xrealloc(ix->skill_orders, cap * sizeof(struct matcher_vec));
+    ix->occ_orders =
+        jm_xrealloc(ix->occ_orders, cap * sizeof(struct matcher_vec));
+    memset(ix->skill_profiles + ix->nterms, 0,
+           (cap - ix->nterms) * sizeof(struct matcher_plist));
+    memset(ix->occ_profiles + ix->nterms, 0,
+           (cap - ix->nterms) * sizeof(struct matcher_plist));
+    memset(ix->skill_orders + ix->nterms, 0,
+           (cap - ix->nterms) * sizeof(struct matcher_vec));
+    memset(ix->occ_orders + ix->nterms, 0,
+           (cap - ix->nterms) * sizeof(struct matcher_vec));
+    ix->nterms = cap;
+}
+
+static void
+grow_profiles(matcher_index_t *ix, uint32_t cap)
+{
+    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
+    ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    ix->pcap = cap;
+}
+
+static void
+grow_orders(matcher_index_t *ix, uint32_t cap)
+{
+    ix->orders = jm_xrealloc(ix->orders, cap * sizeof(matcher_order));
+    ix->ostamp = jm_xrealloc(ix->ostamp, cap * sizeof(uint32_t));
+    memset(ix->ostamp + ix->ocap, 0, (cap - ix->ocap) * sizeof(uint32_t));
+    ix->ocap = cap;
+}
+
+void
+matcher_index_reserve(matcher_index_t *ix, uint32_t profiles, uint32_t orders)
+{
+    if (profiles > ix->pcap)
+        grow_profiles(ix, profiles);
+    if (orders > ix->ocap)
+        grow_orders(ix, orders);
+    matcher_idmap_reserve(&ix->pmap, profiles);
+    matcher_idmap_reserve(&ix->omap, orders);
+}
+
+/* ---- citizens ---- */
+
+/* The populated-cell number of cell, made if it is new. */
+static uint16_t
+pcell_of(matcher_index_t *ix, unsigned cell)
+{
+    uint32_t p = ix->cell_pcell[cell], i;
+
+    if (p != 0xffff)
+        return (uint16_t) p;
+    if (ix->npcells == ix->pcellcap) {
+        ix->pcellcap = ix->pcellcap ? ix->pcellcap * 2 : 64;
+        ix->pcell_cell =
+            jm_xrealloc(ix->pcell_cell, ix->pcellcap * sizeof(uint16_t));
+        ix->pcell_count =
+            jm_xrealloc(ix->pcell_count, ix->pcellcap * sizeof(uint32_t));
+        ix->cells_sorted =
+            jm_xrealloc(ix->cells_sorted, ix->pcellcap * sizeof(uint16_t));
+    }
+    p = ix->npcells++;
+    ix->pcell_cell[p] = (uint16_t) cell;
+    ix->pcell_count[p] = 0;
+    ix->cell_pcell[cell] = (uint16_t) p;
+    for (i = p; i > 0 && ix->cells_sorted[i - 1] > cell; i--)
+        ix->cells_sorted[i] = ix->cells_sorted[i - 1];
+    ix->cells_sorted[i] = (uint16_t) cell;
+    return (uint16_t) p;
+}
+
+static void
+plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t slot,
+             bool add)
+{
+    const matcher_hot *h = &ix->hot[slot];
+    uint32_t posting = matcher_posting(slot, h->range_km);
+
+    if (add && ix->bulk)
+        matcher_plist_append(pl, posting);
+    else if (add)
+        matcher_plist_add(pl, ix->hot, ix->npcells, h->pcell, posting);
+    else
+        matcher_plist_remove(pl, h->pcell, posting);
+}
+
+/* Every list a citizen is in, added or removed in one place so that the
+ * two can never disagree. Removal needs the values the postings were
+ * added with: call it before the hot record changes. */
+static void
+profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
+{
+    const struct matcher_profile_rec *p = ix->cold[slot];
+    const struct matcher_pskill *skills = matcher_profile_skills(p);
+    const struct matcher_pocc *occs = matcher_profile_occs(p);
+    unsigned range;
+
+    for (unsigned i = 0; i < p->n_skills; i++)
+        plist_change(ix, &ix->skill_profiles[skills[i].term], slot, add);
+    for (unsigned i = 0; i < p->n_occs; i++) {
+        bool dup_isco = false;
+
+        plist_change(ix, &ix->occ_profiles[occs[i].term], slot, add);
+        /* One entry per ISCO group even if two occupations share it. */
+        for (unsigned j = 0; j < i; j++)
+            dup_isco |= occs[j].isco == occs[i].isco;
+        if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES && !dup_isco)
+            plist_change(ix, &ix->isco_profiles[occs[i].isco], slot, add);
+    }
+    range = ix->hot[slot].range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
+                                                       : ix->hot[slot].range_km;
+    if (add) {
+        ix->pcell_count[ix->hot[slot].pcell]++;
+        ix->progression_count[p->progression]++;
+        ix->range_count[range]++;
+    } else {
+        ix->pcell_count[ix->hot[slot].pcell]--;
+        ix->progression_count[p->progression]--;
+        ix->range_count[range]--;
+    }
+}
+
+/* A record refers to terms by id; an id the dictionary does not know
+ * would index past the lists. It cannot happen after matcher_view has
+ * synced the dictionary, so this is a guard, logged as an error. */
+static bool
+profile_terms_known(const matcher_index_t *ix,
+                    const struct matcher_profile_rec *p)
+{
+    size_t n = matcher_dict_count(ix->dict);
+
+    for (unsigned i = 0; i < p->n_skills; i++) {
+        if (matcher_profile_skills(p)[i].term >= n)
+            return false;
+    }
+    for (unsigned i = 0; i < p->n_occs; i++) {
+        if (matcher_profile_occs(p)[i].term >= n)
+            return false;
+    }
+    return true;
+}
+
+/* Freed slots are reused first, so the arrays stay as long as the most
+ * citizens ever held. */
+static uint32_t
+new_profile_slot(matcher_index_t *ix)
+{
+    if (ix->npfree > 0)
+        return ix->pfree[--ix->npfree];
+    if (ix->pused == ix->pcap)
+        grow_profiles(ix, ix->pcap ? ix->pcap * 2 : 1024);
+    return ix->pused++;
+}
+
+uint32_t
+matcher_index_put_profile(matcher_index_t *ix,
+                          const struct matcher_profile_rec *rec, size_t size)
+{
+    const char *id = matcher_profile_id(rec);
+    uint32_t slot = matcher_idmap_find(&ix->pmap, id, rec->id_len);
+    bool known = slot != MATCHER_IDMAP_NONE;
+    struct matcher_profile_rec *copy;
+    matcher_hot *h;
+
+    if (slot == MATCHER_IDMAP_NONE && ix->npfree == 0 &&
+        ix->pused >= MATCHER_SLOTS_MAX) {
+        jm_log(JM_LOG_ERR, "matcher", "more than %u citizens: %.*s left out",
+               MATCHER_SLOTS_MAX, (int) rec->id_len, id);
+        return MATCHER_NONE;
+    }
+    if (!profile_terms_known(ix, rec)) {
+        jm_log(JM_LOG_ERR, "matcher", "profile %.*s: unknown term id",
+               (int) rec->id_len, id);
+        return MATCHER_NONE;
+    }
+    cover_terms(ix);
+    copy = jm_xmalloc(size);
+    memcpy(copy, rec, size);
+    if (slot != MATCHER_IDMAP_NONE) {
+        /* Same id, same slot: the id map and live shortlists keep
+         * pointing at it. */
+        profile_postings(ix, slot, false);
+        free(ix->cold[slot]);
+    } else {
+        slot = new_profile_slot(ix);
+        ix->plive++;
+    }
+    ix->cold[slot] = copy;
+    h = &ix->hot[slot];
+    h->stamp = 0;
+    h->unused = 0;
+    h->lat = rec->lat;
+    h->lon = rec->lon;
+    h->available_from = rec->available_from;
+    h->range_km = rec->range_km;
+    h->licences = rec->licences;
+    h->home_muni = rec->home_muni;
+    h->hours = rec->hours;
+    h->kinds = rec->kinds;
+    h->flags = (uint8_t) (rec->flags | MATCHER_HOT_LIVE);
+    for (unsigned i = 0; i < rec->n_langs; i++) {
+        const struct matcher_lang *l = &matcher_profile_langs(rec)[i];
+
+        if (l->code[0] == 'd' && l->code[1] == 'a' && l->level <= 7 &&
+            l->level > matcher_hot_danish(h))
+            h->flags =
+                (uint8_t) ((h->flags & ~MATCHER_HOT_DANISH) | l->level << 2);
+    }
+    h->progression = rec->progression;
+    h->pcell = pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
+                                ? matcher_cell_of(rec->lat, rec->lon)
+                                : MATCHER_CELL_ANY);
+    profile_postings(ix, slot, true);
+    if (!known)
+        matcher_idmap_put(&ix->pmap, slot);
+    return slot;
+}
+
+uint32_t
+matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
+{
+    uint32_t slot = matcher_idmap_find(&ix->pmap, id, len);
+
+    if (slot == MATCHER_IDMAP_NONE)
+        return MATCHER_NONE;
+    profile_postings(ix, slot, false);
+    matcher_idmap_del(&ix->pmap, id, len);
+    free(ix->cold[slot]);
+    ix->cold[slot] = NULL;
+    memset(&ix->hot[slot], 0, sizeof(ix->hot[slot]));
+    if (ix->npfree == ix->pfreecap) {
+        ix->pfreecap = ix->pfreecap ? ix->pfreecap * 2 : 64;
+        ix->pfree = jm_xrealloc(ix->pfree, ix->pfreecap * sizeof(uint32_t));
+    }
+    ix->pfree[ix->npfree++] = slot;
+    ix->plive--;
+    return slot;
+}
+
+uint32_t
+matcher_index_find_profile(const matcher_index_t *ix, const char *id,
+                           size_t len)
+{
+    uint32_t slot = matcher_idmap_find(&ix->pmap, id, len);
+
+    return slot == MATCHER_IDMAP_NONE ? MATCHER_NONE : slot;
+}
+
+/* ---- orders ---- */
+
+static int
+oterm_cmp(const void *a, const void *b)
+{
+    const struct matcher_oterm *x = a, *y = b;
+
+    return (x->term > y->term) - (x->term < y->term);
+}
+
+/* As profile_postings, for an order in the order-side lists that "orders
+ * for a citizen" and live updates read. */
+static void
+order_postings(matcher_index_t *ix, uint32_t slot, bool add)
+{
+    const matcher_order *o = &ix->orders[slot];
+    const struct matcher_order_rec *r = o->rec;
+    const struct matcher_oskill *skills = matcher_order_skills(r);
+
+    for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++) {
+        if (add)
+            vec_push(&ix->skill_orders[skills[i].term], slot);
+        else
+            vec_remove(&ix->skill_orders[skills[i].term], slot);
+    }
+    if (r->occupation != MATCHER_TERM_NONE) {
+        if (add)
+            vec_push(&ix->occ_orders[r->occupation], slot);
+        else
+            vec_remove(&ix->occ_orders[r->occupation], slot);
+    }
+    if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES) {
+        if (add)
+            vec_push(&ix->isco_orders[r->isco], slot);
+        else
+            vec_remove(&ix->isco_orders[r->isco], slot);
+    }
+}
+
+uint32_t
+matcher_index_put_order(matcher_index_t *ix,
+                        const struct matcher_order_rec *rec, size_t size)
+{
+    const char *id = matcher_order_id(rec);
+    uint32_t slot = matcher_idmap_find(&ix->omap, id, rec->id_len);
+    size_t n = (size_t) rec->n_ess + rec->n_opt;
+    size_t terms = matcher_dict_count(ix->dict);
+    bool known =
+        rec->occupation == MATCHER_TERM_NONE || rec->occupation < terms;
+    matcher_order *o;
+
+    for (size_t i = 0; i < n; i++)
+        known = known && matcher_order_skills(rec)[i].term < terms;
+    if (!known) {
+        jm_log(JM_LOG_ERR, "matcher", "order %.*s: unknown term id",
+               (int) rec->id_len, id);
+        return MATCHER_NONE;
+    }
+    cover_terms(ix);
+    if (slot != MATCHER_IDMAP_NONE) {
+        order_postings(ix, slot, false);
+        free(ix->orders[slot].rec);
+        free(ix->orders[slot].sorted);
+    } else if (ix->nofree > 0) {
+        slot = ix->ofree[--ix->nofree];
+        ix->olive++;
+    } else {
+        if (ix->oused == ix->ocap)
+            grow_orders(ix, ix->ocap ? ix->ocap * 2 : 256);
+        slot = ix->oused++;
+        ix->olive++;
+    }
+    o = &ix->orders[slot];
+    o->rec = jm_xmalloc(size);
+    memcpy(o->rec, rec, size);
+    o->sorted = jm_xmalloc((n ? n : 1) * sizeof(struct matcher_oterm));
+    for (size_t i = 0; i < n; i++) {
+        o->sorted[i].term = matcher_order_skills(rec)[i].term;
+        o->sorted[i].min_level = matcher_order_skills(rec)[i].min_level;
+        o->sorted[i].index = (uint8_t) i;
+    }
+    qsort(o->sorted, n, sizeof(*o->sorted), oterm_cmp);
+    o->share = rec->owner_muni < 1000 ? ix->agreements[rec->owner_muni] : NULL;
+    o->danish = 0;
+    o->other_languages = false;
+    for (unsigned i = 0; i < rec->n_langs; i++) {
+        const struct matcher_lang *l = &matcher_order_langs(rec)[i];
+
+        if (l->code[0] == 'd' && l->code[1] == 'a' && l->level <= 7 &&
+            l->level > o->danish)
+            o->danish = l->level;
+        else if (l->code[0] != 'd' || l->code[1] != 'a' || l->level > 7)
+            o->other_languages = true;
+    }
+    order_postings(ix, slot, true);
+    if (matcher_idmap_find(&ix->omap, id, rec->id_len) == MATCHER_IDMAP_NONE)
+        matcher_idmap_put(&ix->omap, slot);
+    return slot;
+}
+
+uint32_t
+matcher_index_remove_order(matcher_index_t *ix, const char *id, size_t len)
+{
+    uint32_t slot = matcher_idmap_find(&ix->omap, id, len);
+
+    if (slot == MATCHER_IDMAP_NONE)
+        return MATCHER_NONE;
+    order_postings(ix, slot, false);
+    matcher_idmap_del(&ix->omap, id, len);
+    free(ix->orders[slot].rec);
+    free(ix->orders[slot].sorted);
+    memset(&ix->orders[slot], 0, sizeof(matcher_order));
+    if (ix->nofree == ix->ofreecap) {
+        ix->ofreecap = ix->ofreecap ? ix->ofreecap * 2 : 64;
+        ix->ofree = jm_xrealloc(ix->ofree, ix->ofreecap * sizeof(uint32_t));
+    }
+    ix->ofree[ix->nofree++] = slot;
+    ix->olive--;
+    return slot;
+}
+
+uint32_t
+matcher_index_find_order(const matcher_index_t *ix, const char *id, size_t len)
+{
+    uint32_t slot = matcher_idmap_find(&ix->omap, id, len);
+
+    return slot == MATCHER_IDMAP_NONE ? MATCHER_NONE : slot;
+}
+
+/* ---- maintenance and accounting ---- */
+
+void
+matcher_index_bulk_begin(matcher_index_t *ix)
+{
+    ix->bulk = true;
+}
+
+void
+matcher_index_bulk_end(matcher_index_t *ix)
+{
+    ix->bulk = false;
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
+        matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
+    }
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
+        matcher_plist_finish(&ix->isco_profiles[i], ix->hot, ix->npcells);
+}
+
+void
+matcher_index_compact(matcher_index_t *ix)
+{
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        matcher_plist_compact(&ix->skill_profiles[t]);
+        matcher_plist_compact(&ix->occ_profiles[t]);
+    }
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
+        matcher_plist_compact(&ix->isco_profiles[i]);
+}
+
+/* What malloc really takes for a block of size bytes (glibc: 8 bytes of
+ * header, 16-byte granules, 32 at least). */
+static size_t
+heap_size(size_t size)
+{
+    size_t n = (size + 8 + 15) & ~(size_t) 15;
+
+    return n < 32 ? 32 : n;
+}
+
+/* Counts what the heap really holds for citizens and orders (the
+ * capacity of every array, malloc's rounding), which is what the
+ * "300 bytes per citizen" target is about. */
+void
+matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
+{
+    size_t p = 0, o = 0;
+
+    memset(out, 0, sizeof(*out));
+    out->profiles = ix->plive;
+    out->orders = ix->olive;
+    out->terms = (uint32_t) matcher_dict_count(ix->dict);
+    for (uint32_t i = 0; i < ix->pused; i++) {
+        if (ix->cold[i] != NULL)
+            p += heap_size(matcher_profile_size(ix->cold[i]));
+    }
+    p += ix->pcap * (sizeof(matcher_hot) + sizeof(void *));
+    p += matcher_idmap_bytes(&ix->pmap);
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        const struct matcher_plist *pl = &ix->skill_profiles[t];
+
+        out->postings += pl->count;
+        if (pl->cap)
+            p += heap_size(pl->cap * sizeof(uint32_t));
+        if (pl->nsegs)
+            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        pl = &ix->occ_profiles[t];
+        if (pl->cap)
+            p += heap_size(pl->cap * sizeof(uint32_t));
+        if (pl->nsegs)
+            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        if (ix->skill_orders[t].cap)
+            o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
+        if (ix->occ_orders[t].cap)
+            o += heap_size(ix->occ_orders[t].cap * sizeof(uint32_t));
+    }
+    p += (2 * ix->nterms + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
+    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
+        const struct matcher_plist *pl = &ix->isco_profiles[i];
+
+        if (pl->cap)
+            p += heap_size(pl->cap * sizeof(uint32_t));
+        if (pl->nsegs)
+            p += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        if (ix->isco_orders[i].cap)
+            o += heap_size(ix->isco_orders[i].cap * sizeof(uint32_t));
+    }
+    for (uint32_t i = 0; i < ix->oused; i++) {
+        if (ix->orders[i].rec != NULL)
+            o += heap_size(matcher_order_size(ix->orders[i].rec)) +
+                 heap_size((size_t) (ix->orders[i].rec->n_ess +
+                                     ix->orders[i].rec->n_opt) *
+                           sizeof(struct matcher_oterm));
+    }
+    o += ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)) +
+         matcher_idmap_bytes(&ix->omap);
+    out->profile_bytes = p;
+    out->order_bytes = o;
+    out->total_bytes = p + o + matcher_dict_bytes(ix->dict);
+}

@@ -1,0 +1,297 @@
+/* matcher_index.h - the in-memory index of citizens and open job orders.
+ *
+ * Citizens live in slots: a 24-byte "hot" record with everything the hard
+ * filters need but languages other than Danish (location, travel range,
+ * hours, kinds, licences, home municipality, consent, Danish level), in one
+ * array, so that the first look at a candidate is one cache line; and a
+ * "cold" block, the compact record of matcher_record.h (skills,
+ * occupations, languages, id).
+ *
+ * The inverted index, never a scan. A posting is a 32-bit word: the
+ * citizen's slot in the low 23 bits and their travel range (km, at most
+ * 511) in the high 9, so that the search can tell who cannot reach a
+ * workplace without touching their record. Lists:
+ *   - skill term -> citizens who hold it;
+ *   - occupation term -> citizens who wish for or hold it;
+ *   - ISCO-08 unit group -> citizens with an occupation in it;
+ *   - and, for orders: skill, occupation and ISCO group -> open orders.
+ * A citizen list that reaches MATCHER_SPLIT_AT postings is split by where
+ * the citizens live: one segment per populated cell of a grid of 0.2
+ * degree of latitude by 0.32 of longitude (about 22 x 20 km), each
+ * segment sorted by travel range, longest first. The search (matcher_topk)
+ * then reads the cells nearest the workplace first, and stops reading a
+ * cell's segment where the ranges become too short to reach the workplace
+ * or to beat the current k-th score. Shorter lists stay one unsorted
+ * segment: they are read whole.
+ *
+ * The structures are visible because the matching kernel (matcher_score,
+ * matcher_topk) reads them in its inner loops; everything else goes
+ * through the functions. Single-threaded, like the service. */
+#ifndef MATCHER_INDEX_H
+#define MATCHER_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matcher_dict.h"
+#include "matcher_idmap.h"
+#include "matcher_record.h"
+
+#define MATCHER_NONE UINT32_MAX
+
+/* Postings: slot and travel range in one word. At most 2^23 - 1 citizens
+ * (8.4 million) per matcher. */
+#define MATCHER_SLOT_BITS 23
+#define MATCHER_SLOT_MASK ((1u << MATCHER_SLOT_BITS) - 1)
+#define MATCHER_SLOTS_MAX MATCHER_SLOT_MASK
+#define MATCHER_RANGE_CAP 511 /* a longer range reaches all of Denmark */
+
+static inline uint32_t
+matcher_posting(uint32_t slot, unsigned range_km)
+{
+    return (uint32_t) (range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP
+                                                    : range_km)
+               << MATCHER_SLOT_BITS |
+           slot;
+}
+
+/* Lists this long are split by cell. */
+#define MATCHER_SPLIT_AT 1024
+
+/* The grid: 20 rows of 0.2 degree from 54.0 N, 25 columns of 0.32 degree
+ * from 7.5 E, plus one cell for citizens without a usable location. */
+#define MATCHER_GRID_LAT0  54.0
+#define MATCHER_GRID_LON0  7.5
+#define MATCHER_GRID_DLAT  0.2
+#define MATCHER_GRID_DLON  0.32
+#define MATCHER_GRID_ROWS  20
+#define MATCHER_GRID_COLS  25
+#define MATCHER_CELL_ANY   (MATCHER_GRID_ROWS * MATCHER_GRID_COLS)
+#define MATCHER_CELLS      (MATCHER_CELL_ANY + 1)
+#define MATCHER_ISCO_CODES 10000
+
+enum {
+    MATCHER_HOT_DANISH = 7 << 2, /* bits 2-4: Danish level (LanguageLevel) */
+    MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
+};
+
+typedef struct matcher_hot {
+    uint32_t stamp; /* "seen in query n" mark of matcher_topk */
+    float lat, lon;
+    int32_t available_from; /* MATCHER_DATE_NONE: now */
+    uint16_t range_km;
+    uint16_t licences;
+    uint16_t home_muni;
+    uint16_t pcell; /* populated-cell number of where they live */
+    uint8_t hours;
+    uint8_t kinds;
+    uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
+    uint8_t progression;
+    uint32_t unused;
+} matcher_hot; /* 32 bytes: two to a cache line */
+
+static inline unsigned
+matcher_hot_danish(const matcher_hot *h)
+{
+    return (h->flags & MATCHER_HOT_DANISH) >> 2;
+}
+
+/* Postings items[start .. start+len) of one cell (or of the whole list
+ * while it is not split). */
+struct matcher_seg {
+    uint32_t start, len, cap;
+};
+
+/* A citizen list: unsplit, one segment in segs[0]; split, segs[p] is
+ * populated cell p's (p < nsegs; cells added later have none yet). The
+ * segments share one items array, with holes left by segments that moved
+ * when they grew. */
+struct matcher_plist {
+    struct matcher_seg *segs;
+    uint32_t *items;
+    uint32_t nsegs;
+    uint32_t end, cap; /* items in use up to end, allocated up to cap */
+    uint32_t count;    /* postings */
+    bool split;
+};
+
+struct matcher_vec {
+    uint32_t *items;
+    uint32_t len, cap;
+};
+
+/* An open order as the kernel sees it. */
+struct matcher_oterm {
+    uint16_t term;
+    uint8_t min_level;
+    uint8_t index; /* into matcher_order_skills(rec); < n_ess: essential */
+};
+
+typedef struct matcher_order {
+    struct matcher_order_rec *rec; /* owned; the record as stored */
+    struct matcher_oterm *sorted;  /* the skills sorted by term */
+    const uint64_t *share;         /* home municipalities allowed, or NULL */
+    uint8_t danish;                /* Danish level required, 0: none */
+    bool other_languages;          /* languages other than Danish required */
+} matcher_order;
+
+typedef struct matcher_index {
+    matcher_dict_t *dict;
+
+    /* citizens */
+    matcher_hot *hot;
+    struct matcher_profile_rec **cold;
+    uint32_t pcap, pused, plive;
+    uint32_t *pfree;
+    uint32_t npfree, pfreecap;
+    matcher_idmap pmap;
+    struct matcher_plist *skill_profiles;        /* by term */
+    struct matcher_plist *occ_profiles;          /* by term */
+    struct matcher_plist *isco_profiles;         /* [MATCHER_ISCO_CODES] */
+    uint32_t nterms;                             /* terms the arrays cover */
+    uint32_t progression_count[256];             /* citizens per progression */
+    uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
+    uint32_t gen; /* query generation for stamps */
+
+    /* populated cells: numbered in order of first use */
+    uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
+    uint16_t *pcell_cell;
+    uint32_t *pcell_count;  /* citizens living there */
+    uint16_t *cells_sorted; /* populated cells by cell number */
+    uint32_t npcells, pcellcap;
+    double cos_row[MATCHER_GRID_ROWS]; /* cos of each row's north edge */
+    /* cos of latitudes 54.00, 54.01, ... 58.00: for lower bounds, the
+     * table's value at or above a latitude is never too large */
+    double cos_lat[402];
+
+    /* open orders */
+    matcher_order *orders;
+    uint32_t ocap, oused, olive;
+    uint32_t *ofree;
+    uint32_t nofree, ofreecap;
+    uint32_t *ostamp; /* as stamp, for orders */
+    matcher_idmap omap;
+    struct matcher_vec *skill_orders; /* by term */
+    struct matcher_vec *occ_orders;   /* by term */
+    struct matcher_vec *isco_orders;  /* [MATCHER_ISCO_CODES] */
+
+    bool bulk; /* loading: postings appended, split and sorted at the end */
+
+    /* sharing agreements: owner municipality -> bit set of home
+     * municipalities (1000 bits); none configured: all sharing allowed */
+    uint64_t *agreements[1000];
+    bool has_agreements;
+} matcher_index_t;
+
+void matcher_index_new(matcher_index_t **ix_p);
+
+/* Makes room for this many citizens and orders (a bulk load knows how
+ * many are coming: no slack from doubling). */
+void matcher_index_reserve(matcher_index_t *ix, uint32_t profiles,
+                           uint32_t orders);
+void matcher_index_destroy(matcher_index_t **ix_p);
+
+/* Orders owned by owner may be matched with consenting citizens living in
+ * munis[0..n-1] (adds to what earlier calls allowed). Call before orders
+ * are added. */
+void matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
+                                 const uint16_t *munis, size_t n);
+
+/* May a citizen (hot) be matched with orders of owner? Their own
+ * municipality always; another only with consent and, if agreements are
+ * configured, an agreement of owner naming their municipality. */
+static inline bool
+matcher_share_ok(const matcher_index_t *ix, uint16_t owner,
+                 const uint64_t *share, const matcher_hot *h)
+{
+    if (h->home_muni == owner)
+        return true;
+    if (!(h->flags & MATCHER_PF_CONSENT))
+        return false;
+    if (!ix->has_agreements)
+        return true;
+    return share != NULL && h->home_muni < 1000 &&
+           (share[h->home_muni >> 6] >> (h->home_muni & 63) & 1);
+}
+
+/* Adds or replaces (same id: same slot) the citizen of record (copied).
+ * Returns the slot, or MATCHER_NONE for a record that refers to terms the
+ * dictionary does not know (a bug; logged). */
+uint32_t matcher_index_put_profile(matcher_index_t *ix,
+                                   const struct matcher_profile_rec *rec,
+                                   size_t size);
+
+/* Removes the citizen; returns the slot it had, or MATCHER_NONE. */
+uint32_t matcher_index_remove_profile(matcher_index_t *ix, const char *id,
+                                      size_t len);
+
+uint32_t matcher_index_find_profile(const matcher_index_t *ix, const char *id,
+                                    size_t len);
+
+/* The same for open orders. */
+uint32_t matcher_index_put_order(matcher_index_t *ix,
+                                 const struct matcher_order_rec *rec,
+                                 size_t size);
+uint32_t matcher_index_remove_order(matcher_index_t *ix, const char *id,
+                                    size_t len);
+uint32_t matcher_index_find_order(const matcher_index_t *ix, const char *id,
+                                  size_t len);
+
+/* Packs every posting list tight (after a bulk load). */
+void matcher_index_compact(matcher_index_t *ix);
+
+/* A bulk load: between begin and end, citizens' postings are only
+ * appended; end splits the long lists by cell and sorts them, once, and
+ * packs everything tight. Queries must wait for end. */
+void matcher_index_bulk_begin(matcher_index_t *ix);
+void matcher_index_bulk_end(matcher_index_t *ix);
+
+/* The grid cell of a point (MATCHER_CELL_ANY outside the grid). */
+unsigned matcher_cell_of(double lat, double lon);
+
+/* The least distance in km from (lat, lon) to any point of cell; 0 for
+ * MATCHER_CELL_ANY. A true lower bound on the haversine distance. */
+double matcher_cell_min_km(unsigned cell, double lat, double lon);
+
+/* Bounds on the haversine distance between two points, without
+ * trigonometry for points in Denmark: planar at the higher latitude's
+ * scale less 0.1% (lower), at the lower latitude's scale plus 0.1%
+ * (upper). */
+double matcher_min_km(const matcher_index_t *ix, double lat1, double lon1,
+                      double lat2, double lon2);
+double matcher_max_km(const matcher_index_t *ix, double lat1, double lon1,
+                      double lat2, double lon2);
+
+/* The longest travel range any citizen has, capped at MATCHER_RANGE_CAP
+ * (which stands for "any distance"). */
+unsigned matcher_index_max_range(const matcher_index_t *ix);
+
+/* The largest progression value any citizen has (a citizen without
+ * measurements counts as MATCHER_PROGRESS_MAX / 2). */
+unsigned matcher_index_max_progression(const matcher_index_t *ix);
+
+/* A new query generation for the stamps; never 0. */
+uint32_t matcher_index_next_gen(matcher_index_t *ix);
+
+typedef struct matcher_index_stats {
+    uint32_t profiles, orders, terms;
+    uint64_t postings;
+    size_t profile_bytes; /* heap for citizens: records, hot, postings, ids */
+    size_t order_bytes;
+    size_t total_bytes;
+} matcher_index_stats;
+
+void matcher_index_get_stats(const matcher_index_t *ix,
+                             matcher_index_stats *out);
+
+static inline const char *
+matcher_slot_id(const matcher_index_t *ix, uint32_t slot, size_t *len)
+{
+    const struct matcher_profile_rec *p = ix->cold[slot];
+
+    *len = p->id_len;
+    return matcher_profile_id(p);
+}
+
+#endif

@@ -1,0 +1,551 @@
+/* matcher_live.c - live shortlists (see matcher_live.h).
+ *
+ * Two maps are kept in step: order slot -> its list (slots and scores,
+ * best first), and citizen slot -> the orders whose lists hold them. The
+ * second is what lets a change of a citizen touch only the lists it is
+ * in, and an erased citizen's slot never linger in a list (it could be
+ * reused by someone else). */
+#include "matcher_live.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "jm/mem.h"
+
+#define DEFAULT_SIZE      20
+#define DEFAULT_BATCH     256
+#define DEFAULT_IMMEDIATE 64
+
+struct slist {
+    matcher_hit *hits;
+    uint16_t n;
+    bool current; /* equal to a fresh computation */
+    bool queued;  /* in the queue of stale lists */
+    bool changed; /* ids changed in this commit: publish at its end */
+    bool lost;    /* a member was erased: its ids changed */
+    matcher_topk_stats stats;
+};
+
+/* The orders whose lists hold one citizen; NULL for most citizens. */
+struct listed {
+    uint16_t n, cap;
+    uint32_t orders[];
+};
+
+struct matcher_live {
+    matcher_index_t *ix;
+    matcher_live_opts opts;
+    struct slist *lists; /* by order slot */
+    uint32_t nlists;
+    struct listed **listed; /* by citizen slot */
+    uint32_t nlisted;
+    uint32_t *queue; /* stale lists, a ring */
+    size_t qhead, qlen, qcap;
+    uint32_t *changed; /* lists to publish at the end of the commit */
+    size_t nchanged, changedcap;
+    matcher_hit *scratch;
+    bool big;      /* this commit rebuilds everything */
+    bool announce; /* publish what recomputations find */
+    bool quiet;    /* the first build: announce once it is done */
+    uint64_t cause_seq;
+    matcher_live_stats stats;
+};
+
+/* ---- the two maps ---- */
+
+/* The index grows its slot arrays on its own; the live arrays follow
+ * before every use. New entries are empty lists, not current. */
+static void
+cover(matcher_live_t *live)
+{
+    if (live->ix->oused > live->nlists) {
+        uint32_t n = live->ix->ocap;
+
+        live->lists = jm_xrealloc(live->lists, n * sizeof(*live->lists));
+        memset(live->lists + live->nlists, 0,
+               (n - live->nlists) * sizeof(*live->lists));
+        live->nlists = n;
+    }
+    if (live->ix->pused > live->nlisted) {
+        uint32_t n = live->ix->pcap;
+
+        live->listed = jm_xrealloc(live->listed, n * sizeof(*live->listed));
+        for (uint32_t i = live->nlisted; i < n; i++)
+            live->listed[i] = NULL;
+        live->nlisted = n;
+    }
+}
+
+/* citizen -> the orders whose lists hold them: a handful each, so small
+ * vectors, freed when empty (most citizens are on no list). */
+static void
+listed_add(matcher_live_t *live, uint32_t p, uint32_t o)
+{
+    struct listed *l = live->listed[p];
+
+    if (l == NULL || l->n == l->cap) {
+        uint16_t cap = l ? (uint16_t) (l->cap * 2) : 4;
+
+        l = jm_xrealloc(l, sizeof(*l) + cap * sizeof(uint32_t));
+        if (live->listed[p] == NULL)
+            l->n = 0;
+        l->cap = cap;
+        live->listed[p] = l;
+    }
+    l->orders[l->n++] = o;
+}
+
+static void
+listed_remove(matcher_live_t *live, uint32_t p, uint32_t o)
+{
+    struct listed *l = live->listed[p];
+
+    if (l == NULL)
+        return;
+    for (uint16_t i = 0; i < l->n; i++) {
+        if (l->orders[i] == o) {
+            l->orders[i] = l->orders[--l->n];
+            break;
+        }
+    }
+    if (l->n == 0) {
+        free(l);
+        live->listed[p] = NULL;
+    }
+}
+
+/* Marks a list stale and queues it once. The queue is a ring, so that
+ * rebuilding 13,000 lists in slices does not shift an array. */
+static void
+enqueue(matcher_live_t *live, uint32_t o)
+{
+    struct slist *L = &live->lists[o];
+
+    L->current = false;
+    if (L->queued)
+        return;
+    if (live->qlen == live->qcap) {
+        size_t cap = live->qcap ? live->qcap * 2 : 256;
+        uint32_t *q = jm_xmalloc(cap * sizeof(uint32_t));
+
+        for (size_t i = 0; i < live->qlen; i++)
+            q[i] = live->queue[(live->qhead + i) % live->qcap];
+        free(live->queue);
+        live->queue = q;
+        live->qcap = cap;
+        live->qhead = 0;
+    }
+    live->queue[(live->qhead + live->qlen++) % live->qcap] = o;
+    L->queued = true;
+}
+
+/* Lists changed incrementally during a commit are published once, at
+ * its end, whatever number of citizens entered them. */
+static void
+mark_changed(matcher_live_t *live, uint32_t o)
+{
+    if (live->lists[o].changed)
+        return;
+    live->lists[o].changed = true;
+    if (live->nchanged == live->changedcap) {
+        live->changedcap = live->changedcap ? live->changedcap * 2 : 64;
+        live->changed =
+            jm_xrealloc(live->changed, live->changedcap * sizeof(uint32_t));
+    }
+    live->changed[live->nchanged++] = o;
+}
+
+/* ---- publishing ---- */
+
+static void
+publish(matcher_live_t *live, uint32_t o)
+{
+    const struct matcher_order_rec *r = live->ix->orders[o].rec;
+
+    if (live->opts.publish == NULL || r == NULL)
+        return;
+    live->stats.published++;
+    live->opts.publish(live->opts.arg, matcher_order_id(r), r->id_len,
+                       live->lists[o].hits, live->lists[o].n, live->cause_seq);
+}
+
+static void
+publish_changed(matcher_live_t *live)
+{
+    for (size_t i = 0; i < live->nchanged; i++) {
+        uint32_t o = live->changed[i];
+
+        live->lists[o].changed = false;
+        /* A list that went stale again is published when recomputed. */
+        if (live->lists[o].current && live->announce)
+            publish(live, o);
+    }
+    live->nchanged = 0;
+}
+
+/* ---- recomputing one list ---- */
+
+static bool
+holds(const matcher_hit *hits, size_t n, uint32_t slot)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (hits[i].slot == slot)
+            return true;
+    }
+    return false;
+}
+
+/* A fresh computation of one list; the citizen -> orders map is updated
+ * by the difference, and the ids are published if they changed. */
+static void
+recompute(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
+{
+    struct slist *L = &live->lists[o];
+    size_t size = live->opts.shortlist_size, n;
+    matcher_topk_stats stats;
+    bool changed;
+
+    n = matcher_topk_order(live->ix, &live->ix->orders[o], ctx, size,
+                           live->scratch, &stats);
+    changed = L->lost || n != L->n;
+    for (size_t i = 0; !changed && i < n; i++)
+        changed = live->scratch[i].slot != L->hits[i].slot;
+    for (size_t i = 0; i < L->n; i++) {
+        if (!holds(live->scratch, n, L->hits[i].slot))
+            listed_remove(live, L->hits[i].slot, o);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!holds(L->hits, L->n, live->scratch[i].slot))
+            listed_add(live, live->scratch[i].slot, o);
+    }
+    if (L->hits == NULL)
+        L->hits = jm_xmalloc(size * sizeof(matcher_hit));
+    memcpy(L->hits, live->scratch, n * sizeof(matcher_hit));
+    L->n = (uint16_t) n;
+    L->current = true;
+    L->lost = false;
+    L->stats = stats;
+    live->stats.recomputed++;
+    if (changed && live->announce)
+        publish(live, o);
+}
+
+/* ---- a citizen scored against the lists it could enter ---- */
+
+/* The citizen passed the filters with this score: they enter the list
+ * if it is not full or they rank before its last, which then drops out.
+ * Exact because nothing else about the list changed. */
+static void
+try_enter(matcher_live_t *live, uint32_t o, uint32_t p, double score)
+{
+    struct slist *L = &live->lists[o];
+    size_t size = live->opts.shortlist_size, at;
+
+    if (L->n == size &&
+        !matcher_profile_before(live->ix, p, score, L->hits[L->n - 1].slot,
+                                L->hits[L->n - 1].score))
+        return;
+    if (L->n == size) {
+        listed_remove(live, L->hits[L->n - 1].slot, o);
+        L->n--;
+    }
+    for (at = L->n; at > 0 && matcher_profile_before(live->ix, p, score,
+                                                     L->hits[at - 1].slot,
+                                                     L->hits[at - 1].score);
+         at--)
+        L->hits[at] = L->hits[at - 1];
+    L->hits[at].slot = p;
+    L->hits[at].score = score;
+    L->n++;
+    listed_add(live, p, o);
+    live->stats.entered++;
+    mark_changed(live, o);
+}
+
+static void
+consider(matcher_live_t *live, uint32_t p, uint32_t o, uint32_t gen,
+         const matcher_ctx *ctx)
+{
+    matcher_index_t *ix = live->ix;
+    double d;
+
+    if (ix->ostamp[o] == gen)
+        return;
+    ix->ostamp[o] = gen;
+    /* Stale lists are recomputed anyway. */
+    if (!live->lists[o].current)
+        return;
+    /* The list's counts grow with those scored since it was computed
+     * (diagnostics: a citizen changed twice counts twice). */
+    live->lists[o].stats.considered++;
+    if (matcher_filter(ix, &ix->orders[o], p, ctx, false, &d) != 0)
+        return;
+    live->lists[o].stats.eligible++;
+    if (live->lists[o].hits == NULL)
+        live->lists[o].hits =
+            jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
+    try_enter(live, o, p, matcher_score(ix, &ix->orders[o], p, ctx, d, NULL));
+}
+
+/* A citizen added or changed: the lists they were on may have lost or
+ * reordered them (recomputed); every other current list sharing a term
+ * with them may gain them (scored now). */
+static void
+profile_put(matcher_live_t *live, uint32_t p)
+{
+    matcher_index_t *ix = live->ix;
+    const struct matcher_profile_rec *r = ix->cold[p];
+    const struct matcher_pskill *skills = matcher_profile_skills(r);
+    const struct matcher_pocc *occs = matcher_profile_occs(r);
+    const struct listed *l = live->listed[p];
+    uint32_t gen;
+    matcher_ctx ctx;
+
+    /* The lists they are in: their place may have changed. */
+    for (uint16_t i = 0; l != NULL && i < l->n; i++)
+        enqueue(live, l->orders[i]);
+    if (live->big)
+        return;
+    matcher_ctx_now(&ctx);
+    gen = matcher_index_next_gen(ix);
+    for (unsigned i = 0; i < r->n_skills; i++) {
+        const struct matcher_vec *v = &ix->skill_orders[skills[i].term];
+
+        for (uint32_t j = 0; j < v->len; j++)
+            consider(live, p, v->items[j], gen, &ctx);
+    }
+    for (unsigned i = 0; i < r->n_occs; i++) {
+        const struct matcher_vec *v = &ix->occ_orders[occs[i].term];
+
+        for (uint32_t j = 0; j < v->len; j++)
+            consider(live, p, v->items[j], gen, &ctx);
+        if (occs[i].isco == 0 || occs[i].isco >= MATCHER_ISCO_CODES)
+            continue;
+        v = &ix->isco_orders[occs[i].isco];
+        for (uint32_t j = 0; j < v->len; j++)
+            consider(live, p, v->items[j], gen, &ctx);
+    }
+}
+
+/* The citizen in p is gone: out of every list now, since the slot may be
+ * given to someone else in the same commit. */
+static void
+profile_removed(matcher_live_t *live, uint32_t p)
+{
+    while (live->listed[p] != NULL) {
+        uint32_t o = live->listed[p]->orders[0];
+        struct slist *L = &live->lists[o];
+        uint16_t k = 0;
+
+        for (uint16_t i = 0; i < L->n; i++) {
+            if (L->hits[i].slot != p)
+                L->hits[k++] = L->hits[i];
+        }
+        L->n = k;
+        L->lost = true;
+        enqueue(live, o);
+        listed_remove(live, p, o);
+    }
+}
+
+static void
+order_removed(matcher_live_t *live, uint32_t o, const char *id, size_t len)
+{
+    struct slist *L = &live->lists[o];
+
+    for (uint16_t i = 0; i < L->n; i++)
+        listed_remove(live, L->hits[i].slot, o);
+    L->n = 0;
+    L->current = false;
+    L->lost = false;
+    /* Still queued: the queue skips slots without an order. */
+    if (live->announce && live->opts.publish != NULL) {
+        live->stats.published++;
+        live->opts.publish(live->opts.arg, id, len, NULL, 0, live->cause_seq);
+    }
+}
+
+/* The queue is empty: if that ends the first build, changes are news
+ * from now on. */
+static void
+drained(matcher_live_t *live)
+{
+    if (live->qlen == 0 && live->quiet) {
+        live->quiet = false;
+        live->announce = true;
+    }
+}
+
+/* ---- the view's events ---- */
+
+void
+matcher_live_begin(matcher_live_t *live, size_t touched, uint64_t cause_seq)
+{
+    cover(live);
+    live->cause_seq = cause_seq;
+    live->big = touched > live->opts.batch_limit;
+    if (live->big)
+        matcher_live_rebuild(live, live->announce);
+}
+
+void
+matcher_live_change(matcher_live_t *live, const matcher_change *ch)
+{
+    cover(live);
+    if (ch->order && ch->removed)
+        order_removed(live, ch->slot, ch->id, ch->id_len);
+    else if (ch->order)
+        enqueue(live, ch->slot);
+    else if (ch->removed)
+        profile_removed(live, ch->slot);
+    else
+        profile_put(live, ch->slot);
+}
+
+void
+matcher_live_end(matcher_live_t *live)
+{
+    matcher_ctx ctx;
+
+    publish_changed(live);
+    if (live->big || live->qlen > live->opts.immediate)
+        return; /* the background takes them */
+    matcher_ctx_now(&ctx);
+    while (live->qlen > 0) {
+        uint32_t o = live->queue[live->qhead];
+
+        live->qhead = (live->qhead + 1) % live->qcap;
+        live->qlen--;
+        live->lists[o].queued = false;
+        if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
+            recompute(live, o, &ctx);
+    }
+    drained(live);
+}
+
+/* ---- the background ---- */
+
+void
+matcher_live_rebuild(matcher_live_t *live, bool announce)
+{
+    cover(live);
+    live->announce = announce;
+    live->quiet = !announce;
+    live->stats.rebuilds++;
+    for (uint32_t o = 0; o < live->ix->oused; o++) {
+        if (live->ix->orders[o].rec != NULL)
+            enqueue(live, o);
+    }
+    drained(live);
+}
+
+bool
+matcher_live_work(matcher_live_t *live, uint64_t budget_us)
+{
+    uint64_t until = uv_hrtime() + budget_us * 1000;
+    matcher_ctx ctx;
+
+    cover(live);
+    matcher_ctx_now(&ctx);
+    while (live->qlen > 0) {
+        uint32_t o = live->queue[live->qhead];
+
+        live->qhead = (live->qhead + 1) % live->qcap;
+        live->qlen--;
+        live->lists[o].queued = false;
+        if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
+            recompute(live, o, &ctx);
+        if (uv_hrtime() >= until)
+            break;
+    }
+    drained(live);
+    return live->qlen > 0;
+}
+
+size_t
+matcher_live_pending(const matcher_live_t *live)
+{
+    return live->qlen;
+}
+
+const matcher_hit *
+matcher_live_shortlist(const matcher_live_t *live, uint32_t o, size_t *n,
+                       matcher_topk_stats *stats)
+{
+    const struct slist *L;
+
+    if (o >= live->nlists || !live->lists[o].current)
+        return NULL;
+    L = &live->lists[o];
+    *n = L->n;
+    if (stats != NULL)
+        *stats = L->stats;
+    return L->hits; /* a current list always has its array */
+}
+
+unsigned
+matcher_live_size(const matcher_live_t *live)
+{
+    return live->opts.shortlist_size;
+}
+
+void
+matcher_live_get_stats(const matcher_live_t *live, matcher_live_stats *out)
+{
+    *out = live->stats;
+    out->bytes = live->nlists * sizeof(*live->lists) +
+                 live->nlisted * sizeof(*live->listed) +
+                 live->qcap * sizeof(uint32_t);
+    for (uint32_t o = 0; o < live->nlists; o++) {
+        if (live->lists[o].hits != NULL)
+            out->bytes += live->opts.shortlist_size * sizeof(matcher_hit);
+    }
+    for (uint32_t p = 0; p < live->nlisted; p++) {
+        if (live->listed[p] != NULL)
+            out->bytes +=
+                sizeof(struct listed) + live->listed[p]->cap * sizeof(uint32_t);
+    }
+}
+
+/* ---- life ---- */
+
+void
+matcher_live_new(matcher_live_t **live_p, matcher_index_t *ix,
+                 const matcher_live_opts *opts)
+{
+    matcher_live_t *live = jm_xcalloc(1, sizeof(*live));
+
+    live->ix = ix;
+    if (opts != NULL)
+        live->opts = *opts;
+    if (live->opts.shortlist_size == 0)
+        live->opts.shortlist_size = DEFAULT_SIZE;
+    if (live->opts.batch_limit == 0)
+        live->opts.batch_limit = DEFAULT_BATCH;
+    if (live->opts.immediate == 0)
+        live->opts.immediate = DEFAULT_IMMEDIATE;
+    live->scratch = jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
+    matcher_live_rebuild(live, false);
+    *live_p = live;
+}
+
+void
+matcher_live_destroy(matcher_live_t **live_p)
+{
+    matcher_live_t *live = *live_p;
+
+    if (live == NULL)
+        return;
+    for (uint32_t o = 0; o < live->nlists; o++)
+        free(live->lists[o].hits);
+    for (uint32_t p = 0; p < live->nlisted; p++)
+        free(live->listed[p]);
+    free(live->lists);
+    free(live->listed);
+    free(live->queue);
+    free(live->changed);
+    free(live->scratch);
+    free(live);
+    *live_p = NULL;
+}

@@ -1,0 +1,260 @@
+/* matcher_plist.c - citizen posting lists (struct matcher_plist in
+ * matcher_index.h): append and remove, splitting by cell, packing.
+ *
+ * All segments of a list share one items array. A segment that fills up
+ * moves to the end of the array with twice the room, leaving a hole; when
+ * holes and spare room make up half the array it is rebuilt tight (with a
+ * little room per segment). An unsplit list is unsorted (it is always read
+ * whole); a split list's segments are sorted by posting value, largest
+ * first, which is travel range, longest first (matcher_posting). */
+#include "matcher_plist.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/mem.h"
+
+static int
+desc_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+
+    return (x < y) - (x > y);
+}
+
+/* Rebuilds items tight: each segment gets len + slack(len) room. */
+static void
+pack(struct matcher_plist *pl, bool slack)
+{
+    uint32_t total = 0, at = 0;
+    uint32_t *items;
+
+    for (uint32_t i = 0; i < pl->nsegs; i++) {
+        uint32_t len = pl->segs[i].len;
+
+        total += len + (slack && len ? len / 4 + 2 : 0);
+    }
+    items = total ? jm_xmalloc(total * sizeof(uint32_t)) : NULL;
+    for (uint32_t i = 0; i < pl->nsegs; i++) {
+        struct matcher_seg *s = &pl->segs[i];
+        uint32_t room = s->len + (slack && s->len ? s->len / 4 + 2 : 0);
+
+        if (s->len > 0)
+            memcpy(items + at, pl->items + s->start, s->len * sizeof(uint32_t));
+        s->start = at;
+        s->cap = room;
+        at += room;
+    }
+    free(pl->items);
+    pl->items = items;
+    pl->end = pl->cap = total;
+}
+
+/* Makes room for one more item in segment s (which may move). Returns
+ * the segment, re-found after a pack. */
+static struct matcher_seg *
+make_room(struct matcher_plist *pl, uint32_t seg)
+{
+    struct matcher_seg *s = &pl->segs[seg];
+    uint32_t cap;
+
+    if (s->len < s->cap)
+        return s;
+    cap = s->cap < 2 ? 4 : s->cap * 2;
+    if (pl->end + cap > pl->cap) {
+        if ((pl->end - pl->count) * 2 > pl->end) {
+            pack(pl, true);
+            s = &pl->segs[seg];
+            if (s->len < s->cap)
+                return s;
+        }
+        if (pl->end + cap > pl->cap) {
+            uint32_t want = pl->end + cap;
+
+            pl->cap = want > pl->cap * 2 ? want : pl->cap * 2;
+            pl->items = jm_xrealloc(pl->items, pl->cap * sizeof(uint32_t));
+        }
+    }
+    if (s->len > 0)
+        memcpy(pl->items + pl->end, pl->items + s->start,
+               s->len * sizeof(uint32_t));
+    s->start = pl->end;
+    s->cap = cap;
+    pl->end += cap;
+    return s;
+}
+
+/* Segments for cells up to npcells - 1 (new ones empty). */
+static void
+cover_cells(struct matcher_plist *pl, uint32_t npcells)
+{
+    if (pl->nsegs >= npcells)
+        return;
+    pl->segs = jm_xrealloc(pl->segs, npcells * sizeof(*pl->segs));
+    for (uint32_t i = pl->nsegs; i < npcells; i++) {
+        pl->segs[i].start = pl->end;
+        pl->segs[i].len = pl->segs[i].cap = 0;
+    }
+    pl->nsegs = npcells;
+}
+
+void
+matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
+                    uint32_t npcells)
+{
+    struct matcher_seg *segs = jm_xcalloc(npcells, sizeof(*segs));
+    uint32_t *items =
+        pl->count ? jm_xmalloc(pl->count * sizeof(uint32_t)) : NULL;
+    const uint32_t *old = pl->items + (pl->nsegs ? pl->segs[0].start : 0);
+    uint32_t at = 0;
+
+    JM_ASSERT(!pl->split && pl->nsegs <= 1);
+    for (uint32_t i = 0; i < pl->count; i++)
+        segs[hot[old[i] & MATCHER_SLOT_MASK].pcell].len++;
+    for (uint32_t p = 0; p < npcells; p++) {
+        segs[p].start = at;
+        at += segs[p].len;
+        segs[p].cap = segs[p].len;
+        segs[p].len = 0;
+    }
+    for (uint32_t i = 0; i < pl->count; i++) {
+        struct matcher_seg *s = &segs[hot[old[i] & MATCHER_SLOT_MASK].pcell];
+
+        items[s->start + s->len++] = old[i];
+    }
+    for (uint32_t p = 0; p < npcells; p++)
+        qsort(items + segs[p].start, segs[p].len, sizeof(uint32_t), desc_u32);
+    free(pl->segs);
+    free(pl->items);
+    pl->segs = segs;
+    pl->items = items;
+    pl->nsegs = npcells;
+    pl->end = pl->cap = pl->count;
+    pl->split = true;
+}
+
+void
+matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
+                  uint32_t npcells, uint32_t pcell, uint32_t posting)
+{
+    struct matcher_seg *s;
+    uint32_t lo, hi, *items;
+
+    if (!pl->split) {
+        if (pl->nsegs == 0)
+            cover_cells(pl, 1);
+        s = make_room(pl, 0);
+        pl->items[s->start + s->len++] = posting;
+        if (++pl->count >= MATCHER_SPLIT_AT)
+            matcher_plist_split(pl, hot, npcells);
+        return;
+    }
+    cover_cells(pl, pcell + 1);
+    s = make_room(pl, pcell);
+    items = pl->items + s->start;
+    /* Keep the segment sorted, largest first. */
+    lo = 0;
+    hi = s->len;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (items[mid] > posting)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(items + lo + 1, items + lo, (s->len - lo) * sizeof(uint32_t));
+    items[lo] = posting;
+    s->len++;
+    pl->count++;
+}
+
+void
+matcher_plist_append(struct matcher_plist *pl, uint32_t posting)
+{
+    struct matcher_seg *s;
+
+    JM_ASSERT(!pl->split);
+    if (pl->nsegs == 0)
+        cover_cells(pl, 1);
+    s = make_room(pl, 0);
+    pl->items[s->start + s->len++] = posting;
+    pl->count++;
+}
+
+void
+matcher_plist_finish(struct matcher_plist *pl, const matcher_hot *hot,
+                     uint32_t npcells)
+{
+    if (!pl->split && pl->count >= MATCHER_SPLIT_AT)
+        matcher_plist_split(pl, hot, npcells);
+    matcher_plist_compact(pl);
+}
+
+void
+matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
+{
+    struct matcher_seg *s;
+    uint32_t *items, lo, hi;
+
+    if (!pl->split) {
+        if (pl->nsegs == 0)
+            return;
+        s = &pl->segs[0];
+        items = pl->items + s->start;
+        for (uint32_t i = 0; i < s->len; i++) {
+            if (items[i] == posting) {
+                items[i] = items[--s->len];
+                pl->count--;
+                return;
+            }
+        }
+        return;
+    }
+    if (pcell >= pl->nsegs)
+        return;
+    s = &pl->segs[pcell];
+    items = pl->items + s->start;
+    lo = 0;
+    hi = s->len;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (items[mid] > posting)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->len && items[lo] == posting) {
+        memmove(items + lo, items + lo + 1,
+                (s->len - lo - 1) * sizeof(uint32_t));
+        s->len--;
+        pl->count--;
+    }
+}
+
+void
+matcher_plist_compact(struct matcher_plist *pl)
+{
+    if (pl->nsegs == 0)
+        return;
+    if (pl->count == 0) {
+        matcher_plist_release(pl);
+        return;
+    }
+    pack(pl, false);
+}
+
+void
+matcher_plist_release(struct matcher_plist *pl)
+{
+    free(pl->segs);
+    free(pl->items);
+    memset(pl, 0, sizeof(*pl));
+}
+
+size_t
+matcher_plist_bytes(const struct matcher_plist *pl)
+{
+    return pl->cap * sizeof(uint32_t) + pl->nsegs * sizeof(struct matcher_seg);
+}

@@ -1,0 +1,665 @@
+/* matcher_view.c - the replicated view in LMDB and its way into the index
+ * (see matcher_view.h).
+ *
+ * Inside a follower's write transaction only LMDB is written, and the ids
+ * touched are noted. New URIs get their term ids inside the same
+ * transaction ("terms", "terms.uri"), so a record never refers to a term
+ * that is not durable with it; the in-memory dictionary learns them after
+ * the commit, from the store. */
+#include "matcher_view.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "jm/err.h"
+#include "jm/log.h"
+#include "jm/mem.h"
+#include "matcher_record.h"
+
+#define KIND_ORDER   1
+#define KIND_PROFILE 2
+#define URI_KEY_MAX  400 /* LMDB keys are at most 511 bytes */
+
+struct source_ctx {
+    matcher_view_t *view;
+    unsigned index;
+    char cursor[24];
+};
+
+struct touched {
+    uint8_t kind;
+    uint8_t len;
+    char id[64];
+};
+
+struct matcher_view {
+    jm_store_t *store;
+    jm_dbi orders, profiles, terms, terms_uri;
+    matcher_index_t *ix;
+    matcher_view_opts opts;
+    struct source_ctx *sources;
+    struct touched *touched;
+    size_t ntouched, touched_cap;
+    matcher_view_stats stats;
+};
+
+/* ---- helpers ---- */
+
+/* mkdir -p: the data directory and its parents (as jm_source does). */
+static int
+make_dir(const char *dir)
+{
+    char path[4096];
+    size_t len = strlen(dir);
+
+    if (len == 0 || len >= sizeof(path))
+        return -EINVAL;
+    memcpy(path, dir, len + 1);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0750) != 0 && errno != EEXIST)
+            return -errno;
+        *p = '/';
+    }
+    if (mkdir(path, 0750) != 0 && errno != EEXIST)
+        return -errno;
+    return 0;
+}
+
+static bool
+id_ok(const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+
+    return len > 0 && len <= 64;
+}
+
+/* Notes an id the transaction touched, to read back after the commit.
+ * A redone batch notes them again: duplicates are removed then. */
+static void
+touch(matcher_view_t *view, uint8_t kind, const char *id)
+{
+    struct touched *t;
+
+    if (view->ntouched == view->touched_cap) {
+        view->touched_cap = view->touched_cap ? view->touched_cap * 2 : 256;
+        view->touched =
+            jm_xrealloc(view->touched, view->touched_cap * sizeof(*t));
+    }
+    t = &view->touched[view->ntouched++];
+    t->kind = kind;
+    t->len = (uint8_t) strlen(id);
+    memcpy(t->id, id, t->len);
+}
+
+/* ---- terms, inside a write transaction ---- */
+
+struct intern_ctx {
+    matcher_view_t *view;
+    jm_txn_t *txn;
+};
+
+static int
+intern_txn(void *arg, const char *uri, uint16_t *id)
+{
+    struct intern_ctx *c = arg;
+    matcher_view_t *view = c->view;
+    size_t len = strlen(uri);
+    uint8_t key[2];
+    jm_val val, last;
+    int found = matcher_dict_find(view->ix->dict, uri, len), rc;
+    unsigned next;
+
+    if (found >= 0) {
+        *id = (uint16_t) found;
+        return 0;
+    }
+    if (len == 0 || len > URI_KEY_MAX)
+        return -ENOSPC; /* not a term we can keep: dropped */
+    /* Given an id earlier in this transaction? */
+    rc = jm_txn_get(c->txn, view->terms_uri, uri, len, &val);
+    if (rc == 0 && val.size == 2) {
+        *id = (uint16_t) (((const uint8_t *) val.data)[0] << 8 |
+                          ((const uint8_t *) val.data)[1]);
+        return 0;
+    }
+    if (rc != -ENOENT)
+        return rc == 0 ? -EIO : rc;
+    rc = jm_txn_last(c->txn, view->terms, &last, &val);
+    if (rc == 0 && last.size == 2)
+        next = (unsigned) (((const uint8_t *) last.data)[0] << 8 |
+                           ((const uint8_t *) last.data)[1]) +
+               1;
+    else if (rc == -ENOENT)
+        next = 0;
+    else
+        return rc == 0 ? -EIO : rc;
+    if (next >= MATCHER_TERMS_MAX) {
+        jm_log(JM_LOG_WARN, "matcher", "term dictionary full: %s dropped", uri);
+        return -ENOSPC;
+    }
+    key[0] = (uint8_t) (next >> 8);
+    key[1] = (uint8_t) next;
+    if ((rc = jm_txn_put(c->txn, view->terms, key, 2, uri, len, 0)) != 0 ||
+        (rc = jm_txn_put(c->txn, view->terms_uri, uri, len, key, 2, 0)) != 0)
+        return rc;
+    *id = (uint16_t) next;
+    return 0;
+}
+
+/* ---- applying events ---- */
+
+/* Removals do not fail on an id the view does not have: events carry
+ * state, and applying one twice must be harmless. */
+static int
+delete_record(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
+              const char *id)
+{
+    int rc;
+
+    if (!id_ok(id)) {
+        view->stats.dropped++;
+        return 0;
+    }
+    rc = jm_txn_del(txn, dbi, id, strlen(id));
+    if (rc != 0 && rc != -ENOENT)
+        return rc;
+    touch(view, kind, id);
+    return 0;
+}
+
+/* Only open orders are kept: any other status deletes the record, so a
+ * closed order leaves the index at the next commit. */
+static int
+apply_order(struct source_ctx *sc, jm_txn_t *txn,
+            const Jobmatch__V1__JobOrder *order)
+{
+    matcher_view_t *view = sc->view;
+    _Alignas(8) uint8_t buf[MATCHER_ORDER_REC_MAX];
+    struct intern_ctx ic = {view, txn};
+    matcher_encoder enc = {view->opts.esco, intern_txn, &ic};
+    int n, rc;
+
+    if (order == NULL || !id_ok(order->id)) {
+        view->stats.dropped++;
+        return 0;
+    }
+    if (order->status != JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN)
+        return delete_record(view, txn, view->orders, KIND_ORDER, order->id);
+    n = matcher_record_order(&enc, order, (uint8_t) sc->index, buf);
+    if (n < 0)
+        return n;
+    if ((rc = jm_txn_put(txn, view->orders, order->id, strlen(order->id), buf,
+                         (size_t) n, 0)) != 0)
+        return rc;
+    touch(view, KIND_ORDER, order->id);
+    return 0;
+}
+
+static int
+apply_profile(struct source_ctx *sc, jm_txn_t *txn,
+              const Jobmatch__V1__CitizenProfile *profile)
+{
+    matcher_view_t *view = sc->view;
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    struct intern_ctx ic = {view, txn};
+    matcher_encoder enc = {view->opts.esco, intern_txn, &ic};
+    int n, rc;
+
+    if (profile == NULL || !id_ok(profile->id)) {
+        view->stats.dropped++;
+        return 0;
+    }
+    n = matcher_record_profile(&enc, profile, (uint8_t) sc->index, buf);
+    if (n < 0)
+        return n;
+    if ((rc = jm_txn_put(txn, view->profiles, profile->id, strlen(profile->id),
+                         buf, (size_t) n, 0)) != 0)
+        return rc;
+    touch(view, KIND_PROFILE, profile->id);
+    return 0;
+}
+
+static int
+on_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
+{
+    struct source_ctx *sc = arg;
+    matcher_view_t *view = sc->view;
+
+    switch (event->body_case) {
+    case JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED:
+        return apply_order(
+            sc, txn, event->order_changed ? event->order_changed->order : NULL);
+    case JOBMATCH__V1__EVENT__BODY_ORDER_REMOVED:
+        return delete_record(
+            view, txn, view->orders, KIND_ORDER,
+            event->order_removed ? event->order_removed->order_id : NULL);
+    case JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED:
+        return apply_profile(
+            sc, txn,
+            event->profile_changed ? event->profile_changed->profile : NULL);
+    case JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED:
+        return delete_record(
+            view, txn, view->profiles, KIND_PROFILE,
+            event->profile_removed ? event->profile_removed->profile_id : NULL);
+    default:
+        /* A kind of event this build does not know: not ours to judge. */
+        view->stats.dropped++;
+        return 0;
+    }
+}
+
+/* ---- snapshots: forget one source's records ---- */
+
+struct collect {
+    unsigned source; /* records of this source; or >= it with "from" */
+    bool from;
+    char (*ids)[65];
+    size_t n, cap;
+};
+
+/* Keys of the records of one source (or of every source from a position
+ * on, for sources no longer configured). */
+static int
+collect_one(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct collect *c = arg;
+    unsigned source;
+
+    if (val->size < 2 || key->size == 0 || key->size > 64)
+        return 0;
+    source = ((const uint8_t *) val->data)[1];
+    if (c->from ? source < c->source : source != c->source)
+        return 0;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? c->cap * 2 : 1024;
+        c->ids = jm_xrealloc(c->ids, c->cap * sizeof(*c->ids));
+    }
+    memcpy(c->ids[c->n], key->data, key->size);
+    c->ids[c->n][key->size] = '\0';
+    c->n++;
+    return 0;
+}
+
+/* Deletes the records of source (or of every source >= it) from dbi. */
+static int
+drop_source(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
+            unsigned source, bool from)
+{
+    struct collect c = {.source = source, .from = from};
+    int rc = jm_txn_scan(txn, dbi, NULL, 0, collect_one, &c);
+
+    /* The walk must not write: delete afterwards. */
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+        rc = jm_txn_del(txn, dbi, c.ids[i], strlen(c.ids[i]));
+        if (rc == 0 && view != NULL)
+            touch(view, kind, c.ids[i]);
+    }
+    free(c.ids);
+    return rc;
+}
+
+static int
+on_reset(jm_txn_t *txn, void *arg)
+{
+    struct source_ctx *sc = arg;
+    matcher_view_t *view = sc->view;
+    int rc;
+
+    jm_log(JM_LOG_NOTICE, "matcher", "source %u: snapshot, dropping its view",
+           sc->index);
+    view->stats.resets++;
+    if ((rc = drop_source(view, txn, view->orders, KIND_ORDER, sc->index,
+                          false)) != 0)
+        return rc;
+    return drop_source(view, txn, view->profiles, KIND_PROFILE, sc->index,
+                       false);
+}
+
+/* ---- after the commit: into the index ---- */
+
+static int
+touched_cmp(const void *a, const void *b)
+{
+    const struct touched *x = a, *y = b;
+    int c;
+
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
+    return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Terms are stored under dense, increasing ids; they are learnt in id
+ * order, so the dictionary's next id is always the next stored one. */
+static int
+load_term(const jm_val *key, const jm_val *val, void *arg)
+{
+    matcher_view_t *view = arg;
+    const uint8_t *k = key->data;
+    uint16_t id;
+    int rc;
+
+    if (key->size != 2)
+        return -EIO;
+    id = (uint16_t) (k[0] << 8 | k[1]);
+    if ((rc = matcher_dict_add(view->ix->dict, id, val->data, val->size)) !=
+        0) {
+        jm_log(JM_LOG_ERR, "matcher", "term %u in the store: %s", id,
+               jm_strerror(rc));
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Learns the terms committed since the dictionary was last in step. */
+static int
+sync_terms(matcher_view_t *view, jm_txn_t *txn)
+{
+    size_t count = matcher_dict_count(view->ix->dict);
+    uint8_t key[2] = {(uint8_t) (count >> 8), (uint8_t) count};
+
+    return jm_txn_scan(txn, view->terms, key, 2, load_term, view);
+}
+
+/* Copies a record out of LMDB (whose values need not be aligned). */
+static bool
+read_record(jm_txn_t *txn, jm_dbi dbi, const char *id, size_t len, uint8_t *buf,
+            size_t max, size_t *size)
+{
+    jm_val val;
+
+    if (jm_txn_get(txn, dbi, id, len, &val) != 0 || val.size > max)
+        return false;
+    memcpy(buf, val.data, val.size);
+    *size = val.size;
+    return true;
+}
+
+/* One touched id: present in the store -> put in the index, absent ->
+ * removed. The change is reported at once, before the next id, because a
+ * removed slot may be reused by a later one in the same commit. */
+static void
+sync_one(matcher_view_t *view, jm_txn_t *txn, const struct touched *t)
+{
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX > MATCHER_ORDER_REC_MAX
+                                ? MATCHER_PROFILE_REC_MAX
+                                : MATCHER_ORDER_REC_MAX];
+    matcher_index_t *ix = view->ix;
+    matcher_change ch = {
+        .order = t->kind == KIND_ORDER, .id = t->id, .id_len = t->len};
+    size_t size;
+
+    if (ch.order) {
+        if (read_record(txn, view->orders, t->id, t->len, buf, sizeof(buf),
+                        &size) &&
+            matcher_record_order_valid(buf, size)) {
+            ch.slot = matcher_index_put_order(
+                ix, (const struct matcher_order_rec *) (const void *) buf,
+                size);
+        } else {
+            ch.removed = true;
+            ch.slot = matcher_index_remove_order(ix, t->id, t->len);
+        }
+    } else {
+        if (read_record(txn, view->profiles, t->id, t->len, buf, sizeof(buf),
+                        &size) &&
+            matcher_record_profile_valid(buf, size)) {
+            ch.slot = matcher_index_put_profile(
+                ix, (const struct matcher_profile_rec *) (const void *) buf,
+                size);
+        } else {
+            ch.removed = true;
+            ch.slot = matcher_index_remove_profile(ix, t->id, t->len);
+        }
+    }
+    if (ch.slot != MATCHER_NONE && view->opts.events.change != NULL)
+        view->opts.events.change(view->opts.arg, &ch);
+}
+
+static int
+sync_txn(jm_txn_t *txn, void *arg)
+{
+    matcher_view_t *view = arg;
+    int rc = sync_terms(view, txn);
+
+    if (rc != 0)
+        return rc;
+    for (size_t i = 0; i < view->ntouched; i++)
+        sync_one(view, txn, &view->touched[i]);
+    return 0;
+}
+
+static void
+on_committed(uint64_t last_seq, void *arg)
+{
+    struct source_ctx *sc = arg;
+    matcher_view_t *view = sc->view;
+    size_t n = 0;
+    int rc;
+
+    /* A batch redone after the map grew touched its ids twice. */
+    if (view->ntouched > 1)
+        qsort(view->touched, view->ntouched, sizeof(*view->touched),
+              touched_cmp);
+    for (size_t i = 0; i < view->ntouched; i++) {
+        if (n == 0 || touched_cmp(&view->touched[n - 1], &view->touched[i]))
+            view->touched[n++] = view->touched[i];
+    }
+    view->ntouched = n;
+    if (view->opts.events.begin != NULL)
+        view->opts.events.begin(view->opts.arg, n, sc->index, last_seq);
+    rc = jm_store_read(view->store, sync_txn, view);
+    if (rc != 0) {
+        /* Keep the ids: the next commit re-reads them. */
+        jm_log(JM_LOG_ERR, "matcher", "reading back a batch failed: %s",
+               jm_strerror(rc));
+    } else {
+        view->ntouched = 0;
+        view->stats.commits++;
+    }
+    if (view->opts.events.end != NULL)
+        view->opts.events.end(view->opts.arg);
+}
+
+void
+matcher_view_handler(matcher_view_t *view, unsigned source,
+                     jm_follower_handler *handler, void **arg_out,
+                     const char **cursor_name)
+{
+    JM_ASSERT(source < view->opts.sources);
+    handler->apply = on_apply;
+    handler->reset = on_reset;
+    handler->committed = on_committed;
+    *arg_out = &view->sources[source];
+    *cursor_name = view->sources[source].cursor;
+}
+
+/* ---- opening and loading ---- */
+
+static int
+drop_unconfigured(jm_txn_t *txn, void *arg)
+{
+    matcher_view_t *view = arg;
+    int rc = drop_source(NULL, txn, view->orders, KIND_ORDER,
+                         view->opts.sources, true);
+
+    if (rc == 0)
+        rc = drop_source(NULL, txn, view->profiles, KIND_PROFILE,
+                         view->opts.sources, true);
+    return rc;
+}
+
+struct load {
+    matcher_view_t *view;
+    uint32_t profiles, orders, bad;
+};
+
+static int
+count_one(const jm_val *key, const jm_val *val, void *arg)
+{
+    (void) key;
+    (void) val;
+    (*(uint32_t *) arg)++;
+    return 0;
+}
+
+/* Records are copied out of LMDB first: its values need not be aligned
+ * for the record structs. A record that does not check out is skipped
+ * and counted (a later event for it puts it back). */
+static int
+load_profile(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct load *l = arg;
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+
+    (void) key;
+    if (val->size > sizeof(buf) ||
+        !matcher_record_profile_valid(val->data, val->size)) {
+        l->bad++;
+        return 0;
+    }
+    memcpy(buf, val->data, val->size);
+    if (matcher_index_put_profile(
+            l->view->ix, (const struct matcher_profile_rec *) (void *) buf,
+            val->size) == MATCHER_NONE)
+        l->bad++;
+    return 0;
+}
+
+static int
+load_order(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct load *l = arg;
+    _Alignas(8) uint8_t buf[MATCHER_ORDER_REC_MAX];
+
+    (void) key;
+    if (val->size > sizeof(buf) ||
+        !matcher_record_order_valid(val->data, val->size)) {
+        l->bad++;
+        return 0;
+    }
+    memcpy(buf, val->data, val->size);
+    if (matcher_index_put_order(l->view->ix,
+                                (const struct matcher_order_rec *) (void *) buf,
+                                val->size) == MATCHER_NONE)
+        l->bad++;
+    return 0;
+}
+
+static int
+load_txn(jm_txn_t *txn, void *arg)
+{
+    struct load *l = arg;
+    matcher_view_t *view = l->view;
+    uint32_t profiles = 0, orders = 0;
+    int rc;
+
+    if ((rc = sync_terms(view, txn)) != 0 ||
+        (rc = jm_txn_scan(txn, view->profiles, NULL, 0, count_one,
+                          &profiles)) != 0 ||
+        (rc = jm_txn_scan(txn, view->orders, NULL, 0, count_one, &orders)) != 0)
+        return rc;
+    /* Exactly the room needed: no slack from doubling. */
+    matcher_index_reserve(view->ix, profiles, orders);
+    matcher_index_bulk_begin(view->ix);
+    rc = jm_txn_scan(txn, view->profiles, NULL, 0, load_profile, l);
+    matcher_index_bulk_end(view->ix);
+    if (rc != 0 ||
+        (rc = jm_txn_scan(txn, view->orders, NULL, 0, load_order, l)) != 0)
+        return rc;
+    l->profiles = profiles;
+    l->orders = orders;
+    return 0;
+}
+
+int
+matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
+                  const matcher_view_opts *opts)
+{
+    matcher_view_t *view = jm_xcalloc(1, sizeof(*view));
+    jm_store_opts sopts = {.map_size = opts->map_size};
+    struct load l = {.view = view};
+    uint64_t t0 = uv_hrtime();
+    int rc;
+
+    JM_ASSERT(opts->sources >= 1 && opts->sources <= 255);
+    view->ix = ix;
+    view->opts = *opts;
+    view->sources = jm_xcalloc(opts->sources, sizeof(*view->sources));
+    for (unsigned i = 0; i < opts->sources; i++) {
+        view->sources[i].view = view;
+        view->sources[i].index = i;
+        snprintf(view->sources[i].cursor, sizeof(view->sources[i].cursor),
+                 "source-%u", i);
+    }
+    if ((rc = make_dir(opts->data_dir)) != 0) {
+        jm_log(JM_LOG_ERR, "matcher", "cannot create %s: %s", opts->data_dir,
+               jm_strerror(rc));
+        goto fail;
+    }
+    if ((rc = jm_store_open(&view->store, opts->data_dir, &sopts)) != 0) {
+        jm_log(JM_LOG_ERR, "matcher", "cannot open the store in %s: %s",
+               opts->data_dir, jm_strerror(rc));
+        goto fail;
+    }
+    if ((rc = jm_store_dbi(view->store, "orders", false, &view->orders)) != 0 ||
+        (rc = jm_store_dbi(view->store, "profiles", false, &view->profiles)) !=
+            0 ||
+        (rc = jm_store_dbi(view->store, "terms", false, &view->terms)) != 0 ||
+        (rc = jm_store_dbi(view->store, "terms.uri", false,
+                           &view->terms_uri)) != 0)
+        goto fail;
+    if ((rc = jm_store_write(view->store, drop_unconfigured, view)) != 0)
+        goto fail;
+    if ((rc = jm_store_read(view->store, load_txn, &l)) != 0) {
+        jm_log(JM_LOG_ERR, "matcher", "loading the view failed: %s",
+               jm_strerror(rc));
+        goto fail;
+    }
+    view->stats.load_ms = (double) (uv_hrtime() - t0) / 1e6;
+    if (l.bad > 0)
+        jm_log(JM_LOG_WARN, "matcher", "%u unusable records skipped", l.bad);
+    jm_log(JM_LOG_INFO, "matcher",
+           "view loaded: %u citizens, %u open orders, %zu terms in %.0f ms",
+           l.profiles, l.orders, matcher_dict_count(ix->dict),
+           view->stats.load_ms);
+    *view_p = view;
+    return 0;
+
+fail:
+    matcher_view_destroy(&view);
+    return rc < 0 ? rc : -EIO;
+}
+
+void
+matcher_view_destroy(matcher_view_t **view_p)
+{
+    matcher_view_t *view = *view_p;
+
+    if (view == NULL)
+        return;
+    jm_store_destroy(&view->store);
+    free(view->sources);
+    free(view->touched);
+    free(view);
+    *view_p = NULL;
+}
+
+jm_store_t *
+matcher_view_store(matcher_view_t *view)
+{
+    return view->store;
+}
+
+void
+matcher_view_get_stats(const matcher_view_t *view, matcher_view_stats *out)
+{
+    *out = view->stats;
+}

@@ -1,0 +1,96 @@
+/* matcher_view.h - the matcher's replicated view of its sources, in its
+ * own LMDB, and the bridge from it to the in-memory index.
+ *
+ * Each source (an intake or a profiles service) is followed by a
+ * jm_follower that applies batches of events to this store in one write
+ * transaction with the source's cursor (exactly once in effect). The view
+ * keeps:
+ *   "orders"    order id   -> compact order record (open orders only)
+ *   "profiles"  profile id -> compact profile record
+ *   "terms"     be16 term id -> URI       (the dictionary, matcher_dict.h)
+ *   "terms.uri" URI -> be16 term id
+ * and the cursors ("source-N", jm_cursor) in the same environment. Every
+ * record carries the index N of the source it came from, so that a
+ * snapshot (the source's log was replaced or pruned past the cursor)
+ * drops exactly that source's records.
+ *
+ * The index is never changed inside a transaction: applying an event only
+ * writes LMDB and notes the ids it touched. After the commit (the
+ * follower's committed callback) the view re-reads those ids and puts or
+ * removes them in the index. That is idempotent, so a batch applied twice
+ * or redone after the map grew leaves the same index; and a batch that
+ * failed changes neither.
+ *
+ * Orders that are no longer OPEN, OrderRemoved and ProfileRemoved delete
+ * the record: they leave the index at the next commit. */
+#ifndef MATCHER_VIEW_H
+#define MATCHER_VIEW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jm/esco.h"
+#include "jm/follower.h"
+#include "jm/store.h"
+#include "matcher_index.h"
+
+typedef struct matcher_view matcher_view_t;
+
+/* One change the index went through, reported right after it was made. */
+typedef struct matcher_change {
+    bool order;     /* an order (else a citizen) */
+    bool removed;   /* left the index (else added or replaced) */
+    uint32_t slot;  /* its slot (for a removal: the slot it had) */
+    const char *id; /* borrowed for the call; not NUL-terminated */
+    size_t id_len;
+} matcher_change;
+
+/* After a commit: begin(n) with the number of ids touched, then change()
+ * for each that changed the index, then end(). cause_seq is the source's
+ * seq after the batch. */
+typedef struct matcher_view_events {
+    void (*begin)(void *arg, size_t touched, unsigned source,
+                  uint64_t cause_seq);
+    void (*change)(void *arg, const matcher_change *change);
+    void (*end)(void *arg);
+} matcher_view_events;
+
+typedef struct matcher_view_opts {
+    const char *data_dir;  /* created if missing */
+    size_t map_size;       /* 0: jm_store's default */
+    unsigned sources;      /* number of sources (records of others go) */
+    const jm_esco_t *esco; /* occupation -> ISCO group; may be NULL */
+    matcher_view_events events;
+    void *arg;
+} matcher_view_opts;
+
+/* Opens the store, drops records of sources that are no longer
+ * configured, and loads the whole view into ix (which must be empty):
+ * ready to answer before any follower has run. Caller owns *view_p. */
+int matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
+                      const matcher_view_opts *opts);
+
+/* Closes the store. No follower may still use it. Safe on NULL. */
+void matcher_view_destroy(matcher_view_t **view_p);
+
+jm_store_t *matcher_view_store(matcher_view_t *view);
+
+/* The follower handler for source number source (< opts.sources); its arg
+ * is *arg_out. The cursor name is "source-N". */
+void matcher_view_handler(matcher_view_t *view, unsigned source,
+                          jm_follower_handler *handler, void **arg_out,
+                          const char **cursor_name);
+
+/* Counters. */
+typedef struct matcher_view_stats {
+    uint64_t commits; /* batches whose changes reached the index */
+    uint64_t resets;  /* snapshots begun */
+    uint64_t dropped; /* events ignored: malformed or unusable */
+    double load_ms;   /* time to load the view at open */
+} matcher_view_stats;
+
+void matcher_view_get_stats(const matcher_view_t *view,
+                            matcher_view_stats *out);
+
+#endif

@@ -1,0 +1,238 @@
+/* test_matcher_live.c - the live shortlists stay equal to a fresh
+ * computation through random sequences of changes (citizens added,
+ * changed, erased; orders added, replaced, closed), in small commits
+ * followed one by one and in large ones rebuilt in the background; and
+ * the notifications tell a subscriber exactly the current lists. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/clock.h"
+#include "jm/mem.h"
+#include "jm_test.h"
+#include "matcher_gen.h"
+#include "matcher_live.h"
+
+#define NOW_MS 1795435200000LL
+#define SIZE   10
+
+/* What a subscriber knows: the last ids published per order id. */
+struct sub {
+    char id[128][16];
+    char ids[128][SIZE][16];
+    size_t n[128];
+    size_t orders;
+    uint64_t count;
+};
+
+struct fixture {
+    matcher_index_t *ix;
+    matcher_live_t *live;
+    gen_t g;
+    struct sub sub;
+};
+
+static void
+on_publish(void *arg, const char *order_id, size_t id_len,
+           const matcher_hit *hits, size_t n, uint64_t cause_seq)
+{
+    struct fixture *f = arg;
+    struct sub *s = &f->sub;
+    size_t o;
+
+    (void) cause_seq;
+    for (o = 0; o < s->orders; o++) {
+        if (strlen(s->id[o]) == id_len &&
+            memcmp(s->id[o], order_id, id_len) == 0)
+            break;
+    }
+    if (o == s->orders) {
+        assert_true(s->orders < 128);
+        memcpy(s->id[o], order_id, id_len);
+        s->id[o][id_len] = '\0';
+        s->orders++;
+    }
+    s->n[o] = n;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        const char *id = matcher_slot_id(f->ix, hits[i].slot, &len);
+
+        memcpy(s->ids[o][i], id, len);
+        s->ids[o][i][len] = '\0';
+    }
+    s->count++;
+}
+
+static void
+check_lists(struct fixture *f)
+{
+    matcher_hit fresh[SIZE];
+    matcher_ctx ctx;
+
+    matcher_ctx_now(&ctx);
+    while (matcher_live_work(f->live, 100000))
+        ;
+    assert_int_equal(matcher_live_pending(f->live), 0);
+    for (uint32_t o = 0; o < f->ix->oused; o++) {
+        const struct matcher_order_rec *r = f->ix->orders[o].rec;
+        const matcher_hit *kept;
+        size_t n, nf, s;
+
+        if (r == NULL)
+            continue;
+        kept = matcher_live_shortlist(f->live, o, &n, NULL);
+        assert_non_null(kept);
+        nf = matcher_topk_order(f->ix, &f->ix->orders[o], &ctx, SIZE, fresh,
+                                NULL);
+        assert_int_equal(n, nf);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(kept[i].slot, fresh[i].slot);
+            assert_true(kept[i].score == fresh[i].score);
+        }
+        /* The subscriber's view of this order is the same list. */
+        for (s = 0; s < f->sub.orders; s++) {
+            if (strlen(f->sub.id[s]) == r->id_len &&
+                memcmp(f->sub.id[s], matcher_order_id(r), r->id_len) == 0)
+                break;
+        }
+        if (s == f->sub.orders) {
+            assert_int_equal(n, 0); /* never had candidates */
+            continue;
+        }
+        assert_int_equal(f->sub.n[s], n);
+        for (size_t i = 0; i < n; i++) {
+            size_t len;
+            const char *id = matcher_slot_id(f->ix, kept[i].slot, &len);
+
+            assert_int_equal(strlen(f->sub.ids[s][i]), len);
+            assert_memory_equal(f->sub.ids[s][i], id, len);
+        }
+    }
+}
+
+static void
+change(struct fixture *f, bool order, bool removed, uint32_t slot,
+       const char *id, size_t len)
+{
+    matcher_change ch = {order, removed, slot, id, len};
+
+    matcher_live_change(f->live, &ch);
+}
+
+/* One commit of n random changes, made in the index and then told to
+ * the live lists in the same order, as matcher_view does. */
+static void
+commit(struct fixture *f, unsigned n)
+{
+    matcher_index_t *ix = f->ix;
+
+    matcher_live_begin(f->live, n, 1);
+    for (unsigned i = 0; i < n; i++) {
+        unsigned what = gen_below(&f->g, 10);
+        uint32_t slot;
+        char id[72];
+        size_t len;
+
+        if (what < 3) { /* a new citizen */
+            slot = gen_profile(&f->g, ix);
+            change(f, false, false, slot, "", 0);
+        } else if (what < 6) { /* a citizen changes */
+            slot = gen_below(&f->g, ix->pused);
+            if (ix->cold[slot] == NULL)
+                continue;
+            gen_update_profile(&f->g, ix, slot);
+            change(f, false, false, slot, "", 0);
+        } else if (what < 8) { /* a citizen is erased */
+            const char *old;
+
+            slot = gen_below(&f->g, ix->pused);
+            if (ix->cold[slot] == NULL)
+                continue;
+            old = matcher_slot_id(ix, slot, &len);
+
+            memcpy(id, old, len);
+            assert_int_equal(matcher_index_remove_profile(ix, id, len), slot);
+            change(f, false, true, slot, id, len);
+        } else if (what == 8) { /* a new order */
+            slot = gen_order(&f->g, ix);
+            change(f, true, false, slot, "", 0);
+        } else { /* an order closes */
+            slot = gen_below(&f->g, ix->oused);
+            if (ix->orders[slot].rec == NULL)
+                continue;
+            len = ix->orders[slot].rec->id_len;
+            memcpy(id, matcher_order_id(ix->orders[slot].rec), len);
+            assert_int_equal(matcher_index_remove_order(ix, id, len), slot);
+            change(f, true, true, slot, id, len);
+        }
+    }
+    matcher_live_end(f->live);
+}
+
+static void
+test_lists_follow_changes(void **state)
+{
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    for (uint64_t seed = 1; seed <= 6; seed++) {
+        gen_opts opts = {
+            .profiles = 600,
+            .orders = 20,
+            .vocab = 60,
+            .occupations = 10,
+            .zipf = 1.0,
+            .skills_min = 3,
+            .skills_max = 12,
+            .oskills_min = 2,
+            .oskills_max = 8,
+            .clones = 50,
+            .seed = seed,
+        };
+        matcher_live_opts lopts = {
+            .shortlist_size = SIZE,
+            .batch_limit = 40,
+            .immediate = 8,
+            .publish = on_publish,
+        };
+        struct fixture f;
+
+        memset(&f, 0, sizeof(f));
+        lopts.arg = &f;
+        matcher_index_new(&f.ix);
+        gen_init(&f.g, &opts);
+        gen_populate(&f.g, f.ix);
+        matcher_live_new(&f.live, f.ix, &lopts);
+        /* Announce the first build too, so the subscriber knows every
+         * list from the start. */
+        matcher_live_rebuild(f.live, true);
+        check_lists(&f);
+        for (unsigned round = 0; round < 60; round++) {
+            /* Mostly small commits, now and then one too big to follow. */
+            commit(&f, round % 15 == 14 ? 60 : 1 + gen_below(&f.g, 6));
+            check_lists(&f);
+        }
+        {
+            matcher_live_stats st;
+
+            matcher_live_get_stats(f.live, &st);
+            /* Both paths ran: citizens entering lists one by one, and
+             * commits too large to follow. */
+            assert_true(st.entered > 0);
+            assert_true(st.rebuilds >= 3);
+        }
+        assert_true(f.sub.count > 20);
+        matcher_live_destroy(&f.live);
+        gen_release(&f.g);
+        matcher_index_destroy(&f.ix);
+    }
+    jm_clock_set_fake(0);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_lists_follow_changes),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,300 @@
+/* test_matcher_view.c - the replicated view without sockets: events are
+ * applied the way jm_follower applies them (inside jm_store_write, then
+ * the committed callback), and the index follows the store: open orders
+ * in, closed and removed ones out, citizens in and erased; a snapshot of
+ * one source drops only its records; a batch applied twice changes
+ * nothing more; a reopened view loads the same index (terms keep their
+ * ids); records of sources no longer configured are dropped. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/clock.h"
+#include "jm_test.h"
+#include "matcher_fixture.h"
+#include "matcher_score.h"
+#include "matcher_view.h"
+
+struct fixture {
+    char dir[256];
+    matcher_index_t *ix;
+    matcher_view_t *view;
+    size_t begins, changes, removals;
+};
+
+static void
+on_begin(void *arg, size_t touched, unsigned source, uint64_t seq)
+{
+    struct fixture *f = arg;
+
+    (void) touched;
+    (void) source;
+    (void) seq;
+    f->begins++;
+}
+
+static void
+on_change(void *arg, const matcher_change *change)
+{
+    struct fixture *f = arg;
+
+    f->changes++;
+    f->removals += change->removed;
+}
+
+static void
+open_view(struct fixture *f, unsigned sources)
+{
+    matcher_view_opts opts = {
+        .data_dir = f->dir,
+        .sources = sources,
+        .esco = fx_esco(),
+        .events = {on_begin, on_change, NULL},
+        .arg = f,
+    };
+
+    matcher_index_new(&f->ix);
+    assert_int_equal(matcher_view_open(&f->view, f->ix, &opts), 0);
+}
+
+static void
+close_view(struct fixture *f)
+{
+    matcher_view_destroy(&f->view);
+    matcher_index_destroy(&f->ix);
+}
+
+static int
+setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    jm_test_tmpdir(f->dir, sizeof(f->dir));
+    open_view(f, 2);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    close_view(f);
+    jm_test_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* A batch as jm_follower applies it. */
+struct batch {
+    jm_follower_handler h;
+    void *arg;
+    const Jobmatch__V1__Event *events[8];
+    size_t n;
+    bool reset;
+};
+
+static int
+batch_txn(jm_txn_t *txn, void *arg)
+{
+    struct batch *b = arg;
+    int rc;
+
+    if (b->reset && (rc = b->h.reset(txn, b->arg)) != 0)
+        return rc;
+    for (size_t i = 0; i < b->n; i++) {
+        if ((rc = b->h.apply(txn, b->events[i], b->arg)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static void
+run_batch(struct fixture *f, unsigned source, bool reset,
+          const Jobmatch__V1__Event *const *events, size_t n, bool twice)
+{
+    struct batch b = {.n = n, .reset = reset};
+    const char *cursor;
+
+    matcher_view_handler(f->view, source, &b.h, &b.arg, &cursor);
+    assert_string_equal(cursor, source == 0 ? "source-0" : "source-1");
+    memcpy(b.events, events, n * sizeof(*events));
+    assert_int_equal(jm_store_write(matcher_view_store(f->view), batch_txn, &b),
+                     0);
+    if (twice) /* as if redone: the same events again, committed */
+        assert_int_equal(
+            jm_store_write(matcher_view_store(f->view), batch_txn, &b), 0);
+    b.h.committed(42, b.arg);
+}
+
+static void
+order_event(Jobmatch__V1__Event *ev, Jobmatch__V1__OrderChanged *oc,
+            fx_order *o)
+{
+    jobmatch__v1__event__init(ev);
+    jobmatch__v1__order_changed__init(oc);
+    oc->order = &o->o;
+    ev->body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
+    ev->order_changed = oc;
+}
+
+static void
+profile_event(Jobmatch__V1__Event *ev, Jobmatch__V1__ProfileChanged *pc,
+              fx_profile *p)
+{
+    jobmatch__v1__event__init(ev);
+    jobmatch__v1__profile_changed__init(pc);
+    pc->profile = &p->p;
+    ev->body_case = JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED;
+    ev->profile_changed = pc;
+}
+
+static bool
+has_order(struct fixture *f, const char *id)
+{
+    return matcher_index_find_order(f->ix, id, strlen(id)) != MATCHER_NONE;
+}
+
+static bool
+has_profile(struct fixture *f, const char *id)
+{
+    return matcher_index_find_profile(f->ix, id, strlen(id)) != MATCHER_NONE;
+}
+
+static void
+test_events_reach_the_index(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Event e1, e2, e3, e4;
+    Jobmatch__V1__OrderChanged oc1, oc2;
+    Jobmatch__V1__ProfileChanged pc;
+    Jobmatch__V1__OrderRemoved orm = JOBMATCH__V1__ORDER_REMOVED__INIT;
+    Jobmatch__V1__ProfileRemoved prm = JOBMATCH__V1__PROFILE_REMOVED__INIT;
+    const Jobmatch__V1__Event *batch[4];
+    fx_order a, b;
+    fx_profile p;
+
+    fx_order_init(&a, "order-a");
+    fx_order_skill(&a, FX_STACK_GOODS, 2, true);
+    fx_order_init(&b, "order-b");
+    fx_profile_init(&p, "citizen-1");
+    fx_profile_skill(&p, FX_STACK_GOODS, 3, 2025);
+    order_event(&e1, &oc1, &a);
+    order_event(&e2, &oc2, &b);
+    profile_event(&e3, &pc, &p);
+    batch[0] = &e1;
+    batch[1] = &e2;
+    batch[2] = &e3;
+    run_batch(f, 0, false, batch, 3, true);
+    assert_true(has_order(f, "order-a"));
+    assert_true(has_order(f, "order-b"));
+    assert_true(has_profile(f, "citizen-1"));
+    assert_int_equal(f->changes, 3); /* applied twice, read back once */
+
+    /* Filled: out of the index at once; b removed; the citizen erased. */
+    a.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED;
+    orm.order_id = "order-b";
+    jobmatch__v1__event__init(&e2);
+    e2.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_REMOVED;
+    e2.order_removed = &orm;
+    prm.profile_id = "citizen-1";
+    jobmatch__v1__event__init(&e4);
+    e4.body_case = JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED;
+    e4.profile_removed = &prm;
+    batch[0] = &e1;
+    batch[1] = &e2;
+    batch[2] = &e4;
+    run_batch(f, 0, false, batch, 3, false);
+    assert_false(has_order(f, "order-a"));
+    assert_false(has_order(f, "order-b"));
+    assert_false(has_profile(f, "citizen-1"));
+    assert_int_equal(f->removals, 3);
+    assert_int_equal(f->ix->olive, 0);
+    assert_int_equal(f->ix->plive, 0);
+}
+
+static void
+test_snapshot_drops_only_its_source(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Event e1, e2;
+    Jobmatch__V1__ProfileChanged pc1, pc2;
+    const Jobmatch__V1__Event *batch[2];
+    fx_profile p, q;
+
+    fx_profile_init(&p, "from-0");
+    fx_profile_init(&q, "from-1");
+    profile_event(&e1, &pc1, &p);
+    profile_event(&e2, &pc2, &q);
+    batch[0] = &e1;
+    run_batch(f, 0, false, batch, 1, false);
+    batch[0] = &e2;
+    run_batch(f, 1, false, batch, 1, false);
+    assert_true(has_profile(f, "from-0"));
+    assert_true(has_profile(f, "from-1"));
+    /* Source 1 snapshots: its first page holds nothing. */
+    run_batch(f, 1, true, batch, 0, false);
+    assert_true(has_profile(f, "from-0"));
+    assert_false(has_profile(f, "from-1"));
+}
+
+static void
+test_reopen_loads_the_same_view(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Event e1, e2;
+    Jobmatch__V1__OrderChanged oc;
+    Jobmatch__V1__ProfileChanged pc;
+    const Jobmatch__V1__Event *batch[2];
+    fx_order o;
+    fx_profile p;
+    uint32_t slot;
+    int term;
+
+    fx_order_init(&o, "order-x");
+    fx_order_skill(&o, FX_FORKLIFT, 3, true);
+    fx_profile_init(&p, "citizen-x");
+    fx_profile_skill(&p, FX_BARCODE, 2, 2020);
+    fx_profile_skill(&p, FX_FORKLIFT, 4, 2024);
+    order_event(&e1, &oc, &o);
+    profile_event(&e2, &pc, &p);
+    batch[0] = &e1;
+    batch[1] = &e2;
+    run_batch(f, 1, false, batch, 2, false);
+    term = matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT));
+    assert_true(term >= 0);
+
+    close_view(f);
+    open_view(f, 2);
+    assert_true(has_order(f, "order-x"));
+    slot = matcher_index_find_profile(f->ix, "citizen-x", 9);
+    assert_int_not_equal(slot, MATCHER_NONE);
+    assert_int_equal(matcher_profile_level(f->ix->cold[slot], (uint16_t) term),
+                     4);
+    assert_int_equal(
+        matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT)), term);
+
+    /* With one source configured, source 1's records go. */
+    close_view(f);
+    open_view(f, 1);
+    assert_false(has_order(f, "order-x"));
+    assert_false(has_profile(f, "citizen-x"));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_events_reach_the_index, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_drops_only_its_source,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_loads_the_same_view, setup,
+                                        teardown),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+
+    fx_esco_release();
+    return rc;
+}
