@@ -18,9 +18,12 @@ if(NOT JM_SANITIZE STREQUAL "none")
 endif()
 
 # jm_add_test(<name> SOURCES <files...> LIBS <targets...>
-#             [LABEL unit|component|integration|smoke] [TIMEOUT seconds])
+#             [LABEL unit|component|integration|smoke] [TIMEOUT seconds]
+#             [ARGS <arguments...>])
+# ARGS go on the test's command line, e.g. $<TARGET_FILE:svc> for tests
+# that run a real service binary.
 function(jm_add_test name)
-  cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "LABEL;TIMEOUT" "SOURCES;LIBS;ARGS" ${ARGN})
   if(NOT T_LABEL)
     set(T_LABEL unit)
   endif()
@@ -29,6 +32,6 @@ function(jm_add_test name)
   endif()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} PkgConfig::CMOCKA jm_build_flags)
-  add_test(NAME ${name} COMMAND ${name})
+  add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
   set_tests_properties(${name} PROPERTIES LABELS ${T_LABEL} TIMEOUT ${T_TIMEOUT})
 endfunction()

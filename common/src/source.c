@@ -57,9 +57,20 @@ struct jm_source {
     jm_svc_t *svc;
     uint64_t head;
     int64_t batch_now;
-    bool batch_open; /* ops.committed not yet called for this batch */
+    struct stopper *stopper; /* pending bus teardown after a stop */
+    bool batch_open;         /* ops.committed not yet called for this batch */
     bool stopped;
     bool failed;
+};
+
+/* Closes the bus one loop turn after the source stopped serving. The bus's
+ * ZAP handler is a socket on the loop too: while it is open, uv_run never
+ * returns, so a SIGTERM would stop serving but not end the process. It is
+ * not closed at once because a stop can come from inside a bus callback
+ * (the CURVE self-test's), which must not free the bus under itself. */
+struct stopper {
+    uv_timer_t timer;
+    jm_source_t *source; /* NULL once the source is gone */
 };
 
 /* ---- request memory ---- */
@@ -473,6 +484,24 @@ on_housekeeping(void *arg)
 }
 
 static void
+free_stopper(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+static void
+on_stopped(uv_timer_t *timer)
+{
+    struct stopper *stopper = timer->data;
+
+    if (stopper->source != NULL) {
+        jm_bus_destroy(&stopper->source->bus);
+        stopper->source->stopper = NULL;
+    }
+    uv_close((uv_handle_t *) timer, free_stopper);
+}
+
+static void
 stop_serving(jm_source_t *source)
 {
     if (source->stopped)
@@ -483,6 +512,13 @@ stop_serving(jm_source_t *source)
     jm_rpc_server_destroy(&source->rpc);
     jm_logserver_destroy(&source->logserver);
     jm_svc_destroy(&source->svc);
+    if (source->bus != NULL) {
+        source->stopper = jm_xcalloc(1, sizeof(*source->stopper));
+        source->stopper->source = source;
+        uv_timer_init(source->loop, &source->stopper->timer);
+        source->stopper->timer.data = source->stopper;
+        uv_timer_start(&source->stopper->timer, on_stopped, 0, 0);
+    }
 }
 
 static void
@@ -677,6 +713,11 @@ jm_source_destroy(jm_source_t **source_p)
     if (source == NULL)
         return;
     stop_serving(source);
+    if (source->stopper != NULL) {
+        source->stopper->source = NULL;
+        uv_timer_stop(&source->stopper->timer);
+        uv_close((uv_handle_t *) &source->stopper->timer, free_stopper);
+    }
     jm_bus_destroy(&source->bus);
     jm_idem_destroy(&source->idem);
     jm_eventlog_destroy(&source->log);

@@ -4,6 +4,7 @@
  * duplicate request id changes nothing; the follower applies every event
  * once, resumes from its cursor, and takes a snapshot when the events it
  * needs were pruned or the source's store was replaced. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,6 +565,51 @@ test_snapshot_when_source_restored_from_backup(void **state)
     assert_int_equal(f->consumer.resets, 1);
 }
 
+static void
+on_watchdog(uv_timer_t *timer)
+{
+    (void) timer;
+    fail_msg("uv_run did not return after SIGTERM: the source left a handle "
+             "open");
+}
+
+/* A stop signal ends the loop: the source closes everything it opened on
+ * it, the bus (and its ZAP handler) included, so that main's uv_run
+ * returns and the process exits. */
+static void
+test_stop_signal_ends_the_loop(void **state)
+{
+    uv_loop_t loop;
+    uv_timer_t watchdog;
+    char dir[256];
+    struct toy toy = {0};
+    jm_source_t *source = NULL;
+    jm_source_config config = {
+        .service = "toy",
+        .data_dir = dir,
+        .api_endpoint = "tcp://127.0.0.1:*",
+        .tick_endpoint = "tcp://127.0.0.1:*",
+    };
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(
+        jm_source_new(&source, &loop, &config, &toy_ops, toy_open_dbs, &toy),
+        0);
+    toy.source = source;
+    /* Unref'd: it fires only if something else keeps the loop running. */
+    uv_timer_init(&loop, &watchdog);
+    uv_timer_start(&watchdog, on_watchdog, 10000, 0);
+    uv_unref((uv_handle_t *) &watchdog);
+    assert_int_equal(raise(SIGTERM), 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_close((uv_handle_t *) &watchdog, NULL);
+    jm_source_destroy(&source);
+    jm_test_close_loop(&loop, 5000);
+    jm_test_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -579,6 +625,7 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_snapshot_when_source_restored_from_backup, setup, teardown),
+        cmocka_unit_test(test_stop_signal_ends_the_loop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# test_intake_cli.sh - the real jobmatch-intake and the real jobmatch CLI:
+# the contract outside checks rely on (README, issue 3).
+#   - `jobmatch-intake --data-dir DIR --api ENDPOINT` runs with nothing else;
+#   - `order submit docs/examples/job-order.json --json` prints one object
+#     with id and seq; get, list, close, stats work;
+#   - exit codes: a bad file 2, an invalid order 1 (field path on stderr),
+#     an unreachable service 3;
+#   - SIGTERM stops the service with status 0.
+# Usage: test_intake_cli.sh INTAKE_BINARY JOBMATCH_BINARY SOURCE_DIR
+set -euo pipefail
+
+intake=$1
+jobmatch=$2
+src=$3
+dir=$(mktemp -d "${TMPDIR:-/tmp}/jmtest-cli-XXXXXX")
+pid=
+fail() {
+    echo "FAIL: $*" >&2
+    echo "--- service log:" >&2
+    cat "$dir/intake.log" >&2 || true
+    exit 1
+}
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# Start with an ephemeral port and read the ready line through a FIFO
+# (read -t bounds the wait; nothing sleeps).
+mkfifo "$dir/err"
+"$intake" --data-dir "$dir/data" --api 'tcp://127.0.0.1:*' 2>"$dir/err" &
+pid=$!
+exec 3<"$dir/err"
+api=
+while IFS= read -r -t 30 line <&3; do
+    echo "$line" >>"$dir/intake.log"
+    case $line in
+    *": ready "*)
+        api=$(echo "$line" | sed -n 's/.* api=\([^ ]*\).*/\1/p')
+        break
+        ;;
+    esac
+done
+[ -n "$api" ] || fail "no ready line"
+cat <&3 >>"$dir/intake.log" &
+
+j() { "$jobmatch" --intake "$api" --timeout 5000 "$@"; }
+
+# submit --json: one object with id and seq
+out=$(j order submit "$src/docs/examples/job-order.json" --json) ||
+    fail "submit exited $?"
+id=$(echo "$out" | sed -n 's/^ *"id": "\([^"]*\)".*/\1/p')
+seq=$(echo "$out" | sed -n 's/^ *"seq": \([0-9]*\).*/\1/p')
+[ -n "$id" ] || fail "no id in: $out"
+[ "$seq" = 1 ] || fail "seq is not 1 in: $out"
+[ "$(echo "$out" | head -c1)" = "{" ] || fail "not one object: $out"
+
+# each submit of the example makes a new order
+out=$(j --json order submit "$src/docs/examples/job-order.json")
+echo "$out" | grep -q '"seq": 2' || fail "second submit: $out"
+echo "$out" | grep -q "\"id\": \"$id\"" && fail "the same id twice"
+
+# stdin works too, and the readable form names id and seq
+out=$(j order submit - <"$src/docs/examples/job-order.json")
+echo "$out" | grep -q "seq 3" || fail "readable submit: $out"
+
+# get: readable with ESCO labels, and --json
+out=$(j order get "$id") || fail "get exited $?"
+echo "$out" | grep -q "$id" || fail "get: $out"
+echo "$out" | grep -q "warehouse worker" || fail "no ESCO label: $out"
+out=$(j order get "$id" --json)
+echo "$out" | grep -q '"status": "ORDER_STATUS_OPEN"' || fail "get --json: $out"
+
+# list, close, outcome, stats
+j order list | grep -q "$id" || fail "list"
+j order list --status open --municipality 161 --limit 2 | grep -q "2 orders" ||
+    fail "list --limit"
+j order outcome "$id" --profile p-1 --status presented >/dev/null ||
+    fail "outcome"
+j order close "$id" --filled 1 >/dev/null || fail "close"
+j order stats | grep -q "161" || fail "stats"
+j order get "$id" | grep -q "filled" || fail "not filled"
+
+# exit codes
+set +e
+j order submit "$dir/no-such-file.json" 2>/dev/null
+[ $? = 2 ] || fail "a missing file must exit 2"
+echo '{"title": 5}' | j order submit - 2>/dev/null
+[ $? = 2 ] || fail "a bad JSON type must exit 2"
+sed 's/"35610006"/"35610007"/' "$src/docs/examples/job-order.json" |
+    j order submit - 2>"$dir/stderr"
+[ $? = 1 ] || fail "an invalid order must exit 1"
+grep -q "submit_order.order.cvr" "$dir/stderr" ||
+    fail "no field path on stderr: $(cat "$dir/stderr")"
+j order close "$id" --withdrawn 2>/dev/null
+[ $? = 1 ] || fail "closing a closed order must exit 1"
+j order frobnicate 2>/dev/null
+[ $? = 2 ] || fail "an unknown command must exit 2"
+"$jobmatch" --intake tcp://127.0.0.1:1 --timeout 200 order get "$id" 2>/dev/null
+[ $? = 3 ] || fail "an unreachable service must exit 3"
+set -e
+
+j order --help | grep -q "usage: jobmatch order" || fail "order --help"
+j order submit --help | grep -q "usage: jobmatch order submit" ||
+    fail "submit --help"
+
+# SIGTERM: the service stops and exits 0.
+kill -TERM "$pid"
+set +e
+wait "$pid"
+status=$?
+set -e
+pid=
+[ "$status" = 0 ] || fail "exit status $status after SIGTERM"
+echo "ok"
