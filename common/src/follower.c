@@ -168,6 +168,17 @@ subscribe_ticks(jm_follower_t *f, const char *endpoint)
     }
 }
 
+/* The same log, but its head is before our cursor: the source's store was
+ * restored from an older copy (the log id lives in the store, so a copy
+ * keeps it). The seqs after the copy are gone and will be reused for other
+ * events, so what we applied from them is wrong and our cursor would skip
+ * the new ones: only a snapshot is right. */
+static bool
+went_back(const jm_follower_t *f)
+{
+    return f->cursor.log_id[0] != '\0' && f->head_seq < f->cursor.seq;
+}
+
 static void
 on_pong(jm_follower_t *f, const Jobmatch__V1__Pong *pong)
 {
@@ -178,6 +189,9 @@ on_pong(jm_follower_t *f, const Jobmatch__V1__Pong *pong)
     subscribe_ticks(f, pong->tick_endpoint);
     if (f->cursor.log_id[0] != '\0' && strcmp(f->cursor.log_id, f->log_id) != 0)
         begin_snapshot(f, "the source's log was replaced");
+    else if (went_back(f))
+        begin_snapshot(f, "the source's log went back (restored from a "
+                          "backup?)");
     else
         f->state = FETCH;
 }
@@ -197,6 +211,11 @@ on_batch(jm_follower_t *f, const Jobmatch__V1__EventBatch *batch)
     }
     if (batch->snapshot_required) {
         begin_snapshot(f, "the events we need were pruned");
+        return;
+    }
+    if (went_back(f)) {
+        begin_snapshot(f, "the source's log went back (restored from a "
+                          "backup?)");
         return;
     }
     /* Only contiguous events from our cursor on: anything else is a

@@ -528,6 +528,43 @@ test_snapshot_when_source_replaced(void **state)
     assert_int_equal(f->consumer.resets, 1);
 }
 
+/* A source restored from an older backup keeps its log id, but its log
+ * went back: the seqs after the backup are gone and will be reused for
+ * other events. A follower whose cursor is past the restored head must
+ * notice and take a snapshot, or it would skip the new events and keep
+ * the lost ones. */
+static void
+test_snapshot_when_source_restored_from_backup(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 30};
+    struct snapshots s = {f, 1, 15};
+    char backup[256];
+    const char *ep;
+
+    submit_many(f, 0, 10);
+    jm_test_tmpdir(backup, sizeof(backup));
+    assert_int_equal(jm_store_copy(jm_source_store(f->source), backup), 0);
+    submit_many(f, 10, 20);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+
+    /* Restore: the backup replaces the source's store. */
+    jm_follower_destroy(&f->follower);
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    jm_test_rmtree(f->src_dir);
+    assert_int_equal(rename(backup, f->src_dir), 0);
+    start_source(f, 0);
+    assert_int_equal(jm_source_head(f->source), 10);
+    ep = jm_source_api_endpoint(f->source);
+    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    submit_many(f, 500, 5); /* seqs 11..15 again, other records */
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, snapshot_done, &s, 10000));
+    assert_int_equal(f->consumer.resets, 1);
+}
+
 static void
 on_watchdog(uv_timer_t *timer)
 {
@@ -586,6 +623,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_when_source_replaced,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_snapshot_when_source_restored_from_backup, setup, teardown),
         cmocka_unit_test(test_stop_signal_ends_the_loop),
     };
 

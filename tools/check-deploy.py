@@ -1,0 +1,334 @@
+#!/usr/bin/env python3
+"""check-deploy.py - what can be checked of deploy/ without a container
+engine or an init system (neither runs in this project's CI).
+
+  systemd units   every unit has the settings operations.md promises (own
+                  user, StateDirectory, the hardening, Restart=on-failure,
+                  ExecStart = where `cmake --install` puts the program, with
+                  -c /etc/jobmatch/<svc>.conf); with systemd-analyze on the
+                  machine, also `systemd-analyze verify` on copies whose
+                  ExecStart is /bin/true (the programs are not installed).
+  Dockerfile      the build stage installs with tools/deps.sh (the one
+                  package list); the runtime stage installs exactly the
+                  runtime packages of the libraries the programs link
+                  (readelf NEEDED -> ldd path -> dpkg -S), plus lmdb-utils.
+  entrypoint      `sh -n`, and every service it names exists.
+  compose.yaml    parses as YAML (with python3-yaml if installed, else
+                  skipped); two municipalities' intake and profiles, one
+                  matcher whose config follows all four; every config file
+                  it mounts exists and passes `jobmatch-<svc> -c FILE -t`
+                  (the service's own config table) when the programs are
+                  given.
+
+Usage: check-deploy.py [--programs FILE...]   (built programs for the
+Dockerfile check; without them that part is skipped)
+Exit status 0 when every check that could run passed.
+"""
+import argparse
+import configparser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SERVICES = ("intake", "profiles", "matcher")
+problems = []
+skipped = []
+
+
+def problem(text):
+    problems.append(text)
+
+
+def read(path):
+    with open(os.path.join(ROOT, path), encoding="utf-8") as f:
+        return f.read()
+
+
+# ---- systemd ----
+
+REQUIRED = {
+    "Service": {
+        "Type": "simple",
+        "User": "jobmatch",
+        "Group": "jobmatch",
+        "Restart": "on-failure",
+        "NoNewPrivileges": "yes",
+        "ProtectSystem": "strict",
+        "ProtectHome": "yes",
+        "PrivateTmp": "yes",
+    },
+    "Install": {"WantedBy": "multi-user.target"},
+}
+
+
+def install_dir(svc):
+    """bin or sbin: where services/<svc>/CMakeLists.txt installs it."""
+    path = os.path.join(ROOT, "services", svc, "CMakeLists.txt")
+    if not os.path.exists(path):
+        return None
+    m = re.search(r"install\(TARGETS\s+jobmatch-%s\s+RUNTIME\s+DESTINATION\s+"
+                  r"\$\{CMAKE_INSTALL_(S?BIN)DIR\}" % svc, read(path))
+    return m.group(1).lower() if m else None
+
+
+def check_units():
+    for svc in SERVICES:
+        path = "deploy/systemd/jobmatch-%s.service" % svc
+        unit = configparser.ConfigParser(strict=True, interpolation=None)
+        unit.optionxform = str  # keys are case-sensitive
+        try:
+            unit.read_string(read(path))
+        except (OSError, configparser.Error) as e:
+            problem("%s: %s" % (path, e))
+            continue
+        for section, keys in REQUIRED.items():
+            for key, want in keys.items():
+                got = unit.get(section, key, fallback=None)
+                if got != want:
+                    problem("%s: [%s] %s=%s, want %s" % (path, section, key,
+                                                         got, want))
+        state = unit.get("Service", "StateDirectory", fallback=None)
+        if state != "jobmatch/%s" % svc:
+            problem("%s: StateDirectory=%s" % (path, state))
+        where = install_dir(svc) or "sbin"
+        want = "/usr/%s/jobmatch-%s -c /etc/jobmatch/%s.conf" % (where, svc,
+                                                                 svc)
+        if unit.get("Service", "ExecStart", fallback=None) != want:
+            problem("%s: ExecStart=%s, want %s (cmake installs it to %s)" %
+                    (path, unit.get("Service", "ExecStart", fallback=None),
+                     want, where))
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        skipped.append("systemd-analyze verify (systemd-analyze not installed)")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        units = []
+        for svc in SERVICES:
+            text = re.sub(r"^ExecStart=\S+", "ExecStart=/bin/true",
+                          read("deploy/systemd/jobmatch-%s.service" % svc),
+                          flags=re.M)
+            units.append(os.path.join(tmp, "jobmatch-%s.service" % svc))
+            with open(units[-1], "w") as f:
+                f.write(text)
+        r = subprocess.run([analyze, "verify"] + units, capture_output=True,
+                           text=True)
+        if r.returncode != 0 or r.stderr.strip():
+            problem("systemd-analyze verify: %s" % (r.stderr.strip() or
+                                                    r.returncode))
+
+
+# ---- Dockerfile ----
+
+def dockerfile_stages():
+    """[(base image, text of the stage)]"""
+    stages, current = [], None
+    for line in read("deploy/docker/Dockerfile").splitlines():
+        m = re.match(r"FROM\s+(\S+)", line)
+        if m:
+            current = [m.group(1), ""]
+            stages.append(current)
+        elif current is not None:
+            current[1] += line + "\n"
+    return stages
+
+
+def apt_packages(stage_text):
+    joined = stage_text.replace("\\\n", " ")
+    pkgs = set()
+    for m in re.finditer(r"apt-get install ([^&\n]*)", joined):
+        pkgs |= {w for w in m.group(1).split() if not w.startswith("-")}
+    return pkgs
+
+
+def package_of(path):
+    """The Debian package that owns a library path (merged /usr aware)."""
+    real = os.path.realpath(path)
+    candidates = {path, real}
+    for p in list(candidates):
+        if p.startswith("/usr/lib/"):
+            candidates.add(p[4:])
+        elif p.startswith("/lib/"):
+            candidates.add("/usr" + p)
+    for p in candidates:
+        r = subprocess.run(["dpkg", "-S", p], capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.split(":")[0]
+    return None
+
+
+def linked_packages(programs):
+    pkgs = set()
+    for prog in programs:
+        needed = re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]",
+                            subprocess.run(["readelf", "-d", prog],
+                                           capture_output=True,
+                                           text=True).stdout)
+        paths = {}
+        for line in subprocess.run(["ldd", prog], capture_output=True,
+                                   text=True).stdout.splitlines():
+            m = re.match(r"\s*(\S+) => (\S+)", line)
+            if m:
+                paths[m.group(1)] = m.group(2)
+        for soname in needed:
+            if soname not in paths:
+                problem("%s: %s not found by ldd" % (prog, soname))
+                continue
+            pkg = package_of(paths[soname])
+            if pkg is None:
+                problem("%s: no package owns %s" % (prog, paths[soname]))
+            else:
+                pkgs.add(pkg)
+    return pkgs
+
+
+# In debian:12-slim already; sanitizer runtimes only in Debug builds.
+BASE = {"libc6", "libgcc-s1"}
+SANITIZERS = {"libasan8", "libubsan1", "liblsan0", "libtsan2"}
+
+
+def check_dockerfile(programs):
+    stages = dockerfile_stages()
+    if len(stages) != 2 or not stages[0][0].startswith("debian:12") or \
+            not stages[1][0].startswith("debian:12"):
+        problem("Dockerfile: want two stages FROM debian:12, got %s" %
+                [s[0] for s in stages])
+        return
+    if "tools/deps.sh" not in stages[0][1]:
+        problem("Dockerfile: the build stage does not use tools/deps.sh")
+    runtime = apt_packages(stages[1][1])
+    if "lmdb-utils" not in runtime:
+        problem("Dockerfile: lmdb-utils (mdb_copy, for backups) missing")
+    runtime.discard("lmdb-utils")
+    if not programs:
+        skipped.append("Dockerfile runtime packages vs linked libraries "
+                       "(no --programs given)")
+        return
+    if shutil.which("dpkg") is None or shutil.which("readelf") is None:
+        skipped.append("Dockerfile runtime packages (no dpkg or readelf)")
+        return
+    linked = linked_packages(programs) - BASE - SANITIZERS
+    if linked != runtime:
+        problem("Dockerfile runtime packages %s != packages of the linked "
+                "libraries %s (missing %s, extra %s)" %
+                (sorted(runtime), sorted(linked), sorted(linked - runtime),
+                 sorted(runtime - linked)))
+
+
+# ---- entrypoint and compose ----
+
+def check_entrypoint():
+    path = os.path.join(ROOT, "deploy/docker/docker-entrypoint.sh")
+    r = subprocess.run(["sh", "-n", path], capture_output=True, text=True)
+    if r.returncode != 0:
+        problem("docker-entrypoint.sh: %s" % r.stderr.strip())
+    if not os.access(path, os.X_OK):
+        problem("docker-entrypoint.sh is not executable")
+    if "intake|profiles|matcher)" not in read(
+            "deploy/docker/docker-entrypoint.sh"):
+        problem("docker-entrypoint.sh does not dispatch the three services")
+
+
+def mounted_configs(svc):
+    """{container path: host path} of the config files a service mounts."""
+    out = {}
+    for vol in svc.get("volumes", []):
+        parts = vol.split(":") if isinstance(vol, str) else []
+        if len(parts) >= 2 and parts[0].startswith(".") and \
+                parts[1].startswith("/etc/jobmatch/"):
+            out[parts[1]] = os.path.normpath(os.path.join(
+                ROOT, "deploy/docker", parts[0]))
+    return out
+
+
+def check_config_with_program(path, role, programs):
+    """Runs `jobmatch-<role> -c path -t`: the service's own table parses
+    it (unknown keys, bad values and bounds are errors)."""
+    prog = next((p for p in programs
+                 if os.path.basename(p) == "jobmatch-%s" % role), None)
+    if prog is None:
+        skipped.append("%s with jobmatch-%s -t (program not given)" %
+                       (os.path.relpath(path, ROOT), role))
+        return
+    r = subprocess.run([prog, "-c", path, "-t"], capture_output=True,
+                       text=True)
+    if r.returncode != 0:
+        problem("%s: jobmatch-%s -t says: %s" % (os.path.relpath(path, ROOT),
+                                                 role, r.stderr.strip()))
+
+
+def check_compose(programs):
+    try:
+        import yaml
+    except ImportError:
+        skipped.append("compose.yaml (python3-yaml not installed)")
+        return
+    try:
+        doc = yaml.safe_load(read("deploy/docker/compose.yaml"))
+    except (OSError, yaml.YAMLError) as e:
+        problem("compose.yaml: %s" % e)
+        return
+    services = doc.get("services", {})
+    roles = {}
+    for name, svc in services.items():
+        cmd = svc.get("command", [])
+        role = cmd[0] if cmd else None
+        roles.setdefault(role, []).append(name)
+        build = svc.get("build") or {}
+        if svc.get("image") is None and build.get("dockerfile") is None:
+            problem("compose.yaml: %s has neither image nor build" % name)
+        for vol in svc.get("volumes", []):
+            src = vol.split(":")[0] if isinstance(vol, str) else None
+            if src and src.startswith("."):
+                path = os.path.normpath(os.path.join(ROOT, "deploy/docker",
+                                                     src))
+                if not os.path.exists(path):
+                    problem("compose.yaml: %s mounts %s, which does not "
+                            "exist" % (name, src))
+    if len(roles.get("intake", [])) != 2 or len(roles.get("profiles", [])) != 2:
+        problem("compose.yaml: want two intake and two profiles, got %s" %
+                roles)
+    if len(roles.get("matcher", [])) != 1:
+        problem("compose.yaml: want one matcher, got %s" % roles)
+        return
+    for role in SERVICES:
+        for name in roles.get(role, []):
+            for path in mounted_configs(services[name]).values():
+                if os.path.exists(path):
+                    check_config_with_program(path, role, programs)
+    matcher = services[roles["matcher"][0]]
+    sources = []
+    for path in mounted_configs(matcher).values():
+        if os.path.exists(path):
+            with open(path) as f:
+                sources += [l.split()[1] for l in f
+                            if l.split()[:1] == ["source"] and
+                            len(l.split()) > 1]
+    for name in roles["intake"] + roles["profiles"]:
+        if not any(src.startswith("tcp://%s:" % name) for src in sources):
+            problem("compose.yaml: the matcher does not follow %s (its "
+                    "sources: %s)" % (name, sources))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--programs", nargs="*", default=[])
+    args = p.parse_args()
+    check_units()
+    check_dockerfile(args.programs)
+    check_entrypoint()
+    check_compose(args.programs)
+    for s in skipped:
+        print("skipped: %s" % s)
+    for pr in problems:
+        print("PROBLEM: %s" % pr)
+    print("deploy files: %d problem(s), %d check(s) skipped" %
+          (len(problems), len(skipped)))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
