@@ -187,7 +187,14 @@ print_skills(const jm_esco_t *esco, const char *what,
 
         printf("      %-8s %s%s", what, label(esco, s->skill_uri),
                s->essential ? "" : " (optional)");
-        if (s->required_level > 0 || s->citizen_level > 0)
+        /* A citizen below the required level still gets partial credit
+         * (docs/matching.md); say so rather than let "has" read as met. */
+        if (s->citizen_level == 0 && s->required_level > 0)
+            printf(" - needs level %u", s->required_level);
+        else if (s->citizen_level > 0 && s->citizen_level < s->required_level)
+            printf(" - level %u, needs %u (below: partial credit)",
+                   s->citizen_level, s->required_level);
+        else if (s->citizen_level > 0)
             printf(" - level %u, needs %u", s->citizen_level,
                    s->required_level);
         printf("\n");
@@ -223,10 +230,18 @@ match_order(cli *c, const struct opts *o)
         goto out;
     }
     esco = load_esco(c);
-    printf("order %s: %zu candidate%s (%u eligible of %u considered)\n",
-           list->order_id, list->n_candidates,
-           list->n_candidates == 1 ? "" : "s", list->eligible,
-           list->considered);
+    /* The search stops reading once nobody else can enter the top k, so
+     * with a full list its counts are lower bounds (docs/matching.md 7). */
+    if (list->n_candidates < (m.top_k ? m.top_k : 10)) /* 0: the default */
+        printf("order %s: %zu candidate%s, every citizen who passes the hard "
+               "filters\n",
+               list->order_id, list->n_candidates,
+               list->n_candidates == 1 ? "" : "s");
+    else
+        printf("order %s: the best %zu of at least %u citizens who pass the "
+               "hard filters (%u looked at)\n",
+               list->order_id, list->n_candidates, list->eligible,
+               list->considered);
     t = cli_table_new(">#", "citizen", ">score", ">essential", ">optional",
                       ">occupation", ">distance", ">recency", ">progression",
                       ">km", "home", NULL);
