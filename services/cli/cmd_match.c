@@ -462,7 +462,10 @@ cli_cmd_gaps(cli *c, int argc, char **argv)
         cli_table_cell(t, "%s", label(esco, g->skill_uri));
         cli_table_cell(t, "%u", g->orders_unlocked);
         cli_table_cell(t, "%u", g->orders_improved);
-        cli_table_cell(t, "%u", g->level_needed);
+        if (g->level_needed > 0)
+            cli_table_cell(t, "%u", g->level_needed);
+        else
+            cli_table_cell(t, "any"); /* no order asks for a level */
         cli_table_cell(t, "%s", ids);
     }
     cli_table_print(t, stdout);
