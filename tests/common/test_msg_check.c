@@ -1,0 +1,307 @@
+/* test_msg_check.c - the validation helpers of jm/msg.h and the Error
+ * they produce: the first error wins, field paths, UTF-8, texts, ids,
+ * digits, counts and ranges, enums, dates, request ids. (The hostile
+ * frames against jm_msg_unpack are in test_msg.c.) */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/mem.h"
+#include "jm/msg.h"
+#include "jm_test.h"
+#include "jobmatch/v1/envelope.pb-c.h"
+#include "jobmatch/v1/intake.pb-c.h"
+
+static void
+test_error_first_wins(void **state)
+{
+    jm_error err = {0};
+    Jobmatch__V1__Error wire;
+
+    (void) state;
+    assert_false(jm_error_set(&err, JM_E_INVALID_FIELD, "order.title",
+                              "is %d bytes", 300));
+    assert_false(jm_error_set(&err, JM_E_NOT_FOUND, "order.id", "later"));
+    assert_int_equal(err.code, JM_E_INVALID_FIELD);
+    assert_string_equal(err.field_path, "order.title");
+    assert_string_equal(err.message, "is 300 bytes");
+    assert_false(err.retryable);
+
+    jm_error_to_wire(&err, &wire);
+    assert_int_equal(wire.code, JM_E_INVALID_FIELD);
+    assert_string_equal(wire.field_path, "order.title");
+    assert_string_equal(wire.message, "is 300 bytes");
+    assert_false(wire.retryable);
+
+    memset(&err, 0, sizeof(err));
+    jm_error_set(&err, JM_E_UNAVAILABLE, NULL, "store busy");
+    assert_true(err.retryable);
+    assert_string_equal(err.field_path, "");
+
+    /* helpers share the rule: the first failure is kept */
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_id(&err, "order.id", "a b", true));
+    assert_false(jm_check_digits(&err, "order.cvr", "1", 8, true));
+    assert_string_equal(err.field_path, "order.id");
+
+    assert_string_equal(jm_error_code_name(JM_E_INVALID_FIELD),
+                        "invalid_field");
+    assert_string_equal(jm_error_code_name(JM_E_NOT_FOUND), "not_found");
+    assert_string_equal(jm_error_code_name(JM_E_TOO_LARGE), "too_large");
+    assert_string_equal(jm_error_code_name(JM_E_UNSUPPORTED),
+                        "unsupported_type");
+    assert_string_equal(jm_error_code_name(12345), "unknown");
+}
+
+static void
+test_path(void **state)
+{
+    char buf[64];
+    char small[8];
+
+    (void) state;
+    assert_string_equal(jm_path(buf, sizeof(buf), "order.%s[%d].skill_uri",
+                                "essential_skills", 2),
+                        "order.essential_skills[2].skill_uri");
+    /* cut, never overrun */
+    assert_string_equal(jm_path(small, sizeof(small), "%s", "order.title.x"),
+                        "order.t");
+}
+
+static void
+test_utf8(void **state)
+{
+    (void) state;
+    assert_true(jm_utf8_valid("", 0));
+    assert_true(jm_utf8_valid("plain ascii", 11));
+    assert_true(jm_utf8_valid("\0", 1)); /* NUL is UTF-8; unpack bans it */
+    assert_true(jm_utf8_valid("\xc3\xa6\xc3\xb8\xc3\xa5", 6)); /* æøå */
+    assert_true(jm_utf8_valid("\xe2\x82\xac", 3));             /* € */
+    assert_true(jm_utf8_valid("\xf0\x9f\x98\x80", 4));         /* emoji */
+    assert_true(jm_utf8_valid("\xf4\x8f\xbf\xbf", 4));         /* U+10FFFF */
+    assert_true(jm_utf8_valid("\xed\x9f\xbf", 3));             /* U+D7FF */
+    assert_true(jm_utf8_valid("\xee\x80\x80", 3));             /* U+E000 */
+
+    /* overlong forms */
+    assert_false(jm_utf8_valid("\xc0\xaf", 2));
+    assert_false(jm_utf8_valid("\xc1\xbf", 2));
+    assert_false(jm_utf8_valid("\xe0\x80\xaf", 3));
+    assert_false(jm_utf8_valid("\xe0\x9f\xbf", 3));
+    assert_false(jm_utf8_valid("\xf0\x80\x80\xaf", 4));
+    assert_false(jm_utf8_valid("\xf0\x8f\xbf\xbf", 4));
+    /* surrogates */
+    assert_false(jm_utf8_valid("\xed\xa0\x80", 3));
+    assert_false(jm_utf8_valid("\xed\xbf\xbf", 3));
+    /* above U+10FFFF */
+    assert_false(jm_utf8_valid("\xf4\x90\x80\x80", 4));
+    assert_false(jm_utf8_valid("\xf5\x80\x80\x80", 4));
+    assert_false(jm_utf8_valid("\xff", 1));
+    /* truncated, or a continuation byte missing */
+    assert_false(jm_utf8_valid("\xe2\x82", 2));
+    assert_false(jm_utf8_valid("\xf0\x9f\x98", 3));
+    assert_false(jm_utf8_valid("\xc3", 1));
+    assert_false(jm_utf8_valid("\xe2\x28\xa1", 3));
+    assert_false(jm_utf8_valid("\xf0\x9f\x28\x80", 4));
+    /* a stray continuation byte */
+    assert_false(jm_utf8_valid("a\x80", 2));
+    /* len is honoured: the bad byte past it is not read */
+    assert_true(jm_utf8_valid("ok\xff", 2));
+}
+
+static void
+test_check_text(void **state)
+{
+    jm_error err = {0};
+
+    (void) state;
+    assert_true(
+        jm_check_text(&err, "t", "Lagermedarbejder på Fyn", 100, true, false));
+    assert_true(jm_check_text(&err, "t", "", 100, false, false));
+    assert_true(jm_check_text(&err, "t", NULL, 100, false, false));
+    assert_true(jm_check_text(&err, "t", "12345", 5, true, false));
+    assert_true(jm_check_text(&err, "t",
+                              "a\xc2\xa0"
+                              "b",
+                              10, true, false));
+    assert_true(jm_check_text(&err, "t", "one\n\ttwo", 100, true, true));
+    assert_int_equal(err.code, 0);
+
+    static const char *single_line_bad[] = {
+        "one\ntwo", "tab\there",   "cr\rhere",    "del\x7f",
+        "bell\x07", "nel\xc2\x85", "esc\x1b[31m",
+    };
+    for (size_t i = 0; i < JM_COUNTOF(single_line_bad); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_text(&err, "order.title", single_line_bad[i], 100,
+                                   true, false));
+        assert_int_equal(err.code, JM_E_INVALID_FIELD);
+        assert_string_equal(err.field_path, "order.title");
+    }
+    /* multiline allows \n and \t, nothing else */
+    for (size_t i = 2; i < JM_COUNTOF(single_line_bad); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(
+            jm_check_text(&err, "d", single_line_bad[i], 100, true, true));
+    }
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_text(&err, "t", "", 100, true, false));
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_text(&err, "t", "123456", 5, true, false));
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_text(&err, "t", "bad\xff", 100, true, false));
+}
+
+static void
+test_check_id(void **state)
+{
+    jm_error err = {0};
+    char id[66];
+
+    (void) state;
+    assert_true(jm_check_id(&err, "id", "ord-2025.001:A_b", true));
+    assert_true(jm_check_id(&err, "id", "", false));
+    memset(id, 'x', 64);
+    id[64] = '\0';
+    assert_true(jm_check_id(&err, "id", id, true));
+    assert_int_equal(err.code, 0);
+
+    id[64] = 'x';
+    id[65] = '\0';
+    assert_false(jm_check_id(&err, "id", id, true));
+    assert_int_equal(err.code, JM_E_INVALID_FIELD);
+    static const char *bad[] = {"", "a b", "a/b", "\xc3\xa6", "a\n", "a%"};
+    for (size_t i = 0; i < JM_COUNTOF(bad); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_id(&err, "id", bad[i], true));
+        assert_string_equal(err.field_path, "id");
+    }
+}
+
+static void
+test_check_digits(void **state)
+{
+    jm_error err = {0};
+
+    (void) state;
+    assert_true(jm_check_digits(&err, "cvr", "12345678", 8, true));
+    assert_true(jm_check_digits(&err, "p", "", 10, false));
+    assert_int_equal(err.code, 0);
+    static const char *bad[] = {"1234567",  "123456789",
+                                "1234567a", "1234 678",
+                                "",         "\xd9\xa1\xd9\xa2\xd9\xa3\xd9\xa4"};
+    for (size_t i = 0; i < JM_COUNTOF(bad); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_digits(&err, "cvr", bad[i], 8, true));
+        assert_int_equal(err.code, JM_E_INVALID_FIELD);
+    }
+}
+
+static void
+test_check_count_and_range(void **state)
+{
+    jm_error err = {0};
+
+    (void) state;
+    assert_true(jm_check_count(&err, "skills", 1, 1, 50));
+    assert_true(jm_check_count(&err, "skills", 50, 1, 50));
+    assert_true(jm_check_range(&err, "hours", 1, 1, 80));
+    assert_true(jm_check_range(&err, "hours", 80, 1, 80));
+    assert_true(jm_check_range(&err, "x", INT64_MIN, INT64_MIN, INT64_MAX));
+    assert_int_equal(err.code, 0);
+    assert_false(jm_check_count(&err, "skills", 0, 1, 50));
+    assert_string_equal(err.field_path, "skills");
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_count(&err, "skills", 51, 1, 50));
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_range(&err, "hours", 0, 1, 80));
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_range(&err, "hours", 81, 1, 80));
+    assert_string_equal(err.field_path, "hours");
+    assert_int_equal(err.code, JM_E_INVALID_FIELD);
+}
+
+static void
+test_check_enum(void **state)
+{
+    const ProtobufCEnumDescriptor *kind = &jobmatch__v1__job_kind__descriptor;
+    jm_error err = {0};
+
+    (void) state;
+    assert_true(jm_check_enum(&err, "kind", kind, 1, false));
+    assert_true(jm_check_enum(&err, "kind", kind, 7, false));
+    assert_true(jm_check_enum(&err, "kind", kind, 0, true));
+    assert_int_equal(err.code, 0);
+    static const int bad[] = {0, 8, 99, -1};
+    for (size_t i = 0; i < JM_COUNTOF(bad); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_enum(&err, "kind", kind, bad[i], false));
+        assert_int_equal(err.code, JM_E_INVALID_FIELD);
+    }
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_enum(&err, "kind", kind, 99, true));
+}
+
+static void
+test_check_date(void **state)
+{
+    jm_error err = {0};
+    int32_t days = -7;
+
+    (void) state;
+    assert_true(jm_check_date(&err, "start", "", false, &days));
+    assert_int_equal(days, -7); /* left alone */
+    assert_true(jm_check_date(&err, "start", "1970-01-01", true, &days));
+    assert_int_equal(days, 0);
+    assert_true(jm_check_date(&err, "start", "2024-02-29", true, &days));
+    assert_int_equal(days, 19782);
+    assert_true(jm_check_date(&err, "start", "2199-12-31", true, NULL));
+    assert_true(jm_check_date(&err, "start", "1900-01-01", true, NULL));
+    assert_int_equal(err.code, 0);
+    static const char *bad[] = {
+        "",           "2023-02-29",  "2024-13-01", "2024-2-29", "1899-12-31",
+        "2200-01-01", "2024-02-29x", "29-02-2024", "2024/02/29"};
+    for (size_t i = 0; i < JM_COUNTOF(bad); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_date(&err, "deadline", bad[i], true, &days));
+        assert_int_equal(err.code, JM_E_INVALID_FIELD);
+        assert_string_equal(err.field_path, "deadline");
+    }
+}
+
+static void
+test_check_request_id(void **state)
+{
+    jm_error err = {0};
+    static const uint8_t request_id[16] = "0123456789abcdef";
+    ProtobufCBinaryData id = {16, (uint8_t *) request_id};
+
+    (void) state;
+    assert_true(jm_check_request_id(&err, "request_id", &id));
+    static const size_t bad[] = {0, 1, 15, 17, 32};
+    for (size_t i = 0; i < JM_COUNTOF(bad); i++) {
+        memset(&err, 0, sizeof(err));
+        id.len = bad[i];
+        assert_false(jm_check_request_id(&err, "request_id", &id));
+        assert_int_equal(err.code, JM_E_INVALID_FIELD);
+        assert_string_equal(err.field_path, "request_id");
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_error_first_wins),
+        cmocka_unit_test(test_path),
+        cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_check_text),
+        cmocka_unit_test(test_check_id),
+        cmocka_unit_test(test_check_digits),
+        cmocka_unit_test(test_check_count_and_range),
+        cmocka_unit_test(test_check_enum),
+        cmocka_unit_test(test_check_date),
+        cmocka_unit_test(test_check_request_id),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
