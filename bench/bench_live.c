@@ -6,7 +6,8 @@
  * `jobmatch sample load`, and runs this program with the matcher's command
  * line after "--". This program then:
  *   1. starts the matcher (uv_spawn, stderr scanned for the ready line)
- *      and waits until it has applied both logs up to their heads;
+ *      and waits until it has applied both logs up to their heads and
+ *      has no live shortlist left to rebuild;
  *   2. submits --orders new orders to intake, one at a time, each timed
  *      from the send to intake's Accepted reply and to the matcher's
  *      ShortlistChanged notification for that order (SUB socket, topic
@@ -245,7 +246,10 @@ source_head(uv_loop_t *loop, jm_rpc_client_t *source, char *log_id, size_t size,
     return true;
 }
 
-/* True when the matcher has applied both sources up to their heads. */
+/* True when the matcher has applied both sources up to their heads and
+ * has no live shortlist left to recompute (a start rebuilds every list in
+ * the background; an order submitted meanwhile would wait behind them, and
+ * the figure would time the start, not the live path). */
 static bool
 caught_up(uv_loop_t *loop, jm_rpc_client_t *matcher,
           jm_rpc_client_t *sources[2])
@@ -254,13 +258,14 @@ caught_up(uv_loop_t *loop, jm_rpc_client_t *matcher,
     Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
     const Jobmatch__V1__Reply *r;
     struct call c;
-    bool ok = true;
+    bool ok;
 
     req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
     req.get_matcher_stats = &get;
     if ((r = request(loop, matcher, &req, &c)) == NULL ||
         r->body_case != JOBMATCH__V1__REPLY__BODY_MATCHER_STATS)
         bench_fail("the matcher does not answer GetMatcherStats");
+    ok = r->matcher_stats->stale_shortlists == 0;
     for (int s = 0; s < 2 && ok; s++) {
         char log_id[128];
         uint64_t head;

@@ -595,6 +595,9 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
            s->open_orders, s->profiles, s->skills_indexed,
            (unsigned long long) s->queries,
            (unsigned long long) s->events_applied);
+    if (s->stale_shortlists > 0)
+        printf("%u shortlists are being recomputed in the background\n",
+               s->stale_shortlists);
     t = cli_table_new("endpoint", "source", ">applied", ">head", "connected",
                       ">snapshots", NULL);
     for (size_t i = 0; i < s->n_sources; i++) {

@@ -176,6 +176,7 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
     for (uint32_t t = 0; t < s->ix->nterms; t++)
         st.skills_indexed += s->ix->skill_profiles[t].count > 0;
     st.queries = s->queries;
+    st.stale_shortlists = (uint32_t) matcher_live_pending(s->live);
     for (size_t i = 0; i < s->nfollowers; i++) {
         jm_follower_status fs;
 

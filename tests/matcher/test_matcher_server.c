@@ -682,6 +682,54 @@ test_errors(void **state)
     jm_msg_free(&msg);
 }
 
+/* What an operator reads with `jobmatch matcher stats`: the counts of the
+ * view, each source's position against its head, and no shortlist left
+ * to recompute once the matcher has caught up and its loop has had its
+ * idle turns. */
+static bool
+no_stale_lists(void *arg)
+{
+    return matcher_live_pending(matcher_server_live(arg)) == 0;
+}
+
+static void
+test_stats(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
+    const Jobmatch__V1__MatcherStats *st;
+    jm_msg_t *msg;
+
+    submit_example_order(f, "order-1");
+    submit_example_order(f, "order-2");
+    put_example_profile(f, "citizen-1", NULL);
+    catch_up(f, f->matcher);
+    assert_true(jm_test_run_until(&f->loop, no_stale_lists, f->matcher, 10000));
+    msg = match_order(f, f->to_matcher, "order-1", false);
+    jm_msg_free(&msg);
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &get;
+    msg = call(f, f->to_matcher, &req);
+    assert_int_equal(reply_of(msg)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_MATCHER_STATS);
+    st = reply_of(msg)->matcher_stats;
+    assert_int_equal(st->open_orders, 2);
+    assert_int_equal(st->profiles, 1);
+    assert_true(st->skills_indexed > 0);
+    assert_true(st->queries >= 1);
+    assert_int_equal(st->stale_shortlists, 0);
+    assert_int_equal(st->n_sources, 2);
+    for (size_t i = 0; i < st->n_sources; i++) {
+        assert_true(st->sources[i]->connected);
+        assert_true(st->sources[i]->applied_seq > 0);
+        assert_int_equal(st->sources[i]->applied_seq, st->sources[i]->head_seq);
+    }
+    assert_int_equal(st->sources[0]->applied_seq, toy_source_head(f->intake));
+    assert_int_equal(st->sources[1]->applied_seq, toy_source_head(f->profiles));
+    jm_msg_free(&msg);
+}
+
 int
 main(void)
 {
@@ -700,6 +748,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_curve_principals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
