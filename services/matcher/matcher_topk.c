@@ -585,10 +585,48 @@ read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
     }
 }
 
+/* The seeds scored first: each one a candidate passing every filter is
+ * pushed with its exact score, and all are marked seen, so the lists
+ * skip them (a seed in the heap is evaluated; one failing is out). */
+static void
+seed_heap(struct search *s, const matcher_hit *seed, size_t nseed)
+{
+    matcher_index_t *ix = s->ix;
+
+    for (size_t i = 0; i < nseed; i++) {
+        uint32_t slot = seed[i].slot, pos;
+        double d;
+
+        if (slot >= ix->pused || ix->cold[slot] == NULL)
+            continue;
+        pos = ix->pos[slot];
+        if (s->seen[pos >> 6] >> (pos & 63) & 1 ||
+            !matcher_is_candidate(ix, s->o, slot))
+            continue;
+        s->seen[pos >> 6] |= 1ULL << (pos & 63);
+        s->stats.considered++;
+        if (matcher_filter(ix, s->o, slot, s->ctx, false, &d) != 0)
+            continue;
+        s->stats.eligible++;
+        s->stats.scored++;
+        matcher_heap_push(&s->heap, slot,
+                          matcher_score(ix, s->o, slot, s->ctx, d, NULL));
+    }
+}
+
 size_t
 matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
                    const matcher_ctx *ctx, size_t k, matcher_hit *hits,
                    matcher_topk_stats *stats)
+{
+    return matcher_topk_order_seeded(ix, o, ctx, k, hits, stats, NULL, 0);
+}
+
+size_t
+matcher_topk_order_seeded(matcher_index_t *ix, const matcher_order *o,
+                          const matcher_ctx *ctx, size_t k, matcher_hit *hits,
+                          matcher_topk_stats *stats, const matcher_hit *seed,
+                          size_t nseed)
 {
     const struct matcher_order_rec *r = o->rec;
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
@@ -605,6 +643,7 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
         goto done; /* nobody may take such a job: no list to read */
     hotfilter_init(&s.f, ix, o, &s.q);
     s.seen = matcher_index_seen(ix);
+    seed_heap(&s, seed, nseed);
     n = order_terms(ix, o, terms);
     /* Short lists first (read whole), then the long ones (by cell); each
      * group rarest first. */

@@ -4,7 +4,8 @@
  * cloned citizens (ties), updates and removals, before and after the index
  * is packed (signatures given, positions renumbered), at k from 1 to more
  * than there are eligible citizens, for orders nobody can reach and orders
- * that list a skill twice, with and without sharing agreements, for
+ * that list a skill twice, seeded with stale answers and junk slots,
+ * with and without sharing agreements, for
  * orders of a kind of job nobody may take; and it does prune. The bounds it
  * prunes with (range and progression buckets, signatures) are checked on their
  * own. The orders-for-a-citizen search is checked against brute force too. */
@@ -47,6 +48,24 @@ assert_same(matcher_index_t *ix, const matcher_order *o, const matcher_ctx *ctx,
     free(b);
 }
 
+/* The search seeded with any slots (old answers of citizens since
+ * changed or gone, slots out of range, repeats) answers as the scan. */
+static void
+assert_same_seeded(matcher_index_t *ix, const matcher_order *o,
+                   const matcher_ctx *ctx, const matcher_hit *seed,
+                   size_t nseed)
+{
+    matcher_hit a[10], b[10];
+    size_t na = matcher_topk_order_seeded(ix, o, ctx, 10, a, NULL, seed, nseed);
+    size_t nb = matcher_topk_order_scan(ix, o, ctx, 10, b, NULL);
+
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].slot, b[i].slot);
+        assert_true(a[i].score == b[i].score);
+    }
+}
+
 static void
 check_all_orders(matcher_index_t *ix, const matcher_ctx *ctx)
 {
@@ -63,6 +82,8 @@ check_all_orders(matcher_index_t *ix, const matcher_ctx *ctx)
 static void
 test_pruned_equals_exhaustive(void **state)
 {
+    static matcher_hit old[32][12];
+    size_t nold[32];
     matcher_ctx ctx;
 
     (void) state;
@@ -102,6 +123,11 @@ test_pruned_equals_exhaustive(void **state)
         }
         gen_populate(&g, ix);
         check_all_orders(ix, &ctx);
+        /* Every order's answer before the changes, to seed with after. */
+        JM_ASSERT(ix->oused <= JM_COUNTOF(old));
+        for (uint32_t s = 0; s < ix->oused; s++)
+            nold[s] =
+                matcher_topk_order(ix, &ix->orders[s], &ctx, 12, old[s], NULL);
 
         /* Live changes: remove some, replace some, add some. */
         for (unsigned i = 0; i < 150; i++) {
@@ -125,6 +151,17 @@ test_pruned_equals_exhaustive(void **state)
         for (unsigned i = 0; i < 100; i++)
             gen_profile(&g, ix);
         check_all_orders(ix, &ctx);
+        for (uint32_t s = 0; s < ix->oused; s++) {
+            matcher_hit junk[6];
+
+            assert_same_seeded(ix, &ix->orders[s], &ctx, old[s], nold[s]);
+            for (unsigned i = 0; i < JM_COUNTOF(junk); i++)
+                junk[i].slot = i == 5   ? UINT32_MAX
+                               : i == 4 ? junk[0].slot
+                                        : gen_below(&g, ix->pused + 10);
+            assert_same_seeded(ix, &ix->orders[s], &ctx, junk,
+                               JM_COUNTOF(junk));
+        }
         gen_release(&g);
         matcher_index_destroy(&ix);
     }
