@@ -18,13 +18,17 @@
  *     the workplace, the buckets' tops; a group that cannot beat the k-th
  *     score is not read, nor is the rest of its segment when the range
  *     bucket no longer can;
- *   - a posting (the sieve): the terms t.. their signature allows
- *     (matcher_index.h: the 64 commonest skills exactly, the others at
- *     their largest), same distance and buckets; the sieve reads only the
- *     dense signature array and the seen bits, without branches;
- *   - a citizen's hot record: the hard filters, then their own distance
- *     and progression; only those still able to beat the k-th score have
- *     their record read and scored.
+ *   - a posting (the sieve): the hard filters the hot record decides
+ *     alone (all but the distance and languages other than Danish), then
+ *     the terms t.. their signature allows (matcher_index.h: the 64
+ *     commonest skills exactly, the others at their largest), same
+ *     distance and buckets; the sieve reads only the hot records (the
+ *     signature is in them) and the seen bits, without branches;
+ *   - the survivors: the distance and other languages, then their own
+ *     distance and progression; only those still able to beat the k-th
+ *     score have their record read and scored.
+ * A search may be seeded (a live list's old members): they are scored
+ * first and marked seen, which raises the k-th score before any list.
  * Long lists are split by cell: the search goes cell by cell, nearest to
  * the workplace first (which makes the k-th score rise early and far
  * cells cheap), skips cells whose longest range cannot reach or beat it,
