@@ -135,7 +135,6 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->hot);
     free(ix->cold);
     free(ix->seen);
-    free(ix->sig);
     free(ix->pos);
     free(ix->slot_at);
     free(ix->posfree);
@@ -227,8 +226,7 @@ grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
     ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
     ix->pos = jm_xrealloc(ix->pos, cap * sizeof(uint32_t));
-    ix->hot = jm_xrealloc(ix->hot, cap * sizeof(matcher_hot));
-    ix->sig = jm_xrealloc(ix->sig, cap * sizeof(uint64_t));
+    ix->hot = matcher_hot_realloc(ix->hot, ix->pcap, cap);
     ix->slot_at = jm_xrealloc(ix->slot_at, cap * sizeof(uint32_t));
     /* a word more than needed: never NULL, even for no citizens */
     ix->seen = jm_xrealloc(ix->seen, ((cap + 63) / 64 + 1) * sizeof(uint64_t));
@@ -334,7 +332,11 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
             ix->pcell_range[h->pcell] = (uint16_t) range;
         ix->progression_count[p->progression]++;
         ix->range_count[range]++;
+        for (unsigned b = 0; b < 8; b++)
+            ix->kind_count[b] += h->kinds >> b & 1;
     } else {
+        for (unsigned b = 0; b < 8; b++)
+            ix->kind_count[b] -= h->kinds >> b & 1;
         ix->pcell_count[h->pcell]--;
         ix->progression_count[p->progression]--;
         ix->range_count[range]--;
@@ -418,8 +420,8 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     ix->cold[slot] = copy;
-    ix->sig[ix->pos[slot]] = matcher_layout_sig(ix, rec);
     h = &ix->hot[ix->pos[slot]];
+    h->sig = matcher_layout_sig(ix, rec);
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -460,7 +462,6 @@ matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
     free(ix->cold[slot]);
     ix->cold[slot] = NULL;
     memset(&ix->hot[pos], 0, sizeof(ix->hot[pos]));
-    ix->sig[pos] = 0;
     ix->slot_at[pos] = MATCHER_NONE;
     if (ix->npfree == ix->pfreecap) {
         ix->pfreecap = ix->pfreecap ? ix->pfreecap * 2 : 64;
@@ -691,7 +692,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
             p += heap_size(matcher_profile_size(ix->cold[i]));
     }
     p += ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) +
-                     sizeof(uint64_t) + sizeof(uint32_t));
+                     sizeof(uint32_t));
     p += ix->pfreecap * 2 * sizeof(uint32_t);
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {

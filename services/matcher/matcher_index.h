@@ -5,10 +5,12 @@
  * never changes while they are indexed; it indexes their "cold" block, the
  * compact record of matcher_record.h (skills, occupations, languages, id).
  * The position orders what the search reads for every posting, in dense
- * arrays: a 24-byte "hot" record with everything the hard filters need but
+ * arrays: a 32-byte "hot" record with everything the hard filters need but
  * languages other than Danish (location, travel range, hours, kinds,
  * licences, home municipality, consent, Danish level, progression) and an
- * 8-byte signature of what they hold (see matcher_hot). Positions follow
+ * 8-byte signature of what they hold (see matcher_hot): one read tells the
+ * search both whether a citizen may enter and what they may score at
+ * most. Positions follow
  * where citizens live (cell by cell, see below), so that a search reading
  * the lists of one cell reads one compact stretch of these arrays, not
  * cache lines all over memory; a citizen added later takes a free
@@ -132,7 +134,7 @@ enum {
     MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
 };
 
-/* A citizen's signature (matcher_index.sig): bit b is set if they hold
+/* A citizen's signature (matcher_hot.sig): bit b is set if they hold
  * the skill term whose sigbit is b (the index gives the MATCHER_SIG_BITS
  * most common skills a bit each). It tells the search which of an order's
  * common skills a citizen holds from 8 bytes in a dense array, before it
@@ -141,6 +143,7 @@ enum {
 #define MATCHER_SIG_NONE 0xff
 
 typedef struct matcher_hot {
+    uint64_t sig; /* the signature: see MATCHER_SIG_BITS */
     float lat, lon;
     int32_t available_from; /* MATCHER_DATE_NONE: now */
     uint16_t range_km;
@@ -151,7 +154,7 @@ typedef struct matcher_hot {
     uint8_t kinds;
     uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
     uint8_t progression;
-} matcher_hot; /* 24 bytes */
+} matcher_hot; /* 32 bytes: two to a cache line (the array is aligned) */
 
 static inline unsigned
 matcher_hot_danish(const matcher_hot *h)
@@ -208,8 +211,7 @@ typedef struct matcher_index {
     /* citizens */
     struct matcher_profile_rec **cold; /* by slot */
     uint32_t *pos;                     /* by slot: position */
-    matcher_hot *hot;                  /* by position */
-    uint64_t *sig;                     /* by position: signature */
+    matcher_hot *hot;                  /* by position, 64-byte aligned */
     uint32_t *slot_at;                 /* by position: slot, or NONE */
     uint32_t pcap, pused, plive;       /* slots (and positions) */
     uint32_t npos;                     /* positions in use, with holes */
@@ -227,7 +229,8 @@ typedef struct matcher_index {
     uint64_t *seen;  /* a bit per position: "met in this query" */
     uint32_t progression_count[256];             /* citizens per progression */
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
-    uint32_t gen; /* query generation for the orders' stamps */
+    uint32_t kind_count[8]; /* citizens who may take each kind of job */
+    uint32_t gen;           /* query generation for the orders' stamps */
 
     /* populated cells: numbered in order of first use */
     uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */

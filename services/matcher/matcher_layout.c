@@ -144,6 +144,21 @@ cell_ranges(matcher_index_t *ix)
     }
 }
 
+/* ---- the hot records ---- */
+
+matcher_hot *
+matcher_hot_realloc(matcher_hot *old, uint32_t n, uint32_t cap)
+{
+    size_t size = ((size_t) cap * sizeof(matcher_hot) + 63) & ~(size_t) 63;
+    matcher_hot *hot = aligned_alloc(64, size ? size : 64);
+
+    JM_ASSERT(hot != NULL); /* out of memory aborts, as jm_xmalloc */
+    if (n > 0)
+        memcpy(hot, old, (size_t) n * sizeof(matcher_hot));
+    free(old);
+    return hot;
+}
+
 /* ---- signatures ---- */
 
 uint64_t
@@ -195,7 +210,7 @@ assign_signature(matcher_index_t *ix)
     free(order);
     for (uint32_t i = 0; i < ix->pused; i++) {
         if (ix->cold[i] != NULL)
-            ix->sig[ix->pos[i]] = matcher_layout_sig(ix, ix->cold[i]);
+            ix->hot[ix->pos[i]].sig = matcher_layout_sig(ix, ix->cold[i]);
     }
 }
 
@@ -232,8 +247,7 @@ matcher_layout_positions(matcher_index_t *ix)
 {
     uint64_t *order = jm_xmalloc((ix->npos + 1) * sizeof(uint64_t));
     uint32_t *renum = jm_xmalloc((ix->npos + 1) * sizeof(uint32_t));
-    matcher_hot *hot = jm_xmalloc(ix->pcap * sizeof(matcher_hot));
-    uint64_t *sig = jm_xmalloc(ix->pcap * sizeof(uint64_t));
+    matcher_hot *hot = matcher_hot_realloc(NULL, 0, ix->pcap);
     uint32_t *slot_at = jm_xmalloc(ix->pcap * sizeof(uint32_t));
     uint32_t n = 0;
 
@@ -255,15 +269,12 @@ matcher_layout_positions(matcher_index_t *ix)
 
         renum[p] = i;
         hot[i] = ix->hot[p];
-        sig[i] = ix->sig[p];
         slot_at[i] = ix->slot_at[p];
         ix->pos[slot_at[i]] = i;
     }
     free(ix->hot);
-    free(ix->sig);
     free(ix->slot_at);
     ix->hot = hot;
-    ix->sig = sig;
     ix->slot_at = slot_at;
     ix->npos = n;
     ix->nposfree = 0;

@@ -20,6 +20,10 @@
 uint64_t matcher_layout_sig(const matcher_index_t *ix,
                             const struct matcher_profile_rec *p);
 
+/* An array of cap hot records, 64-byte aligned (two records to a cache
+ * line, never one across two), holding the first n of old (freed). */
+matcher_hot *matcher_hot_realloc(matcher_hot *old, uint32_t n, uint32_t cap);
+
 /* Gives every citizen a new position (cell, then key), closes the holes
  * of removals and rewrites every posting (split segments sorted again). */
 void matcher_layout_positions(matcher_index_t *ix);

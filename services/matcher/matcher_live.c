@@ -206,8 +206,10 @@ recompute(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
     matcher_topk_stats stats;
     bool changed;
 
-    n = matcher_topk_order(live->ix, &live->ix->orders[o], ctx, size,
-                           live->scratch, &stats);
+    /* The list as it was (stale, but mostly still right) seeds the
+     * search: its k-th score is high from the start. */
+    n = matcher_topk_order_seeded(live->ix, &live->ix->orders[o], ctx, size,
+                                  live->scratch, &stats, L->hits, L->n);
     changed = L->lost || n != L->n;
     for (size_t i = 0; !changed && i < n; i++)
         changed = live->scratch[i].slot != L->hits[i].slot;

@@ -18,13 +18,17 @@
  *     the workplace, the buckets' tops; a group that cannot beat the k-th
  *     score is not read, nor is the rest of its segment when the range
  *     bucket no longer can;
- *   - a posting (the sieve): the terms t.. their signature allows
- *     (matcher_index.h: the 64 commonest skills exactly, the others at
- *     their largest), same distance and buckets; the sieve reads only the
- *     dense signature array and the seen bits, without branches;
- *   - a citizen's hot record: the hard filters, then their own distance
- *     and progression; only those still able to beat the k-th score have
- *     their record read and scored.
+ *   - a posting (the sieve): the hard filters the hot record decides
+ *     alone (all but the distance and languages other than Danish), then
+ *     the terms t.. their signature allows (matcher_index.h: the 64
+ *     commonest skills exactly, the others at their largest), same
+ *     distance and buckets; the sieve reads only the hot records (the
+ *     signature is in them) and the seen bits, without branches;
+ *   - the survivors: the distance and other languages, then their own
+ *     distance and progression; only those still able to beat the k-th
+ *     score have their record read and scored.
+ * A search may be seeded (a live list's old members): they are scored
+ * first and marked seen, which raises the k-th score before any list.
  * Long lists are split by cell: the search goes cell by cell, nearest to
  * the workplace first (which makes the k-th score rise early and far
  * cells cheap), skips cells whose longest range cannot reach or beat it,
@@ -88,11 +92,24 @@ struct pending {
     double bound;
 };
 
+/* What the sieve needs of the order's hard filters, ready to compare with
+ * a hot record's fields. */
+struct hotfilter {
+    int32_t start; /* availability: citizens free by then */
+    uint16_t licences, owner;
+    uint8_t hours, kind;
+    uint8_t danish;    /* the level, where matcher_hot.flags has it */
+    unsigned any_muni; /* no agreements: consent lets anyone see them */
+    /* home municipalities whose consenting citizens the order may see */
+    uint64_t allow[16];
+};
+
 struct search {
     matcher_index_t *ix;
     const matcher_order *o;
     const matcher_ctx *ctx;
     matcher_qorder q;
+    struct hotfilter f;
     matcher_heap heap;
     matcher_topk_stats stats;
     uint64_t *seen;   /* citizens met: the index's bits, cleared */
@@ -200,21 +217,26 @@ term_bound(const struct search *s, uint64_t sig, size_t t)
 #define AHEAD 16
 
 /* The sieve: the citizens of items[0..n) (postings of term t) met for
- * the first time whose terms' bound (their signature's) reaches need[],
- * into out (their positions); returns how many. need[] holds what the terms
- * must give for each progression bucket, and at 4 + bucket for range bucket 0
- * (no distance part). A citizen met for the first time holds none of the terms
- * before t, or was found unable to enter there, so the bound is theirs. No
- * branch but the loop's: a block of postings is a stream of loads and
- * arithmetic, and the few survivors go on (check). */
+ * the first time who pass the hard filters their hot record decides alone
+ * (all but distance and languages other than Danish) and whose terms'
+ * bound (their signature's) reaches need[], into out (their positions);
+ * returns how many. need[] holds what the terms must give for each
+ * progression bucket, and at 4 + bucket for range bucket 0 (no distance
+ * part). A citizen met for the first time holds none of the terms before
+ * t, or was found unable to enter there, so the bound is theirs. No branch
+ * but the loop's: a block of postings is a stream of loads and
+ * arithmetic (one 32-byte record each, in position order within a cell),
+ * and the few survivors go on (check). Most citizens fail a filter (the
+ * kinds of job their target group allows, the hours, consent): rejecting
+ * them here costs a few instructions instead of a mispredicted branch. */
 /* Twice compiled: with POPCNT for the processors that have it (chosen
  * when the program loads), and for the baseline. */
 __attribute__((target_clones("popcnt", "default"))) static uint32_t
 sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
       const double *need, uint32_t *out)
 {
-    const uint64_t *sigs = s->ix->sig;
     const matcher_hot *hot = s->ix->hot;
+    const struct hotfilter *f = &s->f;
     uint64_t *seen = s->seen, em = s->ess[t], om = s->opt[t];
     double base = s->sparse[t], a = s->ess_max, b = s->opt_max;
     uint32_t m = 0;
@@ -222,17 +244,26 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p = items[i], pos = p & MATCHER_SLOT_MASK;
         uint64_t bit = 1ULL << (pos & 63), old = seen[pos >> 6];
-        uint64_t sig = sigs[pos];
-        unsigned key = p >> MATCHER_SLOT_BITS;
+        const matcher_hot *h = &hot[pos];
+        uint64_t sig = h->sig;
+        unsigned key = p >> MATCHER_SLOT_BITS, home = h->home_muni;
         double tb = base + a * popcount64(sig & em) + b * popcount64(sig & om);
+        unsigned ok, share;
 
-        if (i + AHEAD < n) {
-            __builtin_prefetch(&sigs[items[i + AHEAD] & MATCHER_SLOT_MASK]);
+        if (i + AHEAD < n)
             __builtin_prefetch(&hot[items[i + AHEAD] & MATCHER_SLOT_MASK]);
-        }
+        ok = (unsigned) (h->hours >= f->hours) & (h->kinds >> f->kind & 1u) &
+             (unsigned) ((h->licences & f->licences) == f->licences) &
+             (unsigned) (h->available_from <= f->start) &
+             (unsigned) ((h->flags & MATCHER_HOT_DANISH) >= f->danish) &
+             (unsigned) (h->flags >> 1 & 1); /* MATCHER_PF_LOCATION */
+        share = (unsigned) (home == f->owner) |
+                ((unsigned) (h->flags & MATCHER_PF_CONSENT) &
+                 (unsigned) (f->allow[home >> 6 & 15] >> (home & 63)) &
+                 ((unsigned) (home < 1024) | f->any_muni));
         seen[pos >> 6] = old | bit;
         out[m] = pos;
-        m += (unsigned) ((old & bit) == 0) &
+        m += (unsigned) ((old & bit) == 0) & ok & share &
              (unsigned) (tb >= need[(key < 4) << 2 | (key & 3)]);
     }
     s->stats.reads += n;
@@ -263,7 +294,7 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         s->stats.eligible++;
         __builtin_prefetch(&s->ix->cold[slot]);
         /* d is at most the distance: still an upper bound. */
-        bound = s->fixed + term_bound(s, s->ix->sig[pos], t) +
+        bound = s->fixed + term_bound(s, h->sig, t) +
                 (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km)
                                  : 0.0) +
                 MATCHER_W_PROGRESSION *
@@ -278,6 +309,28 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         if (++s->nbatch == BATCH)
             flush(s);
     }
+}
+
+static void
+hotfilter_init(struct hotfilter *f, const matcher_index_t *ix,
+               const matcher_order *o, const matcher_qorder *q)
+{
+    memset(f, 0, sizeof(*f));
+    f->start = q->start;
+    f->licences = q->licences;
+    f->owner = q->owner;
+    f->hours = q->hours;
+    f->kind = q->kind;
+    f->danish = (uint8_t) (q->danish > 7 ? 0xff : q->danish << 2);
+    f->any_muni = !ix->has_agreements;
+    /* As matcher_share_ok: with agreements, only the municipalities the
+     * owner's name (below 1000); without, all. */
+    for (unsigned w = 0; w < 16; w++) {
+        f->allow[w] = !ix->has_agreements ? ~0ULL
+                      : o->share != NULL  ? o->share[w]
+                                          : 0;
+    }
+    f->allow[15] &= ix->has_agreements ? (1ULL << (1000 - 960)) - 1 : ~0ULL;
 }
 
 /* What the terms must give, per bucket (sieve's need[]), for a citizen
@@ -536,10 +589,48 @@ read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
     }
 }
 
+/* The seeds scored first: each one a candidate passing every filter is
+ * pushed with its exact score, and all are marked seen, so the lists
+ * skip them (a seed in the heap is evaluated; one failing is out). */
+static void
+seed_heap(struct search *s, const matcher_hit *seed, size_t nseed)
+{
+    matcher_index_t *ix = s->ix;
+
+    for (size_t i = 0; i < nseed; i++) {
+        uint32_t slot = seed[i].slot, pos;
+        double d;
+
+        if (slot >= ix->pused || ix->cold[slot] == NULL)
+            continue;
+        pos = ix->pos[slot];
+        if (s->seen[pos >> 6] >> (pos & 63) & 1 ||
+            !matcher_is_candidate(ix, s->o, slot))
+            continue;
+        s->seen[pos >> 6] |= 1ULL << (pos & 63);
+        s->stats.considered++;
+        if (matcher_filter(ix, s->o, slot, s->ctx, false, &d) != 0)
+            continue;
+        s->stats.eligible++;
+        s->stats.scored++;
+        matcher_heap_push(&s->heap, slot,
+                          matcher_score(ix, s->o, slot, s->ctx, d, NULL));
+    }
+}
+
 size_t
 matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
                    const matcher_ctx *ctx, size_t k, matcher_hit *hits,
                    matcher_topk_stats *stats)
+{
+    return matcher_topk_order_seeded(ix, o, ctx, k, hits, stats, NULL, 0);
+}
+
+size_t
+matcher_topk_order_seeded(matcher_index_t *ix, const matcher_order *o,
+                          const matcher_ctx *ctx, size_t k, matcher_hit *hits,
+                          matcher_topk_stats *stats, const matcher_hit *seed,
+                          size_t nseed)
 {
     const struct matcher_order_rec *r = o->rec;
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
@@ -552,7 +643,11 @@ matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
     matcher_heap_init(&s.heap, ix, false, hits, k);
     if (!(r->flags & MATCHER_OF_LOCATION) || ix->pused == 0)
         goto done; /* nobody can pass the distance filter */
+    if (r->kind == 0 || r->kind >= 8 || ix->kind_count[r->kind] == 0)
+        goto done; /* nobody may take such a job: no list to read */
+    hotfilter_init(&s.f, ix, o, &s.q);
     s.seen = matcher_index_seen(ix);
+    seed_heap(&s, seed, nseed);
     n = order_terms(ix, o, terms);
     /* Short lists first (read whole), then the long ones (by cell); each
      * group rarest first. */

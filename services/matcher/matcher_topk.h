@@ -38,6 +38,16 @@ size_t matcher_topk_order(matcher_index_t *ix, const matcher_order *o,
                           const matcher_ctx *ctx, size_t k, matcher_hit *hits,
                           matcher_topk_stats *stats);
 
+/* The same, scoring the citizens in seed[0..nseed) first (only their
+ * slots are read: typically the order's previous list, which raises the
+ * k-th score before any list is read). Any slots will do, even of
+ * citizens gone or changed since: each is filtered and scored afresh, so
+ * the answer is matcher_topk_order's. seed may alias nothing in hits. */
+size_t matcher_topk_order_seeded(matcher_index_t *ix, const matcher_order *o,
+                                 const matcher_ctx *ctx, size_t k,
+                                 matcher_hit *hits, matcher_topk_stats *stats,
+                                 const matcher_hit *seed, size_t nseed);
+
 /* The same result by evaluating every candidate, with no pruning and no
  * index (a scan of all citizens). For tests and checks only. */
 size_t matcher_topk_order_scan(matcher_index_t *ix, const matcher_order *o,

@@ -4,9 +4,11 @@
  * cloned citizens (ties), updates and removals, before and after the index
  * is packed (signatures given, positions renumbered), at k from 1 to more
  * than there are eligible citizens, for orders nobody can reach and orders
- * that list a skill twice; and it does prune. The bounds it prunes with
- * (range and progression buckets, signatures) are checked on their own.
- * The orders-for-a-citizen search is checked against brute force too. */
+ * that list a skill twice, seeded with stale answers and junk slots,
+ * with and without sharing agreements, for
+ * orders of a kind of job nobody may take; and it does prune. The bounds it
+ * prunes with (range and progression buckets, signatures) are checked on their
+ * own. The orders-for-a-citizen search is checked against brute force too. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,24 @@ assert_same(matcher_index_t *ix, const matcher_order *o, const matcher_ctx *ctx,
     free(b);
 }
 
+/* The search seeded with any slots (old answers of citizens since
+ * changed or gone, slots out of range, repeats) answers as the scan. */
+static void
+assert_same_seeded(matcher_index_t *ix, const matcher_order *o,
+                   const matcher_ctx *ctx, const matcher_hit *seed,
+                   size_t nseed)
+{
+    matcher_hit a[10], b[10];
+    size_t na = matcher_topk_order_seeded(ix, o, ctx, 10, a, NULL, seed, nseed);
+    size_t nb = matcher_topk_order_scan(ix, o, ctx, 10, b, NULL);
+
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(a[i].slot, b[i].slot);
+        assert_true(a[i].score == b[i].score);
+    }
+}
+
 static void
 check_all_orders(matcher_index_t *ix, const matcher_ctx *ctx)
 {
@@ -62,6 +82,8 @@ check_all_orders(matcher_index_t *ix, const matcher_ctx *ctx)
 static void
 test_pruned_equals_exhaustive(void **state)
 {
+    static matcher_hit old[32][12];
+    size_t nold[32];
     matcher_ctx ctx;
 
     (void) state;
@@ -86,8 +108,26 @@ test_pruned_equals_exhaustive(void **state)
 
         matcher_index_new(&ix);
         gen_init(&g, &opts);
+        if (seed % 4 == 0) {
+            /* Sharing agreements (the search's table of municipalities a
+             * consenting citizen may be seen from); codes of 1000 and up
+             * are never allowed. */
+            for (uint16_t owner = 100; owner < 900; owner++) {
+                uint16_t munis[8];
+
+                for (unsigned i = 0; i < JM_COUNTOF(munis); i++)
+                    munis[i] = (uint16_t) (100 + gen_below(&g, 1000));
+                matcher_index_add_agreement(ix, owner, munis,
+                                            JM_COUNTOF(munis));
+            }
+        }
         gen_populate(&g, ix);
         check_all_orders(ix, &ctx);
+        /* Every order's answer before the changes, to seed with after. */
+        JM_ASSERT(ix->oused <= JM_COUNTOF(old));
+        for (uint32_t s = 0; s < ix->oused; s++)
+            nold[s] =
+                matcher_topk_order(ix, &ix->orders[s], &ctx, 12, old[s], NULL);
 
         /* Live changes: remove some, replace some, add some. */
         for (unsigned i = 0; i < 150; i++) {
@@ -111,9 +151,103 @@ test_pruned_equals_exhaustive(void **state)
         for (unsigned i = 0; i < 100; i++)
             gen_profile(&g, ix);
         check_all_orders(ix, &ctx);
+        for (uint32_t s = 0; s < ix->oused; s++) {
+            matcher_hit junk[6];
+
+            assert_same_seeded(ix, &ix->orders[s], &ctx, old[s], nold[s]);
+            for (unsigned i = 0; i < JM_COUNTOF(junk); i++)
+                junk[i].slot = i == 5   ? UINT32_MAX
+                               : i == 4 ? junk[0].slot
+                                        : gen_below(&g, ix->pused + 10);
+            assert_same_seeded(ix, &ix->orders[s], &ctx, junk,
+                               JM_COUNTOF(junk));
+        }
         gen_release(&g);
         matcher_index_destroy(&ix);
     }
+    jm_clock_set_fake(0);
+}
+
+/* The search reads nothing for an order of a kind of job nobody may take
+ * (the index counts citizens per kind), and finds the first citizen who
+ * may as soon as they come, and none once they go. */
+static void
+test_kind_nobody_may_take(void **state)
+{
+    gen_opts opts = {
+        .profiles = 600,
+        .orders = 40,
+        .vocab = 80,
+        .occupations = 20,
+        .zipf = 1.0,
+        .skills_min = 5,
+        .skills_max = 15,
+        .oskills_min = 1,
+        .oskills_max = 6,
+        .seed = 7,
+    };
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    struct matcher_profile_rec *r = (struct matcher_profile_rec *) buf;
+    matcher_topk_stats st;
+    matcher_hit hits[5];
+    matcher_index_t *ix;
+    matcher_ctx ctx;
+    uint32_t o = MATCHER_NONE, slot;
+    size_t size;
+    gen_t g;
+
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    matcher_ctx_now(&ctx);
+    matcher_index_new(&ix);
+    gen_init(&g, &opts);
+    gen_populate(&g, ix);
+    /* The generator gives nobody kind 3; some orders ask for it. */
+    assert_int_equal(ix->kind_count[3], 0);
+    for (uint32_t s = 0; s < ix->oused && o == MATCHER_NONE; s++) {
+        if (ix->orders[s].rec->kind == 3)
+            o = s;
+    }
+    assert_true(o != MATCHER_NONE);
+    assert_int_equal(matcher_topk_order(ix, &ix->orders[o], &ctx, 5, hits, &st),
+                     0);
+    assert_int_equal(st.reads, 0);
+    /* A citizen who may: a copy of one holding the order's first skill,
+     * near the workplace, free, with every licence and language. */
+    for (slot = 0; slot < ix->pused; slot++) {
+        if (matcher_is_candidate(ix, &ix->orders[o], slot))
+            break;
+    }
+    assert_true(slot < ix->pused);
+    size = matcher_profile_size(ix->cold[slot]);
+    memcpy(buf, ix->cold[slot], size);
+    r->kinds |= 1u << 3;
+    r->lat = ix->orders[o].rec->lat;
+    r->lon = ix->orders[o].rec->lon;
+    r->hours = 40;
+    r->licences = 0xffff;
+    r->available_from = MATCHER_DATE_NONE;
+    r->home_muni = ix->orders[o].rec->owner_muni;
+    assert_int_equal(matcher_index_put_profile(ix, r, size), slot);
+    assert_int_equal(ix->kind_count[3], 1);
+    assert_same(ix, &ix->orders[o], &ctx, 5);
+    if (ix->orders[o].rec->n_langs == 0)
+        assert_int_equal(
+            matcher_topk_order(ix, &ix->orders[o], &ctx, 5, hits, NULL), 1);
+    /* Replaced without it, then back with it and removed. */
+    r->kinds &= (uint8_t) ~(1u << 3);
+    assert_int_equal(matcher_index_put_profile(ix, r, size), slot);
+    assert_int_equal(ix->kind_count[3], 0);
+    r->kinds |= 1u << 3;
+    assert_int_equal(matcher_index_put_profile(ix, r, size), slot);
+    assert_int_equal(
+        matcher_index_remove_profile(ix, matcher_profile_id(r), r->id_len),
+        slot);
+    assert_int_equal(ix->kind_count[3], 0);
+    assert_int_equal(matcher_topk_order(ix, &ix->orders[o], &ctx, 5, hits, &st),
+                     0);
+    gen_release(&g);
+    matcher_index_destroy(&ix);
     jm_clock_set_fake(0);
 }
 
@@ -326,7 +460,7 @@ test_signatures_cover_skills(void **state)
             if (p == NULL)
                 continue;
             assert_int_equal(ix->slot_at[ix->pos[slot]], slot);
-            sig = ix->sig[ix->pos[slot]];
+            sig = ix->hot[ix->pos[slot]].sig;
             for (unsigned i = 0; i < p->n_skills; i++) {
                 unsigned b = ix->sigbit[matcher_profile_skills(p)[i].term];
 
@@ -544,6 +678,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pruned_equals_exhaustive),
         cmocka_unit_test(test_pruning_skips_most_candidates),
+        cmocka_unit_test(test_kind_nobody_may_take),
         cmocka_unit_test(test_packed_index_stays_exact),
         cmocka_unit_test(test_posting_buckets_bound),
         cmocka_unit_test(test_signatures_cover_skills),
