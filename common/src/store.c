@@ -275,7 +275,9 @@ data_file_empty(const char *dir)
 int
 jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
 {
-    jm_store_opts o = {DEFAULT_MAP_SIZE, DEFAULT_MAP_SIZE_MAX, DEFAULT_MAX_DBS};
+    jm_store_opts o = {.map_size = DEFAULT_MAP_SIZE,
+                       .map_size_max = DEFAULT_MAP_SIZE_MAX,
+                       .max_dbs = DEFAULT_MAX_DBS};
     jm_store_t *self = NULL;
     MDB_envinfo info;
     struct stat st;
@@ -291,6 +293,7 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
             o.map_size_max = opts->map_size_max;
         if (opts->max_dbs != 0)
             o.max_dbs = opts->max_dbs;
+        o.refetchable = opts->refetchable;
     }
     /* Only a maximum below the default start: start at the maximum. */
     if ((opts == NULL || opts->map_size == 0) && o.map_size > o.map_size_max)
@@ -326,9 +329,12 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         goto fail;
     }
     /* Full sync (no NOSYNC, NOMETASYNC, MAPASYNC, WRITEMAP): an
-     * acknowledged commit survives a crash. NOTLS: read transactions are
-     * not bound to a thread slot, so two can be open in one thread. */
-    if ((rc = mdb_env_open(self->env, dir, MDB_NOTLS, 0600)) != 0) {
+     * acknowledged commit survives a crash; a refetchable store gives up
+     * only the meta page's sync (see store.h). NOTLS: read transactions
+     * are not bound to a thread slot, so two can be open in one thread. */
+    if ((rc = mdb_env_open(self->env, dir,
+                           MDB_NOTLS | (o.refetchable ? MDB_NOMETASYNC : 0),
+                           0600)) != 0) {
         rc = store_err(rc, "mdb_env_open");
         goto fail;
     }

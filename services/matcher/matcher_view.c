@@ -562,7 +562,9 @@ matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
                   const matcher_view_opts *opts)
 {
     matcher_view_t *view = jm_xcalloc(1, sizeof(*view));
-    jm_store_opts sopts = {.map_size = opts->map_size};
+    /* The view and its cursors can always be fetched again from the
+     * sources: one sync per commit, not two (jm_store_opts). */
+    jm_store_opts sopts = {.map_size = opts->map_size, .refetchable = true};
     struct load l = {.view = view};
     uint64_t t0 = uv_hrtime();
     int rc;

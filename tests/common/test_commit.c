@@ -130,7 +130,8 @@ done(void *item_arg, int status, void *arg)
 static int
 setup_with(void **state, size_t map_size)
 {
-    jm_store_opts opts = {map_size, 16 * KIB * KIB, 4};
+    jm_store_opts opts = {
+        .map_size = map_size, .map_size_max = 16 * KIB * KIB, .max_dbs = 4};
     struct ctx *c = jm_xcalloc(1, sizeof(*c));
     unsigned i;
 

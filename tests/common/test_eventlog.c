@@ -563,7 +563,8 @@ test_reader_check(void **state)
 #define CRASH_MAP_MAX    (256 * KIB * KIB)
 
 /* A small map, so that the child also grows it while being killed. */
-static const jm_store_opts crash_opts = {CRASH_MAP, CRASH_MAP_MAX, 4};
+static const jm_store_opts crash_opts = {
+    .map_size = CRASH_MAP, .map_size_max = CRASH_MAP_MAX, .max_dbs = 4};
 
 /* The child: opens the store, then appends batches of 1..3 entries
  * forever, each batch one committed transaction, and reports each batch's

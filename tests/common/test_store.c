@@ -21,7 +21,8 @@
 static jm_store_t *
 open_store(const char *dir, size_t map, size_t map_max)
 {
-    jm_store_opts opts = {map, map_max, 8};
+    jm_store_opts opts = {
+        .map_size = map, .map_size_max = map_max, .max_dbs = 8};
     jm_store_t *store = NULL;
 
     assert_int_equal(jm_store_open(&store, dir, &opts), 0);
@@ -112,10 +113,41 @@ test_open_twice_is_busy(void **state)
     jm_test_rmtree(dir);
 }
 
+/* A refetchable store (the matcher's view) commits with one sync instead
+ * of two; what it committed is there after a reopen, with either setting
+ * (the flag belongs to an open, not to the files). */
+static void
+test_refetchable_store_keeps_its_commits(void **state)
+{
+    jm_store_opts opts = {.refetchable = true};
+    char dir[256];
+    jm_store_t *store = NULL;
+    jm_dbi dbi;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(jm_store_open(&store, dir, &opts), 0);
+    assert_int_equal(jm_store_dbi(store, "view", false, &dbi), 0);
+    put_str(store, dbi, "order-1", "open");
+    put_str(store, dbi, "order-1", "closed");
+    jm_store_destroy(&store);
+    assert_int_equal(jm_store_open(&store, dir, NULL), 0);
+    assert_int_equal(jm_store_dbi(store, "view", false, &dbi), 0);
+    check_str(store, dbi, "order-1", "closed");
+    put_str(store, dbi, "order-2", "open");
+    jm_store_destroy(&store);
+    assert_int_equal(jm_store_open(&store, dir, &opts), 0);
+    assert_int_equal(jm_store_dbi(store, "view", false, &dbi), 0);
+    check_str(store, dbi, "order-2", "open");
+    jm_store_destroy(&store);
+    jm_test_rmtree(dir);
+}
+
 static void
 test_open_bad_arguments(void **state)
 {
-    jm_store_opts opts = {4 * KIB * KIB, 1 * KIB * KIB, 0};
+    jm_store_opts opts = {.map_size = 4 * KIB * KIB,
+                          .map_size_max = 1 * KIB * KIB};
     char dir[256], missing[300];
     jm_store_t *store = NULL;
 
@@ -847,6 +879,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_twice_is_busy),
         cmocka_unit_test(test_open_bad_arguments),
+        cmocka_unit_test(test_refetchable_store_keeps_its_commits),
         cmocka_unit_test(test_be64_order),
         cmocka_unit_test(test_put_get_del),
         cmocka_unit_test(test_scan_and_last),

@@ -51,6 +51,14 @@ typedef struct jm_store_opts {
     size_t map_size;     /* initial map size; default 1 GiB (sparse) */
     size_t map_size_max; /* growth stops here; default 64 GiB */
     unsigned max_dbs;    /* named databases; default 32 */
+    /* The store holds only what can be fetched again from elsewhere: a
+     * consumer's view, with its cursors in the same transactions (the
+     * matcher). Commits then sync the data but not the meta page
+     * (MDB_NOMETASYNC): one fdatasync instead of two. A system crash may
+     * undo the last transactions, cursor and data together, which the
+     * consumer fetches again; the store is never corrupted. A source of
+     * truth (intake, profiles) must leave this false. */
+    bool refetchable;
 } jm_store_opts;
 
 /* Opens (creating if needed) the environment in directory dir, which must
