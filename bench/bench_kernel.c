@@ -185,6 +185,13 @@ time_rematch(matcher_index_t *ix, unsigned k)
     printf("  heap per citizen with orders, dictionary and live lists: "
            "%.0f bytes\n",
            (double) (is.total_bytes + ls.bytes) / is.profiles);
+    /* Where it goes, per citizen: what to shrink next. */
+    printf("    citizens %.1f, orders %.1f, dictionary %.1f, live lists %.1f\n",
+           (double) is.profile_bytes / is.profiles,
+           (double) is.order_bytes / is.profiles,
+           (double) (is.total_bytes - is.profile_bytes - is.order_bytes) /
+               is.profiles,
+           (double) ls.bytes / is.profiles);
     matcher_live_destroy(&live);
 }
 
