@@ -70,42 +70,15 @@ int
 cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
             jm_msg_t **reply_p)
 {
-    jm_rpc_client_opts opts = {0};
     jm_rpc_client_t *client = NULL;
     struct wait w = {0};
     jm_error err = {0};
-    char **endpoints = NULL;
-    size_t count = 0;
-    int rc, exit_code = CLI_OK;
+    int rc, exit_code;
 
     *reply_p = NULL;
-    if (c->endpoints[service] == NULL ||
-        (count = split_endpoints(c->endpoints[service], &endpoints)) == 0) {
-        fprintf(stderr,
-                "%s: no endpoint for the %s service: give --%s ENDPOINT or "
-                "--node DIR\n",
-                c->prog, service_names[service], service_names[service]);
-        free(endpoints);
-        return CLI_USAGE;
-    }
-    if (c->bus == NULL && (rc = jm_bus_new(&c->bus, &c->loop)) != 0) {
-        fprintf(stderr, "%s: cannot start messaging: %s\n", c->prog,
-                jm_strerror(rc));
-        exit_code = CLI_UNREACHABLE;
-        goto out;
-    }
-    opts.timeout_ms = c->timeout_ms;
-    opts.tries = (unsigned) (count > 1 ? count : 1);
-    if (c->curve[service].server_key[0] != '\0') {
-        opts.sock.curve_server_key = c->curve[service].server_key;
-        opts.sock.curve_public_key = c->curve[service].public_key;
-        opts.sock.curve_secret_key = c->curve[service].secret_key;
-    }
-    rc = jm_rpc_client_new(&client, c->bus, (const char *const *) endpoints,
-                           count, &opts);
-    if (rc == 0)
-        rc = jm_rpc_client_call(client, req, on_reply, &w);
-    if (rc != 0) {
+    if ((exit_code = cli_client_new(c, service, &client)) != CLI_OK)
+        return exit_code;
+    if ((rc = jm_rpc_client_call(client, req, on_reply, &w)) != 0) {
         fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n", c->prog,
                 service_names[service], c->endpoints[service], jm_strerror(rc));
         exit_code = CLI_UNREACHABLE;
@@ -115,9 +88,12 @@ cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
         uv_run(&c->loop, UV_RUN_ONCE);
     if (w.status != 0) {
         fprintf(stderr,
-                "%s: the %s service at %s did not answer within %u ms (%s)\n",
+                "%s: the %s service at %s did not answer within %u ms%s "
+                "(%s)\n",
                 c->prog, service_names[service], c->endpoints[service],
-                c->timeout_ms, jm_strerror(w.status));
+                c->timeout_ms,
+                strchr(c->endpoints[service], ',') ? " at any of them" : "",
+                jm_strerror(w.status));
         exit_code = CLI_UNREACHABLE;
         goto out;
     }
@@ -130,9 +106,6 @@ cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
 
 out:
     jm_rpc_client_destroy(&client);
-    for (size_t i = 0; i < count; i++)
-        free(endpoints[i]);
-    free(endpoints);
     free(w.data);
     return exit_code;
 }
