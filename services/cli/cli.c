@@ -188,9 +188,14 @@ cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
     else
         json = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
     if (json == NULL) {
-        fprintf(stderr, "jobmatch: %s:%d: %s\n",
-                strcmp(path, "-") == 0 ? "<stdin>" : path, jerr.line,
-                jerr.text);
+        /* jansson reports line -1 when the file could not be read at all:
+         * then its text already names the file and the reason. */
+        if (jerr.line < 0)
+            fprintf(stderr, "jobmatch: %s\n", jerr.text);
+        else
+            fprintf(stderr, "jobmatch: %s:%d: %s\n",
+                    strcmp(path, "-") == 0 ? "<stdin>" : path, jerr.line,
+                    jerr.text);
         return CLI_USAGE;
     }
     rc = jm_json_to_message(json, desc, msg_p, err, sizeof(err));
