@@ -21,6 +21,7 @@ struct jm_commit {
     jm_store_t *store;
     jm_commit_apply_fn apply;
     jm_commit_done_fn done;
+    jm_commit_committed_fn committed; /* optional, once per flush */
     void *arg;
     void **items; /* the queue, in arrival order */
     size_t count;
@@ -122,6 +123,13 @@ apply_all(jm_txn_t *txn, void *arg)
     return 0;
 }
 
+void
+jm_commit_on_committed(jm_commit_t *commit, jm_commit_committed_fn fn)
+{
+    JM_ASSERT(commit != NULL);
+    commit->committed = fn;
+}
+
 int
 jm_commit_flush(jm_commit_t *commit)
 {
@@ -158,6 +166,8 @@ jm_commit_flush(jm_commit_t *commit)
     if (b.calls > 1)
         commit->stats.redos++;
     /* Only now, after the commit returned, may anyone hear "accepted". */
+    if (commit->committed != NULL)
+        commit->committed(rc, commit->arg);
     for (i = 0; i < b.count; i++)
         commit->done(b.items[i], commit->status[i], commit->arg);
     commit->flushing = false;

@@ -59,7 +59,6 @@ struct jm_source {
     uint64_t head;
     int64_t batch_now;
     struct stopper *stopper; /* pending bus teardown after a stop */
-    bool batch_open;         /* ops.committed not yet called for this batch */
     bool stopped;
     bool failed;
 };
@@ -237,6 +236,16 @@ apply_item(jm_txn_t *txn, void *ptr, void *arg)
     return rc;
 }
 
+/* Right after each batch's transaction, before any reply: the service's
+ * post-commit work (ops.committed). */
+static void
+batch_committed(int status, void *arg)
+{
+    jm_source_t *source = arg;
+
+    source->ops.committed(source, status, source->arg);
+}
+
 static void
 done_item(void *ptr, int status, void *arg)
 {
@@ -244,16 +253,6 @@ done_item(void *ptr, int status, void *arg)
     jm_error err = {0};
 
     (void) arg;
-    /* The first done call of a flush comes right after the commit: the
-     * place for the service's post-commit work, before any reply. A batch
-     * failure gives every item the same -errno; a positive status is one
-     * item's rejection inside a committed batch. */
-    if (item->source->batch_open) {
-        item->source->batch_open = false;
-        if (item->source->ops.committed != NULL)
-            item->source->ops.committed(item->source, status < 0 ? status : 0,
-                                        item->source->arg);
-    }
     if (item->call == NULL) {
         if (status != 0)
             jm_log(JM_LOG_WARN, item->source->config.service,
@@ -285,9 +284,7 @@ flush(jm_source_t *source)
     if (jm_commit_pending(source->commit) == 0)
         return;
     source->batch_now = jm_clock_now_ms();
-    source->batch_open = true;
     rc = jm_commit_flush(source->commit);
-    source->batch_open = false;
     if (rc < 0) {
         jm_log(JM_LOG_ERR, source->config.service, "batch failed: %s",
                jm_strerror(rc));
@@ -617,6 +614,8 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
                        source);
     if (rc != 0)
         goto fail;
+    if (ops->committed != NULL)
+        jm_commit_on_committed(source->commit, batch_committed);
 
     if ((rc = jm_bus_new(&source->bus, loop)) != 0)
         goto fail;

@@ -32,6 +32,10 @@ struct ctx {
     unsigned apply_calls;
     jm_txn_t *txns[MAX_ITEMS]; /* the transaction each item saw */
     struct item *requeue;      /* queued by the done of item 0 */
+    unsigned hook_calls;       /* jm_commit_on_committed */
+    int hook_status;
+    unsigned done_before_hook; /* done calls seen when the hook ran */
+    bool hook_saw_item0;       /* item 0 readable when the hook ran */
     jm_commit_stats stats;
 };
 
@@ -331,6 +335,48 @@ test_destroy_cancels_pending(void **state)
     jm_commit_destroy(&c->commit); /* idempotent */
 }
 
+/* The post-commit hook runs once per flush, after the transaction and
+ * before the first done call, with the batch's status. */
+static void
+on_committed(int status, void *arg)
+{
+    struct ctx *c = arg;
+
+    c->hook_calls++;
+    c->hook_status = status;
+    c->done_before_hook = c->done_calls;
+    c->hook_saw_item0 = committed(c, 0);
+}
+
+static void
+test_committed_hook_precedes_replies(void **state)
+{
+    struct ctx *c = *state;
+
+    jm_commit_on_committed(c->commit, on_committed);
+    add_items(c, 4);
+    assert_int_equal(jm_commit_flush(c->commit), 0);
+    assert_int_equal(c->hook_calls, 1);
+    assert_int_equal(c->hook_status, 0);
+    assert_int_equal(c->done_before_hook, 0);
+    assert_true(c->hook_saw_item0);
+    assert_int_equal(c->done_calls, 4);
+
+    /* a failed batch: the hook hears its -errno, still before any done */
+    c->done_calls = 0;
+    c->items[6].verdict = -EIO;
+    for (unsigned i = 4; i < 8; i++) /* items not stored before */
+        jm_commit_add(c->commit, &c->items[i]);
+    assert_int_equal(jm_commit_flush(c->commit), -EIO);
+    assert_int_equal(c->hook_calls, 2);
+    assert_int_equal(c->hook_status, -EIO);
+    assert_int_equal(c->done_before_hook, 0);
+
+    /* nothing queued: no flush, no hook */
+    assert_int_equal(jm_commit_flush(c->commit), 0);
+    assert_int_equal(c->hook_calls, 2);
+}
+
 int
 main(void)
 {
@@ -345,6 +391,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_map_redoes_batch,
                                         setup_small_map, teardown),
+        cmocka_unit_test_setup_teardown(test_committed_hook_precedes_replies,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_destroy_cancels_pending, setup,
                                         teardown),
     };

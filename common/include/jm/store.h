@@ -246,6 +246,13 @@ int jm_commit_new(jm_commit_t **commit_p, jm_store_t *store,
 void
 jm_commit_destroy(jm_commit_t **commit_p); /* pending items: done(-ECANCELED) */
 
+/* Called once per flush, right after the transaction committed (status
+ * 0) or failed (the batch's -errno), before any done call: the place for
+ * work that must follow the commit and precede every reply (a source
+ * publishing its new head, say). Optional; NULL removes it. */
+typedef void (*jm_commit_committed_fn)(int status, void *arg);
+void jm_commit_on_committed(jm_commit_t *commit, jm_commit_committed_fn fn);
+
 /* Queues item (borrowed until its done call). */
 void jm_commit_add(jm_commit_t *commit, void *item);
 size_t jm_commit_pending(const jm_commit_t *commit);
