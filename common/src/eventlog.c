@@ -98,24 +98,17 @@ jm_eventlog_open(jm_eventlog_t **log_p, jm_store_t *store, const char *name)
     jm_eventlog_t *self = NULL;
     struct create_id c;
     uint8_t random[ID_LEN / 2];
-    char *meta_name = NULL;
-    size_t len, i;
+    size_t i;
     int rc;
 
     JM_ASSERT(log_p != NULL);
     JM_ASSERT(store != NULL);
     JM_ASSERT(name != NULL);
     *log_p = NULL;
-    len = strlen(name);
-    if (len == 0)
-        return -EINVAL;
     self = jm_xcalloc(1, sizeof(*self));
     self->store = store;
-    meta_name = jm_xmalloc(len + sizeof(".meta"));
-    (void) snprintf(meta_name, len + sizeof(".meta"), "%s.meta", name);
-    if ((rc = jm_store_dbi(store, name, false, &self->log)) != 0)
-        goto fail;
-    if ((rc = jm_store_dbi(store, meta_name, false, &self->meta)) != 0)
+    rc = jm_store_dbi_pair(store, name, ".meta", &self->log, &self->meta);
+    if (rc != 0)
         goto fail;
     /* Read first: only the very first open pays for a write (and fsync). */
     rc = jm_store_read(store, load_id, self);
@@ -133,12 +126,10 @@ jm_eventlog_open(jm_eventlog_t **log_p, jm_store_t *store, const char *name)
     }
     if (rc != 0)
         goto fail;
-    free(meta_name);
     *log_p = self;
     return 0;
 
 fail:
-    free(meta_name);
     free(self);
     return rc;
 }

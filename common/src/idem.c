@@ -33,31 +33,21 @@ int
 jm_idem_open(jm_idem_t **idem_p, jm_store_t *store, const char *name)
 {
     jm_idem_t *self = NULL;
-    char *time_name = NULL;
-    size_t len;
     int rc;
 
     JM_ASSERT(idem_p != NULL);
     JM_ASSERT(store != NULL);
     JM_ASSERT(name != NULL);
     *idem_p = NULL;
-    len = strlen(name);
-    if (len == 0)
-        return -EINVAL;
     self = jm_xcalloc(1, sizeof(*self));
     self->store = store;
-    time_name = jm_xmalloc(len + sizeof(".time"));
-    (void) snprintf(time_name, len + sizeof(".time"), "%s.time", name);
-    if ((rc = jm_store_dbi(store, name, false, &self->ids)) != 0)
+    rc = jm_store_dbi_pair(store, name, ".time", &self->ids, &self->times);
+    if (rc != 0)
         goto fail;
-    if ((rc = jm_store_dbi(store, time_name, false, &self->times)) != 0)
-        goto fail;
-    free(time_name);
     *idem_p = self;
     return 0;
 
 fail:
-    free(time_name);
     free(self);
     return rc;
 }

@@ -422,6 +422,24 @@ jm_store_dbi(jm_store_t *store, const char *name, bool dupsort, jm_dbi *dbi_out)
 }
 
 int
+jm_store_dbi_pair(jm_store_t *store, const char *name, const char *suffix,
+                  jm_dbi *first_out, jm_dbi *second_out)
+{
+    size_t size = strlen(name) + strlen(suffix) + 1;
+    char *companion;
+    int rc;
+
+    if (name[0] == '\0')
+        return -EINVAL;
+    companion = jm_xmalloc(size);
+    (void) snprintf(companion, size, "%s%s", name, suffix);
+    if ((rc = jm_store_dbi(store, name, false, first_out)) == 0)
+        rc = jm_store_dbi(store, companion, false, second_out);
+    free(companion);
+    return rc;
+}
+
+int
 jm_store_write(jm_store_t *store, jm_store_txn_fn fn, void *arg)
 {
     const char *where;

@@ -77,6 +77,12 @@ void jm_store_destroy(jm_store_t **store_p);
 int jm_store_dbi(jm_store_t *store, const char *name, bool dupsort,
                  jm_dbi *dbi_out);
 
+/* Opens name and its companion name + suffix ("requests" and
+ * "requests.time"): the pairs the event log and the idempotency records
+ * keep. -EINVAL for an empty name. */
+int jm_store_dbi_pair(jm_store_t *store, const char *name, const char *suffix,
+                      jm_dbi *first_out, jm_dbi *second_out);
+
 /* A unit of work inside one transaction. Return 0 to commit, or -errno to
  * abort (the error is returned by jm_store_write/read). For
  * jm_store_write the function may be called more than once: after
