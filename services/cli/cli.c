@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "jm/err.h"
+#include "jm/esco.h"
 #include "jm/json.h"
 #include "jm/mem.h"
 #include "jm/rpc.h"
@@ -174,6 +175,8 @@ cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply)
 
 /* ---- JSON ---- */
 
+static void strip_labels(json_t *json);
+
 int
 cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
               ProtobufCMessage **msg_p)
@@ -198,6 +201,7 @@ cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
                     jerr.text);
         return CLI_USAGE;
     }
+    strip_labels(json); /* what cli_print_json added reads back */
     rc = jm_json_to_message(json, desc, msg_p, err, sizeof(err));
     json_decref(json);
     if (rc != 0) {
@@ -208,9 +212,122 @@ cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
     return CLI_OK;
 }
 
+/* ESCO labels next to the URIs of machine-readable output, as the tables
+ * show them: "skill_uri" gets a "skill_label", "skill_uris" a
+ * "skill_labels" array (null where a URI is unknown). The table is loaded
+ * at the first URI only, and output without URIs is left as it is. */
+struct labels {
+    jm_esco_t *esco;
+    bool tried;
+};
+
+static json_t *
+label_of(struct labels *l, json_t *uri)
+{
+    const char *label = NULL;
+
+    if (!l->tried) {
+        l->tried = true;
+        (void) jm_esco_load(&l->esco, NULL); /* without it: no labels */
+    }
+    if (l->esco != NULL && json_is_string(uri))
+        label = jm_esco_label(l->esco, json_string_value(uri));
+    return label ? json_string(label) : json_null();
+}
+
+/* The key for the labels of key if it names URIs ("x_uri" -> "x_label",
+ * "x_uris" -> "x_labels"), else false. */
+static bool
+label_key(const char *key, char *out, size_t size)
+{
+    size_t len = strlen(key);
+
+    if (len > 4 && strcmp(key + len - 4, "_uri") == 0)
+        return snprintf(out, size, "%.*s_label", (int) (len - 4), key) <
+               (int) size;
+    if (len > 5 && strcmp(key + len - 5, "_uris") == 0)
+        return snprintf(out, size, "%.*s_labels", (int) (len - 5), key) <
+               (int) size;
+    return false;
+}
+
+static void
+add_labels(json_t *json, struct labels *l)
+{
+    const char *key;
+    json_t *value, *labels;
+    size_t i, n = 0;
+    char name[128];
+
+    struct {
+        char name[128];
+        json_t *value;
+    } found[16];
+
+    if (json_is_array(json)) {
+        json_array_foreach(json, i, value) add_labels(value, l);
+        return;
+    }
+    if (!json_is_object(json))
+        return;
+    /* Children first, then the new keys: an object must not change while
+     * it is walked. */
+    json_object_foreach(json, key, value)
+    {
+        add_labels(value, l);
+        if (n < JM_COUNTOF(found) && label_key(key, name, sizeof(name)) &&
+            json_object_get(json, name) == NULL) {
+            memcpy(found[n].name, name, sizeof(name));
+            found[n++].value = value;
+        }
+    }
+    for (size_t k = 0; k < n; k++) {
+        if (json_is_array(found[k].value)) {
+            labels = json_array();
+            json_array_foreach(found[k].value, i, value)
+                json_array_append_new(labels, label_of(l, value));
+        } else {
+            labels = label_of(l, found[k].value);
+        }
+        json_object_set_new(json, found[k].name, labels);
+    }
+}
+
+/* Removes the labels add_labels gives, so that printed output can be
+ * edited and sent back: only a "x_label(s)" beside its "x_uri(s)" goes;
+ * any other unknown key is still the schema's to reject. */
+static void
+strip_labels(json_t *json)
+{
+    const char *key;
+    json_t *value;
+    size_t i, n = 0;
+    char name[128], gone[16][128];
+
+    if (json_is_array(json)) {
+        json_array_foreach(json, i, value) strip_labels(value);
+        return;
+    }
+    if (!json_is_object(json))
+        return;
+    json_object_foreach(json, key, value)
+    {
+        strip_labels(value);
+        if (n < JM_COUNTOF(gone) && label_key(key, name, sizeof(name)) &&
+            json_object_get(json, name) != NULL)
+            memcpy(gone[n++], name, sizeof(name));
+    }
+    for (size_t k = 0; k < n; k++)
+        json_object_del(json, gone[k]);
+}
+
 void
 cli_print_json(json_t *json)
 {
+    struct labels l = {NULL, false};
+
+    add_labels(json, &l);
+    jm_esco_destroy(&l.esco);
     json_dumpf(json, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(json);

@@ -66,7 +66,7 @@ usage(FILE *out)
             "  --matcher EP[,EP]  matcher endpoints, tried in turn (default "
             "%s)\n"
             "  --node DIR         take endpoints and keys from DIR/node.json\n"
-            "  --json             machine-readable output\n"
+            "  --json             machine-readable output (ESCO labels beside URIs)\n"
             "  --timeout MS       per try (default 3000)\n"
             "  -h, --help         this text; `jobmatch COMMAND --help` for a "
             "command\n"

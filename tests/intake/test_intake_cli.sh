@@ -74,6 +74,25 @@ echo "$out" | grep -q "$id" || fail "get: $out"
 echo "$out" | grep -q "warehouse worker" || fail "no ESCO label: $out"
 out=$(j order get "$id" --json)
 echo "$out" | grep -q '"status": "ORDER_STATUS_OPEN"' || fail "get --json: $out"
+# --json shows the ESCO label beside every URI, and such output reads back
+# (the labels are dropped; any other unknown key is still refused)
+echo "$out" | grep -q '"occupation_label": "warehouse worker"' ||
+    fail "no occupation_label in get --json: $out"
+[ "$(echo "$out" | grep -c '"skill_label": ')" = \
+  "$(echo "$out" | grep -c '"skill_uri": ')" ] ||
+    fail "not every skill_uri has its skill_label: $out"
+sed 's/^{/{"occupation_label": "any text",/' \
+    "$src/docs/examples/job-order.json" >"$dir/labelled.json"
+j order submit "$dir/labelled.json" >/dev/null ||
+    fail "a file with labels beside its URIs was refused"
+sed 's/^{/{"occupation_labelx": "x",/' \
+    "$src/docs/examples/job-order.json" >"$dir/unknown.json"
+set +e
+j order submit "$dir/unknown.json" 2>"$dir/unknown.err"
+rc=$?
+set -e
+[ $rc = 2 ] || fail "an unknown key gave exit $rc, not 2"
+grep -q "occupation_labelx" "$dir/unknown.err" || fail "unknown key not named"
 
 # list, close, outcome, stats
 j order list | grep -q "$id" || fail "list"
