@@ -10,6 +10,7 @@ packages=(
   protobuf-compiler python3 python3-protobuf   # protoc --python_out check
   libcmocka-dev libjansson-dev libsodium-dev
   procps psmisc                                 # pgrep/pkill in smoke tests
+  clang-format                                  # the "format" test
 )
 
 missing=()
