@@ -68,9 +68,10 @@ jm_sample_rng_below(jm_sample_rng *rng, uint64_t n)
 {
     /* Reject the top partial interval so that x % n is uniform: the
      * threshold is 2^64 mod n. */
-    uint64_t threshold = (0 - n) % n, x;
+    uint64_t threshold, x;
 
-    JM_ASSERT(n > 0);
+    JM_ASSERT(n > 0); /* before the division below */
+    threshold = (0 - n) % n;
     do {
         x = jm_sample_rng_next(rng);
     } while (x < threshold);
