@@ -266,19 +266,19 @@ on_idle(uv_idle_t *handle)
 }
 
 void
-jm__sock_rearm(jm_sock_t *self)
+jm__sock_rearm(jm_sock_t *sock)
 {
     int events = 0;
     size_t len = sizeof(events);
 
-    if (self->closing)
+    if (sock->closing)
         return;
-    if (zmq_getsockopt(self->zsock, ZMQ_EVENTS, &events, &len) != 0)
+    if (zmq_getsockopt(sock->zsock, ZMQ_EVENTS, &events, &len) != 0)
         events = 0;
     if (events & ZMQ_POLLIN)
-        uv_idle_start(&self->idle, on_idle);
+        uv_idle_start(&sock->idle, on_idle);
     else
-        uv_idle_stop(&self->idle);
+        uv_idle_stop(&sock->idle);
 }
 
 static void
@@ -430,21 +430,21 @@ fail:
 }
 
 void
-jm__sock_close(jm_sock_t *self)
+jm__sock_close(jm_sock_t *sock)
 {
-    if (self->closing)
+    if (sock->closing)
         return;
-    self->closing = true;
-    uv_idle_stop(&self->idle);
+    sock->closing = true;
+    uv_idle_stop(&sock->idle);
     /* uv_close stops the poll handle, taking the fd out of epoll, before
      * zmq_close lets libzmq's reaper close that fd. */
-    uv_close((uv_handle_t *) &self->poll, on_handle_closed);
-    uv_close((uv_handle_t *) &self->prepare, on_handle_closed);
-    uv_close((uv_handle_t *) &self->check, on_handle_closed);
-    uv_close((uv_handle_t *) &self->idle, on_handle_closed);
-    zmq_close(self->zsock);
-    self->zsock = NULL;
-    self->bus->open_sockets--;
+    uv_close((uv_handle_t *) &sock->poll, on_handle_closed);
+    uv_close((uv_handle_t *) &sock->prepare, on_handle_closed);
+    uv_close((uv_handle_t *) &sock->check, on_handle_closed);
+    uv_close((uv_handle_t *) &sock->idle, on_handle_closed);
+    zmq_close(sock->zsock);
+    sock->zsock = NULL;
+    sock->bus->open_sockets--;
 }
 
 /* ---- public sockets ---- */
@@ -527,10 +527,10 @@ jm_sock_new(jm_sock_t **sock_p, jm_bus_t *bus, jm_sock_type type,
 }
 
 void
-jm_sock_set_drained_cb(jm_sock_t *self, jm_sock_drained_cb on_drained)
+jm_sock_set_drained_cb(jm_sock_t *sock, jm_sock_drained_cb on_drained)
 {
-    JM_ASSERT(self != NULL);
-    self->on_drained = on_drained;
+    JM_ASSERT(sock != NULL);
+    sock->on_drained = on_drained;
 }
 
 static int
@@ -547,78 +547,78 @@ read_endpoint(jm_sock_t *self)
 }
 
 int
-jm_sock_bind(jm_sock_t *self, const char *endpoint)
+jm_sock_bind(jm_sock_t *sock, const char *endpoint)
 {
-    JM_ASSERT(self != NULL && !self->closing);
+    JM_ASSERT(sock != NULL && !sock->closing);
     JM_ASSERT(endpoint != NULL);
-    if (zmq_bind(self->zsock, endpoint) != 0)
+    if (zmq_bind(sock->zsock, endpoint) != 0)
         return jm__zmq_err();
-    return read_endpoint(self);
+    return read_endpoint(sock);
 }
 
 int
-jm_sock_connect(jm_sock_t *self, const char *endpoint)
+jm_sock_connect(jm_sock_t *sock, const char *endpoint)
 {
-    JM_ASSERT(self != NULL && !self->closing);
+    JM_ASSERT(sock != NULL && !sock->closing);
     JM_ASSERT(endpoint != NULL);
-    if (zmq_connect(self->zsock, endpoint) != 0)
+    if (zmq_connect(sock->zsock, endpoint) != 0)
         return jm__zmq_err();
-    return read_endpoint(self);
+    return read_endpoint(sock);
 }
 
 const char *
-jm_sock_endpoint(jm_sock_t *self)
+jm_sock_endpoint(jm_sock_t *sock)
 {
-    JM_ASSERT(self != NULL);
-    return self->endpoint;
+    JM_ASSERT(sock != NULL);
+    return sock->endpoint;
 }
 
 int
-jm_sock_send(jm_sock_t *self, const jm_peer *to, const void *data, size_t size)
+jm_sock_send(jm_sock_t *sock, const jm_peer *to, const void *data, size_t size)
 {
     int rc = 0;
 
-    JM_ASSERT(self != NULL && !self->closing);
+    JM_ASSERT(sock != NULL && !sock->closing);
     JM_ASSERT(data != NULL || size == 0);
-    if (self->zmq_type == ZMQ_ROUTER) {
+    if (sock->zmq_type == ZMQ_ROUTER) {
         JM_ASSERT(to != NULL && to->id_len > 0);
         /* With ROUTER_MANDATORY the first frame fails with EHOSTUNREACH
          * for a gone peer and EAGAIN at its high-water mark. The frames
          * after it go into the same pipe and cannot fail on their own. */
-        if (zmq_send(self->zsock, to->id, to->id_len,
+        if (zmq_send(sock->zsock, to->id, to->id_len,
                      ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
             (to->delimiter &&
-             zmq_send(self->zsock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)) {
+             zmq_send(sock->zsock, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)) {
             rc = jm__zmq_err();
             goto out;
         }
     } else {
         JM_ASSERT(to == NULL);
     }
-    if (zmq_send(self->zsock, data, size, ZMQ_DONTWAIT) < 0)
+    if (zmq_send(sock->zsock, data, size, ZMQ_DONTWAIT) < 0)
         rc = jm__zmq_err();
 out:
     /* The send ran the socket's commands, which may have taken the fd's
      * edge for a message that arrived meanwhile. */
-    jm__sock_rearm(self);
+    jm__sock_rearm(sock);
     return rc;
 }
 
 int
-jm_sock_publish(jm_sock_t *self, const char *topic, const void *data,
+jm_sock_publish(jm_sock_t *sock, const char *topic, const void *data,
                 size_t size)
 {
     int rc = 0;
 
-    JM_ASSERT(self != NULL && !self->closing);
-    JM_ASSERT(self->zmq_type == ZMQ_PUB);
+    JM_ASSERT(sock != NULL && !sock->closing);
+    JM_ASSERT(sock->zmq_type == ZMQ_PUB);
     JM_ASSERT(topic != NULL);
     JM_ASSERT(data != NULL || size == 0);
-    if (zmq_send(self->zsock, topic, strlen(topic),
+    if (zmq_send(sock->zsock, topic, strlen(topic),
                  ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
-        zmq_send(self->zsock, data, size, ZMQ_DONTWAIT) < 0)
+        zmq_send(sock->zsock, data, size, ZMQ_DONTWAIT) < 0)
         rc = jm__zmq_err();
-    jm__sock_rearm(self);
+    jm__sock_rearm(sock);
     return rc;
 }
 

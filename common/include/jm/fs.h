@@ -4,10 +4,10 @@
 
 #include <sys/types.h>
 
-/* mkdir -p: creates path and its missing parents. Parents get mode 0750,
+/* mkdir -p: creates dir and its missing parents. Parents get mode 0750,
  * the last directory gets mode (a service's data directory may want 0700).
  * Existing directories are left as they are. Returns 0 or -errno
- * (-EINVAL for an empty or over-long path). */
-int jm_fs_mkdirs(const char *path, mode_t mode);
+ * (-EINVAL for an empty or over-long dir). */
+int jm_fs_mkdirs(const char *dir, mode_t mode);
 
 #endif

@@ -96,9 +96,9 @@ void jm_rpc_reply(jm_rpc_call_t *call, Jobmatch__V1__Reply *reply);
 /* Replies with err as the body, then frees the call. */
 void jm_rpc_reply_error(jm_rpc_call_t *call, const jm_error *err);
 
-/* Sends a reply stored earlier (packed Reply bytes) for the same request
+/* Sends a reply stored earlier (data: packed Reply bytes) for the same request
  * id, marked duplicate. Then frees the call. */
-void jm_rpc_reply_stored(jm_rpc_call_t *call, const void *reply, size_t size);
+void jm_rpc_reply_stored(jm_rpc_call_t *call, const void *data, size_t size);
 
 /* Packs reply as it will be stored for idempotency (request_id set from
  * the call, duplicate false). Caller owns *data_p (free()). */
