@@ -11,15 +11,11 @@
  *   - a second matcher on the same sources gives identical answers, and
  *     the CLI fails over from a dead endpoint to a live one;
  *   - a closed order and an erased citizen disappear. */
-#define _GNU_SOURCE /* pipe2 */
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -29,8 +25,6 @@
 #include "jm/rpc.h"
 #include "jm_proc.h"
 #include "jm_test.h"
-
-extern char **environ;
 
 struct fx {
     uv_loop_t loop;
@@ -85,12 +79,9 @@ static int
 run_cli(struct fx *f, const char *first, ...)
 {
     const char *argv[32] = {JOBMATCH_BIN, "--timeout", "2000"};
-    posix_spawn_file_actions_t actions;
-    size_t argc = 3, len = 0, cap = 8192;
-    int fds[2], status = 0;
-    pid_t pid;
+    size_t argc = 3;
     va_list ap;
-    ssize_t n;
+    int rc;
 
     va_start(ap, first);
     for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
@@ -99,28 +90,10 @@ run_cli(struct fx *f, const char *first, ...)
     }
     va_end(ap);
     argv[argc] = NULL;
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
-                                     O_WRONLY, 0);
-    assert_int_equal(posix_spawn(&pid, JOBMATCH_BIN, &actions, NULL,
-                                 (char *const *) argv, environ),
-                     0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
     free(f->out);
-    f->out = malloc(cap);
-    while ((n = read(fds[0], f->out + len, cap - len - 1)) > 0) {
-        len += (size_t) n;
-        if (len + 1 == cap)
-            f->out = realloc(f->out, cap *= 2);
-    }
-    f->out[len] = '\0';
-    close(fds[0]);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    rc = jm_proc_run(argv, &f->out);
+    assert_true(rc >= 0);
+    return rc;
 }
 
 /* `jobmatch --matcher EP match order ID --explain --json`: the number of

@@ -4,15 +4,11 @@
  * part and ESCO labels, find, assess, progress, consent and erase work,
  * and the exit codes are the contract: 0 ok, 1 error reply, 2 usage,
  * 3 unreachable. */
-#define _GNU_SOURCE /* pipe2 */
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -21,8 +17,6 @@
 #include "jm_proc.h"
 #include "jm_test.h"
 #include "profiles_profile.h"
-
-extern char **environ;
 
 struct fx {
     uv_loop_t loop;
@@ -39,12 +33,9 @@ static int
 run_cli(struct fx *f, const char *first, ...)
 {
     const char *argv[32] = {JOBMATCH_BIN, "--profiles", f->endpoint};
-    posix_spawn_file_actions_t actions;
-    size_t argc = 3, len = 0, cap = 4096;
-    int fds[2], status = 0;
-    pid_t pid;
+    size_t argc = 3;
     va_list ap;
-    ssize_t n;
+    int rc;
 
     va_start(ap, first);
     for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
@@ -53,29 +44,10 @@ run_cli(struct fx *f, const char *first, ...)
     }
     va_end(ap);
     argv[argc] = NULL;
-    assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
-                                     O_WRONLY, 0);
-    assert_int_equal(posix_spawn(&pid, JOBMATCH_BIN, &actions, NULL,
-                                 (char *const *) argv, environ),
-                     0);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
     free(f->out);
-    f->out = malloc(cap);
-    /* Read to end-of-file: the command's own timeout bounds it. */
-    while ((n = read(fds[0], f->out + len, cap - len - 1)) > 0) {
-        len += (size_t) n;
-        if (len + 1 == cap)
-            f->out = realloc(f->out, cap *= 2);
-    }
-    f->out[len] = '\0';
-    close(fds[0]);
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status));
-    return WEXITSTATUS(status);
+    rc = jm_proc_run(argv, &f->out);
+    assert_true(rc >= 0);
+    return rc;
 }
 
 static json_t *

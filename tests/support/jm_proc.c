@@ -296,3 +296,47 @@ jm_proc_destroy(jm_proc_t **proc_p)
     free(p);
     *proc_p = NULL;
 }
+
+int
+jm_proc_run(const char *const *argv, char **out_p)
+{
+    extern char **environ;
+    posix_spawn_file_actions_t actions;
+    size_t len = 0, cap = 4096;
+    char *out = jm_xmalloc(cap);
+    int fds[2], status = 0, rc;
+    pid_t pid;
+    ssize_t n;
+
+    *out_p = NULL;
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        free(out);
+        return -errno;
+    }
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null",
+                                     O_WRONLY, 0);
+    rc = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *) argv,
+                     environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        free(out);
+        return -rc;
+    }
+    while ((n = read(fds[0], out + len, cap - len - 1)) > 0) {
+        len += (size_t) n;
+        if (len + 1 == cap)
+            out = jm_xrealloc(out, cap *= 2);
+    }
+    out[len] = '\0';
+    close(fds[0]);
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status)) {
+        free(out);
+        return -ECHILD;
+    }
+    *out_p = out;
+    return WEXITSTATUS(status);
+}

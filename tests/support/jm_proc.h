@@ -40,6 +40,13 @@ int jm_proc_signal_wait(jm_proc_t *proc, int sig, unsigned timeout_ms);
 /* Starts the same argv again (after a kill) and waits for ready. */
 int jm_proc_restart(jm_proc_t *proc, unsigned timeout_ms);
 
+/* Runs argv[0] with argv (NULL-terminated) to its end, a command rather
+ * than a service: its stdout into *out_p (NUL-terminated, the caller
+ * frees it), its stderr to /dev/null. Reads to end-of-file, so the
+ * command's own timeout bounds the wait. Returns its exit status (0-255),
+ * or -errno if it could not be run or did not exit normally. */
+int jm_proc_run(const char *const *argv, char **out_p);
+
 /* Kills the child if it still runs (SIGKILL), reaps it, closes the pipe
  * (asynchronously: run the loop afterwards). Safe on NULL. */
 void jm_proc_destroy(jm_proc_t **proc_p);
