@@ -6,9 +6,9 @@
  * would refuse to produce the bytes (wrong wire types, embedded NULs,
  * unpacked enums). Each bad frame must give its own code and field path;
  * none may crash or make memory grow past the arena's cap (ASan and the
- * arena size check that). A small hand-written recursive descriptor (the
- * real schema has none) shows the depth cap. The validation helpers are
- * tested in test_msg_check.c. */
+ * arena size check that). The depth cap is tested in test_msg_depth.c,
+ * the validation helpers in test_msg_check.c; msg_frames.h builds frames
+ * by hand. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,100 +19,13 @@
 #include "jm_test.h"
 #include "jobmatch/v1/envelope.pb-c.h"
 #include "jobmatch/v1/intake.pb-c.h"
-
-#define MAX_FRAME ((size_t) 1024 * 1024)
+#include "msg_frames.h"
 
 /* The arena cap jm_msg_unpack applies to a frame of len bytes. */
 static size_t
 cap_of(size_t len)
 {
     return (size_t) JM_MSG_DECODED_FACTOR * len + (size_t) JM_MSG_DECODED_SLACK;
-}
-
-/* ---- a byte builder for hand-encoded frames ---- */
-
-struct buf {
-    uint8_t *data;
-    size_t len;
-    size_t cap;
-};
-
-static void
-put_bytes(struct buf *b, const void *p, size_t n)
-{
-    if (b->len + n > b->cap) {
-        b->cap = (b->len + n) * 2 + 64;
-        b->data = realloc(b->data, b->cap);
-        assert_non_null(b->data);
-    }
-    if (n > 0)
-        memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-static void
-put_varint(struct buf *b, uint64_t v)
-{
-    uint8_t c;
-
-    do {
-        c = (uint8_t) (v & 0x7f);
-        v >>= 7;
-        if (v != 0)
-            c |= 0x80;
-        put_bytes(b, &c, 1);
-    } while (v != 0);
-}
-
-static void
-put_tag(struct buf *b, uint32_t field, int wire_type)
-{
-    put_varint(b, ((uint64_t) field << 3) | (uint64_t) wire_type);
-}
-
-/* A length-delimited field. */
-static void
-put_len(struct buf *b, uint32_t field, const void *p, size_t n)
-{
-    put_tag(b, field, 2);
-    put_varint(b, n);
-    put_bytes(b, p, n);
-}
-
-static void
-put_str(struct buf *b, uint32_t field, const char *s)
-{
-    put_len(b, field, s, strlen(s));
-}
-
-static void
-put_uint(struct buf *b, uint32_t field, uint64_t v)
-{
-    put_tag(b, field, 0);
-    put_varint(b, v);
-}
-
-static void
-buf_free(struct buf *b)
-{
-    free(b->data);
-    *b = (struct buf){0};
-}
-
-static const uint8_t request_id[16] = "0123456789abcdef";
-
-/* Request{request_id, submit_order{order{<order>}}}. */
-static struct buf
-wrap_order(const struct buf *order)
-{
-    struct buf submit = {0};
-    struct buf req = {0};
-
-    put_len(&req, 1, request_id, sizeof(request_id));
-    put_len(&submit, 1, order->data, order->len);
-    put_len(&req, 10, submit.data, submit.len);
-    buf_free(&submit);
-    return req;
 }
 
 /* ---- a realistic job order, from the generated structs ---- */
@@ -214,14 +127,6 @@ find(const struct buf *b, const char *needle)
             return i;
     fail_msg("'%s' not found in the frame", needle);
     return 0;
-}
-
-static int
-unpack_request(jm_msg_t **msg, const struct buf *b, jm_error *err)
-{
-    memset(err, 0, sizeof(*err));
-    return jm_msg_unpack(msg, &jobmatch__v1__request__descriptor, b->data,
-                         b->len, MAX_FRAME, err);
 }
 
 /* The frame is refused with exactly this rc, code and path. */
@@ -785,174 +690,6 @@ test_amplification_hits_the_cap(void **state)
     }
 }
 
-/* ---- a recursive type, which the schema does not have ---- */
-
-typedef struct Node {
-    ProtobufCMessage base;
-    struct Node *child;
-    char *name;
-} Node;
-
-static const ProtobufCMessageDescriptor node_descriptor;
-
-static const ProtobufCFieldDescriptor node_fields[2] = {
-    {.name = "child",
-     .id = 1,
-     .label = PROTOBUF_C_LABEL_NONE,
-     .type = PROTOBUF_C_TYPE_MESSAGE,
-     .offset = offsetof(Node, child),
-     .descriptor = &node_descriptor},
-    {.name = "name",
-     .id = 2,
-     .label = PROTOBUF_C_LABEL_NONE,
-     .type = PROTOBUF_C_TYPE_STRING,
-     .offset = offsetof(Node, name)},
-};
-static const unsigned node_by_name[2] = {0, 1};
-static const ProtobufCIntRange node_ranges[2] = {{1, 0}, {0, 2}};
-
-static void
-node_init(ProtobufCMessage *message)
-{
-    Node *node = (Node *) message;
-
-    memset(node, 0, sizeof(*node));
-    node->base.descriptor = &node_descriptor;
-    node->name = (char *) protobuf_c_empty_string;
-}
-
-static const ProtobufCMessageDescriptor node_descriptor = {
-    .magic = PROTOBUF_C__MESSAGE_DESCRIPTOR_MAGIC,
-    .name = "test.Node",
-    .short_name = "Node",
-    .c_name = "Node",
-    .package_name = "test",
-    .sizeof_message = sizeof(Node),
-    .n_fields = 2,
-    .fields = node_fields,
-    .fields_sorted_by_name = node_by_name,
-    .n_field_ranges = 1,
-    .field_ranges = node_ranges,
-    .message_init = node_init,
-};
-
-static size_t
-varint_size(uint64_t v)
-{
-    size_t n = 1;
-
-    while (v >>= 7)
-        n++;
-    return n;
-}
-
-/* depth nested messages (each the field of its parent) around a leaf
- * holding name. Lengths are worked out inside-out first, so that 100,000
- * levels take linear time. */
-static struct buf
-nest(size_t depth, uint32_t field, const char *name)
-{
-    size_t *lens = calloc(depth + 1, sizeof(*lens));
-    struct buf b = {0};
-
-    assert_non_null(lens);
-    lens[0] = 1 + varint_size(strlen(name)) + strlen(name); /* the leaf */
-    for (size_t i = 1; i <= depth; i++)
-        lens[i] = varint_size((uint64_t) field << 3) +
-                  varint_size(lens[i - 1]) + lens[i - 1];
-    for (size_t i = depth; i > 0; i--) {
-        put_tag(&b, field, 2);
-        put_varint(&b, lens[i - 1]);
-    }
-    put_str(&b, 2, name);
-    assert_int_equal(b.len, lens[depth]);
-    free(lens);
-    return b;
-}
-
-static int
-unpack_node(jm_msg_t **msg, const struct buf *b, jm_error *err)
-{
-    memset(err, 0, sizeof(*err));
-    return jm_msg_unpack(msg, &node_descriptor, b->data, b->len, MAX_FRAME,
-                         err);
-}
-
-static void
-test_depth_is_capped(void **state)
-{
-    struct buf b;
-    jm_msg_t *msg = NULL;
-    jm_error err;
-    Node *node;
-    int depth = 0;
-    char path[192] = "";
-
-    (void) state;
-    /* 31 children: 32 messages, the most accepted */
-    b = nest(31, 1, "leaf");
-    assert_int_equal(unpack_node(&msg, &b, &err), 0);
-    for (node = (Node *) jm_msg_get(msg); node->child; node = node->child)
-        depth++;
-    assert_int_equal(depth, 31);
-    assert_string_equal(node->name, "leaf");
-    jm_msg_free(&msg);
-    buf_free(&b);
-
-    /* one more is malformed, reported at the child that is too deep */
-    b = nest(32, 1, "leaf");
-    assert_int_equal(unpack_node(&msg, &b, &err), -EPROTO);
-    assert_int_equal(err.code, JM_E_MALFORMED);
-    for (int i = 0; i < 32; i++) /* 191 characters: fits the 192 */
-        memcpy(path + (i ? 6 * i - 1 : 0), i ? ".child" : "child", i ? 7 : 6);
-    assert_string_equal(err.field_path, path);
-    assert_null(msg);
-    buf_free(&b);
-
-    /* 100,000 levels cost the walk nothing: no recursion, no allocation */
-    b = nest(100000, 1, "leaf");
-    assert_int_equal(unpack_node(&msg, &b, &err), -EPROTO);
-    assert_int_equal(err.code, JM_E_MALFORMED);
-    buf_free(&b);
-
-    /* a bad string 20 levels down names its whole path */
-    b = nest(20, 1, "bad\xff");
-    assert_int_equal(unpack_node(&msg, &b, &err), -EPROTO);
-    assert_int_equal(err.code, JM_E_INVALID_FIELD);
-    memcpy(path + 119, ".name", 6); /* after 20 segments: 5 + 19 x 6 */
-    assert_string_equal(err.field_path, path);
-    buf_free(&b);
-}
-
-static void
-test_nested_garbage_in_unknown_field(void **state)
-{
-    struct buf garbage = nest(5000, 1, "x");
-    struct buf b = {0};
-    jm_msg_t *msg = NULL;
-    jm_error err;
-    int rc;
-
-    (void) state;
-    /* In an unknown field it is skipped whole: the walk does not guess
-     * that the bytes are messages. */
-    put_len(&b, 1, request_id, 16);
-    put_len(&b, 99, garbage.data, garbage.len);
-    assert_int_equal(unpack_request(&msg, &b, &err), 0);
-    assert_true(jm_msg_has_unknown_fields(jm_msg_get(msg)));
-    jm_msg_free(&msg);
-    buf_free(&b);
-
-    /* In a known message field it is read as that message (order.id =
-     * field 1, a string of tag bytes); whatever the verdict, bounded. */
-    b = wrap_order(&garbage);
-    rc = unpack_request(&msg, &b, &err);
-    assert_true(rc == 0 || rc == -EPROTO);
-    jm_msg_free(&msg);
-    buf_free(&b);
-    buf_free(&garbage);
-}
-
 /* ---- fuzz ---- */
 
 static uint64_t
@@ -1105,8 +842,6 @@ main(void)
         cmocka_unit_test(test_embedded_nul),
         cmocka_unit_test(test_enum_out_of_range),
         cmocka_unit_test(test_amplification_hits_the_cap),
-        cmocka_unit_test(test_depth_is_capped),
-        cmocka_unit_test(test_nested_garbage_in_unknown_field),
         cmocka_unit_test(test_fuzz_mutations),
     };
 
