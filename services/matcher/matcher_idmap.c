@@ -5,6 +5,8 @@
  * entries plus tombstones pass half of it, which also clears the tombstones. */
 #include "matcher_idmap.h"
 
+#include <stdint.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,15 +55,17 @@ key_equal(const matcher_idmap *map, uint32_t value, const char *key, size_t len)
     return klen == len && memcmp(k, key, len) == 0;
 }
 
-uint32_t
-matcher_idmap_find(const matcher_idmap *map, const char *key, size_t len)
+/* The table position holding key, or SIZE_MAX: the probe find and del
+ * share. */
+static size_t
+probe(const matcher_idmap *map, const char *key, size_t len)
 {
     size_t mask, i;
     uint64_t h;
     uint32_t print;
 
     if (map->cap == 0)
-        return MATCHER_IDMAP_NONE;
+        return SIZE_MAX;
     mask = map->cap - 1;
     h = matcher_idmap_hash(key, len);
     print = PRINT(h);
@@ -70,12 +74,20 @@ matcher_idmap_find(const matcher_idmap *map, const char *key, size_t len)
         uint32_t v = map->slots[i];
 
         if (v == MATCHER_IDMAP_NONE)
-            return MATCHER_IDMAP_NONE;
+            return SIZE_MAX;
         if (LIVE(v) && (v & 0xff000000u) == print &&
             key_equal(map, VALUE(v), key, len))
-            return VALUE(v);
+            return i;
         i = (i + 1) & mask;
     }
+}
+
+uint32_t
+matcher_idmap_find(const matcher_idmap *map, const char *key, size_t len)
+{
+    size_t i = probe(map, key, len);
+
+    return i == SIZE_MAX ? MATCHER_IDMAP_NONE : VALUE(map->slots[i]);
 }
 
 static void
@@ -145,29 +157,15 @@ matcher_idmap_put(matcher_idmap *map, uint32_t value)
 uint32_t
 matcher_idmap_del(matcher_idmap *map, const char *key, size_t len)
 {
-    size_t mask, i;
-    uint64_t h;
-    uint32_t print;
+    size_t i = probe(map, key, len);
+    uint32_t value;
 
-    if (map->cap == 0)
+    if (i == SIZE_MAX)
         return MATCHER_IDMAP_NONE;
-    mask = map->cap - 1;
-    h = matcher_idmap_hash(key, len);
-    print = PRINT(h);
-    i = (size_t) h & mask;
-    for (;;) {
-        uint32_t v = map->slots[i];
-
-        if (v == MATCHER_IDMAP_NONE)
-            return MATCHER_IDMAP_NONE;
-        if (LIVE(v) && (v & 0xff000000u) == print &&
-            key_equal(map, VALUE(v), key, len)) {
-            map->slots[i] = TOMB;
-            map->count--;
-            return VALUE(v);
-        }
-        i = (i + 1) & mask;
-    }
+    value = VALUE(map->slots[i]);
+    map->slots[i] = TOMB;
+    map->count--;
+    return value;
 }
 
 size_t

@@ -405,6 +405,20 @@ matcher_live_change(matcher_live_t *live, const matcher_change *ch)
         profile_put(live, ch->slot);
 }
 
+/* Takes the first stale list off the queue and recomputes it (unless
+ * its order closed or it became current meanwhile). */
+static void
+recompute_next(matcher_live_t *live, const matcher_ctx *ctx)
+{
+    uint32_t o = live->queue[live->qhead];
+
+    live->qhead = (live->qhead + 1) % live->qcap;
+    live->qlen--;
+    live->lists[o].queued = false;
+    if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
+        recompute(live, o, ctx);
+}
+
 void
 matcher_live_end(matcher_live_t *live)
 {
@@ -414,15 +428,8 @@ matcher_live_end(matcher_live_t *live)
     if (live->big || live->qlen > live->opts.immediate)
         return; /* the background takes them */
     matcher_ctx_now(&ctx);
-    while (live->qlen > 0) {
-        uint32_t o = live->queue[live->qhead];
-
-        live->qhead = (live->qhead + 1) % live->qcap;
-        live->qlen--;
-        live->lists[o].queued = false;
-        if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
-            recompute(live, o, &ctx);
-    }
+    while (live->qlen > 0)
+        recompute_next(live, &ctx);
     drained(live);
 }
 
@@ -477,13 +484,7 @@ matcher_live_work(matcher_live_t *live, uint64_t budget_us)
     cover(live);
     matcher_ctx_now(&ctx);
     while (live->qlen > 0) {
-        uint32_t o = live->queue[live->qhead];
-
-        live->qhead = (live->qhead + 1) % live->qcap;
-        live->qlen--;
-        live->lists[o].queued = false;
-        if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
-            recompute(live, o, &ctx);
+        recompute_next(live, &ctx);
         if (uv_hrtime() >= until)
             break;
     }
