@@ -22,6 +22,7 @@ struct jm_commit {
     jm_commit_apply_fn apply;
     jm_commit_done_fn done;
     jm_commit_committed_fn committed; /* optional, once per flush */
+    jm_commit_begin_fn begin;         /* optional, once per attempt */
     void *arg;
     void **items; /* the queue, in arrival order */
     size_t count;
@@ -115,6 +116,8 @@ apply_all(jm_txn_t *txn, void *arg)
     int rc;
 
     b->calls++;
+    if (self->begin != NULL)
+        self->begin(self->arg);
     for (i = 0; i < b->count; i++) {
         if ((rc = self->apply(txn, b->items[i], self->arg)) < 0)
             return rc;
@@ -128,6 +131,13 @@ jm_commit_on_committed(jm_commit_t *commit, jm_commit_committed_fn fn)
 {
     JM_ASSERT(commit != NULL);
     commit->committed = fn;
+}
+
+void
+jm_commit_on_begin(jm_commit_t *commit, jm_commit_begin_fn fn)
+{
+    JM_ASSERT(commit != NULL);
+    commit->begin = fn;
 }
 
 int

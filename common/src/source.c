@@ -246,6 +246,15 @@ batch_committed(int status, void *arg)
     source->ops.committed(source, status, source->arg);
 }
 
+/* At the start of each attempt at a batch's transaction (ops.begin). */
+static void
+batch_begin(void *arg)
+{
+    jm_source_t *source = arg;
+
+    source->ops.begin(source, source->arg);
+}
+
 static void
 done_item(void *ptr, int status, void *arg)
 {
@@ -616,6 +625,8 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
         goto fail;
     if (ops->committed != NULL)
         jm_commit_on_committed(source->commit, batch_committed);
+    if (ops->begin != NULL)
+        jm_commit_on_begin(source->commit, batch_begin);
 
     if ((rc = jm_bus_new(&source->bus, loop)) != 0)
         goto fail;

@@ -14,27 +14,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "intake_keyset.h"
 #include "intake_order.h"
 #include "jm/dk.h"
 #include "jm/log.h"
 #include "jm/mem.h"
 
-#define KEY_MAX 128 /* 36 + 1 + 64 is the longest index key */
+#define KEY_MAX INTAKE_KEY_MAX /* 4 + 64 is the longest index key */
 #define ID_MAX  64
+
+static int rebuild(jm_txn_t *txn, void *arg);
 
 int
 intake_repo_open(intake_repo *repo, jm_store_t *store)
 {
     int rc;
 
+    memset(repo, 0, sizeof(*repo));
     if ((rc = jm_store_dbi(store, "orders", false, &repo->orders)) != 0 ||
-        (rc = jm_store_dbi(store, "by_municipality", false,
-                           &repo->by_municipality)) != 0 ||
-        (rc = jm_store_dbi(store, "by_status", false, &repo->by_status)) != 0 ||
-        (rc = jm_store_dbi(store, "open_by_deadline", false,
-                           &repo->open_by_deadline)) != 0)
+        (rc = jm_store_dbi(store, "by_status", false, &repo->by_status)) != 0)
         return rc;
+    repo->by_municipality = intake_keyset_new();
+    repo->open_by_deadline = intake_keyset_new();
+    if ((rc = jm_store_read(store, rebuild, repo)) != 0) {
+        intake_repo_close(repo);
+        return rc;
+    }
+    jm_log(JM_LOG_INFO, "intake",
+           "in-memory indexes rebuilt: %zu orders, %zu open",
+           intake_keyset_count(repo->by_municipality),
+           intake_keyset_count(repo->open_by_deadline));
     return 0;
+}
+
+void
+intake_repo_close(intake_repo *repo)
+{
+    intake_keyset_free(&repo->by_municipality);
+    intake_keyset_free(&repo->open_by_deadline);
+    free(repo->pending);
+    repo->pending = NULL;
+    repo->n_pending = repo->cap_pending = 0;
 }
 
 int
@@ -69,19 +89,21 @@ struct key {
     size_t size;
 };
 
+/* A change to an in-memory index made by the batch being written: applied
+ * when the batch commits, forgotten if it fails or is redone. */
+struct intake_index_change {
+    int ix;
+    bool add;
+    struct key key;
+};
+
 enum { IX_MUNICIPALITY, IX_STATUS, IX_DEADLINE, IX_COUNT };
 
-static jm_dbi
-index_dbi(const intake_repo *repo, int ix)
+static intake_keyset *
+index_set(const intake_repo *repo, int ix)
 {
-    switch (ix) {
-    case IX_MUNICIPALITY:
-        return repo->by_municipality;
-    case IX_STATUS:
-        return repo->by_status;
-    default:
-        return repo->open_by_deadline;
-    }
+    return ix == IX_MUNICIPALITY ? repo->by_municipality
+                                 : repo->open_by_deadline;
 }
 
 static void
@@ -125,8 +147,42 @@ index_key(const Jobmatch__V1__JobOrder *o, int ix, struct key *k)
     return true;
 }
 
+/* Changes index ix from key before (had) to key after (has): by_status in
+ * the transaction, the in-memory ones once the transaction commits. */
+static int
+move_entry(intake_repo *repo, jm_txn_t *txn, int ix, const struct key *before,
+           bool had, const struct key *after, bool has)
+{
+    int rc = 0;
+
+    if (ix == IX_STATUS) {
+        if (had)
+            rc = jm_txn_del(txn, repo->by_status, before->data, before->size);
+        if (rc == 0 && has)
+            rc = jm_txn_put(txn, repo->by_status, after->data, after->size,
+                            "", 0, 0);
+        return rc;
+    }
+    for (int add = 0; add < 2; add++) {
+        struct intake_index_change *c;
+
+        if (!(add ? has : had))
+            continue;
+        if (repo->n_pending == repo->cap_pending) {
+            repo->cap_pending = repo->cap_pending ? 2 * repo->cap_pending : 64;
+            repo->pending = jm_xrealloc(
+                repo->pending, repo->cap_pending * sizeof(*repo->pending));
+        }
+        c = &repo->pending[repo->n_pending++];
+        c->ix = ix;
+        c->add = add;
+        c->key = add ? *after : *before;
+    }
+    return 0;
+}
+
 int
-intake_repo_put(const intake_repo *repo, jm_txn_t *txn,
+intake_repo_put(intake_repo *repo, jm_txn_t *txn,
                 const Jobmatch__V1__JobOrder *old,
                 const Jobmatch__V1__JobOrder *order, const void *data,
                 size_t size)
@@ -152,13 +208,30 @@ intake_repo_put(const intake_repo *repo, jm_txn_t *txn,
         if (had && has && before.size == after.size &&
             memcmp(before.data, after.data, before.size) == 0)
             continue;
-        if (had)
-            rc = jm_txn_del(txn, index_dbi(repo, ix), before.data, before.size);
-        if (rc == 0 && has)
-            rc = jm_txn_put(txn, index_dbi(repo, ix), after.data, after.size,
-                            "", 0, 0);
+        rc = move_entry(repo, txn, ix, &before, had, &after, has);
     }
     return rc;
+}
+
+void
+intake_repo_begin(intake_repo *repo)
+{
+    repo->n_pending = 0;
+}
+
+void
+intake_repo_committed(intake_repo *repo, int status)
+{
+    for (size_t i = 0; status == 0 && i < repo->n_pending; i++) {
+        const struct intake_index_change *c = &repo->pending[i];
+        intake_keyset *set = index_set(repo, c->ix);
+
+        if (c->add)
+            intake_keyset_add(set, c->key.data, c->key.size);
+        else
+            intake_keyset_del(set, c->key.data, c->key.size);
+    }
+    repo->n_pending = 0;
 }
 
 /* ---- listing ---- */
@@ -345,7 +418,6 @@ intake_repo_list(const intake_repo *repo, jm_txn_t *txn,
 {
     struct list l = {.repo = repo, .txn = txn, .q = q, .alloc = alloc};
     const struct key *start;
-    jm_dbi dbi;
     int rc;
 
     plan(&l, municipality);
@@ -359,11 +431,13 @@ intake_repo_list(const intake_repo *repo, jm_txn_t *txn,
     l.orders =
         alloc->alloc(alloc->allocator_data, l.page_size * sizeof(*l.orders));
     JM_ASSERT(l.orders != NULL);
-    dbi = l.tag == 'o'   ? repo->orders
-          : l.tag == 'm' ? repo->by_municipality
-                         : repo->by_status;
     start = l.after.size > 0 ? &l.after : &l.prefix;
-    rc = jm_txn_scan(txn, dbi, start->data, start->size, list_one, &l);
+    if (l.tag == 'm')
+        rc = intake_keyset_scan(repo->by_municipality, start->data,
+                                start->size, list_one, &l);
+    else
+        rc = jm_txn_scan(txn, l.tag == 'o' ? repo->orders : repo->by_status,
+                         start->data, start->size, list_one, &l);
     if (rc != 0)
         return rc;
     out->orders = l.orders;
@@ -403,6 +477,7 @@ read_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
 /* JobOrder's field numbers (intake.proto; numbers never change). */
 enum {
     F_POSITIONS = 16,
+    F_DEADLINE = 19,
     F_OWNER = 21,
     F_STATUS = 23,
     F_HIRES = 24,
@@ -414,14 +489,22 @@ enum {
  * unpacking the rest (skills, texts, candidates): the scan of every order
  * is then a walk over bytes. Stored orders are our own packing; anything
  * that does not parse is a damaged store. */
+struct summary {
+    Jobmatch__V1__JobOrder order; /* only the fields read below */
+    char owner[4];
+    char deadline[16];
+};
+
 static bool
-summarize(const jm_val *v, Jobmatch__V1__JobOrder *o, char owner[4])
+summarize(const jm_val *v, struct summary *sum)
 {
     const uint8_t *p = v->data, *end = p + v->size;
+    Jobmatch__V1__JobOrder *o = &sum->order;
 
     jobmatch__v1__job_order__init(o);
-    owner[0] = '\0';
-    o->owner_municipality = owner;
+    sum->owner[0] = sum->deadline[0] = '\0';
+    o->owner_municipality = sum->owner;
+    o->deadline = sum->deadline;
     while (p < end) {
         uint64_t tag, value, len;
 
@@ -461,8 +544,11 @@ summarize(const jm_val *v, Jobmatch__V1__JobOrder *o, char owner[4])
             if (!read_varint(&p, end, &len) || len > (uint64_t) (end - p))
                 return false;
             if (tag >> 3 == F_OWNER && len == 3) {
-                memcpy(owner, p, 3);
-                owner[3] = '\0';
+                memcpy(sum->owner, p, 3);
+                sum->owner[3] = '\0';
+            } else if (tag >> 3 == F_DEADLINE && len < sizeof(sum->deadline)) {
+                memcpy(sum->deadline, p, len);
+                sum->deadline[len] = '\0';
             }
             p += len;
             break;
@@ -478,9 +564,8 @@ stats_one(const jm_val *key, const jm_val *val, void *arg)
 {
     struct stats *s = arg;
     jm_val record = *val;
-    Jobmatch__V1__JobOrder o;
+    struct summary sum;
     const jm_dk_municipality *m;
-    char owner[4];
 
     if (s->by_index) {
         if (!has_prefix(key, &s->prefix))
@@ -490,12 +575,12 @@ stats_one(const jm_val *key, const jm_val *val, void *arg)
                        key->size - 4, &record) != 0)
             return -EIO;
     }
-    if (!summarize(&record, &o, owner))
+    if (!summarize(&record, &sum))
         return -EIO;
-    m = jm_dk_municipality_find(owner);
+    m = jm_dk_municipality_find(sum.owner);
     for (size_t i = 0; m != NULL && i < jm_dk_municipality_count(); i++) {
         if (jm_dk_municipality_at(i) == m) {
-            intake_stats_add(&s->accs[i], &o);
+            intake_stats_add(&s->accs[i], &sum.order);
             break;
         }
     }
@@ -527,8 +612,8 @@ intake_repo_stats(const intake_repo *repo, jm_txn_t *txn,
     if (municipality[0] != '\0') {
         s.by_index = true;
         key_add(&s.prefix, municipality, 3);
-        rc = jm_txn_scan(txn, repo->by_municipality, s.prefix.data, 3,
-                         stats_one, &s);
+        rc = intake_keyset_scan(repo->by_municipality, s.prefix.data, 3,
+                                stats_one, &s);
     } else {
         rc = jm_txn_scan(txn, repo->orders, NULL, 0, stats_one, &s);
     }
@@ -560,6 +645,41 @@ intake_repo_stats(const intake_repo *repo, jm_txn_t *txn,
     out->municipalities = list;
     out->n_municipalities = count;
     return 0;
+}
+
+/* ---- rebuilding the in-memory indexes ---- */
+
+static int
+rebuild_one(const jm_val *key, const jm_val *val, void *arg)
+{
+    intake_repo *repo = arg;
+    struct summary sum;
+    char id[ID_MAX + 1];
+    struct key k;
+
+    if (key->size == 0 || key->size > ID_MAX || !summarize(val, &sum) ||
+        strlen(sum.owner) != 3) {
+        jm_log(JM_LOG_ERR, "intake", "a stored order does not decode");
+        return -EIO;
+    }
+    memcpy(id, key->data, key->size);
+    id[key->size] = '\0';
+    sum.order.id = id;
+    if (index_key(&sum.order, IX_MUNICIPALITY, &k))
+        intake_keyset_add(repo->by_municipality, k.data, k.size);
+    if (index_key(&sum.order, IX_DEADLINE, &k))
+        intake_keyset_add(repo->open_by_deadline, k.data, k.size);
+    return 0;
+}
+
+/* Every order's entries, read from the packed orders without unpacking
+ * them (about 0.1 s per 100,000 orders). */
+static int
+rebuild(jm_txn_t *txn, void *arg)
+{
+    intake_repo *repo = arg;
+
+    return jm_txn_scan(txn, repo->orders, NULL, 0, rebuild_one, repo);
 }
 
 /* ---- expiry ---- */
@@ -598,7 +718,9 @@ intake_repo_due(const intake_repo *repo, jm_txn_t *txn, int32_t today,
 {
     struct due d = {today, limit, 0, fn, arg};
 
-    return jm_txn_scan(txn, repo->open_by_deadline, NULL, 0, due_one, &d);
+    (void) txn; /* the index is in memory, and agrees with txn's snapshot
+                 * (both are the last commit's) */
+    return intake_keyset_scan(repo->open_by_deadline, NULL, 0, due_one, &d);
 }
 
 /* ---- snapshots ---- */

@@ -3,9 +3,14 @@
  * need. The layout (services/intake/README.md, "LMDB layout"):
  *
  *   orders            id -> packed JobOrder
- *   by_municipality   [owner code: 3][status: 1][id] -> ""
  *   by_status         [status: 1][id] -> ""
- *   open_by_deadline  [deadline day: be32][id] -> ""   (OPEN orders only)
+ *
+ * and in memory (intake_keyset.h: rebuilt from the orders at start,
+ * changed when a batch commits; in LMDB each new order dirtied a page of
+ * its own in them, the largest cost of an acknowledged order):
+ *
+ *   by_municipality   [owner code: 3][status: 1][id]
+ *   open_by_deadline  [deadline day: be32][id]   (OPEN orders only)
  *
  * There is no occupation index: occupations are many (3,000), so such an
  * index would dirty one more random page per new order; listing by
@@ -30,15 +35,34 @@
 #include "jm/store.h"
 #include "jobmatch/v1/envelope.pb-c.h"
 
+typedef struct intake_keyset intake_keyset;
+struct intake_index_change;
+
 typedef struct intake_repo {
     jm_dbi orders;
-    jm_dbi by_municipality;
     jm_dbi by_status;
-    jm_dbi open_by_deadline;
+    intake_keyset *by_municipality;
+    intake_keyset *open_by_deadline;
+    /* The in-memory index changes of the batch being written. */
+    struct intake_index_change *pending;
+    size_t n_pending;
+    size_t cap_pending;
 } intake_repo;
 
-/* Opens (creating) the databases. Call from jm_source's open_dbs. */
+/* Opens (creating) the databases and builds the in-memory indexes from
+ * the orders. Call from jm_source's open_dbs. */
 int intake_repo_open(intake_repo *repo, jm_store_t *store);
+
+/* Frees the in-memory indexes. Safe after a failed open. */
+void intake_repo_close(intake_repo *repo);
+
+/* The write transaction's bracket: begin at the start of every attempt
+ * (a redo after growing the map starts again), committed once the
+ * transaction committed (status 0: the batch's index changes take effect)
+ * or failed (-errno: they are dropped). The in-memory indexes then always
+ * show the last commit, as a read transaction does. */
+void intake_repo_begin(intake_repo *repo);
+void intake_repo_committed(intake_repo *repo, int status);
 
 /* Reads order id into *out, unpacked with alloc. */
 int intake_repo_get(const intake_repo *repo, jm_txn_t *txn, const char *id,
@@ -49,7 +73,7 @@ int intake_repo_exists(const intake_repo *repo, jm_txn_t *txn, const char *id);
 
 /* Stores order (packed: data, size) and moves its index entries from
  * those of old (the order as stored before; NULL for a new order). */
-int intake_repo_put(const intake_repo *repo, jm_txn_t *txn,
+int intake_repo_put(intake_repo *repo, jm_txn_t *txn,
                     const Jobmatch__V1__JobOrder *old,
                     const Jobmatch__V1__JobOrder *order, const void *data,
                     size_t size);

@@ -441,12 +441,33 @@ server_housekeeping(jm_source_t *source, void *arg)
                jm_strerror(rc));
 }
 
+/* The in-memory indexes follow the commits (intake_repo.h). */
+static void
+server_begin(jm_source_t *source, void *arg)
+{
+    intake_server_t *s = arg;
+
+    (void) source;
+    intake_repo_begin(&s->repo);
+}
+
+static void
+server_committed(jm_source_t *source, int status, void *arg)
+{
+    intake_server_t *s = arg;
+
+    (void) source;
+    intake_repo_committed(&s->repo, status);
+}
+
 static const jm_source_ops intake_ops = {
     .check = server_check,
     .read = server_read,
     .apply = server_apply,
     .snapshot = server_snapshot,
     .housekeeping = server_housekeeping,
+    .begin = server_begin,
+    .committed = server_committed,
 };
 
 static int
@@ -538,6 +559,7 @@ intake_server_destroy(intake_server_t **server_p)
     if (s == NULL)
         return;
     jm_source_destroy(&s->source);
+    intake_repo_close(&s->repo);
     jm_esco_destroy(&s->esco);
     free(s->scratch);
     free(s->data_dir);

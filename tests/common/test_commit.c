@@ -33,6 +33,8 @@ struct ctx {
     jm_txn_t *txns[MAX_ITEMS]; /* the transaction each item saw */
     struct item *requeue;      /* queued by the done of item 0 */
     unsigned hook_calls;       /* jm_commit_on_committed */
+    unsigned begin_calls;      /* jm_commit_on_begin */
+    unsigned applies_at_begin; /* apply_calls when begin last ran */
     int hook_status;
     unsigned done_before_hook; /* done calls seen when the hook ran */
     bool hook_saw_item0;       /* item 0 readable when the hook ran */
@@ -294,14 +296,25 @@ test_items_queued_by_done_wait(void **state)
     assert_true(c->stats.items == 4);
 }
 
+static void
+on_begin(void *arg)
+{
+    struct ctx *c = arg;
+
+    c->begin_calls++;
+    c->applies_at_begin = c->apply_calls;
+}
+
 /* 40 items of 4 KiB into a 64 KiB map: the batch is redone after growing
- * the map, and each item is there exactly once. */
+ * the map, and each item is there exactly once. The begin hook runs before
+ * each attempt's first apply. */
 static void
 test_full_map_redoes_batch(void **state)
 {
     struct ctx *c = *state;
     unsigned i;
 
+    jm_commit_on_begin(c->commit, on_begin);
     for (i = 0; i < 40; i++)
         c->items[i].value_size = 4 * KIB;
     add_items(c, 40);
@@ -317,6 +330,11 @@ test_full_map_redoes_batch(void **state)
     jm_commit_get_stats(c->commit, &c->stats);
     assert_true(c->stats.batches == 1);
     assert_true(c->stats.redos == 1);
+    /* one attempt, and one more after each growth of the map */
+    assert_int_equal(c->begin_calls, jm_store_growths(c->store) + 1);
+    /* the second attempt began after the first's applies, before its own */
+    assert_int_equal(c->applies_at_begin, c->apply_calls - 40);
+    assert_true(c->applies_at_begin > 0);
 }
 
 static void
@@ -354,8 +372,11 @@ test_committed_hook_precedes_replies(void **state)
     struct ctx *c = *state;
 
     jm_commit_on_committed(c->commit, on_committed);
+    jm_commit_on_begin(c->commit, on_begin);
     add_items(c, 4);
     assert_int_equal(jm_commit_flush(c->commit), 0);
+    assert_int_equal(c->begin_calls, 1);
+    assert_int_equal(c->applies_at_begin, 0);
     assert_int_equal(c->hook_calls, 1);
     assert_int_equal(c->hook_status, 0);
     assert_int_equal(c->done_before_hook, 0);

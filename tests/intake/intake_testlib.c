@@ -306,3 +306,51 @@ it_order_count(it_client *c)
     }
     return total;
 }
+
+size_t
+it_list_count(it_client *c, const char *municipality, int status)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__ListOrders body = JOBMATCH__V1__LIST_ORDERS__INIT;
+    char token[512] = "";
+    size_t n = 0;
+
+    body.municipality_code = (char *) municipality;
+    body.status = (Jobmatch__V1__OrderStatus) status;
+    body.page_size = 500;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_LIST_ORDERS;
+    req.list_orders = &body;
+    do {
+        const Jobmatch__V1__Reply *r;
+
+        body.page_token = token;
+        r = it_call(c, &req);
+        assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ORDER_LIST);
+        for (size_t i = 0; i < r->order_list->n_orders; i++) {
+            const Jobmatch__V1__JobOrder *o = r->order_list->orders[i];
+
+            assert_string_equal(o->owner_municipality, municipality);
+            if (status != 0)
+                assert_int_equal(o->status, status);
+        }
+        n += r->order_list->n_orders;
+        snprintf(token, sizeof(token), "%s", r->order_list->next_page_token);
+    } while (token[0] != '\0');
+    return n;
+}
+
+uint32_t
+it_open_in(it_client *c, const char *municipality)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetOrderStats body = JOBMATCH__V1__GET_ORDER_STATS__INIT;
+    const Jobmatch__V1__Reply *reply;
+
+    body.municipality_code = (char *) municipality;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_ORDER_STATS;
+    req.get_order_stats = &body;
+    reply = it_call(c, &req);
+    assert_int_equal(reply->body_case, JOBMATCH__V1__REPLY__BODY_ORDER_STATS);
+    assert_int_equal(reply->order_stats->n_municipalities, 1);
+    return reply->order_stats->municipalities[0]->open;
+}

@@ -85,4 +85,11 @@ uint64_t it_fetch_all(it_client *c, uint64_t after_seq, it_event_fn fn,
 /* Sum of open, filled, withdrawn and expired over all municipalities. */
 uint32_t it_order_count(it_client *c);
 
+/* Pages through ListOrders for municipality (and status, 0 = any), 500 to
+ * a page, checking that every order listed matches; the number listed. */
+size_t it_list_count(it_client *c, const char *municipality, int status);
+
+/* The open orders of municipality by GetOrderStats for it alone. */
+uint32_t it_open_in(it_client *c, const char *municipality);
+
 #endif

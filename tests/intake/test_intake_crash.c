@@ -297,6 +297,10 @@ test_kill_storm(void **state)
         assert_string_equal(r->order->id, run->reqs[i].id);
     }
     assert_int_equal(it_order_count(check), TOTAL);
+    /* The in-memory indexes were rebuilt from the orders at each start:
+     * listing and statistics by municipality see every order, once. */
+    assert_int_equal(it_list_count(check, "161", 1), TOTAL);
+    assert_int_equal(it_open_in(check, "161"), TOTAL);
 
     /* Every request id again: the first answer, marked duplicate. */
     run->resending = true;

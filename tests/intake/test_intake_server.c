@@ -639,6 +639,62 @@ test_restart_keeps_orders_and_request_ids(void **state)
     assert_int_equal(fx_head(f), 1);
 }
 
+/* Listing and statistics by municipality and expiry use indexes kept in
+ * memory; a restart rebuilds them from the orders, and they agree with
+ * what was there before. */
+static bool
+head_reached(void *arg)
+{
+    struct fixture *f = arg;
+
+    return jm_source_head(intake_server_source(f->server)) >= 8;
+}
+
+static void
+test_restart_rebuilds_indexes(void **state)
+{
+    struct fixture *f = *state;
+    it_order o;
+    char a[80], b[80], c[80], d[80];
+
+    fx_stop(f);
+    jm_clock_set_fake(T0_MS);
+    fx_start(f, "local", "3600000");
+    it_order_init(&o, "161", NULL);
+    o.order.deadline = "2027-03-01"; /* due the next day */
+    fx_submit_ok(f, &o, a, sizeof(a));
+    fx_submit_ok(f, &o, b, sizeof(b));
+    fx_submit_ok(f, &o, c, sizeof(c));
+    it_order_init(&o, "101", NULL);
+    o.order.deadline = "2027-06-01";
+    fx_submit_ok(f, &o, d, sizeof(d));
+    fx_submit_ok(f, &o, d, sizeof(d)); /* two in 101 */
+    assert_int_equal(
+        it_set_status(f->c, b, FILLED, 1, 0)->body_case,
+        JOBMATCH__V1__REPLY__BODY_ACCEPTED);
+    assert_int_equal(it_list_count(f->c, "161", OPEN), 2);
+    assert_int_equal(it_list_count(f->c, "161", FILLED), 1);
+    assert_int_equal(it_list_count(f->c, "161", 0), 3);
+    assert_int_equal(it_list_count(f->c, "101", OPEN), 2);
+    assert_int_equal(it_open_in(f->c, "161"), 2);
+
+    fx_stop(f);
+    jm_clock_set_fake(T0_MS + DAY_MS);
+    fx_start(f, "local", "20");
+    /* The rebuilt deadline index finds a and c due: two expiries. */
+    assert_true(jm_test_run_until(&f->loop, head_reached, f, 5000));
+    assert_int_equal(fx_head(f), 8);
+    assert_int_equal(it_get(f->c, a)->order->status, EXPIRED);
+    assert_int_equal(it_get(f->c, c)->order->status, EXPIRED);
+    assert_int_equal(it_list_count(f->c, "161", OPEN), 0);
+    assert_int_equal(it_list_count(f->c, "161", EXPIRED), 2);
+    assert_int_equal(it_list_count(f->c, "161", FILLED), 1);
+    assert_int_equal(it_list_count(f->c, "161", 0), 3);
+    assert_int_equal(it_list_count(f->c, "101", OPEN), 2);
+    assert_int_equal(it_open_in(f->c, "161"), 0);
+    assert_int_equal(it_open_in(f->c, "101"), 2);
+}
+
 int
 main(void)
 {
@@ -664,6 +720,8 @@ main(void)
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(
             test_restart_keeps_orders_and_request_ids, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_rebuilds_indexes,
+                                        fx_setup, fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,6 +91,13 @@ typedef struct jm_source_ops {
      * key here: it must follow the commit that removed the record, and
      * the client must not hear "erased" before the key is gone). */
     void (*committed)(jm_source_t *source, int status, void *arg);
+
+    /* Optional: called at the start of each attempt at a batch's
+     * transaction, before its first apply; again if the batch is redone.
+     * With committed, it brackets state a service keeps beside the store
+     * (intake's in-memory indexes): forget what an earlier attempt
+     * prepared here, make it take effect in committed. */
+    void (*begin)(jm_source_t *source, void *arg);
 } jm_source_ops;
 
 typedef struct jm_source_config {

@@ -259,6 +259,12 @@ jm_commit_destroy(jm_commit_t **commit_p); /* pending items: done(-ECANCELED) */
 typedef void (*jm_commit_committed_fn)(int status, void *arg);
 void jm_commit_on_committed(jm_commit_t *commit, jm_commit_committed_fn fn);
 
+/* Called at the start of each attempt at the transaction, before the first
+ * apply: once per flush, and again when the batch is redone after growing
+ * the map. Optional; NULL removes it. */
+typedef void (*jm_commit_begin_fn)(void *arg);
+void jm_commit_on_begin(jm_commit_t *commit, jm_commit_begin_fn fn);
+
 /* Queues item (borrowed until its done call). */
 void jm_commit_add(jm_commit_t *commit, void *item);
 size_t jm_commit_pending(const jm_commit_t *commit);

@@ -1,0 +1,222 @@
+/* intake_keyset.c - an ordered set of short keys (see intake_keyset.h). */
+#include "intake_keyset.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jm/mem.h"
+
+#define LEAF_MAX 64
+
+struct key {
+    uint8_t size;
+    uint8_t data[];
+};
+
+struct leaf {
+    size_t count;
+    struct key *keys[LEAF_MAX];
+};
+
+struct intake_keyset {
+    struct leaf **leaves; /* sorted; none is empty unless it is the only one */
+    size_t n_leaves;
+    size_t cap_leaves;
+    size_t count;
+};
+
+static int
+compare(const struct key *k, const void *data, size_t size)
+{
+    size_t n = k->size < size ? k->size : size;
+    int c = n ? memcmp(k->data, data, n) : 0;
+
+    if (c != 0)
+        return c;
+    return (k->size > size) - (k->size < size);
+}
+
+/* The first position in leaf whose key is >= (data, size). */
+static size_t
+lower_bound(const struct leaf *leaf, const void *data, size_t size)
+{
+    size_t lo = 0, hi = leaf->count;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (compare(leaf->keys[mid], data, size) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The leaf that holds (or would hold) the key: the last one whose first
+ * key is <= it, or the first leaf. */
+static size_t
+find_leaf(const intake_keyset *set, const void *data, size_t size)
+{
+    size_t lo = 1, hi = set->n_leaves;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (compare(set->leaves[mid]->keys[0], data, size) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - 1;
+}
+
+intake_keyset *
+intake_keyset_new(void)
+{
+    intake_keyset *set = jm_xcalloc(1, sizeof(*set));
+
+    set->cap_leaves = 16;
+    set->leaves = jm_xcalloc(set->cap_leaves, sizeof(*set->leaves));
+    set->leaves[0] = jm_xcalloc(1, sizeof(struct leaf));
+    set->n_leaves = 1;
+    return set;
+}
+
+void
+intake_keyset_free(intake_keyset **set_p)
+{
+    intake_keyset *set;
+
+    JM_ASSERT(set_p != NULL);
+    set = *set_p;
+    if (set == NULL)
+        return;
+    for (size_t i = 0; i < set->n_leaves; i++) {
+        for (size_t j = 0; j < set->leaves[i]->count; j++)
+            free(set->leaves[i]->keys[j]);
+        free(set->leaves[i]);
+    }
+    free(set->leaves);
+    free(set);
+    *set_p = NULL;
+}
+
+size_t
+intake_keyset_count(const intake_keyset *set)
+{
+    JM_ASSERT(set != NULL);
+    return set->count;
+}
+
+/* Splits leaf li in two. Keys arriving in order (time-ordered ids within a
+ * municipality) go to the right edge, so a full leaf that is the last one
+ * keeps most of its keys on the left: leaves fill up instead of staying
+ * half empty. */
+static void
+split(intake_keyset *set, size_t li, size_t at)
+{
+    struct leaf *left = set->leaves[li], *right;
+    size_t keep = at == LEAF_MAX ? LEAF_MAX - 8 : LEAF_MAX / 2;
+
+    if (set->n_leaves == set->cap_leaves) {
+        set->cap_leaves *= 2;
+        set->leaves =
+            jm_xrealloc(set->leaves, set->cap_leaves * sizeof(*set->leaves));
+    }
+    right = jm_xcalloc(1, sizeof(*right));
+    right->count = left->count - keep;
+    memcpy(right->keys, left->keys + keep, right->count * sizeof(*right->keys));
+    left->count = keep;
+    memmove(set->leaves + li + 2, set->leaves + li + 1,
+            (set->n_leaves - li - 1) * sizeof(*set->leaves));
+    set->leaves[li + 1] = right;
+    set->n_leaves++;
+}
+
+bool
+intake_keyset_add(intake_keyset *set, const void *key, size_t size)
+{
+    size_t li, at;
+    struct leaf *leaf;
+    struct key *k;
+
+    JM_ASSERT(set != NULL);
+    JM_ASSERT(size > 0 && size <= INTAKE_KEY_MAX);
+    li = find_leaf(set, key, size);
+    leaf = set->leaves[li];
+    at = lower_bound(leaf, key, size);
+    if (at < leaf->count && compare(leaf->keys[at], key, size) == 0)
+        return false;
+    if (leaf->count == LEAF_MAX) {
+        split(set, li, at);
+        if (at > set->leaves[li]->count) {
+            at -= set->leaves[li]->count;
+            li++;
+        }
+        leaf = set->leaves[li];
+    }
+    k = jm_xmalloc(sizeof(*k) + size);
+    k->size = (uint8_t) size;
+    memcpy(k->data, key, size);
+    memmove(leaf->keys + at + 1, leaf->keys + at,
+            (leaf->count - at) * sizeof(*leaf->keys));
+    leaf->keys[at] = k;
+    leaf->count++;
+    set->count++;
+    return true;
+}
+
+bool
+intake_keyset_del(intake_keyset *set, const void *key, size_t size)
+{
+    size_t li, at;
+    struct leaf *leaf;
+
+    JM_ASSERT(set != NULL);
+    li = find_leaf(set, key, size);
+    leaf = set->leaves[li];
+    at = lower_bound(leaf, key, size);
+    if (at == leaf->count || compare(leaf->keys[at], key, size) != 0)
+        return false;
+    free(leaf->keys[at]);
+    leaf->count--;
+    memmove(leaf->keys + at, leaf->keys + at + 1,
+            (leaf->count - at) * sizeof(*leaf->keys));
+    set->count--;
+    if (leaf->count == 0 && set->n_leaves > 1) {
+        free(leaf);
+        memmove(set->leaves + li, set->leaves + li + 1,
+                (set->n_leaves - li - 1) * sizeof(*set->leaves));
+        set->n_leaves--;
+    }
+    return true;
+}
+
+int
+intake_keyset_scan(const intake_keyset *set, const void *start,
+                   size_t start_size, jm_txn_scan_fn fn, void *arg)
+{
+    static const char empty[1];
+    const jm_val val = {empty, 0};
+    size_t li = 0, at = 0;
+
+    JM_ASSERT(set != NULL);
+    if (start_size > 0) {
+        li = find_leaf(set, start, start_size);
+        at = lower_bound(set->leaves[li], start, start_size);
+    }
+    for (; li < set->n_leaves; li++, at = 0) {
+        const struct leaf *leaf = set->leaves[li];
+
+        for (; at < leaf->count; at++) {
+            const jm_val key = {leaf->keys[at]->data, leaf->keys[at]->size};
+            int rc = fn(&key, &val, arg);
+
+            if (rc != 0)
+                return rc < 0 ? rc : 0;
+        }
+    }
+    return 0;
+}
