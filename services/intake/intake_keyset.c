@@ -83,9 +83,9 @@ set_fence(intake_keyset *set, size_t li)
 {
     const struct leaf *leaf = set->leaves[li];
 
-    set->fences[li] =
-        leaf->count ? fence_of(leaf->keys[0]->data, leaf->keys[0]->size)
-                    : (struct fence){0, 0};
+    set->fences[li] = leaf->count
+                          ? fence_of(leaf->keys[0]->data, leaf->keys[0]->size)
+                          : (struct fence){0, 0};
 }
 
 /* The leaf that holds (or would hold) the key: the last one whose first

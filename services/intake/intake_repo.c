@@ -159,8 +159,8 @@ move_entry(intake_repo *repo, jm_txn_t *txn, int ix, const struct key *before,
         if (had)
             rc = jm_txn_del(txn, repo->by_status, before->data, before->size);
         if (rc == 0 && has)
-            rc = jm_txn_put(txn, repo->by_status, after->data, after->size,
-                            "", 0, 0);
+            rc = jm_txn_put(txn, repo->by_status, after->data, after->size, "",
+                            0, 0);
         return rc;
     }
     for (int add = 0; add < 2; add++) {
@@ -433,8 +433,8 @@ intake_repo_list(const intake_repo *repo, jm_txn_t *txn,
     JM_ASSERT(l.orders != NULL);
     start = l.after.size > 0 ? &l.after : &l.prefix;
     if (l.tag == 'm')
-        rc = intake_keyset_scan(repo->by_municipality, start->data,
-                                start->size, list_one, &l);
+        rc = intake_keyset_scan(repo->by_municipality, start->data, start->size,
+                                list_one, &l);
     else
         rc = jm_txn_scan(txn, l.tag == 'o' ? repo->orders : repo->by_status,
                          start->data, start->size, list_one, &l);

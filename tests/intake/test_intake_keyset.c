@@ -182,9 +182,8 @@ test_interleaved_appends(void **state)
     m.count = 0;
     for (unsigned seq = 0; seq < 50; seq++) {
         for (unsigned muni = 0; muni < 98; muni++) {
-            struct ref k = {{(uint8_t) muni, (uint8_t) (seq >> 8),
-                             (uint8_t) seq},
-                            3};
+            struct ref k = {
+                {(uint8_t) muni, (uint8_t) (seq >> 8), (uint8_t) seq}, 3};
 
             assert_true(intake_keyset_add(set, k.key, k.size));
             m.keys[m.count++] = k;
@@ -235,8 +234,7 @@ test_scan_stops(void **state)
     verdict = 1;
     assert_int_equal(intake_keyset_scan(set, NULL, 0, stop_with, &verdict), 0);
     verdict = -5;
-    assert_int_equal(intake_keyset_scan(set, NULL, 0, stop_with, &verdict),
-                     -5);
+    assert_int_equal(intake_keyset_scan(set, NULL, 0, stop_with, &verdict), -5);
     verdict = -5; /* nothing at or after "c": fn never runs */
     assert_int_equal(intake_keyset_scan(set, "c", 1, stop_with, &verdict), 0);
     intake_keyset_free(&set);

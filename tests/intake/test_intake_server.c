@@ -669,9 +669,8 @@ test_restart_rebuilds_indexes(void **state)
     o.order.deadline = "2027-06-01";
     fx_submit_ok(f, &o, d, sizeof(d));
     fx_submit_ok(f, &o, d, sizeof(d)); /* two in 101 */
-    assert_int_equal(
-        it_set_status(f->c, b, FILLED, 1, 0)->body_case,
-        JOBMATCH__V1__REPLY__BODY_ACCEPTED);
+    assert_int_equal(it_set_status(f->c, b, FILLED, 1, 0)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_ACCEPTED);
     assert_int_equal(it_list_count(f->c, "161", OPEN), 2);
     assert_int_equal(it_list_count(f->c, "161", FILLED), 1);
     assert_int_equal(it_list_count(f->c, "161", 0), 3);
@@ -720,8 +719,8 @@ main(void)
                                         fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(
             test_restart_keeps_orders_and_request_ids, fx_setup, fx_teardown),
-        cmocka_unit_test_setup_teardown(test_restart_rebuilds_indexes,
-                                        fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_rebuilds_indexes, fx_setup,
+                                        fx_teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
