@@ -193,7 +193,9 @@ make_profile(gen_t *g, matcher_index_t *ix, const char *id)
 
     memset(r, 0, sizeof(*r));
     r->format = MATCHER_REC_PROFILE;
-    r->kinds = 1u << 1 | (gen_below(g, 2) ? 1u << 2 : 0) |
+    /* Wage subsidy (kinds 2 and 3, private and public employer) goes by
+     * the citizen's target group, not the employer: both or neither. */
+    r->kinds = 1u << 1 | (gen_below(g, 2) ? 1u << 2 | 1u << 3 : 0) |
                (gen_below(g, 2) ? 1u << 4 : 0) |
                (gen_below(g, 10) == 0 ? 1u << 5 : 0);
     if (gen_below(g, 20) == 0)

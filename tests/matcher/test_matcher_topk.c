@@ -202,13 +202,19 @@ test_kind_nobody_may_take(void **state)
     matcher_index_new(&ix);
     gen_init(&g, &opts);
     gen_populate(&g, ix);
-    /* The generator gives nobody kind 3; some orders ask for it. */
-    assert_int_equal(ix->kind_count[3], 0);
-    for (uint32_t s = 0; s < ix->oused && o == MATCHER_NONE; s++) {
-        if (ix->orders[s].rec->kind == 3)
-            o = s;
-    }
+    /* Nobody the generator makes may take kind 7 (adult apprentice): an
+     * order of that kind (the first order, changed) has nobody to read. */
+    _Alignas(8) uint8_t obuf[MATCHER_ORDER_REC_MAX];
+    struct matcher_order_rec *orec = (struct matcher_order_rec *) obuf;
+
+    assert_int_equal(ix->kind_count[7], 0);
+    size = matcher_order_size(ix->orders[0].rec);
+    assert_true(size <= sizeof(obuf));
+    memcpy(obuf, ix->orders[0].rec, size);
+    orec->kind = 7;
+    o = matcher_index_put_order(ix, orec, size);
     assert_true(o != MATCHER_NONE);
+    assert_int_equal(ix->orders[o].rec->kind, 7);
     assert_int_equal(matcher_topk_order(ix, &ix->orders[o], &ctx, 5, hits, &st),
                      0);
     assert_int_equal(st.reads, 0);
@@ -221,7 +227,7 @@ test_kind_nobody_may_take(void **state)
     assert_true(slot < ix->pused);
     size = matcher_profile_size(ix->cold[slot]);
     memcpy(buf, ix->cold[slot], size);
-    r->kinds |= 1u << 3;
+    r->kinds |= 1u << 7;
     r->lat = ix->orders[o].rec->lat;
     r->lon = ix->orders[o].rec->lon;
     r->hours = 40;
@@ -229,21 +235,21 @@ test_kind_nobody_may_take(void **state)
     r->available_from = MATCHER_DATE_NONE;
     r->home_muni = ix->orders[o].rec->owner_muni;
     assert_int_equal(matcher_index_put_profile(ix, r, size), slot);
-    assert_int_equal(ix->kind_count[3], 1);
+    assert_int_equal(ix->kind_count[7], 1);
     assert_same(ix, &ix->orders[o], &ctx, 5);
     if (ix->orders[o].rec->n_langs == 0)
         assert_int_equal(
             matcher_topk_order(ix, &ix->orders[o], &ctx, 5, hits, NULL), 1);
     /* Replaced without it, then back with it and removed. */
-    r->kinds &= (uint8_t) ~(1u << 3);
+    r->kinds &= (uint8_t) ~(1u << 7);
     assert_int_equal(matcher_index_put_profile(ix, r, size), slot);
-    assert_int_equal(ix->kind_count[3], 0);
-    r->kinds |= 1u << 3;
+    assert_int_equal(ix->kind_count[7], 0);
+    r->kinds |= 1u << 7;
     assert_int_equal(matcher_index_put_profile(ix, r, size), slot);
     assert_int_equal(
         matcher_index_remove_profile(ix, matcher_profile_id(r), r->id_len),
         slot);
-    assert_int_equal(ix->kind_count[3], 0);
+    assert_int_equal(ix->kind_count[7], 0);
     assert_int_equal(matcher_topk_order(ix, &ix->orders[o], &ctx, 5, hits, &st),
                      0);
     gen_release(&g);
