@@ -361,7 +361,17 @@ jm_utf8_valid(const void *data, size_t len)
         uint8_t c = s[i];
         size_t n;                     /* continuation bytes */
         uint8_t lo = 0x80, hi = 0xbf; /* range of the second byte */
+        uint64_t word;
 
+        /* Eight ASCII bytes at once: most text is ASCII, and a job order
+         * is mostly text (this loop was 5 % of intake's CPU per order). */
+        if (len - i >= 8) {
+            memcpy(&word, s + i, 8);
+            if ((word & UINT64_C(0x8080808080808080)) == 0) {
+                i += 8;
+                continue;
+            }
+        }
         if (c < 0x80) {
             i++;
             continue;

@@ -106,6 +106,23 @@ test_utf8(void **state)
     assert_false(jm_utf8_valid("a\x80", 2));
     /* len is honoured: the bad byte past it is not read */
     assert_true(jm_utf8_valid("ok\xff", 2));
+
+    /* Long text goes eight ASCII bytes at a time: a bad byte, or a good
+     * sequence, at every offset around those words is still seen. */
+    for (size_t at = 0; at < 40; at++) {
+        char text[48];
+
+        memset(text, 'a', sizeof(text));
+        text[at] = (char) 0xff;
+        assert_false(jm_utf8_valid(text, sizeof(text)));
+        assert_true(jm_utf8_valid(text, at)); /* up to it: fine */
+        memcpy(text + at, "\xc3\xa6", 2);     /* æ */
+        assert_true(jm_utf8_valid(text, sizeof(text)));
+        text[at + 1] = 'a'; /* its continuation byte missing */
+        assert_false(jm_utf8_valid(text, sizeof(text)));
+        memcpy(text + at, "\xed\xa0\x80", 3); /* a surrogate */
+        assert_false(jm_utf8_valid(text, sizeof(text)));
+    }
 }
 
 static void
