@@ -173,6 +173,36 @@ jm_snapshot_page_set_next(jm_snapshot_page_t *page, const void *key,
     page->has_next = true;
 }
 
+struct snapshot_scan {
+    jm_snapshot_page_t *page;
+    size_t limit, count;
+    jm_snapshot_record_fn fn;
+    void *arg;
+};
+
+static int
+snapshot_scan_one(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct snapshot_scan *s = arg;
+
+    if (s->count == s->limit) {
+        jm_snapshot_page_set_next(s->page, key->data, key->size);
+        return 1;
+    }
+    s->count++;
+    return s->fn(key, val, s->page, s->arg);
+}
+
+int
+jm_snapshot_scan(jm_txn_t *txn, jm_dbi dbi, const void *after_key,
+                 size_t after_size, size_t limit, jm_snapshot_page_t *page,
+                 jm_snapshot_record_fn fn, void *arg)
+{
+    struct snapshot_scan s = {page, limit, 0, fn, arg};
+
+    return jm_txn_scan(txn, dbi, after_key, after_size, snapshot_scan_one, &s);
+}
+
 static void
 page_release(jm_snapshot_page_t *page)
 {

@@ -201,6 +201,17 @@ print_skills(const jm_esco_t *esco, const char *what,
     }
 }
 
+/* The --explain block of one ranked entry: its skills, met and missing. */
+static void
+print_explanation(const jm_esco_t *esco, size_t rank, const char *id,
+                  Jobmatch__V1__SkillMatch **matched, size_t n_matched,
+                  Jobmatch__V1__SkillMatch **missing, size_t n_missing)
+{
+    printf("  %zu. %s\n", rank, id);
+    print_skills(esco, "has", matched, n_matched);
+    print_skills(esco, "missing", missing, n_missing);
+}
+
 /* ---- match ---- */
 
 static int
@@ -265,9 +276,9 @@ match_order(cli *c, const struct opts *o)
     for (size_t i = 0; o->explain && i < list->n_candidates; i++) {
         const Jobmatch__V1__CandidateMatch *x = list->candidates[i];
 
-        printf("  %zu. %s\n", i + 1, x->profile_id);
-        print_skills(esco, "has", x->matched_skills, x->n_matched_skills);
-        print_skills(esco, "missing", x->missing_skills, x->n_missing_skills);
+        print_explanation(esco, i + 1, x->profile_id, x->matched_skills,
+                          x->n_matched_skills, x->missing_skills,
+                          x->n_missing_skills);
     }
 out:
     jm_esco_destroy(&esco);
@@ -321,9 +332,9 @@ match_profile(cli *c, const struct opts *o)
     for (size_t i = 0; o->explain && i < list->n_orders; i++) {
         const Jobmatch__V1__OrderMatch *x = list->orders[i];
 
-        printf("  %zu. %s\n", i + 1, x->order_id);
-        print_skills(esco, "has", x->matched_skills, x->n_matched_skills);
-        print_skills(esco, "missing", x->missing_skills, x->n_missing_skills);
+        print_explanation(esco, i + 1, x->order_id, x->matched_skills,
+                          x->n_matched_skills, x->missing_skills,
+                          x->n_missing_skills);
     }
 out:
     jm_esco_destroy(&esco);

@@ -725,23 +725,18 @@ intake_repo_due(const intake_repo *repo, jm_txn_t *txn, int32_t today,
 
 /* ---- snapshots ---- */
 
-struct snap {
-    jm_snapshot_page_t *page;
-    size_t limit, count;
-};
-
+/* One order as the event a consumer would have seen (OrderChanged,
+ * change SNAPSHOT). */
 static int
-snap_one(const jm_val *key, const jm_val *val, void *arg)
+snap_one(const jm_val *key, const jm_val *val, jm_snapshot_page_t *page,
+         void *arg)
 {
-    struct snap *s = arg;
     Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
     Jobmatch__V1__OrderChanged changed = JOBMATCH__V1__ORDER_CHANGED__INIT;
     Jobmatch__V1__JobOrder *order;
 
-    if (s->count == s->limit) {
-        jm_snapshot_page_set_next(s->page, key->data, key->size);
-        return 1;
-    }
+    (void) key;
+    (void) arg;
     order = jobmatch__v1__job_order__unpack(NULL, val->size, val->data);
     if (order == NULL)
         return -EIO;
@@ -749,9 +744,8 @@ snap_one(const jm_val *key, const jm_val *val, void *arg)
     changed.change = JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_SNAPSHOT;
     event.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
     event.order_changed = &changed;
-    jm_snapshot_page_add(s->page, &event);
+    jm_snapshot_page_add(page, &event);
     jobmatch__v1__job_order__free_unpacked(order, NULL);
-    s->count++;
     return 0;
 }
 
@@ -760,7 +754,7 @@ intake_repo_snapshot(jm_txn_t *txn, const void *after_key, size_t after_size,
                      size_t limit, jm_snapshot_page_t *page, void *arg)
 {
     const intake_repo *repo = arg;
-    struct snap s = {page, limit, 0};
 
-    return jm_txn_scan(txn, repo->orders, after_key, after_size, snap_one, &s);
+    return jm_snapshot_scan(txn, repo->orders, after_key, after_size, limit,
+                            page, snap_one, NULL);
 }

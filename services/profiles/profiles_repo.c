@@ -315,25 +315,17 @@ profiles_repo_used_slots(const profiles_repo *repo, jm_txn_t *txn,
     return 0;
 }
 
-struct snap_walk {
-    jm_snapshot_page_t *page;
-    size_t limit, count;
-};
-
 /* One live profile per snapshot record, as the event a consumer would
  * have seen (ProfileChanged, change SNAPSHOT). */
 static int
-snap_one(const jm_val *key, const jm_val *val, void *arg)
+snap_one(const jm_val *key, const jm_val *val, jm_snapshot_page_t *page,
+         void *arg)
 {
-    struct snap_walk *w = arg;
     Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
     Jobmatch__V1__ProfileChanged changed = JOBMATCH__V1__PROFILE_CHANGED__INIT;
     Jobmatch__V1__CitizenProfile *profile;
 
-    if (w->count == w->limit) {
-        jm_snapshot_page_set_next(w->page, key->data, key->size);
-        return 1;
-    }
+    (void) arg;
     profile = jobmatch__v1__citizen_profile__unpack(NULL, val->size, val->data);
     if (profile == NULL) {
         jm_log(JM_LOG_ERR, "profiles", "stored profile %.*s does not decode",
@@ -344,9 +336,8 @@ snap_one(const jm_val *key, const jm_val *val, void *arg)
     changed.change = JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_SNAPSHOT;
     event.body_case = JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED;
     event.profile_changed = &changed;
-    jm_snapshot_page_add(w->page, &event);
+    jm_snapshot_page_add(page, &event);
     jobmatch__v1__citizen_profile__free_unpacked(profile, NULL);
-    w->count++;
     return 0;
 }
 
@@ -355,8 +346,6 @@ profiles_repo_snapshot(const profiles_repo *repo, jm_txn_t *txn,
                        const void *after_key, size_t after_size, size_t limit,
                        jm_snapshot_page_t *page)
 {
-    struct snap_walk w = {page, limit, 0};
-
-    return jm_txn_scan(txn, repo->profiles, after_key, after_size, snap_one,
-                       &w);
+    return jm_snapshot_scan(txn, repo->profiles, after_key, after_size, limit,
+                            page, snap_one, NULL);
 }

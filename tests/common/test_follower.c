@@ -101,23 +101,17 @@ toy_apply(jm_txn_t *txn, jm_source_request *r, void *arg)
     return 0;
 }
 
-struct snap_walk {
-    jm_snapshot_page_t *page;
-    size_t limit, count;
-};
-
+/* One order record as a snapshot event. */
 static int
-snap_one(const jm_val *key, const jm_val *val, void *arg)
+snap_one(const jm_val *key, const jm_val *val, jm_snapshot_page_t *page,
+         void *arg)
 {
-    struct snap_walk *w = arg;
     Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
     Jobmatch__V1__OrderChanged changed = JOBMATCH__V1__ORDER_CHANGED__INIT;
     Jobmatch__V1__JobOrder *order;
 
-    if (w->count == w->limit) {
-        jm_snapshot_page_set_next(w->page, key->data, key->size);
-        return 1;
-    }
+    (void) key;
+    (void) arg;
     order = jobmatch__v1__job_order__unpack(NULL, val->size, val->data);
     if (order == NULL)
         return -EIO;
@@ -125,9 +119,8 @@ snap_one(const jm_val *key, const jm_val *val, void *arg)
     changed.change = JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_SNAPSHOT;
     event.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
     event.order_changed = &changed;
-    jm_snapshot_page_add(w->page, &event);
+    jm_snapshot_page_add(page, &event);
     jobmatch__v1__job_order__free_unpacked(order, NULL);
-    w->count++;
     return 0;
 }
 
@@ -138,9 +131,9 @@ toy_snapshot(jm_txn_t *txn, const void *after_key, size_t after_size,
              size_t limit, jm_snapshot_page_t *page, void *arg)
 {
     struct toy *toy = arg;
-    struct snap_walk w = {page, limit, 0};
 
-    return jm_txn_scan(txn, toy->orders, after_key, after_size, snap_one, &w);
+    return jm_snapshot_scan(txn, toy->orders, after_key, after_size, limit,
+                            page, snap_one, NULL);
 }
 
 static const jm_source_ops toy_ops = {

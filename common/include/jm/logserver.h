@@ -47,6 +47,18 @@ void jm_snapshot_page_add(jm_snapshot_page_t *page,
 void jm_snapshot_page_set_next(jm_snapshot_page_t *page, const void *key,
                                size_t size);
 
+/* One stored record as the event a consumer would have seen: adds it to
+ * page with jm_snapshot_page_add. Returns 0 or -errno. */
+typedef int (*jm_snapshot_record_fn)(const jm_val *key, const jm_val *val,
+                                     jm_snapshot_page_t *page, void *arg);
+
+/* The body of a jm_snapshot_fn whose live records are the values of one
+ * database, one event each: scans dbi from after_key, calls fn for at most
+ * limit records and sets the next key when more remain. */
+int jm_snapshot_scan(jm_txn_t *txn, jm_dbi dbi, const void *after_key,
+                     size_t after_size, size_t limit, jm_snapshot_page_t *page,
+                     jm_snapshot_record_fn fn, void *arg);
+
 typedef struct jm_logserver_opts {
     const char *source;        /* the source's name, e.g. "intake" */
     const char *log_endpoint;  /* NULL/empty: Fetch only on the api */
