@@ -713,13 +713,11 @@ due_one(const jm_val *key, const jm_val *val, void *arg)
 }
 
 int
-intake_repo_due(const intake_repo *repo, jm_txn_t *txn, int32_t today,
-                size_t limit, intake_repo_id_fn fn, void *arg)
+intake_repo_due(const intake_repo *repo, int32_t today, size_t limit,
+                intake_repo_id_fn fn, void *arg)
 {
     struct due d = {today, limit, 0, fn, arg};
 
-    (void) txn; /* the index is in memory, and agrees with txn's snapshot
-                 * (both are the last commit's) */
     return intake_keyset_scan(repo->open_by_deadline, NULL, 0, due_one, &d);
 }
 

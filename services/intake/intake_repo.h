@@ -99,8 +99,8 @@ int intake_repo_stats(const intake_repo *repo, jm_txn_t *txn,
  * today, in deadline order, at most limit of them. fn returns 0 to go
  * on. The id is borrowed for the call. */
 typedef int (*intake_repo_id_fn)(const char *id, void *arg);
-int intake_repo_due(const intake_repo *repo, jm_txn_t *txn, int32_t today,
-                    size_t limit, intake_repo_id_fn fn, void *arg);
+int intake_repo_due(const intake_repo *repo, int32_t today, size_t limit,
+                    intake_repo_id_fn fn, void *arg);
 
 /* The jm_snapshot_fn of intake: all orders in id order, from after_key
  * (inclusive) on; arg is the repo. */

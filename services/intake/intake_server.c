@@ -418,15 +418,6 @@ queue_expiry(const char *id, void *arg)
     return 0;
 }
 
-static int
-find_due(jm_txn_t *txn, void *arg)
-{
-    intake_server_t *s = arg;
-
-    return intake_repo_due(&s->repo, txn, jm_clock_today(), EXPIRIES_PER_TICK,
-                           queue_expiry, s);
-}
-
 /* Expires open orders whose deadline day has passed: each becomes an
  * ordinary write (SetOrderStatus EXPIRED from the principal "service"),
  * so it gets its event and its checks like any other change. */
@@ -434,8 +425,12 @@ static void
 server_housekeeping(jm_source_t *source, void *arg)
 {
     intake_server_t *s = arg;
-    int rc = jm_store_read(jm_source_store(source), find_due, s);
+    int rc;
 
+    (void) source;
+    /* The deadline index is in memory: no transaction needed. */
+    rc = intake_repo_due(&s->repo, jm_clock_today(), EXPIRIES_PER_TICK,
+                         queue_expiry, s);
     if (rc != 0)
         jm_log(JM_LOG_WARN, "intake", "cannot look for expired orders: %s",
                jm_strerror(rc));
