@@ -3,6 +3,7 @@
 #include "profiles_test_support.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +118,23 @@ pt_stop(struct pt *t)
         remove(t->key_file);
         remove(t->allow_file);
     }
+}
+
+void
+pt_stop_binary(struct pt *t, jm_proc_t **proc)
+{
+    jm_rpc_client_destroy(&t->clients[0].rpc);
+    jm_bus_destroy(&t->bus);
+    jm_proc_destroy(proc);
+    jm_test_close_loop(&t->loop, 5000);
+    jm_test_rmtree(t->dir);
+}
+
+void
+pt_kill_unfinished(jm_proc_t *proc, bool finished)
+{
+    if (!finished && proc != NULL)
+        kill(jm_proc_pid(proc), SIGKILL);
 }
 
 /* ---- calls ---- */

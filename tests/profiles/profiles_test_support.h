@@ -13,6 +13,7 @@
 
 #include "jm/bus.h"
 #include "jm/rpc.h"
+#include "jm_proc.h"
 #include "jm_test.h"
 #include "profiles_profile.h"
 #include "profiles_server.h"
@@ -51,6 +52,15 @@ void pt_restart(struct pt *t);
 
 /* Closes everything, checks the loop closes, removes the directory. */
 void pt_stop(struct pt *t);
+
+/* Tests of the real binary use t's loop, bus, first client and directory
+ * with no in-process server. pt_stop_binary closes those and proc (which
+ * stops the service), checks the loop closes and removes the directory.
+ * pt_kill_unfinished is for a cmocka teardown: after a failed assertion
+ * the test jumped past its cleanup, and a service left running would hold
+ * the test's output pipe open. */
+void pt_stop_binary(struct pt *t, jm_proc_t **proc);
+void pt_kill_unfinished(jm_proc_t *proc, bool finished);
 
 /* Sends req as principal and waits for the reply (fails the test after
  * 20 s). Returns the decoded reply (free with jm_msg_free); if packed is

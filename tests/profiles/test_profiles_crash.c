@@ -317,11 +317,7 @@ test_sigkill_loses_no_acknowledged_put(void **state)
     uv_close((uv_handle_t *) &r->killer, NULL);
     for (int c = 0; c < CLIENTS; c++)
         jm_rpc_client_destroy(&r->clients[c]);
-    jm_rpc_client_destroy(&r->t.clients[0].rpc);
-    jm_bus_destroy(&r->t.bus);
-    jm_proc_destroy(&r->proc);
-    jm_test_close_loop(&r->t.loop, 5000);
-    jm_test_rmtree(r->t.dir);
+    pt_stop_binary(&r->t, &r->proc);
     r->finished = true;
 }
 
@@ -332,16 +328,12 @@ setup(void **state)
     return 0;
 }
 
-/* After a failed assertion the test jumped past its cleanup: at least
- * kill the service, which would otherwise outlive the test holding its
- * output pipe open. */
 static int
 teardown(void **state)
 {
     struct run *r = *state;
 
-    if (!r->finished && r->proc != NULL)
-        kill(jm_proc_pid(r->proc), SIGKILL);
+    pt_kill_unfinished(r->proc, r->finished);
     free(r->items);
     free(r);
     return 0;

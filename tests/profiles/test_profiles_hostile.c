@@ -7,7 +7,6 @@
  * names (docs/protocol.md, validation order) with its field path; the
  * service keeps answering; the store is unchanged (same head seq, the
  * citizen put before still at version 1). */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,11 +316,7 @@ test_hostile_input_is_answered_and_changes_nothing(void **state)
     assert_int_equal(pt_put_ok(&r->t, "local", &p, NULL), head + 1);
 
     jm_sock_close(&r->dealer);
-    jm_rpc_client_destroy(&r->t.clients[0].rpc);
-    jm_bus_destroy(&r->t.bus);
-    jm_proc_destroy(&r->proc);
-    jm_test_close_loop(&r->t.loop, 5000);
-    jm_test_rmtree(r->t.dir);
+    pt_stop_binary(&r->t, &r->proc);
     r->finished = true;
 }
 
@@ -332,16 +327,12 @@ setup(void **state)
     return 0;
 }
 
-/* After a failed assertion the test jumped past its cleanup: at least
- * kill the service, which would otherwise outlive the test holding its
- * output pipe open. */
 static int
 teardown(void **state)
 {
     struct raw *r = *state;
 
-    if (!r->finished && r->proc != NULL)
-        kill(jm_proc_pid(r->proc), SIGKILL);
+    pt_kill_unfinished(r->proc, r->finished);
     free(r->reply);
     free(r);
     return 0;
