@@ -13,7 +13,6 @@
  *   - sending the same request ids again gives "duplicate" with the first
  *     seq, and the head does not move.
  * The service runs on an ipc:// endpoint, which survives restarts. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
