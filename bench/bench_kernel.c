@@ -8,7 +8,7 @@
  * of orders against the exhaustive scan (exit status 1 if one differs).
  *
  *   bench_kernel [-p PROFILES] [-o ORDERS] [-k K] [-s SEED] [-e]
- *                [-c CHECKS] [-r REPEAT] [-n]
+ *                [-c CHECKS] [-r REPEAT] [-n] [-u] [-t THREADS]
  *
  *   -p, -o  citizens and open orders (200000, 13000)
  *   -k      shortlist size (20)
@@ -21,7 +21,11 @@
  *   -n      no full re-match (the kernel only)
  *   -u      time with this thread's CPU clock instead of the wall clock
  *           (comparisons on a machine others are busy on: it leaves out
- *           the time the process was not running, not the caches shared)
+ *           the time the process was not running, not the caches shared);
+ *           the re-match is always timed with the wall clock
+ *   -t      threads of the re-match (the service's rebuild_threads;
+ *           default: the machine's processors, at most 8); it is timed
+ *           with one thread too when this is more
  *
  * Build it Release without sanitizers for meaningful times:
  *   cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DJM_SANITIZE=none
@@ -39,12 +43,13 @@
 #include "jm/mem.h"
 #include "matcher_gen.h"
 #include "matcher_live.h"
+#include "matcher_par.h"
 #include "matcher_topk.h"
 
 #define NOW_MS 1795435200000LL /* 2026-11-23 12:00 UTC, as the tests */
 
 struct args {
-    unsigned profiles, orders, k, checks, repeat;
+    unsigned profiles, orders, k, checks, repeat, threads;
     uint64_t seed;
     bool esco, no_rematch, cpu;
 };
@@ -76,8 +81,9 @@ parse(int argc, char **argv, struct args *a)
 {
     int c;
 
-    *a = (struct args){200000, 13000, 20, 50, 1, 42, false, false, false};
-    while ((c = getopt(argc, argv, "p:o:k:s:c:r:enu")) != -1) {
+    *a = (struct args){200000, 13000, 20, 50, 1, 0, 42, false, false, false};
+    a->threads = matcher_par_default_threads(8);
+    while ((c = getopt(argc, argv, "p:o:k:s:c:r:t:enu")) != -1) {
         switch (c) {
         case 'p':
             a->profiles = (unsigned) strtoul(optarg, NULL, 10);
@@ -97,6 +103,9 @@ parse(int argc, char **argv, struct args *a)
         case 'r':
             a->repeat = (unsigned) strtoul(optarg, NULL, 10);
             break;
+        case 't':
+            a->threads = (unsigned) strtoul(optarg, NULL, 10);
+            break;
         case 'e':
             a->esco = true;
             break;
@@ -110,7 +119,8 @@ parse(int argc, char **argv, struct args *a)
             return -1;
         }
     }
-    if (a->profiles == 0 || a->orders == 0 || a->k == 0 || a->repeat == 0)
+    if (a->profiles == 0 || a->orders == 0 || a->k == 0 || a->repeat == 0 ||
+        a->threads == 0 || a->threads > MATCHER_PAR_MAX)
         return -1;
     return 0;
 }
@@ -156,30 +166,50 @@ time_kernel(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
     free(hits);
 }
 
-/* The service's full re-match: every live list rebuilt from scratch. */
-static void
-time_rematch(matcher_index_t *ix, unsigned k)
+/* Every live list built from nothing on this many threads; returns the
+ * milliseconds (wall clock) and the lists in *live_p. */
+static double
+build_lists(matcher_index_t *ix, unsigned k, unsigned threads,
+            matcher_live_t **live_p)
 {
-    matcher_live_opts lo = {.shortlist_size = k};
+    matcher_live_opts lo = {.shortlist_size = k, .threads = threads};
+    uint64_t t0 = uv_hrtime();
+
+    matcher_live_new(live_p, ix, &lo);
+    while (matcher_live_work(*live_p, 1000000))
+        ;
+    return (double) (uv_hrtime() - t0) / 1e6;
+}
+
+/* The service's full re-match: every live list rebuilt from scratch, on
+ * one thread and on a->threads. */
+static void
+time_rematch(matcher_index_t *ix, const struct args *a)
+{
     matcher_live_t *live;
     matcher_live_stats ls;
     matcher_index_stats is;
-    uint64_t t0 = now_ns();
+    uint64_t t0;
 
-    matcher_live_new(&live, ix, &lo);
-    while (matcher_live_work(live, 1000000))
-        ;
-    printf("full re-match of every open order (live lists): %.0f ms\n",
-           (double) (now_ns() - t0) / 1e6);
+    if (a->threads > 1) {
+        printf("full re-match of every open order (live lists), 1 thread: "
+               "%.0f ms\n",
+               build_lists(ix, a->k, 1, &live));
+        matcher_live_destroy(&live);
+    }
+    printf("full re-match of every open order (live lists), %u thread%s: "
+           "%.0f ms\n",
+           a->threads, a->threads > 1 ? "s" : "",
+           build_lists(ix, a->k, a->threads, &live));
     /* Again with the lists in place, as after a batch too large to
      * follow (matcher_live_rebuild): each search is seeded with its
      * order's old list. */
-    t0 = now_ns();
+    t0 = uv_hrtime();
     matcher_live_rebuild(live, false);
     while (matcher_live_work(live, 1000000))
         ;
     printf("  again, every list stale but in place: %.0f ms\n",
-           (double) (now_ns() - t0) / 1e6);
+           (double) (uv_hrtime() - t0) / 1e6);
     matcher_live_get_stats(live, &ls);
     matcher_index_get_stats(ix, &is);
     printf("  heap per citizen with orders, dictionary and live lists: "
@@ -287,7 +317,7 @@ main(int argc, char **argv)
            (unsigned long long) st.postings);
     time_kernel(ix, &ctx, &a);
     if (!a.no_rematch)
-        time_rematch(ix, a.k);
+        time_rematch(ix, &a);
     rc = check(ix, &ctx, &a);
     gen_release(&g);
     matcher_index_destroy(&ix);

@@ -12,7 +12,10 @@
  *
  *   bench_match [--profiles N] [--orders M] [--seed S] [--k K]
  *               [--skills zipf|esco] [--pg CONNINFO] [--pg-queries Q]
- *               [--check C] [--json] */
+ *               [--check C] [--threads T] [--json]
+ *
+ * --threads: of the live lists' rebuild (the service's rebuild_threads;
+ * default the machine's processors, at most 8), timed on one thread too. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -26,9 +29,10 @@
 #include "jm/mem.h"
 #include "matcher_analysis.h"
 #include "matcher_live.h"
+#include "matcher_par.h"
 
 struct options {
-    size_t profiles, orders, k, pg_queries, check;
+    size_t profiles, orders, k, pg_queries, check, threads;
     uint64_t seed;
     const char *conninfo;
     bool json;
@@ -40,7 +44,7 @@ struct results {
     double load_s, bytes_per_profile;
     size_t index_bytes_per_profile;
     double kernel_p50_us, kernel_p99_us, kernel_mean_us, kernel_max_us;
-    double rematch_s, live_s;
+    double rematch_s, live_s, live_par_s;
     double greedy_ms, exact_ms, greedy_total, exact_total, gap, gini;
     size_t proposals;
     unsigned max_per_citizen;
@@ -57,7 +61,7 @@ usage(void)
                     "[--k K]\n"
                     "                   [--skills zipf|esco] [--pg CONNINFO] "
                     "[--pg-queries Q] [--check "
-                    "C] [--json]\n");
+                    "C] [--threads T] [--json]\n");
     exit(2);
 }
 
@@ -88,6 +92,8 @@ parse(int argc, char **argv, struct options *o)
             o->pg_queries = strtoul(v, NULL, 10);
         else if (strcmp(a, "--check") == 0)
             o->check = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--threads") == 0)
+            o->threads = strtoul(v, NULL, 10);
         else if (strcmp(a, "--skills") == 0 && strcmp(v, "esco") == 0)
             o->skills = JM_SAMPLE_SKILLS_ESCO;
         else if (strcmp(a, "--skills") == 0 && strcmp(v, "zipf") == 0)
@@ -96,7 +102,8 @@ parse(int argc, char **argv, struct options *o)
             usage();
         i++;
     }
-    if (o->profiles == 0 || o->orders == 0 || o->k == 0 || o->k > 200)
+    if (o->profiles == 0 || o->orders == 0 || o->k == 0 || o->k > 200 ||
+        o->threads == 0 || o->threads > MATCHER_PAR_MAX)
         usage();
 }
 
@@ -186,24 +193,40 @@ time_kernel(bench_data *bd, const struct options *o, struct results *res)
     free(us);
 }
 
-/* The service's way: live shortlists (matcher_live) built from scratch,
- * then the assignment over them, greedy and exact, as GetAssignment runs
- * it for every open order (max 3 proposals per citizen, 2 per position). */
-static void
-time_live_and_assign(bench_data *bd, struct results *res)
+/* Every live list built from nothing on this many threads, the
+ * service's way; returns the seconds and the lists in *live_p. */
+static double
+build_lists(bench_data *bd, size_t threads, matcher_live_t **live_p)
 {
-    matcher_live_opts lopts = {0};
+    matcher_live_opts lopts = {.threads = (unsigned) threads};
+    uint64_t t0 = bench_now_ns();
+
+    matcher_live_new(live_p, bd->ix, &lopts);
+    while (matcher_live_work(*live_p, 1000000))
+        ;
+    return (double) (bench_now_ns() - t0) / 1e9;
+}
+
+/* The service's way: live shortlists (matcher_live) built from scratch,
+ * on one thread and on o->threads, then the assignment over them, greedy
+ * and exact, as GetAssignment runs it for every open order (max 3
+ * proposals per citizen, 2 per position). */
+static void
+time_live_and_assign(bench_data *bd, const struct options *o,
+                     struct results *res)
+{
     matcher_live_t *live = NULL;
     matcher_assign_opts aopts = {.max_per_citizen = 3, .factor = 2};
     matcher_assignment greedy = {0}, exact = {0};
     uint64_t t0;
 
-    matcher_live_new(&live, bd->ix, &lopts);
-    t0 = bench_now_ns();
-    matcher_live_rebuild(live, false);
-    while (matcher_live_work(live, 1000000))
-        ;
-    res->live_s = (double) (bench_now_ns() - t0) / 1e9;
+    res->live_s = build_lists(bd, 1, &live);
+    if (o->threads > 1) {
+        matcher_live_destroy(&live);
+        res->live_par_s = build_lists(bd, o->threads, &live);
+    } else {
+        res->live_par_s = res->live_s;
+    }
 
     t0 = bench_now_ns();
     matcher_assign_run(bd->ix, live, &bd->ctx, &aopts, &greedy);
@@ -273,7 +296,8 @@ report(const struct options *o, const struct results *r)
                "\"kernel_p50_us\":%.2f,\"kernel_p99_us\":%.2f,"
                "\"kernel_mean_us\":%.2f,\"kernel_max_us\":%.2f,"
                "\"eligible_mean\":%.1f,\"rematch_s\":%.3f,"
-               "\"live_rebuild_s\":%.3f,\"assign_greedy_ms\":%.1f,"
+               "\"live_rebuild_s\":%.3f,\"threads\":%zu,"
+               "\"live_rebuild_threads_s\":%.3f,\"assign_greedy_ms\":%.1f,"
                "\"assign_exact_ms\":%.1f,\"assign_gap\":%.5f,"
                "\"checked_scan\":%zu,\"checked_pg\":%zu,"
                "\"pg_load_s\":%.1f,\"pg_p50_ms\":%.2f,\"pg_p99_ms\":%.2f,"
@@ -282,9 +306,9 @@ report(const struct options *o, const struct results *r)
                (unsigned long long) o->seed, r->load_s, r->bytes_per_profile,
                r->index_bytes_per_profile, r->kernel_p50_us, r->kernel_p99_us,
                r->kernel_mean_us, r->kernel_max_us, r->eligible_mean,
-               r->rematch_s, r->live_s, r->greedy_ms, r->exact_ms, r->gap,
-               r->checked_scan, r->checked_pg, r->pg_load_s, r->pg_p50_ms,
-               r->pg_p99_ms, r->pg_mean_ms);
+               r->rematch_s, r->live_s, o->threads, r->live_par_s, r->greedy_ms,
+               r->exact_ms, r->gap, r->checked_scan, r->checked_pg,
+               r->pg_load_s, r->pg_p50_ms, r->pg_p99_ms, r->pg_mean_ms);
         return;
     }
     printf("machine: %s\n", r->machine);
@@ -315,8 +339,12 @@ report(const struct options *o, const struct results *r)
     printf("full re-match          %8.3f s (%zu orders, one thread)\n",
            r->rematch_s, o->orders);
     printf("live lists rebuilt     %8.3f s (every order's top 20, "
-           "matcher_live)\n",
+           "matcher_live, one thread)\n",
            r->live_s);
+    if (o->threads > 1)
+        printf("live lists rebuilt     %8.3f s (the same on %zu threads: the "
+               "service's re-match)\n",
+               r->live_par_s, o->threads);
     printf("assignment greedy      %8.1f ms  exact %.1f ms  (totals %.3f / "
            "%.3f, gap %.4f %%; %zu proposals, max %u per citizen, Gini "
            "%.3f)\n",
@@ -344,6 +372,7 @@ main(int argc, char **argv)
                         .seed = 1,
                         .pg_queries = 300,
                         .check = 200,
+                        .threads = matcher_par_default_threads(8),
                         .skills = JM_SAMPLE_SKILLS_ZIPF};
     bench_data_opts dopts;
     struct results res = {0};
@@ -375,7 +404,7 @@ main(int argc, char **argv)
         run_pg(&bd, &o, &res);
     }
     time_kernel(&bd, &o, &res);
-    time_live_and_assign(&bd, &res);
+    time_live_and_assign(&bd, &o, &res);
     report(&o, &res);
     free(res.pg_version);
     bench_data_free(&bd);

@@ -59,6 +59,9 @@ const jm_cfg_entry matcher_config_table[] = {
                "period of LMDB reader checks"),
     JM_CFG_INT("rebuild_slice_us", CFG(rebuild_slice_us), 5000, 100, 1000000,
                "longest stretch of background shortlist work per loop turn"),
+    JM_CFG_INT("rebuild_threads", CFG(rebuild_threads), 0, 0, 64,
+               "threads recomputing stale shortlists together (the loop's "
+               "and helpers); 0: the machine's processors, at most 8"),
     JM_CFG_END,
 };
 

@@ -34,6 +34,7 @@ typedef struct matcher_config {
     int64_t credit;
     int64_t housekeeping_ms;
     int64_t rebuild_slice_us;
+    int64_t rebuild_threads; /* 0: matcher_par_default_threads(8) */
 } matcher_config;
 
 extern const jm_cfg_entry matcher_config_table[];

@@ -219,6 +219,12 @@ matcher_index_seen(matcher_index_t *ix)
     return ix->seen;
 }
 
+size_t
+matcher_index_seen_words(const matcher_index_t *ix)
+{
+    return (ix->npos + 63) / 64 + 1;
+}
+
 /* Positions never outnumber slots (each citizen has one of each, and
  * both are freed together): the arrays of both grow together. */
 static void

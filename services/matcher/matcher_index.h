@@ -361,6 +361,10 @@ uint32_t matcher_index_next_gen(matcher_index_t *ix);
  * call; the index is single-threaded. */
 uint64_t *matcher_index_seen(matcher_index_t *ix);
 
+/* The words a "seen" set of the index's positions needs today (at least
+ * one): for a caller's own set (matcher_topk_order_seeded_r). */
+size_t matcher_index_seen_words(const matcher_index_t *ix);
+
 typedef struct matcher_index_stats {
     uint32_t profiles, orders, terms;
     uint64_t postings;

@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "jm/mem.h"
+#include "matcher_par.h"
 
 #define DEFAULT_SIZE      20
 #define DEFAULT_BATCH     256
@@ -44,7 +45,22 @@ struct matcher_live {
     size_t qhead, qlen, qcap;
     uint32_t *changed; /* lists to publish at the end of the commit */
     size_t nchanged, changedcap;
-    matcher_hit *scratch;
+    /* Stale lists are recomputed a chunk at a time: the searches on the
+     * threads of par (each with its own "seen" set), then each result
+     * applied in queue order on the caller's thread. */
+    matcher_par_t *par;
+    uint64_t **seen; /* per thread */
+    size_t seen_words;
+    uint32_t *chunk; /* order slots */
+    size_t nchunk, chunk_cap;
+    matcher_hit *chunk_hits; /* chunk_cap lists of shortlist_size */
+
+    struct result {
+        size_t n;
+        matcher_topk_stats stats;
+    } * chunk_res;
+
+    const matcher_ctx *chunk_ctx;
     bool big;      /* this commit rebuilds everything */
     bool announce; /* publish what recomputations find */
     bool quiet;    /* the first build: announce once it is done */
@@ -196,41 +212,70 @@ holds(const matcher_hit *hits, size_t n, uint32_t slot)
     return false;
 }
 
-/* A fresh computation of one list; the citizen -> orders map is updated
- * by the difference, and the ids are published if they changed. */
+/* A fresh computation of the list of chunk[i], into its place in the
+ * chunk's results (matcher_par_fn: on any of the threads; the index and
+ * the lists are only read). The list as it was (stale, but mostly still
+ * right) seeds the search: its k-th score is high from the start. */
 static void
-recompute(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
+search_one(void *arg, size_t i, unsigned worker)
+{
+    matcher_live_t *live = arg;
+    uint32_t o = live->chunk[i];
+    const struct slist *L = &live->lists[o];
+    size_t size = live->opts.shortlist_size;
+
+    live->chunk_res[i].n = matcher_topk_order_seeded_r(
+        live->ix, &live->ix->orders[o], live->chunk_ctx, size,
+        live->chunk_hits + i * size, &live->chunk_res[i].stats, L->hits, L->n,
+        live->seen[worker], live->seen_words);
+}
+
+/* The fresh list of order o (hits[0..n)) replaces its old one; the
+ * citizen -> orders map is updated by the difference, and the ids are
+ * published if they changed. */
+static void
+apply(matcher_live_t *live, uint32_t o, const matcher_hit *hits, size_t n,
+      const matcher_topk_stats *stats)
 {
     struct slist *L = &live->lists[o];
-    size_t size = live->opts.shortlist_size, n;
-    matcher_topk_stats stats;
+    size_t size = live->opts.shortlist_size;
     bool changed;
 
-    /* The list as it was (stale, but mostly still right) seeds the
-     * search: its k-th score is high from the start. */
-    n = matcher_topk_order_seeded(live->ix, &live->ix->orders[o], ctx, size,
-                                  live->scratch, &stats, L->hits, L->n);
     changed = L->lost || n != L->n;
     for (size_t i = 0; !changed && i < n; i++)
-        changed = live->scratch[i].slot != L->hits[i].slot;
+        changed = hits[i].slot != L->hits[i].slot;
     for (size_t i = 0; i < L->n; i++) {
-        if (!holds(live->scratch, n, L->hits[i].slot))
+        if (!holds(hits, n, L->hits[i].slot))
             listed_remove(live, L->hits[i].slot, o);
     }
     for (size_t i = 0; i < n; i++) {
-        if (!holds(L->hits, L->n, live->scratch[i].slot))
-            listed_add(live, live->scratch[i].slot, o);
+        if (!holds(L->hits, L->n, hits[i].slot))
+            listed_add(live, hits[i].slot, o);
     }
     if (L->hits == NULL)
         L->hits = jm_xmalloc(size * sizeof(matcher_hit));
-    memcpy(L->hits, live->scratch, n * sizeof(matcher_hit));
+    memcpy(L->hits, hits, n * sizeof(matcher_hit));
     L->n = (uint16_t) n;
     L->current = true;
     L->lost = false;
-    L->stats = stats;
+    L->stats = *stats;
     live->stats.recomputed++;
     if (changed && live->announce)
         publish(live, o);
+}
+
+/* The index may have grown since the last chunk: every thread's "seen"
+ * set follows. */
+static void
+cover_seen(matcher_live_t *live)
+{
+    size_t words = matcher_index_seen_words(live->ix);
+
+    if (words <= live->seen_words)
+        return;
+    for (unsigned w = 0; w < matcher_par_threads(live->par); w++)
+        live->seen[w] = jm_xrealloc(live->seen[w], words * sizeof(uint64_t));
+    live->seen_words = words;
 }
 
 /* ---- a citizen scored against the lists it could enter ---- */
@@ -405,18 +450,31 @@ matcher_live_change(matcher_live_t *live, const matcher_change *ch)
         profile_put(live, ch->slot);
 }
 
-/* Takes the first stale list off the queue and recomputes it (unless
- * its order closed or it became current meanwhile). */
+/* Takes up to a chunk of stale lists off the queue (skipping those
+ * whose order closed or that became current meanwhile) and recomputes
+ * them. */
 static void
-recompute_next(matcher_live_t *live, const matcher_ctx *ctx)
+recompute_chunk(matcher_live_t *live, const matcher_ctx *ctx)
 {
-    uint32_t o = live->queue[live->qhead];
+    size_t size = live->opts.shortlist_size;
 
-    live->qhead = (live->qhead + 1) % live->qcap;
-    live->qlen--;
-    live->lists[o].queued = false;
-    if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
-        recompute(live, o, ctx);
+    live->nchunk = 0;
+    while (live->qlen > 0 && live->nchunk < live->chunk_cap) {
+        uint32_t o = live->queue[live->qhead];
+
+        live->qhead = (live->qhead + 1) % live->qcap;
+        live->qlen--;
+        live->lists[o].queued = false;
+        if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
+            live->chunk[live->nchunk++] = o;
+    }
+    cover_seen(live);
+    live->chunk_ctx = ctx;
+    matcher_par_run(live->par, live->nchunk, search_one, live);
+    for (size_t i = 0; i < live->nchunk; i++)
+        apply(live, live->chunk[i], live->chunk_hits + i * size,
+              live->chunk_res[i].n, &live->chunk_res[i].stats);
+    live->nchunk = 0;
 }
 
 void
@@ -429,7 +487,7 @@ matcher_live_end(matcher_live_t *live)
         return; /* the background takes them */
     matcher_ctx_now(&ctx);
     while (live->qlen > 0)
-        recompute_next(live, &ctx);
+        recompute_chunk(live, &ctx);
     drained(live);
 }
 
@@ -484,7 +542,7 @@ matcher_live_work(matcher_live_t *live, uint64_t budget_us)
     cover(live);
     matcher_ctx_now(&ctx);
     while (live->qlen > 0) {
-        recompute_next(live, &ctx);
+        recompute_chunk(live, &ctx);
         if (uv_hrtime() >= until)
             break;
     }
@@ -554,7 +612,28 @@ matcher_live_new(matcher_live_t **live_p, matcher_index_t *ix,
         live->opts.batch_limit = DEFAULT_BATCH;
     if (live->opts.immediate == 0)
         live->opts.immediate = DEFAULT_IMMEDIATE;
-    live->scratch = jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
+    if (live->opts.threads == 0)
+        live->opts.threads = 1;
+    if (live->opts.threads > MATCHER_PAR_MAX)
+        live->opts.threads = MATCHER_PAR_MAX;
+    /* Without threads to start, one thread: the lists are the same. */
+    if (matcher_par_new(&live->par, live->opts.threads) != 0) {
+        int rc;
+
+        live->opts.threads = 1;
+        rc = matcher_par_new(&live->par, 1); /* starts no thread */
+        JM_ASSERT(rc == 0);
+    }
+    live->seen = jm_xcalloc(live->opts.threads, sizeof(*live->seen));
+    /* One list at a time on one thread, as before threads; with more, a
+     * few per thread: each chunk is one wake-up of the helpers, and a
+     * chunk is what a slice of background work may overrun its budget
+     * by. */
+    live->chunk_cap = live->opts.threads == 1 ? 1 : 4 * live->opts.threads;
+    live->chunk = jm_xmalloc(live->chunk_cap * sizeof(uint32_t));
+    live->chunk_res = jm_xmalloc(live->chunk_cap * sizeof(*live->chunk_res));
+    live->chunk_hits = jm_xmalloc(live->chunk_cap * live->opts.shortlist_size *
+                                  sizeof(matcher_hit));
     matcher_live_rebuild(live, false);
     *live_p = live;
 }
@@ -574,7 +653,13 @@ matcher_live_destroy(matcher_live_t **live_p)
     free(live->listed);
     free(live->queue);
     free(live->changed);
-    free(live->scratch);
+    matcher_par_destroy(&live->par);
+    for (unsigned w = 0; w < live->opts.threads; w++)
+        free(live->seen[w]);
+    free(live->seen);
+    free(live->chunk);
+    free(live->chunk_res);
+    free(live->chunk_hits);
     free(live);
     *live_p = NULL;
 }

@@ -43,6 +43,10 @@ typedef struct matcher_live_opts {
     /* Stale lists recomputed at once at the end of a commit, before the
      * rest go to the background; 0: 64. */
     unsigned immediate;
+    /* Threads that recompute stale lists together (the caller's and
+     * threads - 1 helpers, which only read the index while the caller
+     * waits for them); 0: 1. The lists are the same for any number. */
+    unsigned threads;
     matcher_live_publish_fn publish; /* may be NULL */
     void *arg;
 } matcher_live_opts;

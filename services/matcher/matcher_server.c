@@ -22,6 +22,7 @@
 #include "jm/mem.h"
 #include "jm/rpc.h"
 #include "jm/svc.h"
+#include "matcher_par.h"
 #include "matcher_query.h"
 #include "matcher_view.h"
 
@@ -433,6 +434,8 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
     matcher_live_opts lopts = {
         .shortlist_size = (unsigned) c->shortlist_size,
         .batch_limit = (unsigned) c->batch_limit,
+        .threads = c->rebuild_threads > 0 ? (unsigned) c->rebuild_threads
+                                          : matcher_par_default_threads(8),
         .publish = on_publish,
         .arg = s,
     };

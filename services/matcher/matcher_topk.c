@@ -105,14 +105,14 @@ struct hotfilter {
 };
 
 struct search {
-    matcher_index_t *ix;
+    const matcher_index_t *ix;
     const matcher_order *o;
     const matcher_ctx *ctx;
     matcher_qorder q;
     struct hotfilter f;
     matcher_heap heap;
     matcher_topk_stats stats;
-    uint64_t *seen;   /* citizens met: the index's bits, cleared */
+    uint64_t *seen;   /* citizens met: a bit per position, cleared */
     double fixed;     /* parts no term or citizen changes */
     double pbound[4]; /* largest progression part of each bucket */
     double pmax;      /* of anyone */
@@ -595,7 +595,7 @@ read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
 static void
 seed_heap(struct search *s, const matcher_hit *seed, size_t nseed)
 {
-    matcher_index_t *ix = s->ix;
+    const matcher_index_t *ix = s->ix;
 
     for (size_t i = 0; i < nseed; i++) {
         uint32_t slot = seed[i].slot, pos;
@@ -632,6 +632,17 @@ matcher_topk_order_seeded(matcher_index_t *ix, const matcher_order *o,
                           matcher_topk_stats *stats, const matcher_hit *seed,
                           size_t nseed)
 {
+    /* The index's own set: cleared by the search itself. */
+    return matcher_topk_order_seeded_r(ix, o, ctx, k, hits, stats, seed, nseed,
+                                       ix->seen, matcher_index_seen_words(ix));
+}
+
+size_t
+matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
+                            const matcher_ctx *ctx, size_t k, matcher_hit *hits,
+                            matcher_topk_stats *stats, const matcher_hit *seed,
+                            size_t nseed, uint64_t *seen, size_t seen_words)
+{
     const struct matcher_order_rec *r = o->rec;
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
     struct term terms[MAXTERMS];
@@ -646,7 +657,9 @@ matcher_topk_order_seeded(matcher_index_t *ix, const matcher_order *o,
     if (r->kind == 0 || r->kind >= 8 || ix->kind_count[r->kind] == 0)
         goto done; /* nobody may take such a job: no list to read */
     hotfilter_init(&s.f, ix, o, &s.q);
-    s.seen = matcher_index_seen(ix);
+    JM_ASSERT(seen_words >= matcher_index_seen_words(ix));
+    memset(seen, 0, matcher_index_seen_words(ix) * sizeof(uint64_t));
+    s.seen = seen;
     seed_heap(&s, seed, nseed);
     n = order_terms(ix, o, terms);
     /* Short lists first (read whole), then the long ones (by cell); each

@@ -48,6 +48,17 @@ size_t matcher_topk_order_seeded(matcher_index_t *ix, const matcher_order *o,
                                  matcher_hit *hits, matcher_topk_stats *stats,
                                  const matcher_hit *seed, size_t nseed);
 
+/* The same, reentrant: with the caller's "seen" set (seen_words words,
+ * at least matcher_index_seen_words(ix); cleared here) instead of the
+ * index's. Searches on several threads at once, each with its own set,
+ * over an index nobody changes meanwhile (matcher_live's rebuild). */
+size_t matcher_topk_order_seeded_r(const matcher_index_t *ix,
+                                   const matcher_order *o,
+                                   const matcher_ctx *ctx, size_t k,
+                                   matcher_hit *hits, matcher_topk_stats *stats,
+                                   const matcher_hit *seed, size_t nseed,
+                                   uint64_t *seen, size_t seen_words);
+
 /* The same result by evaluating every candidate, with no pruning and no
  * index (a scan of all citizens). For tests and checks only. */
 size_t matcher_topk_order_scan(matcher_index_t *ix, const matcher_order *o,
