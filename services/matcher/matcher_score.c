@@ -169,6 +169,23 @@ unsigned
 matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
                     uint32_t slot, double *distance_min)
 {
+    unsigned fails = matcher_qfilter_place(q, h, distance_min);
+
+    return fails != 0 ? fails : matcher_qfilter_languages(q, slot);
+}
+
+unsigned
+matcher_qfilter_languages(const matcher_qorder *q, uint32_t slot)
+{
+    if (q->other_languages && !languages_ok(q->o->rec, q->ix->cold[slot]))
+        return MATCHER_FAIL_LANGUAGE;
+    return 0;
+}
+
+unsigned
+matcher_qfilter_place(const matcher_qorder *q, const matcher_hot *h,
+                      double *distance_min)
+{
     const matcher_index_t *ix = q->ix;
     double dy, dlon, lo, hi, range2;
 
@@ -204,8 +221,6 @@ matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
         if (*distance_min > h->range_km)
             return MATCHER_FAIL_DISTANCE;
     }
-    if (q->other_languages && !languages_ok(q->o->rec, ix->cold[slot]))
-        return MATCHER_FAIL_LANGUAGE;
     return 0;
 }
 

@@ -120,6 +120,15 @@ unsigned matcher_qfilter(const matcher_qorder *q, uint32_t slot,
 unsigned matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
                              uint32_t slot, double *distance_min);
 
+/* The filters the hot record decides alone: every one but the languages
+ * other than Danish (the search checks those when it reads the cold record
+ * to score, and only for citizens who can still enter). */
+unsigned matcher_qfilter_place(const matcher_qorder *q, const matcher_hot *h,
+                               double *distance_min);
+
+/* The languages other than Danish (MATCHER_FAIL_LANGUAGE or 0). */
+unsigned matcher_qfilter_languages(const matcher_qorder *q, uint32_t slot);
+
 /* The score of the citizen in slot for o, given the distance that
  * matcher_filter found; parts (may be NULL) gets every part. */
 double matcher_score(const matcher_index_t *ix, const matcher_order *o,

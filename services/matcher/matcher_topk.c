@@ -24,9 +24,10 @@
  *     commonest skills exactly, the others at their largest), same
  *     distance and buckets; the sieve reads only the hot records (the
  *     signature is in them) and the seen bits, without branches;
- *   - the survivors: the distance and other languages, then their own
- *     distance and progression; only those still able to beat the k-th
- *     score have their record read and scored.
+ *   - the survivors: the distance, then their own distance and
+ *     progression; only those still able to beat the k-th score have
+ *     their record read, the languages other than Danish checked (they
+ *     are in the record) and scored.
  * A search may be seeded (a live list's old members): they are scored
  * first and marked seen, which raises the k-th score before any list.
  * Long lists are split by cell: the search goes cell by cell, nearest to
@@ -158,7 +159,8 @@ below(const struct search *s, double bound)
 }
 
 /* Scores the pending citizens (the k-th score may have risen since they
- * were queued). */
+ * were queued) who speak the order's languages other than Danish: both
+ * need the cold record, read here for those who can still enter. */
 static void
 flush(struct search *s)
 {
@@ -179,6 +181,11 @@ flush(struct search *s)
 
         if (below(s, s->batch[i].bound))
             continue;
+        if (s->q.other_languages) {
+            if (matcher_qfilter_languages(&s->q, slot) != 0)
+                continue;
+            s->stats.eligible++;
+        }
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
         matcher_heap_push(&s->heap, slot,
@@ -289,9 +296,11 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         if (i + CHECK_AHEAD < m)
             __builtin_prefetch(&s->ix->hot[cand[i + CHECK_AHEAD]]);
         s->stats.considered++;
-        if (matcher_qfilter_hot(&s->q, h, slot, &d) != 0)
+        if (matcher_qfilter_place(&s->q, h, &d) != 0)
             continue;
-        s->stats.eligible++;
+        /* With languages other than Danish to check, counted once they
+         * are (flush). */
+        s->stats.eligible += !s->q.other_languages;
         __builtin_prefetch(&s->ix->cold[slot]);
         /* d is at most the distance: still an upper bound. */
         bound = s->fixed + term_bound(s, h->sig, t) +
