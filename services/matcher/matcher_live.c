@@ -54,6 +54,8 @@ struct matcher_live {
     uint32_t *chunk; /* order slots */
     size_t nchunk, chunk_cap;
     matcher_hit *chunk_hits; /* chunk_cap lists of shortlist_size */
+    uint64_t list_ns;        /* what a list costs one thread (running mean; 0:
+                                not measured yet) */
 
     struct result {
         size_t n;
@@ -450,16 +452,17 @@ matcher_live_change(matcher_live_t *live, const matcher_change *ch)
         profile_put(live, ch->slot);
 }
 
-/* Takes up to a chunk of stale lists off the queue (skipping those
- * whose order closed or that became current meanwhile) and recomputes
- * them. */
+/* Takes up to max stale lists off the queue (skipping those whose order
+ * closed or that became current meanwhile) and recomputes them. */
 static void
-recompute_chunk(matcher_live_t *live, const matcher_ctx *ctx)
+recompute_chunk(matcher_live_t *live, const matcher_ctx *ctx, size_t max)
 {
     size_t size = live->opts.shortlist_size;
+    unsigned threads = matcher_par_threads(live->par);
+    uint64_t t0;
 
     live->nchunk = 0;
-    while (live->qlen > 0 && live->nchunk < live->chunk_cap) {
+    while (live->qlen > 0 && live->nchunk < max) {
         uint32_t o = live->queue[live->qhead];
 
         live->qhead = (live->qhead + 1) % live->qcap;
@@ -470,7 +473,14 @@ recompute_chunk(matcher_live_t *live, const matcher_ctx *ctx)
     }
     cover_seen(live);
     live->chunk_ctx = ctx;
+    t0 = uv_hrtime();
     matcher_par_run(live->par, live->nchunk, search_one, live);
+    if (live->nchunk >= threads) {
+        uint64_t per_list = (uv_hrtime() - t0) * threads / live->nchunk;
+
+        live->list_ns =
+            live->list_ns == 0 ? per_list : (3 * live->list_ns + per_list) / 4;
+    }
     for (size_t i = 0; i < live->nchunk; i++)
         apply(live, live->chunk[i], live->chunk_hits + i * size,
               live->chunk_res[i].n, &live->chunk_res[i].stats);
@@ -487,7 +497,7 @@ matcher_live_end(matcher_live_t *live)
         return; /* the background takes them */
     matcher_ctx_now(&ctx);
     while (live->qlen > 0)
-        recompute_chunk(live, &ctx);
+        recompute_chunk(live, &ctx, live->chunk_cap);
     drained(live);
 }
 
@@ -533,17 +543,34 @@ matcher_live_rebuild(matcher_live_t *live, bool announce)
     drained(live);
 }
 
+/* How many lists the threads can recompute in about ns: one at a time
+ * on one thread (as before threads); on more, as many as fit (each chunk
+ * ends by waiting for its slowest list, so few large chunks waste less
+ * than many small ones), at least one per thread. */
+static size_t
+chunk_for(const matcher_live_t *live, uint64_t ns)
+{
+    unsigned threads = matcher_par_threads(live->par);
+    uint64_t n;
+
+    if (threads == 1 || live->list_ns == 0)
+        return threads; /* one each until a chunk has been timed */
+    n = ns * threads / live->list_ns;
+    return n < threads ? threads : n > live->chunk_cap ? live->chunk_cap : n;
+}
+
 bool
 matcher_live_work(matcher_live_t *live, uint64_t budget_us)
 {
-    uint64_t until = uv_hrtime() + budget_us * 1000;
+    uint64_t now = uv_hrtime(), until = now + budget_us * 1000;
     matcher_ctx ctx;
 
     cover(live);
     matcher_ctx_now(&ctx);
     while (live->qlen > 0) {
-        recompute_chunk(live, &ctx);
-        if (uv_hrtime() >= until)
+        recompute_chunk(live, &ctx, chunk_for(live, until - now));
+        now = uv_hrtime();
+        if (now >= until)
             break;
     }
     drained(live);
@@ -625,11 +652,9 @@ matcher_live_new(matcher_live_t **live_p, matcher_index_t *ix,
         JM_ASSERT(rc == 0);
     }
     live->seen = jm_xcalloc(live->opts.threads, sizeof(*live->seen));
-    /* One list at a time on one thread, as before threads; with more, a
-     * few per thread: each chunk is one wake-up of the helpers, and a
-     * chunk is what a slice of background work may overrun its budget
-     * by. */
-    live->chunk_cap = live->opts.threads == 1 ? 1 : 4 * live->opts.threads;
+    /* One list at a time on one thread, as before threads; with more, up
+     * to 32 per thread in a chunk (chunk_for sizes them to the slice). */
+    live->chunk_cap = live->opts.threads == 1 ? 1 : 32 * live->opts.threads;
     live->chunk = jm_xmalloc(live->chunk_cap * sizeof(uint32_t));
     live->chunk_res = jm_xmalloc(live->chunk_cap * sizeof(*live->chunk_res));
     live->chunk_hits = jm_xmalloc(live->chunk_cap * live->opts.shortlist_size *
