@@ -289,7 +289,7 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
     for (uint32_t i = 0; i < m && i < CHECK_AHEAD; i++)
         __builtin_prefetch(&s->ix->hot[cand[i]]);
     for (uint32_t i = 0; i < m; i++) {
-        uint32_t pos = cand[i], slot = s->ix->slot_at[pos];
+        uint32_t pos = cand[i], slot;
         const matcher_hot *h = &s->ix->hot[pos];
         double d, bound;
 
@@ -301,7 +301,6 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         /* With languages other than Danish to check, counted once they
          * are (flush). */
         s->stats.eligible += !s->q.other_languages;
-        __builtin_prefetch(&s->ix->cold[slot]);
         /* d is at most the distance: still an upper bound. */
         bound = s->fixed + term_bound(s, h->sig, t) +
                 (h->range_km > 0 ? MATCHER_W_DISTANCE * (1.0 - d / h->range_km)
@@ -312,6 +311,10 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
                          : (double) h->progression / MATCHER_PROGRESS_MAX);
         if (below(s, bound))
             continue;
+        /* Only now the slot and the record's address (two more arrays in
+         * random order): most survivors of the sieve end above. */
+        slot = s->ix->slot_at[pos];
+        __builtin_prefetch(&s->ix->cold[slot]);
         s->batch[s->nbatch].slot = slot;
         s->batch[s->nbatch].pos = pos;
         s->batch[s->nbatch].bound = bound;
