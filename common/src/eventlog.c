@@ -232,6 +232,22 @@ jm_eventlog_append(jm_eventlog_t *log, jm_txn_t *txn, uint64_t seq,
 }
 
 int
+jm_eventlog_replace(jm_eventlog_t *log, jm_txn_t *txn, uint64_t seq,
+                    const void *data, size_t size)
+{
+    uint8_t key[8];
+    jm_val old;
+    int rc;
+
+    JM_ASSERT(log != NULL);
+    JM_ASSERT(txn != NULL);
+    jm_be64_put(key, seq);
+    if ((rc = jm_txn_get(txn, log->log, key, sizeof(key), &old)) != 0)
+        return rc;
+    return jm_txn_put(txn, log->log, key, sizeof(key), data, size, 0);
+}
+
+int
 jm_eventlog_bounds(jm_eventlog_t *log, jm_txn_t *txn, uint64_t *first,
                    uint64_t *head)
 {

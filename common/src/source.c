@@ -177,6 +177,23 @@ jm_source_append(jm_source_t *source, jm_txn_t *txn, Jobmatch__V1__Event *event,
     return rc;
 }
 
+int
+jm_source_redact(jm_source_t *source, jm_txn_t *txn, uint64_t seq,
+                 Jobmatch__V1__Event *event)
+{
+    uint8_t *data = NULL;
+    size_t size = 0;
+    int rc;
+
+    event->seq = seq;
+    event->source = (char *) source->config.source_name;
+    event->time_ms = source->batch_now;
+    jm_msg_pack(&event->base, &data, &size);
+    rc = jm_eventlog_replace(source->log, txn, seq, data, size);
+    free(data);
+    return rc;
+}
+
 static int
 read_head(jm_txn_t *txn, void *arg)
 {

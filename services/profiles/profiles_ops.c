@@ -79,7 +79,8 @@ accepted(jm_source_request *r, const char *id, uint64_t seq, uint64_t version)
 }
 
 /* The event every change appends: the whole pseudonymous profile, so
- * that a consumer converges whatever it applied before. */
+ * that a consumer converges whatever it applied before. Its seq is noted
+ * under the profile's id: an erasure redacts it (apply_erase). */
 static int
 append_changed(profiles_server_t *server, jm_txn_t *txn,
                Jobmatch__V1__CitizenProfile *profile,
@@ -87,12 +88,44 @@ append_changed(profiles_server_t *server, jm_txn_t *txn,
 {
     Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
     Jobmatch__V1__ProfileChanged changed = JOBMATCH__V1__PROFILE_CHANGED__INIT;
+    int rc;
 
     changed.profile = profile;
     changed.change = change;
     event.body_case = JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED;
     event.profile_changed = &changed;
-    return jm_source_append(server->source, txn, &event, seq);
+    if ((rc = jm_source_append(server->source, txn, &event, seq)) != 0)
+        return rc;
+    return profiles_repo_note_event(&server->repo, txn, profile->id, *seq);
+}
+
+/* An erased citizen's earlier events still in the log become removals of
+ * the same id at the same seqs: a consumer reading the log from any point
+ * no longer sees their profile, and ends where it would have (removed).
+ * Events already pruned are gone anyway. */
+static int
+redact_events(profiles_server_t *server, jm_txn_t *txn, const char *id)
+{
+    Jobmatch__V1__ProfileRemoved removed = JOBMATCH__V1__PROFILE_REMOVED__INIT;
+    uint64_t *seqs = NULL;
+    size_t n = 0;
+    int rc;
+
+    if ((rc = profiles_repo_take_events(&server->repo, txn, id, &seqs, &n)) !=
+        0)
+        return rc;
+    removed.profile_id = (char *) id;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
+
+        event.body_case = JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED;
+        event.profile_removed = &removed;
+        rc = jm_source_redact(server->source, txn, seqs[i], &event);
+        if (rc == -ENOENT)
+            rc = 0; /* pruned */
+    }
+    free(seqs);
+    return rc;
 }
 
 /* ---- personal data ---- */
@@ -635,7 +668,8 @@ apply_erase(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
         return rc;
     if (rec != NULL && rec->cpr_hash.len == PROFILES_CPR_HASH_BYTES)
         hash = rec->cpr_hash.data;
-    if ((rc = profiles_repo_erase(&server->repo, txn, id, hash)) != 0)
+    if ((rc = profiles_repo_erase(&server->repo, txn, id, hash)) != 0 ||
+        (rc = redact_events(server, txn, id)) != 0)
         return rc;
     removed.profile_id = (char *) id;
     event.body_case = JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED;

@@ -32,7 +32,8 @@ profiles_repo_open(profiles_repo *repo, jm_store_t *store)
     if ((rc = jm_store_dbi(store, "profiles", false, &repo->profiles)) != 0 ||
         (rc = jm_store_dbi(store, "personal", false, &repo->personal)) != 0 ||
         (rc = jm_store_dbi(store, "cpr", false, &repo->cpr)) != 0 ||
-        (rc = jm_store_dbi(store, "progress", false, &repo->progress)) != 0)
+        (rc = jm_store_dbi(store, "progress", false, &repo->progress)) != 0 ||
+        (rc = jm_store_dbi(store, "events", false, &repo->events)) != 0)
         return rc;
     return 0;
 }
@@ -266,6 +267,73 @@ profiles_repo_erase(const profiles_repo *repo, jm_txn_t *txn, const char *id,
         rc = jm_txn_del(txn, repo->progress, list.keys[i], PROGRESS_KEY_LEN);
     free(list.keys);
     return rc;
+}
+
+/* ---- the events that carry a profile ---- */
+
+#define EVENT_KEY_LEN (PROFILES_ID_LEN + 8)
+
+int
+profiles_repo_note_event(const profiles_repo *repo, jm_txn_t *txn,
+                         const char *id, uint64_t seq)
+{
+    uint8_t key[EVENT_KEY_LEN];
+
+    JM_ASSERT(strlen(id) == PROFILES_ID_LEN);
+    memcpy(key, id, PROFILES_ID_LEN);
+    jm_be64_put(key + PROFILES_ID_LEN, seq);
+    return jm_txn_put(txn, repo->events, key, sizeof(key), "", 0, 0);
+}
+
+struct seq_list {
+    const char *id;
+    uint64_t *seqs;
+    size_t count, cap;
+};
+
+static int
+collect_seq(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct seq_list *list = arg;
+
+    (void) val;
+    if (key->size != EVENT_KEY_LEN ||
+        memcmp(key->data, list->id, PROFILES_ID_LEN) != 0)
+        return 1;
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        list->seqs = jm_xrealloc(list->seqs, list->cap * sizeof(uint64_t));
+    }
+    list->seqs[list->count++] =
+        jm_be64_get((const uint8_t *) key->data + PROFILES_ID_LEN);
+    return 0;
+}
+
+int
+profiles_repo_take_events(const profiles_repo *repo, jm_txn_t *txn,
+                          const char *id, uint64_t **seqs, size_t *n)
+{
+    struct seq_list list = {.id = id};
+    uint8_t key[EVENT_KEY_LEN];
+    int rc;
+
+    JM_ASSERT(strlen(id) == PROFILES_ID_LEN);
+    *seqs = NULL;
+    *n = 0;
+    rc =
+        jm_txn_scan(txn, repo->events, id, PROFILES_ID_LEN, collect_seq, &list);
+    memcpy(key, id, PROFILES_ID_LEN);
+    for (size_t i = 0; rc == 0 && i < list.count; i++) {
+        jm_be64_put(key + PROFILES_ID_LEN, list.seqs[i]);
+        rc = jm_txn_del(txn, repo->events, key, sizeof(key));
+    }
+    if (rc != 0) {
+        free(list.seqs);
+        return rc;
+    }
+    *seqs = list.seqs;
+    *n = list.count;
+    return 0;
 }
 
 /* ---- start-up and snapshots ---- */

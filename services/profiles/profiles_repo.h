@@ -31,9 +31,10 @@ typedef struct profiles_repo {
     jm_dbi personal;
     jm_dbi cpr;
     jm_dbi progress;
+    jm_dbi events; /* id + be64 seq: the log's events carrying a profile */
 } profiles_repo;
 
-/* Opens the four databases. Call right after jm_store_open (from
+/* Opens the five databases. Call right after jm_store_open (from
  * jm_source's open_dbs callback). */
 int profiles_repo_open(profiles_repo *repo, jm_store_t *store);
 
@@ -77,6 +78,16 @@ typedef int (*profiles_measurement_fn)(const jm_val *val, int dimension,
 int profiles_repo_scan_progress(const profiles_repo *repo, jm_txn_t *txn,
                                 const char *id, int dimension,
                                 profiles_measurement_fn fn, void *arg);
+
+/* Notes that the log's event seq carries the pseudonymous profile of id
+ * (every ProfileChanged), so that an erasure can redact it. */
+int profiles_repo_note_event(const profiles_repo *repo, jm_txn_t *txn,
+                             const char *id, uint64_t seq);
+
+/* The seqs noted for id, ascending, into *seqs (caller frees; NULL when
+ * none), and forgets them. */
+int profiles_repo_take_events(const profiles_repo *repo, jm_txn_t *txn,
+                              const char *id, uint64_t **seqs, size_t *n);
 
 /* Deletes everything filed under id: the profile, the personal record,
  * the CPR index entry (if hash is not NULL) and every measurement. */

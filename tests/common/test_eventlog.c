@@ -323,6 +323,69 @@ test_prune_keeps_head(void **state)
     check_bounds(f, 12, 12);
 }
 
+/* ---- replace (redaction) ---- */
+
+struct replace {
+    jm_eventlog_t *log;
+    char got[16];
+    size_t got_size;
+};
+
+static int
+replace_fn(jm_txn_t *txn, void *arg)
+{
+    struct replace *r = arg;
+
+    assert_int_equal(jm_eventlog_replace(r->log, txn, 4, "redacted", 8), 0);
+    /* pruned, beyond the head, and 0: nothing to replace */
+    assert_int_equal(jm_eventlog_replace(r->log, txn, 1, "x", 1), -ENOENT);
+    assert_int_equal(jm_eventlog_replace(r->log, txn, 6, "x", 1), -ENOENT);
+    assert_int_equal(jm_eventlog_replace(r->log, txn, 0, "x", 1), -ENOENT);
+    return 0;
+}
+
+static int
+read_fourth(uint64_t seq, const jm_val *entry, void *arg)
+{
+    struct replace *r = arg;
+
+    if (seq != 4) {
+        entry_check(seq, entry); /* the others unchanged */
+        return 0;
+    }
+    assert_true(entry->size <= sizeof(r->got));
+    memcpy(r->got, entry->data, entry->size);
+    r->got_size = entry->size;
+    return 0;
+}
+
+static int
+read_all_fn(jm_txn_t *txn, void *arg)
+{
+    struct replace *r = arg;
+
+    return jm_eventlog_read(r->log, txn, 0, 100, read_fourth, r);
+}
+
+static void
+test_replace_keeps_seqs(void **state)
+{
+    struct fixture *f = *state;
+    struct replace r = {f->log, {0}, 0};
+
+    append_n(f->store, f->log, 5);
+    prune(f, 2);
+    assert_int_equal(jm_store_write(f->store, replace_fn, &r), 0);
+    /* Same bounds, same seqs, the one entry's new data. */
+    check_bounds(f, 3, 5);
+    assert_int_equal(jm_store_read(f->store, read_all_fn, &r), 0);
+    assert_int_equal(r.got_size, 8);
+    assert_memory_equal(r.got, "redacted", 8);
+    /* The next append still follows the head. */
+    append_n(f->store, f->log, 1);
+    check_bounds(f, 3, 6);
+}
+
 /* ---- the log id ---- */
 
 static void
@@ -722,6 +785,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_aborted_append_leaves_no_gap,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune_keeps_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replace_keeps_seqs, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_log_id_is_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
         cmocka_unit_test(test_reader_check),

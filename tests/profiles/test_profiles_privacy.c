@@ -6,9 +6,11 @@
  *     byte for byte for those strings before and after the erasure (none
  *     found either time: nothing personal is ever stored in clear; a
  *     planted canary proves the search finds what is there); the
- *     ProfileRemoved events are in the log; a consumer replaying the log
- *     from seq 0 never sees a CPR number, name or e-mail; GetProfile and
- *     FindProfile then answer NOT_FOUND;
+ *     ProfileRemoved events are in the log, and their earlier events are
+ *     redacted (removals at the same seqs: no event carries their
+ *     pseudonymous profile); a consumer replaying the log from seq 0
+ *     never sees a CPR number, name or e-mail; GetProfile and FindProfile
+ *     then answer NOT_FOUND;
  *   - the log and every reply to a principal that is not the citizen's
  *     caseworker (service:matcher, municipality:161, consultant:161,
  *     caseworker:101) carry no CPR number, name or e-mail, while the
@@ -160,8 +162,10 @@ record_and_consent(struct pt *t, const char *principal, const char *id)
 
 struct replay {
     const char *const *needles;
-    char removed[CITIZENS * 2][PROFILES_ID_LEN + 1];
+    char removed[CITIZENS * 6][PROFILES_ID_LEN + 1];
     size_t n_removed;
+    char changed[CITIZENS * 12][PROFILES_ID_LEN + 1];
+    size_t n_changed;
     size_t events;
 };
 
@@ -180,10 +184,26 @@ on_event(const Jobmatch__V1__Event *event, void *arg)
 
     r->events++;
     if (event->body_case == JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED) {
-        assert_true(r->n_removed < CITIZENS * 2);
+        assert_true(r->n_removed < CITIZENS * 6);
         snprintf(r->removed[r->n_removed++], PROFILES_ID_LEN + 1, "%s",
                  event->profile_removed->profile_id);
     }
+    if (event->body_case == JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED) {
+        assert_true(r->n_changed < CITIZENS * 12);
+        snprintf(r->changed[r->n_changed++], PROFILES_ID_LEN + 1, "%s",
+                 event->profile_changed->profile->id);
+    }
+}
+
+/* How many events of the replay carry the profile of id. */
+static size_t
+changes_of(const struct replay *r, const char *id)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->n_changed; i++)
+        n += strcmp(r->changed[i], id) == 0;
+    return n;
 }
 
 static bool
@@ -255,8 +275,12 @@ test_erasure_leaves_nothing_readable(void **state)
     /* ...the log has the removals, and nothing personal in any byte... */
     replay.needles = pp->needles;
     pt_replay_log(&t, MATCH, on_event, on_batch, &replay);
+    /* ...and no event carries their pseudonymous profile any more: the
+     * four ProfileChanged of each (created, updated, progress, consent)
+     * were redacted into removals at the same seqs. */
     assert_int_equal(replay.events, CITIZENS * 5);
-    assert_int_equal(replay.n_removed, CITIZENS);
+    assert_int_equal(replay.n_changed, 0);
+    assert_int_equal(replay.n_removed, CITIZENS * 5);
     for (int i = 0; i < CITIZENS; i++) {
         Jobmatch__V1__GetProfile get = JOBMATCH__V1__GET_PROFILE__INIT;
         Jobmatch__V1__FindProfile find = JOBMATCH__V1__FIND_PROFILE__INIT;
@@ -394,7 +418,15 @@ test_log_and_other_principals_see_nothing_personal(void **state)
         memset(&replay, 0, sizeof(replay));
         replay.needles = pp->needles;
         pt_replay_log(&t, who, on_event, on_batch, &replay);
-        assert_int_equal(replay.n_removed, 1);
+        /* The erased citizen's three changes and the removal; the
+         * others' changes untouched (the first one's grow with the
+         * municipality's accepted puts above). */
+        assert_int_equal(replay.n_removed, 4);
+        for (size_t i = 0; i < replay.n_removed; i++)
+            assert_string_equal(replay.removed[i], pp->id[CITIZENS - 1]);
+        assert_int_equal(changes_of(&replay, pp->id[CITIZENS - 1]), 0);
+        assert_true(changes_of(&replay, pp->id[0]) >= 3);
+        assert_int_equal(changes_of(&replay, pp->id[1]), 3);
     }
     pt_stop(&t);
     free(pp);

@@ -147,6 +147,13 @@ const char *jm_source_tick_endpoint(jm_source_t *source);
 int jm_source_append(jm_source_t *source, jm_txn_t *txn,
                      Jobmatch__V1__Event *event, uint64_t *seq_out);
 
+/* Inside apply: replaces the event at seq (still kept in the log) with
+ * event, which gets that seq, this source and the batch's time: how
+ * profiles redacts an erased citizen's earlier events. -ENOENT if seq
+ * was pruned (nothing left to redact). */
+int jm_source_redact(jm_source_t *source, jm_txn_t *txn, uint64_t seq,
+                     Jobmatch__V1__Event *event);
+
 /* Zeroed memory that lives until the request is answered (reply bodies
  * built in read/apply). Never fails. */
 void *jm_source_alloc(jm_source_request *r, size_t size);

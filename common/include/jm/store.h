@@ -170,6 +170,13 @@ int jm_eventlog_next_seq(jm_eventlog_t *log, jm_txn_t *txn, uint64_t *seq);
 int jm_eventlog_append(jm_eventlog_t *log, jm_txn_t *txn, uint64_t seq,
                        const void *data, size_t size);
 
+/* Replaces the data of entry seq, which must still be kept (-ENOENT if
+ * pruned or never written): for redacting what an entry said (an erased
+ * citizen's profile), never for changing history otherwise. Its seq
+ * stays, so consumers' positions stay valid. */
+int jm_eventlog_replace(jm_eventlog_t *log, jm_txn_t *txn, uint64_t seq,
+                        const void *data, size_t size);
+
 /* Last committed seq (0 if empty) and oldest kept seq (head + 1 if
  * nothing is kept), as seen by txn. */
 int jm_eventlog_bounds(jm_eventlog_t *log, jm_txn_t *txn, uint64_t *first,
