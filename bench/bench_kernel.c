@@ -299,14 +299,7 @@ main(int argc, char **argv)
     matcher_index_new(&ix);
     gen_init(&g, &opts);
     t0 = uv_hrtime();
-    /* As the service's load at start: reserved, bulk, then orders. */
-    matcher_index_reserve(ix, a.profiles, a.orders);
-    matcher_index_bulk_begin(ix);
-    for (unsigned i = 0; i < a.profiles; i++)
-        gen_profile(&g, ix);
-    matcher_index_bulk_end(ix);
-    for (unsigned i = 0; i < a.orders; i++)
-        gen_order(&g, ix);
+    gen_populate_bulk(&g, ix); /* as the service's load at start */
     matcher_index_get_stats(ix, &st);
     printf("%u citizens, %u open orders, skills %s; built in %.0f ms\n",
            st.profiles, st.orders,

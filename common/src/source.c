@@ -155,6 +155,18 @@ item_free(struct item *item)
 
 /* ---- the log ---- */
 
+/* Packs event as entry seq of this source, stamped with the batch's
+ * time: what an append and a redaction both write. Caller frees *data. */
+static void
+pack_event(const jm_source_t *source, Jobmatch__V1__Event *event, uint64_t seq,
+           uint8_t **data, size_t *size)
+{
+    event->seq = seq;
+    event->source = (char *) source->config.source_name;
+    event->time_ms = source->batch_now;
+    jm_msg_pack(&event->base, data, size);
+}
+
 int
 jm_source_append(jm_source_t *source, jm_txn_t *txn, Jobmatch__V1__Event *event,
                  uint64_t *seq_out)
@@ -166,10 +178,7 @@ jm_source_append(jm_source_t *source, jm_txn_t *txn, Jobmatch__V1__Event *event,
 
     if ((rc = jm_eventlog_next_seq(source->log, txn, &seq)) != 0)
         return rc;
-    event->seq = seq;
-    event->source = (char *) source->config.source_name;
-    event->time_ms = source->batch_now;
-    jm_msg_pack(&event->base, &data, &size);
+    pack_event(source, event, seq, &data, &size);
     rc = jm_eventlog_append(source->log, txn, seq, data, size);
     free(data);
     if (rc == 0 && seq_out != NULL)
@@ -185,10 +194,7 @@ jm_source_redact(jm_source_t *source, jm_txn_t *txn, uint64_t seq,
     size_t size = 0;
     int rc;
 
-    event->seq = seq;
-    event->source = (char *) source->config.source_name;
-    event->time_ms = source->batch_now;
-    jm_msg_pack(&event->base, &data, &size);
+    pack_event(source, event, seq, &data, &size);
     rc = jm_eventlog_replace(source->log, txn, seq, data, size);
     free(data);
     return rc;

@@ -218,12 +218,14 @@ profiles_repo_scan_progress(const profiles_repo *repo, jm_txn_t *txn,
                        &w);
 }
 
-/* Collects the keys of a citizen's measurements: jm_txn_scan's callback
- * must not write, so deletion comes after the walk. */
+/* The keys of key_len bytes that begin with a citizen's id, collected
+ * then deleted (jm_txn_scan's callback must not write): their
+ * measurements, the events that carry their profile. */
 struct key_list {
-    uint8_t (*keys)[PROGRESS_KEY_LEN];
-    size_t count, cap;
     const char *id;
+    size_t key_len;
+    uint8_t *keys; /* count keys of key_len bytes */
+    size_t count, cap;
 };
 
 static int
@@ -232,15 +234,30 @@ collect_key(const jm_val *key, const jm_val *val, void *arg)
     struct key_list *list = arg;
 
     (void) val;
-    if (key->size != PROGRESS_KEY_LEN ||
+    if (key->size != list->key_len ||
         memcmp(key->data, list->id, PROFILES_ID_LEN) != 0)
         return 1;
     if (list->count == list->cap) {
         list->cap = list->cap ? list->cap * 2 : 16;
-        list->keys = jm_xrealloc(list->keys, list->cap * sizeof(list->keys[0]));
+        list->keys = jm_xrealloc(list->keys, list->cap * list->key_len);
     }
-    memcpy(list->keys[list->count++], key->data, PROGRESS_KEY_LEN);
+    memcpy(list->keys + list->count++ * list->key_len, key->data,
+           list->key_len);
     return 0;
+}
+
+/* Fills list (id and key_len set; caller frees list->keys, also on
+ * error) and deletes what it found. */
+static int
+take_keys(jm_txn_t *txn, jm_dbi dbi, struct key_list *list)
+{
+    int rc =
+        jm_txn_scan(txn, dbi, list->id, PROFILES_ID_LEN, collect_key, list);
+
+    for (size_t i = 0; rc == 0 && i < list->count; i++)
+        rc =
+            jm_txn_del(txn, dbi, list->keys + i * list->key_len, list->key_len);
+    return rc;
 }
 
 /* The profile must exist (the caller loaded it); the other records may
@@ -249,7 +266,7 @@ int
 profiles_repo_erase(const profiles_repo *repo, jm_txn_t *txn, const char *id,
                     const uint8_t hash[PROFILES_CPR_HASH_BYTES])
 {
-    struct key_list list = {.id = id};
+    struct key_list list = {.id = id, .key_len = PROGRESS_KEY_LEN};
     size_t len = strlen(id);
     int rc;
 
@@ -262,9 +279,7 @@ profiles_repo_erase(const profiles_repo *repo, jm_txn_t *txn, const char *id,
         (rc = jm_txn_del(txn, repo->cpr, hash, PROFILES_CPR_HASH_BYTES)) != 0 &&
         rc != -ENOENT)
         return rc;
-    rc = jm_txn_scan(txn, repo->progress, id, len, collect_key, &list);
-    for (size_t i = 0; rc == 0 && i < list.count; i++)
-        rc = jm_txn_del(txn, repo->progress, list.keys[i], PROGRESS_KEY_LEN);
+    rc = take_keys(txn, repo->progress, &list);
     free(list.keys);
     return rc;
 }
@@ -285,55 +300,25 @@ profiles_repo_note_event(const profiles_repo *repo, jm_txn_t *txn,
     return jm_txn_put(txn, repo->events, key, sizeof(key), "", 0, 0);
 }
 
-struct seq_list {
-    const char *id;
-    uint64_t *seqs;
-    size_t count, cap;
-};
-
-static int
-collect_seq(const jm_val *key, const jm_val *val, void *arg)
-{
-    struct seq_list *list = arg;
-
-    (void) val;
-    if (key->size != EVENT_KEY_LEN ||
-        memcmp(key->data, list->id, PROFILES_ID_LEN) != 0)
-        return 1;
-    if (list->count == list->cap) {
-        list->cap = list->cap ? list->cap * 2 : 16;
-        list->seqs = jm_xrealloc(list->seqs, list->cap * sizeof(uint64_t));
-    }
-    list->seqs[list->count++] =
-        jm_be64_get((const uint8_t *) key->data + PROFILES_ID_LEN);
-    return 0;
-}
-
 int
 profiles_repo_take_events(const profiles_repo *repo, jm_txn_t *txn,
                           const char *id, uint64_t **seqs, size_t *n)
 {
-    struct seq_list list = {.id = id};
-    uint8_t key[EVENT_KEY_LEN];
+    struct key_list list = {.id = id, .key_len = EVENT_KEY_LEN};
     int rc;
 
     JM_ASSERT(strlen(id) == PROFILES_ID_LEN);
     *seqs = NULL;
     *n = 0;
-    rc =
-        jm_txn_scan(txn, repo->events, id, PROFILES_ID_LEN, collect_seq, &list);
-    memcpy(key, id, PROFILES_ID_LEN);
-    for (size_t i = 0; rc == 0 && i < list.count; i++) {
-        jm_be64_put(key + PROFILES_ID_LEN, list.seqs[i]);
-        rc = jm_txn_del(txn, repo->events, key, sizeof(key));
+    if ((rc = take_keys(txn, repo->events, &list)) == 0 && list.count > 0) {
+        *seqs = jm_xmalloc(list.count * sizeof(uint64_t));
+        for (size_t i = 0; i < list.count; i++)
+            (*seqs)[i] =
+                jm_be64_get(list.keys + i * EVENT_KEY_LEN + PROFILES_ID_LEN);
+        *n = list.count;
     }
-    if (rc != 0) {
-        free(list.seqs);
-        return rc;
-    }
-    *seqs = list.seqs;
-    *n = list.count;
-    return 0;
+    free(list.keys);
+    return rc;
 }
 
 /* ---- start-up and snapshots ---- */

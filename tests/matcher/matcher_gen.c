@@ -383,3 +383,15 @@ gen_populate(gen_t *g, matcher_index_t *ix)
     for (unsigned i = 0; i < g->opts.orders; i++)
         gen_order(g, ix);
 }
+
+void
+gen_populate_bulk(gen_t *g, matcher_index_t *ix)
+{
+    matcher_index_reserve(ix, g->opts.profiles, g->opts.orders);
+    matcher_index_bulk_begin(ix);
+    for (unsigned i = 0; i < g->opts.profiles; i++)
+        gen_profile(g, ix);
+    matcher_index_bulk_end(ix);
+    for (unsigned i = 0; i < g->opts.orders; i++)
+        gen_order(g, ix);
+}

@@ -53,6 +53,11 @@ uint32_t gen_order(gen_t *g, matcher_index_t *ix);
 /* Adds opts.profiles citizens and opts.orders orders. */
 void gen_populate(gen_t *g, matcher_index_t *ix);
 
+/* The same the way the service loads its view at start: room reserved,
+ * citizens in one bulk load (lists split and sorted once), then the
+ * orders. For the benchmarks and checks at scale. */
+void gen_populate_bulk(gen_t *g, matcher_index_t *ix);
+
 /* Replaces the citizen in slot with a new random one under the same id. */
 void gen_update_profile(gen_t *g, matcher_index_t *ix, uint32_t slot);
 

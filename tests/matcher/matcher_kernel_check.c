@@ -196,13 +196,7 @@ main(int argc, char **argv)
     matcher_index_new(&ix);
     gen_init(&g, &opts);
     t0 = uv_hrtime();
-    matcher_index_reserve(ix, opts.profiles, opts.orders);
-    matcher_index_bulk_begin(ix);
-    for (unsigned i = 0; i < opts.profiles; i++)
-        gen_profile(&g, ix);
-    matcher_index_bulk_end(ix);
-    for (unsigned i = 0; i < opts.orders; i++)
-        gen_order(&g, ix);
+    gen_populate_bulk(&g, ix);
     printf("populated %u citizens, %u orders in %.0f ms\n", opts.profiles,
            opts.orders, (double) (uv_hrtime() - t0) / 1e6);
     matcher_index_get_stats(ix, &st);
