@@ -197,45 +197,53 @@ jm_geo_in_denmark(double latitude, double longitude)
            longitude <= 15.5;
 }
 
-static bool
-is_lower_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f');
-}
+/* What each character of "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" must be:
+ * 'x' a lower-case hex digit, '-' a dash. */
+static const char uuid_shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+/* The class of a byte in uuid_shape's terms; 0 for everything else
+ * (NUL included, so a short string fails at its end). A table: digits
+ * and letters mixed at random made the comparisons' branches mispredict. */
+static const char uuid_class[256] = {
+    ['0'] = 'x', ['1'] = 'x', ['2'] = 'x', ['3'] = 'x', ['4'] = 'x',
+    ['5'] = 'x', ['6'] = 'x', ['7'] = 'x', ['8'] = 'x', ['9'] = 'x',
+    ['a'] = 'x', ['b'] = 'x', ['c'] = 'x', ['d'] = 'x', ['e'] = 'x',
+    ['f'] = 'x', ['-'] = '-',
+};
 
 /* prefix + "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (lower case), nothing
  * after. ESCO publishes lower-case URIs; an upper-case one would be a
- * different string in every index, so it is refused, not folded. */
+ * different string in every index, so it is refused, not folded. On the
+ * ingest path for every skill of every order: the prefix is compared
+ * with its known length, and the uuid is read once, byte by byte, up to
+ * the first byte that does not fit (never past its NUL). */
 static bool
-esco_uri_valid(const char *uri, const char *prefix)
+esco_uri_valid(const char *uri, const char *prefix, size_t prefix_len)
 {
-    size_t plen = strlen(prefix);
-    const char *uuid;
+    const unsigned char *uuid;
 
-    if (uri == NULL || strncmp(uri, prefix, plen) != 0)
+    if (uri == NULL || strncmp(uri, prefix, prefix_len) != 0)
         return false;
-    uuid = uri + plen;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-        if (uuid[i] == '\0')
-            return false;
-        if (dash ? uuid[i] != '-' : !is_lower_hex(uuid[i]))
+    uuid = (const unsigned char *) uri + prefix_len;
+    for (size_t i = 0; i < sizeof(uuid_shape) - 1; i++) {
+        if (uuid_class[uuid[i]] != uuid_shape[i])
             return false;
     }
-    return uuid[36] == '\0';
+    return uuid[sizeof(uuid_shape) - 1] == '\0';
 }
 
 bool
 jm_esco_skill_uri_valid(const char *uri)
 {
-    return esco_uri_valid(uri, ESCO_SKILL_PREFIX);
+    return esco_uri_valid(uri, ESCO_SKILL_PREFIX,
+                          sizeof(ESCO_SKILL_PREFIX) - 1);
 }
 
 bool
 jm_esco_occupation_uri_valid(const char *uri)
 {
-    return esco_uri_valid(uri, ESCO_OCCUPATION_PREFIX);
+    return esco_uri_valid(uri, ESCO_OCCUPATION_PREFIX,
+                          sizeof(ESCO_OCCUPATION_PREFIX) - 1);
 }
 
 const char *

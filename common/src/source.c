@@ -537,6 +537,17 @@ stop_serving(jm_source_t *source)
     if (source->stopped)
         return;
     source->stopped = true;
+    if (source->commit != NULL) {
+        jm_commit_stats st;
+
+        /* For the operator: how well group commit batched (a batch per
+         * request means the load never queued). */
+        jm_commit_get_stats(source->commit, &st);
+        jm_log(JM_LOG_INFO, source->config.service,
+               "wrote %llu requests in %llu batches (largest %llu)",
+               (unsigned long long) st.items, (unsigned long long) st.batches,
+               (unsigned long long) st.largest_batch);
+    }
     /* Answer what is queued (it was not committed) before the sockets go. */
     jm_commit_destroy(&source->commit);
     jm_rpc_server_destroy(&source->rpc);
