@@ -200,6 +200,13 @@ jm_source_redact(jm_source_t *source, jm_txn_t *txn, uint64_t seq,
     return rc;
 }
 
+int
+jm_source_log_bounds(jm_source_t *source, jm_txn_t *txn, uint64_t *first,
+                     uint64_t *head)
+{
+    return jm_eventlog_bounds(source->log, txn, first, head);
+}
+
 static int
 read_head(jm_txn_t *txn, void *arg)
 {

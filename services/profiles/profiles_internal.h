@@ -38,6 +38,8 @@ struct profiles_server {
     size_t n_reserved, cap_reserved;
     uint32_t *erased;
     size_t n_erased, cap_erased;
+    /* Where the housekeeping's walk over the event notes goes on. */
+    profiles_event_walk trim_walk;
 };
 
 /* profiles_ops.c: jm_source_ops.read and .apply. */

@@ -260,6 +260,63 @@ take_keys(jm_txn_t *txn, jm_dbi dbi, struct key_list *list)
     return rc;
 }
 
+struct trim {
+    uint64_t first;
+    size_t limit, visited;
+    struct key_list stale; /* notes of pruned events, to delete */
+    profiles_event_walk next;
+};
+
+static int
+trim_one(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct trim *t = arg;
+    struct key_list *stale = &t->stale;
+
+    (void) val;
+    if (key->size != sizeof(t->next.key))
+        return -EIO; /* not a note this file wrote */
+    if (t->visited++ == t->limit) {
+        /* The next call starts here. */
+        memcpy(t->next.key, key->data, sizeof(t->next.key));
+        t->next.started = true;
+        return 1;
+    }
+    if (jm_be64_get((const uint8_t *) key->data + PROFILES_ID_LEN) >= t->first)
+        return 0;
+    if (stale->count == stale->cap) {
+        stale->cap = stale->cap ? stale->cap * 2 : 64;
+        stale->keys = jm_xrealloc(stale->keys, stale->cap * stale->key_len);
+    }
+    memcpy(stale->keys + stale->count++ * stale->key_len, key->data,
+           stale->key_len);
+    return 0;
+}
+
+int
+profiles_repo_trim_events(const profiles_repo *repo, jm_txn_t *txn,
+                          uint64_t first, size_t limit,
+                          profiles_event_walk *walk, size_t *removed)
+{
+    struct trim t = {.first = first, .limit = limit};
+    int rc;
+
+    JM_ASSERT(limit > 0);
+    t.stale.key_len = sizeof(walk->key);
+    *removed = 0;
+    rc = jm_txn_scan(txn, repo->events, walk->key,
+                     walk->started ? sizeof(walk->key) : 0, trim_one, &t);
+    for (size_t i = 0; rc == 0 && i < t.stale.count; i++)
+        rc = jm_txn_del(txn, repo->events, t.stale.keys + i * t.stale.key_len,
+                        t.stale.key_len);
+    free(t.stale.keys);
+    if (rc == 0) {
+        *removed = t.stale.count;
+        *walk = t.next; /* not started: the walk reached the end */
+    }
+    return rc;
+}
+
 /* The profile must exist (the caller loaded it); the other records may
  * be missing after earlier damage, which must not block an erasure. */
 int

@@ -17,6 +17,7 @@
 #ifndef PROFILES_REPO_H
 #define PROFILES_REPO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,6 +89,23 @@ int profiles_repo_note_event(const profiles_repo *repo, jm_txn_t *txn,
  * none), and forgets them. */
 int profiles_repo_take_events(const profiles_repo *repo, jm_txn_t *txn,
                               const char *id, uint64_t **seqs, size_t *n);
+
+/* Where a walk over the noted events stopped (profiles_repo_trim_events).
+ * Zeroed: at the start. */
+typedef struct profiles_event_walk {
+    uint8_t key[PROFILES_ID_LEN + 8];
+    bool started;
+} profiles_event_walk;
+
+/* Forgets noted events the log no longer holds (seq < first, the log's
+ * first kept seq): pruning took them, and nothing is left to redact.
+ * Visits at most limit notes from *walk on, and leaves in *walk where the
+ * next call goes on (back at the start after the last note). *removed
+ * gets how many went. Without this, every event a citizen ever caused
+ * would keep its note until the citizen is erased. */
+int profiles_repo_trim_events(const profiles_repo *repo, jm_txn_t *txn,
+                              uint64_t first, size_t limit,
+                              profiles_event_walk *walk, size_t *removed);
 
 /* Deletes everything filed under id: the profile, the personal record,
  * the CPR index entry (if hash is not NULL) and every measurement. */

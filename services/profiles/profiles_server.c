@@ -215,6 +215,62 @@ on_committed(jm_source_t *source, int status, void *arg)
     server->n_erased = 0;
 }
 
+/* ---- housekeeping ---- */
+
+/* Notes per housekeeping tick: about a millisecond of work. */
+#define TRIM_PER_TICK 10000
+
+struct trim_ctx {
+    profiles_server_t *server;
+    uint64_t first;
+    profiles_event_walk walk; /* a copy: the transaction may be redone */
+    size_t removed;
+};
+
+static int
+read_first(jm_txn_t *txn, void *arg)
+{
+    struct trim_ctx *t = arg;
+    uint64_t head;
+
+    return jm_source_log_bounds(t->server->source, txn, &t->first, &head);
+}
+
+static int
+trim_txn(jm_txn_t *txn, void *arg)
+{
+    struct trim_ctx *t = arg;
+
+    t->walk = t->server->trim_walk;
+    return profiles_repo_trim_events(&t->server->repo, txn, t->first,
+                                     TRIM_PER_TICK, &t->walk, &t->removed);
+}
+
+/* After jm_source pruned the log (log_retain): the notes of the pruned
+ * events go too, a slice per tick, so that the notes of living citizens
+ * do not pile up forever. Nothing to do while the log keeps everything. */
+static void
+on_housekeeping(jm_source_t *source, void *arg)
+{
+    struct trim_ctx t = {.server = arg};
+    int rc;
+
+    (void) source;
+    if (jm_store_read(jm_source_store(t.server->source), read_first, &t) != 0 ||
+        t.first <= 1)
+        return;
+    rc = jm_store_write(jm_source_store(t.server->source), trim_txn, &t);
+    if (rc != 0) {
+        jm_log(JM_LOG_WARN, SERVICE, "cannot trim the event notes: %s",
+               jm_strerror(rc));
+        return;
+    }
+    t.server->trim_walk = t.walk;
+    if (t.removed > 0)
+        jm_log(JM_LOG_DEBUG, SERVICE,
+               "forgot %zu notes of events pruned from the log", t.removed);
+}
+
 /* ---- start-up ---- */
 
 /* At start, before the first request: the key file's slots against the
@@ -312,6 +368,7 @@ static const jm_source_ops profiles_ops = {
     .read = profiles_ops_read,
     .apply = profiles_ops_apply,
     .snapshot = snapshot,
+    .housekeeping = on_housekeeping,
     .committed = on_committed,
 };
 

@@ -142,6 +142,11 @@ const char *jm_source_api_endpoint(jm_source_t *source);
 const char *jm_source_log_endpoint(jm_source_t *source);
 const char *jm_source_tick_endpoint(jm_source_t *source);
 
+/* The log's first kept seq and its head (jm_eventlog_bounds), in any
+ * transaction of the source's store. */
+int jm_source_log_bounds(jm_source_t *source, jm_txn_t *txn, uint64_t *first,
+                         uint64_t *head);
+
 /* Inside apply: appends event (seq, source and time are set here) to the
  * log in txn. *seq_out (may be NULL) gets its seq. */
 int jm_source_append(jm_source_t *source, jm_txn_t *txn,
