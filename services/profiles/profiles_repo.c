@@ -228,6 +228,17 @@ struct key_list {
     size_t count, cap;
 };
 
+/* Appends a copy of key (key_len bytes). */
+static void
+key_list_push(struct key_list *list, const void *key)
+{
+    if (list->count == list->cap) {
+        list->cap = list->cap ? list->cap * 2 : 16;
+        list->keys = jm_xrealloc(list->keys, list->cap * list->key_len);
+    }
+    memcpy(list->keys + list->count++ * list->key_len, key, list->key_len);
+}
+
 static int
 collect_key(const jm_val *key, const jm_val *val, void *arg)
 {
@@ -237,12 +248,7 @@ collect_key(const jm_val *key, const jm_val *val, void *arg)
     if (key->size != list->key_len ||
         memcmp(key->data, list->id, PROFILES_ID_LEN) != 0)
         return 1;
-    if (list->count == list->cap) {
-        list->cap = list->cap ? list->cap * 2 : 16;
-        list->keys = jm_xrealloc(list->keys, list->cap * list->key_len);
-    }
-    memcpy(list->keys + list->count++ * list->key_len, key->data,
-           list->key_len);
+    key_list_push(list, key->data);
     return 0;
 }
 
@@ -271,7 +277,6 @@ static int
 trim_one(const jm_val *key, const jm_val *val, void *arg)
 {
     struct trim *t = arg;
-    struct key_list *stale = &t->stale;
 
     (void) val;
     if (key->size != sizeof(t->next.key))
@@ -284,12 +289,7 @@ trim_one(const jm_val *key, const jm_val *val, void *arg)
     }
     if (jm_be64_get((const uint8_t *) key->data + PROFILES_ID_LEN) >= t->first)
         return 0;
-    if (stale->count == stale->cap) {
-        stale->cap = stale->cap ? stale->cap * 2 : 64;
-        stale->keys = jm_xrealloc(stale->keys, stale->cap * stale->key_len);
-    }
-    memcpy(stale->keys + stale->count++ * stale->key_len, key->data,
-           stale->key_len);
+    key_list_push(&t->stale, key->data);
     return 0;
 }
 
