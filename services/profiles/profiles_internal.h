@@ -38,8 +38,11 @@ struct profiles_server {
     size_t n_reserved, cap_reserved;
     uint32_t *erased;
     size_t n_erased, cap_erased;
-    /* Where the housekeeping's walk over the event notes goes on. */
+    /* Where the housekeeping's walk over the event notes goes on; the
+     * log's first kept seq when the current pass began, and when the
+     * last whole pass began (every note below it is gone). */
     profiles_event_walk trim_walk;
+    uint64_t trim_pass_first, trim_done_first;
 };
 
 /* profiles_ops.c: jm_source_ops.read and .apply. */

@@ -248,24 +248,34 @@ trim_txn(jm_txn_t *txn, void *arg)
 
 /* After jm_source pruned the log (log_retain): the notes of the pruned
  * events go too, a slice per tick, so that the notes of living citizens
- * do not pile up forever. Nothing to do while the log keeps everything. */
+ * do not pile up forever. Nothing to do while the log keeps everything,
+ * nor once a whole pass has run since the log was last pruned. */
 static void
 on_housekeeping(jm_source_t *source, void *arg)
 {
-    struct trim_ctx t = {.server = arg};
+    profiles_server_t *server = arg;
+    struct trim_ctx t = {.server = server};
     int rc;
 
     (void) source;
-    if (jm_store_read(jm_source_store(t.server->source), read_first, &t) != 0 ||
+    if (jm_store_read(jm_source_store(server->source), read_first, &t) != 0 ||
         t.first <= 1)
         return;
-    rc = jm_store_write(jm_source_store(t.server->source), trim_txn, &t);
+    if (!server->trim_walk.started) {
+        /* A new pass, if the log moved on since the last one. */
+        if (t.first <= server->trim_done_first)
+            return;
+        server->trim_pass_first = t.first;
+    }
+    rc = jm_store_write(jm_source_store(server->source), trim_txn, &t);
     if (rc != 0) {
         jm_log(JM_LOG_WARN, SERVICE, "cannot trim the event notes: %s",
                jm_strerror(rc));
         return;
     }
-    t.server->trim_walk = t.walk;
+    server->trim_walk = t.walk;
+    if (!t.walk.started) /* round: nothing below pass_first is left */
+        server->trim_done_first = server->trim_pass_first;
     if (t.removed > 0)
         jm_log(JM_LOG_DEBUG, SERVICE,
                "forgot %zu notes of events pruned from the log", t.removed);
