@@ -210,9 +210,11 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
 
     bench_pg_copy_begin(pg, "profile");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_profile_rec *p = ix->cold[bd->profile_slot[i]];
+        _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+        const struct matcher_profile_rec *p = (const void *) buf;
         char avail[24];
 
+        matcher_index_profile_record(ix, bd->profile_slot[i], buf);
         opt_int(avail, sizeof(avail), p->available_from,
                 p->available_from != MATCHER_DATE_NONE);
         /* %.9g prints a float exactly: SQL's real holds the same value. */
@@ -226,8 +228,8 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_end(pg);
     bench_pg_copy_begin(pg, "profile_skill");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_profile_rec *p = ix->cold[bd->profile_slot[i]];
-        const struct matcher_pskill *s = matcher_profile_skills(p);
+        const struct matcher_cold *p = ix->cold[bd->profile_slot[i]];
+        const struct matcher_pskill *s = matcher_cold_skills(p);
 
         for (unsigned k = 0; k < p->n_skills; k++)
             bench_pg_copy_row(pg, "%zu\t%u\t%u\t%u", i, s[k].term, s[k].level,
@@ -236,8 +238,8 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_end(pg);
     bench_pg_copy_begin(pg, "profile_occ");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_profile_rec *p = ix->cold[bd->profile_slot[i]];
-        const struct matcher_pocc *occ = matcher_profile_occs(p);
+        const struct matcher_cold *p = ix->cold[bd->profile_slot[i]];
+        const struct matcher_pocc *occ = matcher_cold_occs(p);
 
         for (unsigned k = 0; k < p->n_occs; k++)
             bench_pg_copy_row(pg, "%zu\t%u\t%u", i, occ[k].term, occ[k].isco);
@@ -245,8 +247,8 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_end(pg);
     bench_pg_copy_begin(pg, "profile_lang");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_profile_rec *p = ix->cold[bd->profile_slot[i]];
-        const struct matcher_lang *l = matcher_profile_langs(p);
+        const struct matcher_cold *p = ix->cold[bd->profile_slot[i]];
+        const struct matcher_lang *l = matcher_cold_langs(p);
 
         for (unsigned k = 0; k < p->n_langs; k++)
             bench_pg_copy_row(pg, "%zu\t%c%c\t%u", i, l[k].code[0],

@@ -95,7 +95,7 @@ void
 matcher_gaps_compute(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
                      uint16_t owner, size_t k, matcher_gaps *out)
 {
-    const struct matcher_profile_rec *p = ix->cold[slot];
+    const struct matcher_cold *p = ix->cold[slot];
     struct gap_hit *hits = NULL;
     size_t nhits = 0, caphits = 0, ngaps = 0;
     struct ranked_gap *ranked = NULL;
@@ -117,7 +117,7 @@ matcher_gaps_compute(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
         for (unsigned i = 0; i < ord->rec->n_ess; i++) {
             unsigned need = skills[i].min_level ? skills[i].min_level : 1;
 
-            if (matcher_profile_level(p, skills[i].term) >= need)
+            if (matcher_cold_level(p, skills[i].term) >= need)
                 continue;
             if (nhits == caphits) {
                 caphits = caphits ? caphits * 2 : 256;
@@ -257,10 +257,10 @@ misses(matcher_index_t *ix, const matcher_order *o, uint32_t slot,
        const matcher_ctx *ctx, const struct requirements *req, unsigned *which)
 {
     const struct matcher_order_rec *r = o->rec;
-    const struct matcher_profile_rec *p = ix->cold[slot];
+    const struct matcher_cold *p = ix->cold[slot];
     const struct matcher_oskill *skills = matcher_order_skills(r);
     const struct matcher_lang *langs = matcher_order_langs(r);
-    const struct matcher_lang *have = matcher_profile_langs(p);
+    const struct matcher_lang *have = matcher_cold_langs(p);
     unsigned n = 0, base = REQ_FIXED;
     double d;
     unsigned f = matcher_filter(ix, o, slot, ctx, true, &d);
@@ -302,7 +302,7 @@ misses(matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     for (unsigned i = 0; i < r->n_ess; i++) {
         unsigned need = skills[i].min_level ? skills[i].min_level : 1;
 
-        if (matcher_profile_level(p, skills[i].term) < need)
+        if (matcher_cold_level(p, skills[i].term) < need)
             MISS(base + i);
     }
 #undef MISS

@@ -104,8 +104,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
 
     if (ix == NULL)
         return;
-    for (uint32_t i = 0; i < ix->pused; i++)
-        free(ix->cold[i]);
+    matcher_slab_release(&ix->cold_slab);
     for (uint32_t i = 0; i < ix->oused; i++) {
         free(ix->orders[i].rec);
         free(ix->orders[i].sorted);
@@ -312,9 +311,9 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
 static void
 profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
 {
-    const struct matcher_profile_rec *p = ix->cold[slot];
-    const struct matcher_pskill *skills = matcher_profile_skills(p);
-    const struct matcher_pocc *occs = matcher_profile_occs(p);
+    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_pskill *skills = matcher_cold_skills(p);
+    const struct matcher_pocc *occs = matcher_cold_occs(p);
     uint32_t pos = ix->pos[slot];
     const matcher_hot *h = &ix->hot[pos];
     unsigned range;
@@ -336,7 +335,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
         ix->pcell_count[h->pcell]++;
         if (range > ix->pcell_range[h->pcell])
             ix->pcell_range[h->pcell] = (uint16_t) range;
-        ix->progression_count[p->progression]++;
+        ix->progression_count[h->progression]++;
         ix->range_count[range]++;
         for (unsigned b = 0; b < 8; b++)
             ix->kind_count[b] += h->kinds >> b & 1;
@@ -344,7 +343,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
         for (unsigned b = 0; b < 8; b++)
             ix->kind_count[b] -= h->kinds >> b & 1;
         ix->pcell_count[h->pcell]--;
-        ix->progression_count[p->progression]--;
+        ix->progression_count[h->progression]--;
         ix->range_count[range]--;
     }
 }
@@ -367,6 +366,77 @@ profile_terms_known(const matcher_index_t *ix,
             return false;
     }
     return true;
+}
+
+/* ---- cold records ---- */
+
+static void
+cold_free(matcher_index_t *ix, uint32_t slot)
+{
+    matcher_slab_free(&ix->cold_slab, matcher_cold_size(ix->cold[slot]));
+    ix->cold[slot] = NULL;
+}
+
+/* Every live cold record copied into one new block of the slab, the
+ * holes of the freed ones left behind with the old blocks. Only between
+ * changes: the pointers in cold[] move. */
+static void
+cold_pack(matcher_index_t *ix)
+{
+    matcher_slab old;
+
+    matcher_slab_pack_begin(&ix->cold_slab, &old);
+    for (uint32_t i = 0; i < ix->pused; i++) {
+        size_t size;
+        void *to;
+
+        if (ix->cold[i] == NULL)
+            continue;
+        size = matcher_cold_size(ix->cold[i]);
+        to = matcher_slab_alloc(&ix->cold_slab, size);
+        memcpy(to, ix->cold[i], size);
+        ix->cold[i] = to;
+    }
+    matcher_slab_release(&old);
+}
+
+static void
+cold_maybe_pack(matcher_index_t *ix)
+{
+    if (matcher_slab_should_pack(&ix->cold_slab))
+        cold_pack(ix);
+}
+
+size_t
+matcher_index_profile_record(const matcher_index_t *ix, uint32_t slot,
+                             void *buf)
+{
+    const struct matcher_cold *c = ix->cold[slot];
+    const matcher_hot *h = matcher_hot_of(ix, slot);
+    struct matcher_profile_rec r = {
+        .format = MATCHER_REC_PROFILE,
+        .source = c->source,
+        .kinds = h->kinds,
+        .hours = h->hours,
+        .range_km = h->range_km,
+        .licences = h->licences,
+        .home_muni = h->home_muni,
+        .flags =
+            (uint8_t) (h->flags & (MATCHER_PF_CONSENT | MATCHER_PF_LOCATION)),
+        .progression = h->progression,
+        .available_from = h->available_from,
+        .lat = h->lat,
+        .lon = h->lon,
+        .n_skills = c->n_skills,
+        .n_occs = c->n_occs,
+        .n_langs = c->n_langs,
+        .id_len = c->id_len,
+    };
+    size_t tail = matcher_cold_size(c) - sizeof(*c);
+
+    memcpy(buf, &r, sizeof(r));
+    memcpy((char *) buf + sizeof(r), c + 1, tail);
+    return sizeof(r) + tail;
 }
 
 /* Freed slots are reused first, so the arrays stay as long as the most
@@ -399,9 +469,11 @@ matcher_index_put_profile(matcher_index_t *ix,
     const char *id = matcher_profile_id(rec);
     uint32_t slot = matcher_idmap_find(&ix->pmap, id, rec->id_len);
     bool known = slot != MATCHER_IDMAP_NONE;
-    struct matcher_profile_rec *copy;
+    struct matcher_cold *copy;
+    size_t tail = size - sizeof(*rec);
     matcher_hot *h;
 
+    JM_ASSERT(size == matcher_profile_size(rec));
     if (slot == MATCHER_IDMAP_NONE && ix->npfree == 0 &&
         ix->pused >= MATCHER_SLOTS_MAX) {
         jm_log(JM_LOG_ERR, "matcher", "more than %u citizens: %.*s left out",
@@ -414,20 +486,28 @@ matcher_index_put_profile(matcher_index_t *ix,
         return MATCHER_NONE;
     }
     cover_terms(ix);
-    copy = jm_xmalloc(size);
-    memcpy(copy, rec, size);
+    cold_maybe_pack(ix);
     if (slot != MATCHER_IDMAP_NONE) {
         /* Same id, same slot: the id map and live shortlists keep
          * pointing at it. */
         profile_postings(ix, slot, false);
-        free(ix->cold[slot]);
+        cold_free(ix, slot);
     } else {
         slot = new_profile_slot(ix);
         ix->plive++;
     }
+    /* The header and the fields the hot record holds are not copied. */
+    copy = matcher_slab_alloc(&ix->cold_slab, sizeof(*copy) + tail);
+    copy->source = rec->source;
+    copy->n_skills = rec->n_skills;
+    copy->n_occs = rec->n_occs;
+    copy->n_langs = rec->n_langs;
+    copy->id_len = rec->id_len;
+    copy->pad = 0;
+    memcpy(copy + 1, rec + 1, tail);
     ix->cold[slot] = copy;
     h = &ix->hot[ix->pos[slot]];
-    h->sig = matcher_layout_sig(ix, rec);
+    h->sig = matcher_layout_sig(ix, copy);
     h->lat = rec->lat;
     h->lon = rec->lon;
     h->available_from = rec->available_from;
@@ -462,11 +542,11 @@ matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
 
     if (slot == MATCHER_IDMAP_NONE)
         return MATCHER_NONE;
+    cold_maybe_pack(ix);
     pos = ix->pos[slot];
     profile_postings(ix, slot, false);
     matcher_idmap_del(&ix->pmap, id, len);
-    free(ix->cold[slot]);
-    ix->cold[slot] = NULL;
+    cold_free(ix, slot);
     memset(&ix->hot[pos], 0, sizeof(ix->hot[pos]));
     ix->slot_at[pos] = MATCHER_NONE;
     if (ix->npfree == ix->pfreecap) {
@@ -571,6 +651,10 @@ matcher_index_put_order(matcher_index_t *ix,
         o->sorted[i].index = (uint8_t) i;
     }
     qsort(o->sorted, n, sizeof(*o->sorted), oterm_cmp);
+    memset(o->skill_bits, 0, sizeof(o->skill_bits));
+    for (size_t i = 0; i < n; i++)
+        o->skill_bits[o->sorted[i].term >> 6 & 3] |=
+            1ULL << (o->sorted[i].term & 63);
     o->share = rec->owner_muni < 1000 ? ix->agreements[rec->owner_muni] : NULL;
     o->danish = 0;
     o->other_languages = false;
@@ -631,6 +715,7 @@ matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
     matcher_layout_positions(ix); /* before lists are split and sorted */
+    cold_pack(ix);                /* one block of exactly the records */
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
         matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
@@ -652,6 +737,7 @@ matcher_index_compact(matcher_index_t *ix)
     for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
         matcher_plist_compact(&ix->isco_profiles[i]);
     matcher_layout_positions(ix);
+    cold_pack(ix);
     /* The doubling's slack of the per-term arrays back (new terms double
      * it again). */
     if (ix->nterms > 0)
@@ -693,10 +779,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     out->profiles = ix->plive;
     out->orders = ix->olive;
     out->terms = (uint32_t) matcher_dict_count(ix->dict);
-    for (uint32_t i = 0; i < ix->pused; i++) {
-        if (ix->cold[i] != NULL)
-            p += heap_size(matcher_profile_size(ix->cold[i]));
-    }
+    p += ix->cold_slab.bytes;
     p += ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) +
                      sizeof(uint32_t));
     p += ix->pfreecap * 2 * sizeof(uint32_t);

@@ -2,8 +2,9 @@
  *
  * A citizen has a slot and a position. The slot is their identity inside
  * the matcher (the id map, live shortlists and answers refer to it) and
- * never changes while they are indexed; it indexes their "cold" block, the
- * compact record of matcher_record.h (skills, occupations, languages, id).
+ * never changes while they are indexed; it indexes their "cold" block
+ * (matcher_cold in matcher_record.h: skills, occupations, languages, id),
+ * kept in a slab (matcher_slab.h).
  * The position orders what the search reads for every posting, in dense
  * arrays: a 32-byte "hot" record with everything the hard filters need but
  * languages other than Danish (location, travel range, hours, kinds,
@@ -47,6 +48,7 @@
 #include "matcher_dict.h"
 #include "matcher_idmap.h"
 #include "matcher_record.h"
+#include "matcher_slab.h"
 
 #define MATCHER_NONE UINT32_MAX
 
@@ -200,22 +202,26 @@ struct matcher_oterm {
 typedef struct matcher_order {
     struct matcher_order_rec *rec; /* owned; the record as stored */
     struct matcher_oterm *sorted;  /* the skills sorted by term */
-    const uint64_t *share;         /* home municipalities allowed, or NULL */
-    uint8_t danish;                /* Danish level required, 0: none */
-    bool other_languages;          /* languages other than Danish required */
+    /* Bit (term % 256) of each skill: the score looks up only a
+     * citizen's skills whose bit is set (matcher_score_rec). */
+    uint64_t skill_bits[4];
+    const uint64_t *share; /* home municipalities allowed, or NULL */
+    uint8_t danish;        /* Danish level required, 0: none */
+    bool other_languages;  /* languages other than Danish required */
 } matcher_order;
 
 typedef struct matcher_index {
     matcher_dict_t *dict;
 
     /* citizens */
-    struct matcher_profile_rec **cold; /* by slot */
-    uint32_t *pos;                     /* by slot: position */
-    matcher_hot *hot;                  /* by position, 64-byte aligned */
-    uint32_t *slot_at;                 /* by position: slot, or NONE */
-    uint32_t pcap, pused, plive;       /* slots (and positions) */
-    uint32_t npos;                     /* positions in use, with holes */
-    uint32_t *posfree;                 /* freed with the slots (pfree's room) */
+    struct matcher_cold **cold;  /* by slot, in cold_slab */
+    matcher_slab cold_slab;      /* where the cold records are */
+    uint32_t *pos;               /* by slot: position */
+    matcher_hot *hot;            /* by position, 64-byte aligned */
+    uint32_t *slot_at;           /* by position: slot, or NONE */
+    uint32_t pcap, pused, plive; /* slots (and positions) */
+    uint32_t npos;               /* positions in use, with holes */
+    uint32_t *posfree;           /* freed with the slots (pfree's room) */
     uint32_t nposfree;
     uint32_t *pfree;
     uint32_t npfree, pfreecap;
@@ -386,10 +392,16 @@ matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
 static inline const char *
 matcher_slot_id(const matcher_index_t *ix, uint32_t slot, size_t *len)
 {
-    const struct matcher_profile_rec *p = ix->cold[slot];
+    const struct matcher_cold *c = ix->cold[slot];
 
-    *len = p->id_len;
-    return matcher_profile_id(p);
+    *len = c->id_len;
+    return matcher_cold_id(c);
 }
+
+/* The whole record of the citizen in slot (as matcher_record_profile made
+ * it: its hot and cold parts put together) into buf
+ * (MATCHER_PROFILE_REC_MAX bytes); returns its size. */
+size_t matcher_index_profile_record(const matcher_index_t *ix, uint32_t slot,
+                                    void *buf);
 
 #endif

@@ -162,10 +162,9 @@ matcher_hot_realloc(matcher_hot *old, uint32_t n, uint32_t cap)
 /* ---- signatures ---- */
 
 uint64_t
-matcher_layout_sig(const matcher_index_t *ix,
-                   const struct matcher_profile_rec *p)
+matcher_layout_sig(const matcher_index_t *ix, const struct matcher_cold *p)
 {
-    const struct matcher_pskill *skills = matcher_profile_skills(p);
+    const struct matcher_pskill *skills = matcher_cold_skills(p);
     uint64_t sig = 0;
 
     for (unsigned i = 0; i < p->n_skills; i++) {

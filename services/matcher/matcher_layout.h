@@ -18,7 +18,7 @@
 
 /* The signature of record p with the index's current bits. */
 uint64_t matcher_layout_sig(const matcher_index_t *ix,
-                            const struct matcher_profile_rec *p);
+                            const struct matcher_cold *p);
 
 /* An array of cap hot records, 64-byte aligned (two records to a cache
  * line, never one across two), holding the first n of old (freed). */

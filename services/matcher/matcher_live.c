@@ -344,9 +344,9 @@ static void
 profile_put(matcher_live_t *live, uint32_t p)
 {
     matcher_index_t *ix = live->ix;
-    const struct matcher_profile_rec *r = ix->cold[p];
-    const struct matcher_pskill *skills = matcher_profile_skills(r);
-    const struct matcher_pocc *occs = matcher_profile_occs(r);
+    const struct matcher_cold *r = ix->cold[p];
+    const struct matcher_pskill *skills = matcher_cold_skills(r);
+    const struct matcher_pocc *occs = matcher_cold_occs(r);
     const struct listed *l = live->listed[p];
     uint32_t gen;
     matcher_ctx ctx;

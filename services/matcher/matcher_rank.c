@@ -146,11 +146,11 @@ matcher_is_candidate(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot)
 {
     const struct matcher_order_rec *r = o->rec;
-    const struct matcher_profile_rec *p = ix->cold[slot];
-    const struct matcher_pocc *occs = matcher_profile_occs(p);
+    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_pocc *occs = matcher_cold_occs(p);
 
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++) {
-        if (matcher_profile_level(p, o->sorted[i].term) > 0)
+        if (matcher_cold_level(p, o->sorted[i].term) > 0)
             return true;
     }
     for (unsigned i = 0; i < p->n_occs; i++) {
@@ -218,9 +218,9 @@ matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
                      uint16_t owner, size_t k, matcher_hit *hits,
                      matcher_topk_stats *stats)
 {
-    const struct matcher_profile_rec *p = ix->cold[slot];
-    const struct matcher_pskill *skills = matcher_profile_skills(p);
-    const struct matcher_pocc *occs = matcher_profile_occs(p);
+    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_pskill *skills = matcher_cold_skills(p);
+    const struct matcher_pocc *occs = matcher_cold_occs(p);
     matcher_topk_stats st = {0, 0, 0, 0};
     matcher_heap heap;
     uint32_t gen = matcher_index_next_gen(ix);

@@ -80,6 +80,19 @@ struct matcher_profile_rec {
     uint8_t n_skills, n_occs, n_langs, id_len;
 };
 
+/* What the index keeps of a citizen beside their hot record
+ * (matcher_index.h): the arrays and id of the profile record behind a
+ * 6-byte header. The record's other fields (place, range, hours, kinds,
+ * licences, municipality, flags, progression, availability) are in the
+ * hot record and are not kept twice; matcher_index_profile_record puts
+ * the two together again. Followed by skills[n_skills] (sorted by term),
+ * occs[n_occs], langs[n_langs], id[id_len]; 2-byte aligned. */
+struct matcher_cold {
+    uint8_t source;
+    uint8_t n_skills, n_occs, n_langs, id_len;
+    uint8_t pad;
+};
+
 /* One skill an order asks for. */
 struct matcher_oskill {
     uint16_t term;
@@ -213,6 +226,39 @@ static inline size_t
 matcher_order_size(const struct matcher_order_rec *o)
 {
     return (size_t) (matcher_order_title(o) - (const char *) o) + o->title_len;
+}
+
+static inline const struct matcher_pskill *
+matcher_cold_skills(const struct matcher_cold *c)
+{
+    return (const struct matcher_pskill *) (const void *) (c + 1);
+}
+
+static inline const struct matcher_pocc *
+matcher_cold_occs(const struct matcher_cold *c)
+{
+    return (
+        const struct matcher_pocc *) (const void *) (matcher_cold_skills(c) +
+                                                     c->n_skills);
+}
+
+static inline const struct matcher_lang *
+matcher_cold_langs(const struct matcher_cold *c)
+{
+    return (const struct matcher_lang *) (const void *) (matcher_cold_occs(c) +
+                                                         c->n_occs);
+}
+
+static inline const char *
+matcher_cold_id(const struct matcher_cold *c)
+{
+    return (const char *) (matcher_cold_langs(c) + c->n_langs);
+}
+
+static inline size_t
+matcher_cold_size(const struct matcher_cold *c)
+{
+    return (size_t) (matcher_cold_id(c) - (const char *) c) + c->id_len;
 }
 
 /* "101" -> 101; 0 for anything that is not 3 digits. */

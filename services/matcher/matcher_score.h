@@ -135,12 +135,11 @@ double matcher_score(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot, const matcher_ctx *ctx, double distance_km,
                      matcher_parts *parts);
 
-/* The same from the citizen's record p and travel range (what the kernel
- * has at hand: no look-up by slot). */
-double matcher_score_rec(const matcher_order *o,
-                         const struct matcher_profile_rec *p, unsigned range,
-                         const matcher_ctx *ctx, double distance_km,
-                         matcher_parts *parts);
+/* The same from the citizen's cold and hot records (what the kernel has
+ * at hand: no look-up by slot). */
+double matcher_score_rec(const matcher_order *o, const struct matcher_cold *p,
+                         const matcher_hot *h, const matcher_ctx *ctx,
+                         double distance_km, matcher_parts *parts);
 
 /* Credit of a skill held at level for a minimum of min_level. */
 static inline unsigned
@@ -169,8 +168,7 @@ matcher_recency(unsigned year, int now)
 }
 
 /* The level at which the citizen holds term, 0 if not. */
-unsigned matcher_profile_level(const struct matcher_profile_rec *p,
-                               uint16_t term);
+unsigned matcher_cold_level(const struct matcher_cold *p, uint16_t term);
 
 /* One line of an explanation. */
 typedef struct matcher_skill_match {

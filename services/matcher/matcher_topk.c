@@ -173,6 +173,7 @@ flush(struct search *s)
 
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 128); /* 20 skills and an id: ~130 bytes */
     }
     for (unsigned i = 0; i < s->nbatch; i++) {
         uint32_t slot = s->batch[i].slot;
@@ -188,9 +189,9 @@ flush(struct search *s)
         }
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
-        matcher_heap_push(&s->heap, slot,
-                          matcher_score_rec(s->o, s->ix->cold[slot],
-                                            h->range_km, s->ctx, d, NULL));
+        matcher_heap_push(
+            &s->heap, slot,
+            matcher_score_rec(s->o, s->ix->cold[slot], h, s->ctx, d, NULL));
     }
     s->nbatch = 0;
 }

@@ -279,9 +279,8 @@ gen_profile(gen_t *g, matcher_index_t *ix)
         if (ix->cold[from] != NULL) {
             _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
             struct matcher_profile_rec *r = (struct matcher_profile_rec *) buf;
-            size_t size = matcher_profile_size(ix->cold[from]);
+            size_t size = matcher_index_profile_record(ix, from, buf);
 
-            memcpy(buf, ix->cold[from], size);
             snprintf(id, sizeof(id), "p%07u", g->next_profile++);
             size -= r->id_len;
             r->id_len = (uint8_t) strlen(id);

@@ -52,11 +52,15 @@ dump_txn(jm_txn_t *txn, void *arg)
             return rc;
     }
     for (uint32_t i = 0; i < d->ix->pused; i++) {
-        const struct matcher_profile_rec *r = d->ix->cold[i];
+        _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+        const struct matcher_profile_rec *r = (const void *) buf;
+        size_t size;
 
-        if (r != NULL &&
-            (rc = jm_txn_put(txn, d->profiles, matcher_profile_id(r), r->id_len,
-                             r, matcher_profile_size(r), 0)) != 0)
+        if (d->ix->cold[i] == NULL)
+            continue;
+        size = matcher_index_profile_record(d->ix, i, buf);
+        if ((rc = jm_txn_put(txn, d->profiles, matcher_profile_id(r), r->id_len,
+                             r, size, 0)) != 0)
             return rc;
     }
     for (uint32_t i = 0; i < d->ix->oused; i++) {

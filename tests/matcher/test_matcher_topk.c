@@ -225,8 +225,7 @@ test_kind_nobody_may_take(void **state)
             break;
     }
     assert_true(slot < ix->pused);
-    size = matcher_profile_size(ix->cold[slot]);
-    memcpy(buf, ix->cold[slot], size);
+    size = matcher_index_profile_record(ix, slot, buf);
     r->kinds |= 1u << 7;
     r->lat = ix->orders[o].rec->lat;
     r->lon = ix->orders[o].rec->lon;
@@ -394,6 +393,106 @@ test_packed_index_stays_exact(void **state)
     jm_clock_set_fake(0);
 }
 
+/* A citizen's record is kept in two parts (hot fields, cold arrays in the
+ * slab): put together again it is the record that was put, byte for
+ * byte; and under churn the slab's holes are packed away, so its size
+ * follows the citizens, not the changes. */
+static void
+test_records_round_trip_and_slab_packs(void **state)
+{
+    gen_opts opts = {.profiles = 2000,
+                     .orders = 10,
+                     .vocab = 300,
+                     .occupations = 60,
+                     .zipf = 1.0,
+                     .skills_min = 5,
+                     .skills_max = 25,
+                     .oskills_min = 3,
+                     .oskills_max = 8,
+                     .seed = 11};
+    _Alignas(8) uint8_t want[MATCHER_PROFILE_REC_MAX];
+    _Alignas(8) uint8_t got[MATCHER_PROFILE_REC_MAX];
+    struct matcher_profile_rec *r = (struct matcher_profile_rec *) want;
+    struct matcher_pskill *skills = (struct matcher_pskill *) (r + 1);
+    matcher_index_t *ix;
+    gen_t g;
+    size_t size, live_after_load;
+    uint32_t slot;
+    char *p;
+
+    (void) state;
+    matcher_index_new(&ix);
+    gen_init(&g, &opts);
+    gen_populate(&g, ix);
+    /* Every field different from its neighbours' and from zero. */
+    memset(want, 0, sizeof(want));
+    r->format = MATCHER_REC_PROFILE;
+    r->source = 3;
+    r->kinds = 0x16;
+    r->hours = 29;
+    r->range_km = 37;
+    r->licences = 0x0105;
+    r->home_muni = 751;
+    r->flags = MATCHER_PF_CONSENT | MATCHER_PF_LOCATION;
+    r->progression = 123;
+    r->available_from = 20461;
+    r->lat = 56.1572f;
+    r->lon = 10.2107f;
+    r->n_skills = 3;
+    r->n_occs = 1;
+    r->n_langs = 2;
+    r->id_len = 7;
+    for (unsigned i = 0; i < 3; i++) {
+        skills[i].term = (uint16_t) (10 + 7 * i);
+        skills[i].level = (uint8_t) (2 + i);
+        skills[i].year = (uint8_t) (120 + i);
+    }
+    {
+        struct matcher_pocc *occ = (struct matcher_pocc *) (skills + 3);
+        struct matcher_lang *lang = (struct matcher_lang *) (occ + 1);
+
+        occ->term = 5;
+        occ->isco = 4321;
+        occ->held = 1;
+        memcpy(lang[0].code, "da", 2);
+        lang[0].level = 5;
+        memcpy(lang[1].code, "en", 2);
+        lang[1].level = 4;
+        p = (char *) (lang + 2);
+    }
+    memcpy(p, "p-round", 7);
+    size = (size_t) (p + 7 - (char *) want);
+    assert_int_equal(size, matcher_profile_size(r));
+    slot = matcher_index_put_profile(ix, r, size);
+    assert_int_not_equal(slot, MATCHER_NONE);
+    assert_int_equal(matcher_index_profile_record(ix, slot, got), size);
+    assert_memory_equal(got, want, size);
+    /* The Danish level went into the hot record's flags, not back out. */
+    assert_int_equal(matcher_hot_danish(matcher_hot_of(ix, slot)), 5);
+
+    matcher_index_compact(ix);
+    live_after_load = ix->cold_slab.live;
+    assert_int_equal(ix->cold_slab.holes, 0);
+    assert_int_equal(matcher_index_profile_record(ix, slot, got), size);
+    assert_memory_equal(got, want, size);
+    for (unsigned round = 0; round < 20; round++) {
+        churn(&g, ix, 600, 200);
+        /* Holes are packed away once they pass a quarter of the live. */
+        assert_true(ix->cold_slab.holes <= ix->cold_slab.live / 4 + 4096 + 512);
+    }
+    assert_true(ix->cold_slab.bytes < 3 * (ix->cold_slab.live + 64 * 1024));
+    assert_true(ix->cold_slab.live > live_after_load); /* 4,000 more citizens */
+    /* Still the record that was put, wherever packing moved it (unless
+     * the churn removed it). */
+    slot = matcher_index_find_profile(ix, "p-round", 7);
+    if (slot != MATCHER_NONE) {
+        assert_int_equal(matcher_index_profile_record(ix, slot, got), size);
+        assert_memory_equal(got, want, size);
+    }
+    gen_release(&g);
+    matcher_index_destroy(&ix);
+}
+
 /* The buckets in postings are upper bounds, ordered as the values. */
 static void
 test_posting_buckets_bound(void **state)
@@ -460,7 +559,7 @@ test_signatures_cover_skills(void **state)
     gen_populate(&g, ix);
     for (unsigned round = 0; round < 3; round++) {
         for (uint32_t slot = 0; slot < ix->pused; slot++) {
-            const struct matcher_profile_rec *p = ix->cold[slot];
+            const struct matcher_cold *p = ix->cold[slot];
             uint64_t sig;
 
             if (p == NULL)
@@ -468,7 +567,7 @@ test_signatures_cover_skills(void **state)
             assert_int_equal(ix->slot_at[ix->pos[slot]], slot);
             sig = ix->hot[ix->pos[slot]].sig;
             for (unsigned i = 0; i < p->n_skills; i++) {
-                unsigned b = ix->sigbit[matcher_profile_skills(p)[i].term];
+                unsigned b = ix->sigbit[matcher_cold_skills(p)[i].term];
 
                 assert_true(b == MATCHER_SIG_NONE || b < MATCHER_SIG_BITS);
                 assert_true(b == MATCHER_SIG_NONE || (sig >> b & 1));
@@ -686,6 +785,7 @@ main(void)
         cmocka_unit_test(test_pruning_skips_most_candidates),
         cmocka_unit_test(test_kind_nobody_may_take),
         cmocka_unit_test(test_packed_index_stays_exact),
+        cmocka_unit_test(test_records_round_trip_and_slab_packs),
         cmocka_unit_test(test_posting_buckets_bound),
         cmocka_unit_test(test_signatures_cover_skills),
         cmocka_unit_test(test_orders_for_citizen_equal_brute_force),
