@@ -28,19 +28,11 @@ struct slist {
     matcher_topk_stats stats;
 };
 
-/* The orders whose lists hold one citizen; NULL for most citizens. */
-struct listed {
-    uint16_t n, cap;
-    uint32_t orders[];
-};
-
 struct matcher_live {
     matcher_index_t *ix;
     matcher_live_opts opts;
     struct slist *lists; /* by order slot */
     uint32_t nlists;
-    struct listed **listed; /* by citizen slot */
-    uint32_t nlisted;
     uint32_t *queue; /* stale lists, a ring */
     size_t qhead, qlen, qcap;
     uint32_t *changed; /* lists to publish at the end of the commit */
@@ -70,10 +62,10 @@ struct matcher_live {
     matcher_live_stats stats;
 };
 
-/* ---- the two maps ---- */
+/* ---- the lists ---- */
 
-/* The index grows its slot arrays on its own; the live arrays follow
- * before every use. New entries are empty lists, not current. */
+/* The index grows its order slots on its own; the lists follow before
+ * every use. New entries are empty lists, not current. */
 static void
 cover(matcher_live_t *live)
 {
@@ -84,52 +76,6 @@ cover(matcher_live_t *live)
         memset(live->lists + live->nlists, 0,
                (n - live->nlists) * sizeof(*live->lists));
         live->nlists = n;
-    }
-    if (live->ix->pused > live->nlisted) {
-        uint32_t n = live->ix->pcap;
-
-        live->listed = jm_xrealloc(live->listed, n * sizeof(*live->listed));
-        for (uint32_t i = live->nlisted; i < n; i++)
-            live->listed[i] = NULL;
-        live->nlisted = n;
-    }
-}
-
-/* citizen -> the orders whose lists hold them: a handful each, so small
- * vectors, freed when empty (most citizens are on no list). */
-static void
-listed_add(matcher_live_t *live, uint32_t p, uint32_t o)
-{
-    struct listed *l = live->listed[p];
-
-    if (l == NULL || l->n == l->cap) {
-        uint16_t cap = l ? (uint16_t) (l->cap * 2) : 4;
-
-        l = jm_xrealloc(l, sizeof(*l) + cap * sizeof(uint32_t));
-        if (live->listed[p] == NULL)
-            l->n = 0;
-        l->cap = cap;
-        live->listed[p] = l;
-    }
-    l->orders[l->n++] = o;
-}
-
-static void
-listed_remove(matcher_live_t *live, uint32_t p, uint32_t o)
-{
-    struct listed *l = live->listed[p];
-
-    if (l == NULL)
-        return;
-    for (uint16_t i = 0; i < l->n; i++) {
-        if (l->orders[i] == o) {
-            l->orders[i] = l->orders[--l->n];
-            break;
-        }
-    }
-    if (l->n == 0) {
-        free(l);
-        live->listed[p] = NULL;
     }
 }
 
@@ -232,9 +178,8 @@ search_one(void *arg, size_t i, unsigned worker)
         live->seen[worker], live->seen_words);
 }
 
-/* The fresh list of order o (hits[0..n)) replaces its old one; the
- * citizen -> orders map is updated by the difference, and the ids are
- * published if they changed. */
+/* The fresh list of order o (hits[0..n)) replaces its old one; the ids
+ * are published if they changed. */
 static void
 apply(matcher_live_t *live, uint32_t o, const matcher_hit *hits, size_t n,
       const matcher_topk_stats *stats)
@@ -246,14 +191,6 @@ apply(matcher_live_t *live, uint32_t o, const matcher_hit *hits, size_t n,
     changed = L->lost || n != L->n;
     for (size_t i = 0; !changed && i < n; i++)
         changed = hits[i].slot != L->hits[i].slot;
-    for (size_t i = 0; i < L->n; i++) {
-        if (!holds(hits, n, L->hits[i].slot))
-            listed_remove(live, L->hits[i].slot, o);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!holds(L->hits, L->n, hits[i].slot))
-            listed_add(live, hits[i].slot, o);
-    }
     if (L->hits == NULL)
         L->hits = jm_xmalloc(size * sizeof(matcher_hit));
     memcpy(L->hits, hits, n * sizeof(matcher_hit));
@@ -295,10 +232,8 @@ try_enter(matcher_live_t *live, uint32_t o, uint32_t p, double score)
         !matcher_profile_before(live->ix, p, score, L->hits[L->n - 1].slot,
                                 L->hits[L->n - 1].score))
         return;
-    if (L->n == size) {
-        listed_remove(live, L->hits[L->n - 1].slot, o);
+    if (L->n == size)
         L->n--;
-    }
     for (at = L->n; at > 0 && matcher_profile_before(live->ix, p, score,
                                                      L->hits[at - 1].slot,
                                                      L->hits[at - 1].score);
@@ -307,21 +242,17 @@ try_enter(matcher_live_t *live, uint32_t o, uint32_t p, double score)
     L->hits[at].slot = p;
     L->hits[at].score = score;
     L->n++;
-    listed_add(live, p, o);
     live->stats.entered++;
     mark_changed(live, o);
 }
 
+/* The citizen in p, added or changed, scored against o's list. */
 static void
-consider(matcher_live_t *live, uint32_t p, uint32_t o, uint32_t gen,
-         const matcher_ctx *ctx)
+consider(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
 {
     matcher_index_t *ix = live->ix;
     double d;
 
-    if (ix->ostamp[o] == gen)
-        return;
-    ix->ostamp[o] = gen;
     /* Stale lists are recomputed anyway. */
     if (!live->lists[o].current)
         return;
@@ -337,64 +268,120 @@ consider(matcher_live_t *live, uint32_t p, uint32_t o, uint32_t gen,
     try_enter(live, o, p, matcher_score(ix, &ix->orders[o], p, ctx, d, NULL));
 }
 
-/* A citizen added or changed: the lists they were on may have lost or
- * reordered them (recomputed); every other current list sharing a term
- * with them may gain them (scored now). */
+/* Calls visit(live, p, o, ctx) once for every open order o sharing a
+ * term (skill, occupation, ISCO group) with the citizen in slot p as the
+ * index holds them now: the orders whose lists they may be on. */
 static void
-profile_put(matcher_live_t *live, uint32_t p)
+each_order_sharing(matcher_live_t *live, uint32_t p,
+                   void (*visit)(matcher_live_t *live, uint32_t p, uint32_t o,
+                                 const matcher_ctx *ctx),
+                   const matcher_ctx *ctx)
 {
     matcher_index_t *ix = live->ix;
     const struct matcher_cold *r = ix->cold[p];
     const struct matcher_pskill *skills = matcher_cold_skills(r);
     const struct matcher_pocc *occs = matcher_cold_occs(r);
-    const struct listed *l = live->listed[p];
-    uint32_t gen;
-    matcher_ctx ctx;
+    uint32_t gen = matcher_index_next_gen(ix);
+    const struct matcher_vec *v;
 
-    /* The lists they are in: their place may have changed. */
-    for (uint16_t i = 0; l != NULL && i < l->n; i++)
-        enqueue(live, l->orders[i]);
-    if (live->big)
-        return;
-    matcher_ctx_now(&ctx);
-    gen = matcher_index_next_gen(ix);
+#define VISIT_ALL(vec)                          \
+    for (uint32_t j = 0; j < (vec)->len; j++) { \
+        uint32_t o = (vec)->items[j];           \
+                                                \
+        if (ix->ostamp[o] != gen) {             \
+            ix->ostamp[o] = gen;                \
+            visit(live, p, o, ctx);             \
+        }                                       \
+    }
     for (unsigned i = 0; i < r->n_skills; i++) {
-        const struct matcher_vec *v = &ix->skill_orders[skills[i].term];
-
-        for (uint32_t j = 0; j < v->len; j++)
-            consider(live, p, v->items[j], gen, &ctx);
+        v = &ix->skill_orders[skills[i].term];
+        VISIT_ALL(v);
     }
     for (unsigned i = 0; i < r->n_occs; i++) {
-        const struct matcher_vec *v = &ix->occ_orders[occs[i].term];
-
-        for (uint32_t j = 0; j < v->len; j++)
-            consider(live, p, v->items[j], gen, &ctx);
+        v = &ix->occ_orders[occs[i].term];
+        VISIT_ALL(v);
         if (occs[i].isco == 0 || occs[i].isco >= MATCHER_ISCO_CODES)
             continue;
         v = &ix->isco_orders[occs[i].isco];
-        for (uint32_t j = 0; j < v->len; j++)
-            consider(live, p, v->items[j], gen, &ctx);
+        VISIT_ALL(v);
     }
+#undef VISIT_ALL
 }
 
-/* The citizen in p is gone: out of every list now, since the slot may be
- * given to someone else in the same commit. */
+/* A citizen added or changed: every current list sharing a term with
+ * them may gain them (scored now). The lists they were on were queued
+ * before the change (profile_changing). */
 static void
-profile_removed(matcher_live_t *live, uint32_t p)
+profile_put(matcher_live_t *live, uint32_t p)
 {
-    while (live->listed[p] != NULL) {
-        uint32_t o = live->listed[p]->orders[0];
-        struct slist *L = &live->lists[o];
-        uint16_t k = 0;
+    matcher_ctx ctx;
 
-        for (uint16_t i = 0; i < L->n; i++) {
-            if (L->hits[i].slot != p)
-                L->hits[k++] = L->hits[i];
-        }
-        L->n = k;
-        L->lost = true;
+    if (live->big)
+        return;
+    matcher_ctx_now(&ctx);
+    each_order_sharing(live, p, consider, &ctx);
+}
+
+/* Takes p out of o's list if it holds them: the list is then stale and
+ * its ids changed (lost). */
+static void
+drop_from(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
+{
+    struct slist *L = &live->lists[o];
+    uint16_t k = 0;
+
+    (void) ctx;
+    if (!holds(L->hits, L->n, p))
+        return;
+    for (uint16_t i = 0; i < L->n; i++) {
+        if (L->hits[i].slot != p)
+            L->hits[k++] = L->hits[i];
+    }
+    L->n = k;
+    L->lost = true;
+    enqueue(live, o);
+}
+
+/* Queues o's list if it is current and holds p: their place in it may
+ * change. */
+static void
+requeue_holding(matcher_live_t *live, uint32_t p, uint32_t o,
+                const matcher_ctx *ctx)
+{
+    const struct slist *L = &live->lists[o];
+
+    (void) ctx;
+    if (L->current && holds(L->hits, L->n, p))
         enqueue(live, o);
-        listed_remove(live, p, o);
+}
+
+/* Which lists hold a citizen is not kept (a map of citizen -> orders
+ * cost 18 bytes per citizen): it is found from their record, before it
+ * changes. A current list holds only candidates of its order under their
+ * record at the time, and a change of the record queues every current
+ * list holding them (below): so every current list holding p shares a
+ * term with p's record as the index holds it now. Stale lists may hold
+ * anyone: they are looked through whole when a citizen goes. */
+
+/* The citizen in p is about to change: the current lists they are on
+ * are recomputed (their place may change). */
+static void
+profile_changing(matcher_live_t *live, uint32_t p)
+{
+    if (live->big)
+        return; /* every list is queued already */
+    each_order_sharing(live, p, requeue_holding, NULL);
+}
+
+/* The citizen in p is about to go: out of every list now, since the slot
+ * may be given to someone else in the same commit. */
+static void
+profile_leaving(matcher_live_t *live, uint32_t p)
+{
+    each_order_sharing(live, p, drop_from, NULL);
+    for (uint32_t o = 0; o < live->nlists; o++) {
+        if (!live->lists[o].current && live->lists[o].n > 0)
+            drop_from(live, p, o, NULL);
     }
 }
 
@@ -403,8 +390,6 @@ order_removed(matcher_live_t *live, uint32_t o, const char *id, size_t len)
 {
     struct slist *L = &live->lists[o];
 
-    for (uint16_t i = 0; i < L->n; i++)
-        listed_remove(live, L->hits[i].slot, o);
     L->n = 0;
     L->current = false;
     L->lost = false;
@@ -439,6 +424,18 @@ matcher_live_begin(matcher_live_t *live, size_t touched, uint64_t cause_seq)
 }
 
 void
+matcher_live_before(matcher_live_t *live, const matcher_change *ch)
+{
+    cover(live);
+    if (ch->order)
+        return;
+    if (ch->removed)
+        profile_leaving(live, ch->slot);
+    else
+        profile_changing(live, ch->slot);
+}
+
+void
 matcher_live_change(matcher_live_t *live, const matcher_change *ch)
 {
     cover(live);
@@ -446,10 +443,9 @@ matcher_live_change(matcher_live_t *live, const matcher_change *ch)
         order_removed(live, ch->slot, ch->id, ch->id_len);
     else if (ch->order)
         enqueue(live, ch->slot);
-    else if (ch->removed)
-        profile_removed(live, ch->slot);
-    else
+    else if (!ch->removed)
         profile_put(live, ch->slot);
+    /* a citizen removed: out of the lists before (profile_leaving) */
 }
 
 /* Takes up to max stale lists off the queue (skipping those whose order
@@ -608,17 +604,14 @@ void
 matcher_live_get_stats(const matcher_live_t *live, matcher_live_stats *out)
 {
     *out = live->stats;
-    out->bytes = live->nlists * sizeof(*live->lists) +
-                 live->nlisted * sizeof(*live->listed) +
-                 live->qcap * sizeof(uint32_t);
+    out->bytes =
+        live->nlists * sizeof(*live->lists) + live->qcap * sizeof(uint32_t);
+    /* with malloc's header and rounding, as matcher_index_get_stats */
     for (uint32_t o = 0; o < live->nlists; o++) {
         if (live->lists[o].hits != NULL)
-            out->bytes += live->opts.shortlist_size * sizeof(matcher_hit);
-    }
-    for (uint32_t p = 0; p < live->nlisted; p++) {
-        if (live->listed[p] != NULL)
             out->bytes +=
-                sizeof(struct listed) + live->listed[p]->cap * sizeof(uint32_t);
+                (live->opts.shortlist_size * sizeof(matcher_hit) + 8 + 15) &
+                ~(size_t) 15;
     }
 }
 
@@ -672,10 +665,7 @@ matcher_live_destroy(matcher_live_t **live_p)
         return;
     for (uint32_t o = 0; o < live->nlists; o++)
         free(live->lists[o].hits);
-    for (uint32_t p = 0; p < live->nlisted; p++)
-        free(live->listed[p]);
     free(live->lists);
-    free(live->listed);
     free(live->queue);
     free(live->changed);
     matcher_par_destroy(&live->par);

@@ -57,9 +57,12 @@ void matcher_live_new(matcher_live_t **live_p, matcher_index_t *ix,
                       const matcher_live_opts *opts);
 void matcher_live_destroy(matcher_live_t **live_p);
 
-/* The view's events (matcher_view_events), forwarded. */
+/* The view's events (matcher_view_events), forwarded. before: a citizen
+ * is about to be replaced or removed (their slot still holds the old
+ * record); change: the index went through it. */
 void matcher_live_begin(matcher_live_t *live, size_t touched,
                         uint64_t cause_seq);
+void matcher_live_before(matcher_live_t *live, const matcher_change *change);
 void matcher_live_change(matcher_live_t *live, const matcher_change *change);
 void matcher_live_end(matcher_live_t *live);
 

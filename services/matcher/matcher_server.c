@@ -127,6 +127,12 @@ on_begin(void *arg, size_t touched, unsigned source, uint64_t cause_seq)
 }
 
 static void
+on_before(void *arg, const matcher_change *change)
+{
+    matcher_live_before(((matcher_server_t *) arg)->live, change);
+}
+
+static void
 on_change(void *arg, const matcher_change *change)
 {
     matcher_live_change(((matcher_server_t *) arg)->live, change);
@@ -443,7 +449,10 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
         .data_dir = c->data_dir,
         .map_size = (size_t) c->map_size_mb << 20,
         .sources = (unsigned) c->sources.count,
-        .events = {on_begin, on_change, on_end},
+        .events = {.begin = on_begin,
+                   .before = on_before,
+                   .change = on_change,
+                   .end = on_end},
         .arg = s,
     };
     jm_rpc_server_opts ropts = {

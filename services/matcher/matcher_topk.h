@@ -18,7 +18,10 @@
 #include "matcher_index.h"
 #include "matcher_score.h"
 
-typedef struct matcher_hit {
+/* 12 bytes, not 16: 13,000 live shortlists of 20 hold 260,000 of them.
+ * Packed to 4-byte alignment (x86-64 and AArch64 read an unaligned
+ * double as fast; GCC reads it correctly where they are not). */
+typedef struct __attribute__((packed, aligned(4))) matcher_hit {
     uint32_t slot; /* citizen slot (or order slot, for a citizen's query) */
     double score;
 } matcher_hit;

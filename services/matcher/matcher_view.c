@@ -386,9 +386,16 @@ sync_one(matcher_view_t *view, jm_txn_t *txn, const struct touched *t)
             ch.slot = matcher_index_remove_order(ix, t->id, t->len);
         }
     } else {
-        if (read_record(txn, view->profiles, t->id, t->len, buf, sizeof(buf),
-                        &size) &&
-            matcher_record_profile_valid(buf, size)) {
+        bool present = read_record(txn, view->profiles, t->id, t->len, buf,
+                                   sizeof(buf), &size) &&
+                       matcher_record_profile_valid(buf, size);
+        matcher_change pre = ch;
+
+        pre.removed = !present;
+        pre.slot = matcher_index_find_profile(ix, t->id, t->len);
+        if (pre.slot != MATCHER_NONE && view->opts.events.before != NULL)
+            view->opts.events.before(view->opts.arg, &pre);
+        if (present) {
             ch.slot = matcher_index_put_profile(
                 ix, (const struct matcher_profile_rec *) (const void *) buf,
                 size);

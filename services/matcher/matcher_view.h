@@ -47,11 +47,14 @@ typedef struct matcher_change {
 } matcher_change;
 
 /* After a commit: begin(n) with the number of ids touched, then change()
- * for each that changed the index, then end(). cause_seq is the source's
- * seq after the batch. */
+ * for each that changed the index, then end(). A citizen already in the
+ * index who is replaced or removed is announced by before() first, while
+ * their slot still holds the old record (may be NULL). cause_seq is the
+ * source's seq after the batch. */
 typedef struct matcher_view_events {
     void (*begin)(void *arg, size_t touched, unsigned source,
                   uint64_t cause_seq);
+    void (*before)(void *arg, const matcher_change *change);
     void (*change)(void *arg, const matcher_change *change);
     void (*end)(void *arg);
 } matcher_view_events;

@@ -119,6 +119,16 @@ change(struct fixture *f, bool order, bool removed, uint32_t slot,
     matcher_live_change(f->live, &ch);
 }
 
+/* A citizen in the index is about to change or go, as matcher_view tells
+ * the live lists before it changes the index. */
+static void
+before(struct fixture *f, bool removed, uint32_t slot)
+{
+    matcher_change ch = {false, removed, slot, "", 0};
+
+    matcher_live_before(f->live, &ch);
+}
+
 /* One commit of n random changes, made in the index and then told to
  * the live lists in the same order, as matcher_view does. */
 static void
@@ -140,6 +150,7 @@ commit(struct fixture *f, unsigned n)
             slot = gen_below(&f->g, ix->pused);
             if (ix->cold[slot] == NULL)
                 continue;
+            before(f, false, slot);
             gen_update_profile(&f->g, ix, slot);
             change(f, false, false, slot, "", 0);
         } else if (what < 8) { /* a citizen is erased */
@@ -151,6 +162,7 @@ commit(struct fixture *f, unsigned n)
             old = matcher_slot_id(ix, slot, &len);
 
             memcpy(id, old, len);
+            before(f, true, slot);
             assert_int_equal(matcher_index_remove_profile(ix, id, len), slot);
             change(f, false, true, slot, id, len);
         } else if (what == 8) { /* a new order */

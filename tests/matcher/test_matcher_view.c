@@ -48,7 +48,7 @@ open_view(struct fixture *f, unsigned sources)
         .data_dir = f->dir,
         .sources = sources,
         .esco = fx_esco(),
-        .events = {on_begin, on_change, NULL},
+        .events = {.begin = on_begin, .change = on_change},
         .arg = f,
     };
 
