@@ -43,6 +43,7 @@ struct results {
     char machine[256];
     double load_s, bytes_per_profile;
     size_t index_bytes_per_profile;
+    double all_bytes_per_profile; /* with orders, dictionary, live lists */
     double kernel_p50_us, kernel_p99_us, kernel_mean_us, kernel_max_us;
     double rematch_s, live_s, live_par_s;
     double greedy_ms, exact_ms, greedy_total, exact_total, gap, gini;
@@ -236,6 +237,15 @@ time_live_and_assign(bench_data *bd, const struct options *o,
     t0 = bench_now_ns();
     matcher_assign_run(bd->ix, live, &bd->ctx, &aopts, &exact);
     res->exact_ms = (double) (bench_now_ns() - t0) / 1e6;
+    {
+        matcher_index_stats st;
+        matcher_live_stats ls;
+
+        matcher_index_get_stats(bd->ix, &st);
+        matcher_live_get_stats(live, &ls);
+        res->all_bytes_per_profile =
+            (double) (st.total_bytes + ls.bytes) / (double) st.profiles;
+    }
     res->greedy_total = greedy.total;
     res->exact_total = exact.total;
     res->gap = exact.gap;
@@ -294,6 +304,7 @@ report(const struct options *o, const struct results *r)
         printf("{\"machine\":\"%s\",\"profiles\":%zu,\"orders\":%zu,"
                "\"k\":%zu,\"seed\":%llu,\"load_s\":%.3f,"
                "\"bytes_per_profile\":%.1f,\"index_bytes_per_profile\":%zu,"
+               "\"all_bytes_per_profile\":%.1f,"
                "\"kernel_p50_us\":%.2f,\"kernel_p99_us\":%.2f,"
                "\"kernel_mean_us\":%.2f,\"kernel_max_us\":%.2f,"
                "\"eligible_mean\":%.1f,\"rematch_s\":%.3f,"
@@ -305,11 +316,12 @@ report(const struct options *o, const struct results *r)
                "\"pg_mean_ms\":%.2f}\n",
                r->machine, o->profiles, o->orders, o->k,
                (unsigned long long) o->seed, r->load_s, r->bytes_per_profile,
-               r->index_bytes_per_profile, r->kernel_p50_us, r->kernel_p99_us,
-               r->kernel_mean_us, r->kernel_max_us, r->eligible_mean,
-               r->rematch_s, r->live_s, o->threads, r->live_par_s, r->greedy_ms,
-               r->exact_ms, r->gap, r->checked_scan, r->checked_pg,
-               r->pg_load_s, r->pg_p50_ms, r->pg_p99_ms, r->pg_mean_ms);
+               r->index_bytes_per_profile, r->all_bytes_per_profile,
+               r->kernel_p50_us, r->kernel_p99_us, r->kernel_mean_us,
+               r->kernel_max_us, r->eligible_mean, r->rematch_s, r->live_s,
+               o->threads, r->live_par_s, r->greedy_ms, r->exact_ms, r->gap,
+               r->checked_scan, r->checked_pg, r->pg_load_s, r->pg_p50_ms,
+               r->pg_p99_ms, r->pg_mean_ms);
         return;
     }
     printf("machine: %s\n", r->machine);
@@ -346,6 +358,9 @@ report(const struct options *o, const struct results *r)
         printf("live lists rebuilt     %8.3f s (the same on %zu threads: the "
                "service's re-match)\n",
                r->live_par_s, o->threads);
+    printf("memory per citizen     %8.1f B (everything: citizens, orders, "
+           "dictionary, live lists; index accounting)\n",
+           r->all_bytes_per_profile);
     printf("assignment greedy      %8.1f ms  exact %.1f ms  (totals %.3f / "
            "%.3f, gap %.4f %%; %zu proposals, max %u per citizen, Gini "
            "%.3f)\n",
