@@ -268,13 +268,29 @@ consider(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
     try_enter(live, o, p, matcher_score(ix, &ix->orders[o], p, ctx, d, NULL));
 }
 
+typedef void (*visit_fn)(matcher_live_t *live, uint32_t p, uint32_t o,
+                         const matcher_ctx *ctx);
+
+/* visit() for each order of v not stamped with gen yet (and stamps it). */
+static void
+visit_orders(matcher_live_t *live, const struct matcher_vec *v, uint32_t gen,
+             uint32_t p, visit_fn visit, const matcher_ctx *ctx)
+{
+    uint32_t *stamp = live->ix->ostamp;
+
+    for (uint32_t j = 0; j < v->len; j++) {
+        if (stamp[v->items[j]] != gen) {
+            stamp[v->items[j]] = gen;
+            visit(live, p, v->items[j], ctx);
+        }
+    }
+}
+
 /* Calls visit(live, p, o, ctx) once for every open order o sharing a
  * term (skill, occupation, ISCO group) with the citizen in slot p as the
  * index holds them now: the orders whose lists they may be on. */
 static void
-each_order_sharing(matcher_live_t *live, uint32_t p,
-                   void (*visit)(matcher_live_t *live, uint32_t p, uint32_t o,
-                                 const matcher_ctx *ctx),
+each_order_sharing(matcher_live_t *live, uint32_t p, visit_fn visit,
                    const matcher_ctx *ctx)
 {
     matcher_index_t *ix = live->ix;
@@ -282,30 +298,16 @@ each_order_sharing(matcher_live_t *live, uint32_t p,
     const struct matcher_pskill *skills = matcher_cold_skills(r);
     const struct matcher_pocc *occs = matcher_cold_occs(r);
     uint32_t gen = matcher_index_next_gen(ix);
-    const struct matcher_vec *v;
 
-#define VISIT_ALL(vec)                          \
-    for (uint32_t j = 0; j < (vec)->len; j++) { \
-        uint32_t o = (vec)->items[j];           \
-                                                \
-        if (ix->ostamp[o] != gen) {             \
-            ix->ostamp[o] = gen;                \
-            visit(live, p, o, ctx);             \
-        }                                       \
-    }
-    for (unsigned i = 0; i < r->n_skills; i++) {
-        v = &ix->skill_orders[skills[i].term];
-        VISIT_ALL(v);
-    }
+    for (unsigned i = 0; i < r->n_skills; i++)
+        visit_orders(live, &ix->skill_orders[skills[i].term], gen, p, visit,
+                     ctx);
     for (unsigned i = 0; i < r->n_occs; i++) {
-        v = &ix->occ_orders[occs[i].term];
-        VISIT_ALL(v);
-        if (occs[i].isco == 0 || occs[i].isco >= MATCHER_ISCO_CODES)
-            continue;
-        v = &ix->isco_orders[occs[i].isco];
-        VISIT_ALL(v);
+        visit_orders(live, &ix->occ_orders[occs[i].term], gen, p, visit, ctx);
+        if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES)
+            visit_orders(live, &ix->isco_orders[occs[i].isco], gen, p, visit,
+                         ctx);
     }
-#undef VISIT_ALL
 }
 
 /* A citizen added or changed: every current list sharing a term with
@@ -331,12 +333,12 @@ drop_from(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
     uint16_t k = 0;
 
     (void) ctx;
-    if (!holds(L->hits, L->n, p))
-        return;
     for (uint16_t i = 0; i < L->n; i++) {
         if (L->hits[i].slot != p)
             L->hits[k++] = L->hits[i];
     }
+    if (k == L->n)
+        return; /* not on it */
     L->n = k;
     L->lost = true;
     enqueue(live, o);
