@@ -326,10 +326,11 @@ count_list(matcher_index_t *ix, const struct matcher_plist *pl, uint64_t *seen,
            const matcher_order *o, const matcher_ctx *ctx,
            const struct requirements *req, uint32_t *pool, uint32_t *single)
 {
-    for (uint32_t g = 0; g < pl->nsegs; g++) {
-        const uint32_t *items = pl->items + pl->segs[g].start;
+    for (uint32_t g = 0; g < matcher_plist_nsegs(pl); g++) {
+        uint32_t len;
+        const uint32_t *items = matcher_plist_seg(pl, g, &len);
 
-        for (uint32_t i = 0; i < pl->segs[g].len; i++) {
+        for (uint32_t i = 0; i < len; i++) {
             uint32_t pos = items[i] & MATCHER_SLOT_MASK;
             unsigned which = 0;
             int n;

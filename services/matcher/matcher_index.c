@@ -8,6 +8,7 @@
 #include "matcher_index.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -762,7 +763,7 @@ list_bytes(const struct matcher_plist *pl)
 
     if (pl->cap)
         n += heap_size(pl->cap * sizeof(uint32_t));
-    if (pl->nsegs)
+    if (pl->segs != NULL)
         n += heap_size(pl->nsegs * sizeof(struct matcher_seg));
     return n;
 }
@@ -812,6 +813,19 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     }
     o += ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)) +
          matcher_idmap_bytes(&ix->omap);
+    if (getenv("JM_MEMDBG")) {
+        size_t cold = ix->cold_slab.bytes, arr = ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) + sizeof(uint32_t));
+        size_t hdr = (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
+        size_t sk=0, oc=0, is=0, skn=0, ocn=0, isn=0, segs=0, used=0;
+        for (uint32_t t = 0; t < ix->nterms; t++) { sk += list_bytes(&ix->skill_profiles[t]); oc += list_bytes(&ix->occ_profiles[t]); skn += ix->skill_profiles[t].count; ocn += ix->occ_profiles[t].count; segs += ix->skill_profiles[t].nsegs + ix->occ_profiles[t].nsegs; used += ix->skill_profiles[t].end+ix->occ_profiles[t].end;}
+        for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) { is += list_bytes(&ix->isco_profiles[i]); isn += ix->isco_profiles[i].count; segs += ix->isco_profiles[i].nsegs; used += ix->isco_profiles[i].end;}
+        { size_t recs=0, sorted=0, ol=0, nr=0; for (uint32_t i = 0; i < ix->oused; i++) if (ix->orders[i].rec) { nr++; recs += heap_size(matcher_order_size(ix->orders[i].rec)); sorted += heap_size((size_t) (ix->orders[i].rec->n_ess + ix->orders[i].rec->n_opt) * sizeof(struct matcher_oterm)); }
+          for (uint32_t t = 0; t < ix->nterms; t++) { if (ix->skill_orders[t].cap) ol += heap_size(ix->skill_orders[t].cap * 4); if (ix->occ_orders[t].cap) ol += heap_size(ix->occ_orders[t].cap * 4); }
+          for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) if (ix->isco_orders[i].cap) ol += heap_size(ix->isco_orders[i].cap * 4);
+          fprintf(stderr, "MEMDBG orders n %zu ocap %u recs %zu sorted %zu lists %zu vecs %zu structs %zu omap %zu\n", nr, ix->ocap, recs, sorted, ol, (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_vec), ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)), matcher_idmap_bytes(&ix->omap)); }
+        fprintf(stderr, "MEMDBG cold %zu arrays %zu pmap %zu hdr %zu (termcap %u nterms %u) skill %zu (%zu) occ %zu (%zu) isco %zu (%zu) segs %zu used %zu orders %zu dict %zu\n",
+          cold, arr, matcher_idmap_bytes(&ix->pmap), hdr, ix->termcap, ix->nterms, sk, skn, oc, ocn, is, isn, segs, used, o, matcher_dict_bytes(ix->dict));
+    }
     out->profile_bytes = p;
     out->order_bytes = o;
     out->total_bytes = p + o + matcher_dict_bytes(ix->dict);

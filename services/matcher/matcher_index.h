@@ -164,28 +164,54 @@ matcher_hot_danish(const matcher_hot *h)
     return (h->flags & MATCHER_HOT_DANISH) >> 2;
 }
 
-/* Postings items[start .. start+len) of one cell (or of the whole list
- * while it is not split). In a split list, rb is the range bucket of its
- * first posting, the longest (0 when empty): the search decides whether
- * to read a segment from its descriptor alone. */
+/* Postings items[start .. start+len) of one cell of a split list. rb is
+ * the range bucket of its first posting, the longest (0 when empty): the
+ * search decides whether to read a segment from its descriptor alone. */
 struct matcher_seg {
     uint32_t start, len;
     uint32_t cap : 24;
     uint32_t rb : 8;
 };
 
-/* A citizen list: unsplit, one segment in segs[0]; split, segs[p] is
- * populated cell p's (p < nsegs; cells added later have none yet). The
- * segments share one items array, with holes left by segments that moved
- * when they grew. */
+/* A citizen list. Unsplit (segs NULL): items[0 .. count), unsorted, room
+ * for cap. Split: segs[p] is populated cell p's (p < nsegs; cells added
+ * later have none yet); the segments share the items array, with holes
+ * left by segments that moved when they grew, in use up to end. Most
+ * lists are short and never split: they cost this header (32 bytes) and
+ * their items, no segment. */
 struct matcher_plist {
-    struct matcher_seg *segs;
     uint32_t *items;
-    uint32_t nsegs;
-    uint32_t end, cap; /* items in use up to end, allocated up to cap */
-    uint32_t count;    /* postings */
-    bool split;
+    struct matcher_seg *segs; /* split lists only */
+    uint32_t count;           /* postings */
+    uint32_t cap;             /* items allocated */
+    uint32_t end;             /* split: items in use, holes included */
+    uint32_t nsegs;           /* split: segments */
 };
+
+static inline bool
+matcher_plist_split_p(const struct matcher_plist *pl)
+{
+    return pl->segs != NULL;
+}
+
+/* A list as segments, for code that reads every posting: an unsplit list
+ * is one. Segment g's postings are matcher_plist_seg(pl, g, &len). */
+static inline uint32_t
+matcher_plist_nsegs(const struct matcher_plist *pl)
+{
+    return pl->segs != NULL ? pl->nsegs : 1;
+}
+
+static inline uint32_t *
+matcher_plist_seg(const struct matcher_plist *pl, uint32_t g, uint32_t *len)
+{
+    if (pl->segs == NULL) {
+        *len = pl->count;
+        return pl->items;
+    }
+    *len = pl->segs[g].len;
+    return pl->items + pl->segs[g].start;
+}
 
 struct matcher_vec {
     uint32_t *items;

@@ -226,14 +226,15 @@ u64_cmp(const void *a, const void *b)
 static void
 renumber_list(struct matcher_plist *pl, const uint32_t *renum)
 {
-    for (uint32_t g = 0; g < pl->nsegs; g++) {
-        uint32_t *items = pl->items + pl->segs[g].start;
+    for (uint32_t g = 0; g < matcher_plist_nsegs(pl); g++) {
+        uint32_t len;
+        uint32_t *items = matcher_plist_seg(pl, g, &len);
 
-        for (uint32_t i = 0; i < pl->segs[g].len; i++)
+        for (uint32_t i = 0; i < len; i++)
             items[i] = (items[i] & ~MATCHER_SLOT_MASK) |
                        renum[items[i] & MATCHER_SLOT_MASK];
-        if (pl->split)
-            matcher_plist_sort(items, pl->segs[g].len);
+        if (matcher_plist_split_p(pl))
+            matcher_plist_sort(items, len);
     }
 }
 

@@ -1,11 +1,12 @@
 /* matcher_plist.c - citizen posting lists (struct matcher_plist in
  * matcher_index.h): append and remove, splitting by cell, packing.
  *
- * All segments of a list share one items array. A segment that fills up
- * moves to the end of the array with twice the room, leaving a hole; when
- * holes and spare room make up half the array it is rebuilt tight (with a
- * little room per segment). An unsplit list is unsorted (it is always read
- * whole); a split list's segments are sorted by posting value, largest
+ * An unsplit list is one array, unsorted (it is always read whole), that
+ * doubles when full. A split list's segments share one items array. A
+ * segment that fills up moves to the end of the array with twice the
+ * room, leaving a hole; when holes and spare room make up half the array
+ * it is rebuilt tight (with a little room per segment). A split list's
+ * segments are sorted by posting value, largest
  * first: by key (range bucket, longest first, then progression bucket),
  * then position (matcher_posting). Each segment's descriptor keeps the
  * range bucket of its first posting, for the search to decide without
@@ -100,6 +101,16 @@ make_room(struct matcher_plist *pl, uint32_t seg)
     return s;
 }
 
+/* Room for one more posting in an unsplit list. */
+static void
+grow_unsplit(struct matcher_plist *pl)
+{
+    if (pl->count < pl->cap)
+        return;
+    pl->cap = pl->cap < 2 ? 4 : pl->cap * 2;
+    pl->items = jm_xrealloc(pl->items, pl->cap * sizeof(uint32_t));
+}
+
 /* Segments for cells up to npcells - 1 (new ones empty). */
 static void
 cover_cells(struct matcher_plist *pl, uint32_t npcells)
@@ -123,10 +134,10 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
     struct matcher_seg *segs = jm_xcalloc(npcells, sizeof(*segs));
     uint32_t *items =
         pl->count ? jm_xmalloc(pl->count * sizeof(uint32_t)) : NULL;
-    const uint32_t *old = pl->items + (pl->nsegs ? pl->segs[0].start : 0);
+    const uint32_t *old = pl->items;
     uint32_t at = 0;
 
-    JM_ASSERT(!pl->split && pl->nsegs <= 1);
+    JM_ASSERT(pl->segs == NULL && npcells > 0);
     for (uint32_t i = 0; i < pl->count; i++)
         segs[hot[old[i] & MATCHER_SLOT_MASK].pcell].len++;
     for (uint32_t p = 0; p < npcells; p++) {
@@ -142,7 +153,6 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
     }
     for (uint32_t p = 0; p < npcells; p++)
         qsort(items + segs[p].start, segs[p].len, sizeof(uint32_t), desc_u32);
-    free(pl->segs);
     free(pl->items);
     pl->segs = segs;
     pl->items = items;
@@ -150,7 +160,6 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
         head(pl, &segs[p]);
     pl->nsegs = npcells;
     pl->end = pl->cap = pl->count;
-    pl->split = true;
 }
 
 void
@@ -160,11 +169,9 @@ matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
     struct matcher_seg *s;
     uint32_t lo, hi, *items;
 
-    if (!pl->split) {
-        if (pl->nsegs == 0)
-            cover_cells(pl, 1);
-        s = make_room(pl, 0);
-        pl->items[s->start + s->len++] = posting;
+    if (pl->segs == NULL) {
+        grow_unsplit(pl);
+        pl->items[pl->count] = posting;
         if (++pl->count >= MATCHER_SPLIT_AT)
             matcher_plist_split(pl, hot, npcells);
         return;
@@ -193,21 +200,16 @@ matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
 void
 matcher_plist_append(struct matcher_plist *pl, uint32_t posting)
 {
-    struct matcher_seg *s;
-
-    JM_ASSERT(!pl->split);
-    if (pl->nsegs == 0)
-        cover_cells(pl, 1);
-    s = make_room(pl, 0);
-    pl->items[s->start + s->len++] = posting;
-    pl->count++;
+    JM_ASSERT(pl->segs == NULL);
+    grow_unsplit(pl);
+    pl->items[pl->count++] = posting;
 }
 
 void
 matcher_plist_finish(struct matcher_plist *pl, const matcher_hot *hot,
                      uint32_t npcells)
 {
-    if (!pl->split && pl->count >= MATCHER_SPLIT_AT)
+    if (pl->segs == NULL && pl->count >= MATCHER_SPLIT_AT)
         matcher_plist_split(pl, hot, npcells);
     matcher_plist_compact(pl);
 }
@@ -218,15 +220,10 @@ matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
     struct matcher_seg *s;
     uint32_t *items, lo, hi;
 
-    if (!pl->split) {
-        if (pl->nsegs == 0)
-            return;
-        s = &pl->segs[0];
-        items = pl->items + s->start;
-        for (uint32_t i = 0; i < s->len; i++) {
-            if (items[i] == posting) {
-                items[i] = items[--s->len];
-                pl->count--;
+    if (pl->segs == NULL) {
+        for (uint32_t i = 0; i < pl->count; i++) {
+            if (pl->items[i] == posting) {
+                pl->items[i] = pl->items[--pl->count];
                 return;
             }
         }
@@ -258,13 +255,16 @@ matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
 void
 matcher_plist_compact(struct matcher_plist *pl)
 {
-    if (pl->nsegs == 0)
-        return;
     if (pl->count == 0) {
         matcher_plist_release(pl);
         return;
     }
-    pack(pl, false);
+    if (pl->segs != NULL) {
+        pack(pl, false);
+    } else if (pl->cap > pl->count) {
+        pl->items = jm_xrealloc(pl->items, pl->count * sizeof(uint32_t));
+        pl->cap = pl->count;
+    }
 }
 
 void
@@ -278,5 +278,6 @@ matcher_plist_release(struct matcher_plist *pl)
 size_t
 matcher_plist_bytes(const struct matcher_plist *pl)
 {
-    return pl->cap * sizeof(uint32_t) + pl->nsegs * sizeof(struct matcher_seg);
+    return pl->cap * sizeof(uint32_t) +
+           (pl->segs != NULL ? pl->nsegs * sizeof(struct matcher_seg) : 0);
 }

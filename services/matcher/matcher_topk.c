@@ -686,7 +686,7 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
         }
     }
     for (size_t i = nshort; i < n; i++)
-        JM_ASSERT(terms[i].pl->split); /* lists split when they grow long */
+        JM_ASSERT(matcher_plist_split_p(terms[i].pl)); /* lists split when they grow long */
     qsort(terms, nshort, sizeof(*terms), term_cmp);
     qsort(terms + nshort, n - nshort, sizeof(*terms), term_cmp);
     prepare(&s, terms, n);
@@ -699,9 +699,12 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
             goto done;
         /* Not split: where they live is not known, no distance bound
          * but that of range 0. */
-        for (uint32_t g = 0; g < pl->nsegs; g++)
-            read_postings(&s, pl->items + pl->segs[g].start, pl->segs[g].len, t,
-                          MATCHER_W_DISTANCE, 0.0);
+        for (uint32_t g = 0; g < matcher_plist_nsegs(pl); g++) {
+            uint32_t len;
+            const uint32_t *items = matcher_plist_seg(pl, g, &len);
+
+            read_postings(&s, items, len, t, MATCHER_W_DISTANCE, 0.0);
+        }
     }
     flush(&s);
     if (nshort == n)
