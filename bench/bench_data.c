@@ -228,7 +228,7 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_end(pg);
     bench_pg_copy_begin(pg, "profile_skill");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_cold *p = ix->cold[bd->profile_slot[i]];
+        const struct matcher_cold *p = matcher_cold_of(ix, bd->profile_slot[i]);
         const struct matcher_pskill *s = matcher_cold_skills(p);
 
         for (unsigned k = 0; k < p->n_skills; k++)
@@ -238,7 +238,7 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_end(pg);
     bench_pg_copy_begin(pg, "profile_occ");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_cold *p = ix->cold[bd->profile_slot[i]];
+        const struct matcher_cold *p = matcher_cold_of(ix, bd->profile_slot[i]);
         const struct matcher_pocc *occ = matcher_cold_occs(p);
 
         for (unsigned k = 0; k < p->n_occs; k++)
@@ -247,7 +247,7 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_end(pg);
     bench_pg_copy_begin(pg, "profile_lang");
     for (size_t i = 0; i < bd->profiles; i++) {
-        const struct matcher_cold *p = ix->cold[bd->profile_slot[i]];
+        const struct matcher_cold *p = matcher_cold_of(ix, bd->profile_slot[i]);
         const struct matcher_lang *l = matcher_cold_langs(p);
 
         for (unsigned k = 0; k < p->n_langs; k++)

@@ -95,7 +95,7 @@ void
 matcher_gaps_compute(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
                      uint16_t owner, size_t k, matcher_gaps *out)
 {
-    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_cold *p = matcher_cold_of(ix, slot);
     struct gap_hit *hits = NULL;
     size_t nhits = 0, caphits = 0, ngaps = 0;
     struct ranked_gap *ranked = NULL;
@@ -257,7 +257,7 @@ misses(matcher_index_t *ix, const matcher_order *o, uint32_t slot,
        const matcher_ctx *ctx, const struct requirements *req, unsigned *which)
 {
     const struct matcher_order_rec *r = o->rec;
-    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_cold *p = matcher_cold_of(ix, slot);
     const struct matcher_oskill *skills = matcher_order_skills(r);
     const struct matcher_lang *langs = matcher_order_langs(r);
     const struct matcher_lang *have = matcher_cold_langs(p);

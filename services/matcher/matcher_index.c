@@ -133,7 +133,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->isco_profiles);
     free(ix->isco_orders);
     free(ix->hot);
-    free(ix->cold);
+    free(ix->cold_ref);
     free(ix->seen);
     free(ix->pos);
     free(ix->slot_at);
@@ -230,7 +230,7 @@ matcher_index_seen_words(const matcher_index_t *ix)
 static void
 grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
-    ix->cold = jm_xrealloc(ix->cold, cap * sizeof(*ix->cold));
+    ix->cold_ref = jm_xrealloc(ix->cold_ref, cap * sizeof(uint32_t));
     ix->pos = jm_xrealloc(ix->pos, cap * sizeof(uint32_t));
     ix->hot = matcher_hot_realloc(ix->hot, ix->pcap, cap);
     ix->slot_at = jm_xrealloc(ix->slot_at, cap * sizeof(uint32_t));
@@ -312,7 +312,7 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
 static void
 profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
 {
-    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_cold *p = matcher_cold_of(ix, slot);
     const struct matcher_pskill *skills = matcher_cold_skills(p);
     const struct matcher_pocc *occs = matcher_cold_occs(p);
     uint32_t pos = ix->pos[slot];
@@ -374,13 +374,13 @@ profile_terms_known(const matcher_index_t *ix,
 static void
 cold_free(matcher_index_t *ix, uint32_t slot)
 {
-    matcher_slab_free(&ix->cold_slab, matcher_cold_size(ix->cold[slot]));
-    ix->cold[slot] = NULL;
+    matcher_slab_free(&ix->cold_slab,
+                      matcher_cold_size(matcher_cold_of(ix, slot)));
+    ix->cold_ref[slot] = MATCHER_NONE;
 }
 
-/* Every live cold record copied into one new block of the slab, the
- * holes of the freed ones left behind with the old blocks. Only between
- * changes: the pointers in cold[] move. */
+/* Every live cold record copied into a new region of the slab, in slot
+ * order, the holes of the freed ones left behind with the old region. */
 static void
 cold_pack(matcher_index_t *ix)
 {
@@ -388,15 +388,15 @@ cold_pack(matcher_index_t *ix)
 
     matcher_slab_pack_begin(&ix->cold_slab, &old);
     for (uint32_t i = 0; i < ix->pused; i++) {
+        const void *from;
         size_t size;
-        void *to;
 
-        if (ix->cold[i] == NULL)
+        if (!matcher_slot_live(ix, i))
             continue;
-        size = matcher_cold_size(ix->cold[i]);
-        to = matcher_slab_alloc(&ix->cold_slab, size);
-        memcpy(to, ix->cold[i], size);
-        ix->cold[i] = to;
+        from = matcher_slab_at(&old, ix->cold_ref[i]);
+        size = matcher_cold_size(from);
+        ix->cold_ref[i] = matcher_slab_alloc(&ix->cold_slab, size);
+        memcpy(matcher_slab_at(&ix->cold_slab, ix->cold_ref[i]), from, size);
     }
     matcher_slab_release(&old);
 }
@@ -412,7 +412,7 @@ size_t
 matcher_index_profile_record(const matcher_index_t *ix, uint32_t slot,
                              void *buf)
 {
-    const struct matcher_cold *c = ix->cold[slot];
+    const struct matcher_cold *c = matcher_cold_of(ix, slot);
     const matcher_hot *h = matcher_hot_of(ix, slot);
     struct matcher_profile_rec r = {
         .format = MATCHER_REC_PROFILE,
@@ -498,7 +498,9 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     /* The header and the fields the hot record holds are not copied. */
-    copy = matcher_slab_alloc(&ix->cold_slab, sizeof(*copy) + tail);
+    ix->cold_ref[slot] =
+        matcher_slab_alloc(&ix->cold_slab, sizeof(*copy) + tail);
+    copy = matcher_slab_at(&ix->cold_slab, ix->cold_ref[slot]);
     copy->source = rec->source;
     copy->n_skills = rec->n_skills;
     copy->n_occs = rec->n_occs;
@@ -506,7 +508,6 @@ matcher_index_put_profile(matcher_index_t *ix,
     copy->id_len = rec->id_len;
     copy->pad = 0;
     memcpy(copy + 1, rec + 1, tail);
-    ix->cold[slot] = copy;
     h = &ix->hot[ix->pos[slot]];
     h->sig = matcher_layout_sig(ix, copy);
     h->lat = rec->lat;
@@ -781,7 +782,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     out->orders = ix->olive;
     out->terms = (uint32_t) matcher_dict_count(ix->dict);
     p += ix->cold_slab.bytes;
-    p += ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) +
+    p += ix->pcap * (sizeof(uint32_t) + sizeof(uint32_t) + sizeof(matcher_hot) +
                      sizeof(uint32_t));
     p += ix->pfreecap * 2 * sizeof(uint32_t);
     p += matcher_idmap_bytes(&ix->pmap);
@@ -814,17 +815,62 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     o += ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)) +
          matcher_idmap_bytes(&ix->omap);
     if (getenv("JM_MEMDBG")) {
-        size_t cold = ix->cold_slab.bytes, arr = ix->pcap * (sizeof(void *) + sizeof(uint32_t) + sizeof(matcher_hot) + sizeof(uint32_t));
-        size_t hdr = (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
-        size_t sk=0, oc=0, is=0, skn=0, ocn=0, isn=0, segs=0, used=0;
-        for (uint32_t t = 0; t < ix->nterms; t++) { sk += list_bytes(&ix->skill_profiles[t]); oc += list_bytes(&ix->occ_profiles[t]); skn += ix->skill_profiles[t].count; ocn += ix->occ_profiles[t].count; segs += ix->skill_profiles[t].nsegs + ix->occ_profiles[t].nsegs; used += ix->skill_profiles[t].end+ix->occ_profiles[t].end;}
-        for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) { is += list_bytes(&ix->isco_profiles[i]); isn += ix->isco_profiles[i].count; segs += ix->isco_profiles[i].nsegs; used += ix->isco_profiles[i].end;}
-        { size_t recs=0, sorted=0, ol=0, nr=0; for (uint32_t i = 0; i < ix->oused; i++) if (ix->orders[i].rec) { nr++; recs += heap_size(matcher_order_size(ix->orders[i].rec)); sorted += heap_size((size_t) (ix->orders[i].rec->n_ess + ix->orders[i].rec->n_opt) * sizeof(struct matcher_oterm)); }
-          for (uint32_t t = 0; t < ix->nterms; t++) { if (ix->skill_orders[t].cap) ol += heap_size(ix->skill_orders[t].cap * 4); if (ix->occ_orders[t].cap) ol += heap_size(ix->occ_orders[t].cap * 4); }
-          for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) if (ix->isco_orders[i].cap) ol += heap_size(ix->isco_orders[i].cap * 4);
-          fprintf(stderr, "MEMDBG orders n %zu ocap %u recs %zu sorted %zu lists %zu vecs %zu structs %zu omap %zu\n", nr, ix->ocap, recs, sorted, ol, (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_vec), ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)), matcher_idmap_bytes(&ix->omap)); }
-        fprintf(stderr, "MEMDBG cold %zu arrays %zu pmap %zu hdr %zu (termcap %u nterms %u) skill %zu (%zu) occ %zu (%zu) isco %zu (%zu) segs %zu used %zu orders %zu dict %zu\n",
-          cold, arr, matcher_idmap_bytes(&ix->pmap), hdr, ix->termcap, ix->nterms, sk, skn, oc, ocn, is, isn, segs, used, o, matcher_dict_bytes(ix->dict));
+        size_t cold = ix->cold_slab.bytes,
+               arr = ix->pcap * (4 + sizeof(uint32_t) + sizeof(matcher_hot) +
+                                 sizeof(uint32_t));
+        size_t hdr = (2 * ix->termcap + MATCHER_ISCO_CODES) *
+                     sizeof(struct matcher_plist);
+        size_t sk = 0, oc = 0, is = 0, skn = 0, ocn = 0, isn = 0, segs = 0,
+               used = 0;
+        for (uint32_t t = 0; t < ix->nterms; t++) {
+            sk += list_bytes(&ix->skill_profiles[t]);
+            oc += list_bytes(&ix->occ_profiles[t]);
+            skn += ix->skill_profiles[t].count;
+            ocn += ix->occ_profiles[t].count;
+            segs += ix->skill_profiles[t].nsegs + ix->occ_profiles[t].nsegs;
+            used += ix->skill_profiles[t].end + ix->occ_profiles[t].end;
+        }
+        for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
+            is += list_bytes(&ix->isco_profiles[i]);
+            isn += ix->isco_profiles[i].count;
+            segs += ix->isco_profiles[i].nsegs;
+            used += ix->isco_profiles[i].end;
+        }
+        {
+            size_t recs = 0, sorted = 0, ol = 0, nr = 0;
+            for (uint32_t i = 0; i < ix->oused; i++)
+                if (ix->orders[i].rec) {
+                    nr++;
+                    recs += heap_size(matcher_order_size(ix->orders[i].rec));
+                    sorted += heap_size((size_t) (ix->orders[i].rec->n_ess +
+                                                  ix->orders[i].rec->n_opt) *
+                                        sizeof(struct matcher_oterm));
+                }
+            for (uint32_t t = 0; t < ix->nterms; t++) {
+                if (ix->skill_orders[t].cap)
+                    ol += heap_size(ix->skill_orders[t].cap * 4);
+                if (ix->occ_orders[t].cap)
+                    ol += heap_size(ix->occ_orders[t].cap * 4);
+            }
+            for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
+                if (ix->isco_orders[i].cap)
+                    ol += heap_size(ix->isco_orders[i].cap * 4);
+            fprintf(stderr,
+                    "MEMDBG orders n %zu ocap %u recs %zu sorted %zu lists %zu "
+                    "vecs %zu structs %zu omap %zu\n",
+                    nr, ix->ocap, recs, sorted, ol,
+                    (2 * ix->termcap + MATCHER_ISCO_CODES) *
+                        sizeof(struct matcher_vec),
+                    ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)),
+                    matcher_idmap_bytes(&ix->omap));
+        }
+        fprintf(stderr,
+                "MEMDBG cold %zu arrays %zu pmap %zu hdr %zu (termcap %u "
+                "nterms %u) skill %zu (%zu) occ %zu (%zu) isco %zu (%zu) segs "
+                "%zu used %zu orders %zu dict %zu\n",
+                cold, arr, matcher_idmap_bytes(&ix->pmap), hdr, ix->termcap,
+                ix->nterms, sk, skn, oc, ocn, is, isn, segs, used, o,
+                matcher_dict_bytes(ix->dict));
     }
     out->profile_bytes = p;
     out->order_bytes = o;

@@ -240,7 +240,7 @@ typedef struct matcher_index {
     matcher_dict_t *dict;
 
     /* citizens */
-    struct matcher_cold **cold;  /* by slot, in cold_slab */
+    uint32_t *cold_ref;          /* by slot: record in cold_slab, or NONE */
     matcher_slab cold_slab;      /* where the cold records are */
     uint32_t *pos;               /* by slot: position */
     matcher_hot *hot;            /* by position, 64-byte aligned */
@@ -415,10 +415,26 @@ matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
     return &ix->hot[ix->pos[slot]];
 }
 
+/* Does slot hold a citizen? */
+static inline bool
+matcher_slot_live(const matcher_index_t *ix, uint32_t slot)
+{
+    return ix->cold_ref[slot] != MATCHER_NONE;
+}
+
+/* The cold record of the citizen in slot (which must hold one). Valid
+ * until the index next changes. */
+static inline const struct matcher_cold *
+matcher_cold_of(const matcher_index_t *ix, uint32_t slot)
+{
+    return (const struct matcher_cold *) matcher_slab_at(&ix->cold_slab,
+                                                         ix->cold_ref[slot]);
+}
+
 static inline const char *
 matcher_slot_id(const matcher_index_t *ix, uint32_t slot, size_t *len)
 {
-    const struct matcher_cold *c = ix->cold[slot];
+    const struct matcher_cold *c = matcher_cold_of(ix, slot);
 
     *len = c->id_len;
     return matcher_cold_id(c);

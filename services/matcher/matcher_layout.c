@@ -139,7 +139,7 @@ cell_ranges(matcher_index_t *ix)
         unsigned range =
             h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
 
-        if (ix->cold[i] != NULL && range > ix->pcell_range[h->pcell])
+        if (matcher_slot_live(ix, i) && range > ix->pcell_range[h->pcell])
             ix->pcell_range[h->pcell] = (uint16_t) range;
     }
 }
@@ -208,8 +208,9 @@ assign_signature(matcher_index_t *ix)
         ix->sigbit[order[i][1]] = (uint8_t) i;
     free(order);
     for (uint32_t i = 0; i < ix->pused; i++) {
-        if (ix->cold[i] != NULL)
-            ix->hot[ix->pos[i]].sig = matcher_layout_sig(ix, ix->cold[i]);
+        if (matcher_slot_live(ix, i))
+            ix->hot[ix->pos[i]].sig =
+                matcher_layout_sig(ix, matcher_cold_of(ix, i));
     }
 }
 

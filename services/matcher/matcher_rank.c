@@ -146,7 +146,7 @@ matcher_is_candidate(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot)
 {
     const struct matcher_order_rec *r = o->rec;
-    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_cold *p = matcher_cold_of(ix, slot);
     const struct matcher_pocc *occs = matcher_cold_occs(p);
 
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++) {
@@ -176,7 +176,7 @@ matcher_topk_order_scan(matcher_index_t *ix, const matcher_order *o,
     for (uint32_t slot = 0; slot < ix->pused; slot++) {
         double d;
 
-        if (ix->cold[slot] == NULL || !matcher_is_candidate(ix, o, slot))
+        if (!matcher_slot_live(ix, slot) || !matcher_is_candidate(ix, o, slot))
             continue;
         st.considered++;
         if (matcher_filter(ix, o, slot, ctx, false, &d) != 0)
@@ -218,7 +218,7 @@ matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
                      uint16_t owner, size_t k, matcher_hit *hits,
                      matcher_topk_stats *stats)
 {
-    const struct matcher_cold *p = ix->cold[slot];
+    const struct matcher_cold *p = matcher_cold_of(ix, slot);
     const struct matcher_pskill *skills = matcher_cold_skills(p);
     const struct matcher_pocc *occs = matcher_cold_occs(p);
     matcher_topk_stats st = {0, 0, 0, 0};

@@ -106,7 +106,7 @@ matcher_filter(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
         return fails;
     /* Languages other than Danish are only in the cold record. */
     if (o->other_languages && !(fails & MATCHER_FAIL_LANGUAGE) &&
-        !languages_ok(r, ix->cold[slot]))
+        !languages_ok(r, matcher_cold_of(ix, slot)))
         fails |= MATCHER_FAIL_LANGUAGE;
     return fails;
 }
@@ -176,7 +176,8 @@ matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
 unsigned
 matcher_qfilter_languages(const matcher_qorder *q, uint32_t slot)
 {
-    if (q->other_languages && !languages_ok(q->o->rec, q->ix->cold[slot]))
+    if (q->other_languages &&
+        !languages_ok(q->o->rec, matcher_cold_of(q->ix, slot)))
         return MATCHER_FAIL_LANGUAGE;
     return 0;
 }
@@ -254,8 +255,8 @@ double
 matcher_score(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
               const matcher_ctx *ctx, double distance_km, matcher_parts *parts)
 {
-    return matcher_score_rec(o, ix->cold[slot], matcher_hot_of(ix, slot), ctx,
-                             distance_km, parts);
+    return matcher_score_rec(o, matcher_cold_of(ix, slot),
+                             matcher_hot_of(ix, slot), ctx, distance_km, parts);
 }
 
 double
@@ -357,8 +358,8 @@ matcher_explain(const matcher_index_t *ix, const matcher_order *o,
         matcher_skill_match m = {
             .term = skills[i].term,
             .required_level = skills[i].min_level,
-            .citizen_level =
-                (uint8_t) matcher_cold_level(ix->cold[slot], skills[i].term),
+            .citizen_level = (uint8_t) matcher_cold_level(
+                matcher_cold_of(ix, slot), skills[i].term),
             .essential = i < r->n_ess,
         };
 

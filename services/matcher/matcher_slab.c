@@ -1,21 +1,15 @@
 /* matcher_slab.c - see matcher_slab.h. */
 #include "matcher_slab.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 
+#include "jm/log.h"
 #include "jm/mem.h"
 
-/* A new block when the newest is full: at least this, or an eighth of
- * what is live (the index grows by eighths, not by thousands of small
- * blocks). */
-#define BLOCK_MIN (64 * 1024)
-
-struct matcher_slab_block {
-    struct matcher_slab_block *next;
-    size_t cap, used;
-    _Alignas(8) unsigned char data[];
-};
+/* The region grows by at least this, or an eighth of what is live (the
+ * index grows by eighths, not by thousands of small steps). */
+#define GROW_MIN (64 * 1024)
+#define REFS_MAX ((size_t) UINT32_MAX * 2)
 
 static size_t
 rounded(size_t size)
@@ -23,36 +17,34 @@ rounded(size_t size)
     return (size + 1) & ~(size_t) 1;
 }
 
-static struct matcher_slab_block *
-new_block(matcher_slab *a, size_t cap)
+static void
+resize(matcher_slab *a, size_t cap)
 {
-    struct matcher_slab_block *b = jm_xmalloc(sizeof(*b) + cap);
-
-    b->cap = cap;
-    b->used = 0;
-    b->next = a->blocks;
-    a->blocks = b;
+    if (cap > REFS_MAX) {
+        jm_log(JM_LOG_ERR, "matcher",
+               "more than %zu bytes of citizens' records", REFS_MAX);
+        abort();
+    }
+    a->base = jm_xrealloc(a->base, cap);
+    a->cap = cap;
     /* malloc's header and rounding, as matcher_index counts the heap */
-    a->bytes += (sizeof(*b) + cap + 8 + 15) & ~(size_t) 15;
-    return b;
+    a->bytes = (cap + 8 + 15) & ~(size_t) 15;
 }
 
-void *
+uint32_t
 matcher_slab_alloc(matcher_slab *a, size_t size)
 {
-    struct matcher_slab_block *b = a->blocks;
-    void *p;
+    size_t at = a->used;
 
     size = rounded(size);
-    if (b == NULL || b->cap - b->used < size) {
-        size_t cap = a->live / 8 > BLOCK_MIN ? a->live / 8 : BLOCK_MIN;
+    if (a->cap - a->used < size) {
+        size_t grow = a->live / 8 > GROW_MIN ? a->live / 8 : GROW_MIN;
 
-        b = new_block(a, cap > size ? cap : size);
+        resize(a, a->used + (grow > size ? grow : size));
     }
-    p = b->data + b->used;
-    b->used += size;
+    a->used += size;
     a->live += size;
-    return p;
+    return (uint32_t) (at / 2);
 }
 
 void
@@ -75,20 +67,16 @@ matcher_slab_pack_begin(matcher_slab *a, matcher_slab *old)
     size_t live = a->live;
 
     *old = *a;
-    a->blocks = NULL;
-    a->bytes = a->live = a->holes = 0;
+    a->base = NULL;
+    a->cap = a->used = a->bytes = a->live = a->holes = 0;
     if (live > 0)
-        new_block(a, live);
+        resize(a, live);
 }
 
 void
 matcher_slab_release(matcher_slab *a)
 {
-    while (a->blocks != NULL) {
-        struct matcher_slab_block *b = a->blocks;
-
-        a->blocks = b->next;
-        free(b);
-    }
-    a->bytes = a->live = a->holes = 0;
+    free(a->base);
+    a->base = NULL;
+    a->cap = a->used = a->bytes = a->live = a->holes = 0;
 }

@@ -169,7 +169,7 @@ flush(struct search *s)
     /* The records' addresses were asked for when queued: now the records,
      * all at once. */
     for (unsigned i = 0; i < s->nbatch; i++) {
-        const char *p = (const char *) s->ix->cold[s->batch[i].slot];
+        const char *p = (const char *) matcher_cold_of(s->ix, s->batch[i].slot);
 
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
@@ -189,9 +189,9 @@ flush(struct search *s)
         }
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
-        matcher_heap_push(
-            &s->heap, slot,
-            matcher_score_rec(s->o, s->ix->cold[slot], h, s->ctx, d, NULL));
+        matcher_heap_push(&s->heap, slot,
+                          matcher_score_rec(s->o, matcher_cold_of(s->ix, slot),
+                                            h, s->ctx, d, NULL));
     }
     s->nbatch = 0;
 }
@@ -315,7 +315,7 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         /* Only now the slot and the record's address (two more arrays in
          * random order): most survivors of the sieve end above. */
         slot = s->ix->slot_at[pos];
-        __builtin_prefetch(&s->ix->cold[slot]);
+        __builtin_prefetch(&s->ix->cold_ref[slot]);
         s->batch[s->nbatch].slot = slot;
         s->batch[s->nbatch].pos = pos;
         s->batch[s->nbatch].bound = bound;
@@ -614,7 +614,7 @@ seed_heap(struct search *s, const matcher_hit *seed, size_t nseed)
         uint32_t slot = seed[i].slot, pos;
         double d;
 
-        if (slot >= ix->pused || ix->cold[slot] == NULL)
+        if (slot >= ix->pused || !matcher_slot_live(ix, slot))
             continue;
         pos = ix->pos[slot];
         if (s->seen[pos >> 6] >> (pos & 63) & 1 ||
@@ -686,7 +686,8 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
         }
     }
     for (size_t i = nshort; i < n; i++)
-        JM_ASSERT(matcher_plist_split_p(terms[i].pl)); /* lists split when they grow long */
+        JM_ASSERT(matcher_plist_split_p(
+            terms[i].pl)); /* lists split when they grow long */
     qsort(terms, nshort, sizeof(*terms), term_cmp);
     qsort(terms + nshort, n - nshort, sizeof(*terms), term_cmp);
     prepare(&s, terms, n);

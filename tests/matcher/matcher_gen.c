@@ -276,7 +276,7 @@ gen_profile(gen_t *g, matcher_index_t *ix)
     if (g->next_profile > 0 && gen_below(g, 1000) < g->opts.clones) {
         uint32_t from = gen_below(g, ix->pused);
 
-        if (ix->cold[from] != NULL) {
+        if (matcher_slot_live(ix, from)) {
             _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
             struct matcher_profile_rec *r = (struct matcher_profile_rec *) buf;
             size_t size = matcher_index_profile_record(ix, from, buf);

@@ -56,7 +56,7 @@ dump_txn(jm_txn_t *txn, void *arg)
         const struct matcher_profile_rec *r = (const void *) buf;
         size_t size;
 
-        if (d->ix->cold[i] == NULL)
+        if (!matcher_slot_live(d->ix, i))
             continue;
         size = matcher_index_profile_record(d->ix, i, buf);
         if ((rc = jm_txn_put(txn, d->profiles, matcher_profile_id(r), r->id_len,

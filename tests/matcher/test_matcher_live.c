@@ -148,7 +148,7 @@ commit(struct fixture *f, unsigned n)
             change(f, false, false, slot, "", 0);
         } else if (what < 6) { /* a citizen changes */
             slot = gen_below(&f->g, ix->pused);
-            if (ix->cold[slot] == NULL)
+            if (!matcher_slot_live(ix, slot))
                 continue;
             before(f, false, slot);
             gen_update_profile(&f->g, ix, slot);
@@ -157,7 +157,7 @@ commit(struct fixture *f, unsigned n)
             const char *old;
 
             slot = gen_below(&f->g, ix->pused);
-            if (ix->cold[slot] == NULL)
+            if (!matcher_slot_live(ix, slot))
                 continue;
             old = matcher_slot_id(ix, slot, &len);
 

@@ -135,7 +135,7 @@ test_pruned_equals_exhaustive(void **state)
             size_t len;
             const char *id;
 
-            if (ix->cold[slot] == NULL)
+            if (!matcher_slot_live(ix, slot))
                 continue;
             if (i % 2) {
                 char copy[72];
@@ -306,7 +306,7 @@ churn(gen_t *g, matcher_index_t *ix, unsigned changes, unsigned added)
         const char *id;
         char copy[256];
 
-        if (ix->cold[slot] == NULL)
+        if (!matcher_slot_live(ix, slot))
             continue;
         if (i % 3 == 0) {
             id = matcher_slot_id(ix, slot, &len);
@@ -559,7 +559,7 @@ test_signatures_cover_skills(void **state)
     gen_populate(&g, ix);
     for (unsigned round = 0; round < 3; round++) {
         for (uint32_t slot = 0; slot < ix->pused; slot++) {
-            const struct matcher_cold *p = ix->cold[slot];
+            const struct matcher_cold *p = matcher_cold_of(ix, slot);
             uint64_t sig;
 
             if (p == NULL)

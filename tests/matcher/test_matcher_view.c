@@ -270,7 +270,8 @@ test_reopen_loads_the_same_view(void **state)
     assert_true(has_order(f, "order-x"));
     slot = matcher_index_find_profile(f->ix, "citizen-x", 9);
     assert_int_not_equal(slot, MATCHER_NONE);
-    assert_int_equal(matcher_cold_level(f->ix->cold[slot], (uint16_t) term), 4);
+    assert_int_equal(
+        matcher_cold_level(matcher_cold_of(f->ix, slot), (uint16_t) term), 4);
     assert_int_equal(
         matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT)), term);
 
