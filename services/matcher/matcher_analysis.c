@@ -367,9 +367,9 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
     if (r->occupation != MATCHER_TERM_NONE)
         count_list(ix, &ix->occ_profiles[r->occupation], seen, o, ctx, &req,
                    &out->pool, single);
-    if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES)
-        count_list(ix, &ix->isco_profiles[r->isco], seen, o, ctx, &req,
-                   &out->pool, single);
+    if (matcher_isco_of(ix, r->isco) != NULL)
+        count_list(ix, &matcher_isco_of(ix, r->isco)->profiles, seen, o, ctx,
+                   &req, &out->pool, single);
     for (unsigned i = 0; i < req.n; i++)
         req.items[i].pool_without = out->pool + single[i];
     qsort(req.items, req.n, sizeof(*req.items), bottleneck_cmp);

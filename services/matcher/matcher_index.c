@@ -85,16 +85,13 @@ matcher_index_new(matcher_index_t **ix_p)
     matcher_idmap_init(&ix->pmap, profile_key, ix);
     matcher_idmap_init(&ix->omap, order_key, ix);
     ix->seen = jm_xcalloc(1, sizeof(uint64_t));
-    ix->isco_profiles =
-        jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_plist));
+    ix->isco_group = jm_xcalloc(MATCHER_ISCO_CODES, sizeof(uint16_t));
     memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
     for (unsigned r = 0; r < MATCHER_GRID_ROWS; r++)
         ix->cos_row[r] =
             cos((MATCHER_GRID_LAT0 + (r + 1) * MATCHER_GRID_DLAT) * DEG);
     for (unsigned i = 0; i < JM_COUNTOF(ix->cos_lat); i++)
         ix->cos_lat[i] = cos((54.0 + i / 100.0) * DEG);
-    ix->isco_orders =
-        jm_xcalloc(MATCHER_ISCO_CODES, sizeof(struct matcher_vec));
     *ix_p = ix;
 }
 
@@ -116,9 +113,9 @@ matcher_index_destroy(matcher_index_t **ix_p)
         free(ix->skill_orders[t].items);
         free(ix->occ_orders[t].items);
     }
-    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        matcher_plist_release(&ix->isco_profiles[i]);
-        free(ix->isco_orders[i].items);
+    for (uint32_t i = 0; i < ix->niscos; i++) {
+        matcher_plist_release(&ix->iscos[i].profiles);
+        free(ix->iscos[i].orders.items);
     }
     free(ix->pcell_cell);
     free(ix->pcell_count);
@@ -130,8 +127,8 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->occ_profiles);
     free(ix->skill_orders);
     free(ix->occ_orders);
-    free(ix->isco_profiles);
-    free(ix->isco_orders);
+    free(ix->isco_group);
+    free(ix->iscos);
     free(ix->hot);
     free(ix->cold_ref);
     free(ix->seen);
@@ -291,6 +288,23 @@ pcell_of(matcher_index_t *ix, unsigned cell)
     return (uint16_t) p;
 }
 
+/* The lists of ISCO group code (0 < code < MATCHER_ISCO_CODES), made
+ * when first needed. The address is good until the next group is made. */
+static struct matcher_isco *
+isco_lists(matcher_index_t *ix, unsigned code)
+{
+    if (ix->isco_group[code] == 0) {
+        if (ix->niscos == ix->iscocap) {
+            ix->iscocap = ix->iscocap ? ix->iscocap * 2 : 64;
+            ix->iscos =
+                jm_xrealloc(ix->iscos, ix->iscocap * sizeof(*ix->iscos));
+        }
+        memset(&ix->iscos[ix->niscos], 0, sizeof(*ix->iscos));
+        ix->isco_group[code] = (uint16_t) ++ix->niscos;
+    }
+    return &ix->iscos[ix->isco_group[code] - 1];
+}
+
 static void
 plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
              bool add)
@@ -329,7 +343,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
         for (unsigned j = 0; j < i; j++)
             dup_isco |= occs[j].isco == occs[i].isco;
         if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES && !dup_isco)
-            plist_change(ix, &ix->isco_profiles[occs[i].isco], pos, add);
+            plist_change(ix, &isco_lists(ix, occs[i].isco)->profiles, pos, add);
     }
     range = h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
     if (add) {
@@ -604,9 +618,9 @@ order_postings(matcher_index_t *ix, uint32_t slot, bool add)
     }
     if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES) {
         if (add)
-            vec_push(&ix->isco_orders[r->isco], slot);
+            vec_push(&isco_lists(ix, r->isco)->orders, slot);
         else
-            vec_remove(&ix->isco_orders[r->isco], slot);
+            vec_remove(&isco_lists(ix, r->isco)->orders, slot);
     }
 }
 
@@ -722,8 +736,8 @@ matcher_index_bulk_end(matcher_index_t *ix)
         matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
         matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
     }
-    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        matcher_plist_finish(&ix->isco_profiles[i], ix->hot, ix->npcells);
+    for (uint32_t i = 0; i < ix->niscos; i++)
+        matcher_plist_finish(&ix->iscos[i].profiles, ix->hot, ix->npcells);
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
     matcher_layout_signatures(ix);
@@ -736,8 +750,8 @@ matcher_index_compact(matcher_index_t *ix)
         matcher_plist_compact(&ix->skill_profiles[t]);
         matcher_plist_compact(&ix->occ_profiles[t]);
     }
-    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        matcher_plist_compact(&ix->isco_profiles[i]);
+    for (uint32_t i = 0; i < ix->niscos; i++)
+        matcher_plist_compact(&ix->iscos[i].profiles);
     matcher_layout_positions(ix);
     cold_pack(ix);
     /* The doubling's slack of the per-term arrays back (new terms double
@@ -795,15 +809,18 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         if (ix->occ_orders[t].cap)
             o += heap_size(ix->occ_orders[t].cap * sizeof(uint32_t));
     }
-    p += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_plist);
-    o += (2 * ix->termcap + MATCHER_ISCO_CODES) * sizeof(struct matcher_vec);
+    p += 2 * ix->termcap * sizeof(struct matcher_plist);
+    o += 2 * ix->termcap * sizeof(struct matcher_vec);
+    /* the groups' lists, counted with the citizens' */
+    p += MATCHER_ISCO_CODES * sizeof(uint16_t) +
+         ix->iscocap * sizeof(struct matcher_isco);
     if (ix->seen != NULL)
         p += heap_size(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
     p += ix->termcap; /* sigbit */
-    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-        p += list_bytes(&ix->isco_profiles[i]);
-        if (ix->isco_orders[i].cap)
-            o += heap_size(ix->isco_orders[i].cap * sizeof(uint32_t));
+    for (uint32_t i = 0; i < ix->niscos; i++) {
+        p += list_bytes(&ix->iscos[i].profiles);
+        if (ix->iscos[i].orders.cap)
+            o += heap_size(ix->iscos[i].orders.cap * sizeof(uint32_t));
     }
     for (uint32_t i = 0; i < ix->oused; i++) {
         if (ix->orders[i].rec != NULL)
@@ -818,8 +835,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         size_t cold = ix->cold_slab.bytes,
                arr = ix->pcap * (4 + sizeof(uint32_t) + sizeof(matcher_hot) +
                                  sizeof(uint32_t));
-        size_t hdr = (2 * ix->termcap + MATCHER_ISCO_CODES) *
-                     sizeof(struct matcher_plist);
+        size_t hdr = (2 * ix->termcap) * sizeof(struct matcher_plist);
         size_t sk = 0, oc = 0, is = 0, skn = 0, ocn = 0, isn = 0, segs = 0,
                used = 0;
         for (uint32_t t = 0; t < ix->nterms; t++) {
@@ -830,11 +846,11 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
             segs += ix->skill_profiles[t].nsegs + ix->occ_profiles[t].nsegs;
             used += ix->skill_profiles[t].end + ix->occ_profiles[t].end;
         }
-        for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++) {
-            is += list_bytes(&ix->isco_profiles[i]);
-            isn += ix->isco_profiles[i].count;
-            segs += ix->isco_profiles[i].nsegs;
-            used += ix->isco_profiles[i].end;
+        for (unsigned i = 0; i < ix->niscos; i++) {
+            is += list_bytes(&ix->iscos[i].profiles);
+            isn += ix->iscos[i].profiles.count;
+            segs += ix->iscos[i].profiles.nsegs;
+            used += ix->iscos[i].profiles.end;
         }
         {
             size_t recs = 0, sorted = 0, ol = 0, nr = 0;
@@ -852,15 +868,14 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
                 if (ix->occ_orders[t].cap)
                     ol += heap_size(ix->occ_orders[t].cap * 4);
             }
-            for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-                if (ix->isco_orders[i].cap)
-                    ol += heap_size(ix->isco_orders[i].cap * 4);
+            for (unsigned i = 0; i < ix->niscos; i++)
+                if (ix->iscos[i].orders.cap)
+                    ol += heap_size(ix->iscos[i].orders.cap * 4);
             fprintf(stderr,
                     "MEMDBG orders n %zu ocap %u recs %zu sorted %zu lists %zu "
                     "vecs %zu structs %zu omap %zu\n",
                     nr, ix->ocap, recs, sorted, ol,
-                    (2 * ix->termcap + MATCHER_ISCO_CODES) *
-                        sizeof(struct matcher_vec),
+                    (2 * ix->termcap) * sizeof(struct matcher_vec),
                     ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)),
                     matcher_idmap_bytes(&ix->omap));
         }

@@ -218,6 +218,13 @@ struct matcher_vec {
     uint32_t len, cap;
 };
 
+/* The lists of one ISCO-08 unit group: the citizens with an occupation in
+ * it, the open orders for one. */
+struct matcher_isco {
+    struct matcher_plist profiles;
+    struct matcher_vec orders;
+};
+
 /* An open order as the kernel sees it. */
 struct matcher_oterm {
     uint16_t term;
@@ -254,7 +261,6 @@ typedef struct matcher_index {
     matcher_idmap pmap;
     struct matcher_plist *skill_profiles; /* by term */
     struct matcher_plist *occ_profiles;   /* by term */
-    struct matcher_plist *isco_profiles;  /* [MATCHER_ISCO_CODES] */
     uint32_t nterms;                      /* terms the arrays cover */
     uint32_t termcap;                     /* terms they have room for */
     uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
@@ -288,7 +294,12 @@ typedef struct matcher_index {
     matcher_idmap omap;
     struct matcher_vec *skill_orders; /* by term */
     struct matcher_vec *occ_orders;   /* by term */
-    struct matcher_vec *isco_orders;  /* [MATCHER_ISCO_CODES] */
+    /* ISCO-08 unit groups: of the 10,000 codes some 430 are used, so
+     * their lists are kept only for the groups met (isco_group[code]:
+     * 1 + its place in iscos, or 0). */
+    uint16_t *isco_group; /* [MATCHER_ISCO_CODES] */
+    struct matcher_isco *iscos;
+    uint32_t niscos, iscocap;
 
     bool bulk; /* loading: postings appended, split and sorted at the end */
 
@@ -413,6 +424,16 @@ static inline const matcher_hot *
 matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
 {
     return &ix->hot[ix->pos[slot]];
+}
+
+/* The lists of ISCO-08 unit group code, or NULL if nobody and no order
+ * has had an occupation in it (or code is 0, unknown). */
+static inline struct matcher_isco *
+matcher_isco_of(const matcher_index_t *ix, unsigned code)
+{
+    unsigned g = code < MATCHER_ISCO_CODES ? ix->isco_group[code] : 0;
+
+    return g != 0 ? &ix->iscos[g - 1] : NULL;
 }
 
 /* Does slot hold a citizen? */

@@ -283,8 +283,8 @@ matcher_layout_positions(matcher_index_t *ix)
         renumber_list(&ix->skill_profiles[t], renum);
         renumber_list(&ix->occ_profiles[t], renum);
     }
-    for (unsigned i = 0; i < MATCHER_ISCO_CODES; i++)
-        renumber_list(&ix->isco_profiles[i], renum);
+    for (uint32_t i = 0; i < ix->niscos; i++)
+        renumber_list(&ix->iscos[i].profiles, renum);
     free(order);
     free(renum);
 }

@@ -303,10 +303,11 @@ each_order_sharing(matcher_live_t *live, uint32_t p, visit_fn visit,
         visit_orders(live, &ix->skill_orders[skills[i].term], gen, p, visit,
                      ctx);
     for (unsigned i = 0; i < r->n_occs; i++) {
+        const struct matcher_isco *g = matcher_isco_of(ix, occs[i].isco);
+
         visit_orders(live, &ix->occ_orders[occs[i].term], gen, p, visit, ctx);
-        if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES)
-            visit_orders(live, &ix->isco_orders[occs[i].isco], gen, p, visit,
-                         ctx);
+        if (g != NULL)
+            visit_orders(live, &g->orders, gen, p, visit, ctx);
     }
 }
 

@@ -239,9 +239,9 @@ matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
 
         for (uint32_t j = 0; j < v->len; j++)
             visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
-        if (occs[i].isco == 0 || occs[i].isco >= MATCHER_ISCO_CODES)
+        if (matcher_isco_of(ix, occs[i].isco) == NULL)
             continue;
-        v = &ix->isco_orders[occs[i].isco];
+        v = &matcher_isco_of(ix, occs[i].isco)->orders;
         for (uint32_t j = 0; j < v->len; j++)
             visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
     }

@@ -419,9 +419,9 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         terms[n].uri = "";
         n++;
     }
-    if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES &&
-        ix->isco_profiles[r->isco].count > 0) {
-        terms[n].pl = &ix->isco_profiles[r->isco];
+    if (matcher_isco_of(ix, r->isco) != NULL &&
+        matcher_isco_of(ix, r->isco)->profiles.count > 0) {
+        terms[n].pl = &matcher_isco_of(ix, r->isco)->profiles;
         terms[n].kind = TERM_ISCO;
         terms[n].essential = false;
         terms[n].id = 0;
