@@ -18,8 +18,8 @@
 #define DEFAULT_BATCH     256
 #define DEFAULT_IMMEDIATE 64
 
+/* Order o's list is hits_of(live, o)[0 .. n). */
 struct slist {
-    matcher_hit *hits;
     uint16_t n;
     bool current; /* equal to a fresh computation */
     bool queued;  /* in the queue of stale lists */
@@ -33,6 +33,9 @@ struct matcher_live {
     matcher_live_opts opts;
     struct slist *lists; /* by order slot */
     uint32_t nlists;
+    /* Every list's hits, shortlist_size by order slot, in one array (not
+     * one malloc per list: 16 bytes of malloc's per order saved). */
+    matcher_hit *hits;
     uint32_t *queue; /* stale lists, a ring */
     size_t qhead, qlen, qcap;
     uint32_t *changed; /* lists to publish at the end of the commit */
@@ -75,8 +78,17 @@ cover(matcher_live_t *live)
         live->lists = jm_xrealloc(live->lists, n * sizeof(*live->lists));
         memset(live->lists + live->nlists, 0,
                (n - live->nlists) * sizeof(*live->lists));
+        live->hits =
+            jm_xrealloc(live->hits, (size_t) n * live->opts.shortlist_size *
+                                        sizeof(matcher_hit));
         live->nlists = n;
     }
+}
+
+static matcher_hit *
+hits_of(const matcher_live_t *live, uint32_t o)
+{
+    return live->hits + (size_t) o * live->opts.shortlist_size;
 }
 
 /* Marks a list stale and queues it once. The queue is a ring, so that
@@ -131,7 +143,7 @@ publish(matcher_live_t *live, uint32_t o)
         return;
     live->stats.published++;
     live->opts.publish(live->opts.arg, matcher_order_id(r), r->id_len,
-                       live->lists[o].hits, live->lists[o].n, live->cause_seq);
+                       hits_of(live, o), live->lists[o].n, live->cause_seq);
 }
 
 static void
@@ -174,8 +186,8 @@ search_one(void *arg, size_t i, unsigned worker)
 
     live->chunk_res[i].n = matcher_topk_order_seeded_r(
         live->ix, &live->ix->orders[o], live->chunk_ctx, size,
-        live->chunk_hits + i * size, &live->chunk_res[i].stats, L->hits, L->n,
-        live->seen[worker], live->seen_words);
+        live->chunk_hits + i * size, &live->chunk_res[i].stats,
+        hits_of(live, o), L->n, live->seen[worker], live->seen_words);
 }
 
 /* The fresh list of order o (hits[0..n)) replaces its old one; the ids
@@ -185,15 +197,12 @@ apply(matcher_live_t *live, uint32_t o, const matcher_hit *hits, size_t n,
       const matcher_topk_stats *stats)
 {
     struct slist *L = &live->lists[o];
-    size_t size = live->opts.shortlist_size;
     bool changed;
 
     changed = L->lost || n != L->n;
     for (size_t i = 0; !changed && i < n; i++)
-        changed = hits[i].slot != L->hits[i].slot;
-    if (L->hits == NULL)
-        L->hits = jm_xmalloc(size * sizeof(matcher_hit));
-    memcpy(L->hits, hits, n * sizeof(matcher_hit));
+        changed = hits[i].slot != hits_of(live, o)[i].slot;
+    memcpy(hits_of(live, o), hits, n * sizeof(matcher_hit));
     L->n = (uint16_t) n;
     L->current = true;
     L->lost = false;
@@ -226,21 +235,22 @@ static void
 try_enter(matcher_live_t *live, uint32_t o, uint32_t p, double score)
 {
     struct slist *L = &live->lists[o];
+    matcher_hit *H = hits_of(live, o);
     size_t size = live->opts.shortlist_size, at;
 
     if (L->n == size &&
-        !matcher_profile_before(live->ix, p, score, L->hits[L->n - 1].slot,
-                                L->hits[L->n - 1].score))
+        !matcher_profile_before(live->ix, p, score, H[L->n - 1].slot,
+                                H[L->n - 1].score))
         return;
     if (L->n == size)
         L->n--;
-    for (at = L->n; at > 0 && matcher_profile_before(live->ix, p, score,
-                                                     L->hits[at - 1].slot,
-                                                     L->hits[at - 1].score);
+    for (at = L->n;
+         at > 0 && matcher_profile_before(live->ix, p, score, H[at - 1].slot,
+                                          H[at - 1].score);
          at--)
-        L->hits[at] = L->hits[at - 1];
-    L->hits[at].slot = p;
-    L->hits[at].score = score;
+        H[at] = H[at - 1];
+    H[at].slot = p;
+    H[at].score = score;
     L->n++;
     live->stats.entered++;
     mark_changed(live, o);
@@ -262,9 +272,6 @@ consider(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
     if (matcher_filter(ix, &ix->orders[o], p, ctx, false, &d) != 0)
         return;
     live->lists[o].stats.eligible++;
-    if (live->lists[o].hits == NULL)
-        live->lists[o].hits =
-            jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
     try_enter(live, o, p, matcher_score(ix, &ix->orders[o], p, ctx, d, NULL));
 }
 
@@ -335,8 +342,8 @@ drop_from(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
 
     (void) ctx;
     for (uint16_t i = 0; i < L->n; i++) {
-        if (L->hits[i].slot != p)
-            L->hits[k++] = L->hits[i];
+        if (hits_of(live, o)[i].slot != p)
+            hits_of(live, o)[k++] = hits_of(live, o)[i];
     }
     if (k == L->n)
         return; /* not on it */
@@ -354,7 +361,7 @@ requeue_holding(matcher_live_t *live, uint32_t p, uint32_t o,
     const struct slist *L = &live->lists[o];
 
     (void) ctx;
-    if (L->current && holds(L->hits, L->n, p))
+    if (L->current && holds(hits_of(live, o), L->n, p))
         enqueue(live, o);
 }
 
@@ -594,7 +601,7 @@ matcher_live_shortlist(const matcher_live_t *live, uint32_t o, size_t *n,
     *n = L->n;
     if (stats != NULL)
         *stats = L->stats;
-    return L->hits; /* a current list always has its array */
+    return hits_of(live, o);
 }
 
 unsigned
@@ -608,14 +615,9 @@ matcher_live_get_stats(const matcher_live_t *live, matcher_live_stats *out)
 {
     *out = live->stats;
     out->bytes =
-        live->nlists * sizeof(*live->lists) + live->qcap * sizeof(uint32_t);
-    /* with malloc's header and rounding, as matcher_index_get_stats */
-    for (uint32_t o = 0; o < live->nlists; o++) {
-        if (live->lists[o].hits != NULL)
-            out->bytes +=
-                (live->opts.shortlist_size * sizeof(matcher_hit) + 8 + 15) &
-                ~(size_t) 15;
-    }
+        live->nlists * (sizeof(*live->lists) +
+                        live->opts.shortlist_size * sizeof(matcher_hit)) +
+        live->qcap * sizeof(uint32_t);
 }
 
 /* ---- life ---- */
@@ -666,8 +668,7 @@ matcher_live_destroy(matcher_live_t **live_p)
 
     if (live == NULL)
         return;
-    for (uint32_t o = 0; o < live->nlists; o++)
-        free(live->lists[o].hits);
+    free(live->hits);
     free(live->lists);
     free(live->queue);
     free(live->changed);
