@@ -105,7 +105,6 @@ matcher_index_destroy(matcher_index_t **ix_p)
     matcher_slab_release(&ix->cold_slab);
     for (uint32_t i = 0; i < ix->oused; i++) {
         free(ix->orders[i].rec);
-        free(ix->orders[i].sorted);
     }
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_release(&ix->skill_profiles[t]);
@@ -624,6 +623,22 @@ order_postings(matcher_index_t *ix, uint32_t slot, bool add)
     }
 }
 
+/* An order's block: its record, padded to the alignment of the sorted
+ * skills that follow it. */
+static size_t
+order_rec_room(size_t size)
+{
+    size_t align = _Alignof(struct matcher_oterm);
+
+    return (size + align - 1) / align * align;
+}
+
+static size_t
+order_block_size(size_t size, size_t nskills)
+{
+    return order_rec_room(size) + nskills * sizeof(struct matcher_oterm);
+}
+
 uint32_t
 matcher_index_put_order(matcher_index_t *ix,
                         const struct matcher_order_rec *rec, size_t size)
@@ -647,7 +662,6 @@ matcher_index_put_order(matcher_index_t *ix,
     if (slot != MATCHER_IDMAP_NONE) {
         order_postings(ix, slot, false);
         free(ix->orders[slot].rec);
-        free(ix->orders[slot].sorted);
     } else if (ix->nofree > 0) {
         slot = ix->ofree[--ix->nofree];
         ix->olive++;
@@ -658,9 +672,11 @@ matcher_index_put_order(matcher_index_t *ix,
         ix->olive++;
     }
     o = &ix->orders[slot];
-    o->rec = jm_xmalloc(size);
+    /* The record and its sorted skills in one block. */
+    o->rec = jm_xmalloc(order_block_size(size, n));
     memcpy(o->rec, rec, size);
-    o->sorted = jm_xmalloc((n ? n : 1) * sizeof(struct matcher_oterm));
+    o->sorted = (struct matcher_oterm *) (void *) ((char *) o->rec +
+                                                   order_rec_room(size));
     for (size_t i = 0; i < n; i++) {
         o->sorted[i].term = matcher_order_skills(rec)[i].term;
         o->sorted[i].min_level = matcher_order_skills(rec)[i].min_level;
@@ -699,7 +715,6 @@ matcher_index_remove_order(matcher_index_t *ix, const char *id, size_t len)
     order_postings(ix, slot, false);
     matcher_idmap_del(&ix->omap, id, len);
     free(ix->orders[slot].rec);
-    free(ix->orders[slot].sorted);
     memset(&ix->orders[slot], 0, sizeof(matcher_order));
     if (ix->nofree == ix->ofreecap) {
         ix->ofreecap = ix->ofreecap ? ix->ofreecap * 2 : 64;
@@ -823,11 +838,11 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
             o += heap_size(ix->iscos[i].orders.cap * sizeof(uint32_t));
     }
     for (uint32_t i = 0; i < ix->oused; i++) {
-        if (ix->orders[i].rec != NULL)
-            o += heap_size(matcher_order_size(ix->orders[i].rec)) +
-                 heap_size((size_t) (ix->orders[i].rec->n_ess +
-                                     ix->orders[i].rec->n_opt) *
-                           sizeof(struct matcher_oterm));
+        const struct matcher_order_rec *r = ix->orders[i].rec;
+
+        if (r != NULL)
+            o += heap_size(order_block_size(matcher_order_size(r),
+                                            (size_t) r->n_ess + r->n_opt));
     }
     o += ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)) +
          matcher_idmap_bytes(&ix->omap);
@@ -857,10 +872,10 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
             for (uint32_t i = 0; i < ix->oused; i++)
                 if (ix->orders[i].rec) {
                     nr++;
-                    recs += heap_size(matcher_order_size(ix->orders[i].rec));
-                    sorted += heap_size((size_t) (ix->orders[i].rec->n_ess +
-                                                  ix->orders[i].rec->n_opt) *
-                                        sizeof(struct matcher_oterm));
+                    recs += heap_size(
+                        order_block_size(matcher_order_size(ix->orders[i].rec),
+                                         (size_t) ix->orders[i].rec->n_ess +
+                                             ix->orders[i].rec->n_opt));
                 }
             for (uint32_t t = 0; t < ix->nterms; t++) {
                 if (ix->skill_orders[t].cap)
