@@ -239,7 +239,7 @@ copy_profiles(const bench_data *bd, bench_pg *pg)
     bench_pg_copy_begin(pg, "profile_occ");
     for (size_t i = 0; i < bd->profiles; i++) {
         const struct matcher_cold *p = matcher_cold_of(ix, bd->profile_slot[i]);
-        const struct matcher_pocc *occ = matcher_cold_occs(p);
+        const struct matcher_cocc *occ = matcher_cold_occs(p);
 
         for (unsigned k = 0; k < p->n_occs; k++)
             bench_pg_copy_row(pg, "%zu\t%u\t%u", i, occ[k].term, occ[k].isco);

@@ -327,7 +327,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
 {
     const struct matcher_cold *p = matcher_cold_of(ix, slot);
     const struct matcher_pskill *skills = matcher_cold_skills(p);
-    const struct matcher_pocc *occs = matcher_cold_occs(p);
+    const struct matcher_cocc *occs = matcher_cold_occs(p);
     uint32_t pos = ix->pos[slot];
     const matcher_hot *h = &ix->hot[pos];
     unsigned range;
@@ -446,11 +446,57 @@ matcher_index_profile_record(const matcher_index_t *ix, uint32_t slot,
         .n_langs = c->n_langs,
         .id_len = c->id_len,
     };
-    size_t tail = matcher_cold_size(c) - sizeof(*c);
+    struct matcher_pskill *skills =
+        (struct matcher_pskill *) (void *) ((struct matcher_profile_rec *) buf +
+                                            1);
+    struct matcher_pocc *occs =
+        (struct matcher_pocc *) (void *) (skills + c->n_skills);
+    const struct matcher_cocc *cocc = matcher_cold_occs(c);
+    const char *rest = (const char *) matcher_cold_langs(c);
+    size_t nrest = c->n_langs * sizeof(struct matcher_lang) + c->id_len;
 
     memcpy(buf, &r, sizeof(r));
-    memcpy((char *) buf + sizeof(r), c + 1, tail);
-    return sizeof(r) + tail;
+    memcpy(skills, matcher_cold_skills(c),
+           c->n_skills * sizeof(struct matcher_pskill));
+    for (unsigned i = 0; i < c->n_occs; i++) {
+        occs[i].term = cocc[i].term;
+        occs[i].isco = cocc[i].isco;
+        occs[i].held = cocc[i].held;
+    }
+    memcpy(occs + c->n_occs, rest, nrest);
+    return (size_t) ((char *) (occs + c->n_occs) - (char *) buf) + nrest;
+}
+
+/* The cold size of a profile record: occupations shrink to 4 bytes. */
+static size_t
+cold_size_of(const struct matcher_profile_rec *rec)
+{
+    return sizeof(struct matcher_cold) +
+           rec->n_skills * sizeof(struct matcher_pskill) +
+           rec->n_occs * sizeof(struct matcher_cocc) +
+           rec->n_langs * sizeof(struct matcher_lang) + rec->id_len;
+}
+
+/* The arrays and id of rec into c (whose header is set). An ISCO code too
+ * large for 15 bits is not one (codes are below MATCHER_ISCO_CODES): it
+ * is kept as 0, not known, which is how the index treats it anyway. */
+static void
+cold_fill(struct matcher_cold *c, const struct matcher_profile_rec *rec)
+{
+    struct matcher_pskill *skills = (struct matcher_pskill *) (void *) (c + 1);
+    struct matcher_cocc *occs =
+        (struct matcher_cocc *) (void *) (skills + rec->n_skills);
+    const struct matcher_pocc *from = matcher_profile_occs(rec);
+
+    memcpy(skills, matcher_profile_skills(rec),
+           rec->n_skills * sizeof(struct matcher_pskill));
+    for (unsigned i = 0; i < rec->n_occs; i++) {
+        occs[i].term = from[i].term;
+        occs[i].isco = from[i].isco < 0x8000 ? from[i].isco : 0;
+        occs[i].held = from[i].held != 0;
+    }
+    memcpy(occs + rec->n_occs, matcher_profile_langs(rec),
+           rec->n_langs * sizeof(struct matcher_lang) + rec->id_len);
 }
 
 /* Freed slots are reused first, so the arrays stay as long as the most
@@ -484,7 +530,6 @@ matcher_index_put_profile(matcher_index_t *ix,
     uint32_t slot = matcher_idmap_find(&ix->pmap, id, rec->id_len);
     bool known = slot != MATCHER_IDMAP_NONE;
     struct matcher_cold *copy;
-    size_t tail = size - sizeof(*rec);
     matcher_hot *h;
 
     JM_ASSERT(size == matcher_profile_size(rec));
@@ -511,8 +556,7 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     /* The header and the fields the hot record holds are not copied. */
-    ix->cold_ref[slot] =
-        matcher_slab_alloc(&ix->cold_slab, sizeof(*copy) + tail);
+    ix->cold_ref[slot] = matcher_slab_alloc(&ix->cold_slab, cold_size_of(rec));
     copy = matcher_slab_at(&ix->cold_slab, ix->cold_ref[slot]);
     copy->source = rec->source;
     copy->n_skills = rec->n_skills;
@@ -520,7 +564,7 @@ matcher_index_put_profile(matcher_index_t *ix,
     copy->n_langs = rec->n_langs;
     copy->id_len = rec->id_len;
     copy->pad = 0;
-    memcpy(copy + 1, rec + 1, tail);
+    cold_fill(copy, rec);
     h = &ix->hot[ix->pos[slot]];
     h->sig = matcher_layout_sig(ix, copy);
     h->lat = rec->lat;

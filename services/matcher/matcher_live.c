@@ -303,7 +303,7 @@ each_order_sharing(matcher_live_t *live, uint32_t p, visit_fn visit,
     matcher_index_t *ix = live->ix;
     const struct matcher_cold *r = matcher_cold_of(ix, p);
     const struct matcher_pskill *skills = matcher_cold_skills(r);
-    const struct matcher_pocc *occs = matcher_cold_occs(r);
+    const struct matcher_cocc *occs = matcher_cold_occs(r);
     uint32_t gen = matcher_index_next_gen(ix);
 
     for (unsigned i = 0; i < r->n_skills; i++)

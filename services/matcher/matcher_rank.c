@@ -147,7 +147,7 @@ matcher_is_candidate(const matcher_index_t *ix, const matcher_order *o,
 {
     const struct matcher_order_rec *r = o->rec;
     const struct matcher_cold *p = matcher_cold_of(ix, slot);
-    const struct matcher_pocc *occs = matcher_cold_occs(p);
+    const struct matcher_cocc *occs = matcher_cold_occs(p);
 
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++) {
         if (matcher_cold_level(p, o->sorted[i].term) > 0)
@@ -220,7 +220,7 @@ matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
 {
     const struct matcher_cold *p = matcher_cold_of(ix, slot);
     const struct matcher_pskill *skills = matcher_cold_skills(p);
-    const struct matcher_pocc *occs = matcher_cold_occs(p);
+    const struct matcher_cocc *occs = matcher_cold_occs(p);
     matcher_topk_stats st = {0, 0, 0, 0};
     matcher_heap heap;
     uint32_t gen = matcher_index_next_gen(ix);

@@ -80,13 +80,22 @@ struct matcher_profile_rec {
     uint8_t n_skills, n_occs, n_langs, id_len;
 };
 
+/* An occupation as the index keeps it (4 bytes, not the record's 6): the
+ * ISCO group in 15 bits (codes are below 10,000; 0 = not known). */
+struct matcher_cocc {
+    uint16_t term;
+    uint16_t isco : 15;
+    uint16_t held : 1;
+};
+
 /* What the index keeps of a citizen beside their hot record
  * (matcher_index.h): the arrays and id of the profile record behind a
  * 6-byte header. The record's other fields (place, range, hours, kinds,
  * licences, municipality, flags, progression, availability) are in the
  * hot record and are not kept twice; matcher_index_profile_record puts
  * the two together again. Followed by skills[n_skills] (sorted by term),
- * occs[n_occs], langs[n_langs], id[id_len]; 2-byte aligned. */
+ * occs[n_occs] (as matcher_cocc), langs[n_langs], id[id_len]; 2-byte
+ * aligned. */
 struct matcher_cold {
     uint8_t source;
     uint8_t n_skills, n_occs, n_langs, id_len;
@@ -234,11 +243,11 @@ matcher_cold_skills(const struct matcher_cold *c)
     return (const struct matcher_pskill *) (const void *) (c + 1);
 }
 
-static inline const struct matcher_pocc *
+static inline const struct matcher_cocc *
 matcher_cold_occs(const struct matcher_cold *c)
 {
     return (
-        const struct matcher_pocc *) (const void *) (matcher_cold_skills(c) +
+        const struct matcher_cocc *) (const void *) (matcher_cold_skills(c) +
                                                      c->n_skills);
 }
 

@@ -239,7 +239,7 @@ matcher_filter_quick(const matcher_index_t *ix, const matcher_order *o,
 static int
 occupation_fit(const struct matcher_order_rec *r, const struct matcher_cold *p)
 {
-    const struct matcher_pocc *occs = matcher_cold_occs(p);
+    const struct matcher_cocc *occs = matcher_cold_occs(p);
     int fit = 0;
 
     for (unsigned i = 0; i < p->n_occs; i++) {
