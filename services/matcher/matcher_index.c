@@ -8,7 +8,6 @@
 #include "matcher_index.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -890,62 +889,6 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     }
     o += ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)) +
          matcher_idmap_bytes(&ix->omap);
-    if (getenv("JM_MEMDBG")) {
-        size_t cold = ix->cold_slab.bytes,
-               arr = ix->pcap * (4 + sizeof(uint32_t) + sizeof(matcher_hot) +
-                                 sizeof(uint32_t));
-        size_t hdr = (2 * ix->termcap) * sizeof(struct matcher_plist);
-        size_t sk = 0, oc = 0, is = 0, skn = 0, ocn = 0, isn = 0, segs = 0,
-               used = 0;
-        for (uint32_t t = 0; t < ix->nterms; t++) {
-            sk += list_bytes(&ix->skill_profiles[t]);
-            oc += list_bytes(&ix->occ_profiles[t]);
-            skn += ix->skill_profiles[t].count;
-            ocn += ix->occ_profiles[t].count;
-            segs += ix->skill_profiles[t].nsegs + ix->occ_profiles[t].nsegs;
-            used += ix->skill_profiles[t].end + ix->occ_profiles[t].end;
-        }
-        for (unsigned i = 0; i < ix->niscos; i++) {
-            is += list_bytes(&ix->iscos[i].profiles);
-            isn += ix->iscos[i].profiles.count;
-            segs += ix->iscos[i].profiles.nsegs;
-            used += ix->iscos[i].profiles.end;
-        }
-        {
-            size_t recs = 0, sorted = 0, ol = 0, nr = 0;
-            for (uint32_t i = 0; i < ix->oused; i++)
-                if (ix->orders[i].rec) {
-                    nr++;
-                    recs += heap_size(
-                        order_block_size(matcher_order_size(ix->orders[i].rec),
-                                         (size_t) ix->orders[i].rec->n_ess +
-                                             ix->orders[i].rec->n_opt));
-                }
-            for (uint32_t t = 0; t < ix->nterms; t++) {
-                if (ix->skill_orders[t].cap)
-                    ol += heap_size(ix->skill_orders[t].cap * 4);
-                if (ix->occ_orders[t].cap)
-                    ol += heap_size(ix->occ_orders[t].cap * 4);
-            }
-            for (unsigned i = 0; i < ix->niscos; i++)
-                if (ix->iscos[i].orders.cap)
-                    ol += heap_size(ix->iscos[i].orders.cap * 4);
-            fprintf(stderr,
-                    "MEMDBG orders n %zu ocap %u recs %zu sorted %zu lists %zu "
-                    "vecs %zu structs %zu omap %zu\n",
-                    nr, ix->ocap, recs, sorted, ol,
-                    (2 * ix->termcap) * sizeof(struct matcher_vec),
-                    ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)),
-                    matcher_idmap_bytes(&ix->omap));
-        }
-        fprintf(stderr,
-                "MEMDBG cold %zu arrays %zu pmap %zu hdr %zu (termcap %u "
-                "nterms %u) skill %zu (%zu) occ %zu (%zu) isco %zu (%zu) segs "
-                "%zu used %zu orders %zu dict %zu\n",
-                cold, arr, matcher_idmap_bytes(&ix->pmap), hdr, ix->termcap,
-                ix->nterms, sk, skn, oc, ocn, is, isn, segs, used, o,
-                matcher_dict_bytes(ix->dict));
-    }
     out->profile_bytes = p;
     out->order_bytes = o;
     out->total_bytes = p + o + matcher_dict_bytes(ix->dict);
