@@ -364,12 +364,12 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++)
         count_list(ix, &ix->skill_profiles[skills[i].term], seen, o, ctx, &req,
                    &out->pool, single);
-    if (r->occupation != MATCHER_TERM_NONE)
-        count_list(ix, &ix->occ_profiles[r->occupation], seen, o, ctx, &req,
-                   &out->pool, single);
-    if (matcher_isco_of(ix, r->isco) != NULL)
-        count_list(ix, &matcher_isco_of(ix, r->isco)->profiles, seen, o, ctx,
-                   &req, &out->pool, single);
+    if (matcher_group(&ix->occs, r->occupation) != NULL)
+        count_list(ix, &matcher_group(&ix->occs, r->occupation)->profiles, seen,
+                   o, ctx, &req, &out->pool, single);
+    if (matcher_group(&ix->iscos, r->isco) != NULL)
+        count_list(ix, &matcher_group(&ix->iscos, r->isco)->profiles, seen, o,
+                   ctx, &req, &out->pool, single);
     for (unsigned i = 0; i < req.n; i++)
         req.items[i].pool_without = out->pool + single[i];
     qsort(req.items, req.n, sizeof(*req.items), bottleneck_cmp);

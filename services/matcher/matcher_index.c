@@ -75,6 +75,35 @@ order_key(void *ctx, uint32_t slot, size_t *len)
     return matcher_order_id(r);
 }
 
+/* The lists of code in g, made when first needed (code < g->ncodes). The
+ * address is good until the next group is made. */
+static struct matcher_lists *
+group_lists(matcher_groups *g, unsigned code)
+{
+    JM_ASSERT(code < g->ncodes);
+    if (g->at[code] == 0) {
+        if (g->n == g->cap) {
+            g->cap = g->cap ? g->cap * 2 : 64;
+            g->lists = jm_xrealloc(g->lists, g->cap * sizeof(*g->lists));
+        }
+        memset(&g->lists[g->n], 0, sizeof(*g->lists));
+        g->at[code] = (uint16_t) ++g->n;
+    }
+    return &g->lists[g->at[code] - 1];
+}
+
+static void
+groups_release(matcher_groups *g)
+{
+    for (uint32_t i = 0; i < g->n; i++) {
+        matcher_plist_release(&g->lists[i].profiles);
+        free(g->lists[i].orders.items);
+    }
+    free(g->lists);
+    free(g->at);
+    memset(g, 0, sizeof(*g));
+}
+
 void
 matcher_index_new(matcher_index_t **ix_p)
 {
@@ -84,7 +113,8 @@ matcher_index_new(matcher_index_t **ix_p)
     matcher_idmap_init(&ix->pmap, profile_key, ix);
     matcher_idmap_init(&ix->omap, order_key, ix);
     ix->seen = jm_xcalloc(1, sizeof(uint64_t));
-    ix->isco_group = jm_xcalloc(MATCHER_ISCO_CODES, sizeof(uint16_t));
+    ix->iscos.at = jm_xcalloc(MATCHER_ISCO_CODES, sizeof(uint16_t));
+    ix->iscos.ncodes = MATCHER_ISCO_CODES;
     memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
     for (unsigned r = 0; r < MATCHER_GRID_ROWS; r++)
         ix->cos_row[r] =
@@ -107,14 +137,10 @@ matcher_index_destroy(matcher_index_t **ix_p)
     }
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_release(&ix->skill_profiles[t]);
-        matcher_plist_release(&ix->occ_profiles[t]);
         free(ix->skill_orders[t].items);
-        free(ix->occ_orders[t].items);
     }
-    for (uint32_t i = 0; i < ix->niscos; i++) {
-        matcher_plist_release(&ix->iscos[i].profiles);
-        free(ix->iscos[i].orders.items);
-    }
+    groups_release(&ix->occs);
+    groups_release(&ix->iscos);
     free(ix->pcell_cell);
     free(ix->pcell_count);
     free(ix->pcell_range);
@@ -122,11 +148,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     for (unsigned i = 0; i < 1000; i++)
         free(ix->agreements[i]);
     free(ix->skill_profiles);
-    free(ix->occ_profiles);
     free(ix->skill_orders);
-    free(ix->occ_orders);
-    free(ix->isco_group);
-    free(ix->iscos);
     free(ix->hot);
     free(ix->cold_ref);
     free(ix->seen);
@@ -167,12 +189,9 @@ resize_terms(matcher_index_t *ix, uint32_t cap)
 {
     ix->skill_profiles =
         jm_xrealloc(ix->skill_profiles, cap * sizeof(struct matcher_plist));
-    ix->occ_profiles =
-        jm_xrealloc(ix->occ_profiles, cap * sizeof(struct matcher_plist));
     ix->skill_orders =
         jm_xrealloc(ix->skill_orders, cap * sizeof(struct matcher_vec));
-    ix->occ_orders =
-        jm_xrealloc(ix->occ_orders, cap * sizeof(struct matcher_vec));
+    ix->occs.at = jm_xrealloc(ix->occs.at, cap * sizeof(uint16_t));
     ix->sigbit = jm_xrealloc(ix->sigbit, cap);
     if (cap > ix->termcap) {
         uint32_t n = cap - ix->termcap;
@@ -180,13 +199,12 @@ resize_terms(matcher_index_t *ix, uint32_t cap)
         memset(ix->sigbit + ix->termcap, MATCHER_SIG_NONE, n);
         memset(ix->skill_profiles + ix->termcap, 0,
                n * sizeof(struct matcher_plist));
-        memset(ix->occ_profiles + ix->termcap, 0,
-               n * sizeof(struct matcher_plist));
+        memset(ix->occs.at + ix->termcap, 0, n * sizeof(uint16_t));
         memset(ix->skill_orders + ix->termcap, 0,
                n * sizeof(struct matcher_vec));
-        memset(ix->occ_orders + ix->termcap, 0, n * sizeof(struct matcher_vec));
     }
     ix->termcap = cap;
+    ix->occs.ncodes = cap;
 }
 
 /* Makes the per-term arrays cover every term of the dictionary (room
@@ -286,23 +304,6 @@ pcell_of(matcher_index_t *ix, unsigned cell)
     return (uint16_t) p;
 }
 
-/* The lists of ISCO group code (0 < code < MATCHER_ISCO_CODES), made
- * when first needed. The address is good until the next group is made. */
-static struct matcher_isco *
-isco_lists(matcher_index_t *ix, unsigned code)
-{
-    if (ix->isco_group[code] == 0) {
-        if (ix->niscos == ix->iscocap) {
-            ix->iscocap = ix->iscocap ? ix->iscocap * 2 : 64;
-            ix->iscos =
-                jm_xrealloc(ix->iscos, ix->iscocap * sizeof(*ix->iscos));
-        }
-        memset(&ix->iscos[ix->niscos], 0, sizeof(*ix->iscos));
-        ix->isco_group[code] = (uint16_t) ++ix->niscos;
-    }
-    return &ix->iscos[ix->isco_group[code] - 1];
-}
-
 static void
 plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
              bool add)
@@ -336,12 +337,14 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     for (unsigned i = 0; i < p->n_occs; i++) {
         bool dup_isco = false;
 
-        plist_change(ix, &ix->occ_profiles[occs[i].term], pos, add);
+        plist_change(ix, &group_lists(&ix->occs, occs[i].term)->profiles, pos,
+                     add);
         /* One entry per ISCO group even if two occupations share it. */
         for (unsigned j = 0; j < i; j++)
             dup_isco |= occs[j].isco == occs[i].isco;
         if (occs[i].isco != 0 && occs[i].isco < MATCHER_ISCO_CODES && !dup_isco)
-            plist_change(ix, &isco_lists(ix, occs[i].isco)->profiles, pos, add);
+            plist_change(ix, &group_lists(&ix->iscos, occs[i].isco)->profiles,
+                         pos, add);
     }
     range = h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
     if (add) {
@@ -654,15 +657,15 @@ order_postings(matcher_index_t *ix, uint32_t slot, bool add)
     }
     if (r->occupation != MATCHER_TERM_NONE) {
         if (add)
-            vec_push(&ix->occ_orders[r->occupation], slot);
+            vec_push(&group_lists(&ix->occs, r->occupation)->orders, slot);
         else
-            vec_remove(&ix->occ_orders[r->occupation], slot);
+            vec_remove(&group_lists(&ix->occs, r->occupation)->orders, slot);
     }
     if (r->isco > 0 && r->isco < MATCHER_ISCO_CODES) {
         if (add)
-            vec_push(&isco_lists(ix, r->isco)->orders, slot);
+            vec_push(&group_lists(&ix->iscos, r->isco)->orders, slot);
         else
-            vec_remove(&isco_lists(ix, r->isco)->orders, slot);
+            vec_remove(&group_lists(&ix->iscos, r->isco)->orders, slot);
     }
 }
 
@@ -792,10 +795,12 @@ matcher_index_bulk_end(matcher_index_t *ix)
     cold_pack(ix);                /* one block of exactly the records */
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
-        matcher_plist_finish(&ix->occ_profiles[t], ix->hot, ix->npcells);
     }
-    for (uint32_t i = 0; i < ix->niscos; i++)
-        matcher_plist_finish(&ix->iscos[i].profiles, ix->hot, ix->npcells);
+    for (uint32_t i = 0; i < ix->occs.n; i++)
+        matcher_plist_finish(&ix->occs.lists[i].profiles, ix->hot, ix->npcells);
+    for (uint32_t i = 0; i < ix->iscos.n; i++)
+        matcher_plist_finish(&ix->iscos.lists[i].profiles, ix->hot,
+                             ix->npcells);
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
     matcher_layout_signatures(ix);
@@ -806,10 +811,11 @@ matcher_index_compact(matcher_index_t *ix)
 {
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_compact(&ix->skill_profiles[t]);
-        matcher_plist_compact(&ix->occ_profiles[t]);
     }
-    for (uint32_t i = 0; i < ix->niscos; i++)
-        matcher_plist_compact(&ix->iscos[i].profiles);
+    for (uint32_t i = 0; i < ix->occs.n; i++)
+        matcher_plist_compact(&ix->occs.lists[i].profiles);
+    for (uint32_t i = 0; i < ix->iscos.n; i++)
+        matcher_plist_compact(&ix->iscos.lists[i].profiles);
     matcher_layout_positions(ix);
     cold_pack(ix);
     /* The doubling's slack of the per-term arrays back (new terms double
@@ -841,6 +847,21 @@ list_bytes(const struct matcher_plist *pl)
     return n;
 }
 
+/* Heap of g's lists: headers, map, postings (citizens), orders' items
+ * (added to *orders). */
+static size_t
+groups_bytes(const matcher_groups *g, size_t *orders)
+{
+    size_t n = g->ncodes * sizeof(uint16_t) + g->cap * sizeof(*g->lists);
+
+    for (uint32_t i = 0; i < g->n; i++) {
+        n += list_bytes(&g->lists[i].profiles);
+        if (g->lists[i].orders.cap)
+            *orders += heap_size(g->lists[i].orders.cap * sizeof(uint32_t));
+    }
+    return n;
+}
+
 /* Counts what the heap really holds for citizens and orders (the
  * capacity of every array, malloc's rounding), which is what the
  * "300 bytes per citizen" target is about. */
@@ -860,26 +881,17 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {
         out->postings += ix->skill_profiles[t].count;
-        p += list_bytes(&ix->skill_profiles[t]) +
-             list_bytes(&ix->occ_profiles[t]);
+        p += list_bytes(&ix->skill_profiles[t]);
         if (ix->skill_orders[t].cap)
             o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
-        if (ix->occ_orders[t].cap)
-            o += heap_size(ix->occ_orders[t].cap * sizeof(uint32_t));
     }
-    p += 2 * ix->termcap * sizeof(struct matcher_plist);
-    o += 2 * ix->termcap * sizeof(struct matcher_vec);
-    /* the groups' lists, counted with the citizens' */
-    p += MATCHER_ISCO_CODES * sizeof(uint16_t) +
-         ix->iscocap * sizeof(struct matcher_isco);
+    p += ix->termcap * sizeof(struct matcher_plist);
+    o += ix->termcap * sizeof(struct matcher_vec);
+    /* the groups' headers are counted with the citizens' */
+    p += groups_bytes(&ix->occs, &o) + groups_bytes(&ix->iscos, &o);
     if (ix->seen != NULL)
         p += heap_size(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
     p += ix->termcap; /* sigbit */
-    for (uint32_t i = 0; i < ix->niscos; i++) {
-        p += list_bytes(&ix->iscos[i].profiles);
-        if (ix->iscos[i].orders.cap)
-            o += heap_size(ix->iscos[i].orders.cap * sizeof(uint32_t));
-    }
     for (uint32_t i = 0; i < ix->oused; i++) {
         const struct matcher_order_rec *r = ix->orders[i].rec;
 

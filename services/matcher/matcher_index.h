@@ -218,12 +218,32 @@ struct matcher_vec {
     uint32_t len, cap;
 };
 
-/* The lists of one ISCO-08 unit group: the citizens with an occupation in
- * it, the open orders for one. */
-struct matcher_isco {
+/* The lists of one occupation or ISCO-08 unit group: the citizens who
+ * wish for or hold it (one in it), the open orders for it. */
+struct matcher_lists {
     struct matcher_plist profiles;
     struct matcher_vec orders;
 };
+
+/* Lists kept only for the codes in use: of the 16,900 terms some 3,000
+ * are occupations, of the 10,000 ISCO codes some 430 are used; a header
+ * for every code would cost more than the lists (at[code]: 1 + the
+ * group's place in lists, or 0: none yet). */
+typedef struct matcher_groups {
+    uint16_t *at;
+    uint32_t ncodes; /* at[] covers codes 0 .. ncodes - 1 */
+    struct matcher_lists *lists;
+    uint32_t n, cap;
+} matcher_groups;
+
+/* The lists of code, or NULL if nobody and no order has had it. */
+static inline struct matcher_lists *
+matcher_group(const matcher_groups *g, unsigned code)
+{
+    unsigned i = code < g->ncodes ? g->at[code] : 0;
+
+    return i != 0 ? &g->lists[i - 1] : NULL;
+}
 
 /* An open order as the kernel sees it. */
 struct matcher_oterm {
@@ -260,7 +280,6 @@ typedef struct matcher_index {
     uint32_t npfree, pfreecap;
     matcher_idmap pmap;
     struct matcher_plist *skill_profiles; /* by term */
-    struct matcher_plist *occ_profiles;   /* by term */
     uint32_t nterms;                      /* terms the arrays cover */
     uint32_t termcap;                     /* terms they have room for */
     uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
@@ -293,13 +312,8 @@ typedef struct matcher_index {
     uint32_t *ostamp; /* as stamp, for orders */
     matcher_idmap omap;
     struct matcher_vec *skill_orders; /* by term */
-    struct matcher_vec *occ_orders;   /* by term */
-    /* ISCO-08 unit groups: of the 10,000 codes some 430 are used, so
-     * their lists are kept only for the groups met (isco_group[code]:
-     * 1 + its place in iscos, or 0). */
-    uint16_t *isco_group; /* [MATCHER_ISCO_CODES] */
-    struct matcher_isco *iscos;
-    uint32_t niscos, iscocap;
+    matcher_groups occs;              /* by occupation term */
+    matcher_groups iscos; /* by ISCO-08 unit group (code 0: not known) */
 
     bool bulk; /* loading: postings appended, split and sorted at the end */
 
@@ -424,16 +438,6 @@ static inline const matcher_hot *
 matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
 {
     return &ix->hot[ix->pos[slot]];
-}
-
-/* The lists of ISCO-08 unit group code, or NULL if nobody and no order
- * has had an occupation in it (or code is 0, unknown). */
-static inline struct matcher_isco *
-matcher_isco_of(const matcher_index_t *ix, unsigned code)
-{
-    unsigned g = code < MATCHER_ISCO_CODES ? ix->isco_group[code] : 0;
-
-    return g != 0 ? &ix->iscos[g - 1] : NULL;
 }
 
 /* Does slot hold a citizen? */

@@ -281,10 +281,11 @@ matcher_layout_positions(matcher_index_t *ix)
     ix->nposfree = 0;
     for (uint32_t t = 0; t < ix->nterms; t++) {
         renumber_list(&ix->skill_profiles[t], renum);
-        renumber_list(&ix->occ_profiles[t], renum);
     }
-    for (uint32_t i = 0; i < ix->niscos; i++)
-        renumber_list(&ix->iscos[i].profiles, renum);
+    for (uint32_t i = 0; i < ix->occs.n; i++)
+        renumber_list(&ix->occs.lists[i].profiles, renum);
+    for (uint32_t i = 0; i < ix->iscos.n; i++)
+        renumber_list(&ix->iscos.lists[i].profiles, renum);
     free(order);
     free(renum);
 }

@@ -18,14 +18,15 @@
 #define DEFAULT_BATCH     256
 #define DEFAULT_IMMEDIATE 64
 
-/* Order o's list is hits_of(live, o)[0 .. n). */
+/* Order o's list is hits_of(live, o)[0 .. n). Of its search's counts
+ * only those an answer reports are kept (12 bytes a list). */
 struct slist {
+    uint32_t considered, eligible; /* as matcher_topk_stats */
     uint16_t n;
-    bool current; /* equal to a fresh computation */
-    bool queued;  /* in the queue of stale lists */
-    bool changed; /* ids changed in this commit: publish at its end */
-    bool lost;    /* a member was erased: its ids changed */
-    matcher_topk_stats stats;
+    bool current : 1; /* equal to a fresh computation */
+    bool queued : 1;  /* in the queue of stale lists */
+    bool changed : 1; /* ids changed in this commit: publish at its end */
+    bool lost : 1;    /* a member was erased: its ids changed */
 };
 
 struct matcher_live {
@@ -206,7 +207,8 @@ apply(matcher_live_t *live, uint32_t o, const matcher_hit *hits, size_t n,
     L->n = (uint16_t) n;
     L->current = true;
     L->lost = false;
-    L->stats = *stats;
+    L->considered = stats->considered;
+    L->eligible = stats->eligible;
     live->stats.recomputed++;
     if (changed && live->announce)
         publish(live, o);
@@ -268,10 +270,10 @@ consider(matcher_live_t *live, uint32_t p, uint32_t o, const matcher_ctx *ctx)
         return;
     /* The list's counts grow with those scored since it was computed
      * (diagnostics: a citizen changed twice counts twice). */
-    live->lists[o].stats.considered++;
+    live->lists[o].considered++;
     if (matcher_filter(ix, &ix->orders[o], p, ctx, false, &d) != 0)
         return;
-    live->lists[o].stats.eligible++;
+    live->lists[o].eligible++;
     try_enter(live, o, p, matcher_score(ix, &ix->orders[o], p, ctx, d, NULL));
 }
 
@@ -310,9 +312,12 @@ each_order_sharing(matcher_live_t *live, uint32_t p, visit_fn visit,
         visit_orders(live, &ix->skill_orders[skills[i].term], gen, p, visit,
                      ctx);
     for (unsigned i = 0; i < r->n_occs; i++) {
-        const struct matcher_isco *g = matcher_isco_of(ix, occs[i].isco);
+        const struct matcher_lists *occ =
+            matcher_group(&ix->occs, occs[i].term);
+        const struct matcher_lists *g = matcher_group(&ix->iscos, occs[i].isco);
 
-        visit_orders(live, &ix->occ_orders[occs[i].term], gen, p, visit, ctx);
+        if (occ != NULL)
+            visit_orders(live, &occ->orders, gen, p, visit, ctx);
         if (g != NULL)
             visit_orders(live, &g->orders, gen, p, visit, ctx);
     }
@@ -600,7 +605,8 @@ matcher_live_shortlist(const matcher_live_t *live, uint32_t o, size_t *n,
     L = &live->lists[o];
     *n = L->n;
     if (stats != NULL)
-        *stats = L->stats;
+        *stats = (matcher_topk_stats){.considered = L->considered,
+                                      .eligible = L->eligible};
     return hits_of(live, o);
 }
 

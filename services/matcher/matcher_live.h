@@ -80,7 +80,8 @@ size_t matcher_live_pending(const matcher_live_t *live);
 
 /* The current list of the order in oslot, best first, and the counts of
  * the search that last computed it plus the citizens scored against it
- * since (diagnostics); NULL if it is stale. Borrowed until the next
+ * since (diagnostics: considered and eligible; the others are 0); NULL if
+ * it is stale. Borrowed until the next
  * change. */
 const matcher_hit *matcher_live_shortlist(const matcher_live_t *live,
                                           uint32_t oslot, size_t *n,

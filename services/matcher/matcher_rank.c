@@ -235,15 +235,16 @@ matcher_topk_profile(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
             visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
     }
     for (unsigned i = 0; i < p->n_occs; i++) {
-        const struct matcher_vec *v = &ix->occ_orders[occs[i].term];
+        const struct matcher_lists *g[2] = {
+            matcher_group(&ix->occs, occs[i].term),
+            matcher_group(&ix->iscos, occs[i].isco),
+        };
 
-        for (uint32_t j = 0; j < v->len; j++)
-            visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
-        if (matcher_isco_of(ix, occs[i].isco) == NULL)
-            continue;
-        v = &matcher_isco_of(ix, occs[i].isco)->orders;
-        for (uint32_t j = 0; j < v->len; j++)
-            visit_order(ix, &heap, gen, slot, v->items[j], ctx, owner, &st);
+        for (unsigned w = 0; w < 2; w++) {
+            for (uint32_t j = 0; g[w] != NULL && j < g[w]->orders.len; j++)
+                visit_order(ix, &heap, gen, slot, g[w]->orders.items[j], ctx,
+                            owner, &st);
+        }
     }
     if (stats != NULL)
         *stats = st;

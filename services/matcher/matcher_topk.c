@@ -408,9 +408,9 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         terms[n].uri = matcher_dict_uri(ix->dict, skills[i].term);
         n++;
     }
-    if (r->occupation != MATCHER_TERM_NONE &&
-        ix->occ_profiles[r->occupation].count > 0) {
-        terms[n].pl = &ix->occ_profiles[r->occupation];
+    if (matcher_group(&ix->occs, r->occupation) != NULL &&
+        matcher_group(&ix->occs, r->occupation)->profiles.count > 0) {
+        terms[n].pl = &matcher_group(&ix->occs, r->occupation)->profiles;
         terms[n].kind = TERM_OCCUPATION;
         terms[n].essential = false;
         terms[n].id = 0;
@@ -419,9 +419,9 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         terms[n].uri = "";
         n++;
     }
-    if (matcher_isco_of(ix, r->isco) != NULL &&
-        matcher_isco_of(ix, r->isco)->profiles.count > 0) {
-        terms[n].pl = &matcher_isco_of(ix, r->isco)->profiles;
+    if (matcher_group(&ix->iscos, r->isco) != NULL &&
+        matcher_group(&ix->iscos, r->isco)->profiles.count > 0) {
+        terms[n].pl = &matcher_group(&ix->iscos, r->isco)->profiles;
         terms[n].kind = TERM_ISCO;
         terms[n].essential = false;
         terms[n].id = 0;
