@@ -2,19 +2,65 @@
 #include "matcher_dict.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jm/mem.h"
 #include "matcher_idmap.h"
 
+/* The URIs' text sits in blocks that never move (an URI's address lives
+ * as long as the dictionary), one after the other: one malloc per URI
+ * would add a header and rounding to each 60-byte URI. */
+#define BLOCK_SIZE (64 * 1024)
+
+struct block {
+    struct block *next;
+    size_t room, used;
+    char text[];
+};
+
 struct matcher_dict {
     char **uris;
     uint16_t *lens;
     size_t count, cap;
-    size_t bytes;
+    struct block *blocks; /* newest first */
+    size_t bytes;         /* heap of the blocks */
     matcher_idmap map;
 };
+
+/* Heap of an allocation of size bytes: malloc's header and rounding. */
+static size_t
+heap_size(size_t size)
+{
+    return (size + 8 + 15) & ~(size_t) 15;
+}
+
+/* A NUL-terminated copy of uri[0..len) in the newest block (or a new
+ * one; one of its own for a URI longer than a block). */
+static char *
+copy_text(matcher_dict_t *dict, const char *uri, size_t len)
+{
+    struct block *b = dict->blocks;
+    size_t need = len + 1;
+    char *to;
+
+    if (b == NULL || b->room - b->used < need) {
+        size_t room = need > BLOCK_SIZE ? need : BLOCK_SIZE;
+
+        b = jm_xmalloc(offsetof(struct block, text) + room);
+        b->room = room;
+        b->used = 0;
+        b->next = dict->blocks;
+        dict->blocks = b;
+        dict->bytes += heap_size(offsetof(struct block, text) + room);
+    }
+    to = b->text + b->used;
+    b->used += need;
+    memcpy(to, uri, len);
+    to[len] = '\0';
+    return to;
+}
 
 static const char *
 dict_key(void *ctx, uint32_t value, size_t *len)
@@ -41,8 +87,12 @@ matcher_dict_destroy(matcher_dict_t **dict_p)
 
     if (dict == NULL)
         return;
-    for (size_t i = 0; i < dict->count; i++)
-        free(dict->uris[i]);
+    while (dict->blocks != NULL) {
+        struct block *b = dict->blocks;
+
+        dict->blocks = b->next;
+        free(b);
+    }
     free(dict->uris);
     free(dict->lens);
     matcher_idmap_release(&dict->map);
@@ -82,13 +132,13 @@ matcher_dict_add(matcher_dict_t *dict, uint16_t id, const char *uri, size_t len)
     if (matcher_dict_find(dict, uri, len) >= 0)
         return -EEXIST;
     if (dict->count == dict->cap) {
-        dict->cap = dict->cap ? dict->cap * 2 : 1024;
+        /* by a quarter: the dictionary is long-lived and grows slowly */
+        dict->cap = dict->cap ? dict->cap + dict->cap / 4 : 1024;
         dict->uris = jm_xrealloc(dict->uris, dict->cap * sizeof(char *));
         dict->lens = jm_xrealloc(dict->lens, dict->cap * sizeof(uint16_t));
     }
-    dict->uris[id] = jm_xstrndup(uri, len);
+    dict->uris[id] = copy_text(dict, uri, len);
     dict->lens[id] = (uint16_t) len;
-    dict->bytes += len + 1;
     dict->count++;
     matcher_idmap_put(&dict->map, id);
     return 0;
@@ -97,6 +147,7 @@ matcher_dict_add(matcher_dict_t *dict, uint16_t id, const char *uri, size_t len)
 size_t
 matcher_dict_bytes(const matcher_dict_t *dict)
 {
-    return dict->bytes + dict->cap * (sizeof(char *) + sizeof(uint16_t)) +
+    return dict->bytes + heap_size(dict->cap * sizeof(char *)) +
+           heap_size(dict->cap * sizeof(uint16_t)) +
            matcher_idmap_bytes(&dict->map);
 }
