@@ -150,7 +150,6 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->skill_profiles);
     free(ix->skill_orders);
     free(ix->hot);
-    free(ix->cold_ref);
     free(ix->seen);
     free(ix->pos);
     free(ix->slot_at);
@@ -243,7 +242,6 @@ matcher_index_seen_words(const matcher_index_t *ix)
 static void
 grow_profiles(matcher_index_t *ix, uint32_t cap)
 {
-    ix->cold_ref = jm_xrealloc(ix->cold_ref, cap * sizeof(uint32_t));
     ix->pos = jm_xrealloc(ix->pos, cap * sizeof(uint32_t));
     ix->hot = matcher_hot_realloc(ix->hot, ix->pcap, cap);
     ix->slot_at = jm_xrealloc(ix->slot_at, cap * sizeof(uint32_t));
@@ -314,9 +312,9 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
     if (add && ix->bulk)
         matcher_plist_append(pl, posting);
     else if (add)
-        matcher_plist_add(pl, ix->hot, ix->npcells, h->pcell, posting);
+        matcher_plist_add(pl, ix, matcher_hot_pcell(ix, h), posting);
     else
-        matcher_plist_remove(pl, h->pcell, posting);
+        matcher_plist_remove(pl, matcher_hot_pcell(ix, h), posting);
 }
 
 /* Every list a citizen is in, added or removed in one place so that the
@@ -330,7 +328,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     const struct matcher_cocc *occs = matcher_cold_occs(p);
     uint32_t pos = ix->pos[slot];
     const matcher_hot *h = &ix->hot[pos];
-    unsigned range;
+    unsigned range, pcell = matcher_hot_pcell(ix, h);
 
     for (unsigned i = 0; i < p->n_skills; i++)
         plist_change(ix, &ix->skill_profiles[skills[i].term], pos, add);
@@ -348,9 +346,9 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     }
     range = h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
     if (add) {
-        ix->pcell_count[h->pcell]++;
-        if (range > ix->pcell_range[h->pcell])
-            ix->pcell_range[h->pcell] = (uint16_t) range;
+        ix->pcell_count[pcell]++;
+        if (range > ix->pcell_range[pcell])
+            ix->pcell_range[pcell] = (uint16_t) range;
         ix->progression_count[h->progression]++;
         ix->range_count[range]++;
         for (unsigned b = 0; b < 8; b++)
@@ -358,7 +356,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     } else {
         for (unsigned b = 0; b < 8; b++)
             ix->kind_count[b] -= h->kinds >> b & 1;
-        ix->pcell_count[h->pcell]--;
+        ix->pcell_count[pcell]--;
         ix->progression_count[h->progression]--;
         ix->range_count[range]--;
     }
@@ -391,27 +389,29 @@ cold_free(matcher_index_t *ix, uint32_t slot)
 {
     matcher_slab_free(&ix->cold_slab,
                       matcher_cold_size(matcher_cold_of(ix, slot)));
-    ix->cold_ref[slot] = MATCHER_NONE;
 }
 
-/* Every live cold record copied into a new region of the slab, in slot
- * order, the holes of the freed ones left behind with the old region. */
+/* Every live cold record copied into a new region of the slab, in the
+ * order of positions (where citizens live: the search reads the records
+ * of one cell from one stretch), the holes of the freed ones left behind
+ * with the old region. */
 static void
 cold_pack(matcher_index_t *ix)
 {
     matcher_slab old;
 
     matcher_slab_pack_begin(&ix->cold_slab, &old);
-    for (uint32_t i = 0; i < ix->pused; i++) {
+    for (uint32_t p = 0; p < ix->npos; p++) {
+        matcher_hot *h = &ix->hot[p];
         const void *from;
         size_t size;
 
-        if (!matcher_slot_live(ix, i))
+        if (ix->slot_at[p] == MATCHER_NONE)
             continue;
-        from = matcher_slab_at(&old, ix->cold_ref[i]);
+        from = matcher_slab_at(&old, h->cold_ref);
         size = matcher_cold_size(from);
-        ix->cold_ref[i] = matcher_slab_alloc(&ix->cold_slab, size);
-        memcpy(matcher_slab_at(&ix->cold_slab, ix->cold_ref[i]), from, size);
+        h->cold_ref = matcher_slab_alloc(&ix->cold_slab, size);
+        memcpy(matcher_slab_at(&ix->cold_slab, h->cold_ref), from, size);
     }
     matcher_slab_release(&old);
 }
@@ -440,7 +440,8 @@ matcher_index_profile_record(const matcher_index_t *ix, uint32_t slot,
         .flags =
             (uint8_t) (h->flags & (MATCHER_PF_CONSENT | MATCHER_PF_LOCATION)),
         .progression = h->progression,
-        .available_from = h->available_from,
+        .available_from =
+            h->available == 0 ? MATCHER_DATE_NONE : (int32_t) h->available,
         .lat = h->lat,
         .lon = h->lon,
         .n_skills = c->n_skills,
@@ -558,8 +559,9 @@ matcher_index_put_profile(matcher_index_t *ix,
         ix->plive++;
     }
     /* The header and the fields the hot record holds are not copied. */
-    ix->cold_ref[slot] = matcher_slab_alloc(&ix->cold_slab, cold_size_of(rec));
-    copy = matcher_slab_at(&ix->cold_slab, ix->cold_ref[slot]);
+    h = &ix->hot[ix->pos[slot]];
+    h->cold_ref = matcher_slab_alloc(&ix->cold_slab, cold_size_of(rec));
+    copy = matcher_slab_at(&ix->cold_slab, h->cold_ref);
     copy->source = rec->source;
     copy->n_skills = rec->n_skills;
     copy->n_occs = rec->n_occs;
@@ -567,11 +569,10 @@ matcher_index_put_profile(matcher_index_t *ix,
     copy->id_len = rec->id_len;
     copy->pad = 0;
     cold_fill(copy, rec);
-    h = &ix->hot[ix->pos[slot]];
     h->sig = matcher_layout_sig(ix, copy);
     h->lat = rec->lat;
     h->lon = rec->lon;
-    h->available_from = rec->available_from;
+    h->available = matcher_hot_day(rec->available_from);
     h->range_km = rec->range_km;
     h->licences = rec->licences;
     h->home_muni = rec->home_muni;
@@ -587,9 +588,10 @@ matcher_index_put_profile(matcher_index_t *ix,
                 (uint8_t) ((h->flags & ~MATCHER_HOT_DANISH) | l->level << 2);
     }
     h->progression = rec->progression;
-    h->pcell = pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
-                                ? matcher_cell_of(rec->lat, rec->lon)
-                                : MATCHER_CELL_ANY);
+    /* the cell becomes a populated one (matcher_hot_pcell finds it) */
+    (void) pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
+                            ? matcher_cell_of(rec->lat, rec->lon)
+                            : MATCHER_CELL_ANY);
     profile_postings(ix, slot, true);
     if (!known)
         matcher_idmap_put(&ix->pmap, slot);
@@ -794,13 +796,12 @@ matcher_index_bulk_end(matcher_index_t *ix)
     matcher_layout_positions(ix); /* before lists are split and sorted */
     cold_pack(ix);                /* one block of exactly the records */
     for (uint32_t t = 0; t < ix->nterms; t++) {
-        matcher_plist_finish(&ix->skill_profiles[t], ix->hot, ix->npcells);
+        matcher_plist_finish(&ix->skill_profiles[t], ix);
     }
     for (uint32_t i = 0; i < ix->occs.n; i++)
-        matcher_plist_finish(&ix->occs.lists[i].profiles, ix->hot, ix->npcells);
+        matcher_plist_finish(&ix->occs.lists[i].profiles, ix);
     for (uint32_t i = 0; i < ix->iscos.n; i++)
-        matcher_plist_finish(&ix->iscos.lists[i].profiles, ix->hot,
-                             ix->npcells);
+        matcher_plist_finish(&ix->iscos.lists[i].profiles, ix);
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
     matcher_layout_signatures(ix);
@@ -875,8 +876,7 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     out->orders = ix->olive;
     out->terms = (uint32_t) matcher_dict_count(ix->dict);
     p += ix->cold_slab.bytes;
-    p += ix->pcap * (sizeof(uint32_t) + sizeof(uint32_t) + sizeof(matcher_hot) +
-                     sizeof(uint32_t));
+    p += ix->pcap * (sizeof(uint32_t) + sizeof(matcher_hot) + sizeof(uint32_t));
     p += ix->pfreecap * 2 * sizeof(uint32_t);
     p += matcher_idmap_bytes(&ix->pmap);
     for (uint32_t t = 0; t < ix->nterms; t++) {

@@ -144,14 +144,19 @@ enum {
 #define MATCHER_SIG_BITS 64
 #define MATCHER_SIG_NONE 0xff
 
+/* The cold record's reference is here, not in an array by slot: the
+ * search has the hot record in hand when it wants the cold one. The
+ * availability date is a day number from 1970 in 16 bits (0: now; dates
+ * before 1970 are past, dates after 2149 are read as 2149-06-06), and the
+ * populated cell is found from the place (matcher_hot_pcell). */
 typedef struct matcher_hot {
     uint64_t sig; /* the signature: see MATCHER_SIG_BITS */
     float lat, lon;
-    int32_t available_from; /* MATCHER_DATE_NONE: now */
+    uint32_t cold_ref;  /* their cold record in the slab */
+    uint16_t available; /* from this day (see above) */
     uint16_t range_km;
     uint16_t licences;
     uint16_t home_muni;
-    uint16_t pcell; /* populated-cell number of where they live */
     uint8_t hours;
     uint8_t kinds;
     uint8_t flags; /* MATCHER_PF_*, MATCHER_HOT_* */
@@ -267,7 +272,6 @@ typedef struct matcher_index {
     matcher_dict_t *dict;
 
     /* citizens */
-    uint32_t *cold_ref;          /* by slot: record in cold_slab, or NONE */
     matcher_slab cold_slab;      /* where the cold records are */
     uint32_t *pos;               /* by slot: position */
     matcher_hot *hot;            /* by position, 64-byte aligned */
@@ -389,6 +393,15 @@ void matcher_index_bulk_end(matcher_index_t *ix);
 /* The grid cell of a point (MATCHER_CELL_ANY outside the grid). */
 unsigned matcher_cell_of(double lat, double lon);
 
+/* The populated-cell number of where the citizen of h lives. */
+static inline unsigned
+matcher_hot_pcell(const matcher_index_t *ix, const matcher_hot *h)
+{
+    return ix->cell_pcell[(h->flags & MATCHER_PF_LOCATION)
+                              ? matcher_cell_of(h->lat, h->lon)
+                              : MATCHER_CELL_ANY];
+}
+
 /* The least distance in km from (lat, lon) to any point of cell; 0 for
  * MATCHER_CELL_ANY. A true lower bound on the haversine distance. */
 double matcher_cell_min_km(unsigned cell, double lat, double lon);
@@ -444,16 +457,34 @@ matcher_hot_of(const matcher_index_t *ix, uint32_t slot)
 static inline bool
 matcher_slot_live(const matcher_index_t *ix, uint32_t slot)
 {
-    return ix->cold_ref[slot] != MATCHER_NONE;
+    /* a freed slot's position may have gone to someone else */
+    return slot < ix->pused && ix->pos[slot] < ix->npos &&
+           ix->slot_at[ix->pos[slot]] == slot;
 }
 
-/* The cold record of the citizen in slot (which must hold one). Valid
- * until the index next changes. */
+/* The cold record of the citizen whose hot record is h. Valid until the
+ * index next changes. */
+static inline const struct matcher_cold *
+matcher_cold_at(const matcher_index_t *ix, const matcher_hot *h)
+{
+    return (const struct matcher_cold *) matcher_slab_at(&ix->cold_slab,
+                                                         h->cold_ref);
+}
+
+/* The cold record of the citizen in slot (which must hold one). */
 static inline const struct matcher_cold *
 matcher_cold_of(const matcher_index_t *ix, uint32_t slot)
 {
-    return (const struct matcher_cold *) matcher_slab_at(&ix->cold_slab,
-                                                         ix->cold_ref[slot]);
+    return matcher_cold_at(ix, &ix->hot[ix->pos[slot]]);
+}
+
+/* The day a citizen is available from as the hot record keeps it. */
+static inline uint16_t
+matcher_hot_day(int32_t available_from)
+{
+    return available_from <= 0           ? 0
+           : available_from > UINT16_MAX ? UINT16_MAX
+                                         : (uint16_t) available_from;
 }
 
 static inline const char *

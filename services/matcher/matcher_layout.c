@@ -134,13 +134,17 @@ cell_ranges(matcher_index_t *ix)
 {
     for (uint32_t p = 0; p < ix->npcells; p++)
         ix->pcell_range[p] = 0;
-    for (uint32_t i = 0; i < ix->pused; i++) {
+    for (uint32_t i = 0; i < ix->npos; i++) {
         const matcher_hot *h = &ix->hot[i];
         unsigned range =
             h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
+        unsigned p;
 
-        if (matcher_slot_live(ix, i) && range > ix->pcell_range[h->pcell])
-            ix->pcell_range[h->pcell] = (uint16_t) range;
+        if (ix->slot_at[i] == MATCHER_NONE)
+            continue;
+        p = matcher_hot_pcell(ix, h);
+        if (range > ix->pcell_range[p])
+            ix->pcell_range[p] = (uint16_t) range;
     }
 }
 
@@ -261,7 +265,7 @@ matcher_layout_positions(matcher_index_t *ix)
         key = matcher_posting(0, h->range_km, h->progression) >>
               MATCHER_SLOT_BITS;
         order[n++] =
-            (uint64_t) h->pcell << 41 |
+            (uint64_t) matcher_hot_pcell(ix, h) << 41 |
             (uint64_t) ((1u << (32 - MATCHER_SLOT_BITS)) - 1 - key) << 32 | p;
     }
     qsort(order, n, sizeof(*order), u64_cmp);

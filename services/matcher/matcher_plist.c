@@ -128,9 +128,9 @@ cover_cells(struct matcher_plist *pl, uint32_t npcells)
 }
 
 void
-matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
-                    uint32_t npcells)
+matcher_plist_split(struct matcher_plist *pl, const matcher_index_t *ix)
 {
+    uint32_t npcells = ix->npcells;
     struct matcher_seg *segs = jm_xcalloc(npcells, sizeof(*segs));
     uint32_t *items =
         pl->count ? jm_xmalloc(pl->count * sizeof(uint32_t)) : NULL;
@@ -139,7 +139,7 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
 
     JM_ASSERT(pl->segs == NULL && npcells > 0);
     for (uint32_t i = 0; i < pl->count; i++)
-        segs[hot[old[i] & MATCHER_SLOT_MASK].pcell].len++;
+        segs[matcher_hot_pcell(ix, &ix->hot[old[i] & MATCHER_SLOT_MASK])].len++;
     for (uint32_t p = 0; p < npcells; p++) {
         segs[p].start = at;
         at += segs[p].len;
@@ -147,7 +147,8 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
         segs[p].len = 0;
     }
     for (uint32_t i = 0; i < pl->count; i++) {
-        struct matcher_seg *s = &segs[hot[old[i] & MATCHER_SLOT_MASK].pcell];
+        struct matcher_seg *s =
+            &segs[matcher_hot_pcell(ix, &ix->hot[old[i] & MATCHER_SLOT_MASK])];
 
         items[s->start + s->len++] = old[i];
     }
@@ -163,8 +164,8 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
 }
 
 void
-matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
-                  uint32_t npcells, uint32_t pcell, uint32_t posting)
+matcher_plist_add(struct matcher_plist *pl, const matcher_index_t *ix,
+                  uint32_t pcell, uint32_t posting)
 {
     struct matcher_seg *s;
     uint32_t lo, hi, *items;
@@ -173,7 +174,7 @@ matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
         grow_unsplit(pl);
         pl->items[pl->count] = posting;
         if (++pl->count >= MATCHER_SPLIT_AT)
-            matcher_plist_split(pl, hot, npcells);
+            matcher_plist_split(pl, ix);
         return;
     }
     cover_cells(pl, pcell + 1);
@@ -206,11 +207,10 @@ matcher_plist_append(struct matcher_plist *pl, uint32_t posting)
 }
 
 void
-matcher_plist_finish(struct matcher_plist *pl, const matcher_hot *hot,
-                     uint32_t npcells)
+matcher_plist_finish(struct matcher_plist *pl, const matcher_index_t *ix)
 {
     if (pl->segs == NULL && pl->count >= MATCHER_SPLIT_AT)
-        matcher_plist_split(pl, hot, npcells);
+        matcher_plist_split(pl, ix);
     matcher_plist_compact(pl);
 }
 

@@ -9,26 +9,24 @@
 #include "matcher_index.h"
 
 /* Adds posting (matcher_posting) of a citizen living in populated cell
- * pcell. The list splits itself when it reaches MATCHER_SPLIT_AT (hot
- * gives every citizen's cell; npcells is the number of populated cells). */
-void matcher_plist_add(struct matcher_plist *pl, const matcher_hot *hot,
-                       uint32_t npcells, uint32_t pcell, uint32_t posting);
+ * pcell. The list splits itself when it reaches MATCHER_SPLIT_AT (by the
+ * cells of ix's citizens). */
+void matcher_plist_add(struct matcher_plist *pl, const matcher_index_t *ix,
+                       uint32_t pcell, uint32_t posting);
 
 /* Appends posting to an unsplit list, never splitting it (bulk loads:
  * matcher_plist_finish splits it afterwards if it is long). */
 void matcher_plist_append(struct matcher_plist *pl, uint32_t posting);
 
 /* After appends: splits the list if it is long, and packs it tight. */
-void matcher_plist_finish(struct matcher_plist *pl, const matcher_hot *hot,
-                          uint32_t npcells);
+void matcher_plist_finish(struct matcher_plist *pl, const matcher_index_t *ix);
 
 /* Removes posting (the value it was added with). */
 void matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell,
                           uint32_t posting);
 
 /* Splits an unsplit list by cell. */
-void matcher_plist_split(struct matcher_plist *pl, const matcher_hot *hot,
-                         uint32_t npcells);
+void matcher_plist_split(struct matcher_plist *pl, const matcher_index_t *ix);
 
 /* Sorts n postings as a split list's segment is kept: by value, largest
  * first. */

@@ -64,7 +64,7 @@ hot_filters(const matcher_index_t *ix, const matcher_order *o,
         fails |= MATCHER_FAIL_LICENCE;
     start = r->start == MATCHER_DATE_NONE || r->start < ctx->today ? ctx->today
                                                                    : r->start;
-    if (h->available_from != MATCHER_DATE_NONE && h->available_from > start)
+    if ((int32_t) h->available > start)
         fails |= MATCHER_FAIL_AVAILABILITY;
     if (!matcher_share_ok(ix, r->owner_muni, o->share, h))
         fails |= MATCHER_FAIL_SHARING;
@@ -195,7 +195,7 @@ matcher_qfilter_place(const matcher_qorder *q, const matcher_hot *h,
         return MATCHER_FAIL_KIND;
     if ((q->licences & h->licences) != q->licences)
         return MATCHER_FAIL_LICENCE;
-    if (h->available_from != MATCHER_DATE_NONE && h->available_from > q->start)
+    if ((int32_t) h->available > q->start)
         return MATCHER_FAIL_AVAILABILITY;
     if (!matcher_share_ok(ix, q->owner, q->o->share, h))
         return MATCHER_FAIL_SHARING;

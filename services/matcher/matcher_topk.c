@@ -169,7 +169,8 @@ flush(struct search *s)
     /* The records' addresses were asked for when queued: now the records,
      * all at once. */
     for (unsigned i = 0; i < s->nbatch; i++) {
-        const char *p = (const char *) matcher_cold_of(s->ix, s->batch[i].slot);
+        const char *p =
+            (const char *) matcher_cold_at(s->ix, &s->ix->hot[s->batch[i].pos]);
 
         __builtin_prefetch(p);
         __builtin_prefetch(p + 64);
@@ -190,8 +191,8 @@ flush(struct search *s)
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
         matcher_heap_push(&s->heap, slot,
-                          matcher_score_rec(s->o, matcher_cold_of(s->ix, slot),
-                                            h, s->ctx, d, NULL));
+                          matcher_score_rec(s->o, matcher_cold_at(s->ix, h), h,
+                                            s->ctx, d, NULL));
     }
     s->nbatch = 0;
 }
@@ -262,7 +263,7 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
             __builtin_prefetch(&hot[items[i + AHEAD] & MATCHER_SLOT_MASK]);
         ok = (unsigned) (h->hours >= f->hours) & (h->kinds >> f->kind & 1u) &
              (unsigned) ((h->licences & f->licences) == f->licences) &
-             (unsigned) (h->available_from <= f->start) &
+             (unsigned) ((int32_t) h->available <= f->start) &
              (unsigned) ((h->flags & MATCHER_HOT_DANISH) >= f->danish) &
              (unsigned) (h->flags >> 1 & 1); /* MATCHER_PF_LOCATION */
         share = (unsigned) (home == f->owner) |
@@ -312,10 +313,10 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
                          : (double) h->progression / MATCHER_PROGRESS_MAX);
         if (below(s, bound))
             continue;
-        /* Only now the slot and the record's address (two more arrays in
-         * random order): most survivors of the sieve end above. */
+        /* Only now the slot (another array in random order) and the
+         * record: most survivors of the sieve end above. */
         slot = s->ix->slot_at[pos];
-        __builtin_prefetch(&s->ix->cold_ref[slot]);
+        __builtin_prefetch(matcher_cold_at(s->ix, h));
         s->batch[s->nbatch].slot = slot;
         s->batch[s->nbatch].pos = pos;
         s->batch[s->nbatch].bound = bound;
