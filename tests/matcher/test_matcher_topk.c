@@ -393,6 +393,21 @@ test_packed_index_stays_exact(void **state)
     jm_clock_set_fake(0);
 }
 
+/* The hot record keeps the availability date in 16 bits: "now" and past
+ * dates are 0, real dates themselves, and dates past 2149 the last day
+ * (still later than any order's start). */
+static void
+test_availability_day_bounds(void **state)
+{
+    (void) state;
+    assert_int_equal(matcher_hot_day(MATCHER_DATE_NONE), 0);
+    assert_int_equal(matcher_hot_day(-5), 0);
+    assert_int_equal(matcher_hot_day(0), 0);
+    assert_int_equal(matcher_hot_day(20461), 20461); /* 2026-01-08 */
+    assert_int_equal(matcher_hot_day(UINT16_MAX), UINT16_MAX);
+    assert_int_equal(matcher_hot_day(70000), UINT16_MAX);
+}
+
 /* A citizen's record is kept in two parts (hot fields, cold arrays in the
  * slab): put together again it is the record that was put, byte for
  * byte; and under churn the slab's holes are packed away, so its size
@@ -790,6 +805,7 @@ main(void)
         cmocka_unit_test(test_signatures_cover_skills),
         cmocka_unit_test(test_orders_for_citizen_equal_brute_force),
         cmocka_unit_test(test_quick_filter_and_distance_bounds),
+        cmocka_unit_test(test_availability_day_bounds),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
