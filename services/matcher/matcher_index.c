@@ -795,13 +795,19 @@ matcher_index_bulk_end(matcher_index_t *ix)
     ix->bulk = false;
     matcher_layout_positions(ix); /* before lists are split and sorted */
     cold_pack(ix);                /* one block of exactly the records */
-    for (uint32_t t = 0; t < ix->nterms; t++) {
+    ix->pcell_at = jm_xmalloc((ix->npos ? ix->npos : 1) * sizeof(uint16_t));
+    for (uint32_t p = 0; p < ix->npos; p++)
+        ix->pcell_at[p] = ix->slot_at[p] == MATCHER_NONE
+                              ? 0
+                              : (uint16_t) matcher_hot_pcell(ix, &ix->hot[p]);
+    for (uint32_t t = 0; t < ix->nterms; t++)
         matcher_plist_finish(&ix->skill_profiles[t], ix);
-    }
     for (uint32_t i = 0; i < ix->occs.n; i++)
         matcher_plist_finish(&ix->occs.lists[i].profiles, ix);
     for (uint32_t i = 0; i < ix->iscos.n; i++)
         matcher_plist_finish(&ix->iscos.lists[i].profiles, ix);
+    free(ix->pcell_at);
+    ix->pcell_at = NULL;
     if (ix->nterms > 0)
         resize_terms(ix, ix->nterms);
     matcher_layout_signatures(ix);

@@ -320,6 +320,9 @@ typedef struct matcher_index {
     matcher_groups iscos; /* by ISCO-08 unit group (code 0: not known) */
 
     bool bulk; /* loading: postings appended, split and sorted at the end */
+    /* While the lists are split at the end of a load: each position's
+     * populated cell, found once instead of once per posting. */
+    uint16_t *pcell_at;
 
     /* sharing agreements: owner municipality -> bit set of home
      * municipalities (1000 bits); none configured: all sharing allowed */

@@ -127,6 +127,17 @@ cover_cells(struct matcher_plist *pl, uint32_t npcells)
     pl->nsegs = npcells;
 }
 
+/* The populated cell of a posting's citizen (found once per position at
+ * the end of a load: matcher_index_bulk_end). */
+static unsigned
+pcell_of(const matcher_index_t *ix, uint32_t posting)
+{
+    uint32_t pos = posting & MATCHER_SLOT_MASK;
+
+    return ix->pcell_at != NULL ? ix->pcell_at[pos]
+                                : matcher_hot_pcell(ix, &ix->hot[pos]);
+}
+
 void
 matcher_plist_split(struct matcher_plist *pl, const matcher_index_t *ix)
 {
@@ -139,7 +150,7 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_index_t *ix)
 
     JM_ASSERT(pl->segs == NULL && npcells > 0);
     for (uint32_t i = 0; i < pl->count; i++)
-        segs[matcher_hot_pcell(ix, &ix->hot[old[i] & MATCHER_SLOT_MASK])].len++;
+        segs[pcell_of(ix, old[i])].len++;
     for (uint32_t p = 0; p < npcells; p++) {
         segs[p].start = at;
         at += segs[p].len;
@@ -147,8 +158,7 @@ matcher_plist_split(struct matcher_plist *pl, const matcher_index_t *ix)
         segs[p].len = 0;
     }
     for (uint32_t i = 0; i < pl->count; i++) {
-        struct matcher_seg *s =
-            &segs[matcher_hot_pcell(ix, &ix->hot[old[i] & MATCHER_SLOT_MASK])];
+        struct matcher_seg *s = &segs[pcell_of(ix, old[i])];
 
         items[s->start + s->len++] = old[i];
     }
