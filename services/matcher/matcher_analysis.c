@@ -354,6 +354,8 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
     const matcher_order *o = &ix->orders[oslot];
     const struct matcher_order_rec *r = o->rec;
     const struct matcher_oskill *skills = matcher_order_skills(r);
+    const struct matcher_lists *occ = matcher_group(&ix->occs, r->occupation);
+    const struct matcher_lists *isco = matcher_group(&ix->iscos, r->isco);
     struct requirements req = {0};
     uint32_t *single;
     uint64_t *seen = matcher_index_seen(ix);
@@ -364,12 +366,10 @@ matcher_bottlenecks_compute(matcher_index_t *ix, uint32_t oslot,
     for (unsigned i = 0; i < (unsigned) r->n_ess + r->n_opt; i++)
         count_list(ix, &ix->skill_profiles[skills[i].term], seen, o, ctx, &req,
                    &out->pool, single);
-    if (matcher_group(&ix->occs, r->occupation) != NULL)
-        count_list(ix, &matcher_group(&ix->occs, r->occupation)->profiles, seen,
-                   o, ctx, &req, &out->pool, single);
-    if (matcher_group(&ix->iscos, r->isco) != NULL)
-        count_list(ix, &matcher_group(&ix->iscos, r->isco)->profiles, seen, o,
-                   ctx, &req, &out->pool, single);
+    if (occ != NULL)
+        count_list(ix, &occ->profiles, seen, o, ctx, &req, &out->pool, single);
+    if (isco != NULL)
+        count_list(ix, &isco->profiles, seen, o, ctx, &req, &out->pool, single);
     for (unsigned i = 0; i < req.n; i++)
         req.items[i].pool_without = out->pool + single[i];
     qsort(req.items, req.n, sizeof(*req.items), bottleneck_cmp);

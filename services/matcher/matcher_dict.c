@@ -29,13 +29,6 @@ struct matcher_dict {
     matcher_idmap map;
 };
 
-/* Heap of an allocation of size bytes: malloc's header and rounding. */
-static size_t
-heap_size(size_t size)
-{
-    return (size + 8 + 15) & ~(size_t) 15;
-}
-
 /* A NUL-terminated copy of uri[0..len) in the newest block (or a new
  * one; one of its own for a URI longer than a block). */
 static char *
@@ -53,7 +46,7 @@ copy_text(matcher_dict_t *dict, const char *uri, size_t len)
         b->used = 0;
         b->next = dict->blocks;
         dict->blocks = b;
-        dict->bytes += heap_size(offsetof(struct block, text) + room);
+        dict->bytes += jm_heap_bytes(offsetof(struct block, text) + room);
     }
     to = b->text + b->used;
     b->used += need;
@@ -147,7 +140,7 @@ matcher_dict_add(matcher_dict_t *dict, uint16_t id, const char *uri, size_t len)
 size_t
 matcher_dict_bytes(const matcher_dict_t *dict)
 {
-    return dict->bytes + heap_size(dict->cap * sizeof(char *)) +
-           heap_size(dict->cap * sizeof(uint16_t)) +
+    return dict->bytes + jm_heap_bytes(dict->cap * sizeof(char *)) +
+           jm_heap_bytes(dict->cap * sizeof(uint16_t)) +
            matcher_idmap_bytes(&dict->map);
 }

@@ -480,9 +480,11 @@ cold_size_of(const struct matcher_profile_rec *rec)
            rec->n_langs * sizeof(struct matcher_lang) + rec->id_len;
 }
 
-/* The arrays and id of rec into c (whose header is set). An ISCO code too
- * large for 15 bits is not one (codes are below MATCHER_ISCO_CODES): it
- * is kept as 0, not known, which is how the index treats it anyway. */
+/* The cold record of rec into c (cold_size_of(rec) bytes): the header,
+ * the arrays and the id; the fields the hot record holds are not copied.
+ * An ISCO code too large for 15 bits is not one (codes are below
+ * MATCHER_ISCO_CODES): it is kept as 0, not known, which is how the index
+ * treats it anyway. */
 static void
 cold_fill(struct matcher_cold *c, const struct matcher_profile_rec *rec)
 {
@@ -491,6 +493,12 @@ cold_fill(struct matcher_cold *c, const struct matcher_profile_rec *rec)
         (struct matcher_cocc *) (void *) (skills + rec->n_skills);
     const struct matcher_pocc *from = matcher_profile_occs(rec);
 
+    c->source = rec->source;
+    c->n_skills = rec->n_skills;
+    c->n_occs = rec->n_occs;
+    c->n_langs = rec->n_langs;
+    c->id_len = rec->id_len;
+    c->pad = 0;
     memcpy(skills, matcher_profile_skills(rec),
            rec->n_skills * sizeof(struct matcher_pskill));
     for (unsigned i = 0; i < rec->n_occs; i++) {
@@ -558,16 +566,9 @@ matcher_index_put_profile(matcher_index_t *ix,
         slot = new_profile_slot(ix);
         ix->plive++;
     }
-    /* The header and the fields the hot record holds are not copied. */
     h = &ix->hot[ix->pos[slot]];
     h->cold_ref = matcher_slab_alloc(&ix->cold_slab, cold_size_of(rec));
     copy = matcher_slab_at(&ix->cold_slab, h->cold_ref);
-    copy->source = rec->source;
-    copy->n_skills = rec->n_skills;
-    copy->n_occs = rec->n_occs;
-    copy->n_langs = rec->n_langs;
-    copy->id_len = rec->id_len;
-    copy->pad = 0;
     cold_fill(copy, rec);
     h->sig = matcher_layout_sig(ix, copy);
     h->lat = rec->lat;
@@ -832,25 +833,15 @@ matcher_index_compact(matcher_index_t *ix)
     matcher_layout_signatures(ix);
 }
 
-/* What malloc really takes for a block of size bytes (glibc: 8 bytes of
- * header, 16-byte granules, 32 at least). */
-static size_t
-heap_size(size_t size)
-{
-    size_t n = (size + 8 + 15) & ~(size_t) 15;
-
-    return n < 32 ? 32 : n;
-}
-
 static size_t
 list_bytes(const struct matcher_plist *pl)
 {
     size_t n = 0;
 
     if (pl->cap)
-        n += heap_size(pl->cap * sizeof(uint32_t));
+        n += jm_heap_bytes(pl->cap * sizeof(uint32_t));
     if (pl->segs != NULL)
-        n += heap_size(pl->nsegs * sizeof(struct matcher_seg));
+        n += jm_heap_bytes(pl->nsegs * sizeof(struct matcher_seg));
     return n;
 }
 
@@ -864,7 +855,7 @@ groups_bytes(const matcher_groups *g, size_t *orders)
     for (uint32_t i = 0; i < g->n; i++) {
         n += list_bytes(&g->lists[i].profiles);
         if (g->lists[i].orders.cap)
-            *orders += heap_size(g->lists[i].orders.cap * sizeof(uint32_t));
+            *orders += jm_heap_bytes(g->lists[i].orders.cap * sizeof(uint32_t));
     }
     return n;
 }
@@ -889,21 +880,21 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
         out->postings += ix->skill_profiles[t].count;
         p += list_bytes(&ix->skill_profiles[t]);
         if (ix->skill_orders[t].cap)
-            o += heap_size(ix->skill_orders[t].cap * sizeof(uint32_t));
+            o += jm_heap_bytes(ix->skill_orders[t].cap * sizeof(uint32_t));
     }
     p += ix->termcap * sizeof(struct matcher_plist);
     o += ix->termcap * sizeof(struct matcher_vec);
     /* the groups' headers are counted with the citizens' */
     p += groups_bytes(&ix->occs, &o) + groups_bytes(&ix->iscos, &o);
     if (ix->seen != NULL)
-        p += heap_size(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
+        p += jm_heap_bytes(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
     p += ix->termcap; /* sigbit */
     for (uint32_t i = 0; i < ix->oused; i++) {
         const struct matcher_order_rec *r = ix->orders[i].rec;
 
         if (r != NULL)
-            o += heap_size(order_block_size(matcher_order_size(r),
-                                            (size_t) r->n_ess + r->n_opt));
+            o += jm_heap_bytes(order_block_size(matcher_order_size(r),
+                                                (size_t) r->n_ess + r->n_opt));
     }
     o += ix->ocap * (sizeof(matcher_order) + sizeof(uint32_t)) +
          matcher_idmap_bytes(&ix->omap);

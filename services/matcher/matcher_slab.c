@@ -27,8 +27,7 @@ resize(matcher_slab *a, size_t cap)
     }
     a->base = jm_xrealloc(a->base, cap);
     a->cap = cap;
-    /* malloc's header and rounding, as matcher_index counts the heap */
-    a->bytes = (cap + 8 + 15) & ~(size_t) 15;
+    a->bytes = jm_heap_bytes(cap);
 }
 
 uint32_t

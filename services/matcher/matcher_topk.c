@@ -390,6 +390,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
 {
     const struct matcher_order_rec *r = o->rec;
     const struct matcher_oskill *skills = matcher_order_skills(r);
+    const struct matcher_lists *occ = matcher_group(&ix->occs, r->occupation);
+    const struct matcher_lists *isco = matcher_group(&ix->iscos, r->isco);
     unsigned nw = (unsigned) r->n_ess + r->n_opt;
     size_t n = 0;
 
@@ -409,9 +411,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         terms[n].uri = matcher_dict_uri(ix->dict, skills[i].term);
         n++;
     }
-    if (matcher_group(&ix->occs, r->occupation) != NULL &&
-        matcher_group(&ix->occs, r->occupation)->profiles.count > 0) {
-        terms[n].pl = &matcher_group(&ix->occs, r->occupation)->profiles;
+    if (occ != NULL && occ->profiles.count > 0) {
+        terms[n].pl = &occ->profiles;
         terms[n].kind = TERM_OCCUPATION;
         terms[n].essential = false;
         terms[n].id = 0;
@@ -420,9 +421,8 @@ order_terms(const matcher_index_t *ix, const matcher_order *o,
         terms[n].uri = "";
         n++;
     }
-    if (matcher_group(&ix->iscos, r->isco) != NULL &&
-        matcher_group(&ix->iscos, r->isco)->profiles.count > 0) {
-        terms[n].pl = &matcher_group(&ix->iscos, r->isco)->profiles;
+    if (isco != NULL && isco->profiles.count > 0) {
+        terms[n].pl = &isco->profiles;
         terms[n].kind = TERM_ISCO;
         terms[n].essential = false;
         terms[n].id = 0;

@@ -18,6 +18,17 @@ char *jm_xstrdup(const char *s);
 /* Copies len bytes and adds a terminating NUL. */
 char *jm_xstrndup(const char *s, size_t len);
 
+/* What malloc really takes for a block of size bytes (glibc on 64 bits:
+ * an 8-byte header, 16-byte granules, 32 bytes at least): for memory
+ * accounting that counts the heap, not the bytes asked for. */
+static inline size_t
+jm_heap_bytes(size_t size)
+{
+    size_t n = (size + 8 + 15) & ~(size_t) 15;
+
+    return n < 32 ? 32 : n;
+}
+
 /* Prints "file:line: assertion failed: expr" to stderr and aborts. */
 _Noreturn void jm__assert_fail(const char *expr, const char *file, int line);
 
