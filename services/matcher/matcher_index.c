@@ -144,6 +144,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->pcell_cell);
     free(ix->pcell_count);
     free(ix->pcell_range);
+    free(ix->pcell_munis);
     free(ix->cells_sorted);
     for (unsigned i = 0; i < 1000; i++)
         free(ix->agreements[i]);
@@ -288,6 +289,8 @@ pcell_of(matcher_index_t *ix, unsigned cell)
             jm_xrealloc(ix->pcell_count, ix->pcellcap * sizeof(uint32_t));
         ix->pcell_range =
             jm_xrealloc(ix->pcell_range, ix->pcellcap * sizeof(uint16_t));
+        ix->pcell_munis = jm_xrealloc(ix->pcell_munis,
+                                      ix->pcellcap * sizeof(*ix->pcell_munis));
         ix->cells_sorted =
             jm_xrealloc(ix->cells_sorted, ix->pcellcap * sizeof(uint16_t));
     }
@@ -295,6 +298,7 @@ pcell_of(matcher_index_t *ix, unsigned cell)
     ix->pcell_cell[p] = (uint16_t) cell;
     ix->pcell_count[p] = 0;
     ix->pcell_range[p] = 0;
+    memset(ix->pcell_munis[p], 0, sizeof(ix->pcell_munis[p]));
     ix->cell_pcell[cell] = (uint16_t) p;
     for (i = p; i > 0 && ix->cells_sorted[i - 1] > cell; i--)
         ix->cells_sorted[i] = ix->cells_sorted[i - 1];
@@ -307,7 +311,7 @@ plist_change(matcher_index_t *ix, struct matcher_plist *pl, uint32_t pos,
              bool add)
 {
     const matcher_hot *h = &ix->hot[pos];
-    uint32_t posting = matcher_posting(pos, h->range_km, h->progression);
+    uint32_t posting = matcher_posting(pos, matcher_hot_key(h));
 
     if (add && ix->bulk)
         matcher_plist_append(pl, posting);
@@ -349,6 +353,8 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
         ix->pcell_count[pcell]++;
         if (range > ix->pcell_range[pcell])
             ix->pcell_range[pcell] = (uint16_t) range;
+        ix->pcell_munis[pcell][h->home_muni >> 6 & 15] |=
+            1ULL << (h->home_muni & 63);
         ix->progression_count[h->progression]++;
         ix->range_count[range]++;
         for (unsigned b = 0; b < 8; b++)
@@ -889,6 +895,9 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     if (ix->seen != NULL)
         p += jm_heap_bytes(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
     p += ix->termcap; /* sigbit */
+    /* the populated cells' arrays */
+    p += ix->pcellcap *
+         (3 * sizeof(uint16_t) + sizeof(uint32_t) + sizeof(*ix->pcell_munis));
     for (uint32_t i = 0; i < ix->oused; i++) {
         const struct matcher_order_rec *r = ix->orders[i].rec;
 

@@ -19,9 +19,9 @@
  * renumbers them all.
  *
  * The inverted index, never a scan. A posting is a 32-bit word: the
- * citizen's position in the low 23 bits and a key of what the search may
+ * citizen's position in the low 21 bits and a key of what the search may
  * know without reading anything else (buckets of their travel range and
- * progression) in the high 9. Lists:
+ * progression, consent, full time) in the high 11. Lists:
  *   - skill term -> citizens who hold it;
  *   - occupation term -> citizens who wish for or hold it;
  *   - ISCO-08 unit group -> citizens with an occupation in it;
@@ -52,17 +52,26 @@
 
 #define MATCHER_NONE UINT32_MAX
 
-/* Postings: a citizen's position and a 9-bit key in one word. The key is
- * what the search may know of a citizen without reading their record: a
- * bucket of their travel range (7 bits, rounded up: exact up to 63 km,
- * then by 4 km to 191, by 10 km to 501; bucket 127 is "any distance") and
- * a bucket of their progression (2 bits: up to 50, 100, 150, 200 of
- * MATCHER_PROGRESS_MAX; "no measurement" scores as 100). Both are upper
- * bounds, which is all a bound needs. At most 2^23 - 1 citizens (8.4
- * million) per matcher. */
-#define MATCHER_SLOT_BITS   23
+/* Postings: a citizen's position and an 11-bit key in one word. The key is
+ * what the search may know of a citizen without reading their record,
+ * most significant first: a bucket of their travel range (7 bits, rounded
+ * up: exact up to 63 km, then by 4 km to 191, by 10 km to 501; bucket 127
+ * is "any distance"), a bucket of their progression (2 bits: up to 50,
+ * 100, 150, 200 of MATCHER_PROGRESS_MAX; "no measurement" scores as 100),
+ * whether they consent to other municipalities' orders (1 bit) and whether
+ * they take MATCHER_HOURS_SPLIT hours a week or more (1 bit). The two
+ * buckets are upper bounds, which is all a bound needs; the two flags
+ * let the search pass over a group in which nobody can pass a filter
+ * (those not consenting where none of the order's municipality live, the
+ * part-timers for a full-time order) without reading it. At most 2^21 - 1
+ * citizens (2.1 million) per matcher. */
+#define MATCHER_SLOT_BITS   21
 #define MATCHER_SLOT_MASK   ((1u << MATCHER_SLOT_BITS) - 1)
 #define MATCHER_SLOTS_MAX   MATCHER_SLOT_MASK
+#define MATCHER_KEY_BITS    (32 - MATCHER_SLOT_BITS)
+#define MATCHER_KEY_CONSENT 2u /* the key's flags */
+#define MATCHER_KEY_HOURS   1u
+#define MATCHER_HOURS_SPLIT 30  /* hours a week: full time or near it */
 #define MATCHER_RANGE_CAP   511 /* a longer range reaches all of Denmark */
 #define MATCHER_RBUCKETS    128
 #define MATCHER_RBUCKET_ANY (MATCHER_RBUCKETS - 1)
@@ -103,18 +112,29 @@ matcher_progress_bucket(unsigned progression)
     return v <= 50 ? 0 : v <= 100 ? 1 : v <= 150 ? 2 : 3;
 }
 
+/* The key of a citizen with these values (see above). */
 static inline uint32_t
-matcher_posting(uint32_t slot, unsigned range_km, unsigned progression)
+matcher_key(unsigned range_km, unsigned progression, bool consent,
+            unsigned hours)
 {
-    return (uint32_t) (matcher_range_bucket(range_km) << 2 |
-                       matcher_progress_bucket(progression))
-               << MATCHER_SLOT_BITS |
-           slot;
+    return matcher_range_bucket(range_km) << 4 |
+           matcher_progress_bucket(progression) << 2 |
+           (consent ? MATCHER_KEY_CONSENT : 0) |
+           (hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0);
 }
 
-/* The parts of a posting's key. */
-#define MATCHER_POSTING_RBUCKET(p) ((p) >> (MATCHER_SLOT_BITS + 2))
-#define MATCHER_POSTING_PBUCKET(p) ((p) >> MATCHER_SLOT_BITS & 3)
+static inline uint32_t
+matcher_posting(uint32_t pos, uint32_t key)
+{
+    return key << MATCHER_SLOT_BITS | pos;
+}
+
+/* The parts of a key, and of a posting. */
+#define MATCHER_KEY_RBUCKET(k)     ((k) >> 4)
+#define MATCHER_KEY_PBUCKET(k)     ((k) >> 2 & 3)
+#define MATCHER_POSTING_KEY(p)     ((p) >> MATCHER_SLOT_BITS)
+#define MATCHER_POSTING_RBUCKET(p) MATCHER_KEY_RBUCKET(MATCHER_POSTING_KEY(p))
+#define MATCHER_POSTING_PBUCKET(p) MATCHER_KEY_PBUCKET(MATCHER_POSTING_KEY(p))
 
 /* Lists this long are split by cell. */
 #define MATCHER_SPLIT_AT 1024
@@ -167,6 +187,14 @@ static inline unsigned
 matcher_hot_danish(const matcher_hot *h)
 {
     return (h->flags & MATCHER_HOT_DANISH) >> 2;
+}
+
+/* The key of a citizen's postings (matcher_key). */
+static inline uint32_t
+matcher_hot_key(const matcher_hot *h)
+{
+    return matcher_key(h->range_km, h->progression,
+                       h->flags & MATCHER_PF_CONSENT, h->hours);
 }
 
 /* Postings items[start .. start+len) of one cell of a split list. rb is
@@ -301,6 +329,10 @@ typedef struct matcher_index {
      * citizens come, lowered only when the index is packed, so always at
      * least the longest */
     uint16_t *pcell_range;
+    /* the home municipalities of anyone living there, a bit per code
+     * modulo 1024: set as citizens come, cleared only when the index is
+     * packed, so always at least those */
+    uint64_t (*pcell_munis)[16];
     uint16_t *cells_sorted; /* populated cells by cell number */
     uint32_t npcells, pcellcap;
     double cos_row[MATCHER_GRID_ROWS]; /* cos of each row's north edge */

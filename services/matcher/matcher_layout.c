@@ -127,13 +127,15 @@ matcher_index_max_range(const matcher_index_t *ix)
     return 0;
 }
 
-/* Each populated cell's longest range, exactly (after removals it may
- * only have been an upper bound). */
+/* Each populated cell's longest range and home municipalities, exactly
+ * (after removals they may have been more). */
 static void
 cell_ranges(matcher_index_t *ix)
 {
-    for (uint32_t p = 0; p < ix->npcells; p++)
+    for (uint32_t p = 0; p < ix->npcells; p++) {
         ix->pcell_range[p] = 0;
+        memset(ix->pcell_munis[p], 0, sizeof(ix->pcell_munis[p]));
+    }
     for (uint32_t i = 0; i < ix->npos; i++) {
         const matcher_hot *h = &ix->hot[i];
         unsigned range =
@@ -145,6 +147,8 @@ cell_ranges(matcher_index_t *ix)
         p = matcher_hot_pcell(ix, h);
         if (range > ix->pcell_range[p])
             ix->pcell_range[p] = (uint16_t) range;
+        ix->pcell_munis[p][h->home_muni >> 6 & 15] |= 1ULL
+                                                      << (h->home_muni & 63);
     }
 }
 
@@ -262,11 +266,10 @@ matcher_layout_positions(matcher_index_t *ix)
 
         if (ix->slot_at[p] == MATCHER_NONE)
             continue;
-        key = matcher_posting(0, h->range_km, h->progression) >>
-              MATCHER_SLOT_BITS;
-        order[n++] =
-            (uint64_t) matcher_hot_pcell(ix, h) << 41 |
-            (uint64_t) ((1u << (32 - MATCHER_SLOT_BITS)) - 1 - key) << 32 | p;
+        key = matcher_hot_key(h);
+        order[n++] = (uint64_t) matcher_hot_pcell(ix, h)
+                         << (32 + MATCHER_KEY_BITS) |
+                     (uint64_t) ((1u << MATCHER_KEY_BITS) - 1 - key) << 32 | p;
     }
     qsort(order, n, sizeof(*order), u64_cmp);
     for (uint32_t i = 0; i < n; i++) {

@@ -7,9 +7,9 @@
  * room, leaving a hole; when holes and spare room make up half the array
  * it is rebuilt tight (with a little room per segment). A split list's
  * segments are sorted by posting value, largest
- * first: by key (range bucket, longest first, then progression bucket),
- * then position (matcher_posting). Each segment's descriptor keeps the
- * range bucket of its first posting, for the search to decide without
+ * first: by key (range bucket, longest first, then progression bucket,
+ * then the flags), then position (matcher_posting). Each segment's descriptor
+ * keeps the range bucket of its first posting, for the search to decide without
  * reading the items. */
 #include "matcher_plist.h"
 

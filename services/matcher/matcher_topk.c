@@ -13,11 +13,11 @@
  * terms t.. they may hold, plus the best distance and progression parts
  * they could have. Three bounds, each tighter and each dearer than the one
  * before, decide who goes on:
- *   - a group of postings (one cell's segment of a long list, one range
- *     and progression bucket): all terms t.., the cell's least distance to
- *     the workplace, the buckets' tops; a group that cannot beat the k-th
- *     score is not read, nor is the rest of its segment when the range
- *     bucket no longer can;
+ *   - a group of postings (one cell's segment of a long list, one key):
+ *     all terms t.., the cell's least distance to the workplace, the
+ *     buckets' tops; a group that cannot beat the k-th score is not read,
+ *     nor is the rest of its segment when the range bucket no longer can,
+ *     nor a group whose key's flags rule out everyone in it;
  *   - a posting (the sieve): the hard filters the hot record decides
  *     alone (all but the distance and languages other than Danish), then
  *     the terms t.. their signature allows (matcher_index.h: the 64
@@ -255,7 +255,7 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
         uint64_t bit = 1ULL << (pos & 63), old = seen[pos >> 6];
         const matcher_hot *h = &hot[pos];
         uint64_t sig = h->sig;
-        unsigned key = p >> MATCHER_SLOT_BITS, home = h->home_muni;
+        unsigned key = MATCHER_POSTING_KEY(p), home = h->home_muni;
         double tb = base + a * popcount64(sig & em) + b * popcount64(sig & om);
         unsigned ok, share;
 
@@ -273,7 +273,8 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
         seen[pos >> 6] = old | bit;
         out[m] = pos;
         m += (unsigned) ((old & bit) == 0) & ok & share &
-             (unsigned) (tb >= need[(key < 4) << 2 | (key & 3)]);
+             (unsigned) (tb >= need[(MATCHER_KEY_RBUCKET(key) == 0) << 2 |
+                                    MATCHER_KEY_PBUCKET(key)]);
     }
     s->stats.reads += n;
     return m;
@@ -551,13 +552,11 @@ prefetch_cells(const struct term *terms, size_t n, const struct qcell *cells,
     }
 }
 
-/* The first of items[i..len) in a lower range bucket than rb (postings are
- * sorted by value, largest first: by range bucket, then progression). */
+/* The first of items[i..len) below limit (postings are sorted by value,
+ * largest first: by key, then position). */
 static uint32_t
-next_range(const uint32_t *items, uint32_t i, uint32_t len, unsigned rb)
+next_below(const uint32_t *items, uint32_t i, uint32_t len, uint32_t limit)
 {
-    uint32_t limit = (uint32_t) rb << (MATCHER_SLOT_BITS + 2);
-
     while (i < len) {
         uint32_t mid = i + (len - i) / 2;
 
@@ -569,37 +568,57 @@ next_range(const uint32_t *items, uint32_t i, uint32_t len, unsigned rb)
     return i;
 }
 
-/* Reads the segment of term t for a cell at least dmin km away, group by
- * group of equal range and progression buckets, while a group can still
- * beat the k-th score: a group that cannot skips the rest of its range
- * bucket (the progression buckets below it are lower still), and the
+/* Reads the segment of term t for a cell at least dmin km away, range
+ * bucket by range bucket, while its postings can still beat the k-th
+ * score: within a range bucket, the progression bucket that cannot skips
+ * the rest of it (the progression buckets below are lower still), and the
  * segment ends where the range bucket no longer reaches the workplace or
- * cannot beat it even at the best progression. */
+ * cannot beat it even at the best progression. A group of postings whose
+ * key lacks a flag in need (matcher_key: consent where none of the order's
+ * municipality live, hours for a full-time order) holds nobody who passes
+ * the filters: it is passed over unread. The groups are small (eight
+ * postings on average at 200,000 citizens): those in a row that are read
+ * go to the sieve together (it tells their progression buckets apart),
+ * and those passed over are stepped over, not searched. */
 static void
 read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
-             double dmin)
+             double dmin, unsigned need)
 {
     uint32_t i = 0;
 
     while (i < len) {
-        uint32_t k = items[i] >> MATCHER_SLOT_BITS;
-        unsigned rb = k >> 2, top = matcher_range_top(rb);
+        uint32_t k = MATCHER_POSTING_KEY(items[i]), end, run = ~0u;
+        unsigned rb = MATCHER_KEY_RBUCKET(k), top = matcher_range_top(rb);
         double dpart = distance_bound(dmin, top);
         double db = s->fixed + s->suffix[t] + dpart;
-        uint32_t end;
+        bool take = false;
 
         if (top < dmin || below(s, db + s->pbound[3]))
             return;
-        if (below(s, db + s->pbound[k & 3])) {
-            i = next_range(items, i, len, rb);
-            continue;
+        /* The postings from i on that are read: their keys in this range
+         * bucket, each with the flags and able to beat the k-th score. */
+        for (end = i; end < len; end++) {
+            uint32_t k2 = MATCHER_POSTING_KEY(items[end]);
+
+            if (k2 != run) {
+                if (MATCHER_KEY_RBUCKET(k2) != rb)
+                    break;
+                run = k2;
+                take = (k2 & need) == need &&
+                       !below(s, db + s->pbound[MATCHER_KEY_PBUCKET(k2)]);
+            }
+            if (!take)
+                break;
         }
-        /* The group is read whole: find its end on the way. */
-        for (end = i + 1; end < len && items[end] >> MATCHER_SLOT_BITS == k;
-             end++)
-            ;
-        read_postings(s, items + i, end - i, t, dpart, dpart);
-        i = end;
+        if (end > i) {
+            read_postings(s, items + i, end - i, t, dpart, dpart);
+            i = end;
+        } else if ((k & need) != need) {
+            while (i < len && MATCHER_POSTING_KEY(items[i]) == k)
+                i++;
+        } else {
+            i = next_below(items, i, len, matcher_posting(0, rb << 4));
+        }
     }
 }
 
@@ -719,6 +738,15 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
     for (size_t c = 0; c < ncells; c++) {
         double dmin = cells[c].dmin;
         uint32_t p = cells[c].pcell;
+        unsigned owner = s.f.owner;
+        /* The key's flags a citizen of this cell needs to pass (see
+         * read_segment): consent, unless some of the order's own
+         * municipality live here; a full-time order, the hours. */
+        unsigned need =
+            (ix->pcell_munis[p][owner >> 6 & 15] >> (owner & 63) & 1
+                 ? 0
+                 : MATCHER_KEY_CONSENT) |
+            (s.f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0);
 
         prefetch_cells(terms + nshort, n - nshort, cells, ncells, c);
         /* Every later cell is at least as far. */
@@ -738,7 +766,7 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
                 below(&s, s.fixed + s.suffix[t] +
                               distance_bound(dmin, longest) + s.pmax))
                 continue;
-            read_segment(&s, items, pl->segs[p].len, t, dmin);
+            read_segment(&s, items, pl->segs[p].len, t, dmin, need);
             flush(&s);
         }
     }

@@ -536,13 +536,35 @@ test_posting_buckets_bound(void **state)
         assert_true((b + 1) * 50 >= v);
     }
     /* A posting's key is above its position bits, and orders postings by
-     * range first. */
-    assert_true(matcher_posting(5, 40, 0) >
-                matcher_posting(MATCHER_SLOT_MASK, 39, 200));
-    assert_int_equal(matcher_posting(77, 40, 120) & MATCHER_SLOT_MASK, 77);
-    assert_int_equal(MATCHER_POSTING_RBUCKET(matcher_posting(77, 40, 120)),
+     * range first, then progression, then the two flags. */
+    assert_true(
+        matcher_posting(5, matcher_key(40, 0, false, 1)) >
+        matcher_posting(MATCHER_SLOT_MASK, matcher_key(39, 200, true, 80)));
+    assert_true(
+        matcher_posting(5, matcher_key(40, 120, false, 1)) >
+        matcher_posting(MATCHER_SLOT_MASK, matcher_key(40, 90, true, 80)));
+    assert_true(
+        matcher_posting(5, matcher_key(40, 120, true, 1)) >
+        matcher_posting(MATCHER_SLOT_MASK, matcher_key(40, 120, false, 80)));
+    assert_int_equal(matcher_posting(77, matcher_key(40, 120, true, 30)) &
+                         MATCHER_SLOT_MASK,
+                     77);
+    assert_int_equal(MATCHER_POSTING_RBUCKET(
+                         matcher_posting(77, matcher_key(40, 120, 0, 0))),
                      matcher_range_bucket(40));
-    assert_int_equal(MATCHER_POSTING_PBUCKET(matcher_posting(77, 40, 120)), 2);
+    assert_int_equal(MATCHER_POSTING_PBUCKET(
+                         matcher_posting(77, matcher_key(40, 120, 1, 0))),
+                     2);
+    /* The flags: consent, and hours at or above the split. */
+    assert_int_equal(matcher_key(0, 0, true, MATCHER_HOURS_SPLIT - 1),
+                     MATCHER_KEY_CONSENT);
+    assert_int_equal(matcher_key(0, 0, false, MATCHER_HOURS_SPLIT),
+                     MATCHER_KEY_HOURS);
+    assert_int_equal(MATCHER_POSTING_KEY(matcher_posting(
+                         MATCHER_SLOT_MASK, (1u << MATCHER_KEY_BITS) - 1)),
+                     (1u << MATCHER_KEY_BITS) - 1);
+    assert_int_equal(matcher_key(MATCHER_RANGE_CAP, 200, true, 80),
+                     (1u << MATCHER_KEY_BITS) - 1);
 }
 
 /* A citizen's signature has the bit of every skill they hold that has
