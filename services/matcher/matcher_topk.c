@@ -250,6 +250,9 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
     double base = s->sparse[t], a = s->ess_max, b = s->opt_max;
     uint32_t m = 0;
 
+    /* The loop asks AHEAD postings ahead: the first ones now. */
+    for (uint32_t i = 0; i < n && i < AHEAD; i++)
+        __builtin_prefetch(&hot[items[i] & MATCHER_SLOT_MASK]);
     for (uint32_t i = 0; i < n; i++) {
         uint32_t p = items[i], pos = p & MATCHER_SLOT_MASK;
         uint64_t bit = 1ULL << (pos & 63), old = seen[pos >> 6];
