@@ -237,12 +237,14 @@ term_bound(const struct search *s, uint64_t sig, size_t t)
  * arithmetic (one 32-byte record each, in position order within a cell),
  * and the few survivors go on (check). Most citizens fail a filter (the
  * kinds of job their target group allows, the hours, consent): rejecting
- * them here costs a few instructions instead of a mispredicted branch. */
+ * them here costs a few instructions instead of a mispredicted branch.
+ * Hot records are asked for AHEAD postings ahead, past n up to avail (the
+ * postings that follow, most often read next). */
 /* Twice compiled: with POPCNT for the processors that have it (chosen
  * when the program loads), and for the baseline. */
 __attribute__((target_clones("popcnt", "default"))) static uint32_t
-sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
-      const double *need, uint32_t *out)
+sieve(struct search *s, const uint32_t *items, uint32_t n, uint32_t avail,
+      size_t t, const double *need, uint32_t *out)
 {
     const matcher_hot *hot = s->ix->hot;
     const struct hotfilter *f = &s->f;
@@ -262,7 +264,7 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, size_t t,
         double tb = base + a * popcount64(sig & em) + b * popcount64(sig & om);
         unsigned ok, share;
 
-        if (i + AHEAD < n)
+        if (i + AHEAD < avail)
             __builtin_prefetch(&hot[items[i + AHEAD] & MATCHER_SLOT_MASK]);
         ok = (unsigned) (h->hours >= f->hours) & (h->kinds >> f->kind & 1u) &
              (unsigned) ((h->licences & f->licences) == f->licences) &
@@ -370,10 +372,11 @@ needs(const struct search *s, double dpart, double dpart0, double *need)
     }
 }
 
-/* Reads postings items[0..n) of term t in blocks: sieve, then check. */
+/* Reads postings items[0..n) of term t in blocks: sieve, then check
+ * (items[n..avail) may be asked for ahead). */
 static void
-read_postings(struct search *s, const uint32_t *items, uint32_t n, size_t t,
-              double dpart, double dpart0)
+read_postings(struct search *s, const uint32_t *items, uint32_t n,
+              uint32_t avail, size_t t, double dpart, double dpart0)
 {
     uint32_t cand[BLOCK];
     double need[8];
@@ -382,7 +385,8 @@ read_postings(struct search *s, const uint32_t *items, uint32_t n, size_t t,
         uint32_t len = n - from < BLOCK ? n - from : BLOCK;
 
         needs(s, dpart, dpart0, need);
-        check(s, cand, sieve(s, items + from, len, t, need, cand), t);
+        check(s, cand, sieve(s, items + from, len, avail - from, t, need, cand),
+              t);
     }
 }
 
@@ -614,7 +618,7 @@ read_segment(struct search *s, const uint32_t *items, uint32_t len, size_t t,
                 break;
         }
         if (end > i) {
-            read_postings(s, items + i, end - i, t, dpart, dpart);
+            read_postings(s, items + i, end - i, len - i, t, dpart, dpart);
             i = end;
         } else if ((k & need) != need) {
             while (i < len && MATCHER_POSTING_KEY(items[i]) == k)
@@ -727,7 +731,7 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
             uint32_t len;
             const uint32_t *items = matcher_plist_seg(pl, g, &len);
 
-            read_postings(&s, items, len, t, MATCHER_W_DISTANCE, 0.0);
+            read_postings(&s, items, len, len, t, MATCHER_W_DISTANCE, 0.0);
         }
     }
     flush(&s);
