@@ -116,12 +116,6 @@ matcher_heap_push(matcher_heap *h, uint32_t slot, double score)
     sift_down(h, 0);
 }
 
-double
-matcher_heap_threshold(const matcher_heap *h)
-{
-    return h->n < h->k ? -1.0 : h->hits[0].score;
-}
-
 size_t
 matcher_heap_finish(matcher_heap *h)
 {
