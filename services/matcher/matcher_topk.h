@@ -98,6 +98,7 @@ typedef struct matcher_heap {
 void matcher_heap_init(matcher_heap *h, const matcher_index_t *ix, bool orders,
                        matcher_hit *hits, size_t k);
 void matcher_heap_push(matcher_heap *h, uint32_t slot, double score);
+
 /* The k-th best score so far, or -1 while fewer than k are held (inline:
  * the search asks for it at every group of postings and survivor). */
 static inline double
@@ -105,6 +106,7 @@ matcher_heap_threshold(const matcher_heap *h)
 {
     return h->n < h->k ? -1.0 : h->hits[0].score;
 }
+
 /* Sorts the hits best first; returns how many. */
 size_t matcher_heap_finish(matcher_heap *h);
 
