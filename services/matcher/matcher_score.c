@@ -235,20 +235,20 @@ matcher_filter_quick(const matcher_index_t *ix, const matcher_order *o,
     return matcher_qfilter(&q, slot, distance_min);
 }
 
-/* 1 exact occupation, 2 same ISCO group, 0 neither. */
-static int
-occupation_fit(const struct matcher_order_rec *r, const struct matcher_cold *p)
+double
+matcher_occupation_part(const struct matcher_order_rec *r,
+                        const struct matcher_cold *p)
 {
     const struct matcher_cocc *occs = matcher_cold_occs(p);
-    int fit = 0;
+    double part = 0.0;
 
     for (unsigned i = 0; i < p->n_occs; i++) {
         if (r->occupation != MATCHER_TERM_NONE && occs[i].term == r->occupation)
-            return 1;
+            return MATCHER_W_OCCUPATION;
         if (r->isco != 0 && occs[i].isco == r->isco)
-            fit = 2;
+            part = MATCHER_W_OCCUPATION * 0.5;
     }
-    return fit;
+    return part;
 }
 
 double
@@ -271,7 +271,6 @@ matcher_score_rec(const matcher_order *o, const struct matcher_cold *p,
     unsigned nw = (unsigned) r->n_ess + r->n_opt, ns = p->n_skills;
     unsigned ess = 0, opt = 0, rec = 0;
     matcher_parts x;
-    int fit;
 
     /* For each of the citizen's skills the order may ask for (its bit is
      * set: about one in five of the others passes too), the first of the
@@ -309,10 +308,7 @@ matcher_score_rec(const matcher_order *o, const struct matcher_cold *p,
     x.optional =
         MATCHER_W_OPTIONAL *
         (r->n_opt ? (double) opt / (MATCHER_CREDIT_FULL * r->n_opt) : 1.0);
-    fit = occupation_fit(r, p);
-    x.occupation = fit == 1   ? MATCHER_W_OCCUPATION
-                   : fit == 2 ? MATCHER_W_OCCUPATION * 0.5
-                              : 0.0;
+    x.occupation = matcher_occupation_part(r, p);
     x.distance = 0.0;
     if (range > 0 && distance_km >= 0.0 && distance_km <= range)
         x.distance = MATCHER_W_DISTANCE * (1.0 - distance_km / range);

@@ -135,6 +135,12 @@ double matcher_score(const matcher_index_t *ix, const matcher_order *o,
                      uint32_t slot, const matcher_ctx *ctx, double distance_km,
                      matcher_parts *parts);
 
+/* The occupation part of the score: MATCHER_W_OCCUPATION if the citizen
+ * wishes for or holds the order's occupation, half of it for another in
+ * its ISCO group, else 0. */
+double matcher_occupation_part(const struct matcher_order_rec *r,
+                               const struct matcher_cold *p);
+
 /* The same from the citizen's cold and hot records (what the kernel has
  * at hand: no look-up by slot). */
 double matcher_score_rec(const matcher_order *o, const struct matcher_cold *p,

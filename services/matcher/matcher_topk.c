@@ -91,6 +91,7 @@ struct term {
 struct pending {
     uint32_t slot, pos;
     double bound;
+    double occupation; /* of which the occupation and ISCO terms */
 };
 
 /* What the sieve needs of the order's hard filters, ready to compare with
@@ -122,6 +123,9 @@ struct search {
      * bits of the essential and optional skills among them, and what one
      * of each can give. */
     double suffix[MAXTERMS + 1], sparse[MAXTERMS + 1];
+    /* Over terms t..n-1: the largest contributions of the occupation and
+     * ISCO terms (the record tells what the citizen gets of them). */
+    double occ_suffix[MAXTERMS + 1];
     uint64_t ess[MAXTERMS + 1], opt[MAXTERMS + 1];
     double ess_max, opt_max;
     struct pending batch[BATCH];
@@ -179,10 +183,20 @@ flush(struct search *s)
     for (unsigned i = 0; i < s->nbatch; i++) {
         uint32_t slot = s->batch[i].slot;
         const matcher_hot *h = &s->ix->hot[s->batch[i].pos];
-        double d;
+        const struct matcher_cold *p = matcher_cold_at(s->ix, h);
+        double bound = s->batch[i].bound, occ = s->batch[i].occupation, d;
 
-        if (below(s, s->batch[i].bound))
+        if (below(s, bound))
             continue;
+        /* The bound counted the occupation and ISCO terms at their
+         * largest; the record says what they give (one exact match of
+         * the order's occupation: its part, not the ISCO group's too). */
+        if (occ > 0.0) {
+            double part = matcher_occupation_part(r, p);
+
+            if (part < occ && below(s, bound - (occ - part)))
+                continue;
+        }
         if (s->q.other_languages) {
             if (matcher_qfilter_languages(&s->q, slot) != 0)
                 continue;
@@ -191,8 +205,7 @@ flush(struct search *s)
         d = jm_geo_distance_km(r->lat, r->lon, h->lat, h->lon);
         s->stats.scored++;
         matcher_heap_push(&s->heap, slot,
-                          matcher_score_rec(s->o, matcher_cold_at(s->ix, h), h,
-                                            s->ctx, d, NULL));
+                          matcher_score_rec(s->o, p, h, s->ctx, d, NULL));
     }
     s->nbatch = 0;
 }
@@ -326,6 +339,7 @@ check(struct search *s, const uint32_t *cand, uint32_t m, size_t t)
         s->batch[s->nbatch].slot = slot;
         s->batch[s->nbatch].pos = pos;
         s->batch[s->nbatch].bound = bound;
+        s->batch[s->nbatch].occupation = s->occ_suffix[t];
         if (++s->nbatch == BATCH)
             flush(s);
     }
@@ -464,13 +478,15 @@ prepare(struct search *s, const struct term *terms, size_t n)
         if (sig[t])
             used |= 1ULL << b;
     }
-    s->suffix[n] = s->sparse[n] = 0.0;
+    s->suffix[n] = s->sparse[n] = s->occ_suffix[n] = 0.0;
     s->ess[n] = s->opt[n] = 0;
     for (size_t t = n; t-- > 0;) {
         uint64_t bit = sig[t] ? 1ULL << sigbit[terms[t].id] : 0;
 
         s->suffix[t] = s->suffix[t + 1] + terms[t].max;
         s->sparse[t] = s->sparse[t + 1] + (sig[t] ? 0.0 : terms[t].max);
+        s->occ_suffix[t] = s->occ_suffix[t + 1] +
+                           (terms[t].kind == TERM_SKILL ? 0.0 : terms[t].max);
         s->ess[t] = s->ess[t + 1] | (terms[t].essential ? bit : 0);
         s->opt[t] = s->opt[t + 1] | (terms[t].essential ? 0 : bit);
     }
