@@ -8,7 +8,7 @@
  * of orders against the exhaustive scan (exit status 1 if one differs).
  *
  *   bench_kernel [-p PROFILES] [-o ORDERS] [-k K] [-s SEED] [-e]
- *                [-c CHECKS] [-r REPEAT] [-n] [-u] [-t THREADS]
+ *                [-c CHECKS] [-r REPEAT] [-n] [-u] [-C] [-t THREADS]
  *
  *   -p, -o  citizens and open orders (200000, 13000)
  *   -k      shortlist size (20)
@@ -23,6 +23,9 @@
  *           (comparisons on a machine others are busy on: it leaves out
  *           the time the process was not running, not the caches shared);
  *           the re-match is always timed with the wall clock
+ *   -C      cold: evict the caches before every search (64 MiB written),
+ *           as the service meets orders one at a time after idling; use
+ *           with -o 1000 or so (each eviction takes a few milliseconds)
  *   -t      threads of the re-match (the service's rebuild_threads;
  *           default: the machine's processors, at most 8); it is timed
  *           with one thread too when this is more
@@ -51,7 +54,7 @@
 struct args {
     unsigned profiles, orders, k, checks, repeat, threads;
     uint64_t seed;
-    bool esco, no_rematch, cpu;
+    bool esco, no_rematch, cpu, cold;
 };
 
 static bool use_cpu_clock;
@@ -81,9 +84,10 @@ parse(int argc, char **argv, struct args *a)
 {
     int c;
 
-    *a = (struct args){200000, 13000, 20, 50, 1, 0, 42, false, false, false};
+    *a = (struct args){200000, 13000, 20,    50,    1,    0,
+                       42,     false, false, false, false};
     a->threads = matcher_par_default_threads(8);
-    while ((c = getopt(argc, argv, "p:o:k:s:c:r:t:enu")) != -1) {
+    while ((c = getopt(argc, argv, "p:o:k:s:c:r:t:enuC")) != -1) {
         switch (c) {
         case 'p':
             a->profiles = (unsigned) strtoul(optarg, NULL, 10);
@@ -115,6 +119,9 @@ parse(int argc, char **argv, struct args *a)
         case 'u':
             a->cpu = true;
             break;
+        case 'C':
+            a->cold = true;
+            break;
         default:
             return -1;
         }
@@ -125,6 +132,16 @@ parse(int argc, char **argv, struct args *a)
     return 0;
 }
 
+/* More than the last-level cache: writing it all evicts the index. */
+#define EVICT_BYTES (64u << 20)
+
+static void
+evict(unsigned char *buf, unsigned round)
+{
+    for (size_t i = 0; i < EVICT_BYTES; i += 64)
+        buf[i] = (unsigned char) (round + i);
+}
+
 /* Every open order's top-k, timed one by one. */
 static void
 time_kernel(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
@@ -132,6 +149,7 @@ time_kernel(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
     matcher_hit *hits = jm_xcalloc(a->k, sizeof(*hits));
     uint64_t *lat = jm_xcalloc(ix->oused, sizeof(uint64_t));
     uint64_t total = 0, considered = 0, scored = 0, reads = 0;
+    unsigned char *junk = a->cold ? jm_xmalloc(EVICT_BYTES) : NULL;
     size_t n = 0;
 
     for (uint32_t s = 0; s < ix->oused; s++) {
@@ -141,7 +159,11 @@ time_kernel(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
         if (ix->orders[s].rec == NULL)
             continue;
         for (unsigned r = 0; r < a->repeat; r++) {
-            uint64_t t = now_ns();
+            uint64_t t;
+
+            if (junk != NULL)
+                evict(junk, s + r);
+            t = now_ns();
 
             matcher_topk_order(ix, &ix->orders[s], ctx, a->k, hits, &st);
             t = now_ns() - t;
@@ -164,6 +186,7 @@ time_kernel(matcher_index_t *ix, const matcher_ctx *ctx, const struct args *a)
            (double) reads / n, (double) considered / n, (double) scored / n);
     free(lat);
     free(hits);
+    free(junk);
 }
 
 /* Every live list built from nothing on this many threads; returns the
@@ -272,8 +295,9 @@ main(int argc, char **argv)
     int rc;
 
     if (parse(argc, argv, &a) != 0) {
-        fprintf(stderr, "usage: bench_kernel [-p PROFILES] [-o ORDERS] [-k K] "
-                        "[-s SEED] [-e] [-c CHECKS] [-r REPEAT] [-n] [-u]\n");
+        fprintf(stderr,
+                "usage: bench_kernel [-p PROFILES] [-o ORDERS] [-k K] "
+                "[-s SEED] [-e] [-c CHECKS] [-r REPEAT] [-n] [-u] [-C]\n");
         return 2;
     }
     use_cpu_clock = a.cpu;
