@@ -351,10 +351,7 @@ profile_postings(matcher_index_t *ix, uint32_t slot, bool add)
     range = h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
     if (add) {
         ix->pcell_count[pcell]++;
-        if (range > ix->pcell_range[pcell])
-            ix->pcell_range[pcell] = (uint16_t) range;
-        ix->pcell_munis[pcell][h->home_muni >> 6 & 15] |=
-            1ULL << (h->home_muni & 63);
+        matcher_pcell_note(ix, pcell, h);
         ix->progression_count[h->progression]++;
         ix->range_count[range]++;
         for (unsigned b = 0; b < 8; b++)

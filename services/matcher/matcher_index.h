@@ -376,6 +376,29 @@ void matcher_index_destroy(matcher_index_t **ix_p);
 void matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
                                  const uint16_t *munis, size_t n);
 
+/* What a populated cell knows of those living there (pcell_range,
+ * pcell_munis): a citizen of hot record h lives in populated cell p. Only
+ * ever raised; packing recomputes them (matcher_layout.c). */
+static inline void
+matcher_pcell_note(matcher_index_t *ix, unsigned p, const matcher_hot *h)
+{
+    unsigned range =
+        h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
+
+    if (range > ix->pcell_range[p])
+        ix->pcell_range[p] = (uint16_t) range;
+    ix->pcell_munis[p][h->home_muni >> 6 & 15] |= 1ULL << (h->home_muni & 63);
+}
+
+/* May someone of municipality code live in populated cell p? (false:
+ * nobody does) */
+static inline bool
+matcher_pcell_may_have_muni(const matcher_index_t *ix, unsigned p,
+                            unsigned code)
+{
+    return ix->pcell_munis[p][code >> 6 & 15] >> (code & 63) & 1;
+}
+
 /* May a citizen (hot) be matched with orders of owner? Their own
  * municipality always; another only with consent and, if agreements are
  * configured, an agreement of owner naming their municipality. */

@@ -137,18 +137,9 @@ cell_ranges(matcher_index_t *ix)
         memset(ix->pcell_munis[p], 0, sizeof(ix->pcell_munis[p]));
     }
     for (uint32_t i = 0; i < ix->npos; i++) {
-        const matcher_hot *h = &ix->hot[i];
-        unsigned range =
-            h->range_km > MATCHER_RANGE_CAP ? MATCHER_RANGE_CAP : h->range_km;
-        unsigned p;
-
-        if (ix->slot_at[i] == MATCHER_NONE)
-            continue;
-        p = matcher_hot_pcell(ix, h);
-        if (range > ix->pcell_range[p])
-            ix->pcell_range[p] = (uint16_t) range;
-        ix->pcell_munis[p][h->home_muni >> 6 & 15] |= 1ULL
-                                                      << (h->home_muni & 63);
+        if (ix->slot_at[i] != MATCHER_NONE)
+            matcher_pcell_note(ix, matcher_hot_pcell(ix, &ix->hot[i]),
+                               &ix->hot[i]);
     }
 }
 

@@ -766,9 +766,8 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
          * read_segment): consent, unless some of the order's own
          * municipality live here; a full-time order, the hours. */
         unsigned need =
-            (ix->pcell_munis[p][owner >> 6 & 15] >> (owner & 63) & 1
-                 ? 0
-                 : MATCHER_KEY_CONSENT) |
+            (matcher_pcell_may_have_muni(ix, p, owner) ? 0
+                                                       : MATCHER_KEY_CONSENT) |
             (s.f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0);
 
         prefetch_cells(terms + nshort, n - nshort, cells, ncells, c);
