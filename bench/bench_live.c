@@ -18,7 +18,11 @@
  *      answers are identical again (ids and scores).
  *
  *   bench_live --intake EP --profiles EP [--orders N] [--answers K]
- *              [--seed S] [--json] -- MATCHER COMMAND LINE... */
+ *              [--seed S] [--first I] [--json] -- MATCHER COMMAND LINE...
+ *
+ * --first: the sample index of the first order submitted (default
+ * 100000000); runs against the same intake need ranges of their own,
+ * since an order id can be submitted only once. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -43,7 +47,7 @@ struct options {
     const char *intake, *profiles;
     char **matcher_argv;
     size_t orders, answers;
-    uint64_t seed;
+    uint64_t seed, first;
     bool json;
 };
 
@@ -389,12 +393,12 @@ measure_live(uv_loop_t *loop, jm_bus_t *bus, const struct options *o,
     /* A SUB socket misses what is published while it joins: the first
      * orders only make sure the subscription is in place. */
     for (uint64_t i = 0; i < 5; i++)
-        (void) submit_one(loop, intake, sample, ORDER_OFFSET + i, &w, t);
+        (void) submit_one(loop, intake, sample, o->first + i, &w, t);
     lat->to_published = jm_xcalloc(o->orders, sizeof(double));
     lat->to_accepted = jm_xcalloc(o->orders, sizeof(double));
     lat->accepted_to_published = jm_xcalloc(o->orders, sizeof(double));
     for (uint64_t i = 0; i < o->orders; i++) {
-        if (!submit_one(loop, intake, sample, ORDER_OFFSET + 5 + i, &w, t)) {
+        if (!submit_one(loop, intake, sample, o->first + 5 + i, &w, t)) {
             lat->silent++;
             continue;
         }
@@ -536,6 +540,8 @@ parse(int argc, char **argv, struct options *o)
             o->answers = strtoul(v, NULL, 10);
         else if (strcmp(argv[i], "--seed") == 0)
             o->seed = strtoull(v, NULL, 10);
+        else if (strcmp(argv[i], "--first") == 0)
+            o->first = strtoull(v, NULL, 10);
         else
             break;
         i++;
@@ -543,14 +549,16 @@ parse(int argc, char **argv, struct options *o)
     if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc ||
         o->intake == NULL || o->profiles == NULL || o->answers == 0)
         bench_fail("usage: bench_live --intake EP --profiles EP [--orders N] "
-                   "[--answers K] [--seed S] [--json] -- MATCHER ARGS...");
+                   "[--answers K] [--seed S] [--first I] [--json] -- "
+                   "MATCHER ARGS...");
     o->matcher_argv = argv + i + 1;
 }
 
 int
 main(int argc, char **argv)
 {
-    struct options o = {.orders = 1000, .answers = 20, .seed = 1};
+    struct options o = {
+        .orders = 1000, .answers = 20, .seed = 1, .first = ORDER_OFFSET};
     struct latency lat = {0};
     struct restart rs = {0};
     struct matcher m;

@@ -76,6 +76,7 @@ struct apply_batch {
     Jobmatch__V1__Event *const *events;
     size_t count;
     bool reset;       /* snapshot's first page: forget the source first */
+    bool prepared;    /* handler.prepared ran (an abort must be told) */
     jm_cursor cursor; /* to save with the batch */
 };
 
@@ -92,7 +93,12 @@ apply_txn(jm_txn_t *txn, void *arg)
         if ((rc = f->handler.apply(txn, b->events[i], f->arg)) != 0)
             return rc;
     }
-    return jm_cursor_save(f->store, txn, f->cursor_name, &b->cursor);
+    if ((rc = jm_cursor_save(f->store, txn, f->cursor_name, &b->cursor)) != 0)
+        return rc;
+    if (f->handler.prepared == NULL)
+        return 0;
+    b->prepared = true;
+    return f->handler.prepared(txn, b->cursor.seq, f->arg);
 }
 
 static int
@@ -103,6 +109,8 @@ apply_batch(jm_follower_t *f, struct apply_batch *b)
     if (rc != 0) {
         jm_log(JM_LOG_ERR, "follower", "%s: applying %zu events failed: %s",
                f->endpoint, b->count, jm_strerror(rc));
+        if (b->prepared && f->handler.aborted != NULL)
+            f->handler.aborted(f->cursor.seq, f->arg);
         return rc;
     }
     f->cursor = b->cursor;

@@ -137,6 +137,17 @@ matcher_dict_add(matcher_dict_t *dict, uint16_t id, const char *uri, size_t len)
     return 0;
 }
 
+void
+matcher_dict_truncate(matcher_dict_t *dict, size_t count)
+{
+    while (dict->count > count) {
+        size_t id = dict->count - 1;
+
+        matcher_idmap_del(&dict->map, dict->uris[id], dict->lens[id]);
+        dict->count = id;
+    }
+}
+
 size_t
 matcher_dict_bytes(const matcher_dict_t *dict)
 {

@@ -43,6 +43,11 @@ size_t matcher_dict_count(const matcher_dict_t *dict);
 int matcher_dict_add(matcher_dict_t *dict, uint16_t id, const char *uri,
                      size_t len);
 
+/* Forgets the ids count and above (they were learnt from a transaction
+ * that did not commit): they will be given again, perhaps to other URIs.
+ * Their text stays in its block until the dictionary is destroyed. */
+void matcher_dict_truncate(matcher_dict_t *dict, size_t count);
+
 /* Heap bytes held. */
 size_t matcher_dict_bytes(const matcher_dict_t *dict);
 

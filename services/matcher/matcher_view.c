@@ -1,11 +1,12 @@
 /* matcher_view.c - the replicated view in LMDB and its way into the index
  * (see matcher_view.h).
  *
- * Inside a follower's write transaction only LMDB is written, and the ids
- * touched are noted. New URIs get their term ids inside the same
- * transaction ("terms", "terms.uri"), so a record never refers to a term
- * that is not durable with it; the in-memory dictionary learns them after
- * the commit, from the store. */
+ * Applying an event writes LMDB and notes the id it touched. New URIs get
+ * their term ids inside the same transaction ("terms", "terms.uri"), so a
+ * record never refers to a term that is not durable with it. When the
+ * batch is written, still inside its transaction (the follower's
+ * prepared), the dictionary learns the new terms and the touched ids are
+ * read back into the index; the commit follows. */
 #include "matcher_view.h"
 
 #include <errno.h>
@@ -45,6 +46,9 @@ struct matcher_view {
     struct source_ctx *sources;
     struct touched *touched;
     size_t ntouched, touched_cap;
+    /* Terms 0 .. terms_durable-1 are committed in the store; the
+     * dictionary may know more, learnt from a batch not yet committed. */
+    size_t terms_durable;
     matcher_view_stats stats;
 };
 
@@ -94,7 +98,10 @@ intern_txn(void *arg, const char *uri, uint16_t *id)
     int found = matcher_dict_find(view->ix->dict, uri, len), rc;
     unsigned next;
 
-    if (found >= 0) {
+    /* An id learnt from a transaction that did not commit (this batch's
+     * first try, before the map grew) is not in the store: given again
+     * below, in the same order, so the same id. */
+    if (found >= 0 && (size_t) found < view->terms_durable) {
         *id = (uint16_t) found;
         return 0;
     }
@@ -336,13 +343,15 @@ load_term(const jm_val *key, const jm_val *val, void *arg)
     return 0;
 }
 
-/* Learns the terms committed since the dictionary was last in step. */
+/* Learns the terms stored after the committed ones, forgetting first
+ * any learnt from a transaction that did not commit. */
 static int
 sync_terms(matcher_view_t *view, jm_txn_t *txn)
 {
-    size_t count = matcher_dict_count(view->ix->dict);
+    size_t count = view->terms_durable;
     uint8_t key[2] = {(uint8_t) (count >> 8), (uint8_t) count};
 
+    matcher_dict_truncate(view->ix->dict, count);
     return jm_txn_scan(txn, view->terms, key, 2, load_term, view);
 }
 
@@ -421,15 +430,13 @@ sync_txn(jm_txn_t *txn, void *arg)
     return 0;
 }
 
+/* Each touched id once (a batch redone after the map grew touched its
+ * ids twice). */
 static void
-on_committed(uint64_t last_seq, void *arg)
+dedup_touched(matcher_view_t *view)
 {
-    struct source_ctx *sc = arg;
-    matcher_view_t *view = sc->view;
     size_t n = 0;
-    int rc;
 
-    /* A batch redone after the map grew touched its ids twice. */
     if (view->ntouched > 1)
         qsort(view->touched, view->ntouched, sizeof(*view->touched),
               touched_cmp);
@@ -438,19 +445,84 @@ on_committed(uint64_t last_seq, void *arg)
             view->touched[n++] = view->touched[i];
     }
     view->ntouched = n;
+}
+
+/* The touched ids from txn into the index, between the events' begin and
+ * end: the live shortlists are recomputed and published in end. */
+static int
+sync_touched(matcher_view_t *view, jm_txn_t *txn, unsigned source,
+             uint64_t last_seq)
+{
+    int rc;
+
+    dedup_touched(view);
     if (view->opts.events.begin != NULL)
-        view->opts.events.begin(view->opts.arg, n, sc->index, last_seq);
-    rc = jm_store_read(view->store, sync_txn, view);
-    if (rc != 0) {
-        /* Keep the ids: the next commit re-reads them. */
-        jm_log(JM_LOG_ERR, "matcher", "reading back a batch failed: %s",
-               jm_strerror(rc));
-    } else {
-        view->ntouched = 0;
-        view->stats.commits++;
-    }
+        view->opts.events.begin(view->opts.arg, view->ntouched, source,
+                                last_seq);
+    rc = sync_txn(txn, view);
     if (view->opts.events.end != NULL)
         view->opts.events.end(view->opts.arg);
+    return rc;
+}
+
+/* Before the commit, in the batch's transaction: the index and the live
+ * shortlists take the batch now, so that a new order's shortlist is
+ * published while the commit's fdatasync runs rather than after it (it is
+ * about 0.4 ms of an order's way to its shortlist). What is published is
+ * committed at the source already; if this commit fails, on_aborted puts
+ * the index back, and the batch is fetched again. */
+static int
+on_prepared(jm_txn_t *txn, uint64_t last_seq, void *arg)
+{
+    struct source_ctx *sc = arg;
+
+    return sync_touched(sc->view, txn, sc->index, last_seq);
+}
+
+static void
+on_committed(uint64_t last_seq, void *arg)
+{
+    struct source_ctx *sc = arg;
+    matcher_view_t *view = sc->view;
+
+    (void) last_seq;
+    view->terms_durable = matcher_dict_count(view->ix->dict);
+    view->ntouched = 0;
+    view->stats.commits++;
+}
+
+struct resync {
+    matcher_view_t *view;
+    unsigned source;
+    uint64_t last_seq;
+};
+
+static int
+resync_txn(jm_txn_t *txn, void *arg)
+{
+    struct resync *r = arg;
+
+    return sync_touched(r->view, txn, r->source, r->last_seq);
+}
+
+/* The commit failed after on_prepared: the touched ids are read again
+ * from what is committed, which puts back (or takes out) what the batch
+ * changed, and the dictionary forgets the batch's new terms. */
+static void
+on_aborted(uint64_t last_seq, void *arg)
+{
+    struct source_ctx *sc = arg;
+    matcher_view_t *view = sc->view;
+    struct resync r = {view, sc->index, last_seq};
+    int rc = jm_store_read(view->store, resync_txn, &r);
+
+    if (rc != 0) {
+        /* Keep the ids: the next batch reads them again. */
+        jm_log(JM_LOG_ERR, "matcher", "putting a failed batch back: %s",
+               jm_strerror(rc));
+        return;
+    }
+    view->ntouched = 0;
 }
 
 void
@@ -461,7 +533,9 @@ matcher_view_handler(matcher_view_t *view, unsigned source,
     JM_ASSERT(source < view->opts.sources);
     handler->apply = on_apply;
     handler->reset = on_reset;
+    handler->prepared = on_prepared;
     handler->committed = on_committed;
+    handler->aborted = on_aborted;
     *arg_out = &view->sources[source];
     *cursor_name = view->sources[source].cursor;
 }
@@ -610,6 +684,7 @@ matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
                jm_strerror(rc));
         goto fail;
     }
+    view->terms_durable = matcher_dict_count(ix->dict);
     view->stats.load_ms = (double) (uv_hrtime() - t0) / 1e6;
     if (l.bad > 0)
         jm_log(JM_LOG_WARN, "matcher", "%u unusable records skipped", l.bad);

@@ -14,15 +14,20 @@
  * snapshot (the source's log was replaced or pruned past the cursor)
  * drops exactly that source's records.
  *
- * The index is never changed inside a transaction: applying an event only
- * writes LMDB and notes the ids it touched. After the commit (the
- * follower's committed callback) the view re-reads those ids and puts or
- * removes them in the index. That is idempotent, so a batch applied twice
- * or redone after the map grew leaves the same index; and a batch that
- * failed changes neither.
+ * Applying an event only writes LMDB and notes the ids it touched. When
+ * the whole batch is written, inside its transaction and just before the
+ * commit (the follower's prepared callback), the view reads those ids back
+ * through the transaction and puts or removes them in the index, and the
+ * events below let the live shortlists be recomputed and published: while
+ * the commit's fdatasync runs, not after it. That is safe because the view
+ * holds only what its sources have committed and can send again: reading
+ * back is idempotent, so a batch redone after the map grew leaves the same
+ * index; and if the commit fails after all, the follower's aborted
+ * callback reads the ids again from what is committed, which puts the
+ * index back, and the batch is fetched again later.
  *
  * Orders that are no longer OPEN, OrderRemoved and ProfileRemoved delete
- * the record: they leave the index at the next commit. */
+ * the record: they leave the index with their batch. */
 #ifndef MATCHER_VIEW_H
 #define MATCHER_VIEW_H
 
@@ -46,9 +51,10 @@ typedef struct matcher_change {
     size_t id_len;
 } matcher_change;
 
-/* After a commit: begin(n) with the number of ids touched, then change()
- * for each that changed the index, then end(). A citizen already in the
- * index who is replaced or removed is announced by before() first, while
+/* For each batch, before its commit (and again if the commit failed and
+ * the index is put back): begin(n) with the number of ids touched, then
+ * change() for each that changed the index, then end(). A citizen already in
+ * the index who is replaced or removed is announced by before() first, while
  * their slot still holds the old record (may be NULL). cause_seq is the
  * source's seq after the batch. */
 typedef struct matcher_view_events {

@@ -150,7 +150,9 @@ struct consumer {
     jm_dbi seen;
     int applied;
     int resets;
-    uint64_t committed;
+    int fail_prepared; /* fail this many batches in prepared */
+    int aborts;
+    uint64_t prepared, committed, aborted;
 };
 
 static int
@@ -184,16 +186,45 @@ consumer_reset(jm_txn_t *txn, void *arg)
     return 0;
 }
 
+static int
+consumer_prepared(jm_txn_t *txn, uint64_t last_seq, void *arg)
+{
+    struct consumer *c = arg;
+
+    (void) txn;
+    c->prepared = last_seq;
+    if (c->fail_prepared > 0) {
+        c->fail_prepared--;
+        return -EIO;
+    }
+    return 0;
+}
+
 static void
 consumer_committed(uint64_t last_seq, void *arg)
 {
-    ((struct consumer *) arg)->committed = last_seq;
+    struct consumer *c = arg;
+
+    /* prepared ran for exactly this batch, before its commit */
+    assert_int_equal(c->prepared, last_seq);
+    c->committed = last_seq;
+}
+
+static void
+consumer_aborted(uint64_t last_seq, void *arg)
+{
+    struct consumer *c = arg;
+
+    c->aborts++;
+    c->aborted = last_seq;
 }
 
 static const jm_follower_handler consumer_handler = {
     .apply = consumer_apply,
     .reset = consumer_reset,
+    .prepared = consumer_prepared,
     .committed = consumer_committed,
+    .aborted = consumer_aborted,
 };
 
 /* ---- fixture ---- */
@@ -410,6 +441,46 @@ test_follower_applies_each_event_once_and_resumes(void **state)
     assert_int_equal(f->consumer.applied, 125);
 }
 
+static int
+count_seen(const jm_val *key, const jm_val *val, void *arg)
+{
+    (void) key;
+    (void) val;
+    (*(int *) arg)++;
+    return 0;
+}
+
+static int
+count_seen_txn(jm_txn_t *txn, void *arg)
+{
+    struct consumer *c = arg;
+    int n = 0;
+    int rc = jm_txn_scan(txn, c->seen, NULL, 0, count_seen, &n);
+
+    c->applied = n;
+    return rc;
+}
+
+/* A batch that fails in prepared is not committed: aborted is told, with
+ * the cursor where it was, and the batch is fetched and applied again. */
+static void
+test_batch_failing_before_commit_is_aborted_and_redone(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 40};
+
+    submit_many(f, 0, 40);
+    f->consumer.fail_prepared = 1;
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    assert_int_equal(f->consumer.aborts, 1);
+    assert_int_equal(f->consumer.aborted, 0);
+    assert_int_equal(f->consumer.committed, 40);
+    assert_int_equal(
+        jm_store_read(f->consumer.store, count_seen_txn, &f->consumer), 0);
+    assert_int_equal(f->consumer.applied, 40);
+}
+
 struct snapshots {
     struct fixture *f;
     uint32_t want;
@@ -610,6 +681,9 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_writes_get_contiguous_seqs_and_duplicates_change_nothing,
             setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_batch_failing_before_commit_is_aborted_and_redone, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_follower_applies_each_event_once_and_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_when_log_pruned, setup,

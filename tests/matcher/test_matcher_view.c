@@ -5,6 +5,7 @@
  * one source drops only its records; a batch applied twice changes
  * nothing more; a reopened view loads the same index (terms keep their
  * ids); records of sources no longer configured are dropped. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -86,13 +87,15 @@ teardown(void **state)
     return 0;
 }
 
-/* A batch as jm_follower applies it. */
+/* A batch as jm_follower applies it: the events, then prepared, in one
+ * transaction; fail makes the transaction end without committing after
+ * prepared ran (as when the map is full at the commit). */
 struct batch {
     jm_follower_handler h;
     void *arg;
     const Jobmatch__V1__Event *events[8];
     size_t n;
-    bool reset;
+    bool reset, fail;
 };
 
 static int
@@ -107,24 +110,39 @@ batch_txn(jm_txn_t *txn, void *arg)
         if ((rc = b->h.apply(txn, b->events[i], b->arg)) != 0)
             return rc;
     }
-    return 0;
+    if ((rc = b->h.prepared(txn, 42, b->arg)) != 0)
+        return rc;
+    return b->fail ? -EIO : 0;
 }
 
+static void
+handler_for(struct fixture *f, unsigned source, struct batch *b)
+{
+    const char *cursor;
+
+    matcher_view_handler(f->view, source, &b->h, &b->arg, &cursor);
+    assert_string_equal(cursor, source == 0 ? "source-0" : "source-1");
+}
+
+/* twice: the batch's first try does not commit, and it is redone from the
+ * start with nothing in between, as jm_store_write does after growing
+ * the map. */
 static void
 run_batch(struct fixture *f, unsigned source, bool reset,
           const Jobmatch__V1__Event *const *events, size_t n, bool twice)
 {
     struct batch b = {.n = n, .reset = reset};
-    const char *cursor;
 
-    matcher_view_handler(f->view, source, &b.h, &b.arg, &cursor);
-    assert_string_equal(cursor, source == 0 ? "source-0" : "source-1");
+    handler_for(f, source, &b);
     memcpy(b.events, events, n * sizeof(*events));
+    if (twice) {
+        b.fail = true;
+        assert_int_equal(
+            jm_store_write(matcher_view_store(f->view), batch_txn, &b), -EIO);
+        b.fail = false;
+    }
     assert_int_equal(jm_store_write(matcher_view_store(f->view), batch_txn, &b),
                      0);
-    if (twice) /* as if redone: the same events again, committed */
-        assert_int_equal(
-            jm_store_write(matcher_view_store(f->view), batch_txn, &b), 0);
     b.h.committed(42, b.arg);
 }
 
@@ -190,7 +208,7 @@ test_events_reach_the_index(void **state)
     assert_true(has_order(f, "order-a"));
     assert_true(has_order(f, "order-b"));
     assert_true(has_profile(f, "citizen-1"));
-    assert_int_equal(f->changes, 3); /* applied twice, read back once */
+    assert_int_equal(f->changes, 6); /* read back by each try */
 
     /* Filled: out of the index at once; b removed; the citizen erased. */
     a.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED;
@@ -261,7 +279,9 @@ test_reopen_loads_the_same_view(void **state)
     profile_event(&e2, &pc, &p);
     batch[0] = &e1;
     batch[1] = &e2;
-    run_batch(f, 1, false, batch, 2, false);
+    /* Redone: the terms its first try taught the dictionary must still be
+     * stored by the second. */
+    run_batch(f, 1, false, batch, 2, true);
     term = matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT));
     assert_true(term >= 0);
 
@@ -282,6 +302,71 @@ test_reopen_loads_the_same_view(void **state)
     assert_false(has_profile(f, "citizen-x"));
 }
 
+/* A batch whose commit fails after it reached the index: aborted puts
+ * the index and the dictionary back as they were committed. */
+static void
+test_failed_commit_is_put_back(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Event e1, e2;
+    Jobmatch__V1__OrderChanged oc1, oc2;
+    const Jobmatch__V1__Event *batch[1];
+    fx_order kept, lost, later;
+    struct batch b = {.n = 1, .fail = true};
+    size_t terms;
+    int term;
+
+    fx_order_init(&kept, "order-kept");
+    fx_order_skill(&kept, FX_STACK_GOODS, 2, true);
+    order_event(&e1, &oc1, &kept);
+    batch[0] = &e1;
+    run_batch(f, 0, false, batch, 1, false);
+    terms = matcher_dict_count(f->ix->dict);
+
+    /* The order changed to a skill the dictionary does not know yet:
+     * prepared puts it in the index, then the commit fails. */
+    fx_order_init(&lost, "order-kept");
+    fx_order_skill(&lost, FX_FORKLIFT, 3, true);
+    order_event(&e2, &oc2, &lost);
+    handler_for(f, 0, &b);
+    b.events[0] = &e2;
+    assert_int_equal(jm_store_write(matcher_view_store(f->view), batch_txn, &b),
+                     -EIO);
+    assert_true(
+        matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT)) >= 0);
+    b.h.aborted(41, b.arg);
+    assert_true(has_order(f, "order-kept"));
+    assert_int_equal(matcher_dict_count(f->ix->dict), terms);
+    assert_true(
+        matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT)) < 0);
+    {
+        uint32_t slot = matcher_index_find_order(f->ix, "order-kept", 10);
+        const struct matcher_order_rec *r = f->ix->orders[slot].rec;
+
+        assert_int_equal(r->n_ess, 1);
+        assert_string_equal(
+            matcher_dict_uri(f->ix->dict, matcher_order_skills(r)[0].term),
+            FX_STACK_GOODS);
+    }
+
+    /* The id the lost term had goes to the next new term, stored. */
+    fx_order_init(&later, "order-later");
+    fx_order_skill(&later, FX_BARCODE, 2, true);
+    order_event(&e2, &oc2, &later);
+    batch[0] = &e2;
+    run_batch(f, 0, false, batch, 1, false);
+    term = matcher_dict_find(f->ix->dict, FX_BARCODE, strlen(FX_BARCODE));
+    assert_int_equal(term, (int) terms);
+    close_view(f);
+    open_view(f, 2);
+    assert_int_equal(
+        matcher_dict_find(f->ix->dict, FX_BARCODE, strlen(FX_BARCODE)), term);
+    assert_true(
+        matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT)) < 0);
+    assert_true(has_order(f, "order-kept"));
+    assert_true(has_order(f, "order-later"));
+}
+
 int
 main(void)
 {
@@ -291,6 +376,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_snapshot_drops_only_its_source,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_loads_the_same_view, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failed_commit_is_put_back, setup,
                                         teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

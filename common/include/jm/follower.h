@@ -35,8 +35,19 @@ typedef struct jm_follower_handler {
     /* Forget everything from this source: a snapshot begins. Inside the
      * transaction of the first page. */
     int (*reset)(jm_txn_t *txn, void *arg);
+    /* Inside the batch's transaction, after its events and the cursor were
+     * written, just before the commit; last_seq is the cursor to be. For a
+     * consumer that acts on the batch before it is durable (the matcher
+     * publishes from it: its store only holds what can be fetched again).
+     * It may run twice for one batch (the map grew and the batch is redone
+     * from the start). Return 0, or -errno to fail the batch. May be NULL. */
+    int (*prepared)(jm_txn_t *txn, uint64_t last_seq, void *arg);
     /* After a batch committed; last_seq is the new cursor. May be NULL. */
     void (*committed)(uint64_t last_seq, void *arg);
+    /* The batch whose prepared ran did not commit after all: undo what
+     * prepared did outside the transaction. last_seq is the cursor, which
+     * stayed where it was. May be NULL. */
+    void (*aborted)(uint64_t last_seq, void *arg);
 } jm_follower_handler;
 
 typedef struct jm_follower_opts {
