@@ -23,6 +23,11 @@
 /* Stop adding events to a batch past this many bytes: the consumer asks
  * again at once if the head is further on. */
 #define BATCH_BYTES (4 * 1024 * 1024)
+/* A commit's events ride on its Tick when there are at most this many
+ * (log.proto): a consumer that is keeping up then needs no Fetch round
+ * trip. Under load commits are large and consumers fetch, as before. */
+#define TICK_EVENTS 16
+#define TICK_BYTES  (64 * 1024)
 
 struct jm_logserver {
     jm_store_t *store;
@@ -52,7 +57,7 @@ struct fetch {
     size_t credit;
     Jobmatch__V1__Event **events;
     size_t count;
-    size_t bytes;
+    size_t bytes, max_bytes;
 };
 
 static int
@@ -63,6 +68,8 @@ collect_event(uint64_t seq, const jm_val *entry, void *arg)
 
     /* The log holds what we packed ourselves, so plain unpack is enough;
      * a failure means a damaged store, which must not be papered over. */
+    if (f->count > 0 && f->bytes + entry->size > f->max_bytes)
+        return 1;
     event = jobmatch__v1__event__unpack(NULL, entry->size, entry->data);
     if (event == NULL) {
         jm_log(JM_LOG_ERR, "log", "event %llu does not decode",
@@ -71,7 +78,17 @@ collect_event(uint64_t seq, const jm_val *entry, void *arg)
     }
     f->events[f->count++] = event;
     f->bytes += entry->size;
-    return f->bytes >= BATCH_BYTES ? 1 : 0;
+    return 0;
+}
+
+static void
+fetch_free_events(struct fetch *f)
+{
+    for (size_t i = 0; i < f->count; i++)
+        jobmatch__v1__event__free_unpacked(f->events[i], NULL);
+    free(f->events);
+    f->events = NULL;
+    f->count = 0;
 }
 
 static int
@@ -113,9 +130,7 @@ fetch_txn(jm_txn_t *txn, void *arg)
     f->call = NULL;
 
 out:
-    for (size_t i = 0; i < f->count; i++)
-        jobmatch__v1__event__free_unpacked(f->events[i], NULL);
-    free(f->events);
+    fetch_free_events(f);
     return rc;
 }
 
@@ -134,7 +149,7 @@ static void
 serve_fetch(jm_logserver_t *server, jm_rpc_call_t *call,
             const Jobmatch__V1__Fetch *fetch)
 {
-    struct fetch f = {.server = server, .call = call};
+    struct fetch f = {.server = server, .call = call, .max_bytes = BATCH_BYTES};
     int rc;
 
     f.after = fetch->after_seq;
@@ -383,21 +398,48 @@ fail:
     return rc;
 }
 
+/* The events before_seq+1 .. head_seq for the Tick, if they are few and
+ * small enough; a Tick without them (all or nothing) is just a hint. */
+static int
+tick_events_txn(jm_txn_t *txn, void *arg)
+{
+    struct fetch *f = arg;
+    int rc;
+
+    f->events = jm_xcalloc(f->credit, sizeof(*f->events));
+    rc = jm_eventlog_read(f->server->log, txn, f->after, f->credit,
+                          collect_event, f);
+    if (rc == 0 && f->count != f->credit)
+        fetch_free_events(f);
+    return rc;
+}
+
 void
-jm_logserver_notify(jm_logserver_t *server, uint64_t head_seq)
+jm_logserver_notify(jm_logserver_t *server, uint64_t before_seq,
+                    uint64_t head_seq)
 {
     Jobmatch__V1__Tick tick = JOBMATCH__V1__TICK__INIT;
+    struct fetch f = {.server = server, .max_bytes = TICK_BYTES};
     uint8_t *data = NULL;
     size_t size = 0;
     int rc;
 
     if (server->tick == NULL)
         return;
+    if (head_seq > before_seq && head_seq - before_seq <= TICK_EVENTS) {
+        f.after = before_seq;
+        f.credit = (size_t) (head_seq - before_seq);
+        if (jm_store_read(server->store, tick_events_txn, &f) != 0)
+            fetch_free_events(&f);
+    }
     tick.source = server->source;
     tick.log_id = (char *) jm_eventlog_id(server->log);
     tick.head_seq = head_seq;
     tick.time_ms = jm_clock_now_ms();
+    tick.events = f.events;
+    tick.n_events = f.count;
     jm_msg_pack(&tick.base, &data, &size);
+    fetch_free_events(&f);
     /* PUB drops at the high-water mark without telling anyone; a lost tick
      * only delays a consumer until its next poll. */
     rc = jm_sock_publish(server->tick, "tick", data, size);

@@ -331,7 +331,7 @@ flush(jm_source_t *source)
     }
     if (jm_store_read(source->store, read_head, source) == 0 &&
         source->head != before && source->logserver != NULL)
-        jm_logserver_notify(source->logserver, source->head);
+        jm_logserver_notify(source->logserver, before, source->head);
 }
 
 static void

@@ -8,7 +8,9 @@
  * It starts by asking the source (Ping) for its name, log id and tick
  * endpoint, then Fetches from its cursor. It fetches again at once while
  * the source has more, after a Tick on the source's PUB socket, and on a
- * poll timer (ticks are hints and PUB drops). If the source answers
+ * poll timer (ticks are hints and PUB drops). A Tick that carries the
+ * events right after the cursor up to the head (a small commit) is
+ * applied like a Fetch reply, without the round trip. If the source answers
  * snapshot_required, or its log id differs from the cursor's (the source's
  * store was replaced), it calls reset, pages through a snapshot, applying
  * each page in its own transaction, and continues from the first page's
@@ -75,6 +77,7 @@ typedef struct jm_follower_status {
     bool snapshotting;
     uint32_t snapshots;
     uint64_t events_applied;
+    uint64_t tick_batches; /* batches applied from a tick, no Fetch */
 } jm_follower_status;
 
 /* Strings borrowed until the next loop turn. */
