@@ -57,7 +57,7 @@ struct fetch {
     size_t credit;
     Jobmatch__V1__Event **events;
     size_t count;
-    size_t bytes, max_bytes;
+    size_t bytes;
 };
 
 static int
@@ -68,8 +68,6 @@ collect_event(uint64_t seq, const jm_val *entry, void *arg)
 
     /* The log holds what we packed ourselves, so plain unpack is enough;
      * a failure means a damaged store, which must not be papered over. */
-    if (f->count > 0 && f->bytes + entry->size > f->max_bytes)
-        return 1;
     event = jobmatch__v1__event__unpack(NULL, entry->size, entry->data);
     if (event == NULL) {
         jm_log(JM_LOG_ERR, "log", "event %llu does not decode",
@@ -78,7 +76,7 @@ collect_event(uint64_t seq, const jm_val *entry, void *arg)
     }
     f->events[f->count++] = event;
     f->bytes += entry->size;
-    return 0;
+    return f->bytes >= BATCH_BYTES ? 1 : 0;
 }
 
 static void
@@ -149,7 +147,7 @@ static void
 serve_fetch(jm_logserver_t *server, jm_rpc_call_t *call,
             const Jobmatch__V1__Fetch *fetch)
 {
-    struct fetch f = {.server = server, .call = call, .max_bytes = BATCH_BYTES};
+    struct fetch f = {.server = server, .call = call};
     int rc;
 
     f.after = fetch->after_seq;
@@ -398,20 +396,56 @@ fail:
     return rc;
 }
 
-/* The events before_seq+1 .. head_seq for the Tick, if they are few and
- * small enough; a Tick without them (all or nothing) is just a hint. */
+/* A Tick being built: its packed fields, then the commit's events. */
+struct tick_build {
+    uint8_t *data;
+    size_t size, cap;
+    size_t limit; /* the packed fields plus TICK_BYTES */
+    size_t want, count;
+};
+
+/* Appends one event as field 5 (events) of the Tick. The log holds each
+ * event packed, and a repeated message field is on the wire just its tag,
+ * its length and those bytes, in any place after the other fields: no
+ * unpacking and packing again. */
+static int
+tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
+{
+    struct tick_build *t = arg;
+    size_t need = t->size + 1 + 10 + entry->size; /* tag, varint, bytes */
+    uint64_t len = entry->size;
+
+    (void) seq;
+    if (need > t->limit)
+        return 1; /* too much: the Tick goes without events */
+    if (need > t->cap) {
+        t->cap = need * 2 < t->limit ? need * 2 : t->limit;
+        t->data = jm_xrealloc(t->data, t->cap);
+    }
+    t->data[t->size++] = (5 << 3) | 2; /* field 5, length-delimited */
+    do {
+        t->data[t->size++] = (uint8_t) ((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+        len >>= 7;
+    } while (len > 0);
+    memcpy(t->data + t->size, entry->data, entry->size);
+    t->size += entry->size;
+    t->count++;
+    return 0;
+}
+
+struct tick_read {
+    jm_logserver_t *server;
+    struct tick_build *build;
+    uint64_t after;
+};
+
 static int
 tick_events_txn(jm_txn_t *txn, void *arg)
 {
-    struct fetch *f = arg;
-    int rc;
+    struct tick_read *r = arg;
 
-    f->events = jm_xcalloc(f->credit, sizeof(*f->events));
-    rc = jm_eventlog_read(f->server->log, txn, f->after, f->credit,
-                          collect_event, f);
-    if (rc == 0 && f->count != f->credit)
-        fetch_free_events(f);
-    return rc;
+    return jm_eventlog_read(r->server->log, txn, r->after, r->build->want,
+                            tick_add_event, r->build);
 }
 
 void
@@ -419,33 +453,34 @@ jm_logserver_notify(jm_logserver_t *server, uint64_t before_seq,
                     uint64_t head_seq)
 {
     Jobmatch__V1__Tick tick = JOBMATCH__V1__TICK__INIT;
-    struct fetch f = {.server = server, .max_bytes = TICK_BYTES};
-    uint8_t *data = NULL;
-    size_t size = 0;
+    struct tick_build t = {0};
+    size_t header;
     int rc;
 
     if (server->tick == NULL)
         return;
-    if (head_seq > before_seq && head_seq - before_seq <= TICK_EVENTS) {
-        f.after = before_seq;
-        f.credit = (size_t) (head_seq - before_seq);
-        if (jm_store_read(server->store, tick_events_txn, &f) != 0)
-            fetch_free_events(&f);
-    }
     tick.source = server->source;
     tick.log_id = (char *) jm_eventlog_id(server->log);
     tick.head_seq = head_seq;
     tick.time_ms = jm_clock_now_ms();
-    tick.events = f.events;
-    tick.n_events = f.count;
-    jm_msg_pack(&tick.base, &data, &size);
-    fetch_free_events(&f);
+    jm_msg_pack(&tick.base, &t.data, &t.size);
+    t.cap = header = t.size;
+    t.limit = header + TICK_BYTES;
+    if (head_seq > before_seq && head_seq - before_seq <= TICK_EVENTS) {
+        struct tick_read r = {server, &t, before_seq};
+
+        t.want = (size_t) (head_seq - before_seq);
+        rc = jm_store_read(server->store, tick_events_txn, &r);
+        /* All of the commit's events, or none (a plain hint). */
+        if (rc != 0 || t.count != t.want)
+            t.size = header;
+    }
     /* PUB drops at the high-water mark without telling anyone; a lost tick
      * only delays a consumer until its next poll. */
-    rc = jm_sock_publish(server->tick, "tick", data, size);
+    rc = jm_sock_publish(server->tick, "tick", t.data, t.size);
     if (rc != 0)
         jm_log(JM_LOG_DEBUG, "log", "tick not sent: %s", jm_strerror(rc));
-    free(data);
+    free(t.data);
 }
 
 const char *
