@@ -433,23 +433,8 @@ tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
     return 0;
 }
 
-struct tick_read {
-    jm_logserver_t *server;
-    struct tick_build *build;
-    uint64_t after;
-};
-
-static int
-tick_events_txn(jm_txn_t *txn, void *arg)
-{
-    struct tick_read *r = arg;
-
-    return jm_eventlog_read(r->server->log, txn, r->after, r->build->want,
-                            tick_add_event, r->build);
-}
-
 void
-jm_logserver_notify(jm_logserver_t *server, uint64_t before_seq,
+jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
                     uint64_t head_seq)
 {
     Jobmatch__V1__Tick tick = JOBMATCH__V1__TICK__INIT;
@@ -467,10 +452,9 @@ jm_logserver_notify(jm_logserver_t *server, uint64_t before_seq,
     t.cap = header = t.size;
     t.limit = header + TICK_BYTES;
     if (head_seq > before_seq && head_seq - before_seq <= TICK_EVENTS) {
-        struct tick_read r = {server, &t, before_seq};
-
         t.want = (size_t) (head_seq - before_seq);
-        rc = jm_store_read(server->store, tick_events_txn, &r);
+        rc = jm_eventlog_read(server->log, txn, before_seq, t.want,
+                              tick_add_event, &t);
         /* All of the commit's events, or none (a plain hint). */
         if (rc != 0 || t.count != t.want)
             t.size = header;

@@ -207,13 +207,18 @@ jm_source_log_bounds(jm_source_t *source, jm_txn_t *txn, uint64_t *first,
     return jm_eventlog_bounds(source->log, txn, first, head);
 }
 
+/* After a commit: the new head, and the Tick that announces it (in the
+ * same read transaction, which the Tick's events are read through). */
 static int
-read_head(jm_txn_t *txn, void *arg)
+read_head_and_tick(jm_txn_t *txn, void *arg)
 {
     jm_source_t *source = arg;
-    uint64_t first;
+    uint64_t first, before = source->head;
+    int rc = jm_eventlog_bounds(source->log, txn, &first, &source->head);
 
-    return jm_eventlog_bounds(source->log, txn, &first, &source->head);
+    if (rc == 0 && source->head != before && source->logserver != NULL)
+        jm_logserver_notify(source->logserver, txn, before, source->head);
+    return rc;
 }
 
 /* ---- writes: group commit ---- */
@@ -317,7 +322,6 @@ done_item(void *ptr, int status, void *arg)
 static void
 flush(jm_source_t *source)
 {
-    uint64_t before = source->head;
     int rc;
 
     if (jm_commit_pending(source->commit) == 0)
@@ -329,9 +333,7 @@ flush(jm_source_t *source)
                jm_strerror(rc));
         return;
     }
-    if (jm_store_read(source->store, read_head, source) == 0 &&
-        source->head != before && source->logserver != NULL)
-        jm_logserver_notify(source->logserver, before, source->head);
+    (void) jm_store_read(source->store, read_head_and_tick, source);
 }
 
 static void
@@ -658,7 +660,8 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     if ((rc = jm_eventlog_open(&source->log, source->store, "log")) != 0 ||
         (rc = jm_idem_open(&source->idem, source->store, "requests")) != 0)
         goto fail;
-    if ((rc = jm_store_read(source->store, read_head, source)) != 0)
+    /* no logserver yet: the head only */
+    if ((rc = jm_store_read(source->store, read_head_and_tick, source)) != 0)
         goto fail;
     rc = jm_commit_new(&source->commit, source->store, apply_item, done_item,
                        source);

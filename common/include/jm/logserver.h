@@ -79,9 +79,10 @@ bool jm_logserver_handle(jm_logserver_t *server, jm_rpc_call_t *call,
                          const Jobmatch__V1__Request *req);
 
 /* A commit moved the head from before_seq to head_seq: publish a Tick (at
- * most one per loop turn), with the commit's events if they are few. */
-void jm_logserver_notify(jm_logserver_t *server, uint64_t before_seq,
-                         uint64_t head_seq);
+ * most one per loop turn), with the commit's events if they are few, read
+ * through txn (a read transaction of the log's store, after the commit). */
+void jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn,
+                         uint64_t before_seq, uint64_t head_seq);
 
 /* Bound endpoints (real ports), or "" if not configured. Borrowed. */
 const char *jm_logserver_log_endpoint(jm_logserver_t *server);
