@@ -136,9 +136,19 @@ begin_snapshot(jm_follower_t *f, const char *why)
     f->state = SNAPSHOT;
 }
 
-/* The tick carries the events right after our cursor, up to the head, of
- * the log we follow (checked by the caller): the same as a Fetch reply
- * would be, without the round trip. on_batch checks each seq again. */
+/* Does the tick carry the events right after our cursor, up to its head,
+ * of the log we follow? (protobuf-c gives an absent string as "") */
+static bool
+tick_continues(const jm_follower_t *f, const Jobmatch__V1__Tick *tick)
+{
+    return tick->n_events > 0 && tick->events[0]->seq == f->cursor.seq + 1 &&
+           tick->head_seq == f->cursor.seq + tick->n_events &&
+           strcmp(tick->log_id, f->log_id) == 0 &&
+           strcmp(f->cursor.log_id, f->log_id) == 0;
+}
+
+/* Such a tick is what a Fetch reply would be, without the round trip.
+ * on_batch checks each seq again. */
 static void
 apply_tick(jm_follower_t *f, const Jobmatch__V1__Tick *tick)
 {
@@ -167,11 +177,7 @@ on_tick(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
         return;
     if (tick->head_seq > f->head_seq)
         f->head_seq = tick->head_seq;
-    if (f->state == IDLE && f->met && !f->in_flight && tick->n_events > 0 &&
-        tick->events[0] != NULL && tick->events[0]->seq == f->cursor.seq + 1 &&
-        tick->head_seq == f->cursor.seq + tick->n_events &&
-        tick->log_id != NULL && strcmp(tick->log_id, f->log_id) == 0 &&
-        strcmp(f->cursor.log_id, f->log_id) == 0)
+    if (f->state == IDLE && f->met && !f->in_flight && tick_continues(f, tick))
         apply_tick(f, tick);
     jobmatch__v1__tick__free_unpacked(tick, NULL);
     if (f->state == IDLE && f->met && !f->in_flight &&

@@ -79,16 +79,6 @@ collect_event(uint64_t seq, const jm_val *entry, void *arg)
     return f->bytes >= BATCH_BYTES ? 1 : 0;
 }
 
-static void
-fetch_free_events(struct fetch *f)
-{
-    for (size_t i = 0; i < f->count; i++)
-        jobmatch__v1__event__free_unpacked(f->events[i], NULL);
-    free(f->events);
-    f->events = NULL;
-    f->count = 0;
-}
-
 static int
 fetch_txn(jm_txn_t *txn, void *arg)
 {
@@ -128,7 +118,9 @@ fetch_txn(jm_txn_t *txn, void *arg)
     f->call = NULL;
 
 out:
-    fetch_free_events(f);
+    for (size_t i = 0; i < f->count; i++)
+        jobmatch__v1__event__free_unpacked(f->events[i], NULL);
+    free(f->events);
     return rc;
 }
 
