@@ -288,6 +288,27 @@ caught_up(uv_loop_t *loop, jm_rpc_client_t *matcher,
     return ok;
 }
 
+/* The matcher's counts of new orders' shortlists computed while intake
+ * was committing them, and of those used. */
+static void
+precomputed_counts(uv_loop_t *loop, jm_rpc_client_t *matcher, uint64_t *made,
+                   uint64_t *used)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
+    const Jobmatch__V1__Reply *r;
+    struct call c;
+
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &get;
+    if ((r = request(loop, matcher, &req, &c)) == NULL ||
+        r->body_case != JOBMATCH__V1__REPLY__BODY_MATCHER_STATS)
+        bench_fail("the matcher does not answer GetMatcherStats");
+    *made = r->matcher_stats->shortlists_precomputed;
+    *used = r->matcher_stats->precomputed_used;
+    jm_msg_free(&c.reply);
+}
+
 static void
 wait_caught_up(uv_loop_t *loop, jm_rpc_client_t *matcher,
                jm_rpc_client_t *sources[2])
@@ -566,6 +587,7 @@ main(int argc, char **argv)
     jm_bus_t *bus = NULL;
     uv_loop_t loop;
     char machine[256];
+    uint64_t pre_made, pre_used;
 
     jm_log_set_level(JM_LOG_WARN);
     parse(argc, argv, &o);
@@ -583,6 +605,7 @@ main(int argc, char **argv)
     wait_caught_up(&loop, matcher, sources);
     measure_live(&loop, bus, &o, sources[0], m.publish, &lat);
     wait_caught_up(&loop, matcher, sources);
+    precomputed_counts(&loop, matcher, &pre_made, &pre_used);
     measure_restart(&loop, bus, &o, &m, &matcher, &rs);
 
     if (o.json)
@@ -590,6 +613,7 @@ main(int argc, char **argv)
                "\"published_p50_ms\":%.3f,\"published_p99_ms\":%.3f,"
                "\"accepted_p50_ms\":%.3f,\"accepted_p99_ms\":%.3f,"
                "\"after_accept_p50_ms\":%.3f,\"after_accept_p99_ms\":%.3f,"
+               "\"precomputed\":%llu,\"precomputed_used\":%llu,"
                "\"restart_ready_ms\":%.1f,\"restart_correct_ms\":%.1f}\n",
                lat.n, lat.silent, bench_percentile(lat.to_published, lat.n, 50),
                bench_percentile(lat.to_published, lat.n, 99),
@@ -597,6 +621,7 @@ main(int argc, char **argv)
                bench_percentile(lat.to_accepted, lat.n, 99),
                bench_percentile(lat.accepted_to_published, lat.n, 50),
                bench_percentile(lat.accepted_to_published, lat.n, 99),
+               (unsigned long long) pre_made, (unsigned long long) pre_used,
                rs.ready_ms, rs.correct_ms);
     else {
         printf("machine: %s\n", machine);
@@ -612,6 +637,9 @@ main(int argc, char **argv)
         printf("accepted -> published           p50 %.3f ms  p99 %.3f ms\n",
                bench_percentile(lat.accepted_to_published, lat.n, 50),
                bench_percentile(lat.accepted_to_published, lat.n, 99));
+        printf("shortlists computed while intake committed the order: %llu, "
+               "used: %llu\n",
+               (unsigned long long) pre_made, (unsigned long long) pre_used);
         printf("kill -9, restart: ready line after %.1f ms, all %zu answers "
                "identical after %.1f ms (%zu rounds of queries)\n",
                rs.ready_ms, o.answers, rs.correct_ms, rs.rounds);

@@ -23,6 +23,7 @@ struct jm_commit {
     jm_commit_done_fn done;
     jm_commit_committed_fn committed; /* optional, once per flush */
     jm_commit_begin_fn begin;         /* optional, once per attempt */
+    jm_commit_prepared_fn prepared;   /* optional, once per attempt */
     void *arg;
     void **items; /* the queue, in arrival order */
     size_t count;
@@ -123,6 +124,8 @@ apply_all(jm_txn_t *txn, void *arg)
             return rc;
         self->status[i] = rc;
     }
+    if (self->prepared != NULL)
+        self->prepared(txn, self->arg);
     return 0;
 }
 
@@ -138,6 +141,13 @@ jm_commit_on_begin(jm_commit_t *commit, jm_commit_begin_fn fn)
 {
     JM_ASSERT(commit != NULL);
     commit->begin = fn;
+}
+
+void
+jm_commit_on_prepared(jm_commit_t *commit, jm_commit_prepared_fn fn)
+{
+    JM_ASSERT(commit != NULL);
+    commit->prepared = fn;
 }
 
 int

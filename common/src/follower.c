@@ -54,6 +54,7 @@ struct jm_follower {
     uint32_t snapshots;
     uint64_t events_applied;
     uint64_t ticks_applied; /* batches that came with a tick */
+    uint64_t pending_told;  /* announced batches handed to pending */
 
     /* Snapshot in progress. */
     uint8_t *snap_key;
@@ -147,6 +148,17 @@ tick_continues(const jm_follower_t *f, const Jobmatch__V1__Tick *tick)
            strcmp(f->cursor.log_id, f->log_id) == 0;
 }
 
+/* Does the tick announce the events being committed right after our
+ * cursor, which is at the head, of the log we follow? */
+static bool
+tick_announces(const jm_follower_t *f, const Jobmatch__V1__Tick *tick)
+{
+    return tick->n_pending > 0 && tick->head_seq == f->cursor.seq &&
+           tick->pending[0]->seq == f->cursor.seq + 1 &&
+           strcmp(tick->log_id, f->log_id) == 0 &&
+           strcmp(f->cursor.log_id, f->log_id) == 0;
+}
+
 /* Such a tick is what a Fetch reply would be, without the round trip.
  * on_batch checks each seq again. */
 static void
@@ -179,6 +191,11 @@ on_tick(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
         f->head_seq = tick->head_seq;
     if (f->state == IDLE && f->met && !f->in_flight && tick_continues(f, tick))
         apply_tick(f, tick);
+    else if (f->state == IDLE && f->met && !f->in_flight &&
+             f->handler.pending != NULL && tick_announces(f, tick)) {
+        f->pending_told++;
+        f->handler.pending(tick->pending, tick->n_pending, f->arg);
+    }
     jobmatch__v1__tick__free_unpacked(tick, NULL);
     if (f->state == IDLE && f->met && !f->in_flight &&
         f->head_seq > f->cursor.seq) {
@@ -490,6 +507,7 @@ jm_follower_get_status(const jm_follower_t *f, jm_follower_status *out)
     out->snapshots = f->snapshots;
     out->events_applied = f->events_applied;
     out->tick_batches = f->ticks_applied;
+    out->pending_batches = f->pending_told;
 }
 
 static void

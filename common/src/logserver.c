@@ -394,12 +394,13 @@ struct tick_build {
     size_t size, cap;
     size_t limit; /* the packed fields plus TICK_BYTES */
     size_t want, count;
+    uint8_t tag; /* the events' field: events, or pending */
 };
 
-/* Appends one event as field 5 (events) of the Tick. The log holds each
- * event packed, and a repeated message field is on the wire just its tag,
- * its length and those bytes, in any place after the other fields: no
- * unpacking and packing again. */
+/* Appends one event as field 5 (events) or 6 (pending) of the Tick. The
+ * log holds each event packed, and a repeated message field is on the
+ * wire just its tag, its length and those bytes, in any place after the
+ * other fields: no unpacking and packing again. */
 static int
 tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
 {
@@ -414,7 +415,7 @@ tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
         t->cap = need * 2 < t->limit ? need * 2 : t->limit;
         t->data = jm_xrealloc(t->data, t->cap);
     }
-    t->data[t->size++] = (5 << 3) | 2; /* field 5, length-delimited */
+    t->data[t->size++] = t->tag;
     do {
         t->data[t->size++] = (uint8_t) ((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
         len >>= 7;
@@ -425,17 +426,18 @@ tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
     return 0;
 }
 
-void
-jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
-                    uint64_t head_seq)
+/* Publishes a Tick saying head_seq, with the events after before_seq up
+ * to to_seq (read through txn) as the repeated field `field`, if there are
+ * few enough: all of them, or none. */
+static void
+publish_tick(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq,
+             unsigned field, uint64_t before_seq, uint64_t to_seq)
 {
     Jobmatch__V1__Tick tick = JOBMATCH__V1__TICK__INIT;
     struct tick_build t = {0};
     size_t header;
     int rc;
 
-    if (server->tick == NULL)
-        return;
     tick.source = server->source;
     tick.log_id = (char *) jm_eventlog_id(server->log);
     tick.head_seq = head_seq;
@@ -443,11 +445,11 @@ jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
     jm_msg_pack(&tick.base, &t.data, &t.size);
     t.cap = header = t.size;
     t.limit = header + TICK_BYTES;
-    if (head_seq > before_seq && head_seq - before_seq <= TICK_EVENTS) {
-        t.want = (size_t) (head_seq - before_seq);
+    t.tag = (uint8_t) (field << 3 | 2); /* length-delimited */
+    if (to_seq > before_seq && to_seq - before_seq <= TICK_EVENTS) {
+        t.want = (size_t) (to_seq - before_seq);
         rc = jm_eventlog_read(server->log, txn, before_seq, t.want,
                               tick_add_event, &t);
-        /* All of the commit's events, or none (a plain hint). */
         if (rc != 0 || t.count != t.want)
             t.size = header;
     }
@@ -457,6 +459,27 @@ jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
     if (rc != 0)
         jm_log(JM_LOG_DEBUG, "log", "tick not sent: %s", jm_strerror(rc));
     free(t.data);
+}
+
+void
+jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
+                    uint64_t head_seq)
+{
+    if (server->tick == NULL)
+        return;
+    publish_tick(server, txn, head_seq, 5, before_seq, head_seq);
+}
+
+void
+jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq,
+                      uint64_t pending_seq)
+{
+    /* Only what is small enough to ride on a tick: a large batch gains
+     * nothing from a consumer's head start. */
+    if (server->tick == NULL || pending_seq <= head_seq ||
+        pending_seq - head_seq > TICK_EVENTS)
+        return;
+    publish_tick(server, txn, head_seq, 6, head_seq, pending_seq);
 }
 
 const char *

@@ -221,6 +221,20 @@ read_head_and_tick(jm_txn_t *txn, void *arg)
     return rc;
 }
 
+/* Just before a batch's commit: its events to the consumers as pending
+ * (jm_logserver_announce), so that they can prepare while the fsync runs.
+ * Only a hint: nothing is lost if it fails. */
+static void
+batch_prepared(jm_txn_t *txn, void *arg)
+{
+    jm_source_t *source = arg;
+    uint64_t first, pending;
+
+    if (source->logserver != NULL &&
+        jm_eventlog_bounds(source->log, txn, &first, &pending) == 0)
+        jm_logserver_announce(source->logserver, txn, source->head, pending);
+}
+
 /* ---- writes: group commit ---- */
 
 static int
@@ -671,6 +685,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
         jm_commit_on_committed(source->commit, batch_committed);
     if (ops->begin != NULL)
         jm_commit_on_begin(source->commit, batch_begin);
+    jm_commit_on_prepared(source->commit, batch_prepared);
 
     if ((rc = jm_bus_new(&source->bus, loop)) != 0)
         goto fail;

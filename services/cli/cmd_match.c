@@ -606,6 +606,11 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
            s->open_orders, s->profiles, s->skills_indexed,
            (unsigned long long) s->queries,
            (unsigned long long) s->events_applied);
+    printf("%llu shortlist changes published; %llu new orders' shortlists "
+           "computed while their source committed them, %llu of them used\n",
+           (unsigned long long) s->shortlists_published,
+           (unsigned long long) s->shortlists_precomputed,
+           (unsigned long long) s->precomputed_used);
     if (s->stale_shortlists > 0)
         printf("%u shortlists are being recomputed in the background\n",
                s->stale_shortlists);

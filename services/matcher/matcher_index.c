@@ -175,6 +175,7 @@ matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
 {
     JM_ASSERT(owner < 1000);
     ix->has_agreements = true;
+    ix->citizens_gen++;
     if (ix->agreements[owner] == NULL)
         ix->agreements[owner] = jm_xcalloc(16, sizeof(uint64_t));
     for (size_t i = 0; i < n; i++) {
@@ -560,6 +561,7 @@ matcher_index_put_profile(matcher_index_t *ix,
     }
     cover_terms(ix);
     cold_maybe_pack(ix);
+    ix->citizens_gen++;
     if (slot != MATCHER_IDMAP_NONE) {
         /* Same id, same slot: the id map and live shortlists keep
          * pointing at it. */
@@ -610,6 +612,7 @@ matcher_index_remove_profile(matcher_index_t *ix, const char *id, size_t len)
     if (slot == MATCHER_IDMAP_NONE)
         return MATCHER_NONE;
     cold_maybe_pack(ix);
+    ix->citizens_gen++;
     pos = ix->pos[slot];
     profile_postings(ix, slot, false);
     matcher_idmap_del(&ix->pmap, id, len);
@@ -691,39 +694,27 @@ order_block_size(size_t size, size_t nskills)
     return order_rec_room(size) + nskills * sizeof(struct matcher_oterm);
 }
 
-uint32_t
-matcher_index_put_order(matcher_index_t *ix,
-                        const struct matcher_order_rec *rec, size_t size)
+static bool
+order_terms_known(const matcher_index_t *ix,
+                  const struct matcher_order_rec *rec)
 {
-    const char *id = matcher_order_id(rec);
-    uint32_t slot = matcher_idmap_find(&ix->omap, id, rec->id_len);
     size_t n = (size_t) rec->n_ess + rec->n_opt;
     size_t terms = matcher_dict_count(ix->dict);
     bool known =
         rec->occupation == MATCHER_TERM_NONE || rec->occupation < terms;
-    matcher_order *o;
 
     for (size_t i = 0; i < n; i++)
         known = known && matcher_order_skills(rec)[i].term < terms;
-    if (!known) {
-        jm_log(JM_LOG_ERR, "matcher", "order %.*s: unknown term id",
-               (int) rec->id_len, id);
-        return MATCHER_NONE;
-    }
-    cover_terms(ix);
-    if (slot != MATCHER_IDMAP_NONE) {
-        order_postings(ix, slot, false);
-        free(ix->orders[slot].rec);
-    } else if (ix->nofree > 0) {
-        slot = ix->ofree[--ix->nofree];
-        ix->olive++;
-    } else {
-        if (ix->oused == ix->ocap)
-            grow_orders(ix, ix->ocap ? ix->ocap * 2 : 256);
-        slot = ix->oused++;
-        ix->olive++;
-    }
-    o = &ix->orders[slot];
+    return known;
+}
+
+/* Makes *o the kernel's form of rec (copied). */
+static void
+order_fill(const matcher_index_t *ix, matcher_order *o,
+           const struct matcher_order_rec *rec, size_t size)
+{
+    size_t n = (size_t) rec->n_ess + rec->n_opt;
+
     /* The record and its sorted skills in one block. */
     o->rec = jm_xmalloc(order_block_size(size, n));
     memcpy(o->rec, rec, size);
@@ -751,10 +742,56 @@ matcher_index_put_order(matcher_index_t *ix,
         else if (l->code[0] != 'd' || l->code[1] != 'a' || l->level > 7)
             o->other_languages = true;
     }
+}
+
+uint32_t
+matcher_index_put_order(matcher_index_t *ix,
+                        const struct matcher_order_rec *rec, size_t size)
+{
+    const char *id = matcher_order_id(rec);
+    uint32_t slot = matcher_idmap_find(&ix->omap, id, rec->id_len);
+
+    if (!order_terms_known(ix, rec)) {
+        jm_log(JM_LOG_ERR, "matcher", "order %.*s: unknown term id",
+               (int) rec->id_len, id);
+        return MATCHER_NONE;
+    }
+    cover_terms(ix);
+    if (slot != MATCHER_IDMAP_NONE) {
+        order_postings(ix, slot, false);
+        free(ix->orders[slot].rec);
+    } else if (ix->nofree > 0) {
+        slot = ix->ofree[--ix->nofree];
+        ix->olive++;
+    } else {
+        if (ix->oused == ix->ocap)
+            grow_orders(ix, ix->ocap ? ix->ocap * 2 : 256);
+        slot = ix->oused++;
+        ix->olive++;
+    }
+    order_fill(ix, &ix->orders[slot], rec, size);
     order_postings(ix, slot, true);
     if (matcher_idmap_find(&ix->omap, id, rec->id_len) == MATCHER_IDMAP_NONE)
         matcher_idmap_put(&ix->omap, slot);
     return slot;
+}
+
+bool
+matcher_order_make(matcher_index_t *ix, matcher_order *o,
+                   const struct matcher_order_rec *rec, size_t size)
+{
+    if (!order_terms_known(ix, rec))
+        return false;
+    cover_terms(ix);
+    order_fill(ix, o, rec, size);
+    return true;
+}
+
+void
+matcher_order_release(matcher_order *o)
+{
+    free(o->rec);
+    memset(o, 0, sizeof(*o));
 }
 
 uint32_t
@@ -797,6 +834,7 @@ void
 matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
+    ix->citizens_gen++;
     matcher_layout_positions(ix); /* before lists are split and sorted */
     cold_pack(ix);                /* one block of exactly the records */
     ix->pcell_at = jm_xmalloc((ix->npos ? ix->npos : 1) * sizeof(uint16_t));
@@ -827,6 +865,7 @@ matcher_index_compact(matcher_index_t *ix)
         matcher_plist_compact(&ix->occs.lists[i].profiles);
     for (uint32_t i = 0; i < ix->iscos.n; i++)
         matcher_plist_compact(&ix->iscos.lists[i].profiles);
+    ix->citizens_gen++;
     matcher_layout_positions(ix);
     cold_pack(ix);
     /* The doubling's slack of the per-term arrays back (new terms double

@@ -320,6 +320,11 @@ typedef struct matcher_index {
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
     uint32_t kind_count[8]; /* citizens who may take each kind of job */
     uint32_t gen;           /* query generation for the orders' stamps */
+    /* Changes whenever what an order's search reads besides the order
+     * does: a citizen comes, changes or goes, an agreement is added. While
+     * it stays, a search for the same order gives the same answer
+     * (matcher_live's precomputed lists rely on it). */
+    uint64_t citizens_gen;
 
     /* populated cells: numbered in order of first use */
     uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
@@ -438,6 +443,14 @@ uint32_t matcher_index_remove_order(matcher_index_t *ix, const char *id,
                                     size_t len);
 uint32_t matcher_index_find_order(const matcher_index_t *ix, const char *id,
                                   size_t len);
+
+/* An order outside the index: *o becomes the kernel's form of rec (copied),
+ * for a search (matcher_topk_order) without putting it in. False if rec
+ * refers to terms the dictionary does not know. Release with
+ * matcher_order_release. */
+bool matcher_order_make(matcher_index_t *ix, matcher_order *o,
+                        const struct matcher_order_rec *rec, size_t size);
+void matcher_order_release(matcher_order *o);
 
 /* Packs every posting list tight (after a bulk load). */
 void matcher_index_compact(matcher_index_t *ix);

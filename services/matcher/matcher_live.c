@@ -17,6 +17,9 @@
 #define DEFAULT_SIZE      20
 #define DEFAULT_BATCH     256
 #define DEFAULT_IMMEDIATE 64
+/* Orders' lists computed ahead (matcher_live_precompute) kept at once:
+ * one source commit of up to 16 events each, a few sources. */
+#define PRECOMPUTED_MAX 32
 
 /* Order o's list is hits_of(live, o)[0 .. n). Of its search's counts
  * only those an answer reports are kept (12 bytes a list). */
@@ -57,6 +60,22 @@ struct matcher_live {
         size_t n;
         matcher_topk_stats stats;
     } * chunk_res;
+
+    /* Lists computed ahead for orders being committed, a ring: each with
+     * the record and everything else its search read (citizens_gen, the
+     * day), so that it is used only if a search now would find the
+     * same. */
+    struct precomputed {
+        struct matcher_order_rec *rec; /* copy; NULL: an empty place */
+        size_t size;
+        uint64_t citizens_gen;
+        matcher_ctx ctx;
+        size_t n;
+        matcher_topk_stats stats;
+        matcher_hit *hits; /* shortlist_size */
+    } pre[PRECOMPUTED_MAX];
+
+    unsigned pre_next;
 
     const matcher_ctx *chunk_ctx;
     bool big;      /* this commit rebuilds everything */
@@ -463,6 +482,66 @@ matcher_live_change(matcher_live_t *live, const matcher_change *ch)
     /* a citizen removed: out of the lists before (profile_leaving) */
 }
 
+/* ---- lists computed ahead ---- */
+
+static void
+pre_clear(struct precomputed *p)
+{
+    free(p->rec);
+    p->rec = NULL;
+}
+
+void
+matcher_live_precompute(matcher_live_t *live,
+                        const struct matcher_order_rec *rec, size_t size)
+{
+    struct precomputed *p = &live->pre[live->pre_next];
+    matcher_order o;
+
+    if (!matcher_order_make(live->ix, &o, rec, size))
+        return;
+    live->pre_next = (live->pre_next + 1) % PRECOMPUTED_MAX;
+    pre_clear(p);
+    if (p->hits == NULL)
+        p->hits = jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
+    matcher_ctx_now(&p->ctx);
+    p->citizens_gen = live->ix->citizens_gen;
+    p->n = matcher_topk_order(live->ix, &o, &p->ctx, live->opts.shortlist_size,
+                              p->hits, &p->stats);
+    p->size = size;
+    p->rec = o.rec; /* the block starts with the record as given */
+    o.rec = NULL;
+    live->stats.precomputed++;
+}
+
+/* If order o's list was computed ahead from the same record, and nothing
+ * else that search read has changed since, it is o's list now: applied,
+ * and true. A list computed ahead from the same record is used up either
+ * way (it would never become valid again). */
+static bool
+use_precomputed(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
+{
+    const struct matcher_order_rec *rec = live->ix->orders[o].rec;
+    size_t size = matcher_order_size(rec);
+
+    for (unsigned i = 0; i < PRECOMPUTED_MAX; i++) {
+        struct precomputed *p = &live->pre[i];
+        bool valid;
+
+        if (p->rec == NULL || p->size != size || memcmp(p->rec, rec, size) != 0)
+            continue;
+        valid = p->citizens_gen == live->ix->citizens_gen &&
+                p->ctx.today == ctx->today && p->ctx.year == ctx->year;
+        if (valid) {
+            apply(live, o, p->hits, p->n, &p->stats);
+            live->stats.precomputed_used++;
+        }
+        pre_clear(p);
+        return valid;
+    }
+    return false;
+}
+
 /* Takes up to max stale lists off the queue (skipping those whose order
  * closed or that became current meanwhile) and recomputes them. */
 static void
@@ -479,7 +558,8 @@ recompute_chunk(matcher_live_t *live, const matcher_ctx *ctx, size_t max)
         live->qhead = (live->qhead + 1) % live->qcap;
         live->qlen--;
         live->lists[o].queued = false;
-        if (live->ix->orders[o].rec != NULL && !live->lists[o].current)
+        if (live->ix->orders[o].rec != NULL && !live->lists[o].current &&
+            !use_precomputed(live, o, ctx))
             live->chunk[live->nchunk++] = o;
     }
     cover_seen(live);
@@ -685,6 +765,10 @@ matcher_live_destroy(matcher_live_t **live_p)
     free(live->chunk);
     free(live->chunk_res);
     free(live->chunk_hits);
+    for (unsigned i = 0; i < PRECOMPUTED_MAX; i++) {
+        pre_clear(&live->pre[i]);
+        free(live->pre[i].hits);
+    }
     free(live);
     *live_p = NULL;
 }

@@ -66,6 +66,16 @@ void matcher_live_before(matcher_live_t *live, const matcher_change *change);
 void matcher_live_change(matcher_live_t *live, const matcher_change *change);
 void matcher_live_end(matcher_live_t *live);
 
+/* An open order that a source is committing and the view does not have
+ * yet (matcher_view_events.pending_order): its list is computed now, while
+ * the source's commit runs, and kept. When the order comes through the
+ * view with the same record, its list is that one, if no citizen came,
+ * changed or went meanwhile (the index's citizens_gen) and the day is the
+ * same: exactly what a search then would find. Otherwise it is computed
+ * again. */
+void matcher_live_precompute(matcher_live_t *live,
+                             const struct matcher_order_rec *rec, size_t size);
+
 /* Marks every list stale. announce false: do not publish what the
  * rebuild finds (the first build after start: nothing "changed" for a
  * subscriber). */
@@ -90,11 +100,13 @@ const matcher_hit *matcher_live_shortlist(const matcher_live_t *live,
 unsigned matcher_live_size(const matcher_live_t *live);
 
 typedef struct matcher_live_stats {
-    uint64_t recomputed; /* lists computed */
-    uint64_t entered;    /* citizens that entered a list incrementally */
-    uint64_t published;  /* notifications */
-    uint64_t rebuilds;   /* times every list went stale */
-    size_t bytes;        /* heap held (lists and the citizen -> lists map) */
+    uint64_t recomputed;       /* lists computed */
+    uint64_t entered;          /* citizens that entered a list incrementally */
+    uint64_t published;        /* notifications */
+    uint64_t rebuilds;         /* times every list went stale */
+    uint64_t precomputed;      /* lists computed ahead of their order */
+    uint64_t precomputed_used; /* of those, used as the order's list */
+    size_t bytes; /* heap held (lists and the citizen -> lists map) */
 } matcher_live_stats;
 
 void matcher_live_get_stats(const matcher_live_t *live,

@@ -139,6 +139,12 @@ on_change(void *arg, const matcher_change *change)
 }
 
 static void
+on_pending_order(void *arg, const struct matcher_order_rec *rec, size_t size)
+{
+    matcher_live_precompute(((matcher_server_t *) arg)->live, rec, size);
+}
+
+static void
 on_end(void *arg)
 {
     matcher_server_t *s = arg;
@@ -177,6 +183,7 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
         jm_xcalloc(s->nfollowers + 1, sizeof(*src));
     Jobmatch__V1__SourceStatus **srcp =
         jm_xcalloc(s->nfollowers + 1, sizeof(*srcp));
+    matcher_live_stats ls;
 
     st.open_orders = s->ix->olive;
     st.profiles = s->ix->plive;
@@ -184,6 +191,10 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
         st.skills_indexed += s->ix->skill_profiles[t].count > 0;
     st.queries = s->queries;
     st.stale_shortlists = (uint32_t) matcher_live_pending(s->live);
+    matcher_live_get_stats(s->live, &ls);
+    st.shortlists_published = ls.published;
+    st.shortlists_precomputed = ls.precomputed;
+    st.precomputed_used = ls.precomputed_used;
     for (size_t i = 0; i < s->nfollowers; i++) {
         jm_follower_status fs;
 
@@ -452,7 +463,8 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
         .events = {.begin = on_begin,
                    .before = on_before,
                    .change = on_change,
-                   .end = on_end},
+                   .end = on_end,
+                   .pending_order = on_pending_order},
         .arg = s,
     };
     jm_rpc_server_opts ropts = {

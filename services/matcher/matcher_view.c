@@ -240,6 +240,54 @@ on_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
     }
 }
 
+/* ---- pending events: orders a source is committing ---- */
+
+/* Terms for a record of events not yet committed: only those the store
+ * holds (ids below terms_durable, which keep their meaning). Nothing is
+ * learnt: a new term makes the record -ENOENT. */
+static int
+intern_durable(void *arg, const char *uri, uint16_t *id)
+{
+    const matcher_view_t *view = arg;
+    int found = matcher_dict_find(view->ix->dict, uri, strlen(uri));
+
+    if (found < 0 || (size_t) found >= view->terms_durable)
+        return -ENOENT;
+    *id = (uint16_t) found;
+    return 0;
+}
+
+/* The follower's pending callback: each open order of the events becomes
+ * a record as apply_order would store it, for events.pending_order. */
+static void
+on_pending(Jobmatch__V1__Event *const *events, size_t n, void *arg)
+{
+    struct source_ctx *sc = arg;
+    matcher_view_t *view = sc->view;
+    _Alignas(8) uint8_t buf[MATCHER_ORDER_REC_MAX];
+    matcher_encoder enc = {view->opts.esco, intern_durable, view};
+
+    if (view->opts.events.pending_order == NULL)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        const Jobmatch__V1__JobOrder *order =
+            events[i]->body_case == JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED &&
+                    events[i]->order_changed != NULL
+                ? events[i]->order_changed->order
+                : NULL;
+        int size;
+
+        if (order == NULL || !id_ok(order->id) ||
+            order->status != JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN)
+            continue;
+        size = matcher_record_order(&enc, order, (uint8_t) sc->index, buf);
+        if (size > 0)
+            view->opts.events.pending_order(
+                view->opts.arg, (const struct matcher_order_rec *) buf,
+                (size_t) size);
+    }
+}
+
 /* ---- snapshots: forget one source's records ---- */
 
 struct collect {
@@ -536,6 +584,7 @@ matcher_view_handler(matcher_view_t *view, unsigned source,
     handler->prepared = on_prepared;
     handler->committed = on_committed;
     handler->aborted = on_aborted;
+    handler->pending = on_pending;
     *arg_out = &view->sources[source];
     *cursor_name = view->sources[source].cursor;
 }

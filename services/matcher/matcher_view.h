@@ -63,6 +63,12 @@ typedef struct matcher_view_events {
     void (*before)(void *arg, const matcher_change *change);
     void (*change)(void *arg, const matcher_change *change);
     void (*end)(void *arg);
+    /* An open order that a source is committing (its Tick's pending
+     * events): the record apply would store, if every term it names is
+     * already known, borrowed for the call. Not in the view, and it may
+     * never be. May be NULL. */
+    void (*pending_order)(void *arg, const struct matcher_order_rec *rec,
+                          size_t size);
 } matcher_view_events;
 
 typedef struct matcher_view_opts {

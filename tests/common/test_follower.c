@@ -153,6 +153,11 @@ struct consumer {
     int fail_prepared; /* fail this many batches in prepared */
     int aborts;
     uint64_t prepared, committed, aborted;
+    /* the last batch announced as pending, and how many such announced
+     * events were then applied as committed */
+    char pending_id[32];
+    uint64_t pending_seq;
+    int pending_confirmed;
 };
 
 static int
@@ -165,6 +170,8 @@ consumer_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
         return 0;
     id = event->order_changed->order->id;
     c->applied++;
+    if (event->seq == c->pending_seq && strcmp(id, c->pending_id) == 0)
+        c->pending_confirmed++;
     return jm_txn_put(txn, c->seen, id, strlen(id), "", 0, 0);
 }
 
@@ -219,12 +226,29 @@ consumer_aborted(uint64_t last_seq, void *arg)
     c->aborted = last_seq;
 }
 
+static void
+consumer_pending(Jobmatch__V1__Event *const *events, size_t n, void *arg)
+{
+    struct consumer *c = arg;
+
+    /* Announced right after what this consumer has committed, before it
+     * could have applied them. */
+    assert_true(n > 0);
+    assert_int_equal(events[0]->seq, c->committed + 1);
+    assert_int_equal(events[0]->body_case,
+                     JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED);
+    snprintf(c->pending_id, sizeof(c->pending_id), "%s",
+             events[0]->order_changed->order->id);
+    c->pending_seq = events[0]->seq;
+}
+
 static const jm_follower_handler consumer_handler = {
     .apply = consumer_apply,
     .reset = consumer_reset,
     .prepared = consumer_prepared,
     .committed = consumer_committed,
     .aborted = consumer_aborted,
+    .pending = consumer_pending,
 };
 
 /* ---- fixture ---- */
@@ -460,6 +484,37 @@ test_follower_applies_each_event_once_and_resumes(void **state)
     follow(f);
     u.committed += 5;
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    assert_int_equal(f->consumer.applied, (int) u.committed);
+}
+
+/* A small commit's events are announced before it commits (Tick.pending):
+ * a consumer at the head is told of them, and then applies the same
+ * events when the commit's tick or a Fetch brings them. */
+static void
+test_small_commit_is_announced_before_it_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 1};
+    jm_follower_status st;
+
+    submit_many(f, 0, 1);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    /* The subscription joins at its own pace: the first writes may come
+     * unannounced. */
+    for (int i = 0; i < 50; i++) {
+        jm_follower_get_status(f->follower, &st);
+        if (st.pending_batches >= 3)
+            break;
+        submit_many(f, 100 + i, 1);
+        u.committed++;
+        assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    }
+    jm_follower_get_status(f->follower, &st);
+    assert_true(st.pending_batches >= 3);
+    /* every announced event was the one then applied under its seq */
+    assert_true(f->consumer.pending_confirmed >= 3);
+    assert_int_equal(st.applied_seq, u.committed);
     assert_int_equal(f->consumer.applied, (int) u.committed);
 }
 
@@ -703,6 +758,8 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_writes_get_contiguous_seqs_and_duplicates_change_nothing,
             setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_small_commit_is_announced_before_it_commits, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_batch_failing_before_commit_is_aborted_and_redone, setup,
             teardown),

@@ -243,11 +243,164 @@ test_lists_follow_changes(void **state)
     jm_clock_set_fake(0);
 }
 
+/* A new order with candidates, made by the generator and taken out of the
+ * index again: its record (the caller frees it), as a source would be
+ * committing it, and the slot of its best candidate now. */
+static struct matcher_order_rec *
+take_new_order(struct fixture *f, size_t *size, uint32_t *best)
+{
+    for (;;) {
+        uint32_t slot = gen_order(&f->g, f->ix);
+        const struct matcher_order_rec *r = f->ix->orders[slot].rec;
+        struct matcher_order_rec *copy;
+        matcher_hit hits[SIZE];
+        matcher_ctx ctx;
+        size_t n;
+
+        *size = matcher_order_size(r);
+        copy = jm_xmalloc(*size);
+        memcpy(copy, r, *size);
+        matcher_ctx_now(&ctx);
+        n = matcher_topk_order(f->ix, &f->ix->orders[slot], &ctx, SIZE, hits,
+                               NULL);
+        assert_int_equal(matcher_index_remove_order(
+                             f->ix, matcher_order_id(copy), copy->id_len),
+                         slot);
+        if (n > 0) {
+            *best = hits[0].slot;
+            return copy;
+        }
+        free(copy);
+    }
+}
+
+/* The order comes through the view: a commit of its own. */
+static void
+order_arrives(struct fixture *f, const struct matcher_order_rec *rec,
+              size_t size)
+{
+    uint32_t slot;
+
+    matcher_live_begin(f->live, 1, 1);
+    slot = matcher_index_put_order(f->ix, rec, size);
+    assert_int_not_equal(slot, MATCHER_NONE);
+    change(f, true, false, slot, "", 0);
+    matcher_live_end(f->live);
+}
+
+static void
+expect_precomputed(struct fixture *f, uint64_t made, uint64_t used)
+{
+    matcher_live_stats st;
+
+    matcher_live_get_stats(f->live, &st);
+    assert_int_equal(st.precomputed, made);
+    assert_int_equal(st.precomputed_used, used);
+}
+
+/* A list computed while the order's source commits it is the order's
+ * list when it arrives only if a search then would find exactly it: the
+ * same record, no citizen changed meanwhile, the same day. Each case
+ * ends with every list checked against a fresh search. */
+static void
+test_precomputed_list_used_only_while_exact(void **state)
+{
+    gen_opts opts = {
+        .profiles = 600,
+        .orders = 20,
+        .vocab = 60,
+        .occupations = 10,
+        .zipf = 1.0,
+        .skills_min = 3,
+        .skills_max = 12,
+        .oskills_min = 2,
+        .oskills_max = 8,
+        .clones = 50,
+        .seed = 7,
+    };
+    matcher_live_opts lopts = {.shortlist_size = SIZE, .publish = on_publish};
+    struct matcher_order_rec *rec;
+    struct fixture f;
+    uint32_t best;
+    size_t size, len;
+    const char *old_id;
+    char id[72];
+
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    memset(&f, 0, sizeof(f));
+    lopts.arg = &f;
+    matcher_index_new(&f.ix);
+    gen_init(&f.g, &opts);
+    gen_populate(&f.g, f.ix);
+    matcher_live_new(&f.live, f.ix, &lopts);
+    matcher_live_rebuild(f.live, true);
+    check_lists(&f);
+
+    /* Nothing changed meanwhile: used. */
+    rec = take_new_order(&f, &size, &best);
+    matcher_live_precompute(f.live, rec, size);
+    order_arrives(&f, rec, size);
+    expect_precomputed(&f, 1, 1);
+    check_lists(&f);
+    free(rec);
+
+    /* Its best candidate was erased meanwhile: searched again (the list
+     * computed ahead still holds them). */
+    rec = take_new_order(&f, &size, &best);
+    matcher_live_precompute(f.live, rec, size);
+    matcher_live_begin(f.live, 1, 2);
+    before(&f, true, best);
+    old_id = matcher_slot_id(f.ix, best, &len);
+    memcpy(id, old_id, len);
+    assert_int_equal(matcher_index_remove_profile(f.ix, id, len), best);
+    change(&f, false, true, best, id, len);
+    matcher_live_end(f.live);
+    order_arrives(&f, rec, size);
+    expect_precomputed(&f, 2, 1);
+    check_lists(&f);
+    free(rec);
+
+    /* The order committed differs from the one announced (the commit
+     * failed and the seq was reused): here it asks for more hours than
+     * anyone works, so nobody is eligible. */
+    rec = take_new_order(&f, &size, &best);
+    matcher_live_precompute(f.live, rec, size);
+    rec->hours = 255;
+    order_arrives(&f, rec, size);
+    expect_precomputed(&f, 3, 1);
+    check_lists(&f);
+    free(rec);
+
+    /* Midnight passed meanwhile: the day is part of the search. */
+    rec = take_new_order(&f, &size, &best);
+    matcher_live_precompute(f.live, rec, size);
+    jm_clock_set_fake(NOW_MS + 24 * 3600 * 1000LL);
+    order_arrives(&f, rec, size);
+    expect_precomputed(&f, 4, 1);
+    check_lists(&f);
+    free(rec);
+
+    /* And again with nothing in between: used. */
+    rec = take_new_order(&f, &size, &best);
+    matcher_live_precompute(f.live, rec, size);
+    order_arrives(&f, rec, size);
+    expect_precomputed(&f, 5, 2);
+    check_lists(&f);
+    free(rec);
+
+    matcher_live_destroy(&f.live);
+    gen_release(&f.g);
+    matcher_index_destroy(&f.ix);
+    jm_clock_set_fake(0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists_follow_changes),
+        cmocka_unit_test(test_precomputed_list_used_only_while_exact),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

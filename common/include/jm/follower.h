@@ -10,7 +10,9 @@
  * the source has more, after a Tick on the source's PUB socket, and on a
  * poll timer (ticks are hints and PUB drops). A Tick that carries the
  * events right after the cursor up to the head (a small commit) is
- * applied like a Fetch reply, without the round trip. If the source answers
+ * applied like a Fetch reply, without the round trip; one that announces
+ * the events a commit is writing right after the cursor goes to the
+ * consumer's pending callback, if it has one. If the source answers
  * snapshot_required, or its log id differs from the cursor's (the source's
  * store was replaced), it calls reset, pages through a snapshot, applying
  * each page in its own transaction, and continues from the first page's
@@ -50,6 +52,12 @@ typedef struct jm_follower_handler {
      * prepared did outside the transaction. last_seq is the cursor, which
      * stayed where it was. May be NULL. */
     void (*aborted)(uint64_t last_seq, void *arg);
+    /* The source announced the events it is committing right after our
+     * cursor (a Tick's `pending`, log.proto): not committed, and they may
+     * never be. Never to be applied; for work the consumer prepares and
+     * checks against the committed events when they come through apply.
+     * Borrowed for the call. May be NULL. */
+    void (*pending)(Jobmatch__V1__Event *const *events, size_t n, void *arg);
 } jm_follower_handler;
 
 typedef struct jm_follower_opts {
@@ -77,7 +85,8 @@ typedef struct jm_follower_status {
     bool snapshotting;
     uint32_t snapshots;
     uint64_t events_applied;
-    uint64_t tick_batches; /* batches applied from a tick, no Fetch */
+    uint64_t tick_batches;    /* batches applied from a tick, no Fetch */
+    uint64_t pending_batches; /* announced batches handed to pending */
 } jm_follower_status;
 
 /* Strings borrowed until the next loop turn. */

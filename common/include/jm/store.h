@@ -272,6 +272,13 @@ void jm_commit_on_committed(jm_commit_t *commit, jm_commit_committed_fn fn);
 typedef void (*jm_commit_begin_fn)(void *arg);
 void jm_commit_on_begin(jm_commit_t *commit, jm_commit_begin_fn fn);
 
+/* Called at the end of each attempt at the transaction, after the last
+ * apply and before the commit (which may still fail): inside txn, for a
+ * hint to others that the batch is being committed (a source announcing
+ * its pending events). Optional; NULL removes it. */
+typedef void (*jm_commit_prepared_fn)(jm_txn_t *txn, void *arg);
+void jm_commit_on_prepared(jm_commit_t *commit, jm_commit_prepared_fn fn);
+
 /* Queues item (borrowed until its done call). */
 void jm_commit_add(jm_commit_t *commit, void *item);
 size_t jm_commit_pending(const jm_commit_t *commit);
