@@ -20,6 +20,10 @@ struct fixture {
     matcher_index_t *ix;
     matcher_view_t *view;
     size_t begins, changes, removals;
+    /* records made from pending events: how many, and the last one */
+    size_t pendings;
+    _Alignas(8) uint8_t pending_rec[MATCHER_ORDER_REC_MAX];
+    size_t pending_size;
 };
 
 static void
@@ -43,13 +47,25 @@ on_change(void *arg, const matcher_change *change)
 }
 
 static void
+on_pending_order(void *arg, const struct matcher_order_rec *rec, size_t size)
+{
+    struct fixture *f = arg;
+
+    f->pendings++;
+    memcpy(f->pending_rec, rec, size);
+    f->pending_size = size;
+}
+
+static void
 open_view(struct fixture *f, unsigned sources)
 {
     matcher_view_opts opts = {
         .data_dir = f->dir,
         .sources = sources,
         .esco = fx_esco(),
-        .events = {.begin = on_begin, .change = on_change},
+        .events = {.begin = on_begin,
+                   .change = on_change,
+                   .pending_order = on_pending_order},
         .arg = f,
     };
 
@@ -232,6 +248,68 @@ test_events_reach_the_index(void **state)
     assert_int_equal(f->ix->plive, 0);
 }
 
+/* The record made from a source's pending events (Tick.pending) is byte
+ * for byte the one the index holds once the same event is applied: the
+ * matcher's list computed ahead is used only then. Orders that are not
+ * open, or name a term the store does not hold yet, make none, and
+ * nothing is learnt from them. */
+static void
+test_pending_order_is_the_record_applied(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Event e1, e2;
+    Jobmatch__V1__OrderChanged oc1, oc2;
+    const Jobmatch__V1__Event *batch[1];
+    Jobmatch__V1__Event *pending[1];
+    struct batch b;
+    fx_order a, c;
+    size_t terms;
+    uint32_t slot;
+
+    fx_order_init(&a, "order-a");
+    fx_order_skill(&a, FX_STACK_GOODS, 2, true);
+    fx_order_skill(&a, FX_FORKLIFT, 0, false);
+    order_event(&e1, &oc1, &a);
+    batch[0] = &e1;
+    run_batch(f, 1, false, batch, 1, false);
+
+    /* Another order with the same terms, from source 1, announced. */
+    fx_order_init(&c, "order-c");
+    fx_order_skill(&c, FX_FORKLIFT, 3, true);
+    fx_order_skill(&c, FX_STACK_GOODS, 0, false);
+    c.o.hours_per_week = 20;
+    order_event(&e2, &oc2, &c);
+    pending[0] = &e2;
+    memset(&b, 0, sizeof(b));
+    handler_for(f, 1, &b);
+    b.h.pending(pending, 1, b.arg);
+    assert_int_equal(f->pendings, 1);
+    assert_false(has_order(f, "order-c")); /* announced is not applied */
+
+    batch[0] = &e2;
+    run_batch(f, 1, false, batch, 1, false);
+    slot = matcher_index_find_order(f->ix, "order-c", 7);
+    assert_int_not_equal(slot, MATCHER_NONE);
+    assert_int_equal(matcher_order_size(f->ix->orders[slot].rec),
+                     f->pending_size);
+    assert_memory_equal(f->ix->orders[slot].rec, f->pending_rec,
+                        f->pending_size);
+
+    /* A term nobody has used: no record, and the dictionary learns
+     * nothing from events that may never commit. */
+    terms = matcher_dict_count(f->ix->dict);
+    fx_order_skill(&c, FX_BARCODE, 0, true);
+    b.h.pending(pending, 1, b.arg);
+    assert_int_equal(f->pendings, 1);
+    assert_int_equal(matcher_dict_count(f->ix->dict), terms);
+
+    /* Not open: nothing to search for. */
+    a.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_WITHDRAWN;
+    pending[0] = &e1;
+    b.h.pending(pending, 1, b.arg);
+    assert_int_equal(f->pendings, 1);
+}
+
 static void
 test_snapshot_drops_only_its_source(void **state)
 {
@@ -373,6 +451,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_events_reach_the_index, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_pending_order_is_the_record_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_drops_only_its_source,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_loads_the_same_view, setup,
