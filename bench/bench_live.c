@@ -250,6 +250,22 @@ source_head(uv_loop_t *loop, jm_rpc_client_t *source, char *log_id, size_t size,
     return true;
 }
 
+/* The matcher's MatcherStats (the reply in c: jm_msg_free(&c->reply)). */
+static const Jobmatch__V1__Reply *
+matcher_stats(uv_loop_t *loop, jm_rpc_client_t *matcher, struct call *c)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
+    const Jobmatch__V1__Reply *r;
+
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &get;
+    if ((r = request(loop, matcher, &req, c)) == NULL ||
+        r->body_case != JOBMATCH__V1__REPLY__BODY_MATCHER_STATS)
+        bench_fail("the matcher does not answer GetMatcherStats");
+    return r;
+}
+
 /* True when the matcher has applied both sources up to their heads and
  * has no live shortlist left to recompute (a start rebuilds every list in
  * the background; an order submitted meanwhile would wait behind them, and
@@ -258,18 +274,10 @@ static bool
 caught_up(uv_loop_t *loop, jm_rpc_client_t *matcher,
           jm_rpc_client_t *sources[2])
 {
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
-    const Jobmatch__V1__Reply *r;
     struct call c;
-    bool ok;
+    const Jobmatch__V1__Reply *r = matcher_stats(loop, matcher, &c);
+    bool ok = r->matcher_stats->stale_shortlists == 0;
 
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
-    req.get_matcher_stats = &get;
-    if ((r = request(loop, matcher, &req, &c)) == NULL ||
-        r->body_case != JOBMATCH__V1__REPLY__BODY_MATCHER_STATS)
-        bench_fail("the matcher does not answer GetMatcherStats");
-    ok = r->matcher_stats->stale_shortlists == 0;
     for (int s = 0; s < 2 && ok; s++) {
         char log_id[128];
         uint64_t head;
@@ -294,16 +302,9 @@ static void
 precomputed_counts(uv_loop_t *loop, jm_rpc_client_t *matcher, uint64_t *made,
                    uint64_t *used)
 {
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
-    const Jobmatch__V1__Reply *r;
     struct call c;
+    const Jobmatch__V1__Reply *r = matcher_stats(loop, matcher, &c);
 
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
-    req.get_matcher_stats = &get;
-    if ((r = request(loop, matcher, &req, &c)) == NULL ||
-        r->body_case != JOBMATCH__V1__REPLY__BODY_MATCHER_STATS)
-        bench_fail("the matcher does not answer GetMatcherStats");
     *made = r->matcher_stats->shortlists_precomputed;
     *used = r->matcher_stats->precomputed_used;
     jm_msg_free(&c.reply);

@@ -181,25 +181,49 @@ commit(struct fixture *f, unsigned n)
     matcher_live_end(f->live);
 }
 
+/* 600 citizens and 20 orders from seed, and their lists built and
+ * announced (so that the subscriber knows every list from the start). */
+static void
+start(struct fixture *f, uint64_t seed, matcher_live_opts *lopts)
+{
+    gen_opts opts = {
+        .profiles = 600,
+        .orders = 20,
+        .vocab = 60,
+        .occupations = 10,
+        .zipf = 1.0,
+        .skills_min = 3,
+        .skills_max = 12,
+        .oskills_min = 2,
+        .oskills_max = 8,
+        .clones = 50,
+        .seed = seed,
+    };
+
+    memset(f, 0, sizeof(*f));
+    lopts->arg = f;
+    matcher_index_new(&f->ix);
+    gen_init(&f->g, &opts);
+    gen_populate(&f->g, f->ix);
+    matcher_live_new(&f->live, f->ix, lopts);
+    matcher_live_rebuild(f->live, true);
+    check_lists(f);
+}
+
+static void
+stop(struct fixture *f)
+{
+    matcher_live_destroy(&f->live);
+    gen_release(&f->g);
+    matcher_index_destroy(&f->ix);
+}
+
 static void
 test_lists_follow_changes(void **state)
 {
     (void) state;
     jm_clock_set_fake(NOW_MS);
     for (uint64_t seed = 1; seed <= 6; seed++) {
-        gen_opts opts = {
-            .profiles = 600,
-            .orders = 20,
-            .vocab = 60,
-            .occupations = 10,
-            .zipf = 1.0,
-            .skills_min = 3,
-            .skills_max = 12,
-            .oskills_min = 2,
-            .oskills_max = 8,
-            .clones = 50,
-            .seed = seed,
-        };
         matcher_live_opts lopts = {
             .shortlist_size = SIZE,
             .batch_limit = 40,
@@ -211,16 +235,7 @@ test_lists_follow_changes(void **state)
         };
         struct fixture f;
 
-        memset(&f, 0, sizeof(f));
-        lopts.arg = &f;
-        matcher_index_new(&f.ix);
-        gen_init(&f.g, &opts);
-        gen_populate(&f.g, f.ix);
-        matcher_live_new(&f.live, f.ix, &lopts);
-        /* Announce the first build too, so the subscriber knows every
-         * list from the start. */
-        matcher_live_rebuild(f.live, true);
-        check_lists(&f);
+        start(&f, seed, &lopts);
         for (unsigned round = 0; round < 60; round++) {
             /* Mostly small commits, now and then one too big to follow. */
             commit(&f, round % 15 == 14 ? 60 : 1 + gen_below(&f.g, 6));
@@ -236,9 +251,7 @@ test_lists_follow_changes(void **state)
             assert_true(st.rebuilds >= 3);
         }
         assert_true(f.sub.count > 20);
-        matcher_live_destroy(&f.live);
-        gen_release(&f.g);
-        matcher_index_destroy(&f.ix);
+        stop(&f);
     }
     jm_clock_set_fake(0);
 }
@@ -305,19 +318,6 @@ expect_precomputed(struct fixture *f, uint64_t made, uint64_t used)
 static void
 test_precomputed_list_used_only_while_exact(void **state)
 {
-    gen_opts opts = {
-        .profiles = 600,
-        .orders = 20,
-        .vocab = 60,
-        .occupations = 10,
-        .zipf = 1.0,
-        .skills_min = 3,
-        .skills_max = 12,
-        .oskills_min = 2,
-        .oskills_max = 8,
-        .clones = 50,
-        .seed = 7,
-    };
     matcher_live_opts lopts = {.shortlist_size = SIZE, .publish = on_publish};
     struct matcher_order_rec *rec;
     struct fixture f;
@@ -328,14 +328,7 @@ test_precomputed_list_used_only_while_exact(void **state)
 
     (void) state;
     jm_clock_set_fake(NOW_MS);
-    memset(&f, 0, sizeof(f));
-    lopts.arg = &f;
-    matcher_index_new(&f.ix);
-    gen_init(&f.g, &opts);
-    gen_populate(&f.g, f.ix);
-    matcher_live_new(&f.live, f.ix, &lopts);
-    matcher_live_rebuild(f.live, true);
-    check_lists(&f);
+    start(&f, 7, &lopts);
 
     /* Nothing changed meanwhile: used. */
     rec = take_new_order(&f, &size, &best);
@@ -389,9 +382,7 @@ test_precomputed_list_used_only_while_exact(void **state)
     check_lists(&f);
     free(rec);
 
-    matcher_live_destroy(&f.live);
-    gen_release(&f.g);
-    matcher_index_destroy(&f.ix);
+    stop(&f);
     jm_clock_set_fake(0);
 }
 
