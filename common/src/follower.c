@@ -137,26 +137,40 @@ begin_snapshot(jm_follower_t *f, const char *why)
     f->state = SNAPSHOT;
 }
 
-/* Does the tick carry the events right after our cursor, up to its head,
- * of the log we follow? (protobuf-c gives an absent string as "") */
+/* Nothing being fetched or paged, and the source met: a tick's events
+ * may be used. */
+static bool
+at_rest(const jm_follower_t *f)
+{
+    return f->state == IDLE && f->met && !f->in_flight;
+}
+
+/* Is the tick from the log our cursor is in? (protobuf-c gives an absent
+ * string as "") */
+static bool
+tick_of_our_log(const jm_follower_t *f, const Jobmatch__V1__Tick *tick)
+{
+    return strcmp(tick->log_id, f->log_id) == 0 &&
+           strcmp(f->cursor.log_id, f->log_id) == 0;
+}
+
+/* Does the tick carry the events right after our cursor, up to its head? */
 static bool
 tick_continues(const jm_follower_t *f, const Jobmatch__V1__Tick *tick)
 {
     return tick->n_events > 0 && tick->events[0]->seq == f->cursor.seq + 1 &&
            tick->head_seq == f->cursor.seq + tick->n_events &&
-           strcmp(tick->log_id, f->log_id) == 0 &&
-           strcmp(f->cursor.log_id, f->log_id) == 0;
+           tick_of_our_log(f, tick);
 }
 
 /* Does the tick announce the events being committed right after our
- * cursor, which is at the head, of the log we follow? */
+ * cursor, which is at the head? */
 static bool
 tick_announces(const jm_follower_t *f, const Jobmatch__V1__Tick *tick)
 {
     return tick->n_pending > 0 && tick->head_seq == f->cursor.seq &&
            tick->pending[0]->seq == f->cursor.seq + 1 &&
-           strcmp(tick->log_id, f->log_id) == 0 &&
-           strcmp(f->cursor.log_id, f->log_id) == 0;
+           tick_of_our_log(f, tick);
 }
 
 /* Such a tick is what a Fetch reply would be, without the round trip.
@@ -189,16 +203,15 @@ on_tick(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
         return;
     if (tick->head_seq > f->head_seq)
         f->head_seq = tick->head_seq;
-    if (f->state == IDLE && f->met && !f->in_flight && tick_continues(f, tick))
+    if (at_rest(f) && tick_continues(f, tick)) {
         apply_tick(f, tick);
-    else if (f->state == IDLE && f->met && !f->in_flight &&
-             f->handler.pending != NULL && tick_announces(f, tick)) {
+    } else if (at_rest(f) && f->handler.pending != NULL &&
+               tick_announces(f, tick)) {
         f->pending_told++;
         f->handler.pending(tick->pending, tick->n_pending, f->arg);
     }
     jobmatch__v1__tick__free_unpacked(tick, NULL);
-    if (f->state == IDLE && f->met && !f->in_flight &&
-        f->head_seq > f->cursor.seq) {
+    if (at_rest(f) && f->head_seq > f->cursor.seq) {
         f->state = FETCH;
         send_next(f);
     }

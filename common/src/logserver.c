@@ -471,13 +471,16 @@ jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
 }
 
 void
-jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq,
-                      uint64_t pending_seq)
+jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq)
 {
+    uint64_t first, pending_seq;
+
+    if (server->tick == NULL ||
+        jm_eventlog_bounds(server->log, txn, &first, &pending_seq) != 0)
+        return;
     /* Only what is small enough to ride on a tick: a large batch gains
      * nothing from a consumer's head start. */
-    if (server->tick == NULL || pending_seq <= head_seq ||
-        pending_seq - head_seq > TICK_EVENTS)
+    if (pending_seq <= head_seq || pending_seq - head_seq > TICK_EVENTS)
         return;
     publish_tick(server, txn, head_seq, 6, head_seq, pending_seq);
 }

@@ -228,11 +228,9 @@ static void
 batch_prepared(jm_txn_t *txn, void *arg)
 {
     jm_source_t *source = arg;
-    uint64_t first, pending;
 
-    if (source->logserver != NULL &&
-        jm_eventlog_bounds(source->log, txn, &first, &pending) == 0)
-        jm_logserver_announce(source->logserver, txn, source->head, pending);
+    if (source->logserver != NULL)
+        jm_logserver_announce(source->logserver, txn, source->head);
 }
 
 /* ---- writes: group commit ---- */

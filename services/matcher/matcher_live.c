@@ -76,6 +76,7 @@ struct matcher_live {
     } pre[PRECOMPUTED_MAX];
 
     unsigned pre_next;
+    unsigned pre_held; /* places with a record */
 
     const matcher_ctx *chunk_ctx;
     bool big;      /* this commit rebuilds everything */
@@ -485,10 +486,13 @@ matcher_live_change(matcher_live_t *live, const matcher_change *ch)
 /* ---- lists computed ahead ---- */
 
 static void
-pre_clear(struct precomputed *p)
+pre_clear(matcher_live_t *live, struct precomputed *p)
 {
+    if (p->rec == NULL)
+        return;
     free(p->rec);
     p->rec = NULL;
+    live->pre_held--;
 }
 
 void
@@ -501,7 +505,7 @@ matcher_live_precompute(matcher_live_t *live,
     if (!matcher_order_make(live->ix, &o, rec, size))
         return;
     live->pre_next = (live->pre_next + 1) % PRECOMPUTED_MAX;
-    pre_clear(p);
+    pre_clear(live, p);
     if (p->hits == NULL)
         p->hits = jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
     matcher_ctx_now(&p->ctx);
@@ -511,6 +515,7 @@ matcher_live_precompute(matcher_live_t *live,
     p->size = size;
     p->rec = o.rec; /* the block starts with the record as given */
     o.rec = NULL;
+    live->pre_held++;
     live->stats.precomputed++;
 }
 
@@ -522,8 +527,11 @@ static bool
 use_precomputed(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
 {
     const struct matcher_order_rec *rec = live->ix->orders[o].rec;
-    size_t size = matcher_order_size(rec);
+    size_t size;
 
+    if (live->pre_held == 0)
+        return false; /* a rebuild's 13,000 lists look no further */
+    size = matcher_order_size(rec);
     for (unsigned i = 0; i < PRECOMPUTED_MAX; i++) {
         struct precomputed *p = &live->pre[i];
         bool valid;
@@ -536,7 +544,7 @@ use_precomputed(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
             apply(live, o, p->hits, p->n, &p->stats);
             live->stats.precomputed_used++;
         }
-        pre_clear(p);
+        pre_clear(live, p);
         return valid;
     }
     return false;
@@ -766,7 +774,7 @@ matcher_live_destroy(matcher_live_t **live_p)
     free(live->chunk_res);
     free(live->chunk_hits);
     for (unsigned i = 0; i < PRECOMPUTED_MAX; i++) {
-        pre_clear(&live->pre[i]);
+        pre_clear(live, &live->pre[i]);
         free(live->pre[i].hits);
     }
     free(live);

@@ -270,13 +270,13 @@ on_pending(Jobmatch__V1__Event *const *events, size_t n, void *arg)
     if (view->opts.events.pending_order == NULL)
         return;
     for (size_t i = 0; i < n; i++) {
-        const Jobmatch__V1__JobOrder *order =
-            events[i]->body_case == JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED &&
-                    events[i]->order_changed != NULL
-                ? events[i]->order_changed->order
-                : NULL;
+        const Jobmatch__V1__JobOrder *order;
         int size;
 
+        if (events[i]->body_case != JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED ||
+            events[i]->order_changed == NULL)
+            continue;
+        order = events[i]->order_changed->order;
         if (order == NULL || !id_ok(order->id) ||
             order->status != JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN)
             continue;

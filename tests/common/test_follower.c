@@ -412,6 +412,42 @@ follow(struct fixture *f)
                      0);
 }
 
+static uint64_t
+tick_batches(const jm_follower_status *st)
+{
+    return st->tick_batches;
+}
+
+static uint64_t
+pending_batches(const jm_follower_status *st)
+{
+    return st->pending_batches;
+}
+
+/* Writes orders (ids from first) one at a time, each applied before the
+ * next, until count of the follower's status reaches 3 (at most 50
+ * writes): the subscription joins at its own pace, and PUB drops before
+ * that, so the first few may be fetched. u->committed follows. */
+static void
+write_one_at_a_time_until_three(struct fixture *f, struct until *u, int first,
+                                uint64_t (*count)(const jm_follower_status *))
+{
+    jm_follower_status st;
+
+    for (int i = 0; i < 50; i++) {
+        jm_follower_get_status(f->follower, &st);
+        if (count(&st) >= 3)
+            break;
+        submit_many(f, first + i, 1);
+        u->committed++;
+        assert_true(jm_test_run_until(&f->loop, caught_up, u, 10000));
+    }
+    jm_follower_get_status(f->follower, &st);
+    assert_true(count(&st) >= 3);
+    assert_int_equal(st.applied_seq, u->committed);
+    assert_int_equal(f->consumer.applied, (int) u->committed);
+}
+
 static void
 test_writes_get_contiguous_seqs_and_duplicates_change_nothing(void **state)
 {
@@ -457,26 +493,8 @@ test_follower_applies_each_event_once_and_resumes(void **state)
     assert_int_equal(f->consumer.applied, 120);
 
     /* Writes made one at a time by a consumer that keeps up come with
-     * their tick, no Fetch needed. The subscription joins at its own pace
-     * (and PUB drops before that), so the first few may be fetched. */
-    for (int i = 0; i < 50; i++) {
-        jm_follower_status st;
-
-        jm_follower_get_status(f->follower, &st);
-        if (st.tick_batches >= 3)
-            break;
-        submit_many(f, 1000 + i, 1);
-        u.committed++;
-        assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
-    }
-    {
-        jm_follower_status st;
-
-        jm_follower_get_status(f->follower, &st);
-        assert_true(st.tick_batches >= 3);
-        assert_int_equal(st.applied_seq, u.committed);
-        assert_int_equal(f->consumer.applied, (int) u.committed);
-    }
+     * their tick, no Fetch needed. */
+    write_one_at_a_time_until_three(f, &u, 1000, tick_batches);
 
     /* A new follower on the same store resumes from the saved cursor. */
     jm_follower_destroy(&f->follower);
@@ -495,27 +513,13 @@ test_small_commit_is_announced_before_it_commits(void **state)
 {
     struct fixture *f = *state;
     struct until u = {f, 0, 1};
-    jm_follower_status st;
 
     submit_many(f, 0, 1);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
-    /* The subscription joins at its own pace: the first writes may come
-     * unannounced. */
-    for (int i = 0; i < 50; i++) {
-        jm_follower_get_status(f->follower, &st);
-        if (st.pending_batches >= 3)
-            break;
-        submit_many(f, 100 + i, 1);
-        u.committed++;
-        assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
-    }
-    jm_follower_get_status(f->follower, &st);
-    assert_true(st.pending_batches >= 3);
+    write_one_at_a_time_until_three(f, &u, 100, pending_batches);
     /* every announced event was the one then applied under its seq */
     assert_true(f->consumer.pending_confirmed >= 3);
-    assert_int_equal(st.applied_seq, u.committed);
-    assert_int_equal(f->consumer.applied, (int) u.committed);
 }
 
 static int

@@ -257,10 +257,11 @@ test_lists_follow_changes(void **state)
 }
 
 /* A new order with candidates, made by the generator and taken out of the
- * index again: its record (the caller frees it), as a source would be
- * committing it, and the slot of its best candidate now. */
+ * index again, announced as a source committing it would be: its list
+ * computed ahead. Returns its record (the caller frees it) and the slot of
+ * its best candidate now. */
 static struct matcher_order_rec *
-take_new_order(struct fixture *f, size_t *size, uint32_t *best)
+announce_new_order(struct fixture *f, size_t *size, uint32_t *best)
 {
     for (;;) {
         uint32_t slot = gen_order(&f->g, f->ix);
@@ -281,17 +282,21 @@ take_new_order(struct fixture *f, size_t *size, uint32_t *best)
                          slot);
         if (n > 0) {
             *best = hits[0].slot;
+            matcher_live_precompute(f->live, copy, *size);
             return copy;
         }
         free(copy);
     }
 }
 
-/* The order comes through the view: a commit of its own. */
+/* The order comes through the view, a commit of its own; then the counts
+ * of lists computed ahead and used, and every list against a fresh
+ * search. Frees rec. */
 static void
-order_arrives(struct fixture *f, const struct matcher_order_rec *rec,
-              size_t size)
+arrives(struct fixture *f, struct matcher_order_rec *rec, size_t size,
+        uint64_t made, uint64_t used)
 {
+    matcher_live_stats st;
     uint32_t slot;
 
     matcher_live_begin(f->live, 1, 1);
@@ -299,16 +304,11 @@ order_arrives(struct fixture *f, const struct matcher_order_rec *rec,
     assert_int_not_equal(slot, MATCHER_NONE);
     change(f, true, false, slot, "", 0);
     matcher_live_end(f->live);
-}
-
-static void
-expect_precomputed(struct fixture *f, uint64_t made, uint64_t used)
-{
-    matcher_live_stats st;
-
+    free(rec);
     matcher_live_get_stats(f->live, &st);
     assert_int_equal(st.precomputed, made);
     assert_int_equal(st.precomputed_used, used);
+    check_lists(f);
 }
 
 /* A list computed while the order's source commits it is the order's
@@ -331,17 +331,12 @@ test_precomputed_list_used_only_while_exact(void **state)
     start(&f, 7, &lopts);
 
     /* Nothing changed meanwhile: used. */
-    rec = take_new_order(&f, &size, &best);
-    matcher_live_precompute(f.live, rec, size);
-    order_arrives(&f, rec, size);
-    expect_precomputed(&f, 1, 1);
-    check_lists(&f);
-    free(rec);
+    rec = announce_new_order(&f, &size, &best);
+    arrives(&f, rec, size, 1, 1);
 
     /* Its best candidate was erased meanwhile: searched again (the list
      * computed ahead still holds them). */
-    rec = take_new_order(&f, &size, &best);
-    matcher_live_precompute(f.live, rec, size);
+    rec = announce_new_order(&f, &size, &best);
     matcher_live_begin(f.live, 1, 2);
     before(&f, true, best);
     old_id = matcher_slot_id(f.ix, best, &len);
@@ -349,38 +344,23 @@ test_precomputed_list_used_only_while_exact(void **state)
     assert_int_equal(matcher_index_remove_profile(f.ix, id, len), best);
     change(&f, false, true, best, id, len);
     matcher_live_end(f.live);
-    order_arrives(&f, rec, size);
-    expect_precomputed(&f, 2, 1);
-    check_lists(&f);
-    free(rec);
+    arrives(&f, rec, size, 2, 1);
 
     /* The order committed differs from the one announced (the commit
      * failed and the seq was reused): here it asks for more hours than
      * anyone works, so nobody is eligible. */
-    rec = take_new_order(&f, &size, &best);
-    matcher_live_precompute(f.live, rec, size);
+    rec = announce_new_order(&f, &size, &best);
     rec->hours = 255;
-    order_arrives(&f, rec, size);
-    expect_precomputed(&f, 3, 1);
-    check_lists(&f);
-    free(rec);
+    arrives(&f, rec, size, 3, 1);
 
     /* Midnight passed meanwhile: the day is part of the search. */
-    rec = take_new_order(&f, &size, &best);
-    matcher_live_precompute(f.live, rec, size);
+    rec = announce_new_order(&f, &size, &best);
     jm_clock_set_fake(NOW_MS + 24 * 3600 * 1000LL);
-    order_arrives(&f, rec, size);
-    expect_precomputed(&f, 4, 1);
-    check_lists(&f);
-    free(rec);
+    arrives(&f, rec, size, 4, 1);
 
     /* And again with nothing in between: used. */
-    rec = take_new_order(&f, &size, &best);
-    matcher_live_precompute(f.live, rec, size);
-    order_arrives(&f, rec, size);
-    expect_precomputed(&f, 5, 2);
-    check_lists(&f);
-    free(rec);
+    rec = announce_new_order(&f, &size, &best);
+    arrives(&f, rec, size, 5, 2);
 
     stop(&f);
     jm_clock_set_fake(0);

@@ -84,14 +84,13 @@ bool jm_logserver_handle(jm_logserver_t *server, jm_rpc_call_t *call,
 void jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn,
                          uint64_t before_seq, uint64_t head_seq);
 
-/* A commit is about to move the head from head_seq to pending_seq: publish
- * a Tick that still says head_seq, with the events being committed as
- * `pending` if they are few (log.proto), read through txn (the write
- * transaction, before its commit). Nothing if they are not few. A hint for
- * consumers that prepare work while the commit's fsync runs; they must
- * never apply these events. */
+/* txn (a write transaction, before its commit) appended events after the
+ * committed head head_seq: publish a Tick that still says head_seq, with
+ * those events as `pending` if they are few (log.proto). Nothing if they
+ * are not few, or none. A hint for consumers that prepare work while the
+ * commit's fsync runs; they must never apply these events. */
 void jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn,
-                           uint64_t head_seq, uint64_t pending_seq);
+                           uint64_t head_seq);
 
 /* Bound endpoints (real ports), or "" if not configured. Borrowed. */
 const char *jm_logserver_log_endpoint(jm_logserver_t *server);
