@@ -299,15 +299,37 @@ serve_snapshot(jm_logserver_t *server, jm_rpc_call_t *call,
         reply_unavailable(s.call, rc ? rc : -EIO);
 }
 
+/* The log holds every record the service has, of every municipality: only
+ * principals that see all of it may read it (jm_principal_sees_all). */
+static bool
+may_read(jm_rpc_call_t *call, const char *path)
+{
+    const char *principal = jm_rpc_call_principal(call);
+    jm_error err = {0};
+
+    if (jm_principal_sees_all(principal))
+        return true;
+    jm_error_set(&err, JM_E_PERMISSION_DENIED, path,
+                 "'%s' may not read the event log: it is for admin and "
+                 "service:<name> principals",
+                 principal);
+    jm_rpc_reply_error(call, &err);
+    return false;
+}
+
 bool
 jm_logserver_handle(jm_logserver_t *server, jm_rpc_call_t *call,
                     const Jobmatch__V1__Request *req)
 {
     switch (req->body_case) {
     case JOBMATCH__V1__REQUEST__BODY_FETCH:
+        if (!may_read(call, "fetch"))
+            return true;
         serve_fetch(server, call, req->fetch);
         return true;
     case JOBMATCH__V1__REQUEST__BODY_FETCH_SNAPSHOT:
+        if (!may_read(call, "fetch_snapshot"))
+            return true;
         serve_snapshot(server, call, req->fetch_snapshot);
         return true;
     default:

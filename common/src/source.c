@@ -23,6 +23,9 @@
 #define DEFAULT_IDEM_RETAIN_MS (24LL * 3600 * 1000)
 #define IDEM_PRUNE_PER_TICK    2000
 #define CURVE_DOMAIN           "jobmatch"
+/* The tick socket and the separate log endpoint: only the callers that
+ * may read the whole log (jm_principal_sees_all). */
+#define CURVE_LOG_DOMAIN "jobmatch.log"
 
 /* Memory for one request's reply, freed when it is answered. */
 struct chunk {
@@ -698,6 +701,8 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
                    config->allow_file, jm_strerror(rc));
             goto fail;
         }
+        jm_bus_allow_copy(source->bus, CURVE_DOMAIN, CURVE_LOG_DOMAIN,
+                          jm_principal_sees_all);
     } else {
         jm_log(JM_LOG_WARN, config->service,
                "CURVE is off: every caller is '%s'. Use this only on "
@@ -720,6 +725,10 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     log_opts.tick_endpoint = config->tick_endpoint;
     log_opts.rpc = rpc_opts;
     log_opts.tick_sock = curve;
+    if (curve_on(config)) {
+        log_opts.rpc.sock.curve_domain = CURVE_LOG_DOMAIN;
+        log_opts.tick_sock.curve_domain = CURVE_LOG_DOMAIN;
+    }
     rc = jm_logserver_new(&source->logserver, source->bus, source->store,
                           source->log, &log_opts, ops->snapshot, arg);
     if (rc != 0)

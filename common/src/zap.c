@@ -217,6 +217,33 @@ out:
 }
 
 void
+jm_bus_allow_copy(jm_bus_t *bus, const char *from, const char *to,
+                  bool (*keep)(const char *principal))
+{
+    const struct jm__domain *d;
+    struct allow_entry *kept;
+    size_t count = 0;
+
+    JM_ASSERT(bus != NULL);
+    JM_ASSERT(keep != NULL);
+    if ((d = find_domain(bus, from, strlen(from))) == NULL || d->count == 0)
+        return;
+    /* Copied out first: adding to another domain may move the domains
+     * array, and d with it. */
+    kept = jm_xcalloc(d->count, sizeof(*kept));
+    for (size_t i = 0; i < d->count; i++)
+        if (keep(d->entries[i].principal))
+            kept[count++] = d->entries[i];
+    for (size_t i = 0; i < count; i++) {
+        /* Both were valid in from, so this cannot fail. */
+        int rc = jm_bus_allow(bus, to, kept[i].key, kept[i].principal);
+
+        JM_ASSERT(rc == 0);
+    }
+    free(kept);
+}
+
+void
 jm_bus_zap_counts(const jm_bus_t *bus, uint64_t *accepted, uint64_t *refused)
 {
     JM_ASSERT(bus != NULL);
@@ -701,6 +728,25 @@ jm_bus_curve_selftest(jm_bus_t *bus, const char *endpoint,
                       jm_bus_selftest_cb cb, void *arg)
 {
     char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
+    int rc;
+
+    JM_ASSERT(endpoint != NULL);
+    if (!jm__key_valid(server_key, NULL))
+        return -EINVAL;
+    if ((rc = jm_keys_generate(public_key, secret_key)) != 0)
+        return rc;
+    rc = jm_bus_curve_probe(bus, endpoint, server_key, JM_SOCK_DEALER,
+                            public_key, secret_key, timeout_ms, cb, arg);
+    sodium_memzero(secret_key, sizeof(secret_key));
+    return rc;
+}
+
+int
+jm_bus_curve_probe(jm_bus_t *bus, const char *endpoint, const char *server_key,
+                   jm_sock_type client_type, const char *client_public_key,
+                   const char *client_secret_key, unsigned timeout_ms,
+                   jm_bus_selftest_cb cb, void *arg)
+{
     char monitor_endpoint[96];
     jm_sock_opts opts = {.heartbeat_ivl_ms = -1};
     struct jm__selftest *test;
@@ -709,20 +755,23 @@ jm_bus_curve_selftest(jm_bus_t *bus, const char *endpoint,
     JM_ASSERT(bus != NULL);
     JM_ASSERT(endpoint != NULL);
     JM_ASSERT(cb != NULL);
-    if (!jm__key_valid(server_key, NULL))
+    JM_ASSERT(client_type == JM_SOCK_DEALER || client_type == JM_SOCK_SUB);
+    if (!jm__key_valid(server_key, NULL) ||
+        !jm__key_valid(client_public_key, NULL) ||
+        !jm__key_valid(client_secret_key, NULL))
         return -EINVAL;
-    if ((rc = jm_keys_generate(public_key, secret_key)) != 0)
-        return rc;
     test = jm_xcalloc(1, sizeof(*test));
     test->bus = bus;
     test->cb = cb;
     test->arg = arg;
     opts.curve_server_key = server_key;
-    opts.curve_public_key = public_key;
-    opts.curve_secret_key = secret_key;
-    rc = jm__sock_open(&test->dealer, bus, ZMQ_DEALER, &opts, drop_message,
-                       test);
-    sodium_memzero(secret_key, sizeof(secret_key));
+    opts.curve_public_key = client_public_key;
+    opts.curve_secret_key = client_secret_key;
+    /* A SUB for a PUB server: libzmq checks the socket types after ZAP
+     * has answered, but a matching pair keeps the probe about ZAP only. */
+    rc = jm__sock_open(&test->dealer, bus,
+                       client_type == JM_SOCK_SUB ? ZMQ_SUB : ZMQ_DEALER, &opts,
+                       drop_message, test);
     if (rc != 0)
         goto fail;
     /* The monitor endpoint is per context; the sequence keeps two

@@ -15,6 +15,7 @@
 
 #include "jm/dk.h"
 #include "jm/mem.h"
+#include "jm/rpc.h"
 #include "matcher_analysis.h"
 #include "matcher_score.h"
 #include "matcher_topk.h"
@@ -76,8 +77,7 @@ matcher_scope_of(const char *principal, matcher_scope *scope)
 
     scope->all = false;
     scope->owner = 0;
-    if (strcmp(principal, "local") == 0 || strcmp(principal, "admin") == 0 ||
-        strncmp(principal, "service:", 8) == 0) {
+    if (jm_principal_sees_all(principal)) {
         scope->all = true;
         return true;
     }

@@ -27,6 +27,9 @@
 #include "matcher_view.h"
 
 #define CURVE_DOMAIN "jobmatch"
+/* The publish socket: every order's shortlist, of every municipality, so
+ * only the callers that see everything (jm_principal_sees_all). */
+#define CURVE_PUBLISH_DOMAIN "jobmatch.publish"
 
 struct matcher_server {
     uv_loop_t *loop;
@@ -401,6 +404,8 @@ load_keys(matcher_server_t *s)
                c->allow_file, jm_strerror(rc));
         return rc;
     }
+    jm_bus_allow_copy(s->bus, CURVE_DOMAIN, CURVE_PUBLISH_DOMAIN,
+                      jm_principal_sees_all);
     return 0;
 }
 
@@ -512,7 +517,11 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
         goto fail;
     }
     if (c->publish[0] != '\0') {
-        if ((rc = jm_sock_new(&s->pub, s->bus, JM_SOCK_PUB, &ropts.sock, NULL,
+        jm_sock_opts publish = ropts.sock;
+
+        if (s->curve)
+            publish.curve_domain = CURVE_PUBLISH_DOMAIN;
+        if ((rc = jm_sock_new(&s->pub, s->bus, JM_SOCK_PUB, &publish, NULL,
                               NULL)) != 0 ||
             (rc = jm_sock_bind(s->pub, c->publish)) != 0) {
             jm_log(JM_LOG_ERR, "matcher", "cannot bind publish endpoint %s: %s",

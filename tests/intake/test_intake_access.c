@@ -10,6 +10,26 @@
 #include "jm_test.h"
 #include "server_fixture.h"
 
+/* ---- the event log ---- */
+
+/* The answer to a Fetch from c (or to a FetchSnapshot). */
+static const Jobmatch__V1__Reply *
+fetch(it_client *c, bool snapshot)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__Fetch body = JOBMATCH__V1__FETCH__INIT;
+    Jobmatch__V1__FetchSnapshot page = JOBMATCH__V1__FETCH_SNAPSHOT__INIT;
+
+    if (snapshot) {
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_FETCH_SNAPSHOT;
+        req.fetch_snapshot = &page;
+    } else {
+        req.body_case = JOBMATCH__V1__REQUEST__BODY_FETCH;
+        req.fetch = &body;
+    }
+    return it_call(c, &req);
+}
+
 /* ---- a municipal caller ---- */
 
 static void
@@ -47,6 +67,8 @@ test_municipal_caller_rights(void **state)
     assert_int_equal(r->order_list->n_orders, 1);
     assert_string_equal(r->order_list->orders[0]->id, ours);
     assert_int_equal(it_order_count(f->c), 1);
+    /* Nor may it read the log, which holds the other municipalities'. */
+    fx_expect_error(fetch(f->c, false), JM_E_PERMISSION_DENIED, "fetch");
     assert_int_equal(fx_head(f), 2);
 }
 
@@ -78,7 +100,7 @@ test_curve_principals(void **state)
     struct key server, muni, matcher, stranger;
     char key_file[300], allow_file[300];
     const char *extra[5];
-    const char *ep;
+    const char *ep, *tick;
     it_client *a, *b, *x;
     FILE *allow;
     it_order o;
@@ -126,6 +148,17 @@ test_curve_principals(void **state)
     fx_expect_error(it_set_status(b, id, WITHDRAWN, 0, 0),
                     JM_E_PERMISSION_DENIED, NULL);
     fx_expect_error(it_submit(b, &o.order, NULL), JM_E_PERMISSION_DENIED, NULL);
+    /* The log and its ticks hold every municipality's orders: a service
+     * reads them, a municipality does not (it lists its own). */
+    fx_expect_error(fetch(a, false), JM_E_PERMISSION_DENIED, "fetch");
+    fx_expect_error(fetch(a, true), JM_E_PERMISSION_DENIED, "fetch_snapshot");
+    assert_int_equal(fetch(b, false)->event_batch->n_events, 2);
+    assert_int_equal(fetch(b, true)->snapshot_page->n_records, 2);
+    tick = jm_source_tick_endpoint(intake_server_source(f->server));
+    assert_false(jm_test_curve_admits(&f->loop, tick, server.pub, JM_SOCK_SUB,
+                                      muni.pub, muni.sec));
+    assert_true(jm_test_curve_admits(&f->loop, tick, server.pub, JM_SOCK_SUB,
+                                     matcher.pub, matcher.sec));
     /* A key not in the allow list gets no answer at all (ZAP refuses the
      * handshake), and a plain client neither. */
     {

@@ -564,7 +564,8 @@ test_kept_list_equals_computed(void **state)
 }
 
 /* With CURVE, the caller is who its key says: a municipality sees its own
- * orders only; an unknown key gets no answer at all. */
+ * orders only and may not subscribe to the notifications; an unknown key
+ * gets no answer at all. */
 static void
 test_curve_principals(void **state)
 {
@@ -572,6 +573,7 @@ test_curve_principals(void **state)
     char server_pub[JM_KEY_Z85_LEN + 1], server_sec[JM_KEY_Z85_LEN + 1];
     char glo_pub[JM_KEY_Z85_LEN + 1], glo_sec[JM_KEY_Z85_LEN + 1];
     char bad_pub[JM_KEY_Z85_LEN + 1], bad_sec[JM_KEY_Z85_LEN + 1];
+    char gw_pub[JM_KEY_Z85_LEN + 1], gw_sec[JM_KEY_Z85_LEN + 1];
     char key_file[300], allow_file[300], err[256];
     Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
     Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
@@ -592,9 +594,11 @@ test_curve_principals(void **state)
     assert_int_equal(jm_keys_save(key_file, server_pub, server_sec), 0);
     assert_int_equal(jm_keys_generate(glo_pub, glo_sec), 0);
     assert_int_equal(jm_keys_generate(bad_pub, bad_sec), 0);
+    assert_int_equal(jm_keys_generate(gw_pub, gw_sec), 0);
     allow = fopen(allow_file, "w");
     assert_non_null(allow);
-    fprintf(allow, "%s municipality:161\n", glo_pub);
+    fprintf(allow, "%s municipality:161\n%s service:gateway\n", glo_pub,
+            gw_pub);
     fclose(allow);
     assert_int_equal(jm_cfg_set(&f->config, matcher_config_table, "key_file",
                                 key_file, err, sizeof(err)),
@@ -642,6 +646,15 @@ test_curve_principals(void **state)
     msg = match_order(f, glostrup, "albertslund-order", false);
     assert_int_equal(reply_of(msg)->error->code, JM_E_PERMISSION_DENIED);
     jm_msg_free(&msg);
+
+    /* The notifications name every municipality's orders and candidates:
+     * a service may subscribe, the municipality may not (it asks). */
+    assert_false(jm_test_curve_admits(
+        &f->loop, matcher_server_publish_endpoint(f->matcher), server_pub,
+        JM_SOCK_SUB, glo_pub, glo_sec));
+    assert_true(jm_test_curve_admits(
+        &f->loop, matcher_server_publish_endpoint(f->matcher), server_pub,
+        JM_SOCK_SUB, gw_pub, gw_sec));
 
     /* An unknown key: refused by ZAP, so no answer comes. */
     req.request_id.len = 0;

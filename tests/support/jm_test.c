@@ -140,3 +140,43 @@ jm_test_read_file(const char *path, size_t *size_out)
         *size_out = len;
     return buf;
 }
+
+struct probe {
+    int status;
+    bool done;
+};
+
+static void
+on_probe(int status, void *arg)
+{
+    struct probe *p = arg;
+
+    p->status = status;
+    p->done = true;
+}
+
+static bool
+probe_done(void *arg)
+{
+    return ((struct probe *) arg)->done;
+}
+
+bool
+jm_test_curve_admits(uv_loop_t *loop, const char *endpoint,
+                     const char *server_key, jm_sock_type type,
+                     const char *public_key, const char *secret_key)
+{
+    struct probe p = {0};
+    jm_bus_t *bus;
+
+    assert_int_equal(jm_bus_new(&bus, loop), 0);
+    assert_int_equal(jm_bus_curve_probe(bus, endpoint, server_key, type,
+                                        public_key, secret_key, 5000, on_probe,
+                                        &p),
+                     0);
+    assert_true(jm_test_run_until(loop, probe_done, &p, 10000));
+    jm_bus_destroy(&bus);
+    if (p.status != 0 && p.status != -EACCES)
+        fail_msg("no handshake result from %s: %d", endpoint, p.status);
+    return p.status == -EACCES;
+}

@@ -16,6 +16,8 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "jm/bus.h"
+
 /* Creates a fresh directory "jmtest-XXXXXX" under $TMPDIR (or /tmp) and
  * writes its path into buf. Fails the test on error. */
 void jm_test_tmpdir(char *buf, size_t size);
@@ -29,6 +31,15 @@ void jm_test_rmtree(const char *dir);
 typedef bool (*jm_test_pred_fn)(void *arg);
 bool jm_test_run_until(uv_loop_t *loop, jm_test_pred_fn pred, void *arg,
                        unsigned timeout_ms);
+
+/* Whether the CURVE server at endpoint (public key server_key) admits the
+ * client key pair public_key/secret_key: a throw-away DEALER (for a
+ * ROUTER) or SUB (for a PUB, type JM_SOCK_SUB) on a bus of its own on loop
+ * watches the handshake (jm_bus_curve_probe). Returns true if admitted,
+ * false if refused; fails the test on anything else. */
+bool jm_test_curve_admits(uv_loop_t *loop, const char *endpoint,
+                          const char *server_key, jm_sock_type type,
+                          const char *public_key, const char *secret_key);
 
 /* Runs the loop until nothing is pending (bounded by timeout_ms), prints
  * the handles still open, and asserts uv_loop_close(loop) == 0. */

@@ -73,6 +73,14 @@ int jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
  * if the file cannot be read. */
 int jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path);
 
+/* Adds to domain to every entry of domain from whose principal keep
+ * accepts: a second allow list for the sockets that only some of a
+ * service's callers may use (the event log's tick socket admits only
+ * principals that see every record). Nothing is added when from does not
+ * exist; a domain nobody was added to refuses every key. */
+void jm_bus_allow_copy(jm_bus_t *bus, const char *from, const char *to,
+                       bool (*keep)(const char *principal));
+
 /* Counts of ZAP decisions since jm_bus_new (for tests and metrics). */
 void jm_bus_zap_counts(const jm_bus_t *bus, uint64_t *accepted,
                        uint64_t *refused);
@@ -232,5 +240,15 @@ typedef void (*jm_bus_selftest_cb)(int status, void *arg);
 int jm_bus_curve_selftest(jm_bus_t *bus, const char *endpoint,
                           const char *server_key, unsigned timeout_ms,
                           jm_bus_selftest_cb cb, void *arg);
+
+/* The same handshake watch with a given client key pair, and a SUB client
+ * for a PUB server (client_type JM_SOCK_SUB) or a DEALER for a ROUTER: cb
+ * gets 0 if the server refused that key, -EACCES if it let it in. Tests use
+ * it to prove which principals a socket admits. */
+int jm_bus_curve_probe(jm_bus_t *bus, const char *endpoint,
+                       const char *server_key, jm_sock_type client_type,
+                       const char *client_public_key,
+                       const char *client_secret_key, unsigned timeout_ms,
+                       jm_bus_selftest_cb cb, void *arg);
 
 #endif
