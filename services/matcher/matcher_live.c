@@ -30,6 +30,8 @@ struct slist {
     bool queued : 1;  /* in the queue of stale lists */
     bool changed : 1; /* ids changed in this commit: publish at its end */
     bool lost : 1;    /* a member was erased: its ids changed */
+    bool listed : 1;  /* computed since the order came: the first list
+                         is news even when it is empty */
 };
 
 struct matcher_live {
@@ -220,13 +222,17 @@ apply(matcher_live_t *live, uint32_t o, const matcher_hit *hits, size_t n,
     struct slist *L = &live->lists[o];
     bool changed;
 
-    changed = L->lost || n != L->n;
+    /* A new order's first list is published even when nobody qualifies:
+     * a subscriber following new orders learns that none has candidates
+     * instead of waiting for a list that never changes. */
+    changed = !L->listed || L->lost || n != L->n;
     for (size_t i = 0; !changed && i < n; i++)
         changed = hits[i].slot != hits_of(live, o)[i].slot;
     memcpy(hits_of(live, o), hits, n * sizeof(matcher_hit));
     L->n = (uint16_t) n;
     L->current = true;
     L->lost = false;
+    L->listed = true;
     L->considered = stats->considered;
     L->eligible = stats->eligible;
     live->stats.recomputed++;
@@ -428,6 +434,7 @@ order_removed(matcher_live_t *live, uint32_t o, const char *id, size_t len)
     L->n = 0;
     L->current = false;
     L->lost = false;
+    L->listed = false; /* the slot's next order is news */
     /* Still queued: the queue skips slots without an order. */
     if (live->announce && live->opts.publish != NULL) {
         live->stats.published++;

@@ -95,10 +95,8 @@ check_lists(struct fixture *f)
                 memcmp(f->sub.id[s], matcher_order_id(r), r->id_len) == 0)
                 break;
         }
-        if (s == f->sub.orders) {
-            assert_int_equal(n, 0); /* never had candidates */
-            continue;
-        }
+        /* Every open order's list was published, an empty one too. */
+        assert_true(s < f->sub.orders);
         assert_int_equal(f->sub.n[s], n);
         for (size_t i = 0; i < n; i++) {
             size_t len;
@@ -256,6 +254,54 @@ test_lists_follow_changes(void **state)
     jm_clock_set_fake(0);
 }
 
+/* A new order nobody can take is published, with its empty list, once;
+ * changes that leave it empty publish nothing more. */
+static void
+test_new_order_without_candidates_is_published_empty(void **state)
+{
+    matcher_live_opts lopts = {.shortlist_size = SIZE, .publish = on_publish};
+    struct fixture f;
+    struct matcher_order_rec *rec;
+    uint64_t before;
+    uint32_t slot;
+    size_t size, s;
+
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    start(&f, 11, &lopts);
+    /* A generated order, asking for more hours than anyone offers. */
+    slot = gen_order(&f.g, f.ix);
+    size = matcher_order_size(f.ix->orders[slot].rec);
+    rec = jm_xmalloc(size);
+    memcpy(rec, f.ix->orders[slot].rec, size);
+    assert_int_equal(
+        matcher_index_remove_order(f.ix, matcher_order_id(rec), rec->id_len),
+        slot);
+    rec->hours = 81;
+    before = f.sub.count;
+    matcher_live_begin(f.live, 1, 1);
+    slot = matcher_index_put_order(f.ix, rec, size);
+    change(&f, true, false, slot, "", 0);
+    matcher_live_end(f.live);
+    assert_int_equal(f.sub.count, before + 1);
+    for (s = 0; s < f.sub.orders; s++)
+        if (strlen(f.sub.id[s]) == rec->id_len &&
+            memcmp(f.sub.id[s], matcher_order_id(rec), rec->id_len) == 0)
+            break;
+    assert_true(s < f.sub.orders);
+    assert_int_equal(f.sub.n[s], 0);
+    /* The same order again (an update that changes nothing it is matched
+     * on): still empty, nothing published. */
+    matcher_live_begin(f.live, 1, 2);
+    change(&f, true, false, slot, "", 0);
+    matcher_live_end(f.live);
+    assert_int_equal(f.sub.count, before + 1);
+    check_lists(&f);
+    free(rec);
+    stop(&f);
+    jm_clock_set_fake(0);
+}
+
 /* A new order with candidates, made by the generator and taken out of the
  * index again, announced as a source committing it would be: its list
  * computed ahead. Returns its record (the caller frees it) and the slot of
@@ -372,6 +418,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists_follow_changes),
         cmocka_unit_test(test_precomputed_list_used_only_while_exact),
+        cmocka_unit_test(test_new_order_without_candidates_is_published_empty),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
