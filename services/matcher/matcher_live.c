@@ -71,6 +71,7 @@ struct matcher_live {
         struct matcher_order_rec *rec; /* copy; NULL: an empty place */
         size_t size;
         uint64_t citizens_gen;
+        bool touched; /* the citizen changing now is one of its candidates */
         matcher_ctx ctx;
         size_t n;
         matcher_topk_stats stats;
@@ -465,12 +466,56 @@ matcher_live_begin(matcher_live_t *live, size_t touched, uint64_t cause_seq)
         matcher_live_rebuild(live, live->announce);
 }
 
+/* ---- lists computed ahead, and citizens changing meanwhile ----
+ *
+ * Every change of a citizen raises the index's citizens_gen, which a list
+ * computed ahead must still see to be used. But a citizen who is not a
+ * candidate of an order, before the change or after it, cannot be in its
+ * list nor enter it: such a change carries the list's generation along.
+ * Without this, profiles streaming beside orders made every list computed
+ * ahead useless. Anything else that raises the generation (agreements, a
+ * load, packing the index) still makes them stale. */
+
+/* The citizen in p is about to change or go: the lists computed ahead
+ * that they may be in are marked. */
+static void
+pre_before(matcher_live_t *live, uint32_t p)
+{
+    for (unsigned i = 0; i < PRECOMPUTED_MAX && live->pre_held > 0; i++) {
+        struct precomputed *e = &live->pre[i];
+
+        if (e->rec != NULL && e->citizens_gen == live->ix->citizens_gen &&
+            matcher_shares_term(live->ix, p, e->rec))
+            e->touched = true;
+    }
+}
+
+/* The citizen in p changed, came (p their slot now) or went (removed):
+ * one step of the generation, which the lists computed ahead that were
+ * exact before it and have p as a candidate neither before nor after
+ * take along. */
+static void
+pre_after(matcher_live_t *live, uint32_t p, bool removed)
+{
+    for (unsigned i = 0; i < PRECOMPUTED_MAX && live->pre_held > 0; i++) {
+        struct precomputed *e = &live->pre[i];
+
+        if (e->rec == NULL)
+            continue;
+        if (!e->touched && e->citizens_gen + 1 == live->ix->citizens_gen &&
+            (removed || !matcher_shares_term(live->ix, p, e->rec)))
+            e->citizens_gen = live->ix->citizens_gen;
+        e->touched = false;
+    }
+}
+
 void
 matcher_live_before(matcher_live_t *live, const matcher_change *ch)
 {
     cover(live);
     if (ch->order)
         return;
+    pre_before(live, ch->slot);
     if (ch->removed)
         profile_leaving(live, ch->slot);
     else
@@ -481,6 +526,8 @@ void
 matcher_live_change(matcher_live_t *live, const matcher_change *ch)
 {
     cover(live);
+    if (!ch->order)
+        pre_after(live, ch->slot, ch->removed);
     if (ch->order && ch->removed)
         order_removed(live, ch->slot, ch->id, ch->id_len);
     else if (ch->order)
@@ -517,6 +564,7 @@ matcher_live_precompute(matcher_live_t *live,
         p->hits = jm_xmalloc(live->opts.shortlist_size * sizeof(matcher_hit));
     matcher_ctx_now(&p->ctx);
     p->citizens_gen = live->ix->citizens_gen;
+    p->touched = false;
     p->n = matcher_topk_order(live->ix, &o, &p->ctx, live->opts.shortlist_size,
                               p->hits, &p->stats);
     p->size = size;

@@ -69,10 +69,11 @@ void matcher_live_end(matcher_live_t *live);
 /* An open order that a source is committing and the view does not have
  * yet (matcher_view_events.pending_order): its list is computed now, while
  * the source's commit runs, and kept. When the order comes through the
- * view with the same record, its list is that one, if no citizen came,
- * changed or went meanwhile (the index's citizens_gen) and the day is the
- * same: exactly what a search then would find. Otherwise it is computed
- * again. */
+ * view with the same record, its list is that one, if none of its
+ * candidates came, changed or went meanwhile (the index's citizens_gen,
+ * which changes of others carry along: matcher_shares_term), nothing else
+ * raised citizens_gen, and the day is the same: exactly what a search then
+ * would find. Otherwise it is computed again. */
 void matcher_live_precompute(matcher_live_t *live,
                              const struct matcher_order_rec *rec, size_t size);
 

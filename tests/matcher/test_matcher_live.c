@@ -357,10 +357,62 @@ arrives(struct fixture *f, struct matcher_order_rec *rec, size_t size,
     check_lists(f);
 }
 
+/* The citizen in slot, put again as they are: a change as the view makes
+ * it (told before and after), which changes nothing they are matched on. */
+static void
+put_again(struct fixture *f, uint32_t slot)
+{
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    size_t size = matcher_index_profile_record(f->ix, slot, buf);
+
+    matcher_live_begin(f->live, 1, 3);
+    before(f, false, slot);
+    assert_int_equal(
+        matcher_index_put_profile(
+            f->ix, (const struct matcher_profile_rec *) (const void *) buf,
+            size),
+        slot);
+    change(f, false, false, slot, "", 0);
+    matcher_live_end(f->live);
+}
+
+/* A new citizen, a copy of the one in slot under another id of the same
+ * length (so, as good a candidate as they are). */
+static void
+clone_of(struct fixture *f, uint32_t slot)
+{
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    size_t size = matcher_index_profile_record(f->ix, slot, buf);
+    struct matcher_profile_rec *r = (struct matcher_profile_rec *) buf;
+    char *id = (char *) matcher_profile_id(r);
+    uint32_t copy;
+
+    id[0] = 'z'; /* the generator's ids start with 'p' */
+    assert_int_equal(matcher_index_find_profile(f->ix, id, r->id_len),
+                     MATCHER_NONE);
+    matcher_live_begin(f->live, 1, 4);
+    copy = matcher_index_put_profile(f->ix, r, size);
+    assert_int_not_equal(copy, MATCHER_NONE);
+    change(f, false, false, copy, "", 0);
+    matcher_live_end(f->live);
+}
+
+/* A citizen who is not a candidate of rec (shares no term with it). */
+static uint32_t
+stranger_to(struct fixture *f, const struct matcher_order_rec *rec)
+{
+    for (uint32_t slot = 0; slot < f->ix->pused; slot++)
+        if (matcher_slot_live(f->ix, slot) &&
+            !matcher_shares_term(f->ix, slot, rec))
+            return slot;
+    fail_msg("every citizen is a candidate of the order");
+    return MATCHER_NONE;
+}
+
 /* A list computed while the order's source commits it is the order's
  * list when it arrives only if a search then would find exactly it: the
- * same record, no citizen changed meanwhile, the same day. Each case
- * ends with every list checked against a fresh search. */
+ * same record, none of its candidates changed meanwhile, the same day. Each
+ * case ends with every list checked against a fresh search. */
 static void
 test_precomputed_list_used_only_while_exact(void **state)
 {
@@ -407,6 +459,25 @@ test_precomputed_list_used_only_while_exact(void **state)
     /* And again with nothing in between: used. */
     rec = announce_new_order(&f, &size, &best);
     arrives(&f, rec, size, 5, 2);
+
+    /* A citizen who is no candidate of the order changed meanwhile, twice
+     * (profiles streaming beside orders): used. */
+    rec = announce_new_order(&f, &size, &best);
+    put_again(&f, stranger_to(&f, rec));
+    put_again(&f, stranger_to(&f, rec));
+    arrives(&f, rec, size, 6, 3);
+
+    /* One of its candidates changed, even in nothing that matters: searched
+     * again (whether their place moved is not worked out). */
+    rec = announce_new_order(&f, &size, &best);
+    put_again(&f, best);
+    arrives(&f, rec, size, 7, 3);
+
+    /* A new citizen as good as its best came meanwhile: searched again,
+     * and they are in its list. */
+    rec = announce_new_order(&f, &size, &best);
+    clone_of(&f, best);
+    arrives(&f, rec, size, 8, 3);
 
     stop(&f);
     jm_clock_set_fake(0);
