@@ -18,7 +18,12 @@ CLI_OPTIONAL int cli_cmd_gaps(cli *c, int argc, char **argv);  /* cmd_match.c */
 CLI_OPTIONAL int cli_cmd_assign(cli *c, int argc,
                                 char **argv); /* cmd_match.c */
 CLI_OPTIONAL int cli_cmd_matcher(cli *c, int argc,
-                                 char **argv);                /* cmd_match.c */
+                                 char **argv); /* cmd_match.c */
+/* `matcher watch`: prints ShortlistChanged notifications (of order, or
+ * all when NULL) until stopped or count (NULL: no limit) came; with help,
+ * its usage. */
+CLI_OPTIONAL int cli_matcher_watch(cli *c, const char *order, const char *count,
+                                   bool help);                /* cmd_watch.c */
 CLI_OPTIONAL int cli_cmd_node(cli *c, int argc, char **argv); /* cmd_node.c */
 CLI_OPTIONAL int cli_cmd_sample(cli *c, int argc,
                                 char **argv);    /* cmd_sample.c */

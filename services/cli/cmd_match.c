@@ -7,6 +7,7 @@
  *   assign --municipality CODES [--exact] [--max-per-citizen N]
  *          [--factor F]                      proposals across all positions
  *   matcher stats                            counts and sources
+ *   matcher watch [--order ID] [--count N]   notifications (cmd_watch.c)
  *
  * Readable tables show ESCO labels next to URIs (this service uses the
  * ESCO classification of the European Commission); --json prints the
@@ -62,14 +63,19 @@ static const char assign_usage[] =
 
 static const char matcher_usage[] =
     "usage: jobmatch matcher stats\n"
+    "       jobmatch matcher watch [--order ID] [--count N]\n"
     "\n"
-    "Counts of the matcher's index, its sources and how far it has read\n"
-    "their logs.\n";
+    "  stats   counts of the matcher's index, its sources and how far it has\n"
+    "          read their logs\n"
+    "  watch   the \"shortlist changed\" notifications as they come\n"
+    "          (jobmatch matcher watch --help)\n";
 
 /* ---- helpers ---- */
 
 struct opts {
     const char *top;
+    const char *order;
+    const char *count;
     const char *municipality;
     const char *max_per_citizen;
     const char *factor;
@@ -100,6 +106,10 @@ parse(cli *c, int argc, char **argv, struct opts *o, const char *usage)
             value = &o->max_per_citizen;
         } else if (strcmp(a, "--factor") == 0) {
             value = &o->factor;
+        } else if (strcmp(a, "--order") == 0) {
+            value = &o->order;
+        } else if (strcmp(a, "--count") == 0) {
+            value = &o->count;
         } else if (a[0] == '-' && a[1] == '-') {
             return cli_usage_error(c, "unknown option %s\n%s", a, usage);
         } else if (o->npos < 3) {
@@ -585,11 +595,15 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
 
     if (rc != CLI_OK)
         return rc;
+    if (o.npos == 1 && strcmp(o.pos[0], "watch") == 0 &&
+        cli_matcher_watch != NULL)
+        return cli_matcher_watch(c, o.order, o.count, o.help);
     if (o.help) {
         fputs(matcher_usage, stdout);
         return CLI_OK;
     }
-    if (o.npos != 1 || strcmp(o.pos[0], "stats") != 0)
+    if (o.npos != 1 || strcmp(o.pos[0], "stats") != 0 || o.order != NULL ||
+        o.count != NULL)
         return cli_usage_error(c, "%s", matcher_usage);
     req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
     req.get_matcher_stats = &m;

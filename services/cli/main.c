@@ -36,7 +36,8 @@ static const cli_command commands[] = {
      "skills that would unlock most orders for a "
      "citizen"},
     {"assign", cli_cmd_assign, "propose citizens across all open positions"},
-    {"matcher", cli_cmd_matcher, "matcher statistics and sources"},
+    {"matcher", cli_cmd_matcher,
+     "matcher statistics and sources; watch notifications"},
     {"node", cli_cmd_node, "start a whole local node"},
     {"sample", cli_cmd_sample,
      "load sample citizens and job orders from "

@@ -399,6 +399,8 @@ show_next(node *n, const pick *p)
         {gaps, "the skills that would unlock more orders for them"},
         {assign, "propose citizens across all open positions"},
         {"matcher stats", "what the matcher holds"},
+        {"matcher watch", "shortlists changing live (in a second terminal, "
+                          "then submit an order)"},
     };
 
     snprintf(get, sizeof(get), "order get %s", p->order_id);

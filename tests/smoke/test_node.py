@@ -7,8 +7,9 @@ a user runs them (ctest label "smoke"; tests/smoke/CMakeLists.txt).
              of every service through `--node TMP`; one shortlist with
              --json: its shape, and every candidate checked against the
              order's hard filters (the checks are written here, from
-             docs/matching.md, not taken from the matcher); SIGINT; exit 0
-             and no process of the node left.
+             docs/matching.md, not taken from the matcher); `matcher
+             watch` sees a submitted order's shortlist, the one `match
+             order` gives; SIGINT; exit 0 and no process of the node left.
   supervise  a node without sample: SIGKILL one service, the node restarts
              it on the same endpoint; a second `node start` on the same
              directory is refused; `node status` sees every service;
@@ -326,6 +327,7 @@ def case_sample(args, tmp):
         check(checked > 0, "no order among the first 20 has candidates")
         print("checked %d candidates against their orders' hard filters" %
               checked)
+        check_watch(args, tmp)
 
         status = node.signal_and_wait(signal.SIGINT)
         check(status == 0, "node start exited %d after SIGINT" % status)
@@ -334,6 +336,56 @@ def case_sample(args, tmp):
     finally:
         node.kill()
         report(node)
+
+
+def check_watch(args, tmp):
+    """`matcher watch --json` (with the node's admin key) prints a new
+    order's shortlist as it is published: the ids `match order` gives.
+    A SUB socket misses what is published while it joins, so orders are
+    submitted until one is seen (each waited for, with a deadline)."""
+    argv = [args.jobmatch, "--node", tmp, "matcher", "watch", "--json"]
+    watch = subprocess.Popen(argv, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(l) for l in watch.stdout],
+                     daemon=True).start()
+    try:
+        started = watch.stderr.readline()
+        check(started.startswith("watching shortlist changes"),
+              "matcher watch said %r" % started)
+        example = os.path.join(args.source_dir, "docs", "examples",
+                               "job-order.json")
+        submitted, seen = set(), None
+        for _ in range(20):
+            reply = cli(["order", "submit", example], args.jobmatch, tmp)
+            submitted.add(reply["id"])
+            deadline = time.monotonic() + 3.0
+            while seen is None and time.monotonic() < deadline:
+                try:
+                    doc = json.loads(lines.get(timeout=0.2))
+                except queue.Empty:
+                    continue
+                if doc.get("order_id") in submitted:
+                    seen = doc
+            if seen is not None:
+                break
+        check(seen is not None, "no notification of %d submitted orders" %
+              len(submitted))
+        listed = cli(["match", "order", seen["order_id"], "--top", "20"],
+                     args.jobmatch, tmp)
+        ids = [c["profile_id"] for c in listed.get("candidates", [])]
+        check(seen.get("profile_ids", []) == ids,
+              "watch printed %r, match order gives %r" %
+              (seen.get("profile_ids"), ids))
+        watch.send_signal(signal.SIGINT)
+        status = watch.wait(timeout=STOP_TIMEOUT)
+        check(status == 0, "matcher watch exited %d after SIGINT" % status)
+        print("matcher watch saw %s with %d candidates" %
+              (seen["order_id"], len(ids)))
+    finally:
+        if watch.poll() is None:
+            watch.kill()
+            watch.wait()
 
 
 def case_supervise(args, tmp):

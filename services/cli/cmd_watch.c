@@ -1,0 +1,232 @@
+/* cmd_watch.c - `jobmatch matcher watch`: the matcher's "shortlist
+ * changed" notifications as they are published, one line each.
+ *
+ * The matcher names its publish endpoint in its Pong; the watch subscribes
+ * there (with the node's or the given CURVE keys: only admin and service
+ * principals are admitted, docs/protocol.md) and prints each
+ * ShortlistChanged until Ctrl-C or --count notifications. A notification
+ * is a hint (PUB drops when a subscriber is slow, and what is published
+ * while the subscription is being made is not seen): `match order ID`
+ * gives the list with its explanation. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli_commands.h"
+#include "jm/err.h"
+#include "jm/json.h"
+#include "jm/mem.h"
+#include "jobmatch/v1/matcher.pb-c.h"
+
+/* How many of a list's ids a readable line shows. */
+#define IDS_SHOWN 5
+
+static const char watch_usage[] =
+    "usage: jobmatch matcher watch [--order ID] [--count N]\n"
+    "\n"
+    "Prints the matcher's \"shortlist changed\" notifications as they come:\n"
+    "when an order's best citizens change (a new order, a changed order or\n"
+    "citizen, an order closed: an empty list), its id and the new list, best\n"
+    "first. Ctrl-C stops it.\n"
+    "\n"
+    "  --order ID   only this order's\n"
+    "  --count N    stop after N notifications\n"
+    "  --json       one JSON object per line (ShortlistChanged)\n"
+    "\n"
+    "Subscribing needs an admin or service:<name> key when the matcher uses\n"
+    "CURVE (`--node DIR` gives the node's admin key). Notifications are\n"
+    "hints: `jobmatch match order ID --explain` gives the list explained.\n";
+
+struct watch {
+    cli *c;
+    const char *order;      /* NULL: every order */
+    unsigned long long max; /* 0: until stopped */
+    unsigned long long seen;
+    uv_signal_t sigint, sigterm;
+    jm_sock_t *sub;
+    bool stopped;
+    int closed; /* signal handles closed (they live on the stack) */
+};
+
+static void
+on_closed(uv_handle_t *handle)
+{
+    ((struct watch *) handle->data)->closed++;
+}
+
+static void
+stop(struct watch *w)
+{
+    if (w->stopped)
+        return;
+    w->stopped = true;
+    uv_signal_stop(&w->sigint);
+    uv_signal_stop(&w->sigterm);
+    uv_close((uv_handle_t *) &w->sigint, on_closed);
+    uv_close((uv_handle_t *) &w->sigterm, on_closed);
+    jm_sock_close(&w->sub);
+}
+
+static void
+on_signal(uv_signal_t *handle, int signum)
+{
+    (void) signum;
+    stop(handle->data);
+}
+
+static void
+print_readable(const Jobmatch__V1__ShortlistChanged *sc)
+{
+    time_t secs = (time_t) (sc->time_ms / 1000);
+    struct tm tm;
+    char when[16] = "";
+
+    if (localtime_r(&secs, &tm) != NULL)
+        strftime(when, sizeof(when), "%H:%M:%S", &tm);
+    printf("%s.%03d  %s  ", when, (int) (sc->time_ms % 1000), sc->order_id);
+    if (sc->n_profile_ids == 0) {
+        printf("no candidates\n");
+    } else {
+        printf("%zu candidate%s:", sc->n_profile_ids,
+               sc->n_profile_ids == 1 ? "" : "s");
+        for (size_t i = 0; i < sc->n_profile_ids && i < IDS_SHOWN; i++)
+            printf(" %s", sc->profile_ids[i]);
+        if (sc->n_profile_ids > IDS_SHOWN)
+            printf(" ...");
+        putchar('\n');
+    }
+}
+
+static void
+on_notification(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
+{
+    struct watch *w = arg;
+    Jobmatch__V1__ShortlistChanged *sc;
+    jm_msg_t *m = NULL;
+    jm_error err;
+
+    (void) sock;
+    if (w->stopped)
+        return;
+    if (jm_msg_unpack(&m, &jobmatch__v1__shortlist_changed__descriptor,
+                      msg->data, msg->size, msg->size + 1, &err) != 0) {
+        fprintf(stderr, "%s: a notification that does not decode: %s\n",
+                w->c->prog, err.message);
+        return;
+    }
+    sc = (Jobmatch__V1__ShortlistChanged *) jm_msg_get(m);
+    if (w->order == NULL || strcmp(sc->order_id, w->order) == 0) {
+        if (w->c->json) {
+            json_t *json = jm_json_from_message(&sc->base, JM_JSON_DEFAULTS);
+            char *text = json_dumps(json, JSON_COMPACT);
+
+            puts(text);
+            free(text);
+            json_decref(json);
+        } else {
+            print_readable(sc);
+        }
+        /* Line by line, also into a pipe. */
+        fflush(stdout);
+        if (w->max > 0 && ++w->seen >= w->max)
+            stop(w);
+    }
+    jm_msg_free(&m);
+}
+
+/* The publish endpoint as the Pong names it; a wildcard host ("*",
+ * 0.0.0.0: bound on every interface) is the host the api answered on. */
+static char *
+reachable(const char *publish, const char *api)
+{
+    static const char *const any[] = {"tcp://*:", "tcp://0.0.0.0:"};
+    const char *host, *colon;
+
+    for (size_t i = 0; i < JM_COUNTOF(any); i++) {
+        size_t n = strlen(any[i]);
+
+        if (strncmp(publish, any[i], n) != 0 || strncmp(api, "tcp://", 6) != 0)
+            continue;
+        size_t size;
+        char *out;
+
+        host = api + 6;
+        if ((colon = strrchr(host, ':')) == NULL)
+            break;
+        size = strlen(api) + strlen(publish) + 1;
+        out = jm_xmalloc(size);
+        snprintf(out, size, "tcp://%.*s:%s", (int) (colon - host), host,
+                 publish + n);
+        return out;
+    }
+    return jm_xstrdup(publish);
+}
+
+int
+cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
+    const Jobmatch__V1__Reply *reply;
+    struct watch w = {.c = c, .order = order};
+    jm_sock_opts opts = {.subscribe = "shortlist"};
+    const cli_curve *curve = &c->curve[CLI_MATCHER];
+    jm_msg_t *msg = NULL;
+    char *endpoint = NULL;
+    int rc;
+
+    if (help) {
+        fputs(watch_usage, stdout);
+        return CLI_OK;
+    }
+    if (count != NULL &&
+        (!cli_parse_uint(count, UINT32_MAX, &w.max) || w.max == 0))
+        return cli_usage_error(c, "--count must be a positive number\n%s",
+                               watch_usage);
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
+    if ((rc = cli_request(c, CLI_MATCHER, &req, &msg)) != CLI_OK)
+        return rc;
+    reply = (const Jobmatch__V1__Reply *) jm_msg_get(msg);
+    if ((rc = cli_reply_failed(c, reply)) != CLI_OK)
+        goto out;
+    if (reply->body_case != JOBMATCH__V1__REPLY__BODY_PONG ||
+        reply->pong->publish_endpoint[0] == '\0') {
+        fprintf(stderr, "%s: the matcher names no publish endpoint\n", c->prog);
+        rc = CLI_ERROR_REPLY;
+        goto out;
+    }
+    endpoint =
+        reachable(reply->pong->publish_endpoint, c->endpoints[CLI_MATCHER]);
+    if (curve->server_key[0] != '\0') {
+        opts.curve_server_key = curve->server_key;
+        opts.curve_public_key = curve->public_key;
+        opts.curve_secret_key = curve->secret_key;
+    }
+    if ((rc = jm_sock_new(&w.sub, c->bus, JM_SOCK_SUB, &opts, on_notification,
+                          &w)) != 0 ||
+        (rc = jm_sock_connect(w.sub, endpoint)) != 0) {
+        fprintf(stderr, "%s: cannot subscribe to %s: %s\n", c->prog, endpoint,
+                jm_strerror(rc));
+        jm_sock_close(&w.sub);
+        rc = CLI_UNREACHABLE;
+        goto out;
+    }
+    uv_signal_init(&c->loop, &w.sigint);
+    uv_signal_init(&c->loop, &w.sigterm);
+    w.sigint.data = w.sigterm.data = &w;
+    uv_signal_start(&w.sigint, on_signal, SIGINT);
+    uv_signal_start(&w.sigterm, on_signal, SIGTERM);
+    /* On stderr, so that --json output stays one object per line. */
+    fprintf(stderr, "watching shortlist changes%s%s at %s (Ctrl-C stops)\n",
+            order ? " of " : "", order ? order : "", endpoint);
+    while (w.closed < 2)
+        uv_run(&c->loop, UV_RUN_ONCE);
+    rc = CLI_OK;
+out:
+    free(endpoint);
+    jm_msg_free(&msg);
+    return rc;
+}
