@@ -767,8 +767,8 @@ jm_bus_curve_probe(jm_bus_t *bus, const char *endpoint, const char *server_key,
     opts.curve_server_key = server_key;
     opts.curve_public_key = client_public_key;
     opts.curve_secret_key = client_secret_key;
-    /* A SUB for a PUB server: libzmq checks the socket types after ZAP
-     * has answered, but a matching pair keeps the probe about ZAP only. */
+    /* A SUB for a PUB server: with a pair of socket types that fit,
+     * nothing but ZAP's answer decides the handshake. */
     rc = jm__sock_open(&test->dealer, bus,
                        client_type == JM_SOCK_SUB ? ZMQ_SUB : ZMQ_DEALER, &opts,
                        drop_message, test);
