@@ -325,6 +325,37 @@ jm_msg_pack(const ProtobufCMessage *msg, uint8_t **data_p, size_t *size_p)
     return 0;
 }
 
+static size_t
+put_varint(uint8_t *out, uint64_t value)
+{
+    size_t n = 0;
+
+    do {
+        out[n++] = (uint8_t) ((value & 0x7f) | (value > 0x7f ? 0x80 : 0));
+        value >>= 7;
+    } while (value > 0);
+    return n;
+}
+
+size_t
+jm_wire_put_len_field(uint8_t *out, uint32_t field, const void *data,
+                      size_t size)
+{
+    size_t n = put_varint(out, (uint64_t) field << 3 | 2);
+
+    n += put_varint(out + n, size);
+    memcpy(out + n, data, size);
+    return n + size;
+}
+
+size_t
+jm_wire_put_varint_field(uint8_t *out, uint32_t field, uint64_t value)
+{
+    size_t n = put_varint(out, (uint64_t) field << 3);
+
+    return n + put_varint(out + n, value);
+}
+
 bool
 jm_msg_has_unknown_fields(const ProtobufCMessage *msg)
 {

@@ -190,6 +190,34 @@ jm_source_append(jm_source_t *source, jm_txn_t *txn, Jobmatch__V1__Event *event,
 }
 
 int
+jm_source_append_packed(jm_source_t *source, jm_txn_t *txn, uint32_t body_field,
+                        const void *body, size_t body_size, uint64_t *seq_out)
+{
+    Jobmatch__V1__Event head = JOBMATCH__V1__EVENT__INIT;
+    uint8_t *data;
+    size_t size;
+    uint64_t seq;
+    int rc;
+
+    if ((rc = jm_eventlog_next_seq(source->log, txn, &seq)) != 0)
+        return rc;
+    /* The fields before the body (seq, source, time), packed by
+     * protobuf-c, then the body's field: the bytes it would pack. */
+    head.seq = seq;
+    head.source = (char *) source->config.source_name;
+    head.time_ms = source->batch_now;
+    size = protobuf_c_message_get_packed_size(&head.base);
+    data = jm_xmalloc(size + JM_WIRE_LEN_FIELD_MAX(body_size));
+    protobuf_c_message_pack(&head.base, data);
+    size += jm_wire_put_len_field(data + size, body_field, body, body_size);
+    rc = jm_eventlog_append(source->log, txn, seq, data, size);
+    free(data);
+    if (rc == 0 && seq_out != NULL)
+        *seq_out = seq;
+    return rc;
+}
+
+int
 jm_source_redact(jm_source_t *source, jm_txn_t *txn, uint64_t seq,
                  Jobmatch__V1__Event *event)
 {

@@ -184,25 +184,31 @@ store_and_log(intake_server_t *s, jm_txn_t *txn, jm_source_request *r,
               const Jobmatch__V1__JobOrder *old, Jobmatch__V1__JobOrder *order,
               Jobmatch__V1__ChangeKind change)
 {
-    Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
-    Jobmatch__V1__OrderChanged changed = JOBMATCH__V1__ORDER_CHANGED__INIT;
     Jobmatch__V1__Accepted *accepted;
     size_t size = jobmatch__v1__job_order__get_packed_size(order);
+    size_t need = size + JM_WIRE_LEN_FIELD_MAX(size) + 15, n;
+    uint8_t *changed;
     uint64_t seq;
     int rc;
 
-    if (size > s->scratch_cap) {
-        s->scratch_cap = size * 2;
+    /* The order is packed once: the stored record, and copied into the
+     * OrderChanged {order = 1, change = 2} of its event (the bytes
+     * protobuf-c would pack for that message). */
+    if (need > s->scratch_cap) {
+        s->scratch_cap = need * 2;
         s->scratch = jm_xrealloc(s->scratch, s->scratch_cap);
     }
     jobmatch__v1__job_order__pack(order, s->scratch);
     if ((rc = intake_repo_put(&s->repo, txn, old, order, s->scratch, size)))
         return rc;
-    changed.order = order;
-    changed.change = change;
-    event.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
-    event.order_changed = &changed;
-    if ((rc = jm_source_append(s->source, txn, &event, &seq)) != 0)
+    changed = s->scratch + size;
+    n = jm_wire_put_len_field(changed, 1, s->scratch, size);
+    if (change != 0)
+        n += jm_wire_put_varint_field(changed + n, 2, (uint64_t) change);
+    rc = jm_source_append_packed(s->source, txn,
+                                 JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED,
+                                 changed, n, &seq);
+    if (rc != 0)
         return rc;
     accepted = jm_source_alloc(r, sizeof(*accepted));
     jobmatch__v1__accepted__init(accepted);

@@ -19,6 +19,7 @@
 #include "jm_test.h"
 #include "jobmatch/v1/envelope.pb-c.h"
 #include "jobmatch/v1/intake.pb-c.h"
+#include "jobmatch/v1/log.pb-c.h"
 #include "msg_frames.h"
 
 /* The arena cap jm_msg_unpack applies to a frame of len bytes. */
@@ -265,6 +266,49 @@ test_pack_matches_protobuf_c(void **state)
     assert_non_null(data);
     assert_int_equal(size, 0);
     free(data);
+}
+
+/* What jm_source_append_packed and intake store: an Event whose
+ * OrderChanged is built around the order packed once, with the wire
+ * helpers. It must be the bytes protobuf-c packs for the same event, for
+ * an order shorter and longer than 127 bytes (one and two length bytes)
+ * and for both kinds of change. */
+static void
+test_wire_fields_build_what_protobuf_c_packs(void **state)
+{
+    static char title[300];
+    Jobmatch__V1__JobOrder order = JOBMATCH__V1__JOB_ORDER__INIT;
+    Jobmatch__V1__OrderChanged changed = JOBMATCH__V1__ORDER_CHANGED__INIT;
+    Jobmatch__V1__Event event = JOBMATCH__V1__EVENT__INIT;
+    Jobmatch__V1__Event head = JOBMATCH__V1__EVENT__INIT;
+
+    (void) state;
+    memset(title, 'x', sizeof(title) - 1);
+    order.id = "jo-1";
+    order.positions = 3;
+    event.seq = head.seq = 300;
+    event.source = head.source = "intake";
+    event.time_ms = head.time_ms = 1795435200000LL;
+    event.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_CHANGED;
+    event.order_changed = &changed;
+    changed.order = &order;
+    for (int round = 0; round < 4; round++) {
+        uint8_t packed[400], body[440], built[520], expected[520];
+        size_t size, n, total;
+
+        order.title = round % 2 ? title : "short";
+        changed.change = round < 2
+                             ? JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_CREATED
+                             : JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_UPDATED;
+        size = protobuf_c_message_pack(&order.base, packed);
+        n = jm_wire_put_len_field(body, 1, packed, size);
+        n += jm_wire_put_varint_field(body + n, 2, (uint64_t) changed.change);
+        assert_true(n <= JM_WIRE_LEN_FIELD_MAX(size) + 15);
+        total = protobuf_c_message_pack(&head.base, built);
+        total += jm_wire_put_len_field(built + total, 10, body, n);
+        assert_int_equal(total, protobuf_c_message_pack(&event.base, expected));
+        assert_memory_equal(built, expected, total);
+    }
 }
 
 /* ---- unpack: hostile frames ---- */
@@ -833,6 +877,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_request_unpacks),
         cmocka_unit_test(test_pack_matches_protobuf_c),
+        cmocka_unit_test(test_wire_fields_build_what_protobuf_c_packs),
         cmocka_unit_test(test_truncated_at_every_length),
         cmocka_unit_test(test_oversized_frame),
         cmocka_unit_test(test_wrong_wire_types),

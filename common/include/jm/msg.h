@@ -90,6 +90,20 @@ void jm_msg_free(jm_msg_t **msg_p);
  * packing a valid message cannot fail. */
 int jm_msg_pack(const ProtobufCMessage *msg, uint8_t **data_p, size_t *size_p);
 
+/* Appends to out a length-delimited field (a sub-message, bytes or a
+ * string already packed): its tag, the length and the bytes. Returns the
+ * bytes written, at most JM_WIRE_LEN_FIELD_MAX(size). A message is its
+ * fields in any order, so a packed message with such a field appended is
+ * that message with the field set: what is packed once can be carried
+ * into an envelope without unpacking and packing it again. */
+#define JM_WIRE_LEN_FIELD_MAX(size) (5 + 10 + (size))
+size_t jm_wire_put_len_field(uint8_t *out, uint32_t field, const void *data,
+                             size_t size);
+
+/* Appends a varint field (tag and value; enums, integers >= 0). Returns
+ * the bytes written, at most 15. */
+size_t jm_wire_put_varint_field(uint8_t *out, uint32_t field, uint64_t value);
+
 /* True if the message (top level only) carries fields this build does not
  * know: with its oneof unset, that is "unsupported type", not
  * "malformed". */

@@ -152,6 +152,15 @@ int jm_source_log_bounds(jm_source_t *source, jm_txn_t *txn, uint64_t *first,
 int jm_source_append(jm_source_t *source, jm_txn_t *txn,
                      Jobmatch__V1__Event *event, uint64_t *seq_out);
 
+/* jm_source_append with the event's body already packed: body is the
+ * packed message of the Event field body_field (e.g. a packed
+ * OrderChanged for field 10). The stored bytes are those jm_source_append
+ * would store for the same event; the record's bytes are not packed a
+ * second time inside the event. */
+int jm_source_append_packed(jm_source_t *source, jm_txn_t *txn,
+                            uint32_t body_field, const void *body,
+                            size_t body_size, uint64_t *seq_out);
+
 /* Inside apply: replaces the event at seq (still kept in the log) with
  * event, which gets that seq, this source and the batch's time: how
  * profiles redacts an erased citizen's earlier events. -ENOENT if seq
