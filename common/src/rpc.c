@@ -359,6 +359,13 @@ jm_rpc_reply_stored(jm_rpc_call_t *call, const void *data, size_t size)
     jm_msg_free(&msg);
 }
 
+void
+jm_rpc_reply_packed(jm_rpc_call_t *call, const void *data, size_t size)
+{
+    send_packed(call->server, &call->peer, data, size);
+    call_free(call);
+}
+
 int
 jm_rpc_pack_reply(const jm_rpc_call_t *call, Jobmatch__V1__Reply *reply,
                   uint8_t **data_p, size_t *size_p)

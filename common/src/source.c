@@ -43,6 +43,8 @@ struct item {
     struct chunk *chunks;
     uint8_t *stored; /* a duplicate's stored reply */
     size_t stored_size;
+    uint8_t *packed; /* the reply as recorded for its request id */
+    size_t packed_size;
 };
 
 struct jm_source {
@@ -153,6 +155,7 @@ item_free(struct item *item)
     }
     jm_msg_free(&item->own_req);
     free(item->stored);
+    free(item->packed);
     free(item);
 }
 
@@ -272,13 +275,13 @@ apply_item(jm_txn_t *txn, void *ptr, void *arg)
     struct item *item = ptr;
     jm_source_t *source = arg;
     jm_val stored;
-    uint8_t *packed = NULL;
-    size_t packed_size = 0;
     int rc;
 
     /* Redo-safe: forget whatever a previous attempt of this batch left. */
     free(item->stored);
     item->stored = NULL;
+    free(item->packed);
+    item->packed = NULL;
     item->reply = (Jobmatch__V1__Reply) JOBMATCH__V1__REPLY__INIT;
     memset(&item->r.err, 0, sizeof(item->r.err));
     item->r.now_ms = source->batch_now;
@@ -305,13 +308,13 @@ apply_item(jm_txn_t *txn, void *ptr, void *arg)
     if (rc != 0 || item->call == NULL)
         return rc;
     /* Recorded in the same transaction as the write: a retry after a lost
-     * reply finds it, and a crash loses both or neither. */
-    jm_rpc_pack_reply(item->call, &item->reply, &packed, &packed_size);
-    rc = jm_idem_record(source->idem, txn, jm_rpc_call_request_id(item->call),
-                        item->r.principal, source->batch_now, packed,
-                        packed_size);
-    free(packed);
-    return rc;
+     * reply finds it, and a crash loses both or neither. The same bytes
+     * are the reply sent after the commit. */
+    jm_rpc_pack_reply(item->call, &item->reply, &item->packed,
+                      &item->packed_size);
+    return jm_idem_record(source->idem, txn, jm_rpc_call_request_id(item->call),
+                          item->r.principal, source->batch_now, item->packed,
+                          item->packed_size);
 }
 
 /* Right after each batch's transaction, before any reply: the service's
@@ -347,6 +350,8 @@ done_item(void *ptr, int status, void *arg)
                    status > 0 ? item->r.err.message : jm_strerror(status));
     } else if (status == 0 && item->stored != NULL) {
         jm_rpc_reply_stored(item->call, item->stored, item->stored_size);
+    } else if (status == 0 && item->packed != NULL) {
+        jm_rpc_reply_packed(item->call, item->packed, item->packed_size);
     } else if (status == 0) {
         jm_rpc_reply(item->call, &item->reply);
     } else if (status > 0) {

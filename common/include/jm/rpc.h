@@ -108,6 +108,11 @@ void jm_rpc_reply_error(jm_rpc_call_t *call, const jm_error *err);
  * id, marked duplicate. Then frees the call. */
 void jm_rpc_reply_stored(jm_rpc_call_t *call, const void *data, size_t size);
 
+/* Sends a reply packed for this call with jm_rpc_pack_reply (not marked
+ * duplicate), then frees the call: a reply packed once for the
+ * idempotency record is sent as it is. */
+void jm_rpc_reply_packed(jm_rpc_call_t *call, const void *data, size_t size);
+
 /* Packs reply as it will be stored for idempotency (request_id set from
  * the call, duplicate false). Caller owns *data_p (free()). */
 int jm_rpc_pack_reply(const jm_rpc_call_t *call, Jobmatch__V1__Reply *reply,
