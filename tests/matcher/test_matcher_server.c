@@ -29,6 +29,9 @@ struct fixture {
     matcher_server_t *matcher, *matcher2;
     jm_bus_t *bus;
     jm_rpc_client_t *to_intake, *to_profiles, *to_matcher, *to_matcher2;
+    /* A test's own clients: closed in teardown too, so that a failed
+     * assertion ends the test, not the program. */
+    jm_rpc_client_t *glostrup, *stranger;
     jm_sock_t *sub;
     char last_changed[64];
     size_t last_changed_n;
@@ -271,6 +274,8 @@ teardown(void **state)
     jm_rpc_client_destroy(&f->to_profiles);
     jm_rpc_client_destroy(&f->to_matcher);
     jm_rpc_client_destroy(&f->to_matcher2);
+    jm_rpc_client_destroy(&f->glostrup);
+    jm_rpc_client_destroy(&f->stranger);
     matcher_server_destroy(&f->matcher);
     matcher_server_destroy(&f->matcher2);
     jm_bus_destroy(&f->bus);
@@ -580,7 +585,6 @@ test_curve_principals(void **state)
     Jobmatch__V1__SubmitOrder submit = JOBMATCH__V1__SUBMIT_ORDER__INIT;
     Jobmatch__V1__JobOrder *order;
     jm_rpc_client_opts opts = {.timeout_ms = 300, .tries = 1};
-    jm_rpc_client_t *glostrup, *stranger;
     const char *ep;
     struct wait w = {0};
     jm_msg_t *msg;
@@ -611,10 +615,10 @@ test_curve_principals(void **state)
     opts.sock.curve_server_key = server_pub;
     opts.sock.curve_public_key = glo_pub;
     opts.sock.curve_secret_key = glo_sec;
-    assert_int_equal(jm_rpc_client_new(&glostrup, f->bus, &ep, 1, &opts), 0);
+    assert_int_equal(jm_rpc_client_new(&f->glostrup, f->bus, &ep, 1, &opts), 0);
     opts.sock.curve_public_key = bad_pub;
     opts.sock.curve_secret_key = bad_sec;
-    assert_int_equal(jm_rpc_client_new(&stranger, f->bus, &ep, 1, &opts), 0);
+    assert_int_equal(jm_rpc_client_new(&f->stranger, f->bus, &ep, 1, &opts), 0);
 
     submit_example_order(f, "glostrup-order"); /* owner 161 */
     order = (Jobmatch__V1__JobOrder *) example(
@@ -637,13 +641,13 @@ test_curve_principals(void **state)
 
     req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
     req.ping = &ping;
-    msg = call(f, glostrup, &req);
+    msg = call(f, f->glostrup, &req);
     assert_string_equal(reply_of(msg)->pong->principal, "municipality:161");
     jm_msg_free(&msg);
-    msg = match_order(f, glostrup, "glostrup-order", false);
+    msg = match_order(f, f->glostrup, "glostrup-order", false);
     assert_int_equal(reply_of(msg)->candidates->n_candidates, 1);
     jm_msg_free(&msg);
-    msg = match_order(f, glostrup, "albertslund-order", false);
+    msg = match_order(f, f->glostrup, "albertslund-order", false);
     assert_int_equal(reply_of(msg)->error->code, JM_E_PERMISSION_DENIED);
     jm_msg_free(&msg);
 
@@ -658,11 +662,9 @@ test_curve_principals(void **state)
 
     /* An unknown key: refused by ZAP, so no answer comes. */
     req.request_id.len = 0;
-    assert_int_equal(jm_rpc_client_call(stranger, &req, on_reply, &w), 0);
+    assert_int_equal(jm_rpc_client_call(f->stranger, &req, on_reply, &w), 0);
     assert_true(jm_test_run_until(&f->loop, done, &w, 10000));
     assert_int_equal(w.status, -ETIMEDOUT);
-    jm_rpc_client_destroy(&glostrup);
-    jm_rpc_client_destroy(&stranger);
 }
 
 static void
