@@ -37,7 +37,7 @@ static const cli_command commands[] = {
      "citizen"},
     {"assign", cli_cmd_assign, "propose citizens across all open positions"},
     {"matcher", cli_cmd_matcher,
-     "matcher statistics and sources; watch notifications"},
+     "matcher statistics and sources; shortlists changing, live (watch)"},
     {"node", cli_cmd_node, "start a whole local node"},
     {"sample", cli_cmd_sample,
      "load sample citizens and job orders from "
