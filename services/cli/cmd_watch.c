@@ -8,6 +8,7 @@
  * is a hint (PUB drops when a subscriber is slow, and what is published
  * while the subscription is being made is not seen): `match order ID`
  * gives the list with its explanation. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 
 /* How many of a list's ids a readable line shows. */
 #define IDS_SHOWN 5
+/* How often the matcher is asked again where it publishes: a matcher
+ * restarted with an ephemeral publish port publishes elsewhere. */
+#define PING_EVERY_MS 2000
 
 static const char watch_usage[] =
     "usage: jobmatch matcher watch [--order ID] [--count N]\n"
@@ -29,7 +33,8 @@ static const char watch_usage[] =
     "Prints the matcher's \"shortlist changed\" notifications as they come:\n"
     "when an order's best citizens change (a new order, a changed order or\n"
     "citizen, an order closed: an empty list), its id and the new list, best\n"
-    "first. Ctrl-C stops it.\n"
+    "first. It follows the matcher when a restart moves its publish port.\n"
+    "Ctrl-C stops it.\n"
     "\n"
     "  --order ID   only this order's\n"
     "  --count N    stop after N notifications\n"
@@ -45,9 +50,15 @@ struct watch {
     unsigned long long max; /* 0: until stopped */
     unsigned long long seen;
     uv_signal_t sigint, sigterm;
+    uv_timer_t ping_timer;
+    jm_rpc_client_t *client; /* asks the matcher where it publishes */
+    jm_sock_opts opts;       /* of the subscription */
     jm_sock_t *sub;
+    char *endpoint; /* where sub is connected */
+    bool pinging;   /* a Ping in flight */
+    bool silent;    /* the matcher did not answer the last Ping */
     bool stopped;
-    int closed; /* signal handles closed (they live on the stack) */
+    int closed; /* handles closed (they live on the stack) */
 };
 
 static void
@@ -64,9 +75,12 @@ stop(struct watch *w)
     w->stopped = true;
     uv_signal_stop(&w->sigint);
     uv_signal_stop(&w->sigterm);
+    uv_timer_stop(&w->ping_timer);
     uv_close((uv_handle_t *) &w->sigint, on_closed);
     uv_close((uv_handle_t *) &w->sigterm, on_closed);
+    uv_close((uv_handle_t *) &w->ping_timer, on_closed);
     jm_sock_close(&w->sub);
+    jm_rpc_client_destroy(&w->client); /* a Ping in flight: -ECANCELED */
 }
 
 static void
@@ -164,6 +178,72 @@ reachable(const char *publish, const char *api)
     return jm_xstrdup(publish);
 }
 
+/* (Re)subscribes at endpoint (taken). Returns 0 or -errno. */
+static int
+subscribe(struct watch *w, char *endpoint)
+{
+    int rc;
+
+    jm_sock_close(&w->sub);
+    free(w->endpoint);
+    w->endpoint = endpoint;
+    if ((rc = jm_sock_new(&w->sub, w->c->bus, JM_SOCK_SUB, &w->opts,
+                          on_notification, w)) != 0 ||
+        (rc = jm_sock_connect(w->sub, endpoint)) != 0)
+        jm_sock_close(&w->sub);
+    return rc;
+}
+
+static void
+on_pong(int status, const Jobmatch__V1__Reply *reply, void *arg)
+{
+    struct watch *w = arg;
+    char *endpoint;
+    int rc;
+
+    w->pinging = false;
+    if (status == -ECANCELED || w->stopped)
+        return;
+    if (status != 0 || reply->body_case != JOBMATCH__V1__REPLY__BODY_PONG ||
+        reply->pong->publish_endpoint[0] == '\0') {
+        if (!w->silent)
+            fprintf(stderr,
+                    "%s: the matcher does not answer; still "
+                    "watching\n",
+                    w->c->prog);
+        w->silent = true;
+        return;
+    }
+    w->silent = false;
+    endpoint =
+        reachable(reply->pong->publish_endpoint, w->c->endpoints[CLI_MATCHER]);
+    if (w->sub != NULL && strcmp(endpoint, w->endpoint) == 0) {
+        free(endpoint);
+        return;
+    }
+    /* Restarted elsewhere (an ephemeral port): follow it. What it
+     * published meanwhile is not seen, as with any subscription. */
+    if ((rc = subscribe(w, endpoint)) != 0)
+        fprintf(stderr, "%s: cannot subscribe to %s: %s\n", w->c->prog,
+                w->endpoint, jm_strerror(rc));
+    else
+        fprintf(stderr, "the matcher publishes at %s now\n", w->endpoint);
+}
+
+static void
+on_ping_timer(uv_timer_t *timer)
+{
+    struct watch *w = timer->data;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
+
+    if (w->pinging || w->stopped)
+        return;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
+    w->pinging = jm_rpc_client_call(w->client, &req, on_pong, w) == 0;
+}
+
 int
 cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
 {
@@ -171,10 +251,8 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
     Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
     const Jobmatch__V1__Reply *reply;
     struct watch w = {.c = c, .order = order};
-    jm_sock_opts opts = {.subscribe = "shortlist"};
     const cli_curve *curve = &c->curve[CLI_MATCHER];
     jm_msg_t *msg = NULL;
-    char *endpoint = NULL;
     int rc;
 
     if (help) {
@@ -198,35 +276,38 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
         rc = CLI_ERROR_REPLY;
         goto out;
     }
-    endpoint =
-        reachable(reply->pong->publish_endpoint, c->endpoints[CLI_MATCHER]);
+    w.opts.subscribe = "shortlist";
     if (curve->server_key[0] != '\0') {
-        opts.curve_server_key = curve->server_key;
-        opts.curve_public_key = curve->public_key;
-        opts.curve_secret_key = curve->secret_key;
+        w.opts.curve_server_key = curve->server_key;
+        w.opts.curve_public_key = curve->public_key;
+        w.opts.curve_secret_key = curve->secret_key;
     }
-    if ((rc = jm_sock_new(&w.sub, c->bus, JM_SOCK_SUB, &opts, on_notification,
-                          &w)) != 0 ||
-        (rc = jm_sock_connect(w.sub, endpoint)) != 0) {
-        fprintf(stderr, "%s: cannot subscribe to %s: %s\n", c->prog, endpoint,
+    if ((rc = subscribe(&w, reachable(reply->pong->publish_endpoint,
+                                      c->endpoints[CLI_MATCHER]))) != 0) {
+        fprintf(stderr, "%s: cannot subscribe to %s: %s\n", c->prog, w.endpoint,
                 jm_strerror(rc));
-        jm_sock_close(&w.sub);
         rc = CLI_UNREACHABLE;
+        goto out;
+    }
+    if ((rc = cli_client_new(c, CLI_MATCHER, &w.client)) != CLI_OK) {
+        jm_sock_close(&w.sub);
         goto out;
     }
     uv_signal_init(&c->loop, &w.sigint);
     uv_signal_init(&c->loop, &w.sigterm);
-    w.sigint.data = w.sigterm.data = &w;
+    uv_timer_init(&c->loop, &w.ping_timer);
+    w.sigint.data = w.sigterm.data = w.ping_timer.data = &w;
     uv_signal_start(&w.sigint, on_signal, SIGINT);
     uv_signal_start(&w.sigterm, on_signal, SIGTERM);
+    uv_timer_start(&w.ping_timer, on_ping_timer, PING_EVERY_MS, PING_EVERY_MS);
     /* On stderr, so that --json output stays one object per line. */
     fprintf(stderr, "watching shortlist changes%s%s at %s (Ctrl-C stops)\n",
-            order ? " of " : "", order ? order : "", endpoint);
-    while (w.closed < 2)
+            order ? " of " : "", order ? order : "", w.endpoint);
+    while (w.closed < 3)
         uv_run(&c->loop, UV_RUN_ONCE);
     rc = CLI_OK;
 out:
-    free(endpoint);
+    free(w.endpoint);
     jm_msg_free(&msg);
     return rc;
 }

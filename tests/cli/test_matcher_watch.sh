@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# test_matcher_watch.sh - `jobmatch matcher watch` against the real intake,
+# profiles and matcher:
+#   - it prints the notification of an order submitted through intake (one
+#     JSON object per line with --json);
+#   - the matcher killed with SIGKILL and started again on the same api
+#     endpoint publishes on another (ephemeral) port: the watch follows it
+#     and prints the next order's notification;
+#   - SIGINT ends it with status 0.
+# A SUB misses what is published while it joins, so orders are submitted
+# until one is seen; every wait is a bounded read on a FIFO (nothing
+# sleeps).
+# Usage: test_matcher_watch.sh JOBMATCH INTAKE PROFILES MATCHER SOURCE_DIR
+set -euo pipefail
+
+jobmatch=$1
+intake=$2
+profiles=$3
+matcher=$4
+example=$5/docs/examples/job-order.json
+dir=$(mktemp -d "${TMPDIR:-/tmp}/jmtest-watch-XXXXXX")
+pids=()
+fail() {
+    echo "FAIL: $*" >&2
+    for f in "$dir"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done
+    exit 1
+}
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+# start NAME BINARY ARGS...: reads the ready line through a FIFO (read -t
+# bounds the wait). Sets api, publish and pid.
+start() {
+    local name=$1 bin=$2 line fifo
+    shift 2
+    fifo="$dir/$name.$RANDOM.err"
+    mkfifo "$fifo"
+    "$bin" --data-dir "$dir/$name" "$@" 2>"$fifo" &
+    pid=$!
+    pids+=("$pid")
+    exec {fd}<"$fifo"
+    api= publish=
+    while IFS= read -r -t 30 line <&"$fd"; do
+        echo "$line" >>"$dir/$name.log"
+        case $line in
+        *": ready "*)
+            api=$(echo "$line" | sed -n 's/.* api=\([^ ]*\).*/\1/p')
+            publish=$(echo "$line" | sed -n 's/.* publish=\([^ ]*\).*/\1/p')
+            break
+            ;;
+        esac
+    done
+    [ -n "$api" ] || fail "$name: no ready line"
+    cat <&"$fd" >>"$dir/$name.log" &
+}
+
+start intake "$intake" --api 'tcp://127.0.0.1:*'
+intake_api=$api
+start profiles "$profiles" --api 'tcp://127.0.0.1:*'
+profiles_api=$api
+start matcher "$matcher" --api 'tcp://127.0.0.1:*' \
+    --source "$intake_api" --source "$profiles_api"
+matcher_api=$api matcher_pid=$pid first_publish=$publish
+j() { "$jobmatch" --intake "$intake_api" --profiles "$profiles_api" \
+    --matcher "$matcher_api" --timeout 10000 "$@"; }
+
+# The watch, its output and its messages read through FIFOs.
+mkfifo "$dir/watch.out" "$dir/watch.err"
+# (the program itself in the background, not the function j: $! must be
+# its pid for the SIGINT at the end)
+"$jobmatch" --matcher "$matcher_api" --timeout 10000 matcher watch --json \
+    >"$dir/watch.out" 2>"$dir/watch.err" &
+watch=$!
+pids+=("$watch")
+exec {out}<"$dir/watch.out" {err}<"$dir/watch.err"
+IFS= read -r -t 30 line <&"$err" || fail "matcher watch said nothing"
+case $line in
+"watching shortlist changes at $first_publish"*) ;;
+*) fail "matcher watch said: $line" ;;
+esac
+cat <&"$err" >>"$dir/watch.log" &
+
+# see: submits orders until the watch prints one of them (each waited for
+# up to two seconds, twenty at most).
+see() {
+    local ids=" " id line
+    for _ in $(seq 20); do
+        id=$(j order submit "$example" --json |
+            sed -n 's/^ *"id": "\([^"]*\)".*/\1/p')
+        [ -n "$id" ] || fail "order submit gave no id"
+        ids="$ids$id "
+        while IFS= read -r -t 2 line <&"$out"; do
+            echo "$line" >>"$dir/watch.log"
+            id=$(echo "$line" | sed -n 's/^{"order_id":"\([^"]*\)".*/\1/p')
+            case $ids in *" $id "*) [ -n "$id" ] && return 0 ;; esac
+        done
+    done
+    fail "$1: none of the submitted orders was seen:$ids"
+}
+see "before the restart"
+
+# The matcher killed and started again on the same api endpoint: its
+# publish port is a new ephemeral one, which the watch finds by asking.
+kill -KILL "$matcher_pid"
+wait "$matcher_pid" 2>/dev/null || true
+start matcher "$matcher" --api "$matcher_api" \
+    --source "$intake_api" --source "$profiles_api"
+[ "$api" = "$matcher_api" ] || fail "restarted on $api, not $matcher_api"
+echo "publish endpoint: $first_publish, then $publish" >>"$dir/watch.log"
+see "after the restart"
+
+kill -INT "$watch"
+status=0
+wait "$watch" || status=$?
+[ "$status" = 0 ] || fail "matcher watch exited $status after SIGINT"
+echo "ok: matcher watch followed the matcher from $first_publish to $publish"
