@@ -18,45 +18,7 @@ intake=$2
 profiles=$3
 matcher=$4
 example=$5/docs/examples/job-order.json
-dir=$(mktemp -d "${TMPDIR:-/tmp}/jmtest-watch-XXXXXX")
-pids=()
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$dir"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done
-    exit 1
-}
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-
-# start NAME BINARY ARGS...: reads the ready line through a FIFO (read -t
-# bounds the wait). Sets api, publish and pid.
-start() {
-    local name=$1 bin=$2 line fifo
-    shift 2
-    fifo="$dir/$name.$RANDOM.err"
-    mkfifo "$fifo"
-    "$bin" --data-dir "$dir/$name" "$@" 2>"$fifo" &
-    pid=$!
-    pids+=("$pid")
-    exec {fd}<"$fifo"
-    api= publish=
-    while IFS= read -r -t 30 line <&"$fd"; do
-        echo "$line" >>"$dir/$name.log"
-        case $line in
-        *": ready "*)
-            api=$(echo "$line" | sed -n 's/.* api=\([^ ]*\).*/\1/p')
-            publish=$(echo "$line" | sed -n 's/.* publish=\([^ ]*\).*/\1/p')
-            break
-            ;;
-        esac
-    done
-    [ -n "$api" ] || fail "$name: no ready line"
-    cat <&"$fd" >>"$dir/$name.log" &
-}
+. "$(dirname "$0")/services.sh"
 
 start intake "$intake" --api 'tcp://127.0.0.1:*'
 intake_api=$api

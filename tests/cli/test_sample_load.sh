@@ -11,46 +11,11 @@ set -euo pipefail
 jobmatch=$1
 intake=$2
 profiles=$3
-dir=$(mktemp -d "${TMPDIR:-/tmp}/jmtest-sample-XXXXXX")
-pids=()
-fail() {
-    echo "FAIL: $*" >&2
-    for f in "$dir"/*.log; do echo "--- $f" >&2; cat "$f" >&2; done
-    exit 1
-}
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$dir"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/services.sh"
 
-# start NAME BINARY: ephemeral port; the ready line is read through a FIFO
-# (read -t bounds the wait; nothing sleeps). Sets api.
-start() {
-    local name=$1 bin=$2 line
-    mkfifo "$dir/$name.err"
-    "$bin" --data-dir "$dir/$name" --api 'tcp://127.0.0.1:*' \
-        2>"$dir/$name.err" &
-    pids+=($!)
-    exec {fd}<"$dir/$name.err"
-    api=
-    while IFS= read -r -t 30 line <&"$fd"; do
-        echo "$line" >>"$dir/$name.log"
-        case $line in
-        *": ready "*)
-            api=$(echo "$line" | sed -n 's/.* api=\([^ ]*\).*/\1/p')
-            break
-            ;;
-        esac
-    done
-    [ -n "$api" ] || fail "$name: no ready line"
-    cat <&"$fd" >>"$dir/$name.log" &
-}
-
-start intake "$intake"
+start intake "$intake" --api 'tcp://127.0.0.1:*'
 intake_api=$api
-start profiles "$profiles"
+start profiles "$profiles" --api 'tcp://127.0.0.1:*'
 profiles_api=$api
 j() { "$jobmatch" --intake "$intake_api" --profiles "$profiles_api" \
     --timeout 10000 "$@"; }
