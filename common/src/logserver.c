@@ -416,7 +416,7 @@ struct tick_build {
     size_t size, cap;
     size_t limit; /* the packed fields plus TICK_BYTES */
     size_t want, count;
-    uint8_t tag; /* the events' field: events, or pending */
+    unsigned field; /* the events' field: events, or pending */
 };
 
 /* Appends one event as field 5 (events) or 6 (pending) of the Tick. The
@@ -427,8 +427,7 @@ static int
 tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
 {
     struct tick_build *t = arg;
-    size_t need = t->size + 1 + 10 + entry->size; /* tag, varint, bytes */
-    uint64_t len = entry->size;
+    size_t need = t->size + JM_WIRE_LEN_FIELD_MAX(entry->size);
 
     (void) seq;
     if (need > t->limit)
@@ -437,13 +436,8 @@ tick_add_event(uint64_t seq, const jm_val *entry, void *arg)
         t->cap = need * 2 < t->limit ? need * 2 : t->limit;
         t->data = jm_xrealloc(t->data, t->cap);
     }
-    t->data[t->size++] = t->tag;
-    do {
-        t->data[t->size++] = (uint8_t) ((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
-        len >>= 7;
-    } while (len > 0);
-    memcpy(t->data + t->size, entry->data, entry->size);
-    t->size += entry->size;
+    t->size += jm_wire_put_len_field(t->data + t->size, t->field, entry->data,
+                                     entry->size);
     t->count++;
     return 0;
 }
@@ -467,7 +461,7 @@ publish_tick(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq,
     jm_msg_pack(&tick.base, &t.data, &t.size);
     t.cap = header = t.size;
     t.limit = header + TICK_BYTES;
-    t.tag = (uint8_t) (field << 3 | 2); /* length-delimited */
+    t.field = field;
     if (to_seq > before_seq && to_seq - before_seq <= TICK_EVENTS) {
         t.want = (size_t) (to_seq - before_seq);
         rc = jm_eventlog_read(server->log, txn, before_seq, t.want,

@@ -161,15 +161,22 @@ item_free(struct item *item)
 
 /* ---- the log ---- */
 
-/* Packs event as entry seq of this source, stamped with the batch's
- * time: what an append and a redaction both write. Caller frees *data. */
+/* Makes event entry seq of this source, stamped with the batch's time. */
 static void
-pack_event(const jm_source_t *source, Jobmatch__V1__Event *event, uint64_t seq,
-           uint8_t **data, size_t *size)
+stamp_event(const jm_source_t *source, Jobmatch__V1__Event *event, uint64_t seq)
 {
     event->seq = seq;
     event->source = (char *) source->config.source_name;
     event->time_ms = source->batch_now;
+}
+
+/* Packs event as entry seq: what an append and a redaction both write.
+ * Caller frees *data. */
+static void
+pack_event(const jm_source_t *source, Jobmatch__V1__Event *event, uint64_t seq,
+           uint8_t **data, size_t *size)
+{
+    stamp_event(source, event, seq);
     jm_msg_pack(&event->base, data, size);
 }
 
@@ -206,9 +213,7 @@ jm_source_append_packed(jm_source_t *source, jm_txn_t *txn, uint32_t body_field,
         return rc;
     /* The fields before the body (seq, source, time), packed by
      * protobuf-c, then the body's field: the bytes it would pack. */
-    head.seq = seq;
-    head.source = (char *) source->config.source_name;
-    head.time_ms = source->batch_now;
+    stamp_event(source, &head, seq);
     size = protobuf_c_message_get_packed_size(&head.base);
     data = jm_xmalloc(size + JM_WIRE_LEN_FIELD_MAX(body_size));
     protobuf_c_message_pack(&head.base, data);

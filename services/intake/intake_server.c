@@ -186,7 +186,8 @@ store_and_log(intake_server_t *s, jm_txn_t *txn, jm_source_request *r,
 {
     Jobmatch__V1__Accepted *accepted;
     size_t size = jobmatch__v1__job_order__get_packed_size(order);
-    size_t need = size + JM_WIRE_LEN_FIELD_MAX(size) + 15, n;
+    size_t need = size + JM_WIRE_LEN_FIELD_MAX(size) + JM_WIRE_VARINT_FIELD_MAX;
+    size_t n;
     uint8_t *changed;
     uint64_t seq;
     int rc;

@@ -427,40 +427,6 @@ cold_maybe_pack(matcher_index_t *ix)
         cold_pack(ix);
 }
 
-bool
-matcher_shares_term(const matcher_index_t *ix, uint32_t slot,
-                    const struct matcher_order_rec *rec)
-{
-    const struct matcher_cold *c = matcher_cold_of(ix, slot);
-    const struct matcher_pskill *held = matcher_cold_skills(c);
-    const struct matcher_cocc *occs = matcher_cold_occs(c);
-    const struct matcher_oskill *asked = matcher_order_skills(rec);
-
-    for (unsigned i = 0; i < c->n_occs; i++) {
-        if ((rec->occupation != MATCHER_TERM_NONE &&
-             occs[i].term == rec->occupation) ||
-            (rec->isco != 0 && occs[i].isco == rec->isco))
-            return true;
-    }
-    /* A citizen's skills are sorted by term: a binary search for each of
-     * the order's (at most a few dozen). */
-    for (unsigned k = 0; k < (unsigned) rec->n_ess + rec->n_opt; k++) {
-        unsigned low = 0, high = c->n_skills;
-
-        while (low < high) {
-            unsigned mid = (low + high) / 2;
-
-            if (held[mid].term == asked[k].term)
-                return true;
-            if (held[mid].term < asked[k].term)
-                low = mid + 1;
-            else
-                high = mid;
-        }
-    }
-    return false;
-}
-
 size_t
 matcher_index_profile_record(const matcher_index_t *ix, uint32_t slot,
                              void *buf)

@@ -567,13 +567,6 @@ matcher_slot_id(const matcher_index_t *ix, uint32_t slot, size_t *len)
     return matcher_cold_id(c);
 }
 
-/* Whether the citizen in slot, as the index holds them now, is a
- * candidate of the order rec: holds one of its skills, or its occupation,
- * or an occupation of its ISCO group (docs/matching.md section 1). No one
- * else can be in its list, whatever else about them changes. */
-bool matcher_shares_term(const matcher_index_t *ix, uint32_t slot,
-                         const struct matcher_order_rec *rec);
-
 /* The whole record of the citizen in slot (as matcher_record_profile made
  * it: its hot and cold parts put together) into buf
  * (MATCHER_PROFILE_REC_MAX bytes); returns its size. */

@@ -454,18 +454,6 @@ drained(matcher_live_t *live)
     }
 }
 
-/* ---- the view's events ---- */
-
-void
-matcher_live_begin(matcher_live_t *live, size_t touched, uint64_t cause_seq)
-{
-    cover(live);
-    live->cause_seq = cause_seq;
-    live->big = touched > live->opts.batch_limit;
-    if (live->big)
-        matcher_live_rebuild(live, live->announce);
-}
-
 /* ---- lists computed ahead, and citizens changing meanwhile ----
  *
  * Every change of a citizen raises the index's citizens_gen, which a list
@@ -508,36 +496,6 @@ pre_after(matcher_live_t *live, uint32_t p, bool removed)
         e->touched = false;
     }
 }
-
-void
-matcher_live_before(matcher_live_t *live, const matcher_change *ch)
-{
-    cover(live);
-    if (ch->order)
-        return;
-    pre_before(live, ch->slot);
-    if (ch->removed)
-        profile_leaving(live, ch->slot);
-    else
-        profile_changing(live, ch->slot);
-}
-
-void
-matcher_live_change(matcher_live_t *live, const matcher_change *ch)
-{
-    cover(live);
-    if (!ch->order)
-        pre_after(live, ch->slot, ch->removed);
-    if (ch->order && ch->removed)
-        order_removed(live, ch->slot, ch->id, ch->id_len);
-    else if (ch->order)
-        enqueue(live, ch->slot);
-    else if (!ch->removed)
-        profile_put(live, ch->slot);
-    /* a citizen removed: out of the lists before (profile_leaving) */
-}
-
-/* ---- lists computed ahead ---- */
 
 static void
 pre_clear(matcher_live_t *live, struct precomputed *p)
@@ -605,6 +563,8 @@ use_precomputed(matcher_live_t *live, uint32_t o, const matcher_ctx *ctx)
     return false;
 }
 
+/* ---- recomputing stale lists ---- */
+
 /* Takes up to max stale lists off the queue (skipping those whose order
  * closed or that became current meanwhile) and recomputes them. */
 static void
@@ -639,6 +599,46 @@ recompute_chunk(matcher_live_t *live, const matcher_ctx *ctx, size_t max)
         apply(live, live->chunk[i], live->chunk_hits + i * size,
               live->chunk_res[i].n, &live->chunk_res[i].stats);
     live->nchunk = 0;
+}
+
+/* ---- the view's events ---- */
+
+void
+matcher_live_begin(matcher_live_t *live, size_t touched, uint64_t cause_seq)
+{
+    cover(live);
+    live->cause_seq = cause_seq;
+    live->big = touched > live->opts.batch_limit;
+    if (live->big)
+        matcher_live_rebuild(live, live->announce);
+}
+
+void
+matcher_live_before(matcher_live_t *live, const matcher_change *ch)
+{
+    cover(live);
+    if (ch->order)
+        return;
+    pre_before(live, ch->slot);
+    if (ch->removed)
+        profile_leaving(live, ch->slot);
+    else
+        profile_changing(live, ch->slot);
+}
+
+void
+matcher_live_change(matcher_live_t *live, const matcher_change *ch)
+{
+    cover(live);
+    if (!ch->order)
+        pre_after(live, ch->slot, ch->removed);
+    if (ch->order && ch->removed)
+        order_removed(live, ch->slot, ch->id, ch->id_len);
+    else if (ch->order)
+        enqueue(live, ch->slot);
+    else if (!ch->removed)
+        profile_put(live, ch->slot);
+    /* a citizen removed: out of the lists before (profile_leaving) */
 }
 
 void

@@ -341,6 +341,27 @@ matcher_cold_level(const struct matcher_cold *p, uint16_t term)
     return lo < p->n_skills && skills[lo].term == term ? skills[lo].level : 0;
 }
 
+bool
+matcher_shares_term(const matcher_index_t *ix, uint32_t slot,
+                    const struct matcher_order_rec *rec)
+{
+    const struct matcher_cold *c = matcher_cold_of(ix, slot);
+    const struct matcher_cocc *occs = matcher_cold_occs(c);
+    const struct matcher_oskill *asked = matcher_order_skills(rec);
+
+    for (unsigned i = 0; i < c->n_occs; i++) {
+        if ((rec->occupation != MATCHER_TERM_NONE &&
+             occs[i].term == rec->occupation) ||
+            (rec->isco != 0 && occs[i].isco == rec->isco))
+            return true;
+    }
+    /* A skill held has a level of 1 to 5. */
+    for (unsigned k = 0; k < (unsigned) rec->n_ess + rec->n_opt; k++)
+        if (matcher_cold_level(c, asked[k].term) > 0)
+            return true;
+    return false;
+}
+
 void
 matcher_explain(const matcher_index_t *ix, const matcher_order *o,
                 uint32_t slot, matcher_skill_match *matched, size_t *n_matched,

@@ -176,6 +176,13 @@ matcher_recency(unsigned year, int now)
 /* The level at which the citizen holds term, 0 if not. */
 unsigned matcher_cold_level(const struct matcher_cold *p, uint16_t term);
 
+/* Whether the citizen in slot, as the index holds them now, is a
+ * candidate of the order rec: holds one of its skills, or its occupation,
+ * or an occupation of its ISCO group (docs/matching.md section 1). No one
+ * else can be in its list, whatever else about them changes. */
+bool matcher_shares_term(const matcher_index_t *ix, uint32_t slot,
+                         const struct matcher_order_rec *rec);
+
 /* One line of an explanation. */
 typedef struct matcher_skill_match {
     uint16_t term;

@@ -303,7 +303,8 @@ test_wire_fields_build_what_protobuf_c_packs(void **state)
         size = protobuf_c_message_pack(&order.base, packed);
         n = jm_wire_put_len_field(body, 1, packed, size);
         n += jm_wire_put_varint_field(body + n, 2, (uint64_t) changed.change);
-        assert_true(n <= JM_WIRE_LEN_FIELD_MAX(size) + 15);
+        assert_true(n <=
+                    JM_WIRE_LEN_FIELD_MAX(size) + JM_WIRE_VARINT_FIELD_MAX);
         total = protobuf_c_message_pack(&head.base, built);
         total += jm_wire_put_len_field(built + total, 10, body, n);
         assert_int_equal(total, protobuf_c_message_pack(&event.base, expected));

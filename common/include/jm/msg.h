@@ -101,7 +101,8 @@ size_t jm_wire_put_len_field(uint8_t *out, uint32_t field, const void *data,
                              size_t size);
 
 /* Appends a varint field (tag and value; enums, integers >= 0). Returns
- * the bytes written, at most 15. */
+ * the bytes written, at most JM_WIRE_VARINT_FIELD_MAX. */
+#define JM_WIRE_VARINT_FIELD_MAX (5 + 10)
 size_t jm_wire_put_varint_field(uint8_t *out, uint32_t field, uint64_t value);
 
 /* True if the message (top level only) carries fields this build does not
