@@ -720,8 +720,16 @@ cmd_stats(cli *c, int argc, char **argv)
         cli_table_cell(t, "%u", s->expired);
         cli_table_cell(t, "%u", s->positions_open);
         cli_table_cell(t, "%u", s->hires);
-        cli_table_cell(t, "%.0f%%", 100 * s->fill_rate);
-        cli_table_cell(t, "%.1f", s->median_days_to_fill);
+        /* Undefined until something closed or was filled: a dash, not a
+         * 0 that reads as "none filled" or "filled at once". */
+        if (s->filled + s->withdrawn + s->expired == 0)
+            cli_table_cell(t, "-");
+        else
+            cli_table_cell(t, "%.0f%%", 100 * s->fill_rate);
+        if (s->filled == 0)
+            cli_table_cell(t, "-");
+        else
+            cli_table_cell(t, "%.1f", s->median_days_to_fill);
     }
     cli_table_print(t, stdout);
 

@@ -100,8 +100,13 @@ j order list --status open --municipality 161 --limit 2 | grep -q "2 orders" ||
     fail "list --limit"
 j order outcome "$id" --profile p-1 --status presented >/dev/null ||
     fail "outcome"
+# Nothing in 161 has closed yet: fill rate and median are undefined, a dash
+# (not a 0 that would read as "none filled" or "filled the same day").
+j order stats | awk '$1 == "161" { print $(NF-1), $NF }' | grep -qx -- "- -" ||
+    fail "stats before a close: $(j order stats | grep 161)"
 j order close "$id" --filled 1 >/dev/null || fail "close"
-j order stats | grep -q "161" || fail "stats"
+j order stats | awk '$1 == "161" { print $(NF-1), $NF }' | grep -qx "100% 0.0" ||
+    fail "stats after a fill: $(j order stats | grep 161)"
 j order get "$id" | grep -q "filled" || fail "not filled"
 
 # exit codes
