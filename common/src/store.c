@@ -674,6 +674,21 @@ jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start, size_t start_size,
 }
 
 int
+jm_txn_count(jm_txn_t *txn, jm_dbi dbi, uint64_t *count)
+{
+    MDB_stat st;
+    int rc;
+
+    JM_ASSERT(txn != NULL && txn->txn != NULL);
+    JM_ASSERT(count != NULL);
+    *count = 0;
+    if ((rc = mdb_stat(txn->txn, dbi, &st)) != 0)
+        return txn_err(txn, rc, "mdb_stat");
+    *count = st.ms_entries;
+    return 0;
+}
+
+int
 jm_txn_last(jm_txn_t *txn, jm_dbi dbi, jm_val *key, jm_val *val)
 {
     MDB_cursor *cursor = NULL;

@@ -628,6 +628,10 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
     if (s->stale_shortlists > 0)
         printf("%u shortlists are being recomputed in the background\n",
                s->stale_shortlists);
+    if (s->profiles_left_out > 0)
+        printf("WARNING: %llu citizens are left out of every answer (the "
+               "matcher's limit of\ncitizens; its log names them)\n",
+               (unsigned long long) s->profiles_left_out);
     t = cli_table_new("endpoint", "source", ">applied", ">head", "connected",
                       ">snapshots", NULL);
     for (size_t i = 0; i < s->n_sources; i++) {

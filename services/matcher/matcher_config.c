@@ -62,6 +62,10 @@ const jm_cfg_entry matcher_config_table[] = {
     JM_CFG_INT("rebuild_threads", CFG(rebuild_threads), 0, 0, 64,
                "threads recomputing stale shortlists together (the loop's "
                "and helpers); 0: the machine's processors, at most 8"),
+    JM_CFG_INT("max_citizens", CFG(max_citizens), MATCHER_SLOTS_MAX, 1,
+               MATCHER_SLOTS_MAX,
+               "most citizens held; one more is logged and left out of "
+               "every answer (matcher stats: profiles_left_out)"),
     JM_CFG_END,
 };
 

@@ -35,6 +35,7 @@ typedef struct matcher_config {
     int64_t housekeeping_ms;
     int64_t rebuild_slice_us;
     int64_t rebuild_threads; /* 0: matcher_par_default_threads(8) */
+    int64_t max_citizens;    /* matcher_index_set_max_profiles */
 } matcher_config;
 
 extern const jm_cfg_entry matcher_config_table[];

@@ -113,6 +113,7 @@ matcher_index_new(matcher_index_t **ix_p)
     matcher_idmap_init(&ix->pmap, profile_key, ix);
     matcher_idmap_init(&ix->omap, order_key, ix);
     ix->seen = jm_xcalloc(1, sizeof(uint64_t));
+    ix->pmax = MATCHER_SLOTS_MAX;
     ix->iscos.at = jm_xcalloc(MATCHER_ISCO_CODES, sizeof(uint16_t));
     ix->iscos.ncodes = MATCHER_ISCO_CODES;
     memset(ix->cell_pcell, 0xff, sizeof(ix->cell_pcell));
@@ -122,6 +123,13 @@ matcher_index_new(matcher_index_t **ix_p)
     for (unsigned i = 0; i < JM_COUNTOF(ix->cos_lat); i++)
         ix->cos_lat[i] = cos((54.0 + i / 100.0) * DEG);
     *ix_p = ix;
+}
+
+void
+matcher_index_set_max_profiles(matcher_index_t *ix, uint32_t max)
+{
+    JM_ASSERT(max >= 1 && max <= MATCHER_SLOTS_MAX);
+    ix->pmax = max;
 }
 
 void
@@ -548,10 +556,11 @@ matcher_index_put_profile(matcher_index_t *ix,
     matcher_hot *h;
 
     JM_ASSERT(size == matcher_profile_size(rec));
-    if (slot == MATCHER_IDMAP_NONE && ix->npfree == 0 &&
-        ix->pused >= MATCHER_SLOTS_MAX) {
+    /* plive is pused when no slot is free: at the default this is the
+     * 21-bit slot space. */
+    if (slot == MATCHER_IDMAP_NONE && ix->plive >= ix->pmax) {
         jm_log(JM_LOG_ERR, "matcher", "more than %u citizens: %.*s left out",
-               MATCHER_SLOTS_MAX, (int) rec->id_len, id);
+               ix->pmax, (int) rec->id_len, id);
         return MATCHER_NONE;
     }
     if (!profile_terms_known(ix, rec)) {

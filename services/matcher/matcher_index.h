@@ -305,6 +305,7 @@ typedef struct matcher_index {
     matcher_hot *hot;            /* by position, 64-byte aligned */
     uint32_t *slot_at;           /* by position: slot, or NONE */
     uint32_t pcap, pused, plive; /* slots (and positions) */
+    uint32_t pmax;               /* most slots: MATCHER_SLOTS_MAX, or less */
     uint32_t npos;               /* positions in use, with holes */
     uint32_t *posfree;           /* freed with the slots (pfree's room) */
     uint32_t nposfree;
@@ -374,6 +375,12 @@ void matcher_index_new(matcher_index_t **ix_p);
 void matcher_index_reserve(matcher_index_t *ix, uint32_t profiles,
                            uint32_t orders);
 void matcher_index_destroy(matcher_index_t **ix_p);
+
+/* At most max citizens (1 .. MATCHER_SLOTS_MAX, the default): a new one
+ * past it is logged and left out of the index (matcher_index_put_profile
+ * returns MATCHER_NONE); those held stay. For tests of what happens at the
+ * limit, which 2.1 million citizens would make slow. */
+void matcher_index_set_max_profiles(matcher_index_t *ix, uint32_t max);
 
 /* Orders owned by owner may be matched with consenting citizens living in
  * munis[0..n-1] (adds to what earlier calls allowed). Call before orders

@@ -198,6 +198,8 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
     st.shortlists_published = ls.published;
     st.shortlists_precomputed = ls.precomputed;
     st.precomputed_used = ls.precomputed_used;
+    if (matcher_view_profiles_left_out(s->view, &st.profiles_left_out) != 0)
+        jm_log(JM_LOG_WARN, "matcher", "stats: cannot count the citizens");
     for (size_t i = 0; i < s->nfollowers; i++) {
         jm_follower_status fs;
 
@@ -487,6 +489,7 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
     s->idle.data = s->closer.data = s;
     s->open_handles = 2;
     matcher_index_new(&s->ix);
+    matcher_index_set_max_profiles(s->ix, (uint32_t) c->max_citizens);
     if ((rc = matcher_config_check(c, s->ix, err, sizeof(err))) != 0) {
         jm_log(JM_LOG_ERR, "matcher", "%s", err);
         goto fail;

@@ -774,3 +774,31 @@ matcher_view_get_stats(const matcher_view_t *view, matcher_view_stats *out)
 {
     *out = view->stats;
 }
+
+struct profile_count {
+    matcher_view_t *view;
+    uint64_t held;
+};
+
+static int
+count_profiles(jm_txn_t *txn, void *arg)
+{
+    struct profile_count *c = arg;
+
+    return jm_txn_count(txn, c->view->profiles, &c->held);
+}
+
+int
+matcher_view_profiles_left_out(matcher_view_t *view, uint64_t *out)
+{
+    struct profile_count c = {.view = view};
+    int rc;
+
+    *out = 0;
+    if ((rc = jm_store_read(view->store, count_profiles, &c)) != 0)
+        return rc;
+    /* The index holds only what the store does (an aborted batch is put
+     * back), so this cannot go below 0; the guard is for the reader. */
+    *out = c.held > view->ix->plive ? c.held - view->ix->plive : 0;
+    return 0;
+}

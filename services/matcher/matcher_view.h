@@ -108,4 +108,10 @@ typedef struct matcher_view_stats {
 void matcher_view_get_stats(const matcher_view_t *view,
                             matcher_view_stats *out);
 
+/* Citizens the view holds that the index does not (each logged when it
+ * happened): past the index's limit of citizens (matcher_index.h), or a
+ * record the index could not use. They are matched with nothing until
+ * they change again with room for them. Reads the store. */
+int matcher_view_profiles_left_out(matcher_view_t *view, uint64_t *out);
+
 #endif

@@ -353,6 +353,7 @@ scan_checks(jm_txn_t *txn, void *arg)
     const jm_dbi *dbi = arg;
     struct numbers all = {{0}, 0, 0, 0}, from5 = all, two = all, fail = all;
     uint8_t start[8];
+    uint64_t count;
     jm_val k, v;
     size_t i;
 
@@ -391,6 +392,9 @@ scan_checks(jm_txn_t *txn, void *arg)
     fail.stop_after = 0;
     assert_int_equal(jm_txn_scan(txn, *dbi, start, 8, number_fn, &fail), 0);
     assert_int_equal(fail.count, 0);
+    /* count: the eleven numbers */
+    assert_int_equal(jm_txn_count(txn, *dbi, &count), 0);
+    assert_true(count == 11);
     /* last */
     assert_int_equal(jm_txn_last(txn, *dbi, &k, &v), 0);
     assert_true(jm_be64_get(k.data) == 300);
@@ -405,10 +409,13 @@ empty_checks(jm_txn_t *txn, void *arg)
     const jm_dbi *dbi = arg;
     struct numbers n = {{0}, 0, 0, 0};
     jm_val k, v;
+    uint64_t count = 1;
 
     assert_int_equal(jm_txn_last(txn, *dbi, &k, &v), -ENOENT);
     assert_int_equal(jm_txn_scan(txn, *dbi, NULL, 0, number_fn, &n), 0);
     assert_int_equal(n.count, 0);
+    assert_int_equal(jm_txn_count(txn, *dbi, &count), 0);
+    assert_true(count == 0);
     return 0;
 }
 

@@ -734,6 +734,7 @@ test_stats(void **state)
     assert_true(st->skills_indexed > 0);
     assert_true(st->queries >= 1);
     assert_int_equal(st->stale_shortlists, 0);
+    assert_true(st->profiles_left_out == 0);
     assert_int_equal(st->n_sources, 2);
     for (size_t i = 0; i < st->n_sources; i++) {
         assert_true(st->sources[i]->connected);
@@ -742,6 +743,59 @@ test_stats(void **state)
     }
     assert_int_equal(st->sources[0]->applied_seq, toy_source_head(f->intake));
     assert_int_equal(st->sources[1]->applied_seq, toy_source_head(f->profiles));
+    jm_msg_free(&msg);
+}
+
+/* A matcher with room for two citizens, sent three: the third is left out
+ * of the answers and counted, and a restart with room takes them in. */
+static void
+test_citizens_past_the_limit(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
+    const Jobmatch__V1__MatcherStats *st;
+    const Jobmatch__V1__CandidateList *list;
+    char err[256];
+    jm_msg_t *msg;
+
+    stop_matcher(f);
+    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table,
+                                "max_citizens", "2", err, sizeof(err)),
+                     0);
+    start_matcher(f);
+    submit_example_order(f, "order-1");
+    put_example_profile(f, "citizen-1", NULL);
+    put_example_profile(f, "citizen-2", NULL);
+    put_example_profile(f, "citizen-3", NULL);
+    catch_up(f, f->matcher);
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &get;
+    msg = call(f, f->to_matcher, &req);
+    st = reply_of(msg)->matcher_stats;
+    assert_int_equal(st->profiles, 2);
+    assert_true(st->profiles_left_out == 1);
+    jm_msg_free(&msg);
+    msg = match_order(f, f->to_matcher, "order-1", false);
+    list = reply_of(msg)->candidates;
+    assert_int_equal(list->n_candidates, 2);
+    assert_string_equal(list->candidates[0]->profile_id, "citizen-1");
+    assert_string_equal(list->candidates[1]->profile_id, "citizen-2");
+    jm_msg_free(&msg);
+
+    stop_matcher(f);
+    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table,
+                                "max_citizens", "2097151", err, sizeof(err)),
+                     0);
+    start_matcher(f);
+    catch_up(f, f->matcher);
+    msg = call(f, f->to_matcher, &req);
+    st = reply_of(msg)->matcher_stats;
+    assert_int_equal(st->profiles, 3);
+    assert_true(st->profiles_left_out == 0);
+    jm_msg_free(&msg);
+    msg = match_order(f, f->to_matcher, "order-1", false);
+    assert_int_equal(reply_of(msg)->candidates->n_candidates, 3);
     jm_msg_free(&msg);
 }
 
@@ -764,6 +818,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_curve_principals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_citizens_past_the_limit, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

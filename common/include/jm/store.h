@@ -141,6 +141,10 @@ typedef int (*jm_txn_scan_fn)(const jm_val *key, const jm_val *val, void *arg);
 int jm_txn_scan(jm_txn_t *txn, jm_dbi dbi, const void *start, size_t start_size,
                 jm_txn_scan_fn fn, void *arg);
 
+/* How many entries dbi holds (values, on a DUPSORT database): LMDB keeps
+ * the count in the tree's root, so this reads no data. */
+int jm_txn_count(jm_txn_t *txn, jm_dbi dbi, uint64_t *count);
+
 /* The last key and value of dbi; -ENOENT if empty. */
 int jm_txn_last(jm_txn_t *txn, jm_dbi dbi, jm_val *key, jm_val *val);
 
