@@ -697,6 +697,22 @@ test_errors(void **state)
     jm_msg_free(&msg);
 }
 
+/* `jobmatch matcher stats`: the reply (MatcherStats asserted). */
+static jm_msg_t *
+get_stats(struct fixture *f)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
+    jm_msg_t *msg;
+
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &get;
+    msg = call(f, f->to_matcher, &req);
+    assert_int_equal(reply_of(msg)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_MATCHER_STATS);
+    return msg;
+}
+
 /* What an operator reads with `jobmatch matcher stats`: the counts of the
  * view, each source's position against its head, and no shortlist left
  * to recompute once the matcher has caught up and its loop has had its
@@ -711,8 +727,6 @@ static void
 test_stats(void **state)
 {
     struct fixture *f = *state;
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
     const Jobmatch__V1__MatcherStats *st;
     jm_msg_t *msg;
 
@@ -723,11 +737,7 @@ test_stats(void **state)
     assert_true(jm_test_run_until(&f->loop, no_stale_lists, f->matcher, 10000));
     msg = match_order(f, f->to_matcher, "order-1", false);
     jm_msg_free(&msg);
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
-    req.get_matcher_stats = &get;
-    msg = call(f, f->to_matcher, &req);
-    assert_int_equal(reply_of(msg)->body_case,
-                     JOBMATCH__V1__REPLY__BODY_MATCHER_STATS);
+    msg = get_stats(f);
     st = reply_of(msg)->matcher_stats;
     assert_int_equal(st->open_orders, 2);
     assert_int_equal(st->profiles, 1);
@@ -752,8 +762,6 @@ static void
 test_citizens_past_the_limit(void **state)
 {
     struct fixture *f = *state;
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
     const Jobmatch__V1__MatcherStats *st;
     const Jobmatch__V1__CandidateList *list;
     char err[256];
@@ -769,9 +777,7 @@ test_citizens_past_the_limit(void **state)
     put_example_profile(f, "citizen-2", NULL);
     put_example_profile(f, "citizen-3", NULL);
     catch_up(f, f->matcher);
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
-    req.get_matcher_stats = &get;
-    msg = call(f, f->to_matcher, &req);
+    msg = get_stats(f);
     st = reply_of(msg)->matcher_stats;
     assert_int_equal(st->profiles, 2);
     assert_true(st->profiles_left_out == 1);
@@ -789,7 +795,7 @@ test_citizens_past_the_limit(void **state)
                      0);
     start_matcher(f);
     catch_up(f, f->matcher);
-    msg = call(f, f->to_matcher, &req);
+    msg = get_stats(f);
     st = reply_of(msg)->matcher_stats;
     assert_int_equal(st->profiles, 3);
     assert_true(st->profiles_left_out == 0);
