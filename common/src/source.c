@@ -22,10 +22,6 @@
 
 #define DEFAULT_IDEM_RETAIN_MS (24LL * 3600 * 1000)
 #define IDEM_PRUNE_PER_TICK    2000
-#define CURVE_DOMAIN           "jobmatch"
-/* The tick socket and the separate log endpoint: only the callers that
- * may read the whole log (jm_principal_sees_all). */
-#define CURVE_LOG_DOMAIN "jobmatch.log"
 
 /* Memory for one request's reply, freed when it is answered. */
 struct chunk {
@@ -731,15 +727,15 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     if (curve_on(config)) {
         curve.curve_public_key = config->curve_public_key;
         curve.curve_secret_key = config->curve_secret_key;
-        curve.curve_domain = CURVE_DOMAIN;
+        curve.curve_domain = JM_CURVE_DOMAIN_API;
         if (config->allow_file != NULL && config->allow_file[0] != '\0' &&
-            (rc = jm_bus_allow_file(source->bus, CURVE_DOMAIN,
+            (rc = jm_bus_allow_file(source->bus, JM_CURVE_DOMAIN_API,
                                     config->allow_file)) != 0) {
             jm_log(JM_LOG_ERR, config->service, "cannot load allow list %s: %s",
                    config->allow_file, jm_strerror(rc));
             goto fail;
         }
-        jm_bus_allow_copy(source->bus, CURVE_DOMAIN, CURVE_LOG_DOMAIN,
+        jm_bus_allow_copy(source->bus, JM_CURVE_DOMAIN_API, JM_CURVE_DOMAIN_LOG,
                           jm_principal_sees_all);
     } else {
         jm_log(JM_LOG_WARN, config->service,
@@ -764,8 +760,8 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     log_opts.rpc = rpc_opts;
     log_opts.tick_sock = curve;
     if (curve_on(config)) {
-        log_opts.rpc.sock.curve_domain = CURVE_LOG_DOMAIN;
-        log_opts.tick_sock.curve_domain = CURVE_LOG_DOMAIN;
+        log_opts.rpc.sock.curve_domain = JM_CURVE_DOMAIN_LOG;
+        log_opts.tick_sock.curve_domain = JM_CURVE_DOMAIN_LOG;
     }
     rc = jm_logserver_new(&source->logserver, source->bus, source->store,
                           source->log, &log_opts, ops->snapshot, arg);

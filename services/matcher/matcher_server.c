@@ -26,11 +26,6 @@
 #include "matcher_query.h"
 #include "matcher_view.h"
 
-#define CURVE_DOMAIN "jobmatch"
-/* The publish socket: every order's shortlist, of every municipality, so
- * only the callers that see everything (jm_principal_sees_all). */
-#define CURVE_PUBLISH_DOMAIN "jobmatch.publish"
-
 struct matcher_server {
     uv_loop_t *loop;
     const matcher_config *config;
@@ -401,12 +396,13 @@ load_keys(matcher_server_t *s)
         }
     }
     if (c->allow_file[0] != '\0' &&
-        (rc = jm_bus_allow_file(s->bus, CURVE_DOMAIN, c->allow_file)) != 0) {
+        (rc = jm_bus_allow_file(s->bus, JM_CURVE_DOMAIN_API, c->allow_file)) !=
+            0) {
         jm_log(JM_LOG_ERR, "matcher", "cannot load allow list %s: %s",
                c->allow_file, jm_strerror(rc));
         return rc;
     }
-    jm_bus_allow_copy(s->bus, CURVE_DOMAIN, CURVE_PUBLISH_DOMAIN,
+    jm_bus_allow_copy(s->bus, JM_CURVE_DOMAIN_API, JM_CURVE_DOMAIN_PUBLISH,
                       jm_principal_sees_all);
     return 0;
 }
@@ -510,7 +506,7 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
     if (s->curve) {
         ropts.sock.curve_public_key = s->public_key;
         ropts.sock.curve_secret_key = s->secret_key;
-        ropts.sock.curve_domain = CURVE_DOMAIN;
+        ropts.sock.curve_domain = JM_CURVE_DOMAIN_API;
     }
     rc =
         jm_rpc_server_new(&s->rpc, s->bus, c->api, &ropts, on_request, NULL, s);
@@ -523,7 +519,7 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
         jm_sock_opts publish = ropts.sock;
 
         if (s->curve)
-            publish.curve_domain = CURVE_PUBLISH_DOMAIN;
+            publish.curve_domain = JM_CURVE_DOMAIN_PUBLISH;
         if ((rc = jm_sock_new(&s->pub, s->bus, JM_SOCK_PUB, &publish, NULL,
                               NULL)) != 0 ||
             (rc = jm_sock_bind(s->pub, c->publish)) != 0) {

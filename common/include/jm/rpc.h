@@ -90,6 +90,14 @@ const char *jm_rpc_call_principal(const jm_rpc_call_t *call);
  * their own part through the services' queries. */
 bool jm_principal_sees_all(const char *principal);
 
+/* The CURVE (ZAP) domains of the services' sockets, each with its own allow
+ * list: the apis admit every key of the service's allow_file; the sockets
+ * that carry every municipality's records admit only the keys whose
+ * principal sees all (jm_bus_allow_copy). */
+#define JM_CURVE_DOMAIN_API     "jobmatch"         /* the ROUTER apis */
+#define JM_CURVE_DOMAIN_LOG     "jobmatch.log"     /* ticks, log endpoint */
+#define JM_CURVE_DOMAIN_PUBLISH "jobmatch.publish" /* ShortlistChanged */
+
 /* The 16-byte request id. Borrowed until the reply. */
 const uint8_t *jm_rpc_call_request_id(const jm_rpc_call_t *call);
 
