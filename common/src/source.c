@@ -720,7 +720,8 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
         jm_commit_on_committed(source->commit, batch_committed);
     if (ops->begin != NULL)
         jm_commit_on_begin(source->commit, batch_begin);
-    jm_commit_on_prepared(source->commit, batch_prepared);
+    if (config->announce_pending)
+        jm_commit_on_prepared(source->commit, batch_prepared);
 
     if ((rc = jm_bus_new(&source->bus, loop)) != 0)
         goto fail;

@@ -533,6 +533,7 @@ intake_server_new(intake_server_t **server_p, uv_loop_t *loop,
     sc.api_endpoint = s->api;
     sc.log_endpoint = s->log;
     sc.tick_endpoint = s->tick;
+    sc.announce_pending = true; /* the matcher prepares new orders */
     sc.max_request_size = (size_t) config->max_request_size;
     sc.map_size = (size_t) config->map_size_mb << 20;
     sc.log_retain = config->log_retain;

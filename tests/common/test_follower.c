@@ -266,6 +266,7 @@ struct fixture {
     int errors;
     uint64_t last_seq;
     bool last_duplicate;
+    bool no_pending; /* the source started without announce_pending */
 };
 
 static void
@@ -276,6 +277,7 @@ start_source(struct fixture *f, int64_t log_retain)
         .data_dir = f->src_dir,
         .api_endpoint = "tcp://127.0.0.1:*",
         .tick_endpoint = "tcp://127.0.0.1:*",
+        .announce_pending = !f->no_pending,
         .log_retain = log_retain,
         .housekeeping_ms = 20,
     };
@@ -522,6 +524,31 @@ test_small_commit_is_announced_before_it_commits(void **state)
     assert_true(f->consumer.pending_confirmed >= 3);
 }
 
+/* A source that does not announce (profiles: nobody prepares for it)
+ * still ticks each commit's events, and never a pending one. */
+static void
+test_source_without_announcements_ticks_only_commits(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 1};
+    jm_follower_status st;
+    const char *ep;
+
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    f->no_pending = true;
+    start_source(f, 0);
+    ep = jm_source_api_endpoint(f->source);
+    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    submit_many(f, 0, 1);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    write_one_at_a_time_until_three(f, &u, 100, tick_batches);
+    jm_follower_get_status(f->follower, &st);
+    assert_true(st.pending_batches == 0);
+    assert_int_equal(f->consumer.pending_confirmed, 0);
+}
+
 static int
 count_seen(const jm_val *key, const jm_val *val, void *arg)
 {
@@ -734,6 +761,7 @@ test_stop_signal_ends_the_loop(void **state)
         .data_dir = dir,
         .api_endpoint = "tcp://127.0.0.1:*",
         .tick_endpoint = "tcp://127.0.0.1:*",
+        .announce_pending = true,
     };
 
     (void) state;
@@ -764,6 +792,9 @@ main(void)
             setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_small_commit_is_announced_before_it_commits, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_source_without_announcements_ticks_only_commits, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_batch_failing_before_commit_is_aborted_and_redone, setup,
             teardown),

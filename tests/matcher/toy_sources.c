@@ -233,6 +233,8 @@ toy_source_new(toy_source_t **toy_p, uv_loop_t *loop, const char *kind,
         .data_dir = data_dir,
         .api_endpoint = "tcp://127.0.0.1:*",
         .tick_endpoint = "tcp://127.0.0.1:*",
+        /* as the real services: intake announces, profiles does not */
+        .announce_pending = strcmp(kind, "orders") == 0,
         .housekeeping_ms = 50,
     };
     int rc;

@@ -107,11 +107,17 @@ typedef struct jm_source_config {
     const char *api_endpoint;
     const char *log_endpoint;  /* optional separate log ROUTER */
     const char *tick_endpoint; /* PUB for Tick; "" = none */
-    size_t max_request_size;   /* 0: 1 MiB */
-    size_t map_size;           /* 0: 1 GiB */
-    int64_t log_retain;        /* events kept after pruning; 0: all */
-    int64_t idem_retain_ms;    /* request ids remembered; 0: 24 h */
-    unsigned housekeeping_ms;  /* 0: 1000 */
+    /* Announce each small commit's events on a Tick of their own just
+     * before the commit (Tick.pending: a consumer may prepare, as the
+     * matcher searches a new order's shortlist while intake's fsync runs).
+     * Off, no such Tick is sent: a source nobody prepares for (profiles)
+     * saves the read and the message per commit. */
+    bool announce_pending;
+    size_t max_request_size;  /* 0: 1 MiB */
+    size_t map_size;          /* 0: 1 GiB */
+    int64_t log_retain;       /* events kept after pruning; 0: all */
+    int64_t idem_retain_ms;   /* request ids remembered; 0: 24 h */
+    unsigned housekeeping_ms; /* 0: 1000 */
     /* CURVE: this server's key pair and the allow-list file ("KEY
      * principal" lines). All NULL/empty: plain sockets, loopback only. */
     const char *curve_public_key;
