@@ -296,19 +296,27 @@ stop_source(struct fixture *f)
     uv_run(&f->loop, UV_RUN_NOWAIT);
 }
 
+/* The fixture's client, to the source as it is now (a restarted source
+ * has another port). */
+static void
+connect_client(struct fixture *f)
+{
+    const char *ep = jm_source_api_endpoint(f->source);
+
+    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+}
+
 static int
 setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    const char *ep;
 
     jm_test_tmpdir(f->src_dir, sizeof(f->src_dir));
     jm_test_tmpdir(f->dst_dir, sizeof(f->dst_dir));
     assert_int_equal(uv_loop_init(&f->loop), 0);
     start_source(f, 0);
     assert_int_equal(jm_bus_new(&f->bus, &f->loop), 0);
-    ep = jm_source_api_endpoint(f->source);
-    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    connect_client(f);
     assert_int_equal(jm_store_open(&f->consumer.store, f->dst_dir, NULL), 0);
     assert_int_equal(
         jm_store_dbi(f->consumer.store, "seen", false, &f->consumer.seen), 0);
@@ -532,14 +540,12 @@ test_source_without_announcements_ticks_only_commits(void **state)
     struct fixture *f = *state;
     struct until u = {f, 0, 1};
     jm_follower_status st;
-    const char *ep;
 
     jm_rpc_client_destroy(&f->client);
     stop_source(f);
     f->no_pending = true;
     start_source(f, 0);
-    ep = jm_source_api_endpoint(f->source);
-    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    connect_client(f);
     submit_many(f, 0, 1);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
@@ -654,14 +660,12 @@ test_snapshot_when_log_pruned(void **state)
 {
     struct fixture *f = *state;
     struct snapshots s = {f, 1, 60};
-    const char *ep;
 
     /* A source that keeps only the last 10 events. */
     jm_rpc_client_destroy(&f->client);
     stop_source(f);
     start_source(f, 10);
-    ep = jm_source_api_endpoint(f->source);
-    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    connect_client(f);
     submit_many(f, 0, 60);
     /* Housekeeping (every 20 ms) prunes to the last 10. */
     wait_pruned(f);
@@ -680,7 +684,6 @@ test_snapshot_when_source_replaced(void **state)
     struct fixture *f = *state;
     struct until u = {f, 0, 30};
     struct snapshots s = {f, 1, 5};
-    const char *ep;
 
     submit_many(f, 0, 30);
     follow(f);
@@ -692,8 +695,7 @@ test_snapshot_when_source_replaced(void **state)
     stop_source(f);
     jm_test_rmtree(f->src_dir);
     start_source(f, 0);
-    ep = jm_source_api_endpoint(f->source);
-    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    connect_client(f);
     submit_many(f, 500, 5);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, snapshot_done, &s, 10000));
@@ -712,7 +714,6 @@ test_snapshot_when_source_restored_from_backup(void **state)
     struct until u = {f, 0, 30};
     struct snapshots s = {f, 1, 15};
     char backup[256];
-    const char *ep;
 
     submit_many(f, 0, 10);
     jm_test_tmpdir(backup, sizeof(backup));
@@ -729,8 +730,7 @@ test_snapshot_when_source_restored_from_backup(void **state)
     assert_int_equal(rename(backup, f->src_dir), 0);
     start_source(f, 0);
     assert_int_equal(jm_source_head(f->source), 10);
-    ep = jm_source_api_endpoint(f->source);
-    assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
+    connect_client(f);
     submit_many(f, 500, 5); /* seqs 11..15 again, other records */
     follow(f);
     assert_true(jm_test_run_until(&f->loop, snapshot_done, &s, 10000));

@@ -756,32 +756,48 @@ test_stats(void **state)
     jm_msg_free(&msg);
 }
 
+/* The matcher restarted with one setting changed. */
+static void
+restart_matcher_with(struct fixture *f, const char *key, const char *value)
+{
+    char err[256];
+
+    stop_matcher(f);
+    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table, key, value,
+                                err, sizeof(err)),
+                     0);
+    start_matcher(f);
+    catch_up(f, f->matcher);
+}
+
+/* What `matcher stats` says of the citizens: held, and left out. */
+static void
+expect_citizens(struct fixture *f, uint32_t held, uint64_t left_out)
+{
+    jm_msg_t *msg = get_stats(f);
+    const Jobmatch__V1__MatcherStats *st = reply_of(msg)->matcher_stats;
+
+    assert_int_equal(st->profiles, held);
+    assert_true(st->profiles_left_out == left_out);
+    jm_msg_free(&msg);
+}
+
 /* A matcher with room for two citizens, sent three: the third is left out
  * of the answers and counted, and a restart with room takes them in. */
 static void
 test_citizens_past_the_limit(void **state)
 {
     struct fixture *f = *state;
-    const Jobmatch__V1__MatcherStats *st;
     const Jobmatch__V1__CandidateList *list;
-    char err[256];
     jm_msg_t *msg;
 
-    stop_matcher(f);
-    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table,
-                                "max_citizens", "2", err, sizeof(err)),
-                     0);
-    start_matcher(f);
+    restart_matcher_with(f, "max_citizens", "2");
     submit_example_order(f, "order-1");
     put_example_profile(f, "citizen-1", NULL);
     put_example_profile(f, "citizen-2", NULL);
     put_example_profile(f, "citizen-3", NULL);
     catch_up(f, f->matcher);
-    msg = get_stats(f);
-    st = reply_of(msg)->matcher_stats;
-    assert_int_equal(st->profiles, 2);
-    assert_true(st->profiles_left_out == 1);
-    jm_msg_free(&msg);
+    expect_citizens(f, 2, 1);
     msg = match_order(f, f->to_matcher, "order-1", false);
     list = reply_of(msg)->candidates;
     assert_int_equal(list->n_candidates, 2);
@@ -789,17 +805,8 @@ test_citizens_past_the_limit(void **state)
     assert_string_equal(list->candidates[1]->profile_id, "citizen-2");
     jm_msg_free(&msg);
 
-    stop_matcher(f);
-    assert_int_equal(jm_cfg_set(&f->config, matcher_config_table,
-                                "max_citizens", "2097151", err, sizeof(err)),
-                     0);
-    start_matcher(f);
-    catch_up(f, f->matcher);
-    msg = get_stats(f);
-    st = reply_of(msg)->matcher_stats;
-    assert_int_equal(st->profiles, 3);
-    assert_true(st->profiles_left_out == 0);
-    jm_msg_free(&msg);
+    restart_matcher_with(f, "max_citizens", "2097151");
+    expect_citizens(f, 3, 0);
     msg = match_order(f, f->to_matcher, "order-1", false);
     assert_int_equal(reply_of(msg)->candidates->n_candidates, 3);
     jm_msg_free(&msg);
