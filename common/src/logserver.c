@@ -28,6 +28,9 @@
  * trip. Under load commits are large and consumers fetch, as before. */
 #define TICK_EVENTS 16
 #define TICK_BYTES  (64 * 1024)
+/* Tick's repeated Event fields (log.proto): committed, or being committed. */
+#define TICK_FIELD_EVENTS  5
+#define TICK_FIELD_PENDING 6
 
 struct jm_logserver {
     jm_store_t *store;
@@ -419,7 +422,7 @@ struct tick_build {
     unsigned field; /* the events' field: events, or pending */
 };
 
-/* Appends one event as field 5 (events) or 6 (pending) of the Tick. The
+/* Appends one event as the Tick's events or pending field. The
  * log holds each event packed, and a repeated message field is on the
  * wire just its tag, its length and those bytes, in any place after the
  * other fields: no unpacking and packing again. */
@@ -483,22 +486,27 @@ jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn, uint64_t before_seq,
 {
     if (server->tick == NULL)
         return;
-    publish_tick(server, txn, head_seq, 5, before_seq, head_seq);
+    publish_tick(server, txn, head_seq, TICK_FIELD_EVENTS, before_seq,
+                 head_seq);
 }
 
 void
 jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq)
 {
-    uint64_t first, pending_seq;
+    uint64_t pending_seq;
 
+    /* The head as txn sees it, the batch's events included (next_seq is
+     * one past it): one lookup, where bounds would read the first too. */
     if (server->tick == NULL ||
-        jm_eventlog_bounds(server->log, txn, &first, &pending_seq) != 0)
+        jm_eventlog_next_seq(server->log, txn, &pending_seq) != 0)
         return;
+    pending_seq--;
     /* Only what is small enough to ride on a tick: a large batch gains
      * nothing from a consumer's head start. */
     if (pending_seq <= head_seq || pending_seq - head_seq > TICK_EVENTS)
         return;
-    publish_tick(server, txn, head_seq, 6, head_seq, pending_seq);
+    publish_tick(server, txn, head_seq, TICK_FIELD_PENDING, head_seq,
+                 pending_seq);
 }
 
 const char *

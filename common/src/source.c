@@ -176,6 +176,19 @@ pack_event(const jm_source_t *source, Jobmatch__V1__Event *event, uint64_t seq,
     jm_msg_pack(&event->base, data, size);
 }
 
+/* Appends data (freed here) as entry seq; *seq_out = seq if it went in. */
+static int
+append_packed_event(jm_source_t *source, jm_txn_t *txn, uint64_t seq,
+                    uint8_t *data, size_t size, uint64_t *seq_out)
+{
+    int rc = jm_eventlog_append(source->log, txn, seq, data, size);
+
+    free(data);
+    if (rc == 0 && seq_out != NULL)
+        *seq_out = seq;
+    return rc;
+}
+
 int
 jm_source_append(jm_source_t *source, jm_txn_t *txn, Jobmatch__V1__Event *event,
                  uint64_t *seq_out)
@@ -188,11 +201,7 @@ jm_source_append(jm_source_t *source, jm_txn_t *txn, Jobmatch__V1__Event *event,
     if ((rc = jm_eventlog_next_seq(source->log, txn, &seq)) != 0)
         return rc;
     pack_event(source, event, seq, &data, &size);
-    rc = jm_eventlog_append(source->log, txn, seq, data, size);
-    free(data);
-    if (rc == 0 && seq_out != NULL)
-        *seq_out = seq;
-    return rc;
+    return append_packed_event(source, txn, seq, data, size, seq_out);
 }
 
 int
@@ -214,11 +223,7 @@ jm_source_append_packed(jm_source_t *source, jm_txn_t *txn, uint32_t body_field,
     data = jm_xmalloc(size + JM_WIRE_LEN_FIELD_MAX(body_size));
     protobuf_c_message_pack(&head.base, data);
     size += jm_wire_put_len_field(data + size, body_field, body, body_size);
-    rc = jm_eventlog_append(source->log, txn, seq, data, size);
-    free(data);
-    if (rc == 0 && seq_out != NULL)
-        *seq_out = seq;
-    return rc;
+    return append_packed_event(source, txn, seq, data, size, seq_out);
 }
 
 int

@@ -609,15 +609,6 @@ struct load {
     uint32_t profiles, orders, bad;
 };
 
-static int
-count_one(const jm_val *key, const jm_val *val, void *arg)
-{
-    (void) key;
-    (void) val;
-    (*(uint32_t *) arg)++;
-    return 0;
-}
-
 /* Records are copied out of LMDB first: its values need not be aligned
  * for the record structs. A record that does not check out is skipped
  * and counted (a later event for it puts it back). */
@@ -666,24 +657,26 @@ load_txn(jm_txn_t *txn, void *arg)
 {
     struct load *l = arg;
     matcher_view_t *view = l->view;
-    uint32_t profiles = 0, orders = 0;
+    uint64_t profiles, orders;
     int rc;
 
+    /* The counts are LMDB's, kept in each tree's root: no scan. */
     if ((rc = sync_terms(view, txn)) != 0 ||
-        (rc = jm_txn_scan(txn, view->profiles, NULL, 0, count_one,
-                          &profiles)) != 0 ||
-        (rc = jm_txn_scan(txn, view->orders, NULL, 0, count_one, &orders)) != 0)
+        (rc = jm_txn_count(txn, view->profiles, &profiles)) != 0 ||
+        (rc = jm_txn_count(txn, view->orders, &orders)) != 0)
         return rc;
+    if (profiles > UINT32_MAX || orders > UINT32_MAX)
+        return -EIO; /* not a view this matcher wrote */
     /* Exactly the room needed: no slack from doubling. */
-    matcher_index_reserve(view->ix, profiles, orders);
+    matcher_index_reserve(view->ix, (uint32_t) profiles, (uint32_t) orders);
     matcher_index_bulk_begin(view->ix);
     rc = jm_txn_scan(txn, view->profiles, NULL, 0, load_profile, l);
     matcher_index_bulk_end(view->ix);
     if (rc != 0 ||
         (rc = jm_txn_scan(txn, view->orders, NULL, 0, load_order, l)) != 0)
         return rc;
-    l->profiles = profiles;
-    l->orders = orders;
+    l->profiles = (uint32_t) profiles;
+    l->orders = (uint32_t) orders;
     return 0;
 }
 
