@@ -15,6 +15,7 @@
 #include "jm/err.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "jm/principal.h"
 
 #define DEFAULT_CREDIT  256
 #define MAX_CREDIT      4096

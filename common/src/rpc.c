@@ -277,15 +277,6 @@ jm_rpc_call_principal(const jm_rpc_call_t *call)
     return call->principal;
 }
 
-bool
-jm_principal_sees_all(const char *principal)
-{
-    return principal != NULL &&
-           (strcmp(principal, "admin") == 0 ||
-            strcmp(principal, "local") == 0 ||
-            (strncmp(principal, "service:", 8) == 0 && principal[8] != '\0'));
-}
-
 const uint8_t *
 jm_rpc_call_request_id(const jm_rpc_call_t *call)
 {

@@ -18,6 +18,7 @@
 #include "jm/fs.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "jm/principal.h"
 #include "jm/svc.h"
 
 #define DEFAULT_IDEM_RETAIN_MS (24LL * 3600 * 1000)

@@ -32,6 +32,7 @@
 #include "jm/err.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "jm/principal.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 /* A principal is a short name ("municipality:101"), logged and compared. */
@@ -100,6 +101,10 @@ principal_valid(const char *principal)
     size_t len = principal != NULL ? strlen(principal) : 0;
 
     if (len == 0 || len > MAX_PRINCIPAL_LEN)
+        return false;
+    /* A key listed as the service itself would pass for its own
+     * housekeeping (intake's expiry). */
+    if (strcmp(principal, JM_PRINCIPAL_SELF_NAME) == 0)
         return false;
     /* It ends up in log lines and comparisons: no control characters. */
     for (size_t i = 0; i < len; i++)
@@ -186,6 +191,15 @@ jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
         if (key[0] == '#' && strlen(key) != JM_KEY_Z85_LEN)
             continue;
         principal = strtok_r(NULL, " \t\r\n", &save);
+        if (principal != NULL &&
+            strcmp(principal, JM_PRINCIPAL_SELF_NAME) == 0) {
+            jm_log(JM_LOG_ERR, "bus",
+                   "%s:%u: the principal \"%s\" is reserved for the "
+                   "service's own requests; name the key \"service:<name>\"",
+                   path, lineno, principal);
+            rc = -EINVAL;
+            goto out;
+        }
         if (!jm__key_valid(key, NULL) || !principal_valid(principal) ||
             strtok_r(NULL, " \t\r\n", &save) != NULL) {
             jm_log(JM_LOG_ERR, "bus",

@@ -46,46 +46,6 @@ language_known(const char *code)
 
 /* ---- callers ---- */
 
-static bool
-take_code(const char *principal, const char *prefix, char out[4])
-{
-    size_t n = strlen(prefix);
-
-    if (strncmp(principal, prefix, n) != 0 ||
-        jm_dk_municipality_find(principal + n) == NULL)
-        return false;
-    (void) snprintf(out, 4, "%s", principal + n);
-    return true;
-}
-
-void
-intake_caller_parse(const char *principal, intake_caller *out)
-{
-    memset(out, 0, sizeof(*out));
-    if (principal == NULL)
-        return;
-    if (strcmp(principal, "admin") == 0 || strcmp(principal, "local") == 0)
-        out->role = INTAKE_ROLE_ADMIN;
-    else if (strcmp(principal, "service") == 0)
-        out->role = INTAKE_ROLE_INTERNAL;
-    else if (strncmp(principal, "service:", 8) == 0 && principal[8] != '\0')
-        out->role = INTAKE_ROLE_SERVICE;
-    else if (take_code(principal, "municipality:", out->municipality))
-        out->role = INTAKE_ROLE_MUNICIPALITY;
-    else if (take_code(principal, "consultant:", out->municipality))
-        out->role = INTAKE_ROLE_CONSULTANT;
-    else if (take_code(principal, "caseworker:", out->municipality))
-        out->role = INTAKE_ROLE_CASEWORKER;
-}
-
-bool
-intake_caller_is_municipal(const intake_caller *caller)
-{
-    return caller->role == INTAKE_ROLE_MUNICIPALITY ||
-           caller->role == INTAKE_ROLE_CONSULTANT ||
-           caller->role == INTAKE_ROLE_CASEWORKER;
-}
-
 static const char *const op_names[] = {
     [INTAKE_OP_SUBMIT] = "submit orders",
     [INTAKE_OP_UPDATE] = "update orders",
@@ -95,23 +55,27 @@ static const char *const op_names[] = {
 };
 
 bool
-intake_may(const intake_caller *caller, intake_op op, const char *owner,
+intake_may(const jm_principal *caller, intake_op op, const char *owner,
            const char *path, jm_error *err)
 {
     bool allowed;
 
-    switch (caller->role) {
-    case INTAKE_ROLE_ADMIN:
-    case INTAKE_ROLE_INTERNAL:
+    switch (caller->kind) {
+    case JM_PRINCIPAL_LOCAL:
+    case JM_PRINCIPAL_ADMIN:
         return true;
-    case INTAKE_ROLE_SERVICE:
+    case JM_PRINCIPAL_SELF:
+        /* Its own housekeeping: expiring orders past their deadline. */
+        allowed = op == INTAKE_OP_SET_STATUS;
+        break;
+    case JM_PRINCIPAL_SERVICE:
         allowed = op == INTAKE_OP_READ;
         break;
-    case INTAKE_ROLE_MUNICIPALITY:
-    case INTAKE_ROLE_CONSULTANT:
+    case JM_PRINCIPAL_MUNICIPALITY:
+    case JM_PRINCIPAL_CONSULTANT:
         allowed = true;
         break;
-    case INTAKE_ROLE_CASEWORKER:
+    case JM_PRINCIPAL_CASEWORKER:
         allowed = op == INTAKE_OP_READ || op == INTAKE_OP_OUTCOME;
         break;
     default:
@@ -123,7 +87,7 @@ intake_may(const intake_caller *caller, intake_op op, const char *owner,
                             "this caller may not %s", op_names[op]);
     /* The payload's or the stored order's municipality must be the
      * caller's own (DESIGN.md section 4). */
-    if (intake_caller_is_municipal(caller) && owner != NULL &&
+    if (jm_principal_is_municipal(caller) && owner != NULL &&
         strcmp(owner, caller->municipality) != 0)
         return jm_error_set(err, JM_E_PERMISSION_DENIED, path,
                             "the order belongs to municipality %s, not to "
@@ -446,7 +410,7 @@ intake_check_order(const intake_rules *rules, const Jobmatch__V1__JobOrder *o,
 /* ---- request bodies ---- */
 
 bool
-intake_check_submit(const intake_rules *rules, const intake_caller *caller,
+intake_check_submit(const intake_rules *rules, const jm_principal *caller,
                     const Jobmatch__V1__SubmitOrder *body, jm_error *err)
 {
     if (!intake_check_order(rules, body->order, "submit_order.order", false,
@@ -457,7 +421,7 @@ intake_check_submit(const intake_rules *rules, const intake_caller *caller,
 }
 
 bool
-intake_check_update(const intake_rules *rules, const intake_caller *caller,
+intake_check_update(const intake_rules *rules, const jm_principal *caller,
                     const Jobmatch__V1__UpdateOrder *body, jm_error *err)
 {
     if (!intake_check_order(rules, body->order, "update_order.order", true,
@@ -473,7 +437,7 @@ intake_check_update(const intake_rules *rules, const intake_caller *caller,
 }
 
 bool
-intake_check_set_status(const intake_caller *caller,
+intake_check_set_status(const jm_principal *caller,
                         const Jobmatch__V1__SetOrderStatus *body, jm_error *err)
 {
     const char *path = "set_order_status.status";
@@ -495,7 +459,7 @@ intake_check_set_status(const intake_caller *caller,
                                 "must be 0 for a withdrawn order");
         break;
     case JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_EXPIRED:
-        if (caller->role != INTAKE_ROLE_INTERNAL)
+        if (caller->kind != JM_PRINCIPAL_SELF)
             return jm_error_set(err, JM_E_INVALID_FIELD, path,
                                 "EXPIRED is set by the service when the "
                                 "deadline has passed");
@@ -508,7 +472,7 @@ intake_check_set_status(const intake_caller *caller,
 }
 
 bool
-intake_check_outcome(const intake_caller *caller,
+intake_check_outcome(const jm_principal *caller,
                      const Jobmatch__V1__RecordOutcome *body, jm_error *err)
 {
     if (!jm_check_id(err, "record_outcome.order_id", body->order_id, true) ||
@@ -524,8 +488,8 @@ intake_check_outcome(const intake_caller *caller,
 }
 
 bool
-intake_check_get(const intake_caller *caller,
-                 const Jobmatch__V1__GetOrder *body, jm_error *err)
+intake_check_get(const jm_principal *caller, const Jobmatch__V1__GetOrder *body,
+                 jm_error *err)
 {
     if (!jm_check_id(err, "get_order.order_id", body->order_id, true))
         return false;
@@ -535,7 +499,7 @@ intake_check_get(const intake_caller *caller,
 /* An optional municipality filter; a municipal caller may name only its
  * own (empty means its own: see intake_repo_list). */
 static bool
-check_filter_municipality(const intake_caller *caller, const char *path,
+check_filter_municipality(const jm_principal *caller, const char *path,
                           const char *code, jm_error *err)
 {
     if (code[0] != '\0' && !check_municipality(err, path, code))
@@ -544,7 +508,7 @@ check_filter_municipality(const intake_caller *caller, const char *path,
 }
 
 bool
-intake_check_list(const intake_caller *caller,
+intake_check_list(const jm_principal *caller,
                   const Jobmatch__V1__ListOrders *body, jm_error *err)
 {
     if (!check_filter_municipality(caller, "list_orders.municipality_code",
@@ -565,7 +529,7 @@ intake_check_list(const intake_caller *caller,
 }
 
 bool
-intake_check_stats(const intake_caller *caller,
+intake_check_stats(const jm_principal *caller,
                    const Jobmatch__V1__GetOrderStats *body, jm_error *err)
 {
     return check_filter_municipality(caller,

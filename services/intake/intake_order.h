@@ -26,6 +26,7 @@
 
 #include "jm/esco.h"
 #include "jm/msg.h"
+#include "jm/principal.h"
 #include "jobmatch/v1/envelope.pb-c.h"
 
 /* Limits of an order (docs/protocol.md, "Job orders"). */
@@ -59,30 +60,10 @@ typedef struct intake_rules {
     int32_t today;
 } intake_rules;
 
-/* ---- callers ---- */
-
-/* What a principal may do (services/intake/README.md, "Principals"). */
-typedef enum intake_role {
-    INTAKE_ROLE_NONE = 0,     /* unknown principal: nothing */
-    INTAKE_ROLE_ADMIN,        /* "admin", and the plain "local": all */
-    INTAKE_ROLE_INTERNAL,     /* "service": intake's own housekeeping */
-    INTAKE_ROLE_SERVICE,      /* "service:<name>": reads (and the log) */
-    INTAKE_ROLE_MUNICIPALITY, /* "municipality:<code>": its own orders */
-    INTAKE_ROLE_CONSULTANT,   /* "consultant:<code>": as municipality */
-    INTAKE_ROLE_CASEWORKER,   /* "caseworker:<code>": read, outcomes */
-} intake_role;
-
-typedef struct intake_caller {
-    intake_role role;
-    char municipality[4]; /* for the three municipal roles */
-} intake_caller;
-
-/* Parses a principal. A municipal role with a code that is not one of the
- * 98 municipalities is INTAKE_ROLE_NONE. */
-void intake_caller_parse(const char *principal, intake_caller *out);
-
-/* True if the caller's rights are limited to one municipality. */
-bool intake_caller_is_municipal(const intake_caller *caller);
+/* ---- callers ----
+ *
+ * Who the caller is: jm_principal (jm/principal.h). What each kind may do
+ * here is intake_may (services/intake/README.md, "Principals"). */
 
 /* The operations, for intake_may. */
 typedef enum intake_op {
@@ -94,8 +75,8 @@ typedef enum intake_op {
 } intake_op;
 
 /* May caller do op on an order owned by owner (NULL: not known yet, only
- * the role is checked)? Else fills err (PERMISSION_DENIED, at path). */
-bool intake_may(const intake_caller *caller, intake_op op, const char *owner,
+ * the kind is checked)? Else fills err (PERMISSION_DENIED, at path). */
+bool intake_may(const jm_principal *caller, intake_op op, const char *owner,
                 const char *path, jm_error *err);
 
 /* ---- step 6 (and 7 where the payload says): the request alone ---- */
@@ -107,23 +88,23 @@ bool intake_check_order(const intake_rules *rules,
                         const Jobmatch__V1__JobOrder *order, const char *path,
                         bool id_required, jm_error *err);
 
-bool intake_check_submit(const intake_rules *rules, const intake_caller *caller,
+bool intake_check_submit(const intake_rules *rules, const jm_principal *caller,
                          const Jobmatch__V1__SubmitOrder *body, jm_error *err);
-bool intake_check_update(const intake_rules *rules, const intake_caller *caller,
+bool intake_check_update(const intake_rules *rules, const jm_principal *caller,
                          const Jobmatch__V1__UpdateOrder *body, jm_error *err);
-/* EXPIRED passes only for the INTERNAL role. */
-bool intake_check_set_status(const intake_caller *caller,
+/* EXPIRED passes only for intake's own requests (JM_PRINCIPAL_SELF). */
+bool intake_check_set_status(const jm_principal *caller,
                              const Jobmatch__V1__SetOrderStatus *body,
                              jm_error *err);
-bool intake_check_outcome(const intake_caller *caller,
+bool intake_check_outcome(const jm_principal *caller,
                           const Jobmatch__V1__RecordOutcome *body,
                           jm_error *err);
-bool intake_check_get(const intake_caller *caller,
+bool intake_check_get(const jm_principal *caller,
                       const Jobmatch__V1__GetOrder *body, jm_error *err);
 /* The page token's syntax is the repository's (intake_repo_list). */
-bool intake_check_list(const intake_caller *caller,
+bool intake_check_list(const jm_principal *caller,
                        const Jobmatch__V1__ListOrders *body, jm_error *err);
-bool intake_check_stats(const intake_caller *caller,
+bool intake_check_stats(const jm_principal *caller,
                         const Jobmatch__V1__GetOrderStats *body, jm_error *err);
 
 /* ---- changes (step 8): pure functions of the stored order ---- */

@@ -64,10 +64,10 @@ server_check(const Jobmatch__V1__Request *req, const char *principal,
 {
     intake_server_t *s = arg;
     intake_rules rules = {s->esco, jm_clock_today()};
-    intake_caller caller;
+    jm_principal caller;
     bool ok;
 
-    intake_caller_parse(principal, &caller);
+    jm_principal_parse(principal, &caller);
     switch (req->body_case) {
     case JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER:
         ok = intake_check_submit(&rules, &caller, req->submit_order, err);
@@ -107,9 +107,9 @@ not_found(jm_source_request *r, const char *path, const char *id)
 
 /* A municipal caller without a municipality filter sees its own. */
 static const char *
-effective_municipality(const intake_caller *caller, const char *given)
+effective_municipality(const jm_principal *caller, const char *given)
 {
-    if (given[0] == '\0' && intake_caller_is_municipal(caller))
+    if (given[0] == '\0' && jm_principal_is_municipal(caller))
         return caller->municipality;
     return given;
 }
@@ -120,10 +120,10 @@ server_read(jm_txn_t *txn, jm_source_request *r, void *arg)
     intake_server_t *s = arg;
     ProtobufCAllocator *alloc = jm_source_allocator(r);
     const Jobmatch__V1__Request *req = r->req;
-    intake_caller caller;
+    jm_principal caller;
     int rc;
 
-    intake_caller_parse(r->principal, &caller);
+    jm_principal_parse(r->principal, &caller);
     switch (req->body_case) {
     case JOBMATCH__V1__REQUEST__BODY_GET_ORDER: {
         Jobmatch__V1__JobOrder *order = NULL;
@@ -299,14 +299,14 @@ load_for_change(intake_server_t *s, jm_txn_t *txn, jm_source_request *r,
                 const char *id, const char *path, intake_op op,
                 Jobmatch__V1__JobOrder **order)
 {
-    intake_caller caller;
+    jm_principal caller;
     int rc = intake_repo_get(&s->repo, txn, id, jm_source_allocator(r), order);
 
     if (rc == -ENOENT)
         return not_found(r, path, id);
     if (rc != 0)
         return rc;
-    intake_caller_parse(r->principal, &caller);
+    jm_principal_parse(r->principal, &caller);
     if (!intake_may(&caller, op, (*order)->owner_municipality, path, &r->err))
         return 1;
     return 0;

@@ -15,7 +15,7 @@
 
 #include "jm/dk.h"
 #include "jm/mem.h"
-#include "jm/rpc.h"
+#include "jm/principal.h"
 #include "matcher_analysis.h"
 #include "matcher_score.h"
 #include "matcher_topk.h"
@@ -72,25 +72,16 @@ matcher_arena_release(matcher_arena *arena)
 bool
 matcher_scope_of(const char *principal, matcher_scope *scope)
 {
-    static const char *const scoped[] = {
-        "municipality:", "consultant:", "caseworker:"};
+    jm_principal p;
 
-    scope->all = false;
+    jm_principal_parse(principal, &p);
+    scope->all = jm_principal_is_trusted(&p);
     scope->owner = 0;
-    if (jm_principal_sees_all(principal)) {
-        scope->all = true;
+    if (scope->all)
         return true;
-    }
-    for (size_t i = 0; i < JM_COUNTOF(scoped); i++) {
-        size_t len = strlen(scoped[i]);
-
-        if (strncmp(principal, scoped[i], len) == 0 &&
-            jm_dk_municipality_find(principal + len) != NULL) {
-            scope->owner = matcher_muni_code(principal + len);
-            return scope->owner != 0;
-        }
-    }
-    return false;
+    if (jm_principal_is_municipal(&p))
+        scope->owner = matcher_muni_code(p.municipality);
+    return scope->owner != 0;
 }
 
 /* Scoped callers see their municipality's orders, and the citizens its

@@ -20,6 +20,7 @@
 #include "jm/follower.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "jm/principal.h"
 #include "jm/rpc.h"
 #include "jm/svc.h"
 #include "matcher_par.h"

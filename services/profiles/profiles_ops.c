@@ -220,13 +220,13 @@ reply_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
               Jobmatch__V1__CitizenProfile *profile)
 {
     Jobmatch__V1__ProfileReply *pr = jm_source_alloc(r, sizeof(*pr));
-    profiles_principal p;
+    jm_principal p;
     int rc;
 
     jobmatch__v1__profile_reply__init(pr);
     pr->profile = profile;
     /* The personal part only for those entitled to this citizen's. */
-    profiles_principal_parse(r->principal, &p);
+    jm_principal_parse(r->principal, &p);
     if (profiles_may_see_personal(&p, home_of(profile)) &&
         (rc = open_personal(server, txn, r, profile->id, &pr->personal)) != 0)
         return rc;
@@ -243,7 +243,7 @@ read_find(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     Jobmatch__V1__CitizenProfile *profile = NULL;
     uint8_t hash[PROFILES_CPR_HASH_BYTES];
     char cpr[11], id[PROFILES_ID_LEN + 1];
-    profiles_principal p;
+    jm_principal p;
     int rc;
 
     if (jm_dk_cpr_normalize(r->req->find_profile->cpr, cpr) != 0)
@@ -260,7 +260,7 @@ read_find(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     if ((rc = profiles_repo_get_profile(&server->repo, txn, id,
                                         jm_source_allocator(r), &profile)) != 0)
         return rc == -ENOENT ? -EIO : rc;
-    profiles_principal_parse(r->principal, &p);
+    jm_principal_parse(r->principal, &p);
     if (!profiles_may_see_personal(&p, home_of(profile)))
         return reject(r, JM_E_PERMISSION_DENIED, "find_profile.cpr",
                       "the citizen belongs to another municipality");
@@ -441,7 +441,7 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     Jobmatch__V1__Location home;
     uint8_t hash[PROFILES_CPR_HASH_BYTES] = {0}, key[PROFILES_KEY_BYTES];
     char id[PROFILES_ID_LEN + 1], cpr[11] = "";
-    profiles_principal p;
+    jm_principal p;
     uint32_t slot = 0;
     uint64_t seq = 0;
     int rc;
@@ -454,7 +454,7 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     }
     if ((rc = put_target(server, txn, r, hash, id, &old)) != 0)
         goto out;
-    profiles_principal_parse(r->principal, &p);
+    jm_principal_parse(r->principal, &p);
     if (old != NULL) {
         if (!profiles_may_write(&p, home_of(old))) {
             rc = reject(r, JM_E_PERMISSION_DENIED, "put_profile.profile.id",
@@ -543,12 +543,12 @@ load_for_write(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
                const char *id, const char *path,
                Jobmatch__V1__CitizenProfile **out)
 {
-    profiles_principal p;
+    jm_principal p;
     int rc;
 
     if ((rc = load_profile(server, txn, r, id, path, out)) != 0)
         return rc;
-    profiles_principal_parse(r->principal, &p);
+    jm_principal_parse(r->principal, &p);
     if (!profiles_may_write(&p, home_of(*out)))
         return reject(r, JM_E_PERMISSION_DENIED, path,
                       "the citizen belongs to another municipality");

@@ -587,59 +587,19 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
     }
 }
 
-/* ---- principals ----
- *
- * A principal comes from the allow list (DESIGN.md section 4), so its form
- * is under the operator's control; still, anything not recognised gets no
- * rights at all rather than some default, and a code must be one of the
- * 98 municipalities, so that a typo in the allow list locks a key out
- * instead of granting it a municipality nobody has. */
-
-void
-profiles_principal_parse(const char *principal, profiles_principal *out)
-{
-    static const struct {
-        const char *prefix;
-        profiles_role role;
-    } coded[] = {
-        {"municipality:", PROFILES_ROLE_MUNICIPALITY},
-        {"caseworker:", PROFILES_ROLE_CASEWORKER},
-        {"consultant:", PROFILES_ROLE_CONSULTANT},
-    };
-
-    memset(out, 0, sizeof(*out));
-    if (principal == NULL)
-        return;
-    if (strcmp(principal, "local") == 0) {
-        out->role = PROFILES_ROLE_LOCAL;
-    } else if (strcmp(principal, "admin") == 0) {
-        out->role = PROFILES_ROLE_ADMIN;
-    } else if (strncmp(principal, "service:", 8) == 0 && principal[8] != 0) {
-        out->role = PROFILES_ROLE_SERVICE;
-    } else {
-        for (size_t i = 0; i < sizeof(coded) / sizeof(coded[0]); i++) {
-            size_t n = strlen(coded[i].prefix);
-            const char *code = principal + n;
-
-            if (strncmp(principal, coded[i].prefix, n) == 0 &&
-                strlen(code) == 3 && jm_dk_municipality_find(code) != NULL) {
-                out->role = coded[i].role;
-                memcpy(out->code, code, 4);
-            }
-        }
-    }
-}
+/* ---- principals ---- */
 
 bool
-profiles_may_write(const profiles_principal *p, const char *municipality)
+profiles_may_write(const jm_principal *p, const char *municipality)
 {
-    switch (p->role) {
-    case PROFILES_ROLE_LOCAL:
-    case PROFILES_ROLE_ADMIN:
+    switch (p->kind) {
+    case JM_PRINCIPAL_LOCAL:
+    case JM_PRINCIPAL_ADMIN:
         return true;
-    case PROFILES_ROLE_MUNICIPALITY:
-    case PROFILES_ROLE_CASEWORKER:
-        return municipality != NULL && strcmp(p->code, municipality) == 0;
+    case JM_PRINCIPAL_MUNICIPALITY:
+    case JM_PRINCIPAL_CASEWORKER:
+        return municipality != NULL &&
+               strcmp(p->municipality, municipality) == 0;
     default:
         return false;
     }
@@ -648,9 +608,9 @@ profiles_may_write(const profiles_principal *p, const char *municipality)
 /* The pseudonymous profile is what the matcher and the jobcentres' systems
  * work with; it names nobody, so every known role may read it. */
 bool
-profiles_may_read(const profiles_principal *p)
+profiles_may_read(const jm_principal *p)
 {
-    return p->role != PROFILES_ROLE_UNKNOWN;
+    return p->kind != JM_PRINCIPAL_UNKNOWN;
 }
 
 /* Personal data only to those who work with the citizen: the home
@@ -658,14 +618,15 @@ profiles_may_read(const profiles_principal *p)
  * never read personal data back, which keeps the places holding CPR
  * numbers as few as they can be. */
 bool
-profiles_may_see_personal(const profiles_principal *p, const char *municipality)
+profiles_may_see_personal(const jm_principal *p, const char *municipality)
 {
-    switch (p->role) {
-    case PROFILES_ROLE_LOCAL:
-    case PROFILES_ROLE_ADMIN:
+    switch (p->kind) {
+    case JM_PRINCIPAL_LOCAL:
+    case JM_PRINCIPAL_ADMIN:
         return true;
-    case PROFILES_ROLE_CASEWORKER:
-        return municipality == NULL || strcmp(p->code, municipality) == 0;
+    case JM_PRINCIPAL_CASEWORKER:
+        return municipality == NULL ||
+               strcmp(p->municipality, municipality) == 0;
     default:
         return false;
     }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "jm/msg.h"
+#include "jm/principal.h"
 #include "jobmatch/v1/envelope.pb-c.h"
 
 /* A pseudonymous profile id: "p-" and 20 characters of the lower-case
@@ -71,40 +72,23 @@ profiles_profile_check_measurement(const Jobmatch__V1__ProgressMeasurement *m,
  * letters, digits and inner hyphens (1-63 bytes each), 254 bytes in all. */
 bool profiles_email_valid(const char *email);
 
-/* ---- principals (DESIGN.md section 4; services/profiles/README.md) ---- */
-
-typedef enum profiles_role {
-    PROFILES_ROLE_UNKNOWN = 0, /* anything else: refused everything */
-    PROFILES_ROLE_LOCAL,       /* plain sockets (development) */
-    PROFILES_ROLE_ADMIN,
-    PROFILES_ROLE_SERVICE,      /* "service:<name>": reads and the log */
-    PROFILES_ROLE_MUNICIPALITY, /* "municipality:<code>": its systems */
-    PROFILES_ROLE_CASEWORKER,   /* "caseworker:<code>" */
-    PROFILES_ROLE_CONSULTANT,   /* "consultant:<code>": reads */
-} profiles_role;
-
-typedef struct profiles_principal {
-    profiles_role role;
-    char code[4]; /* the municipality code, for the roles that have one */
-} profiles_principal;
-
-/* Parses "caseworker:161" and the like. A role that needs a code gets
- * UNKNOWN when the code is not one of the 98 municipalities. */
-void profiles_principal_parse(const char *principal, profiles_principal *out);
+/* ---- principals (DESIGN.md section 4; services/profiles/README.md) ----
+ *
+ * Who the caller is: jm_principal (jm/principal.h); what each kind may do
+ * here is below. */
 
 /* May change (put, assess, consent, erase) a citizen whose home
  * municipality is municipality: local and admin always, municipality and
  * caseworker principals of that municipality. */
-bool profiles_may_write(const profiles_principal *p, const char *municipality);
+bool profiles_may_write(const jm_principal *p, const char *municipality);
 
-/* May read pseudonymous profiles and progress: every known role. */
-bool profiles_may_read(const profiles_principal *p);
+/* May read pseudonymous profiles and progress: every known principal. */
+bool profiles_may_read(const jm_principal *p);
 
 /* May see the personal part of a citizen of municipality (and look
  * citizens up by CPR): local, admin, and caseworkers of that
  * municipality. municipality NULL asks "of some municipality" (the check
  * before the citizen is known). */
-bool profiles_may_see_personal(const profiles_principal *p,
-                               const char *municipality);
+bool profiles_may_see_personal(const jm_principal *p, const char *municipality);
 
 #endif

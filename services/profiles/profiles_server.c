@@ -46,7 +46,7 @@ static jm_source_kind
 check(const Jobmatch__V1__Request *req, const char *principal, jm_error *err,
       void *arg)
 {
-    profiles_principal p;
+    jm_principal p;
 
     (void) arg;
     switch (req->body_case) {
@@ -64,7 +64,7 @@ check(const Jobmatch__V1__Request *req, const char *principal, jm_error *err,
     if (!profiles_profile_check_request(req, jm_clock_today(), err))
         return JM_SOURCE_REJECT;
 
-    profiles_principal_parse(principal, &p);
+    jm_principal_parse(principal, &p);
     switch (req->body_case) {
     case JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE:
         /* The payload names the municipality: it must be the caller's. */
@@ -78,7 +78,7 @@ check(const Jobmatch__V1__Request *req, const char *principal, jm_error *err,
     case JOBMATCH__V1__REQUEST__BODY_ERASE_PROFILE:
         /* Whether the principal may write at all; the citizen's
          * municipality is checked in apply, where the record is known. */
-        if (!profiles_may_write(&p, p.code))
+        if (!profiles_may_write(&p, p.municipality))
             return deny(err, "", principal, "change citizens' profiles");
         return JM_SOURCE_WRITE;
     case JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE:

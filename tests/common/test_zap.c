@@ -116,6 +116,10 @@ test_allow_list_validation_and_file(void **state)
     assert_int_equal(jm_bus_allow(f->bus, "jobmatch", listed.public_key, ""),
                      -EINVAL);
     assert_int_equal(jm_bus_allow(f->bus, "", listed.public_key, "x"), -EINVAL);
+    /* The name of a service's own requests (intake's expiry) is no key's. */
+    assert_int_equal(
+        jm_bus_allow(f->bus, "jobmatch", listed.public_key, "service"),
+        -EINVAL);
 
     jm_test_tmpdir(dir, sizeof(dir));
     snprintf(path, sizeof(path), "%s/allow", dir);
@@ -131,14 +135,19 @@ test_allow_list_validation_and_file(void **state)
     fprintf(file, "%s service:first\n%s\n", other.public_key, other.public_key);
     fclose(file);
     assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -EINVAL);
+    file = fopen(bad, "w");
+    assert_non_null(file);
+    fprintf(file, "%s service\n", other.public_key);
+    fclose(file);
+    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -EINVAL);
     assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", dir), -EISDIR);
     strcat(bad, "-missing");
     assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -ENOENT);
     assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", path), 0);
 
-    /* The listed key gets in with its principal. The bad file added
-     * nothing (it is all or nothing), and the commented-out key is not
-     * listed: checked through the ZAP refusal count below. */
+    /* The listed key gets in with its principal. The bad files added
+     * nothing (all or nothing; the reserved name), and the commented-out key is
+     * not listed: checked through the ZAP refusal count below. */
     server = curve_server(f, &server_keys, &seen);
     client =
         curve_client(f, &server_keys, &listed, NULL, jm_sock_endpoint(server));

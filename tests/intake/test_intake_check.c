@@ -283,12 +283,12 @@ static void
 test_each_rule_has_its_path(void **state)
 {
     Jobmatch__V1__SubmitOrder body = JOBMATCH__V1__SUBMIT_ORDER__INIT;
-    intake_caller caller;
+    jm_principal caller;
     intake_rules r = sample_rules();
     char path[192];
 
     (void) state;
-    intake_caller_parse("local", &caller);
+    jm_principal_parse("local", &caller);
     for (size_t i = 0; i < JM_COUNTOF(mutations); i++) {
         struct sample *s = jm_xcalloc(1, sizeof(*s));
         jm_error err = {0};
@@ -337,11 +337,11 @@ test_update_body(void **state)
     struct sample s;
     Jobmatch__V1__UpdateOrder body = JOBMATCH__V1__UPDATE_ORDER__INIT;
     intake_rules r = sample_rules();
-    intake_caller caller;
+    jm_principal caller;
     jm_error err = {0};
 
     (void) state;
-    intake_caller_parse("local", &caller);
+    jm_principal_parse("local", &caller);
     sample_init(&s);
     body.order = &s.order;
     body.expected_version = 1;
@@ -370,11 +370,11 @@ check_status(const char *principal, const char *id, int status, uint32_t hires,
              int code, const char *path)
 {
     Jobmatch__V1__SetOrderStatus body = JOBMATCH__V1__SET_ORDER_STATUS__INIT;
-    intake_caller caller;
+    jm_principal caller;
     jm_error err = {0};
     bool ok;
 
-    intake_caller_parse(principal, &caller);
+    jm_principal_parse(principal, &caller);
     body.order_id = (char *) id;
     body.status = (Jobmatch__V1__OrderStatus) status;
     body.hires = hires;
@@ -432,13 +432,13 @@ test_outcome_get_list_stats_bodies(void **state)
     Jobmatch__V1__GetOrder get = JOBMATCH__V1__GET_ORDER__INIT;
     Jobmatch__V1__ListOrders list = JOBMATCH__V1__LIST_ORDERS__INIT;
     Jobmatch__V1__GetOrderStats stats = JOBMATCH__V1__GET_ORDER_STATS__INIT;
-    intake_caller local, cw;
+    jm_principal local, cw;
     jm_error err = {0};
     char note[INTAKE_NOTE_MAX + 2];
 
     (void) state;
-    intake_caller_parse("local", &local);
-    intake_caller_parse("caseworker:101", &cw);
+    jm_principal_parse("local", &local);
+    jm_principal_parse("caseworker:101", &cw);
     out.order_id = "o-1";
     out.profile_id = "p-1";
     out.status = JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_PRESENTED;
@@ -521,34 +521,36 @@ test_principals(void **state)
     struct sample s;
     Jobmatch__V1__SubmitOrder body = JOBMATCH__V1__SUBMIT_ORDER__INIT;
     intake_rules r = sample_rules();
-    intake_caller c;
+    jm_principal c;
     jm_error err = {0};
 
     static const struct {
         const char *principal;
-        intake_role role;
+        jm_principal_kind kind;
         bool may_submit;
     } cases[] = {
-        {"local", INTAKE_ROLE_ADMIN, true},
-        {"admin", INTAKE_ROLE_ADMIN, true},
-        {"municipality:161", INTAKE_ROLE_MUNICIPALITY, true},
-        {"consultant:161", INTAKE_ROLE_CONSULTANT, true},
-        {"municipality:101", INTAKE_ROLE_MUNICIPALITY, false},
-        {"caseworker:161", INTAKE_ROLE_CASEWORKER, false},
-        {"service:matcher", INTAKE_ROLE_SERVICE, false},
-        {"municipality:999", INTAKE_ROLE_NONE, false},
-        {"municipality:", INTAKE_ROLE_NONE, false},
-        {"service:", INTAKE_ROLE_NONE, false},
-        {"bob", INTAKE_ROLE_NONE, false},
-        {"", INTAKE_ROLE_NONE, false},
+        {"local", JM_PRINCIPAL_LOCAL, true},
+        {"admin", JM_PRINCIPAL_ADMIN, true},
+        {"municipality:161", JM_PRINCIPAL_MUNICIPALITY, true},
+        {"consultant:161", JM_PRINCIPAL_CONSULTANT, true},
+        {"municipality:101", JM_PRINCIPAL_MUNICIPALITY, false},
+        {"caseworker:161", JM_PRINCIPAL_CASEWORKER, false},
+        {"service:matcher", JM_PRINCIPAL_SERVICE, false},
+        {"municipality:999", JM_PRINCIPAL_UNKNOWN, false},
+        {"municipality:", JM_PRINCIPAL_UNKNOWN, false},
+        {"service:", JM_PRINCIPAL_UNKNOWN, false},
+        /* intake's own requests: expiry, nothing else */
+        {"service", JM_PRINCIPAL_SELF, false},
+        {"bob", JM_PRINCIPAL_UNKNOWN, false},
+        {"", JM_PRINCIPAL_UNKNOWN, false},
     };
 
     (void) state;
     sample_init(&s);
     body.order = &s.order;
     for (size_t i = 0; i < JM_COUNTOF(cases); i++) {
-        intake_caller_parse(cases[i].principal, &c);
-        assert_int_equal(c.role, cases[i].role);
+        jm_principal_parse(cases[i].principal, &c);
+        assert_int_equal(c.kind, cases[i].kind);
         memset(&err, 0, sizeof(err));
         if (intake_check_submit(&r, &c, &body, &err) != cases[i].may_submit)
             fail_msg("%s: submit %s", cases[i].principal,
@@ -557,16 +559,20 @@ test_principals(void **state)
             expect_error(&err, JM_E_PERMISSION_DENIED,
                          "submit_order.order.owner_municipality");
     }
-    intake_caller_parse("caseworker:161", &c);
+    jm_principal_parse("caseworker:161", &c);
     assert_true(intake_may(&c, INTAKE_OP_OUTCOME, "161", "x", &err));
     assert_true(intake_may(&c, INTAKE_OP_READ, "161", "x", &err));
     assert_false(intake_may(&c, INTAKE_OP_READ, "101", "x", &err));
-    intake_caller_parse("service:matcher", &c);
+    jm_principal_parse("service:matcher", &c);
     assert_true(intake_may(&c, INTAKE_OP_READ, "101", "x", &err));
     memset(&err, 0, sizeof(err));
     assert_false(intake_may(&c, INTAKE_OP_OUTCOME, "101", "x", &err));
     expect_error(&err, JM_E_PERMISSION_DENIED, "x");
-    intake_caller_parse("bob", &c);
+    jm_principal_parse("service", &c);
+    assert_true(intake_may(&c, INTAKE_OP_SET_STATUS, "101", "x", &err));
+    assert_false(intake_may(&c, INTAKE_OP_UPDATE, "101", "x", &err));
+    assert_false(intake_may(&c, INTAKE_OP_READ, "101", "x", &err));
+    jm_principal_parse("bob", &c);
     assert_false(intake_may(&c, INTAKE_OP_READ, NULL, "y", &err));
 }
 

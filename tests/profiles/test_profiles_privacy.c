@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "jm/msg.h"
+#include "jm/principal.h"
 #include "jm/rpc.h"
 #include "profiles_test_support.h"
 

@@ -680,12 +680,12 @@ test_measurement_and_consent(void **state)
 static void
 test_principals(void **state)
 {
-    profiles_principal p;
+    jm_principal p;
 
     (void) state;
-    profiles_principal_parse("caseworker:161", &p);
-    assert_int_equal(p.role, PROFILES_ROLE_CASEWORKER);
-    assert_string_equal(p.code, "161");
+    jm_principal_parse("caseworker:161", &p);
+    assert_int_equal(p.kind, JM_PRINCIPAL_CASEWORKER);
+    assert_string_equal(p.municipality, "161");
     assert_true(profiles_may_write(&p, "161"));
     assert_false(profiles_may_write(&p, "101"));
     assert_true(profiles_may_see_personal(&p, "161"));
@@ -693,27 +693,27 @@ test_principals(void **state)
     assert_true(profiles_may_see_personal(&p, NULL));
     assert_true(profiles_may_read(&p));
 
-    profiles_principal_parse("municipality:161", &p);
-    assert_int_equal(p.role, PROFILES_ROLE_MUNICIPALITY);
+    jm_principal_parse("municipality:161", &p);
+    assert_int_equal(p.kind, JM_PRINCIPAL_MUNICIPALITY);
     assert_true(profiles_may_write(&p, "161"));
     assert_false(profiles_may_see_personal(&p, "161"));
     assert_false(profiles_may_see_personal(&p, NULL));
 
-    profiles_principal_parse("service:matcher", &p);
-    assert_int_equal(p.role, PROFILES_ROLE_SERVICE);
+    jm_principal_parse("service:matcher", &p);
+    assert_int_equal(p.kind, JM_PRINCIPAL_SERVICE);
     assert_false(profiles_may_write(&p, "161"));
     assert_false(profiles_may_see_personal(&p, "161"));
     assert_true(profiles_may_read(&p));
 
-    profiles_principal_parse("consultant:101", &p);
-    assert_int_equal(p.role, PROFILES_ROLE_CONSULTANT);
+    jm_principal_parse("consultant:101", &p);
+    assert_int_equal(p.kind, JM_PRINCIPAL_CONSULTANT);
     assert_false(profiles_may_write(&p, "101"));
     assert_false(profiles_may_see_personal(&p, "101"));
 
-    profiles_principal_parse("admin", &p);
+    jm_principal_parse("admin", &p);
     assert_true(profiles_may_write(&p, "851"));
     assert_true(profiles_may_see_personal(&p, "851"));
-    profiles_principal_parse("local", &p);
+    jm_principal_parse("local", &p);
     assert_true(profiles_may_write(&p, "851"));
     assert_true(profiles_may_see_personal(&p, "851"));
 
@@ -724,8 +724,8 @@ test_principals(void **state)
         "citizen:161",    "caseworker:1610",
     };
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
-        profiles_principal_parse(unknown[i], &p);
-        assert_int_equal(p.role, PROFILES_ROLE_UNKNOWN);
+        jm_principal_parse(unknown[i], &p);
+        assert_int_equal(p.kind, JM_PRINCIPAL_UNKNOWN);
         assert_false(profiles_may_read(&p));
         assert_false(profiles_may_write(&p, "161"));
         assert_false(profiles_may_see_personal(&p, NULL));

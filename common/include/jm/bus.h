@@ -63,13 +63,16 @@ void jm_bus_destroy(jm_bus_t **bus_p);
 uv_loop_t *jm_bus_loop(const jm_bus_t *bus);
 
 /* Adds public_key (Z85) to the allow list of domain, with the principal
- * that requests from it will carry. Returns -EINVAL for a malformed key or
- * an empty principal. A key added twice takes the later principal. */
+ * that requests from it will carry. Returns -EINVAL for a malformed key,
+ * an empty principal, or the reserved principal of a service's own
+ * requests (JM_PRINCIPAL_SELF_NAME, which no caller may pose as). A key
+ * added twice takes the later principal. */
 int jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
                  const char *principal);
 
 /* Loads an allow-list file: one "PUBLIC_KEY_Z85 principal" per line, '#'
- * comments. Returns -EINVAL (with the line logged) on a bad line, -errno
+ * comments. Returns -EINVAL (with the line logged) on a bad line (what
+ * jm_bus_allow refuses, or a third word), -errno
  * if the file cannot be read. */
 int jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path);
 

@@ -82,14 +82,6 @@ void jm_rpc_server_get_stats(const jm_rpc_server_t *server, jm_rpc_stats *out);
  * principal. Never NULL; borrowed until the reply. */
 const char *jm_rpc_call_principal(const jm_rpc_call_t *call);
 
-/* Whether principal is trusted with every record of every municipality:
- * "admin", "service:<name>" (another jobmatch service) and "local" (the
- * plain principal of development sockets). The event logs, their ticks and
- * the matcher's notifications carry records of every municipality, so only
- * these may read them (DESIGN.md section 4); the municipal principals get
- * their own part through the services' queries. */
-bool jm_principal_sees_all(const char *principal);
-
 /* The CURVE (ZAP) domains of the services' sockets, each with its own allow
  * list: the apis admit every key of the service's allow_file; the sockets
  * that carry every municipality's records admit only the keys whose

@@ -1,0 +1,85 @@
+/* test_principal.c - the names of principals, as every service reads them. */
+#include "jm/mem.h"
+#include "jm/principal.h"
+#include "jm_test.h"
+
+static void
+test_every_kind_and_its_municipality(void **state)
+{
+    static const struct {
+        const char *name;
+        jm_principal_kind kind;
+        const char *municipality;
+        bool sees_all;
+    } cases[] = {
+        {"local", JM_PRINCIPAL_LOCAL, "", true},
+        {"admin", JM_PRINCIPAL_ADMIN, "", true},
+        {"service:matcher-2", JM_PRINCIPAL_SERVICE, "", true},
+        {"service", JM_PRINCIPAL_SELF, "", false},
+        {"municipality:161", JM_PRINCIPAL_MUNICIPALITY, "161", false},
+        {"consultant:101", JM_PRINCIPAL_CONSULTANT, "101", false},
+        {"caseworker:851", JM_PRINCIPAL_CASEWORKER, "851", false},
+    };
+
+    jm_principal p;
+
+    (void) state;
+    for (size_t i = 0; i < JM_COUNTOF(cases); i++) {
+        jm_principal_parse(cases[i].name, &p);
+        assert_int_equal(p.kind, cases[i].kind);
+        assert_string_equal(p.municipality, cases[i].municipality);
+        assert_int_equal(jm_principal_is_municipal(&p),
+                         cases[i].municipality[0] != '\0');
+        assert_int_equal(jm_principal_is_trusted(&p), cases[i].sees_all);
+        assert_int_equal(jm_principal_sees_all(cases[i].name),
+                         cases[i].sees_all);
+    }
+}
+
+/* Anything not exactly one of the forms gets no rights at all: a typo in
+ * an allow list locks the key out rather than granting something. */
+static void
+test_unknown_forms_are_nobody(void **state)
+{
+    static const char *const unknown[] = {
+        "",
+        "Admin",
+        "local ",
+        "service:",
+        "services:matcher",
+        "municipality:",
+        "municipality:999", /* not one of the 98 */
+        "municipality:16",
+        "municipality:1610",
+        "municipality:161 ",
+        "caseworker:abc",
+        "consultant",
+        "citizen:161",
+        "161",
+    };
+    jm_principal p;
+
+    (void) state;
+    for (size_t i = 0; i < JM_COUNTOF(unknown); i++) {
+        jm_principal_parse(unknown[i], &p);
+        if (p.kind != JM_PRINCIPAL_UNKNOWN)
+            fail_msg("\"%s\" parsed as kind %d", unknown[i], (int) p.kind);
+        assert_string_equal(p.municipality, "");
+        assert_false(jm_principal_is_municipal(&p));
+        assert_false(jm_principal_sees_all(unknown[i]));
+    }
+    jm_principal_parse(NULL, &p);
+    assert_int_equal(p.kind, JM_PRINCIPAL_UNKNOWN);
+    assert_false(jm_principal_sees_all(NULL));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_kind_and_its_municipality),
+        cmocka_unit_test(test_unknown_forms_are_nobody),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
