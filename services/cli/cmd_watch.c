@@ -7,7 +7,8 @@
  * ShortlistChanged until Ctrl-C or --count notifications. A notification
  * is a hint (PUB drops when a subscriber is slow, and what is published
  * while the subscription is being made is not seen): `match order ID`
- * gives the list with its explanation. */
+ * gives the list with its explanation. Notifications are numbered, so a
+ * drop after the first one received is said on stderr. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,7 +43,10 @@ static const char watch_usage[] =
     "\n"
     "Subscribing needs an admin or service:<name> key when the matcher uses\n"
     "CURVE (`--node DIR` gives the node's admin key). Notifications are\n"
-    "hints: `jobmatch match order ID --explain` gives the list explained.\n";
+    "hints: `jobmatch match order ID --explain` gives the list explained.\n"
+    "They are numbered (seq): notifications lost on the way are counted on\n"
+    "stderr (\"missed N notifications\") when the next one arrives; what is\n"
+    "published while the watch connects is not seen.\n";
 
 struct watch {
     cli *c;
@@ -54,9 +58,10 @@ struct watch {
     jm_rpc_client_t *client; /* asks the matcher where it publishes */
     jm_sock_opts opts;       /* of the subscription */
     jm_sock_t *sub;
-    char *endpoint; /* where sub is connected */
-    bool pinging;   /* a Ping in flight */
-    bool silent;    /* the matcher did not answer the last Ping */
+    char *endpoint;    /* where sub is connected */
+    uint64_t last_seq; /* ShortlistChanged.seq last received; 0: none */
+    bool pinging;      /* a Ping in flight */
+    bool silent;       /* the matcher did not answer the last Ping */
     bool stopped;
     int closed; /* handles closed (they live on the stack) */
 };
@@ -131,6 +136,18 @@ on_notification(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
         return;
     }
     sc = (Jobmatch__V1__ShortlistChanged *) jm_msg_get(m);
+    /* The matcher numbers every notification of its run (of any order):
+     * a jump is what this subscription lost, a step back a restart. */
+    if (w->last_seq != 0 && sc->seq > w->last_seq + 1) {
+        unsigned long long lost = sc->seq - w->last_seq - 1;
+
+        fprintf(stderr,
+                "%s: missed %llu notification%s (dropped while this watch "
+                "read too slowly); `jobmatch match order ID` gives any "
+                "order's current list\n",
+                w->c->prog, lost, lost == 1 ? "" : "s");
+    }
+    w->last_seq = sc->seq;
     if (w->order == NULL || strcmp(sc->order_id, w->order) == 0) {
         if (w->c->json) {
             json_t *json = jm_json_from_message(&sc->base, JM_JSON_DEFAULTS);
@@ -187,6 +204,7 @@ subscribe(struct watch *w, char *endpoint)
     jm_sock_close(&w->sub);
     free(w->endpoint);
     w->endpoint = endpoint;
+    w->last_seq = 0; /* what the new subscription misses while it joins */
     if ((rc = jm_sock_new(&w->sub, w->c->bus, JM_SOCK_SUB, &w->opts,
                           on_notification, w)) != 0 ||
         (rc = jm_sock_connect(w->sub, endpoint)) != 0)

@@ -49,7 +49,8 @@ struct matcher_server {
     char secret_key[JM_KEY_Z85_LEN + 1];
     char (*source_keys)[JM_KEY_Z85_LEN + 1];
     uint64_t queries;
-    int32_t today; /* the day the live lists were computed for */
+    uint64_t notified; /* ShortlistChanged.seq of the last one */
+    int32_t today;     /* the day the live lists were computed for */
     bool stopped;
     bool failed;
 };
@@ -67,6 +68,9 @@ on_publish(void *arg, const char *order_id, size_t id_len,
     size_t size = 0;
     int rc;
 
+    /* Counted even when not sent, so that the seq keeps pace with
+     * shortlists_published and a subscriber sees the gap. */
+    s->notified++;
     if (s->pub == NULL)
         goto out;
     memcpy(id, order_id, id_len);
@@ -82,6 +86,7 @@ on_publish(void *arg, const char *order_id, size_t id_len,
     msg.n_profile_ids = n;
     msg.time_ms = jm_clock_now_ms();
     msg.cause_seq = cause_seq;
+    msg.seq = s->notified;
     jm_msg_pack(&msg.base, &data, &size);
     /* A hint: PUB drops when a subscriber is slow, and that is fine. */
     if ((rc = jm_sock_publish(s->pub, "shortlist", data, size)) != 0)

@@ -2,7 +2,7 @@
 # test_matcher_watch.sh - `jobmatch matcher watch` against the real intake,
 # profiles and matcher:
 #   - it prints the notification of an order submitted through intake (one
-#     JSON object per line with --json);
+#     JSON object per line with --json, numbered by its seq);
 #   - the matcher killed with SIGKILL and started again on the same api
 #     endpoint publishes on another (ephemeral) port: the watch follows it
 #     and prints the next order's notification;
@@ -58,7 +58,13 @@ see() {
         while IFS= read -r -t 2 line <&"$out"; do
             echo "$line" >>"$dir/watch.log"
             id=$(echo "$line" | sed -n 's/^{"order_id":"\([^"]*\)".*/\1/p')
-            case $ids in *" $id "*) [ -n "$id" ] && return 0 ;; esac
+            case $ids in *" $id "*)
+                [ -n "$id" ] || continue
+                # numbered: the matcher's count of notifications so far
+                echo "$line" | grep -q '"seq":"*[1-9][0-9]*"*[,}]' ||
+                    fail "$1: a notification without its seq: $line"
+                return 0 ;;
+            esac
         done
     done
     fail "$1: none of the submitted orders was seen:$ids"

@@ -36,6 +36,10 @@ struct fixture {
     char last_changed[64];
     size_t last_changed_n;
     char last_changed_first[64];
+    /* ShortlistChanged.seq: the first and last received, and how often
+     * one was not the last plus one */
+    uint64_t first_seq, last_seq;
+    unsigned seq_gaps;
 };
 
 /* ---- calls ---- */
@@ -324,6 +328,21 @@ test_example_pair_makes_a_shortlist_of_one(void **state)
     jm_msg_free(&msg);
 }
 
+static jm_msg_t *
+get_stats(struct fixture *f)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
+    jm_msg_t *msg;
+
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &get;
+    msg = call(f, f->to_matcher, &req);
+    assert_int_equal(reply_of(msg)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_MATCHER_STATS);
+    return msg;
+}
+
 static void
 on_shortlist(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
 {
@@ -339,6 +358,11 @@ on_shortlist(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
     f->last_changed_n = sc->n_profile_ids;
     snprintf(f->last_changed_first, sizeof(f->last_changed_first), "%s",
              sc->n_profile_ids ? sc->profile_ids[0] : "");
+    if (f->first_seq == 0)
+        f->first_seq = sc->seq;
+    else if (sc->seq != f->last_seq + 1)
+        f->seq_gaps++;
+    f->last_seq = sc->seq;
     jobmatch__v1__shortlist_changed__free_unpacked(sc, NULL);
 }
 
@@ -383,6 +407,26 @@ test_change_is_notified(void **state)
         got = jm_test_run_until(&f->loop, notified, &e, 500);
     }
     assert_true(got);
+
+    /* Numbered 1, 2, 3... over the matcher's run, as far as its count
+     * in the stats, with no gap once subscribed: a subscriber that keeps
+     * up on loopback loses nothing, so `matcher watch` reports no loss.
+     * One more citizen, so that at least two numbers are seen. */
+    {
+        struct expect e = {f, f->last_changed_n + 1};
+        uint64_t before = f->last_seq;
+        jm_msg_t *msg;
+
+        put_example_profile(f, "extra-last", NULL);
+        assert_true(jm_test_run_until(&f->loop, notified, &e, 5000));
+        assert_int_equal(f->last_seq, before + 1);
+        msg = get_stats(f);
+        assert_int_equal(f->last_seq,
+                         reply_of(msg)->matcher_stats->shortlists_published);
+        jm_msg_free(&msg);
+    }
+    assert_true(f->first_seq >= 1);
+    assert_int_equal(f->seq_gaps, 0);
 }
 
 static void
@@ -698,21 +742,6 @@ test_errors(void **state)
 }
 
 /* `jobmatch matcher stats`: the reply (MatcherStats asserted). */
-static jm_msg_t *
-get_stats(struct fixture *f)
-{
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetMatcherStats get = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
-    jm_msg_t *msg;
-
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
-    req.get_matcher_stats = &get;
-    msg = call(f, f->to_matcher, &req);
-    assert_int_equal(reply_of(msg)->body_case,
-                     JOBMATCH__V1__REPLY__BODY_MATCHER_STATS);
-    return msg;
-}
-
 /* What an operator reads with `jobmatch matcher stats`: the counts of the
  * view, each source's position against its head, and no shortlist left
  * to recompute once the matcher has caught up and its loop has had its
