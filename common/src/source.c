@@ -418,7 +418,7 @@ jm_source_submit(jm_source_t *source, const Jobmatch__V1__Request *req)
     free(data);
     item =
         item_new(source, NULL, (const Jobmatch__V1__Request *) jm_msg_get(copy),
-                 "service");
+                 JM_PRINCIPAL_SELF_NAME);
     item->own_req = copy;
     jm_commit_add(source->commit, item);
 }

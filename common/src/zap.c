@@ -95,22 +95,24 @@ entry_index(const struct jm__domain *d, const char *key, bool *found)
     return low;
 }
 
-static bool
-principal_valid(const char *principal)
+/* Why principal cannot be listed, or NULL if it can. */
+static const char *
+principal_problem(const char *principal)
 {
     size_t len = principal != NULL ? strlen(principal) : 0;
 
     if (len == 0 || len > MAX_PRINCIPAL_LEN)
-        return false;
+        return "expected \"PUBLIC_KEY_Z85 principal\"";
     /* A key listed as the service itself would pass for its own
      * housekeeping (intake's expiry). */
     if (strcmp(principal, JM_PRINCIPAL_SELF_NAME) == 0)
-        return false;
+        return "the principal \"service\" is reserved for the service's "
+               "own requests; name the key \"service:<name>\"";
     /* It ends up in log lines and comparisons: no control characters. */
     for (size_t i = 0; i < len; i++)
         if ((unsigned char) principal[i] < 0x20 || principal[i] == 0x7f)
-            return false;
-    return true;
+            return "the principal holds a control character";
+    return NULL;
 }
 
 int
@@ -125,7 +127,7 @@ jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
 
     JM_ASSERT(bus != NULL);
     if (domain == NULL || domain[0] == '\0' ||
-        !jm__key_valid(public_key, raw) || !principal_valid(principal))
+        !jm__key_valid(public_key, raw) || principal_problem(principal) != NULL)
         return -EINVAL;
     /* Z85 text that decodes to the same bytes is one key: store the form
      * the ZAP handler will produce from the raw key. */
@@ -181,6 +183,7 @@ jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
     errno = 0;
     while (getline(&line, &line_cap, file) >= 0) {
         char *save = NULL, *key, *principal;
+        const char *problem;
 
         lineno++;
         if ((key = strtok_r(line, " \t\r\n", &save)) == NULL)
@@ -191,20 +194,12 @@ jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
         if (key[0] == '#' && strlen(key) != JM_KEY_Z85_LEN)
             continue;
         principal = strtok_r(NULL, " \t\r\n", &save);
-        if (principal != NULL &&
-            strcmp(principal, JM_PRINCIPAL_SELF_NAME) == 0) {
-            jm_log(JM_LOG_ERR, "bus",
-                   "%s:%u: the principal \"%s\" is reserved for the "
-                   "service's own requests; name the key \"service:<name>\"",
-                   path, lineno, principal);
-            rc = -EINVAL;
-            goto out;
-        }
-        if (!jm__key_valid(key, NULL) || !principal_valid(principal) ||
-            strtok_r(NULL, " \t\r\n", &save) != NULL) {
-            jm_log(JM_LOG_ERR, "bus",
-                   "%s:%u: expected \"PUBLIC_KEY_Z85 principal\"", path,
-                   lineno);
+        problem = principal_problem(principal);
+        if (problem == NULL && (!jm__key_valid(key, NULL) ||
+                                strtok_r(NULL, " \t\r\n", &save) != NULL))
+            problem = "expected \"PUBLIC_KEY_Z85 principal\"";
+        if (problem != NULL) {
+            jm_log(JM_LOG_ERR, "bus", "%s:%u: %s", path, lineno, problem);
             rc = -EINVAL;
             goto out;
         }

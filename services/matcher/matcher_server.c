@@ -49,8 +49,7 @@ struct matcher_server {
     char secret_key[JM_KEY_Z85_LEN + 1];
     char (*source_keys)[JM_KEY_Z85_LEN + 1];
     uint64_t queries;
-    uint64_t notified; /* ShortlistChanged.seq of the last one */
-    int32_t today;     /* the day the live lists were computed for */
+    int32_t today; /* the day the live lists were computed for */
     bool stopped;
     bool failed;
 };
@@ -63,14 +62,12 @@ on_publish(void *arg, const char *order_id, size_t id_len,
 {
     matcher_server_t *s = arg;
     Jobmatch__V1__ShortlistChanged msg = JOBMATCH__V1__SHORTLIST_CHANGED__INIT;
+    matcher_live_stats ls;
     char id[72], **ids = jm_xcalloc(n + 1, sizeof(char *));
     uint8_t *data = NULL;
     size_t size = 0;
     int rc;
 
-    /* Counted even when not sent, so that the seq keeps pace with
-     * shortlists_published and a subscriber sees the gap. */
-    s->notified++;
     if (s->pub == NULL)
         goto out;
     memcpy(id, order_id, id_len);
@@ -86,7 +83,10 @@ on_publish(void *arg, const char *order_id, size_t id_len,
     msg.n_profile_ids = n;
     msg.time_ms = jm_clock_now_ms();
     msg.cause_seq = cause_seq;
-    msg.seq = s->notified;
+    /* The live lists count every notification, this one included (also
+     * those not sent): a subscriber sees any gap. */
+    matcher_live_get_stats(s->live, &ls);
+    msg.seq = ls.published;
     jm_msg_pack(&msg.base, &data, &size);
     /* A hint: PUB drops when a subscriber is slow, and that is fine. */
     if ((rc = jm_sock_publish(s->pub, "shortlist", data, size)) != 0)
