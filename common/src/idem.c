@@ -17,11 +17,11 @@
 
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "jm/principal.h"
 
 #define ID_SIZE       16
 #define TIME_KEY_SIZE (8 + ID_SIZE)
 #define HEADER_SIZE   ((size_t) 8 + 1)
-#define PRINCIPAL_MAX 255 /* its length must fit the 1-byte field */
 
 struct jm_idem {
     jm_store_t *store;
@@ -112,7 +112,7 @@ jm_idem_record(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
     plen = strlen(principal);
     /* A negative time would sort after every positive one (unsigned
      * big-endian) and never be pruned. */
-    if (plen > PRINCIPAL_MAX || now_ms < 0)
+    if (plen > JM_PRINCIPAL_MAX_LEN || now_ms < 0)
         return -EINVAL;
     value = jm_xmalloc(HEADER_SIZE + plen + size);
     jm_be64_put(value, (uint64_t) now_ms);

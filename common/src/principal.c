@@ -50,6 +50,27 @@ jm_principal_parse(const char *principal, jm_principal *out)
     }
 }
 
+const char *
+jm_principal_problem(const char *principal)
+{
+    size_t len = principal != NULL ? strlen(principal) : 0;
+
+    if (len == 0)
+        return "the principal is empty";
+    if (len > JM_PRINCIPAL_MAX_LEN)
+        return "the principal is longer than 255 bytes";
+    /* Given to a caller, it would pass for the service's own housekeeping
+     * (intake's expiry). */
+    if (strcmp(principal, JM_PRINCIPAL_SELF_NAME) == 0)
+        return "the principal \"service\" is reserved for the service's "
+               "own requests; name the key \"service:<name>\"";
+    /* It ends up in log lines and comparisons: no control characters. */
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char) principal[i] < 0x20 || principal[i] == 0x7f)
+            return "the principal holds a control character";
+    return NULL;
+}
+
 bool
 jm_principal_is_municipal(const jm_principal *p)
 {

@@ -16,11 +16,11 @@
 #include "jm/err.h"
 #include "jm/log.h"
 #include "jm/mem.h"
+#include "jm/principal.h"
 
 #define DEFAULT_MAX_REQUEST (1024 * 1024)
 #define DEFAULT_MAX_REPLY   (64 * 1024 * 1024)
 #define DEFAULT_TIMEOUT_MS  3000
-#define PRINCIPAL_MAX       128
 
 /* ------------------------------------------------------------------ */
 /* server                                                              */
@@ -29,7 +29,7 @@
 struct jm_rpc_call {
     jm_rpc_server_t *server;
     jm_peer peer;
-    char principal[PRINCIPAL_MAX];
+    char principal[JM_PRINCIPAL_MAX_LEN + 1];
     uint8_t request_id[16];
     jm_msg_t *msg; /* owns the Request */
     void *data;
@@ -40,7 +40,7 @@ struct jm_rpc_server {
     jm_sock_t *sock;
     char name[32];
     size_t max_request_size;
-    char plain_principal[PRINCIPAL_MAX];
+    char plain_principal[JM_PRINCIPAL_MAX_LEN + 1];
     jm_rpc_handler_fn handler;
     jm_rpc_drained_fn drained;
     void *arg;
@@ -199,6 +199,7 @@ jm_rpc_server_new(jm_rpc_server_t **server_p, jm_bus_t *bus,
 {
     jm_rpc_server_t *server = jm_xcalloc(1, sizeof(*server));
     jm_rpc_server_opts defaults = {0};
+    const char *problem;
     int rc;
 
     JM_ASSERT(handler != NULL);
@@ -206,6 +207,15 @@ jm_rpc_server_new(jm_rpc_server_t **server_p, jm_bus_t *bus,
         opts = &defaults;
     snprintf(server->name, sizeof(server->name), "%s",
              opts->name ? opts->name : "rpc");
+    /* Checked like an allow list's principals: "service" would give every
+     * plain caller the service's own rights. */
+    if (opts->plain_principal != NULL &&
+        (problem = jm_principal_problem(opts->plain_principal)) != NULL) {
+        jm_log(JM_LOG_ERR, server->name, "plain_principal \"%s\": %s",
+               opts->plain_principal, problem);
+        rc = -EINVAL;
+        goto fail;
+    }
     snprintf(server->plain_principal, sizeof(server->plain_principal), "%s",
              opts->plain_principal ? opts->plain_principal : "local");
     server->max_request_size =

@@ -757,7 +757,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     rc = jm_rpc_server_new(&source->rpc, source->bus, config->api_endpoint,
                            &rpc_opts, on_request, on_drained, source);
     if (rc != 0) {
-        jm_log(JM_LOG_ERR, config->service, "cannot bind api endpoint %s: %s",
+        jm_log(JM_LOG_ERR, config->service, "cannot open the api on %s: %s",
                config->api_endpoint, jm_strerror(rc));
         goto fail;
     }

@@ -35,8 +35,6 @@
 #include "jm/principal.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-/* A principal is a short name ("municipality:101"), logged and compared. */
-#define MAX_PRINCIPAL_LEN 255
 /* Key files are two short lines; anything bigger is not one. */
 #define MAX_KEY_FILE_SIZE 4096
 
@@ -99,20 +97,10 @@ entry_index(const struct jm__domain *d, const char *key, bool *found)
 static const char *
 principal_problem(const char *principal)
 {
-    size_t len = principal != NULL ? strlen(principal) : 0;
-
-    if (len == 0 || len > MAX_PRINCIPAL_LEN)
+    /* An allow list's line without its second word. */
+    if (principal == NULL || principal[0] == '\0')
         return "expected \"PUBLIC_KEY_Z85 principal\"";
-    /* A key listed as the service itself would pass for its own
-     * housekeeping (intake's expiry). */
-    if (strcmp(principal, JM_PRINCIPAL_SELF_NAME) == 0)
-        return "the principal \"service\" is reserved for the service's "
-               "own requests; name the key \"service:<name>\"";
-    /* It ends up in log lines and comparisons: no control characters. */
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char) principal[i] < 0x20 || principal[i] == 0x7f)
-            return "the principal holds a control character";
-    return NULL;
+    return jm_principal_problem(principal);
 }
 
 int

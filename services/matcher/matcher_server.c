@@ -517,7 +517,7 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
     rc =
         jm_rpc_server_new(&s->rpc, s->bus, c->api, &ropts, on_request, NULL, s);
     if (rc != 0) {
-        jm_log(JM_LOG_ERR, "matcher", "cannot bind api endpoint %s: %s", c->api,
+        jm_log(JM_LOG_ERR, "matcher", "cannot open the api on %s: %s", c->api,
                jm_strerror(rc));
         goto fail;
     }

@@ -1,4 +1,6 @@
 /* test_principal.c - the names of principals, as every service reads them. */
+#include <string.h>
+
 #include "jm/mem.h"
 #include "jm/principal.h"
 #include "jm_test.h"
@@ -73,12 +75,46 @@ test_unknown_forms_are_nobody(void **state)
     assert_false(jm_principal_sees_all(NULL));
 }
 
+/* What may be given to callers (allow lists, a plain principal): any name
+ * but the reserved one and malformed text; unknown names are allowed (they
+ * are refused everything, which locks a key out). */
+static void
+test_problem_refuses_reserved_and_malformed(void **state)
+{
+    static const char *const fine[] = {
+        "local",        "admin", "service:matcher", "municipality:161",
+        "someone:else", /* unknown: refused everything, not malformed */
+    };
+    static const char *const refused[] = {
+        "", JM_PRINCIPAL_SELF_NAME, "admin\n", "local\tx", "x\x7f",
+    };
+    char longest[JM_PRINCIPAL_MAX_LEN + 2];
+
+    (void) state;
+    for (size_t i = 0; i < JM_COUNTOF(fine); i++)
+        if (jm_principal_problem(fine[i]) != NULL)
+            fail_msg("\"%s\" refused: %s", fine[i],
+                     jm_principal_problem(fine[i]));
+    for (size_t i = 0; i < JM_COUNTOF(refused); i++)
+        if (jm_principal_problem(refused[i]) == NULL)
+            fail_msg("principal %zu accepted", i);
+    assert_non_null(strstr(jm_principal_problem("service"), "reserved"));
+    assert_non_null(jm_principal_problem(NULL));
+    memset(longest, 'a', sizeof(longest));
+    longest[JM_PRINCIPAL_MAX_LEN] = '\0';
+    assert_null(jm_principal_problem(longest));
+    longest[JM_PRINCIPAL_MAX_LEN] = 'a';
+    longest[JM_PRINCIPAL_MAX_LEN + 1] = '\0';
+    assert_non_null(jm_principal_problem(longest));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_kind_and_its_municipality),
         cmocka_unit_test(test_unknown_forms_are_nobody),
+        cmocka_unit_test(test_problem_refuses_reserved_and_malformed),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,7 @@
 
 #include "jm/bus.h"
 #include "jm/msg.h"
+#include "jm/principal.h"
 #include "jm/rpc.h"
 #include "jm_test.h"
 
@@ -232,7 +233,7 @@ struct result {
     int status;
     int body;
     bool duplicate;
-    char principal[64];
+    char principal[JM_PRINCIPAL_MAX_LEN + 1];
 };
 
 static void
@@ -293,6 +294,46 @@ test_client_roundtrip_plain_principal(void **state)
     assert_int_equal(r.body, JOBMATCH__V1__REPLY__BODY_PONG);
     assert_string_equal(r.principal, "local");
     jm_rpc_client_destroy(&client);
+}
+
+/* The plain principal is checked like an allow list's (jm_principal_problem):
+ * "service" would give every plain caller the service's own rights. One of
+ * the longest length reaches the handler whole. */
+static void
+test_plain_principal_checked_and_kept_whole(void **state)
+{
+    struct fixture *f = *state;
+    char longest[JM_PRINCIPAL_MAX_LEN + 1];
+    jm_rpc_server_opts opts = {.name = "plain", .plain_principal = "service"};
+    jm_rpc_server_t *server = NULL;
+    jm_rpc_client_t *client = NULL;
+    const char *ep;
+    struct result r;
+
+    assert_int_equal(jm_rpc_server_new(&server, f->bus, "tcp://127.0.0.1:*",
+                                       &opts, handler, NULL, f),
+                     -EINVAL);
+    assert_null(server);
+    opts.plain_principal = "admin\n";
+    assert_int_equal(jm_rpc_server_new(&server, f->bus, "tcp://127.0.0.1:*",
+                                       &opts, handler, NULL, f),
+                     -EINVAL);
+
+    memset(longest, 'x', sizeof(longest));
+    memcpy(longest, "service:", 8);
+    longest[JM_PRINCIPAL_MAX_LEN] = '\0';
+    opts.plain_principal = longest;
+    assert_int_equal(jm_rpc_server_new(&server, f->bus, "tcp://127.0.0.1:*",
+                                       &opts, handler, NULL, f),
+                     0);
+    ep = jm_rpc_server_endpoint(server);
+    assert_int_equal(jm_rpc_client_new(&client, f->bus, &ep, 1, NULL), 0);
+    call(f, client, JOBMATCH__V1__REQUEST__BODY_PING, &r);
+    assert_true(jm_test_run_until(&f->loop, result_done, &r, 5000));
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.principal, longest);
+    jm_rpc_client_destroy(&client);
+    jm_rpc_server_destroy(&server);
 }
 
 static void
@@ -398,6 +439,8 @@ main(void)
             test_each_bad_envelope_gets_its_own_code, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_reply_carries_request_id,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_plain_principal_checked_and_kept_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_roundtrip_plain_principal,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_deferred_reply_and_duplicate,

@@ -14,6 +14,10 @@
  * be listed with it: jm_bus_allow refuses it. */
 #define JM_PRINCIPAL_SELF_NAME "service"
 
+/* The longest principal, in bytes: idempotency records keep its length in
+ * one byte, and it ends up in log lines. */
+#define JM_PRINCIPAL_MAX_LEN 255
+
 typedef enum jm_principal_kind {
     JM_PRINCIPAL_UNKNOWN = 0,  /* anything else: refused everything */
     JM_PRINCIPAL_LOCAL,        /* "local": plain development sockets */
@@ -34,6 +38,14 @@ typedef struct jm_principal {
  * not one of the 98 municipalities is UNKNOWN: a typo in an allow list
  * locks the key out instead of granting a municipality nobody has. */
 void jm_principal_parse(const char *principal, jm_principal *out);
+
+/* Why principal cannot be given to callers (a key's in an allow list, the
+ * plain principal of a service's sockets): empty, longer than
+ * JM_PRINCIPAL_MAX_LEN, holding a control character, or the reserved
+ * JM_PRINCIPAL_SELF_NAME. NULL when it can. A name the services do not
+ * know (jm_principal_parse: UNKNOWN) is not a problem here: it is refused
+ * everything, which is how an operator locks a key out. */
+const char *jm_principal_problem(const char *principal);
 
 /* The kinds whose rights are limited to one municipality. */
 bool jm_principal_is_municipal(const jm_principal *p);

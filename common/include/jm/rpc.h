@@ -50,7 +50,9 @@ typedef struct jm_rpc_server_opts {
     const char *name;        /* log component; default "rpc" */
     size_t max_request_size; /* default 1 MiB */
     /* The principal of callers on a plain (non-CURVE) socket. Default
-     * "local". Plain sockets are for loopback development only. */
+     * "local". Plain sockets are for loopback development only. One that
+     * jm_principal_problem refuses ("service", empty, control characters)
+     * fails jm_rpc_server_new with -EINVAL. */
     const char *plain_principal;
     jm_sock_opts sock; /* socket options (CURVE server keys, ...) */
 } jm_rpc_server_opts;
