@@ -2,6 +2,7 @@
  * P-number, CPR), distances, ESCO URIs and the target-group code lists. */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,6 +113,43 @@ test_every_postcode_names_a_municipality(void **state)
     assert_null(jm_dk_postcode_find("0000"));
     assert_null(jm_dk_postcode_find("21000"));
     assert_null(jm_dk_postcode_find(NULL));
+}
+
+/* Every code of the right width is found exactly when the tables hold it
+ * (look-ups index the tables by the code's value), and the entry found is
+ * the one with that code. */
+static void
+test_every_code_looked_up(void **state)
+{
+    char code[5];
+
+    (void) state;
+    for (unsigned v = 0; v < 1000; v++) {
+        const jm_dk_municipality *found, *listed = NULL;
+
+        snprintf(code, sizeof(code), "%03u", v);
+        for (size_t i = 0; i < jm_dk_municipality_count(); i++)
+            if (strcmp(jm_dk_municipality_at(i)->code, code) == 0)
+                listed = jm_dk_municipality_at(i);
+        found = jm_dk_municipality_find(code);
+        if (found != listed)
+            fail_msg("municipality %s: found %p, listed %p", code,
+                     (const void *) found, (const void *) listed);
+    }
+    for (unsigned v = 0; v < 10000; v++) {
+        const jm_dk_postcode *found, *listed = NULL;
+
+        snprintf(code, sizeof(code), "%04u", v);
+        for (size_t i = 0; i < jm_dk_postcode_count(); i++)
+            if (strcmp(jm_dk_postcode_at(i)->code, code) == 0)
+                listed = jm_dk_postcode_at(i);
+        found = jm_dk_postcode_find(code);
+        if (found != listed)
+            fail_msg("postcode %s: found %p, listed %p", code,
+                     (const void *) found, (const void *) listed);
+    }
+    assert_null(jm_dk_postcode_find("21a0"));
+    assert_null(jm_dk_municipality_find("1 1"));
 }
 
 static void
@@ -398,6 +436,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_municipalities_found),
         cmocka_unit_test(test_every_postcode_names_a_municipality),
+        cmocka_unit_test(test_every_code_looked_up),
         cmocka_unit_test(test_cvr),
         cmocka_unit_test(test_pnumber),
         cmocka_unit_test(test_cpr),

@@ -168,6 +168,62 @@ test_check_text(void **state)
     assert_false(jm_check_text(&err, "t", "bad\xff", 100, true, false));
 }
 
+/* The rule jm_check_text applies, written the plain way: valid UTF-8,
+ * then no C0 control, DEL or C1 control (C2 80 - C2 9F), "\n" and "\t"
+ * allowed in multiline text. */
+static bool
+text_ok_reference(const char *s, size_t len, bool multiline)
+{
+    if (!jm_utf8_valid(s, len))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        uint8_t c = (uint8_t) s[i];
+
+        if (c == 0xc2 && i + 1 < len && (uint8_t) s[i + 1] <= 0x9f)
+            return false;
+        if ((c < 0x20 || c == 0x7f) && !(multiline && (c == '\n' || c == '\t')))
+            return false;
+    }
+    return true;
+}
+
+/* The text check reads printable ASCII eight bytes at a time: every byte
+ * value, and every two-byte sequence led by C2 or C3, at every offset
+ * around those words, is judged as the plain rule judges it, in single-
+ * and multiline text. */
+static void
+test_check_text_every_byte_at_every_offset(void **state)
+{
+    (void) state;
+    for (size_t at = 0; at < 26; at++) {
+        for (unsigned b = 1; b < 256; b++) {
+            for (int multiline = 0; multiline < 2; multiline++) {
+                char text[33];
+                jm_error err = {0};
+                bool ok;
+
+                memset(text, 'a', sizeof(text) - 1);
+                text[sizeof(text) - 1] = '\0';
+                text[at] = (char) b;
+                ok = jm_check_text(&err, "t", text, 100, true, multiline);
+                if (ok != text_ok_reference(text, strlen(text), multiline))
+                    fail_msg("byte %02x at %zu (multiline %d): %s", b, at,
+                             multiline, ok ? "accepted" : err.message);
+                for (unsigned lead = 0xc2; lead <= 0xc3; lead++) {
+                    memset(&err, 0, sizeof(err));
+                    text[at] = (char) lead;
+                    text[at + 1] = (char) b;
+                    ok = jm_check_text(&err, "t", text, 100, true, multiline);
+                    if (ok != text_ok_reference(text, strlen(text), multiline))
+                        fail_msg("%02x %02x at %zu (multiline %d): %s", lead, b,
+                                 at, multiline, ok ? "accepted" : err.message);
+                    text[at + 1] = 'a';
+                }
+            }
+        }
+    }
+}
+
 static void
 test_check_id(void **state)
 {
@@ -312,6 +368,7 @@ main(void)
         cmocka_unit_test(test_path),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_check_text),
+        cmocka_unit_test(test_check_text_every_byte_at_every_offset),
         cmocka_unit_test(test_check_id),
         cmocka_unit_test(test_check_digits),
         cmocka_unit_test(test_check_count_and_range),
