@@ -129,6 +129,33 @@ test_software_developer(void **state)
     assert_string_equal(jm_esco_label(esco, DEBUG_SOFTWARE), "debug software");
 }
 
+/* Every skill and occupation is found at its own row (look-ups go through
+ * a hash of the uuid), and a uuid one character off is not found. */
+static void
+test_every_uri_found_at_its_row(void **state)
+{
+    const jm_esco_t *esco = *state;
+    char uri[128];
+
+    for (size_t i = 0; i < jm_esco_skill_count(esco); i++) {
+        snprintf(uri, sizeof(uri), "%s", jm_esco_skill_uri(esco, i));
+        if (jm_esco_skill_find(esco, uri) != (int) i)
+            fail_msg("skill %zu (%s) found at %d", i, uri,
+                     jm_esco_skill_find(esco, uri));
+        uri[strlen(uri) - 1 - i % 36] ^=
+            1; /* '0'<->'1', 'a'<->'`', '-'<->',' */
+        assert_int_equal(jm_esco_skill_find(esco, uri), -ENOENT);
+    }
+    for (size_t i = 0; i < jm_esco_occupation_count(esco); i++) {
+        snprintf(uri, sizeof(uri), "%s", jm_esco_occupation_uri(esco, i));
+        if (jm_esco_occupation_find(esco, uri) != (int) i)
+            fail_msg("occupation %zu (%s) found at %d", i, uri,
+                     jm_esco_occupation_find(esco, uri));
+        uri[strlen(uri) - 1 - i % 36] ^= 1;
+        assert_int_equal(jm_esco_occupation_find(esco, uri), -ENOENT);
+    }
+}
+
 static void
 test_skill_without_type_and_isco_levels(void **state)
 {
@@ -443,6 +470,7 @@ main(void)
     const struct CMUnitTest shipped[] = {
         cmocka_unit_test(test_counts_match_the_script),
         cmocka_unit_test(test_software_developer),
+        cmocka_unit_test(test_every_uri_found_at_its_row),
         cmocka_unit_test(test_skill_without_type_and_isco_levels),
         cmocka_unit_test(test_unknown_and_malformed_uris_are_not_found),
     };

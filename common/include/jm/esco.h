@@ -11,8 +11,9 @@
  * Skills and occupations are addressed by index: 0 .. count-1, in uuid
  * order, stable for one data version (an index is NOT a stable id across
  * ESCO versions: store URIs, keep indexes in memory only). Look-ups by URI
- * are binary searches and match exactly: JM_ESCO_SKILL_PREFIX or
- * JM_ESCO_OCCUPATION_PREFIX followed by the lower-case 36-character uuid.
+ * are hash look-ups (no allocation, any thread) and match exactly:
+ * JM_ESCO_SKILL_PREFIX or JM_ESCO_OCCUPATION_PREFIX followed by the lower-case
+ * 36-character uuid.
  *
  * Every string returned is borrowed from the table and stays valid until
  * jm_esco_destroy(). The table is never modified after loading, so it may be
