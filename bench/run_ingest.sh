@@ -3,16 +3,21 @@
 # orders per second and acknowledgement latency, for jobmatch-intake and
 # for the same workload in PostgreSQL 15, on this machine, in one run.
 #
-#   bash bench/run_ingest.sh            # everything, about 3 minutes
-#   WINDOWS="1 8" COUNT=100000 PG_SECONDS=20 bash bench/run_ingest.sh
+#   bash bench/run_ingest.sh            # everything, about 4 minutes
+#   CLIENTS=2 WINDOWS="40 48 56" PG_SECONDS=20 bash bench/run_ingest.sh
+#                                       # around the goal, about 1 minute
+#   CLIENTS=8 WINDOWS="1 2 4 8 16 64" bash bench/run_ingest.sh
+#                                       # the sweep of runs 1-6
 #
 # 1. builds the Release configuration into build/bench-release (if it is
 #    not there, or is out of date; not build/bench, which is where a Debug
 #    tree in build/ keeps the bench/ directory's own files);
 # 2. measures the fsync latency of the filesystem the data goes on;
 # 3. runs bench_ingest against a fresh jobmatch-intake: CLIENTS clients
-#    (default 8), each with a window of WINDOWS in-flight submits (each
-#    value in turn), COUNT orders (default 200000) per run;
+#    (default 2: fewer connections carrying the same requests cost both
+#    sides less), each with a window of WINDOWS in-flight submits (each
+#    value in turn, default 1 8 16 32 48 56 64), COUNT orders (default
+#    200000) per run;
 # 4. starts a throw-away PostgreSQL 15 cluster on a Unix socket in a temp
 #    directory (synchronous_commit on, fsync on: the defaults) and runs
 #    pgbench with the same orders: one transaction per order with its
@@ -24,9 +29,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-clients=${CLIENTS:-8}
+clients=${CLIENTS:-2}
 count=${COUNT:-200000}
-windows=${WINDOWS:-"1 2 4 8 16 64"}
+windows=${WINDOWS:-"1 8 16 32 48 56 64"}
 pg_seconds=${PG_SECONDS:-30}
 pgbin=${PGBIN:-/usr/lib/postgresql/15/bin}
 build=${BENCH_BUILD:-build/bench-release}
