@@ -165,8 +165,15 @@ on_request(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
     call = jm_xcalloc(1, sizeof(*call));
     call->server = server;
     call->peer = *m->peer;
-    snprintf(call->principal, sizeof(call->principal), "%s",
-             m->principal ? m->principal : server->plain_principal);
+    {
+        /* Principals were checked to fit (jm_principal_problem); the
+         * bound only keeps a longer one from overrunning. */
+        const char *who = m->principal ? m->principal : server->plain_principal;
+        size_t len = strnlen(who, sizeof(call->principal) - 1);
+
+        memcpy(call->principal, who, len);
+        call->principal[len] = '\0';
+    }
     memcpy(call->request_id, req->request_id.data, 16);
     call->msg = msg;
     msg = NULL;

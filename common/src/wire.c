@@ -41,6 +41,8 @@ struct frame {
     size_t start;                          /* first byte of the message */
     size_t end;                            /* one past its last byte */
     size_t pos;                            /* next tag to read */
+    unsigned next;                         /* desc->fields index after
+                                              the last field read */
 };
 
 struct walk {
@@ -362,6 +364,27 @@ check_value(struct walk *w, const ProtobufCFieldDescriptor *field,
     return true;
 }
 
+/* The descriptor of field number in f's message, or NULL if it has none.
+ * Packers write fields in number order, and a repeated field's items one
+ * after the other: the field read last, or the one after it in the
+ * descriptor, is most often the one, and is tried before protobuf-c's
+ * binary search (which was 1 % of intake's loop thread). */
+static const ProtobufCFieldDescriptor *
+field_of(struct frame *f, unsigned number)
+{
+    const ProtobufCMessageDescriptor *d = f->desc;
+    const ProtobufCFieldDescriptor *field;
+
+    if (f->next < d->n_fields && d->fields[f->next].id == number)
+        return &d->fields[f->next++];
+    if (f->next > 0 && d->fields[f->next - 1].id == number)
+        return &d->fields[f->next - 1];
+    field = protobuf_c_message_descriptor_get_field(d, number);
+    if (field != NULL)
+        f->next = (unsigned) (field - d->fields) + 1;
+    return field;
+}
+
 /* Reads one field (tag and value) of the innermost message. */
 static bool
 step(struct walk *w)
@@ -387,7 +410,7 @@ step(struct walk *w)
         return fail(w, JM_E_MALFORMED, NULL, 0, 0,
                     "wire type %d at byte %zu is not supported", wt, tag_at);
     /* Unknown numbers (a newer peer) are read past, not looked into. */
-    field = protobuf_c_message_descriptor_get_field(f->desc, (unsigned) number);
+    field = field_of(f, (unsigned) number);
     if (!read_value(w->data, &f->pos, f->end, wt, &v))
         return fail(w, JM_E_MALFORMED, field, tag_at, 0,
                     "value of field %llu at byte %zu is truncated or runs "

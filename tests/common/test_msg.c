@@ -401,6 +401,15 @@ test_wrong_wire_types(void **state)
     buf_free(&b);
     buf_free(&order);
 
+    /* the same, after a later field: fields out of number order are
+     * looked up as surely as those in order */
+    put_uint(&order, 15, 1); /* kind */
+    put_uint(&order, 6, 1);
+    b = wrap_order(&order);
+    expect_malformed(&b, "submit_order.order.title");
+    buf_free(&b);
+    buf_free(&order);
+
     /* a singular enum sent packed: only repeated scalars may be */
     put_len(&order, 15, "\x01", 1);
     b = wrap_order(&order);
