@@ -78,6 +78,17 @@ fence_cmp(const struct fence *a, const struct fence *b)
     return 0;
 }
 
+/* How key k, whose fence is kf, orders against (data, size), whose
+ * fence is f: by the fences, and by the keys only when those tie. */
+static int
+order(const struct fence *kf, const struct key *k, const struct fence *f,
+      const void *data, size_t size)
+{
+    int c = fence_cmp(kf, f);
+
+    return c != 0 ? c : compare(k, data, size);
+}
+
 /* The first position in leaf whose key is >= (data, size), whose fence
  * is f. */
 static size_t
@@ -88,11 +99,8 @@ lower_bound(const struct leaf *leaf, const void *data, size_t size,
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = fence_cmp(&leaf->fences[mid], f);
 
-        if (c == 0)
-            c = compare(leaf->keys[mid], data, size);
-        if (c < 0)
+        if (order(&leaf->fences[mid], leaf->keys[mid], f, data, size) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -118,12 +126,10 @@ find_leaf(const intake_keyset *set, const void *data, size_t size,
 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = fence_cmp(&set->fences[mid], f);
 
-        /* the same 16 bytes (or padding): compare the keys */
-        if (c == 0)
-            c = compare(set->leaves[mid]->keys[0], data, size);
-        if (c <= 0) /* leaves[mid]'s first key <= the key */
+        /* leaves[mid]'s first key <= the key */
+        if (order(&set->fences[mid], set->leaves[mid]->keys[0], f, data,
+                  size) <= 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -171,6 +177,17 @@ intake_keyset_count(const intake_keyset *set)
     return set->count;
 }
 
+/* Where (data, size) is or would go: its leaf in *li, the position in
+ * it returned, its fence in *f. */
+static size_t
+locate(const intake_keyset *set, const void *data, size_t size, size_t *li,
+       struct fence *f)
+{
+    *f = fence_of(data, size);
+    *li = find_leaf(set, data, size, f);
+    return lower_bound(set->leaves[*li], data, size, f);
+}
+
 /* Splits leaf li in two. Keys arriving in order (time-ordered ids within a
  * municipality) go to the right edge, so a full leaf that is the last one
  * keeps most of its keys on the left: leaves fill up instead of staying
@@ -213,10 +230,8 @@ intake_keyset_add(intake_keyset *set, const void *key, size_t size)
 
     JM_ASSERT(set != NULL);
     JM_ASSERT(size > 0 && size <= INTAKE_KEY_MAX);
-    f = fence_of(key, size);
-    li = find_leaf(set, key, size, &f);
+    at = locate(set, key, size, &li, &f);
     leaf = set->leaves[li];
-    at = lower_bound(leaf, key, size, &f);
     if (at < leaf->count && compare(leaf->keys[at], key, size) == 0)
         return false;
     if (leaf->count == LEAF_MAX) {
@@ -251,10 +266,8 @@ intake_keyset_del(intake_keyset *set, const void *key, size_t size)
     struct fence f;
 
     JM_ASSERT(set != NULL);
-    f = fence_of(key, size);
-    li = find_leaf(set, key, size, &f);
+    at = locate(set, key, size, &li, &f);
     leaf = set->leaves[li];
-    at = lower_bound(leaf, key, size, &f);
     if (at == leaf->count || compare(leaf->keys[at], key, size) != 0)
         return false;
     free(leaf->keys[at]);
@@ -287,10 +300,9 @@ intake_keyset_scan(const intake_keyset *set, const void *start,
 
     JM_ASSERT(set != NULL);
     if (start_size > 0) {
-        struct fence f = fence_of(start, start_size);
+        struct fence f;
 
-        li = find_leaf(set, start, start_size, &f);
-        at = lower_bound(set->leaves[li], start, start_size, &f);
+        at = locate(set, start, start_size, &li, &f);
     }
     for (; li < set->n_leaves; li++, at = 0) {
         const struct leaf *leaf = set->leaves[li];
