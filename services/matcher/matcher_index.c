@@ -844,6 +844,7 @@ matcher_index_bulk_end(matcher_index_t *ix)
 {
     ix->bulk = false;
     ix->citizens_gen++;
+    matcher_layout_cells(ix);     /* before lists are split */
     matcher_layout_positions(ix); /* before lists are split and sorted */
     cold_pack(ix);                /* one block of exactly the records */
     ix->pcell_at = jm_xmalloc((ix->npos ? ix->npos : 1) * sizeof(uint16_t));
@@ -867,6 +868,7 @@ matcher_index_bulk_end(matcher_index_t *ix)
 void
 matcher_index_compact(matcher_index_t *ix)
 {
+    matcher_layout_cells(ix); /* before the lists are packed */
     for (uint32_t t = 0; t < ix->nterms; t++) {
         matcher_plist_compact(&ix->skill_profiles[t]);
     }

@@ -327,7 +327,8 @@ typedef struct matcher_index {
      * (matcher_live's precomputed lists rely on it). */
     uint64_t citizens_gen;
 
-    /* populated cells: numbered in order of first use */
+    /* populated cells: numbered in order of first use, and again in the
+     * grid's order when the index is packed (matcher_layout_cells) */
     uint16_t cell_pcell[MATCHER_CELLS]; /* 0xffff: none */
     uint16_t *pcell_cell;
     uint32_t *pcell_count; /* citizens living there */

@@ -143,6 +143,55 @@ cell_ranges(matcher_index_t *ix)
     }
 }
 
+/* ---- the populated cells ---- */
+
+/* Puts src[old] at dst[renum[old]] for n elements of size bytes. */
+static void *
+permute(const void *src, const uint16_t *renum, uint32_t n, uint32_t cap,
+        size_t size)
+{
+    char *dst = jm_xmalloc((cap ? cap : 1) * size);
+
+    for (uint32_t p = 0; p < n; p++)
+        memcpy(dst + renum[p] * size, (const char *) src + p * size, size);
+    return dst;
+}
+
+void
+matcher_layout_cells(matcher_index_t *ix)
+{
+    uint32_t n = ix->npcells;
+    uint16_t *renum = jm_xmalloc((n ? n : 1) * sizeof(uint16_t));
+    void *moved;
+
+    /* cells_sorted holds the populated cells by cell number: the grid's
+     * order is its order. */
+    for (uint32_t q = 0; q < n; q++)
+        renum[ix->cell_pcell[ix->cells_sorted[q]]] = (uint16_t) q;
+    moved = permute(ix->pcell_cell, renum, n, ix->pcellcap, sizeof(uint16_t));
+    free(ix->pcell_cell);
+    ix->pcell_cell = moved;
+    moved = permute(ix->pcell_count, renum, n, ix->pcellcap, sizeof(uint32_t));
+    free(ix->pcell_count);
+    ix->pcell_count = moved;
+    moved = permute(ix->pcell_range, renum, n, ix->pcellcap, sizeof(uint16_t));
+    free(ix->pcell_range);
+    ix->pcell_range = moved;
+    moved = permute(ix->pcell_munis, renum, n, ix->pcellcap,
+                    sizeof(*ix->pcell_munis));
+    free(ix->pcell_munis);
+    ix->pcell_munis = moved;
+    for (uint32_t q = 0; q < n; q++)
+        ix->cell_pcell[ix->pcell_cell[q]] = (uint16_t) q;
+    for (uint32_t t = 0; t < ix->nterms; t++)
+        matcher_plist_renumber_cells(&ix->skill_profiles[t], renum, n);
+    for (uint32_t i = 0; i < ix->occs.n; i++)
+        matcher_plist_renumber_cells(&ix->occs.lists[i].profiles, renum, n);
+    for (uint32_t i = 0; i < ix->iscos.n; i++)
+        matcher_plist_renumber_cells(&ix->iscos.lists[i].profiles, renum, n);
+    free(renum);
+}
+
 /* ---- the hot records ---- */
 
 matcher_hot *

@@ -24,6 +24,14 @@ uint64_t matcher_layout_sig(const matcher_index_t *ix,
  * line, never one across two), holding the first n of old (freed). */
 matcher_hot *matcher_hot_realloc(matcher_hot *old, uint32_t n, uint32_t cap);
 
+/* Numbers the populated cells in the grid's order, row by row (they were
+ * numbered in the order citizens first came to them). A search reads
+ * the cells around a workplace, and each list's segment descriptors and
+ * items are in the order of these numbers: cells next to each other on the
+ * map then have theirs next to each other in memory. Call before the
+ * lists are packed or split, which lay out the items in that order. */
+void matcher_layout_cells(matcher_index_t *ix);
+
 /* Gives every citizen a new position (cell, then key), closes the holes
  * of removals and rewrites every posting (split segments sorted again). */
 void matcher_layout_positions(matcher_index_t *ix);

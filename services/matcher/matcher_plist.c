@@ -263,6 +263,28 @@ matcher_plist_remove(struct matcher_plist *pl, uint32_t pcell, uint32_t posting)
 }
 
 void
+matcher_plist_renumber_cells(struct matcher_plist *pl, const uint16_t *renum,
+                             uint32_t npcells)
+{
+    struct matcher_seg *segs;
+
+    if (pl->segs == NULL)
+        return;
+    segs = jm_xmalloc(npcells * sizeof(*segs));
+    for (uint32_t q = 0; q < npcells; q++) {
+        segs[q].start = pl->end;
+        segs[q].len = 0;
+        segs[q].cap = 0;
+        segs[q].rb = 0;
+    }
+    for (uint32_t p = 0; p < pl->nsegs; p++)
+        segs[renum[p]] = pl->segs[p];
+    free(pl->segs);
+    pl->segs = segs;
+    pl->nsegs = npcells;
+}
+
+void
 matcher_plist_compact(struct matcher_plist *pl)
 {
     if (pl->count == 0) {

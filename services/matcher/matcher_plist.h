@@ -32,6 +32,12 @@ void matcher_plist_split(struct matcher_plist *pl, const matcher_index_t *ix);
  * first. */
 void matcher_plist_sort(uint32_t *items, uint32_t n);
 
+/* The populated cells are numbered anew (old cell p is now renum[p], for
+ * p < npcells): a split list's segment descriptors move with them. The
+ * items stay where they are until the list is next packed. */
+void matcher_plist_renumber_cells(struct matcher_plist *pl,
+                                  const uint16_t *renum, uint32_t npcells);
+
 /* Packs the items tight, without spare room (after a bulk load). */
 void matcher_plist_compact(struct matcher_plist *pl);
 

@@ -632,6 +632,91 @@ test_signatures_cover_skills(void **state)
     matcher_index_destroy(&ix);
 }
 
+/* Where a split list's postings are: segment p holds exactly those of
+ * the citizens living in populated cell p. Packed, the cells are numbered
+ * in the grid's order and each list's segments lie in that order. */
+static void
+check_cell_layout(const matcher_index_t *ix, bool packed)
+{
+    for (uint32_t p = 0; p < ix->npcells; p++) {
+        assert_int_equal(ix->cell_pcell[ix->pcell_cell[p]], p);
+        if (packed && p > 0)
+            assert_true(ix->pcell_cell[p - 1] < ix->pcell_cell[p]);
+    }
+    for (uint32_t t = 0; t < ix->nterms; t++) {
+        const struct matcher_plist *pl = &ix->skill_profiles[t];
+        uint32_t total = 0, end = 0;
+
+        if (!matcher_plist_split_p(pl))
+            continue;
+        assert_true(pl->nsegs <= ix->npcells);
+        for (uint32_t p = 0; p < pl->nsegs; p++) {
+            const struct matcher_seg *seg = &pl->segs[p];
+
+            for (uint32_t i = 0; i < seg->len; i++) {
+                uint32_t pos = pl->items[seg->start + i] & MATCHER_SLOT_MASK;
+
+                assert_true(pos < ix->npos);
+                assert_int_not_equal(ix->slot_at[pos], MATCHER_NONE);
+                assert_int_equal(matcher_hot_pcell(ix, &ix->hot[pos]), p);
+            }
+            if (packed && seg->len > 0) {
+                assert_true(seg->start >= end);
+                end = seg->start + seg->len;
+            }
+            total += seg->len;
+        }
+        assert_int_equal(total, pl->count);
+    }
+}
+
+/* Cells are numbered as citizens first come to them; packing numbers them
+ * again in the grid's order (so that cells next to each other on the map
+ * have their segments next to each other in memory), moving every split
+ * list's segments with them, and the search still equals the scan. */
+static void
+test_cells_numbered_in_grid_order(void **state)
+{
+    gen_opts opts = {
+        .profiles = 6000,
+        .orders = 12,
+        .vocab = 90, /* long lists: split by cell */
+        .occupations = 30,
+        .zipf = 1.0,
+        .skills_min = 3,
+        .skills_max = 20,
+        .oskills_min = 1,
+        .oskills_max = 12,
+        .seed = 21,
+    };
+    matcher_index_t *ix;
+    matcher_ctx ctx;
+    bool grid_order = true;
+    gen_t g;
+
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    matcher_ctx_now(&ctx);
+    matcher_index_new(&ix);
+    gen_init(&g, &opts);
+    gen_populate(&g, ix);
+    check_cell_layout(ix, false);
+    for (uint32_t p = 1; p < ix->npcells; p++)
+        grid_order = grid_order && ix->pcell_cell[p - 1] < ix->pcell_cell[p];
+    assert_false(grid_order); /* else the test would show nothing */
+    for (unsigned round = 0; round < 2; round++) {
+        matcher_index_compact(ix);
+        check_cell_layout(ix, true);
+        check_all_orders(ix, &ctx);
+        churn(&g, ix, 600, 300);
+        check_cell_layout(ix, false);
+        check_all_orders(ix, &ctx);
+    }
+    gen_release(&g);
+    matcher_index_destroy(&ix);
+    jm_clock_set_fake(0);
+}
+
 static void
 test_pruning_skips_most_candidates(void **state)
 {
@@ -825,6 +910,7 @@ main(void)
         cmocka_unit_test(test_records_round_trip_and_slab_packs),
         cmocka_unit_test(test_posting_buckets_bound),
         cmocka_unit_test(test_signatures_cover_skills),
+        cmocka_unit_test(test_cells_numbered_in_grid_order),
         cmocka_unit_test(test_orders_for_citizen_equal_brute_force),
         cmocka_unit_test(test_quick_filter_and_distance_bounds),
         cmocka_unit_test(test_availability_day_bounds),
