@@ -593,7 +593,9 @@ matcher_index_put_profile(matcher_index_t *ix,
     h->home_muni = rec->home_muni;
     h->hours = rec->hours;
     h->kinds = rec->kinds;
-    h->flags = (uint8_t) (rec->flags | MATCHER_HOT_LIVE);
+    h->flags =
+        (uint8_t) ((rec->flags & (MATCHER_PF_CONSENT | MATCHER_PF_LOCATION)) |
+                   MATCHER_HOT_LIVE);
     for (unsigned i = 0; i < rec->n_langs; i++) {
         const struct matcher_lang *l = &matcher_profile_langs(rec)[i];
 
@@ -601,6 +603,10 @@ matcher_index_put_profile(matcher_index_t *ix,
             l->level > matcher_hot_danish(h))
             h->flags =
                 (uint8_t) ((h->flags & ~MATCHER_HOT_DANISH) | l->level << 2);
+        if (l->code[0] == 'e' && l->code[1] == 'n' &&
+            matcher_english_bucket(true, l->level) > matcher_hot_english(h))
+            h->flags = (uint8_t) ((h->flags & ~MATCHER_HOT_ENGLISH) |
+                                  matcher_english_bucket(true, l->level) << 5);
     }
     h->progression = rec->progression;
     /* the cell becomes a populated one (matcher_hot_pcell finds it) */
@@ -741,6 +747,7 @@ order_fill(const matcher_index_t *ix, matcher_order *o,
             1ULL << (o->sorted[i].term & 63);
     o->share = rec->owner_muni < 1000 ? ix->agreements[rec->owner_muni] : NULL;
     o->danish = 0;
+    o->english = 0;
     o->other_languages = false;
     for (unsigned i = 0; i < rec->n_langs; i++) {
         const struct matcher_lang *l = &matcher_order_langs(rec)[i];
@@ -750,6 +757,9 @@ order_fill(const matcher_index_t *ix, matcher_order *o,
             o->danish = l->level;
         else if (l->code[0] != 'd' || l->code[1] != 'a' || l->level > 7)
             o->other_languages = true;
+        if (l->code[0] == 'e' && l->code[1] == 'n' &&
+            matcher_english_bucket(true, l->level) > o->english)
+            o->english = (uint8_t) matcher_english_bucket(true, l->level);
     }
 }
 

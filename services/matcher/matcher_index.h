@@ -8,7 +8,8 @@
  * The position orders what the search reads for every posting, in dense
  * arrays: a 32-byte "hot" record with everything the hard filters need but
  * languages other than Danish (location, travel range, hours, kinds,
- * licences, home municipality, consent, Danish level, progression) and an
+ * licences, home municipality, consent, Danish level, a bucket of their
+ * English, progression) and an
  * 8-byte signature of what they hold (see matcher_hot): one read tells the
  * search both whether a citizen may enter and what they may score at
  * most. Positions follow
@@ -152,9 +153,25 @@ matcher_posting(uint32_t pos, uint32_t key)
 #define MATCHER_ISCO_CODES 10000
 
 enum {
-    MATCHER_HOT_DANISH = 7 << 2, /* bits 2-4: Danish level (LanguageLevel) */
-    MATCHER_HOT_LIVE = 1 << 7,   /* the slot holds a citizen */
+    MATCHER_HOT_DANISH = 7 << 2,  /* bits 2-4: Danish level (LanguageLevel) */
+    MATCHER_HOT_ENGLISH = 3 << 5, /* bits 5-6: matcher_english_bucket */
+    MATCHER_HOT_LIVE = 1 << 7,    /* the slot holds a citizen */
 };
+
+/* English, the language besides Danish that orders ask for most, as two
+ * bits of the hot record: 0 none; 1 up to B1 (or no level given); 2 up to
+ * C1; 3 above. The bucket only bounds the level from above (the cold
+ * record has it exactly, and is still checked): an order that asks for
+ * English at level L passes over, from the hot record alone, everyone
+ * whose bucket is below matcher_english_bucket(true, L), instead of
+ * reading their cold record to find it. */
+static inline unsigned
+matcher_english_bucket(bool speaks, unsigned level)
+{
+    if (!speaks)
+        return 0;
+    return level <= 3 ? 1 : level <= 5 ? 2 : 3; /* B1, C1 */
+}
 
 /* A citizen's signature (matcher_hot.sig): bit b is set if they hold
  * the skill term whose sigbit is b (the index gives the MATCHER_SIG_BITS
@@ -187,6 +204,12 @@ static inline unsigned
 matcher_hot_danish(const matcher_hot *h)
 {
     return (h->flags & MATCHER_HOT_DANISH) >> 2;
+}
+
+static inline unsigned
+matcher_hot_english(const matcher_hot *h)
+{
+    return (h->flags & MATCHER_HOT_ENGLISH) >> 5;
 }
 
 /* The key of a citizen's postings (matcher_key). */
@@ -293,6 +316,7 @@ typedef struct matcher_order {
     uint64_t skill_bits[4];
     const uint64_t *share; /* home municipalities allowed, or NULL */
     uint8_t danish;        /* Danish level required, 0: none */
+    uint8_t english;       /* matcher_english_bucket of the English asked */
     bool other_languages;  /* languages other than Danish required */
 } matcher_order;
 

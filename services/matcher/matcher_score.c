@@ -68,7 +68,8 @@ hot_filters(const matcher_index_t *ix, const matcher_order *o,
         fails |= MATCHER_FAIL_AVAILABILITY;
     if (!matcher_share_ok(ix, r->owner_muni, o->share, h))
         fails |= MATCHER_FAIL_SHARING;
-    if (o->danish > matcher_hot_danish(h))
+    if (o->danish > matcher_hot_danish(h) ||
+        o->english > matcher_hot_english(h))
         fails |= MATCHER_FAIL_LANGUAGE;
     return fails;
 }
@@ -104,7 +105,8 @@ matcher_filter(const matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     }
     if (fails != 0 && !all)
         return fails;
-    /* Languages other than Danish are only in the cold record. */
+    /* Languages other than Danish are only in the cold record (the English
+     * bucket above is a bound, not the level). */
     if (o->other_languages && !(fails & MATCHER_FAIL_LANGUAGE) &&
         !languages_ok(r, matcher_cold_of(ix, slot)))
         fails |= MATCHER_FAIL_LANGUAGE;
@@ -127,6 +129,7 @@ matcher_qorder_init(matcher_qorder *q, const matcher_index_t *ix,
     q->hours = r->hours;
     q->kind = r->kind;
     q->danish = o->danish;
+    q->english = o->english;
     q->located = (r->flags & MATCHER_OF_LOCATION) != 0;
     q->other_languages = o->other_languages;
     q->lat = r->lat;
@@ -199,7 +202,8 @@ matcher_qfilter_place(const matcher_qorder *q, const matcher_hot *h,
         return MATCHER_FAIL_AVAILABILITY;
     if (!matcher_share_ok(ix, q->owner, q->o->share, h))
         return MATCHER_FAIL_SHARING;
-    if (q->danish > matcher_hot_danish(h))
+    if (q->danish > matcher_hot_danish(h) ||
+        q->english > matcher_hot_english(h))
         return MATCHER_FAIL_LANGUAGE;
     if (!q->located || !(h->flags & MATCHER_PF_LOCATION))
         return MATCHER_FAIL_DISTANCE;

@@ -104,6 +104,7 @@ typedef struct matcher_qorder {
     uint8_t hours;
     uint8_t kind;
     uint8_t danish;
+    uint8_t english; /* matcher_english_bucket */
     bool located;
     bool other_languages;
     double lat, lon;
@@ -122,7 +123,8 @@ unsigned matcher_qfilter_hot(const matcher_qorder *q, const matcher_hot *h,
 
 /* The filters the hot record decides alone: every one but the languages
  * other than Danish (the search checks those when it reads the cold record
- * to score, and only for citizens who can still enter). */
+ * to score, and only for citizens who can still enter; the English bucket
+ * has already ruled out those whose English is too low). */
 unsigned matcher_qfilter_place(const matcher_qorder *q, const matcher_hot *h,
                                double *distance_min);
 

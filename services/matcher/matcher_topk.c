@@ -101,6 +101,7 @@ struct hotfilter {
     uint16_t licences, owner;
     uint8_t hours, kind;
     uint8_t danish;    /* the level, where matcher_hot.flags has it */
+    uint8_t english;   /* the bucket, where matcher_hot.flags has it */
     unsigned any_muni; /* no agreements: consent lets anyone see them */
     /* home municipalities whose consenting citizens the order may see */
     uint64_t allow[16];
@@ -283,6 +284,7 @@ sieve(struct search *s, const uint32_t *items, uint32_t n, uint32_t avail,
              (unsigned) ((h->licences & f->licences) == f->licences) &
              (unsigned) ((int32_t) h->available <= f->start) &
              (unsigned) ((h->flags & MATCHER_HOT_DANISH) >= f->danish) &
+             (unsigned) ((h->flags & MATCHER_HOT_ENGLISH) >= f->english) &
              (unsigned) (h->flags >> 1 & 1); /* MATCHER_PF_LOCATION */
         share = (unsigned) (home == f->owner) |
                 ((unsigned) (h->flags & MATCHER_PF_CONSENT) &
@@ -356,6 +358,7 @@ hotfilter_init(struct hotfilter *f, const matcher_index_t *ix,
     f->hours = q->hours;
     f->kind = q->kind;
     f->danish = (uint8_t) (q->danish > 7 ? 0xff : q->danish << 2);
+    f->english = (uint8_t) (q->english << 5);
     f->any_muni = !ix->has_agreements;
     /* As matcher_share_ok: with agreements, only the municipalities the
      * owner's name (below 1000); without, all. */

@@ -365,6 +365,11 @@ gen_order(gen_t *g, matcher_index_t *ix)
         langs[0].level = 3;
         r->n_langs = 1;
     }
+    if (gen_below(g, 10) < 2) { /* English, at any level (0: any) */
+        langs[r->n_langs].code[0] = 'e';
+        langs[r->n_langs].code[1] = 'n';
+        langs[r->n_langs++].level = (uint8_t) gen_below(g, 8);
+    }
     snprintf(id, sizeof(id), "o%06u", g->next_order++);
     r->id_len = (uint8_t) strlen(id);
     memcpy(langs + r->n_langs, id, r->id_len);

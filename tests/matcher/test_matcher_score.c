@@ -211,6 +211,44 @@ test_each_filter_excludes(void **state)
     assert_int_equal(fails(f, os, fx_put_profile(f->ix, &p)), 0);
 }
 
+/* English: an order that asks for it at level L takes exactly the
+ * citizens who speak it at L or above, for every pair of levels and for
+ * those without English, in the full filter and the search's quick one
+ * (the hot record's bucket decides some, the cold record the rest). */
+static void
+test_english_levels(void **state)
+{
+    struct fixture *f = *state;
+    char id[32];
+
+    for (unsigned want = 0; want <= 7; want++) {
+        fx_order o;
+        uint32_t os;
+
+        snprintf(id, sizeof(id), "english-%u", want);
+        example_order(&o, id);
+        fx_order_language(&o, "en", want);
+        os = fx_put_order(f->ix, &o);
+        for (int have = -1; have <= 7; have++) { /* -1: no English */
+            unsigned expect = have >= (int) want ? 0 : MATCHER_FAIL_LANGUAGE;
+            fx_profile p;
+            uint32_t ps;
+            double d;
+
+            snprintf(id, sizeof(id), "speaks-%u-%d", want, have);
+            example_profile(&p, id);
+            p.p.n_languages = 1; /* Danish; the example's English goes */
+            if (have >= 0)
+                fx_profile_language(&p, "en", (unsigned) have);
+            ps = fx_put_profile(f->ix, &p);
+            assert_int_equal(fails(f, os, ps), expect);
+            assert_int_equal(matcher_filter_quick(f->ix, fx_order_at(f->ix, os),
+                                                  ps, &f->ctx, &d),
+                             expect);
+        }
+    }
+}
+
 static void
 test_availability_counts_from_today_when_start_passed(void **state)
 {
@@ -541,6 +579,7 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_each_filter_excludes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_english_levels, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_availability_counts_from_today_when_start_passed, setup,
             teardown),

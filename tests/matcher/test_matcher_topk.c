@@ -482,8 +482,11 @@ test_records_round_trip_and_slab_packs(void **state)
     assert_int_not_equal(slot, MATCHER_NONE);
     assert_int_equal(matcher_index_profile_record(ix, slot, got), size);
     assert_memory_equal(got, want, size);
-    /* The Danish level went into the hot record's flags, not back out. */
+    /* The Danish level and the English bucket went into the hot record's
+     * flags, not back out. */
     assert_int_equal(matcher_hot_danish(matcher_hot_of(ix, slot)), 5);
+    assert_int_equal(matcher_hot_english(matcher_hot_of(ix, slot)),
+                     matcher_english_bucket(true, 4));
 
     matcher_index_compact(ix);
     live_after_load = ix->cold_slab.live;
