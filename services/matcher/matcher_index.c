@@ -599,14 +599,14 @@ matcher_index_put_profile(matcher_index_t *ix,
     for (unsigned i = 0; i < rec->n_langs; i++) {
         const struct matcher_lang *l = &matcher_profile_langs(rec)[i];
 
-        if (l->code[0] == 'd' && l->code[1] == 'a' && l->level <= 7 &&
+        if (matcher_lang_is(l, "da") && l->level <= 7 &&
             l->level > matcher_hot_danish(h))
             h->flags =
                 (uint8_t) ((h->flags & ~MATCHER_HOT_DANISH) | l->level << 2);
-        if (l->code[0] == 'e' && l->code[1] == 'n' &&
-            matcher_english_bucket(true, l->level) > matcher_hot_english(h))
+        if (matcher_lang_is(l, "en") &&
+            matcher_english_bucket(l->level) > matcher_hot_english(h))
             h->flags = (uint8_t) ((h->flags & ~MATCHER_HOT_ENGLISH) |
-                                  matcher_english_bucket(true, l->level) << 5);
+                                  matcher_english_bucket(l->level) << 5);
     }
     h->progression = rec->progression;
     /* the cell becomes a populated one (matcher_hot_pcell finds it) */
@@ -752,14 +752,15 @@ order_fill(const matcher_index_t *ix, matcher_order *o,
     for (unsigned i = 0; i < rec->n_langs; i++) {
         const struct matcher_lang *l = &matcher_order_langs(rec)[i];
 
-        if (l->code[0] == 'd' && l->code[1] == 'a' && l->level <= 7 &&
-            l->level > o->danish)
-            o->danish = l->level;
-        else if (l->code[0] != 'd' || l->code[1] != 'a' || l->level > 7)
+        if (matcher_lang_is(l, "da") && l->level <= 7) {
+            if (l->level > o->danish)
+                o->danish = l->level;
+        } else {
             o->other_languages = true;
-        if (l->code[0] == 'e' && l->code[1] == 'n' &&
-            matcher_english_bucket(true, l->level) > o->english)
-            o->english = (uint8_t) matcher_english_bucket(true, l->level);
+        }
+        if (matcher_lang_is(l, "en") &&
+            matcher_english_bucket(l->level) > o->english)
+            o->english = (uint8_t) matcher_english_bucket(l->level);
     }
 }
 

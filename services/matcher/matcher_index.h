@@ -154,22 +154,20 @@ matcher_posting(uint32_t pos, uint32_t key)
 
 enum {
     MATCHER_HOT_DANISH = 7 << 2,  /* bits 2-4: Danish level (LanguageLevel) */
-    MATCHER_HOT_ENGLISH = 3 << 5, /* bits 5-6: matcher_english_bucket */
+    MATCHER_HOT_ENGLISH = 3 << 5, /* bits 5-6: English (see below) */
     MATCHER_HOT_LIVE = 1 << 7,    /* the slot holds a citizen */
 };
 
 /* English, the language besides Danish that orders ask for most, as two
- * bits of the hot record: 0 none; 1 up to B1 (or no level given); 2 up to
- * C1; 3 above. The bucket only bounds the level from above (the cold
- * record has it exactly, and is still checked): an order that asks for
- * English at level L passes over, from the hot record alone, everyone
- * whose bucket is below matcher_english_bucket(true, L), instead of
- * reading their cold record to find it. */
+ * bits of the hot record: 0 none; then the bucket of their level: 1 up to
+ * B1 (or no level given), 2 up to C1, 3 above. The bucket only bounds the
+ * level from above (the cold record has it exactly, and is still
+ * checked): an order that asks for English at level L passes over, from
+ * the hot record alone, everyone whose bucket is below
+ * matcher_english_bucket(L), instead of reading their cold record. */
 static inline unsigned
-matcher_english_bucket(bool speaks, unsigned level)
+matcher_english_bucket(unsigned level)
 {
-    if (!speaks)
-        return 0;
     return level <= 3 ? 1 : level <= 5 ? 2 : 3; /* B1, C1 */
 }
 
@@ -316,7 +314,7 @@ typedef struct matcher_order {
     uint64_t skill_bits[4];
     const uint64_t *share; /* home municipalities allowed, or NULL */
     uint8_t danish;        /* Danish level required, 0: none */
-    uint8_t english;       /* matcher_english_bucket of the English asked */
+    uint8_t english;       /* English asked: its bucket, 0: none */
     bool other_languages;  /* languages other than Danish required */
 } matcher_order;
 

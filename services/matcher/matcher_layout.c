@@ -145,42 +145,43 @@ cell_ranges(matcher_index_t *ix)
 
 /* ---- the populated cells ---- */
 
-/* Puts src[old] at dst[renum[old]] for n elements of size bytes. */
+/* The n elements (of size bytes) of old, which has room for cap, moved
+ * from p to renum[p] in a new array; old is freed. */
 static void *
-permute(const void *src, const uint16_t *renum, uint32_t n, uint32_t cap,
-        size_t size)
+permute(void *old, const uint16_t *renum, uint32_t n, uint32_t cap, size_t size)
 {
-    char *dst = jm_xmalloc((cap ? cap : 1) * size);
+    char *to = jm_xmalloc((cap ? cap : 1) * size);
 
     for (uint32_t p = 0; p < n; p++)
-        memcpy(dst + renum[p] * size, (const char *) src + p * size, size);
-    return dst;
+        memcpy(to + renum[p] * size, (const char *) old + p * size, size);
+    free(old);
+    return to;
 }
 
 void
 matcher_layout_cells(matcher_index_t *ix)
 {
-    uint32_t n = ix->npcells;
+    uint32_t n = ix->npcells, cap = ix->pcellcap, moved = 0;
     uint16_t *renum = jm_xmalloc((n ? n : 1) * sizeof(uint16_t));
-    void *moved;
 
     /* cells_sorted holds the populated cells by cell number: the grid's
      * order is its order. */
-    for (uint32_t q = 0; q < n; q++)
+    for (uint32_t q = 0; q < n; q++) {
         renum[ix->cell_pcell[ix->cells_sorted[q]]] = (uint16_t) q;
-    moved = permute(ix->pcell_cell, renum, n, ix->pcellcap, sizeof(uint16_t));
-    free(ix->pcell_cell);
-    ix->pcell_cell = moved;
-    moved = permute(ix->pcell_count, renum, n, ix->pcellcap, sizeof(uint32_t));
-    free(ix->pcell_count);
-    ix->pcell_count = moved;
-    moved = permute(ix->pcell_range, renum, n, ix->pcellcap, sizeof(uint16_t));
-    free(ix->pcell_range);
-    ix->pcell_range = moved;
-    moved = permute(ix->pcell_munis, renum, n, ix->pcellcap,
-                    sizeof(*ix->pcell_munis));
-    free(ix->pcell_munis);
-    ix->pcell_munis = moved;
+        moved += ix->cell_pcell[ix->cells_sorted[q]] != q;
+    }
+    if (moved == 0) { /* packed before, and no cell new since */
+        free(renum);
+        return;
+    }
+    ix->pcell_cell =
+        permute(ix->pcell_cell, renum, n, cap, sizeof(*ix->pcell_cell));
+    ix->pcell_count =
+        permute(ix->pcell_count, renum, n, cap, sizeof(*ix->pcell_count));
+    ix->pcell_range =
+        permute(ix->pcell_range, renum, n, cap, sizeof(*ix->pcell_range));
+    ix->pcell_munis =
+        permute(ix->pcell_munis, renum, n, cap, sizeof(*ix->pcell_munis));
     for (uint32_t q = 0; q < n; q++)
         ix->cell_pcell[ix->pcell_cell[q]] = (uint16_t) q;
     for (uint32_t t = 0; t < ix->nterms; t++)

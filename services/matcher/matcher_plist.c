@@ -111,6 +111,14 @@ grow_unsplit(struct matcher_plist *pl)
     pl->items = jm_xrealloc(pl->items, pl->cap * sizeof(uint32_t));
 }
 
+/* A segment with no items and no room, at the end of the list's items
+ * (where the first item it gets will go). */
+static struct matcher_seg
+empty_seg(const struct matcher_plist *pl)
+{
+    return (struct matcher_seg){.start = pl->end, .len = 0, .cap = 0, .rb = 0};
+}
+
 /* Segments for cells up to npcells - 1 (new ones empty). */
 static void
 cover_cells(struct matcher_plist *pl, uint32_t npcells)
@@ -118,12 +126,8 @@ cover_cells(struct matcher_plist *pl, uint32_t npcells)
     if (pl->nsegs >= npcells)
         return;
     pl->segs = jm_xrealloc(pl->segs, npcells * sizeof(*pl->segs));
-    for (uint32_t i = pl->nsegs; i < npcells; i++) {
-        pl->segs[i].start = pl->end;
-        pl->segs[i].len = 0;
-        pl->segs[i].cap = 0;
-        pl->segs[i].rb = 0;
-    }
+    for (uint32_t i = pl->nsegs; i < npcells; i++)
+        pl->segs[i] = empty_seg(pl);
     pl->nsegs = npcells;
 }
 
@@ -271,12 +275,8 @@ matcher_plist_renumber_cells(struct matcher_plist *pl, const uint16_t *renum,
     if (pl->segs == NULL)
         return;
     segs = jm_xmalloc(npcells * sizeof(*segs));
-    for (uint32_t q = 0; q < npcells; q++) {
-        segs[q].start = pl->end;
-        segs[q].len = 0;
-        segs[q].cap = 0;
-        segs[q].rb = 0;
-    }
+    for (uint32_t q = 0; q < npcells; q++)
+        segs[q] = empty_seg(pl);
     for (uint32_t p = 0; p < pl->nsegs; p++)
         segs[renum[p]] = pl->segs[p];
     free(pl->segs);

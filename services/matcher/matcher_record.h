@@ -63,6 +63,13 @@ struct matcher_lang {
     uint8_t level;
 };
 
+/* Is l the language of code (two lower-case letters)? */
+static inline bool
+matcher_lang_is(const struct matcher_lang *l, const char *code)
+{
+    return l->code[0] == code[0] && l->code[1] == code[1];
+}
+
 /* A citizen. Followed in memory by skills[n_skills] (sorted by term),
  * occs[n_occs], langs[n_langs], id[id_len]. */
 struct matcher_profile_rec {

@@ -104,7 +104,7 @@ typedef struct matcher_qorder {
     uint8_t hours;
     uint8_t kind;
     uint8_t danish;
-    uint8_t english; /* matcher_english_bucket */
+    uint8_t english; /* as matcher_order.english */
     bool located;
     bool other_languages;
     double lat, lon;

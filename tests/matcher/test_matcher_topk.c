@@ -486,7 +486,7 @@ test_records_round_trip_and_slab_packs(void **state)
      * flags, not back out. */
     assert_int_equal(matcher_hot_danish(matcher_hot_of(ix, slot)), 5);
     assert_int_equal(matcher_hot_english(matcher_hot_of(ix, slot)),
-                     matcher_english_bucket(true, 4));
+                     matcher_english_bucket(4));
 
     matcher_index_compact(ix);
     live_after_load = ix->cold_slab.live;
