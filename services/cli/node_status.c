@@ -173,7 +173,12 @@ node_status(cli *c, int argc, char **argv)
                                          : "stopped");
             cli_table_cell(t, "%s", r->api != NULL ? r->api : "-");
             cli_table_cell(t, "%s", r->answers ? r->version : "-");
-            cli_table_cell(t, "%llu", r->head_seq);
+            /* The matcher keeps no log of its own (its sources' heads are
+             * in `matcher stats`): no head to show, rather than a 0. */
+            if (r->answers && s != CLI_MATCHER)
+                cli_table_cell(t, "%llu", r->head_seq);
+            else
+                cli_table_cell(t, "%s", "-");
             cli_table_cell(t, "%ld", r->restarts);
             cli_table_cell(t, "%s", r->log_file != NULL ? r->log_file : "-");
         }
