@@ -5,7 +5,8 @@ engine or an init system (neither runs in this project's CI).
   systemd units   every unit has the settings operations.md promises (own
                   user, StateDirectory, the hardening, Restart=on-failure,
                   ExecStart = where `cmake --install` puts the program, with
-                  -c /etc/jobmatch/<svc>.conf); with systemd-analyze on the
+                  -c /etc/jobmatch/<svc>.conf, which `cmake --install` puts
+                  there too); with systemd-analyze on the
                   machine, also `systemd-analyze verify` on copies whose
                   ExecStart is /bin/true (the programs are not installed).
   Dockerfile      the build stage installs with tools/deps.sh (the one
@@ -75,6 +76,17 @@ def install_dir(svc):
     return m.group(1).lower() if m else None
 
 
+def installs_config(svc):
+    """Does services/<svc>/CMakeLists.txt install deploy/config/<svc>.conf
+    into SYSCONFDIR/jobmatch?"""
+    path = os.path.join(ROOT, "services", svc, "CMakeLists.txt")
+    if not os.path.exists(path):
+        return False
+    return re.search(r"install\(FILES\s+\$\{PROJECT_SOURCE_DIR\}/deploy/config/"
+                     r"%s\.conf\s+DESTINATION\s+\$\{CMAKE_INSTALL_SYSCONFDIR\}"
+                     r"/jobmatch\)" % svc, read(path)) is not None
+
+
 def check_units():
     for svc in SERVICES:
         path = "deploy/systemd/jobmatch-%s.service" % svc
@@ -94,6 +106,11 @@ def check_units():
         state = unit.get("Service", "StateDirectory", fallback=None)
         if state != "jobmatch/%s" % svc:
             problem("%s: StateDirectory=%s" % (path, state))
+        # The unit reads /etc/jobmatch/<svc>.conf: `cmake --install` must
+        # put the sample there, or the unit fails at its first start.
+        if not installs_config(svc):
+            problem("services/%s/CMakeLists.txt: does not install "
+                    "deploy/config/%s.conf, which %s reads" % (svc, svc, path))
         where = install_dir(svc) or "sbin"
         want = "/usr/%s/jobmatch-%s -c /etc/jobmatch/%s.conf" % (where, svc,
                                                                  svc)
