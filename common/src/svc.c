@@ -193,3 +193,15 @@ jm_svc_destroy(jm_svc_t **svc_p)
     close_handles(*svc_p);
     *svc_p = NULL;
 }
+
+int
+jm_svc_finish(uv_loop_t *loop, const char *name, bool served, int status)
+{
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(loop) != 0)
+        jm_log(JM_LOG_WARN, name, "a handle was left open at shutdown");
+    if (served)
+        jm_log(JM_LOG_NOTICE, name,
+               status == 0 ? "stopped" : "stopped after a failure");
+    return status;
+}

@@ -2,6 +2,7 @@
  * config (file and command line), runs the server on the default loop
  * until SIGINT/SIGTERM, and exits 0, 1 (could not serve) or 2 (bad
  * arguments or config). Everything else is in intake_core. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <uv.h>
@@ -9,6 +10,7 @@
 #include "intake_config.h"
 #include "intake_server.h"
 #include "jm/log.h"
+#include "jm/svc.h"
 
 int
 main(int argc, char **argv)
@@ -17,6 +19,7 @@ main(int argc, char **argv)
     intake_server_t *server = NULL;
     uv_loop_t *loop = uv_default_loop();
     int rc, status = 0;
+    bool served = false;
 
     rc = jm_cfg_from_args(&config, intake_config_table, &intake_program, argc,
                           argv);
@@ -28,16 +31,14 @@ main(int argc, char **argv)
         status = 1;
         goto out;
     }
+    served = true;
     uv_run(loop, UV_RUN_DEFAULT);
     if (intake_server_failed(server))
         status = 1;
 
 out:
-    intake_server_destroy(&server);
-    /* Let the closing handles run their callbacks, so that ASan sees no
-     * leak and the loop closes cleanly. */
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_loop_close(loop);
+    intake_server_destroy(&server); /* closes the store */
+    status = jm_svc_finish(loop, "intake", served, status);
     jm_cfg_release(&config, intake_config_table);
     return status;
 }

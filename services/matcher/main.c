@@ -2,11 +2,13 @@
  * (file and command line), runs the server on the default loop until
  * SIGINT/SIGTERM, and exits 0, 1 (could not serve) or 2 (bad arguments or
  * config). Everything else is in matcher_core. */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include <uv.h>
 
 #include "jm/log.h"
+#include "jm/svc.h"
 #include "matcher_config.h"
 #include "matcher_server.h"
 
@@ -18,6 +20,7 @@ main(int argc, char **argv)
     uv_loop_t *loop = uv_default_loop();
     char err[256];
     int rc, status = 0;
+    bool served = false;
 
     rc = jm_cfg_from_args(&config, matcher_config_table, &matcher_program, argc,
                           argv);
@@ -34,16 +37,14 @@ main(int argc, char **argv)
         status = 1;
         goto out;
     }
+    served = true;
     uv_run(loop, UV_RUN_DEFAULT);
     if (matcher_server_failed(server))
         status = 1;
 
 out:
-    matcher_server_destroy(&server);
-    /* Let the closing handles run their callbacks, so that ASan sees no
-     * leak and the loop closes cleanly. */
-    uv_run(loop, UV_RUN_DEFAULT);
-    uv_loop_close(loop);
+    matcher_server_destroy(&server); /* closes the store */
+    status = jm_svc_finish(loop, "matcher", served, status);
     jm_cfg_release(&config, matcher_config_table);
     return status;
 }

@@ -1,11 +1,13 @@
 /* main.c - jobmatch-profiles: parse arguments, load config, run the server
  * until SIGINT/SIGTERM. Everything else is in profiles_server.c. */
 #include <errno.h>
+#include <stdbool.h>
 
 #include <uv.h>
 
 #include "jm/err.h"
 #include "jm/log.h"
+#include "jm/svc.h"
 #include "profiles_server.h"
 
 int
@@ -14,6 +16,7 @@ main(int argc, char **argv)
     struct profiles_config cfg;
     profiles_server_t *server = NULL;
     uv_loop_t loop;
+    bool served = false;
     int rc;
 
     /* 0: run; 1: done (-h, -v, -t), exit 0; < 0: bad arguments (reported) */
@@ -32,16 +35,14 @@ main(int argc, char **argv)
         jm_log(JM_LOG_ERR, "profiles", "start failed: %s", jm_strerror(rc));
         goto out;
     }
+    served = true;
     uv_run(&loop, UV_RUN_DEFAULT); /* returns after SIGTERM/SIGINT */
     if (profiles_server_failed(server))
         rc = -EACCES;
-    jm_log(JM_LOG_NOTICE, "profiles", "stopped");
 
 out:
-    profiles_server_destroy(&server); /* closes handles; run them out */
-    uv_run(&loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&loop) != 0)
-        jm_log(JM_LOG_WARN, "profiles", "handles leaked at shutdown");
+    profiles_server_destroy(&server); /* closes the store and the handles */
+    rc = jm_svc_finish(&loop, "profiles", served, rc == 0 ? 0 : 1);
     jm_cfg_release(&cfg, profiles_config_table);
-    return rc == 0 ? 0 : 1;
+    return rc;
 }

@@ -437,6 +437,7 @@ def case_supervise(args, tmp):
         check(node.proc.wait(timeout=STOP_TIMEOUT) == 0,
               "node start exited %d after node stop" % node.proc.returncode)
         check_nothing_left(tmp, pids)
+        check_logs_end_stopped(tmp)
         # With the node gone, --node says so instead of timing out.
         r = cli(["ping", "intake"], args.jobmatch, tmp, expect=3,
                 as_json=False)
@@ -463,6 +464,18 @@ def case_kill(args, tmp):
     finally:
         node.kill()
         report(node)
+
+
+def check_logs_end_stopped(tmp):
+    """Each service stopped by SIGTERM says so last in its log, after its
+    store is closed (docs/operations.md): "<5>intake: stopped"."""
+    for svc in SERVICES:
+        with open(os.path.join(tmp, "log", svc + ".log"),
+                  encoding="utf-8") as f:
+            lines = [l.rstrip("\n") for l in f if l.strip()]
+        last = lines[-1] if lines else ""
+        check(last.endswith("%s: stopped" % svc),
+              "%s's log ends %r, not with \"stopped\"" % (svc, last))
 
 
 def check_nothing_left(tmp, pids):

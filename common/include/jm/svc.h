@@ -8,6 +8,7 @@
 #ifndef JM_SVC_H
 #define JM_SVC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -34,5 +35,12 @@ void jm_svc_ready(jm_svc_t *svc, ...) __attribute__((sentinel));
 /* Closes the handles (asynchronously: run the loop afterwards). Safe on
  * NULL; sets *svc_p to NULL. */
 void jm_svc_destroy(jm_svc_t **svc_p);
+
+/* The end of a service's main, after its server was destroyed: runs the
+ * closing handles' callbacks, closes the loop (a warning if a handle was
+ * left open) and, if the service had been serving, logs "stopped" (status
+ * 0) or "stopped after a failure" (docs/operations.md: supervisors and
+ * operators read the last line). Returns status. */
+int jm_svc_finish(uv_loop_t *loop, const char *name, bool served, int status);
 
 #endif
