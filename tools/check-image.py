@@ -244,6 +244,19 @@ def check(stage, netns):
         print("%s stopped (exit 0)" % svc)
 
 
+def remove(work):
+    """The work directory, unless something is still mounted in it (a
+    /proc a RUN left behind): removing files through a mount point would
+    reach outside it."""
+    with open("/proc/mounts", encoding="utf-8") as f:
+        mounted = [l.split()[1] for l in f
+                   if l.split()[1].startswith(work.rstrip("/") + "/")]
+    if mounted:
+        print("left %s in place: %s still mounted" % (work, mounted[0]))
+        return
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--keep", help="build in DIR and keep it (default: a "
@@ -268,7 +281,7 @@ def main():
         for proc in glob.glob(os.path.join(work, "stage-*", "proc")):
             subprocess.run(["umount", proc], stderr=subprocess.DEVNULL)
         if not a.keep:
-            shutil.rmtree(work, ignore_errors=True)
+            remove(work)
     print("image: built from %s and checked" % DOCKERFILE)
 
 
