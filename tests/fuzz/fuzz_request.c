@@ -1,0 +1,298 @@
+/* fuzz_request.c - any bytes as a Request frame, through what each service
+ * does with one before touching its store:
+ *
+ *   - jm_msg_unpack, the wire checks every service runs first (sizes,
+ *     depth, UTF-8, unknown fields);
+ *   - intake's checks of its bodies, as a municipality and as admin;
+ *   - profiles' checks of its bodies;
+ *   - the matcher's queries (match order and profile, gaps, bottlenecks,
+ *     assignment) on a small index of real ESCO skills, as a municipality
+ *     and as admin; a reply it makes must pack;
+ *   - an order or profile a check accepted, made into the matcher's
+ *     compact record (what the matcher does with what intake and profiles
+ *     log): the record must pass the matcher's own record check.
+ *
+ * What must hold: no crash or sanitizer report, an error reply for what is
+ * refused, and the two properties above. */
+#include <string.h>
+
+#include "fuzz.h"
+#include "intake_order.h"
+#include "jm/clock.h"
+#include "jm/esco.h"
+#include "jm/json.h"
+#include "jm/msg.h"
+#include "jm/principal.h"
+#include "jobmatch/v1/envelope.pb-c.h"
+#include "matcher_fixture.h"
+#include "matcher_live.h"
+#include "matcher_query.h"
+#include "matcher_record.h"
+#include "profiles_profile.h"
+
+/* 2026-11-24: the fixture's dates are relative to it. */
+#define NOW_MS 1795478400000LL
+/* As the services' default max_request_size. */
+#define MAX_REQUEST (1024 * 1024)
+
+static matcher_index_t *ix;
+static matcher_live_t *live;
+static const jm_esco_t *esco;
+
+/* A few orders and citizens the queries can find (ids "o1".., "p1"..),
+ * in Glostrup (161) and Albertslund (165), which share. */
+static void
+build_index(void)
+{
+    static const char *const skills[] = {FX_OPERATE_WAREHOUSE, FX_RECEIVE_GOODS,
+                                         FX_STACK_GOODS, FX_PICK_ORDERS,
+                                         FX_FORKLIFT};
+    const uint16_t albertslund[] = {165};
+
+    jm_clock_set_fake(NOW_MS);
+    esco = fx_esco();
+    matcher_index_new(&ix);
+    matcher_index_add_agreement(ix, 161, albertslund, 1);
+    for (unsigned i = 0; i < 6; i++) {
+        fx_order o;
+        char id[8];
+
+        snprintf(id, sizeof(id), "o%u", i + 1);
+        fx_order_init(&o, id);
+        for (unsigned s = 0; s <= i % 5; s++)
+            fx_order_skill(&o, skills[s], s % 3, s % 2 == 0);
+        if (i % 2)
+            o.o.owner_municipality = "165";
+        fx_put_order(ix, &o);
+    }
+    for (unsigned i = 0; i < 12; i++) {
+        fx_profile p;
+        char id[8];
+
+        snprintf(id, sizeof(id), "p%u", i + 1);
+        fx_profile_init(&p, id);
+        for (unsigned s = 0; s < 5; s++) {
+            if ((i >> s & 1) == 0)
+                fx_profile_skill(&p, skills[s], 1 + (i + s) % 5, 2020 + s);
+        }
+        if (i % 3 == 0) {
+            p.home.municipality_code = "165";
+            p.consent.neighbour_matching = i % 2 == 0;
+        }
+        fx_put_profile(ix, &p);
+    }
+    matcher_live_new(&live, ix, NULL);
+}
+
+static void
+intake_checks(const Jobmatch__V1__Request *req, const char *who)
+{
+    intake_rules rules = {.esco = esco, .today = jm_clock_today()};
+    jm_principal p;
+    jm_error err = {0};
+    bool ok = true;
+
+    jm_principal_parse(who, &p);
+    switch (req->body_case) {
+    case JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER:
+        ok = intake_check_submit(&rules, &p, req->submit_order, &err);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_UPDATE_ORDER:
+        ok = intake_check_update(&rules, &p, req->update_order, &err);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_SET_ORDER_STATUS:
+        ok = intake_check_set_status(&p, req->set_order_status, &err);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_RECORD_OUTCOME:
+        ok = intake_check_outcome(&p, req->record_outcome, &err);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_GET_ORDER:
+        ok = intake_check_get(&p, req->get_order, &err);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_LIST_ORDERS:
+        ok = intake_check_list(&p, req->list_orders, &err);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_GET_ORDER_STATS:
+        ok = intake_check_stats(&p, req->get_order_stats, &err);
+        break;
+    default:
+        return;
+    }
+    /* A refusal names its field and says why. */
+    fuzz_check(ok || (err.code != 0 && err.message[0] != '\0'));
+}
+
+/* The record the matcher makes of an order or a profile a service
+ * accepted: made, then checked as the matcher checks what it reads back. */
+static void
+matcher_records(const Jobmatch__V1__Request *req)
+{
+    static _Alignas(8)
+        uint8_t buf[MATCHER_PROFILE_REC_MAX > MATCHER_ORDER_REC_MAX
+                        ? MATCHER_PROFILE_REC_MAX
+                        : MATCHER_ORDER_REC_MAX];
+    matcher_encoder enc = {esco, fx_intern, ix->dict};
+    int n;
+
+    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER &&
+        req->submit_order->order != NULL) {
+        Jobmatch__V1__JobOrder order = *req->submit_order->order;
+
+        order.id = "jo-fuzz"; /* intake sets it */
+        n = matcher_record_order(&enc, &order, 0, buf);
+        if (n > 0)
+            fuzz_check(matcher_record_order_valid(buf, (size_t) n));
+    }
+    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE &&
+        req->put_profile->profile != NULL) {
+        Jobmatch__V1__CitizenProfile profile = *req->put_profile->profile;
+
+        profile.id = "p-fuzz"; /* profiles sets it */
+        n = matcher_record_profile(&enc, &profile, 0, buf);
+        if (n > 0)
+            fuzz_check(matcher_record_profile_valid(buf, (size_t) n));
+    }
+}
+
+static void
+matcher_queries(const Jobmatch__V1__Request *req, const char *who)
+{
+    matcher_query_ctx q = {ix, live};
+    Jobmatch__V1__Reply reply = JOBMATCH__V1__REPLY__INIT;
+    matcher_arena arena = {NULL};
+    jm_error err = {0};
+    int rc = matcher_query(&q, who, req, &arena, &reply, &err);
+
+    if (rc == 0) {
+        uint8_t *packed = NULL;
+        size_t size = 0;
+
+        fuzz_check(jm_msg_pack(&reply.base, &packed, &size) == 0);
+        free(packed);
+    } else if (rc > 0) {
+        fuzz_check(err.code != 0 && err.message[0] != '\0');
+    }
+    matcher_arena_release(&arena);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    jm_msg_t *msg = NULL;
+    jm_error err = {0};
+    const Jobmatch__V1__Request *req;
+
+    if (ix == NULL)
+        build_index();
+    if (jm_msg_unpack(&msg, &jobmatch__v1__request__descriptor, data, size,
+                      MAX_REQUEST, &err) != 0) {
+        fuzz_check(msg == NULL && err.code != 0);
+        return 0;
+    }
+    req = (const Jobmatch__V1__Request *) jm_msg_get(msg);
+    intake_checks(req, "municipality:161");
+    intake_checks(req, "admin");
+    if (profiles_profile_check_request(req, jm_clock_today(), &err))
+        matcher_records(req);
+    else
+        fuzz_check(err.code != 0);
+    matcher_queries(req, "municipality:161");
+    matcher_queries(req, "admin");
+    jm_msg_free(&msg);
+    return 0;
+}
+
+/* ---- seeds: one request of each kind the targets above read ---- */
+
+static int
+seed(const char *dir, const char *name, const Jobmatch__V1__Request *req)
+{
+    uint8_t *packed = NULL;
+    size_t size = 0;
+    int rc;
+
+    if (jm_msg_pack(&req->base, &packed, &size) != 0)
+        return -1;
+    rc = fuzz_write_file(dir, name, packed, size);
+    free(packed);
+    return rc;
+}
+
+/* A message of desc from a JSON file in docs/examples. */
+static ProtobufCMessage *
+example(const char *file, const ProtobufCMessageDescriptor *desc)
+{
+    char path[4096], err[256];
+    ProtobufCMessage *msg = NULL;
+    json_t *json;
+
+    snprintf(path, sizeof(path), "%s/docs/examples/%s", JM_SOURCE_DIR, file);
+    if ((json = json_load_file(path, 0, NULL)) == NULL)
+        return NULL;
+    if (jm_json_to_message(json, desc, &msg, err, sizeof(err)) != 0)
+        msg = NULL;
+    json_decref(json);
+    return msg;
+}
+
+int
+fuzz_write_seeds(const char *dir)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__SubmitOrder submit = JOBMATCH__V1__SUBMIT_ORDER__INIT;
+    Jobmatch__V1__MatchOrder mo = JOBMATCH__V1__MATCH_ORDER__INIT;
+    Jobmatch__V1__MatchProfile mp = JOBMATCH__V1__MATCH_PROFILE__INIT;
+    Jobmatch__V1__GetSkillGaps gaps = JOBMATCH__V1__GET_SKILL_GAPS__INIT;
+    Jobmatch__V1__GetOrderBottlenecks bn =
+        JOBMATCH__V1__GET_ORDER_BOTTLENECKS__INIT;
+    Jobmatch__V1__Assign assign = JOBMATCH__V1__ASSIGN__INIT;
+    char *munis[] = {"161", "165"};
+    ProtobufCMessage *order =
+        example("job-order.json", &jobmatch__v1__job_order__descriptor);
+    ProtobufCMessage *profile =
+        example("profile.json", &jobmatch__v1__put_profile__descriptor);
+    int n = 0;
+
+    if (order == NULL || profile == NULL)
+        return -1;
+    req.request_id.data = (uint8_t *) "0123456789abcdef";
+    req.request_id.len = 16;
+    submit.order = (Jobmatch__V1__JobOrder *) order;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER;
+    req.submit_order = &submit;
+    n += seed(dir, "submit_order", &req) == 0;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE;
+    req.put_profile = (Jobmatch__V1__PutProfile *) profile;
+    n += seed(dir, "put_profile", &req) == 0;
+    req.request_id.len = 0;
+    mo.order_id = "o1";
+    mo.top_k = 5;
+    mo.explain = true;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_MATCH_ORDER;
+    req.match_order = &mo;
+    n += seed(dir, "match_order", &req) == 0;
+    mp.profile_id = "p1";
+    mp.top_k = 3;
+    mp.explain = true;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_MATCH_PROFILE;
+    req.match_profile = &mp;
+    n += seed(dir, "match_profile", &req) == 0;
+    gaps.profile_id = "p2";
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_SKILL_GAPS;
+    req.get_skill_gaps = &gaps;
+    n += seed(dir, "skill_gaps", &req) == 0;
+    bn.order_id = "o3";
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_ORDER_BOTTLENECKS;
+    req.get_order_bottlenecks = &bn;
+    n += seed(dir, "bottlenecks", &req) == 0;
+    assign.municipality_codes = munis;
+    assign.n_municipality_codes = 2;
+    assign.max_per_citizen = 2;
+    assign.mode = JOBMATCH__V1__ASSIGN_MODE__ASSIGN_MODE_EXACT;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_ASSIGN;
+    req.assign = &assign;
+    n += seed(dir, "assign", &req) == 0;
+    jm_json_message_free(order);
+    jm_json_message_free(profile);
+    return n;
+}
