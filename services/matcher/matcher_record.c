@@ -362,8 +362,14 @@ matcher_record_order(const matcher_encoder *enc,
     r->licences = licence_bits(o->licences, o->n_licences);
     r->occupation = MATCHER_TERM_NONE;
     if (o->occupation_uri[0] != '\0') {
-        rc = enc->intern(enc->arg, o->occupation_uri, &r->occupation);
-        if (rc != 0 && rc != -ENOSPC)
+        uint16_t term;
+
+        /* Only a term given is used: an intern function that fails may
+         * have written anything (a full dictionary drops the term). */
+        rc = enc->intern(enc->arg, o->occupation_uri, &term);
+        if (rc == 0)
+            r->occupation = term;
+        else if (rc != -ENOSPC)
             return rc;
     }
     r->isco = strlen(o->isco_code) == 4 ? (uint16_t) atoi(o->isco_code)

@@ -151,7 +151,7 @@ struct matcher_order_rec {
 
 /* Term interning while a record is made: the id of uri (assigned if new),
  * 0; -ENOSPC when the dictionary is full (the term is dropped); other
- * -errno fail the record. */
+ * -errno fail the record. The encoder reads *id only after a 0. */
 typedef int (*matcher_intern_fn)(void *arg, const char *uri, uint16_t *id);
 
 typedef struct matcher_encoder {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "fuzz_index.h"
 #include "intake_order.h"
 #include "jm/clock.h"
 #include "jm/esco.h"
@@ -30,59 +31,12 @@
 #include "matcher_record.h"
 #include "profiles_profile.h"
 
-/* 2026-11-24: the fixture's dates are relative to it. */
-#define NOW_MS 1795478400000LL
 /* As the services' default max_request_size. */
 #define MAX_REQUEST (1024 * 1024)
 
 static matcher_index_t *ix;
 static matcher_live_t *live;
 static const jm_esco_t *esco;
-
-/* A few orders and citizens the queries can find (ids "o1".., "p1"..),
- * in Glostrup (161) and Albertslund (165), which share. */
-static void
-build_index(void)
-{
-    static const char *const skills[] = {FX_OPERATE_WAREHOUSE, FX_RECEIVE_GOODS,
-                                         FX_STACK_GOODS, FX_PICK_ORDERS,
-                                         FX_FORKLIFT};
-    const uint16_t albertslund[] = {165};
-
-    jm_clock_set_fake(NOW_MS);
-    esco = fx_esco();
-    matcher_index_new(&ix);
-    matcher_index_add_agreement(ix, 161, albertslund, 1);
-    for (unsigned i = 0; i < 6; i++) {
-        fx_order o;
-        char id[8];
-
-        snprintf(id, sizeof(id), "o%u", i + 1);
-        fx_order_init(&o, id);
-        for (unsigned s = 0; s <= i % 5; s++)
-            fx_order_skill(&o, skills[s], s % 3, s % 2 == 0);
-        if (i % 2)
-            o.o.owner_municipality = "165";
-        fx_put_order(ix, &o);
-    }
-    for (unsigned i = 0; i < 12; i++) {
-        fx_profile p;
-        char id[8];
-
-        snprintf(id, sizeof(id), "p%u", i + 1);
-        fx_profile_init(&p, id);
-        for (unsigned s = 0; s < 5; s++) {
-            if ((i >> s & 1) == 0)
-                fx_profile_skill(&p, skills[s], 1 + (i + s) % 5, 2020 + s);
-        }
-        if (i % 3 == 0) {
-            p.home.municipality_code = "165";
-            p.consent.neighbour_matching = i % 2 == 0;
-        }
-        fx_put_profile(ix, &p);
-    }
-    matcher_live_new(&live, ix, NULL);
-}
 
 static void
 intake_checks(const Jobmatch__V1__Request *req, const char *who)
@@ -183,7 +137,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const Jobmatch__V1__Request *req;
 
     if (ix == NULL)
-        build_index();
+        fuzz_index(&ix, &live, &esco);
     if (jm_msg_unpack(&msg, &jobmatch__v1__request__descriptor, data, size,
                       MAX_REQUEST, &err) != 0) {
         fuzz_check(msg == NULL && err.code != 0);

@@ -217,8 +217,11 @@ fx_intern(void *arg, const char *uri, uint16_t *id)
         *id = (uint16_t) found;
         return 0;
     }
-    *id = (uint16_t) matcher_dict_count(dict);
-    return matcher_dict_add(dict, *id, uri, strlen(uri));
+    found = matcher_dict_add(dict, (uint16_t) matcher_dict_count(dict), uri,
+                             strlen(uri));
+    if (found == 0)
+        *id = (uint16_t) (matcher_dict_count(dict) - 1);
+    return found;
 }
 
 uint32_t

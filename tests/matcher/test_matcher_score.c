@@ -2,6 +2,7 @@
  * filter excludes what it must (one case per filter), every part of the
  * score moves the way docs/matching.md says, and the explanation lists
  * matched and missing skills with their levels. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,6 +572,58 @@ test_ties_are_broken_by_id(void **state)
     assert_memory_equal(matcher_slot_id(f->ix, hits[2].slot, &len), "k", 1);
 }
 
+/* An intern function of a full dictionary that writes its out-parameter
+ * before failing (as one may): the encoder must use only what it gives. */
+static int
+intern_full(void *arg, const char *uri, uint16_t *id)
+{
+    (void) arg;
+    (void) uri;
+    *id = 4321;
+    return -ENOSPC;
+}
+
+/* With the dictionary full, a new order's and citizen's terms are dropped,
+ * the rest of the record kept: the order still enters the index (found
+ * while fuzzing: the order's occupation took the failed call's 4321, and
+ * the index refused the record for its unknown term). */
+static void
+test_full_dictionary_drops_terms(void **state)
+{
+    struct fixture *f = *state;
+    _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    matcher_encoder enc = {fx_esco(), intern_full, NULL};
+    const struct matcher_order_rec *rec;
+    const struct matcher_profile_rec *prec;
+    fx_order o;
+    fx_profile p;
+    int n;
+
+    fx_order_init(&o, "o");
+    fx_order_skill(&o, FX_STACK_GOODS, 2, true);
+    o.o.occupation_uri = FX_WAREHOUSE_WORKER;
+    n = matcher_record_order(&enc, &o.o, 0, buf);
+    assert_true(n > 0);
+    assert_true(matcher_record_order_valid(buf, (size_t) n));
+    rec = (const struct matcher_order_rec *) (const void *) buf;
+    assert_int_equal(rec->occupation, MATCHER_TERM_NONE);
+    assert_int_equal(rec->n_ess, 0);
+    assert_int_not_equal(matcher_index_put_order(f->ix, rec, (size_t) n),
+                         MATCHER_NONE);
+
+    fx_profile_init(&p, "p");
+    fx_profile_skill(&p, FX_STACK_GOODS, 3, 2026);
+    fx_profile_occupation(&p, FX_WAREHOUSE_WORKER, true);
+    n = matcher_record_profile(&enc, &p.p, 0, buf);
+    assert_true(n > 0);
+    assert_true(matcher_record_profile_valid(buf, (size_t) n));
+    prec = (const struct matcher_profile_rec *) (const void *) buf;
+    assert_int_equal(prec->n_skills, 0);
+    assert_int_equal(prec->n_occs, 0);
+    assert_int_not_equal(matcher_index_put_profile(f->ix, prec, (size_t) n),
+                         MATCHER_NONE);
+}
+
 int
 main(void)
 {
@@ -596,6 +649,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_explanation_lists, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_candidates_share_a_term, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_full_dictionary_drops_terms, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_ties_are_broken_by_id, setup,
                                         teardown),

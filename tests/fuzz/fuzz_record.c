@@ -1,0 +1,174 @@
+/* fuzz_record.c - any bytes as a job order or a citizen profile the way a
+ * source's log delivers them to the matcher (the wire checked, nothing
+ * else: a source is another program, and its bugs are outside input
+ * too), through what the matcher's view does with one: the compact record
+ * (matcher_record_order / _profile), the record check it applies to what
+ * it reads back, and the index. The first byte picks the kind (even: an
+ * order, odd: a citizen); the rest is the message.
+ *
+ * What must hold: no crash or sanitizer report; a record made passes the
+ * record check and the index takes it (even once the term dictionary is
+ * full, which a long run reaches: new terms are dropped); and the search with
+ * pruning gives exactly the exhaustive scan's answer (matcher_topk_order_scan),
+ * for the new order, or for every order once the new citizen is in. The record
+ * is then removed, so every input meets the same index. */
+#include <string.h>
+
+#include "fuzz.h"
+#include "fuzz_index.h"
+#include "jm/msg.h"
+#include "jobmatch/v1/envelope.pb-c.h"
+#include "matcher_fixture.h"
+#include "matcher_record.h"
+#include "matcher_topk.h"
+
+#define K 5
+
+static matcher_index_t *ix;
+static matcher_live_t *live;
+static const jm_esco_t *esco;
+
+/* The view keeps records whose id is 1-64 bytes (matcher_view.c). */
+static bool
+id_ok(const char *id)
+{
+    size_t len = id != NULL ? strlen(id) : 0;
+
+    return len > 0 && len <= 64;
+}
+
+static void
+same_as_scan(const matcher_order *o)
+{
+    matcher_ctx ctx;
+    matcher_hit a[K], b[K];
+    size_t na, nb;
+
+    matcher_ctx_now(&ctx);
+    na = matcher_topk_order(ix, o, &ctx, K, a, NULL);
+    nb = matcher_topk_order_scan(ix, o, &ctx, K, b, NULL);
+    fuzz_check(na == nb);
+    for (size_t i = 0; i < na; i++)
+        fuzz_check(a[i].slot == b[i].slot && a[i].score == b[i].score);
+}
+
+static void
+order(const Jobmatch__V1__JobOrder *msg)
+{
+    _Alignas(8) static uint8_t buf[MATCHER_ORDER_REC_MAX];
+    matcher_encoder enc = {esco, fx_intern, ix->dict};
+    const struct matcher_order_rec *rec;
+    uint32_t slot;
+    int n;
+
+    if (!id_ok(msg->id) ||
+        msg->status != JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN)
+        return; /* the view drops it, or deletes the order */
+    if ((n = matcher_record_order(&enc, msg, 0, buf)) <= 0)
+        return;
+    fuzz_check(matcher_record_order_valid(buf, (size_t) n));
+    rec = (const struct matcher_order_rec *) (const void *) buf;
+    /* Made with this index's dictionary: always taken. */
+    slot = matcher_index_put_order(ix, rec, (size_t) n);
+    fuzz_check(slot != MATCHER_NONE);
+    same_as_scan(&ix->orders[slot]);
+    fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
+                                          rec->id_len) == slot);
+}
+
+static void
+citizen(const Jobmatch__V1__CitizenProfile *msg)
+{
+    _Alignas(8) static uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    matcher_encoder enc = {esco, fx_intern, ix->dict};
+    const struct matcher_profile_rec *rec;
+    uint32_t slot;
+    int n;
+
+    if (!id_ok(msg->id))
+        return;
+    if ((n = matcher_record_profile(&enc, msg, 0, buf)) <= 0)
+        return;
+    fuzz_check(matcher_record_profile_valid(buf, (size_t) n));
+    rec = (const struct matcher_profile_rec *) (const void *) buf;
+    slot = matcher_index_put_profile(ix, rec, (size_t) n);
+    fuzz_check(slot != MATCHER_NONE);
+    for (uint32_t o = 0; o < ix->oused; o++) {
+        if (ix->orders[o].rec != NULL)
+            same_as_scan(&ix->orders[o]);
+    }
+    fuzz_check(matcher_index_remove_profile(ix, matcher_profile_id(rec),
+                                            rec->id_len) == slot);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const ProtobufCMessageDescriptor *desc;
+    jm_msg_t *msg = NULL;
+    jm_error err = {0};
+
+    if (ix == NULL)
+        fuzz_index(&ix, &live, &esco);
+    if (size == 0)
+        return 0;
+    desc = data[0] & 1 ? &jobmatch__v1__citizen_profile__descriptor
+                       : &jobmatch__v1__job_order__descriptor;
+    if (jm_msg_unpack(&msg, desc, data + 1, size - 1, 1024 * 1024, &err) != 0)
+        return 0;
+    if (data[0] & 1)
+        citizen((const Jobmatch__V1__CitizenProfile *) jm_msg_get(msg));
+    else
+        order((const Jobmatch__V1__JobOrder *) jm_msg_get(msg));
+    jm_msg_free(&msg);
+    return 0;
+}
+
+/* Orders and citizens of the fixture, packed as a source logs them. */
+static int
+seed(const char *dir, const char *name, uint8_t kind, const ProtobufCMessage *m)
+{
+    uint8_t *packed = NULL, *file;
+    size_t size = 0;
+    int rc;
+
+    if (jm_msg_pack(m, &packed, &size) != 0)
+        return -1;
+    if ((file = malloc(size + 1)) == NULL) {
+        free(packed);
+        return -1;
+    }
+    file[0] = kind;
+    memcpy(file + 1, packed, size);
+    rc = fuzz_write_file(dir, name, file, size + 1);
+    free(file);
+    free(packed);
+    return rc;
+}
+
+int
+fuzz_write_seeds(const char *dir)
+{
+    fx_order o;
+    fx_profile p;
+    int n = 0;
+
+    fx_order_init(&o, "o-seed");
+    fx_order_skill(&o, FX_STACK_GOODS, 2, true);
+    fx_order_skill(&o, FX_FORKLIFT, 3, true);
+    fx_order_skill(&o, FX_BARCODE, 0, false);
+    fx_order_language(&o, "en", 3);
+    fx_order_licence(&o, JOBMATCH__V1__LICENCE__LICENCE_FORKLIFT);
+    o.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN;
+    n += seed(dir, "order", 0, &o.o.base) == 0;
+    fx_profile_init(&p, "p-seed");
+    fx_profile_skill(&p, FX_STACK_GOODS, 4, 2025);
+    fx_profile_skill(&p, FX_FORKLIFT, 2, 2019);
+    fx_profile_occupation(&p, FX_WAREHOUSE_WORKER, true);
+    fx_profile_language(&p, "en", 4);
+    fx_profile_licence(&p, JOBMATCH__V1__LICENCE__LICENCE_FORKLIFT);
+    fx_profile_progress(&p, 7);
+    n += seed(dir, "citizen", 1, &p.p.base) == 0;
+    fx_esco_release();
+    return n;
+}
