@@ -8,12 +8,17 @@
  *   - the matcher's queries (match order and profile, gaps, bottlenecks,
  *     assignment) on a small index of real ESCO skills, as a municipality
  *     and as admin; a reply it makes must pack;
- *   - an order or profile a check accepted, made into the matcher's
- *     compact record (what the matcher does with what intake and profiles
+ *   - what intake then does with a request its checks passed, to the
+ *     example order as intake stored it (create, update, status, outcome:
+ *     the pure functions of intake_order.h): the result must pack, an
+ *     update raises the version by one, a status change closes the order
+ *     or fills it, a refusal says why;
+ *   - an order intake created or a profile profiles accepted, made into
+ *     the matcher's compact record (what the matcher does with what they
  *     log): the record must pass the matcher's own record check.
  *
  * What must hold: no crash or sanitizer report, an error reply for what is
- * refused, and the two properties above. */
+ * refused, and the properties above. */
 #include <string.h>
 
 #include "fuzz.h"
@@ -38,7 +43,9 @@ static matcher_index_t *ix;
 static matcher_live_t *live;
 static const jm_esco_t *esco;
 
-static void
+/* intake's checks of req's body as who; true if it is an intake body that
+ * passed them. */
+static bool
 intake_checks(const Jobmatch__V1__Request *req, const char *who)
 {
     intake_rules rules = {.esco = esco, .today = jm_clock_today()};
@@ -70,42 +77,159 @@ intake_checks(const Jobmatch__V1__Request *req, const char *who)
         ok = intake_check_stats(&p, req->get_order_stats, &err);
         break;
     default:
-        return;
+        return false;
     }
     /* A refusal names its field and says why. */
     fuzz_check(ok || (err.code != 0 && err.message[0] != '\0'));
+    return ok;
 }
 
-/* The record the matcher makes of an order or a profile a service
- * accepted: made, then checked as the matcher checks what it reads back. */
+/* The records the matcher makes of an order intake stored and of a
+ * profile profiles accepted: made, then checked as the matcher checks
+ * what it reads back. */
+static _Alignas(8) uint8_t
+    record_buf[MATCHER_PROFILE_REC_MAX > MATCHER_ORDER_REC_MAX
+                   ? MATCHER_PROFILE_REC_MAX
+                   : MATCHER_ORDER_REC_MAX];
+
 static void
-matcher_records(const Jobmatch__V1__Request *req)
+matcher_record(const Jobmatch__V1__JobOrder *order)
 {
-    static _Alignas(8)
-        uint8_t buf[MATCHER_PROFILE_REC_MAX > MATCHER_ORDER_REC_MAX
-                        ? MATCHER_PROFILE_REC_MAX
-                        : MATCHER_ORDER_REC_MAX];
     matcher_encoder enc = {esco, fx_intern, ix->dict};
+    int n = matcher_record_order(&enc, order, 0, record_buf);
+
+    if (n > 0)
+        fuzz_check(matcher_record_order_valid(record_buf, (size_t) n));
+}
+
+static void
+matcher_record_citizen(const Jobmatch__V1__CitizenProfile *checked)
+{
+    matcher_encoder enc = {esco, fx_intern, ix->dict};
+    Jobmatch__V1__CitizenProfile profile = *checked;
     int n;
 
-    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER &&
-        req->submit_order->order != NULL) {
-        Jobmatch__V1__JobOrder order = *req->submit_order->order;
+    profile.id = "p-fuzz"; /* profiles sets it */
+    n = matcher_record_profile(&enc, &profile, 0, record_buf);
+    if (n > 0)
+        fuzz_check(matcher_record_profile_valid(record_buf, (size_t) n));
+}
 
-        order.id = "jo-fuzz"; /* intake sets it */
-        n = matcher_record_order(&enc, &order, 0, buf);
-        if (n > 0)
-            fuzz_check(matcher_record_order_valid(buf, (size_t) n));
-    }
-    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE &&
-        req->put_profile->profile != NULL) {
-        Jobmatch__V1__CitizenProfile profile = *req->put_profile->profile;
+static ProtobufCMessage *example(const char *file,
+                                 const ProtobufCMessageDescriptor *desc);
 
-        profile.id = "p-fuzz"; /* profiles sets it */
-        n = matcher_record_profile(&enc, &profile, 0, buf);
-        if (n > 0)
-            fuzz_check(matcher_record_profile_valid(buf, (size_t) n));
+/* ---- intake's changes: what a checked request does to a stored order ---- */
+
+/* Request memory, as intake's allocator gives it: freed all at once. */
+struct arena {
+    void *blocks[256];
+    unsigned n;
+};
+
+static void *
+arena_alloc(void *data, size_t size)
+{
+    struct arena *a = data;
+
+    fuzz_check(a->n < sizeof(a->blocks) / sizeof(a->blocks[0]));
+    a->blocks[a->n] = malloc(size ? size : 1);
+    fuzz_check(a->blocks[a->n] != NULL);
+    return a->blocks[a->n++];
+}
+
+static void
+arena_free(void *data, void *p)
+{
+    (void) data;
+    (void) p; /* freed with the arena */
+}
+
+static void
+arena_release(struct arena *a)
+{
+    while (a->n > 0)
+        free(a->blocks[--a->n]);
+}
+
+static void
+packs(const Jobmatch__V1__JobOrder *order)
+{
+    uint8_t *packed = NULL;
+    size_t size = 0;
+
+    fuzz_check(jm_msg_pack(&order->base, &packed, &size) == 0);
+    free(packed);
+}
+
+/* The stored order the changes apply to: docs/examples/job-order.json as
+ * intake creates it. */
+static const Jobmatch__V1__JobOrder *
+stored_order(const intake_rules *rules)
+{
+    static Jobmatch__V1__JobOrder stored;
+    static Jobmatch__V1__Location workplace;
+    static ProtobufCMessage *example_order;
+
+    if (example_order == NULL) {
+        example_order =
+            example("job-order.json", &jobmatch__v1__job_order__descriptor);
+        fuzz_check(example_order != NULL);
+        intake_order_create(rules, &stored, &workplace,
+                            (const Jobmatch__V1__JobOrder *) example_order,
+                            "jo-stored", FUZZ_NOW_MS);
     }
+    return &stored;
+}
+
+/* req passed intake's checks: it is applied as intake applies it (the
+ * pure functions of intake_order.h), and the result must pack; a refusal
+ * says why. */
+static void
+intake_changes(const Jobmatch__V1__Request *req, const intake_rules *rules)
+{
+    const Jobmatch__V1__JobOrder *stored = stored_order(rules);
+    Jobmatch__V1__JobOrder out = *stored;
+    Jobmatch__V1__Location workplace;
+    struct arena arena = {.n = 0};
+    ProtobufCAllocator alloc = {arena_alloc, arena_free, &arena};
+    jm_error err = {0};
+    int rc = 0;
+
+    switch (req->body_case) {
+    case JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER:
+        intake_order_create(rules, &out, &workplace, req->submit_order->order,
+                            "jo-fuzz", FUZZ_NOW_MS);
+        fuzz_check(out.version == 1 &&
+                   out.status == JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
+        packs(&out);
+        matcher_record(&out);
+        return;
+    case JOBMATCH__V1__REQUEST__BODY_UPDATE_ORDER:
+        rc = intake_order_update(rules, &out, &workplace, stored,
+                                 req->update_order, FUZZ_NOW_MS, &err);
+        if (rc == 0)
+            fuzz_check(out.version == stored->version + 1);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_SET_ORDER_STATUS:
+        rc = intake_order_set_status(rules, &out, req->set_order_status,
+                                     FUZZ_NOW_MS, &err);
+        if (rc == 0)
+            fuzz_check(!intake_order_is_open(&out) ||
+                       out.status ==
+                           JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED);
+        break;
+    case JOBMATCH__V1__REQUEST__BODY_RECORD_OUTCOME:
+        rc = intake_order_record_outcome(&out, req->record_outcome, FUZZ_NOW_MS,
+                                         &alloc, &err);
+        break;
+    default:
+        return;
+    }
+    if (rc == 0)
+        packs(&out);
+    else
+        fuzz_check(err.code != 0 && err.message[0] != '\0');
+    arena_release(&arena);
 }
 
 static void
@@ -135,21 +259,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jm_msg_t *msg = NULL;
     jm_error err = {0};
     const Jobmatch__V1__Request *req;
+    intake_rules rules;
 
     if (ix == NULL)
         fuzz_index(&ix, &live, &esco);
+    rules = (intake_rules){.esco = esco, .today = jm_clock_today()};
     if (jm_msg_unpack(&msg, &jobmatch__v1__request__descriptor, data, size,
                       MAX_REQUEST, &err) != 0) {
         fuzz_check(msg == NULL && err.code != 0);
         return 0;
     }
     req = (const Jobmatch__V1__Request *) jm_msg_get(msg);
-    intake_checks(req, "municipality:161");
-    intake_checks(req, "admin");
-    if (profiles_profile_check_request(req, jm_clock_today(), &err))
-        matcher_records(req);
-    else
+    if (intake_checks(req, "municipality:161"))
+        intake_changes(req, &rules);
+    (void) intake_checks(req, "admin");
+    if (!profiles_profile_check_request(req, jm_clock_today(), &err))
         fuzz_check(err.code != 0);
+    else if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE &&
+             req->put_profile->profile != NULL)
+        matcher_record_citizen(req->put_profile->profile);
     matcher_queries(req, "municipality:161");
     matcher_queries(req, "admin");
     jm_msg_free(&msg);
