@@ -93,7 +93,7 @@ static _Alignas(8) uint8_t
                    : MATCHER_ORDER_REC_MAX];
 
 static void
-matcher_record(const Jobmatch__V1__JobOrder *order)
+matcher_record_job(const Jobmatch__V1__JobOrder *order)
 {
     matcher_encoder enc = {esco, fx_intern, ix->dict};
     int n = matcher_record_order(&enc, order, 0, record_buf);
@@ -202,7 +202,7 @@ intake_changes(const Jobmatch__V1__Request *req, const intake_rules *rules)
         fuzz_check(out.version == 1 &&
                    out.status == JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN);
         packs(&out);
-        matcher_record(&out);
+        matcher_record_job(&out);
         return;
     case JOBMATCH__V1__REQUEST__BODY_UPDATE_ORDER:
         rc = intake_order_update(rules, &out, &workplace, stored,
