@@ -150,7 +150,7 @@ matcher_posting(uint32_t pos, uint32_t key)
 #define MATCHER_GRID_COLS  25
 #define MATCHER_CELL_ANY   (MATCHER_GRID_ROWS * MATCHER_GRID_COLS)
 #define MATCHER_CELLS      (MATCHER_CELL_ANY + 1)
-#define MATCHER_ISCO_CODES 10000
+#define MATCHER_ISCO_CODES MATCHER_ISCO_MAX
 
 enum {
     MATCHER_HOT_DANISH = 7 << 2,  /* bits 2-4: Danish level (LanguageLevel) */

@@ -9,12 +9,14 @@
 #include "matcher_record.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jm/clock.h"
 #include "jm/dk.h"
 #include "jm/log.h"
+#include "jm/msg.h"
 #include "matcher_dict.h"
 
 #define MAX_ORDER_SKILLS 64 /* per group; intake allows no more */
@@ -43,6 +45,16 @@ matcher_muni_format(uint16_t code, char buf[4])
 
 /* Coordinates of a place: its own if given, else its postcode's centre,
  * else its municipality's. false if none is known. */
+/* Coordinates the distance code can use: finite, on the globe. */
+static bool
+place_ok(float lat, float lon)
+{
+    return isfinite(lat) && isfinite(lon) && fabsf(lat) <= 90.0f &&
+           fabsf(lon) <= 180.0f;
+}
+
+/* The place of loc: its coordinates when given (and usable: a source is
+ * another program), else its postcode's centre, else its municipality's. */
 static bool
 resolve_location(const Jobmatch__V1__Location *loc, float *lat, float *lon)
 {
@@ -51,7 +63,8 @@ resolve_location(const Jobmatch__V1__Location *loc, float *lat, float *lon)
 
     if (loc == NULL)
         return false;
-    if (loc->latitude != 0.0 || loc->longitude != 0.0) {
+    if ((loc->latitude != 0.0 || loc->longitude != 0.0) &&
+        place_ok((float) loc->latitude, (float) loc->longitude)) {
         *lat = (float) loc->latitude;
         *lon = (float) loc->longitude;
         return true;
@@ -407,9 +420,33 @@ matcher_record_order(const matcher_encoder *enc,
     return (int) matcher_order_size(r);
 }
 
+/* ---- checks of a record read back ----
+ *
+ * A record read back from the store passes only if it holds what the
+ * encoder above makes: the sizes, and every field the index and the score
+ * use as an index, a shift or a bound within its range (a store damaged on
+ * disk must not crash the matcher, nor make its pruned search differ from
+ * the scan; tests/fuzz/fuzz_record.c checks both). The arrays are read
+ * with memcpy: the store's values need not be aligned. */
+
+static bool
+langs_ok(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct matcher_lang l;
+
+        memcpy(&l, p + i * sizeof(l), sizeof(l));
+        if (l.code[0] < 'a' || l.code[0] > 'z' || l.code[1] < 'a' ||
+            l.code[1] > 'z')
+            return false;
+    }
+    return true;
+}
+
 bool
 matcher_record_profile_valid(const void *data, size_t size)
 {
+    const uint8_t *p = data;
     struct matcher_profile_rec r;
     size_t need;
 
@@ -419,19 +456,87 @@ matcher_record_profile_valid(const void *data, size_t size)
     need = sizeof(r) + r.n_skills * sizeof(struct matcher_pskill) +
            r.n_occs * sizeof(struct matcher_pocc) +
            r.n_langs * sizeof(struct matcher_lang) + r.id_len;
-    return r.format == MATCHER_REC_PROFILE && r.id_len > 0 && need == size;
+    if (r.format != MATCHER_REC_PROFILE || r.id_len == 0 || need != size)
+        return false;
+    if ((r.kinds & 1) != 0 || r.home_muni >= 1000 ||
+        (r.flags & ~(MATCHER_PF_CONSENT | MATCHER_PF_LOCATION)) != 0 ||
+        (r.progression > MATCHER_PROGRESS_MAX &&
+         r.progression != MATCHER_PROGRESS_NONE) ||
+        ((r.flags & MATCHER_PF_LOCATION) && !place_ok(r.lat, r.lon)))
+        return false;
+    p += sizeof(r);
+    /* Skills: levels 1-5, sorted by term, each once (lookups halve). */
+    for (unsigned i = 0; i < r.n_skills;
+         i++, p += sizeof(struct matcher_pskill)) {
+        struct matcher_pskill sk, prev;
+
+        memcpy(&sk, p, sizeof(sk));
+        if (sk.level < 1 || sk.level > 5)
+            return false;
+        if (i > 0) {
+            memcpy(&prev, p - sizeof(prev), sizeof(prev));
+            if (prev.term >= sk.term)
+                return false;
+        }
+    }
+    /* Occupations: each once, a known kind of hold, an ISCO code. */
+    for (unsigned i = 0; i < r.n_occs; i++) {
+        struct matcher_pocc oc, other;
+
+        memcpy(&oc, p + i * sizeof(oc), sizeof(oc));
+        if (oc.held > 1 || oc.isco >= MATCHER_ISCO_MAX)
+            return false;
+        for (unsigned j = 0; j < i; j++) {
+            memcpy(&other, p + j * sizeof(other), sizeof(other));
+            if (other.term == oc.term)
+                return false;
+        }
+    }
+    p += r.n_occs * sizeof(struct matcher_pocc);
+    if (!langs_ok(p, r.n_langs))
+        return false;
+    p += r.n_langs * sizeof(struct matcher_lang);
+    return jm_utf8_valid(p, r.id_len);
 }
 
 bool
 matcher_record_order_valid(const void *data, size_t size)
 {
+    const uint8_t *p = data;
     struct matcher_order_rec r;
-    size_t need;
+    size_t need, n;
 
     if (size < sizeof(r))
         return false;
     memcpy(&r, data, sizeof(r));
     need = sizeof(r) + (r.n_ess + r.n_opt) * sizeof(struct matcher_oskill) +
            r.n_langs * sizeof(struct matcher_lang) + r.id_len + r.title_len;
-    return r.format == MATCHER_REC_ORDER && r.id_len > 0 && need == size;
+    if (r.format != MATCHER_REC_ORDER || r.id_len == 0 || need != size)
+        return false;
+    if (r.kind >= 8 || r.owner_muni >= 1000 || r.isco >= MATCHER_ISCO_MAX ||
+        r.n_ess > MAX_ORDER_SKILLS || r.n_opt > MAX_ORDER_SKILLS ||
+        (r.flags & ~MATCHER_OF_LOCATION) != 0 ||
+        ((r.flags & MATCHER_OF_LOCATION) && !place_ok(r.lat, r.lon)))
+        return false;
+    p += sizeof(r);
+    /* Skills: each once over both groups, a level 0-5. */
+    n = (size_t) r.n_ess + r.n_opt;
+    for (size_t i = 0; i < n; i++) {
+        struct matcher_oskill sk, other;
+
+        memcpy(&sk, p + i * sizeof(sk), sizeof(sk));
+        if (sk.min_level > 5)
+            return false;
+        for (size_t j = 0; j < i; j++) {
+            memcpy(&other, p + j * sizeof(other), sizeof(other));
+            if (other.term == sk.term)
+                return false;
+        }
+    }
+    p += n * sizeof(struct matcher_oskill);
+    if (!langs_ok(p, r.n_langs))
+        return false;
+    p += r.n_langs * sizeof(struct matcher_lang);
+    return jm_utf8_valid(p, r.id_len) &&
+           jm_utf8_valid(p + r.id_len, r.title_len);
 }

@@ -40,6 +40,8 @@
 /* progression when the citizen has no measurement: scored as neutral. */
 #define MATCHER_PROGRESS_NONE 255
 #define MATCHER_PROGRESS_MAX  200 /* progression 1.0 */
+/* ISCO-08 codes have at most 4 digits: every code is below this. */
+#define MATCHER_ISCO_MAX 10000
 
 enum {
     MATCHER_PF_CONSENT = 1 << 0,  /* may be matched by other municipalities */
@@ -172,8 +174,12 @@ int matcher_record_order(const matcher_encoder *enc,
                          const Jobmatch__V1__JobOrder *order, uint8_t source,
                          uint8_t *buf);
 
-/* Checks that data is a whole, consistent record of the kind (format byte,
- * counts within size). For records read back from disk. */
+/* Checks that data is a whole, consistent record of the kind, as the
+ * encoder makes them: the format byte and sizes, and every field the index
+ * and the score rely on within its range (skills sorted and each once,
+ * levels, kind, progression, ISCO codes, coordinates finite, languages,
+ * UTF-8 ids and titles). For records read back from disk; data need not
+ * be aligned. */
 bool matcher_record_profile_valid(const void *data, size_t size);
 bool matcher_record_order_valid(const void *data, size_t size);
 

@@ -3,8 +3,9 @@
  * else: a source is another program, and its bugs are outside input
  * too), through what the matcher's view does with one: the compact record
  * (matcher_record_order / _profile), the record check it applies to what
- * it reads back, and the index. The first byte picks the kind (even: an
- * order, odd: a citizen); the rest is the message.
+ * it reads back, and the index. The first byte picks the kind (bit 0: a
+ * citizen, else an order) and the form (bit 1: the rest is a record as
+ * the view reads it back from its store, else the message).
  *
  * What must hold: no crash or sanitizer report; a record made passes the
  * record check and the index takes it (even once the term dictionary is
@@ -18,6 +19,7 @@
 #include "fuzz_index.h"
 #include "jm/msg.h"
 #include "jobmatch/v1/envelope.pb-c.h"
+#include "matcher_dict.h"
 #include "matcher_fixture.h"
 #include "matcher_record.h"
 #include "matcher_topk.h"
@@ -27,6 +29,30 @@
 static matcher_index_t *ix;
 static matcher_live_t *live;
 static const jm_esco_t *esco;
+static size_t fixture_terms; /* the dictionary as setup left it */
+
+/* The fixture's index, the seeds' terms, then the dictionary filled all
+ * but 8 terms: an input's new terms after the first few are dropped, as in
+ * a matcher whose dictionary filled up (the path where a bug was found). */
+static void
+setup(void)
+{
+    static const char *const seed_terms[] = {FX_BARCODE, FX_WAREHOUSE_WORKER};
+    uint16_t id;
+
+    fuzz_index(&ix, &live, &esco);
+    for (size_t i = 0; i < sizeof(seed_terms) / sizeof(seed_terms[0]); i++)
+        fuzz_check(fx_intern(ix->dict, seed_terms[i], &id) == 0);
+    for (size_t t = matcher_dict_count(ix->dict); t < MATCHER_TERMS_MAX - 8;
+         t++) {
+        char uri[48];
+
+        snprintf(uri, sizeof(uri), "urn:fuzz:filler:%zu", t);
+        fuzz_check(matcher_dict_add(ix->dict, (uint16_t) t, uri, strlen(uri)) ==
+                   0);
+    }
+    fixture_terms = matcher_dict_count(ix->dict);
+}
 
 /* The view keeps records whose id is 1-64 bytes (matcher_view.c). */
 static bool
@@ -101,6 +127,49 @@ citizen(const Jobmatch__V1__CitizenProfile *msg)
                                             rec->id_len) == slot);
 }
 
+/* Bytes as the matcher's view reads a record back from its store: only
+ * what passes the record check may reach the index, and then it must be
+ * safe to index, search and remove, whatever its fields say (a store
+ * corrupted on disk must not crash the matcher). */
+static void
+stored_record(bool is_citizen, const uint8_t *data, size_t size)
+{
+    _Alignas(8) static uint8_t buf[MATCHER_PROFILE_REC_MAX];
+    uint32_t slot;
+
+    if (size > sizeof(buf))
+        return;
+    memcpy(buf, data, size); /* the store's values are aligned as malloc's */
+    if (is_citizen) {
+        const struct matcher_profile_rec *rec =
+            (const struct matcher_profile_rec *) (const void *) buf;
+
+        if (!matcher_record_profile_valid(buf, size))
+            return;
+        slot = matcher_index_put_profile(ix, rec, size);
+        if (slot == MATCHER_NONE)
+            return; /* refused: terms it names are not in the dictionary */
+        for (uint32_t o = 0; o < ix->oused; o++) {
+            if (ix->orders[o].rec != NULL)
+                same_as_scan(&ix->orders[o]);
+        }
+        fuzz_check(matcher_index_remove_profile(ix, matcher_profile_id(rec),
+                                                rec->id_len) == slot);
+    } else {
+        const struct matcher_order_rec *rec =
+            (const struct matcher_order_rec *) (const void *) buf;
+
+        if (!matcher_record_order_valid(buf, size))
+            return;
+        slot = matcher_index_put_order(ix, rec, size);
+        if (slot == MATCHER_NONE)
+            return;
+        same_as_scan(&ix->orders[slot]);
+        fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
+                                              rec->id_len) == slot);
+    }
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -109,9 +178,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     jm_error err = {0};
 
     if (ix == NULL)
-        fuzz_index(&ix, &live, &esco);
+        setup();
     if (size == 0)
         return 0;
+    /* Every input meets the same dictionary (as the view forgets the terms
+     * of a batch that did not commit), so that an input that fails here
+     * fails again when replayed alone. */
+    matcher_dict_truncate(ix->dict, fixture_terms);
+    if (data[0] & 2) {
+        stored_record(data[0] & 1, data + 1, size - 1);
+        return 0;
+    }
     desc = data[0] & 1 ? &jobmatch__v1__citizen_profile__descriptor
                        : &jobmatch__v1__job_order__descriptor;
     if (jm_msg_unpack(&msg, desc, data + 1, size - 1, 1024 * 1024, &err) != 0)
@@ -146,6 +223,30 @@ seed(const char *dir, const char *name, uint8_t kind, const ProtobufCMessage *m)
     return rc;
 }
 
+/* A record as the view stores it, made from a fixture's message. */
+static int
+raw_seed(const char *dir, const char *name, const fx_profile *p,
+         const fx_order *o)
+{
+    _Alignas(8) static uint8_t rec[MATCHER_PROFILE_REC_MAX];
+    static uint8_t file[1 + MATCHER_PROFILE_REC_MAX];
+    matcher_encoder enc;
+    int n;
+
+    /* The index's dictionary: the terms get the ids they have in every
+     * run. */
+    if (ix == NULL)
+        setup();
+    enc = (matcher_encoder){esco, fx_intern, ix->dict};
+    n = p != NULL ? matcher_record_profile(&enc, &p->p, 0, rec)
+                  : matcher_record_order(&enc, &o->o, 0, rec);
+    if (n <= 0)
+        return 0;
+    file[0] = p != NULL ? 3 : 2;
+    memcpy(file + 1, rec, (size_t) n);
+    return fuzz_write_file(dir, name, file, (size_t) n + 1) == 0;
+}
+
 int
 fuzz_write_seeds(const char *dir)
 {
@@ -169,6 +270,7 @@ fuzz_write_seeds(const char *dir)
     fx_profile_licence(&p, JOBMATCH__V1__LICENCE__LICENCE_FORKLIFT);
     fx_profile_progress(&p, 7);
     n += seed(dir, "citizen", 1, &p.p.base) == 0;
-    fx_esco_release();
+    n += raw_seed(dir, "citizen-record", &p, NULL);
+    n += raw_seed(dir, "order-record", NULL, &o);
     return n;
 }

@@ -30,6 +30,7 @@
 #include "jm/msg.h"
 #include "jm/principal.h"
 #include "jobmatch/v1/envelope.pb-c.h"
+#include "matcher_dict.h"
 #include "matcher_fixture.h"
 #include "matcher_live.h"
 #include "matcher_query.h"
@@ -42,6 +43,7 @@
 static matcher_index_t *ix;
 static matcher_live_t *live;
 static const jm_esco_t *esco;
+static size_t fixture_terms; /* the dictionary as fuzz_index left it */
 
 /* intake's checks of req's body as who; true if it is an intake body that
  * passed them. */
@@ -261,8 +263,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const Jobmatch__V1__Request *req;
     intake_rules rules;
 
-    if (ix == NULL)
+    if (ix == NULL) {
         fuzz_index(&ix, &live, &esco);
+        fixture_terms = matcher_dict_count(ix->dict);
+    }
+    /* The terms an earlier input's records added are forgotten: every
+     * input meets the same index, and one that fails fails alone. */
+    matcher_dict_truncate(ix->dict, fixture_terms);
     rules = (intake_rules){.esco = esco, .today = jm_clock_today()};
     if (jm_msg_unpack(&msg, &jobmatch__v1__request__descriptor, data, size,
                       MAX_REQUEST, &err) != 0) {

@@ -624,6 +624,95 @@ test_full_dictionary_drops_terms(void **state)
                          MATCHER_NONE);
 }
 
+/* A record read back from the store is taken only as the encoder makes
+ * them: each field the index or the score relies on, damaged alone, makes
+ * the check refuse the record (found while fuzzing: an order of kind 114
+ * read back made the filter shift by 114). */
+static void
+test_record_check_refuses_damaged_fields(void **state)
+{
+    struct fixture *f = *state;
+    _Alignas(8) uint8_t good[MATCHER_PROFILE_REC_MAX],
+        bad[MATCHER_PROFILE_REC_MAX];
+    matcher_encoder enc = {fx_esco(), fx_intern, f->ix->dict};
+    struct matcher_order_rec *o = (struct matcher_order_rec *) (void *) bad;
+    struct matcher_profile_rec *p = (struct matcher_profile_rec *) (void *) bad;
+    struct matcher_pskill *sk = (struct matcher_pskill *) (void *) (p + 1);
+    fx_order fo;
+    fx_profile fp;
+    int n;
+
+    fx_order_init(&fo, "o");
+    fx_order_skill(&fo, FX_STACK_GOODS, 2, true);
+    fx_order_skill(&fo, FX_FORKLIFT, 3, true);
+    fx_order_language(&fo, "en", 3);
+    n = matcher_record_order(&enc, &fo.o, 0, good);
+    assert_true(n > 0 && matcher_record_order_valid(good, (size_t) n));
+#define ORDER_REFUSED(change)                                      \
+    do {                                                           \
+        memcpy(bad, good, (size_t) n);                             \
+        change;                                                    \
+        assert_false(matcher_record_order_valid(bad, (size_t) n)); \
+    } while (0)
+    ORDER_REFUSED(o->kind = 114);
+    ORDER_REFUSED(o->owner_muni = 1000);
+    ORDER_REFUSED(o->isco = 10000);
+    ORDER_REFUSED(o->flags |= 0x80);
+    ORDER_REFUSED(o->lat = NAN);
+    ORDER_REFUSED(o->lon = INFINITY);
+    ORDER_REFUSED(((struct matcher_oskill *) (void *) (o + 1))[0].min_level =
+                      6);
+    ORDER_REFUSED(((struct matcher_oskill *) (void *) (o + 1))[1].term =
+                      ((struct matcher_oskill *) (void *) (o + 1))[0].term);
+    ORDER_REFUSED(
+        ((struct matcher_lang
+              *) (void *) ((struct matcher_oskill *) (void *) (o + 1) + 2))[0]
+            .code[0] = 'E');
+    ORDER_REFUSED(((char *) matcher_order_id(o))[0] = (char) 0xff);
+#undef ORDER_REFUSED
+
+    fx_profile_init(&fp, "p");
+    fx_profile_skill(&fp, FX_STACK_GOODS, 3, 2026);
+    fx_profile_skill(&fp, FX_FORKLIFT, 2, 2020);
+    fx_profile_occupation(&fp, FX_WAREHOUSE_WORKER, true);
+    fx_profile_occupation(&fp, FX_MATERIALS_HANDLER, false);
+    fx_profile_language(&fp, "en", 4);
+    n = matcher_record_profile(&enc, &fp.p, 0, good);
+    assert_true(n > 0 && matcher_record_profile_valid(good, (size_t) n));
+    assert_int_equal(((struct matcher_profile_rec *) (void *) good)->n_skills,
+                     2);
+#define PROFILE_REFUSED(change)                                      \
+    do {                                                             \
+        memcpy(bad, good, (size_t) n);                               \
+        change;                                                      \
+        assert_false(matcher_record_profile_valid(bad, (size_t) n)); \
+    } while (0)
+    PROFILE_REFUSED(p->kinds |= 1);
+    PROFILE_REFUSED(p->home_muni = 1000);
+    PROFILE_REFUSED(p->flags |= 0x80);
+    PROFILE_REFUSED(p->progression = MATCHER_PROGRESS_MAX + 1);
+    PROFILE_REFUSED(p->flags |= MATCHER_PF_LOCATION; p->lat = NAN);
+    PROFILE_REFUSED(sk[0].level = 0);
+    PROFILE_REFUSED(sk[1].level = 6);
+    PROFILE_REFUSED(sk[1].term = sk[0].term);
+    PROFILE_REFUSED(uint16_t t = sk[0].term; sk[0].term = sk[1].term;
+                    sk[1].term = t);
+    PROFILE_REFUSED(((struct matcher_pocc *) (void *) (sk + 2))[0].held = 2);
+    PROFILE_REFUSED(((struct matcher_pocc *) (void *) (sk + 2))[1].isco =
+                        10000);
+    PROFILE_REFUSED(((struct matcher_pocc *) (void *) (sk + 2))[1].term =
+                        ((struct matcher_pocc *) (void *) (sk + 2))[0].term);
+    PROFILE_REFUSED(
+        ((struct matcher_lang
+              *) (void *) ((struct matcher_pocc *) (void *) (sk + 2) + 2))[0]
+            .code[1] = '1');
+    PROFILE_REFUSED(((char *) matcher_profile_id(p))[0] = (char) 0xc3);
+#undef PROFILE_REFUSED
+    /* And the record unchanged is still taken (the copies above did not
+     * touch good). */
+    assert_true(matcher_record_profile_valid(good, (size_t) n));
+}
+
 int
 main(void)
 {
@@ -652,6 +741,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_full_dictionary_drops_terms, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_record_check_refuses_damaged_fields, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ties_are_broken_by_id, setup,
                                         teardown),
     };
