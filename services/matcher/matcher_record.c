@@ -120,6 +120,23 @@ lang_code(const char *code, char out[2])
     return true;
 }
 
+/* An ISCO-08 unit group given as its four digits ("9333"); 0 for anything
+ * else (atoi would take "-123" or "12ab"). */
+static uint16_t
+isco_digits(const char *code)
+{
+    unsigned v = 0;
+
+    if (code == NULL || strlen(code) != 4)
+        return 0;
+    for (int i = 0; i < 4; i++) {
+        if (code[i] < '0' || code[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned) (code[i] - '0');
+    }
+    return (uint16_t) v;
+}
+
 static uint16_t
 isco_of(const matcher_encoder *enc, const char *occupation_uri)
 {
@@ -130,7 +147,7 @@ isco_of(const matcher_encoder *enc, const char *occupation_uri)
     index = jm_esco_occupation_find(enc->esco, occupation_uri);
     if (index < 0)
         return 0;
-    return (uint16_t) atoi(jm_esco_occupation_isco(enc->esco, (size_t) index));
+    return isco_digits(jm_esco_occupation_isco(enc->esco, (size_t) index));
 }
 
 static int
@@ -385,8 +402,9 @@ matcher_record_order(const matcher_encoder *enc,
         else if (rc != -ENOSPC)
             return rc;
     }
-    r->isco = strlen(o->isco_code) == 4 ? (uint16_t) atoi(o->isco_code)
-                                        : isco_of(enc, o->occupation_uri);
+    r->isco = isco_digits(o->isco_code);
+    if (r->isco == 0)
+        r->isco = isco_of(enc, o->occupation_uri);
     if (resolve_location(o->workplace, &r->lat, &r->lon))
         r->flags |= MATCHER_OF_LOCATION;
     r->start = MATCHER_DATE_NONE;

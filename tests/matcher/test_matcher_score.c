@@ -654,6 +654,13 @@ test_record_check_refuses_damaged_fields(void **state)
         change;                                                    \
         assert_false(matcher_record_order_valid(bad, (size_t) n)); \
     } while (0)
+    /* What a source sends is made into a record the check takes: an ISCO
+     * code that is not four digits is not one (atoi took "-123" as 65413,
+     * which the check refuses). */
+    fo.o.isco_code = "-123";
+    n = matcher_record_order(&enc, &fo.o, 0, bad);
+    assert_true(n > 0 && matcher_record_order_valid(bad, (size_t) n));
+    fo.o.isco_code = "";
     ORDER_REFUSED(o->kind = 114);
     ORDER_REFUSED(o->owner_muni = 1000);
     ORDER_REFUSED(o->isco = 10000);
