@@ -78,13 +78,47 @@ same_as_scan(const matcher_order *o)
         fuzz_check(a[i].slot == b[i].slot && a[i].score == b[i].score);
 }
 
+/* Puts the order in, compares the pruned search for it with the scan,
+ * takes it out again. made_here: the record was made with this index's
+ * dictionary, so the index must take it. */
+static void
+try_order(const struct matcher_order_rec *rec, size_t size, bool made_here)
+{
+    uint32_t slot = matcher_index_put_order(ix, rec, size);
+
+    if (slot == MATCHER_NONE) {
+        fuzz_check(!made_here); /* a stored one may name unknown terms */
+        return;
+    }
+    same_as_scan(&ix->orders[slot]);
+    fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
+                                          rec->id_len) == slot);
+}
+
+/* The same for a citizen: every order's search against the scan while
+ * they are in. */
+static void
+try_citizen(const struct matcher_profile_rec *rec, size_t size, bool made_here)
+{
+    uint32_t slot = matcher_index_put_profile(ix, rec, size);
+
+    if (slot == MATCHER_NONE) {
+        fuzz_check(!made_here);
+        return;
+    }
+    for (uint32_t o = 0; o < ix->oused; o++) {
+        if (ix->orders[o].rec != NULL)
+            same_as_scan(&ix->orders[o]);
+    }
+    fuzz_check(matcher_index_remove_profile(ix, matcher_profile_id(rec),
+                                            rec->id_len) == slot);
+}
+
 static void
 order(const Jobmatch__V1__JobOrder *msg)
 {
     _Alignas(8) static uint8_t buf[MATCHER_ORDER_REC_MAX];
     matcher_encoder enc = {esco, fx_intern, ix->dict};
-    const struct matcher_order_rec *rec;
-    uint32_t slot;
     int n;
 
     if (!id_ok(msg->id) ||
@@ -93,13 +127,8 @@ order(const Jobmatch__V1__JobOrder *msg)
     if ((n = matcher_record_order(&enc, msg, 0, buf)) <= 0)
         return;
     fuzz_check(matcher_record_order_valid(buf, (size_t) n));
-    rec = (const struct matcher_order_rec *) (const void *) buf;
-    /* Made with this index's dictionary: always taken. */
-    slot = matcher_index_put_order(ix, rec, (size_t) n);
-    fuzz_check(slot != MATCHER_NONE);
-    same_as_scan(&ix->orders[slot]);
-    fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
-                                          rec->id_len) == slot);
+    try_order((const struct matcher_order_rec *) (const void *) buf, (size_t) n,
+              true);
 }
 
 static void
@@ -107,8 +136,6 @@ citizen(const Jobmatch__V1__CitizenProfile *msg)
 {
     _Alignas(8) static uint8_t buf[MATCHER_PROFILE_REC_MAX];
     matcher_encoder enc = {esco, fx_intern, ix->dict};
-    const struct matcher_profile_rec *rec;
-    uint32_t slot;
     int n;
 
     if (!id_ok(msg->id))
@@ -116,15 +143,8 @@ citizen(const Jobmatch__V1__CitizenProfile *msg)
     if ((n = matcher_record_profile(&enc, msg, 0, buf)) <= 0)
         return;
     fuzz_check(matcher_record_profile_valid(buf, (size_t) n));
-    rec = (const struct matcher_profile_rec *) (const void *) buf;
-    slot = matcher_index_put_profile(ix, rec, (size_t) n);
-    fuzz_check(slot != MATCHER_NONE);
-    for (uint32_t o = 0; o < ix->oused; o++) {
-        if (ix->orders[o].rec != NULL)
-            same_as_scan(&ix->orders[o]);
-    }
-    fuzz_check(matcher_index_remove_profile(ix, matcher_profile_id(rec),
-                                            rec->id_len) == slot);
+    try_citizen((const struct matcher_profile_rec *) (const void *) buf,
+                (size_t) n, true);
 }
 
 /* Bytes as the matcher's view reads a record back from its store: only
@@ -135,39 +155,16 @@ static void
 stored_record(bool is_citizen, const uint8_t *data, size_t size)
 {
     _Alignas(8) static uint8_t buf[MATCHER_PROFILE_REC_MAX];
-    uint32_t slot;
 
     if (size > sizeof(buf))
         return;
-    memcpy(buf, data, size); /* the store's values are aligned as malloc's */
-    if (is_citizen) {
-        const struct matcher_profile_rec *rec =
-            (const struct matcher_profile_rec *) (const void *) buf;
-
-        if (!matcher_record_profile_valid(buf, size))
-            return;
-        slot = matcher_index_put_profile(ix, rec, size);
-        if (slot == MATCHER_NONE)
-            return; /* refused: terms it names are not in the dictionary */
-        for (uint32_t o = 0; o < ix->oused; o++) {
-            if (ix->orders[o].rec != NULL)
-                same_as_scan(&ix->orders[o]);
-        }
-        fuzz_check(matcher_index_remove_profile(ix, matcher_profile_id(rec),
-                                                rec->id_len) == slot);
-    } else {
-        const struct matcher_order_rec *rec =
-            (const struct matcher_order_rec *) (const void *) buf;
-
-        if (!matcher_record_order_valid(buf, size))
-            return;
-        slot = matcher_index_put_order(ix, rec, size);
-        if (slot == MATCHER_NONE)
-            return;
-        same_as_scan(&ix->orders[slot]);
-        fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
-                                              rec->id_len) == slot);
-    }
+    memcpy(buf, data, size); /* as the view copies a value out of LMDB */
+    if (is_citizen && matcher_record_profile_valid(buf, size))
+        try_citizen((const struct matcher_profile_rec *) (const void *) buf,
+                    size, false);
+    else if (!is_citizen && matcher_record_order_valid(buf, size))
+        try_order((const struct matcher_order_rec *) (const void *) buf, size,
+                  false);
 }
 
 int
