@@ -91,6 +91,10 @@ def make_root(base, cache, dest, mirror):
         print("debootstrap bookworm (minbase) ...", flush=True)
         run(["debootstrap", "--variant=minbase", "bookworm", cache, mirror],
             stdout=subprocess.DEVNULL)
+    if os.path.exists(dest):
+        remove(dest)  # a stage of an earlier --keep run
+        if os.path.exists(dest):
+            fail("%s could not be removed" % dest)
     run(["cp", "-a", cache, dest])
     shutil.copy("/etc/resolv.conf", os.path.join(dest, "etc/resolv.conf"))
 
@@ -245,9 +249,9 @@ def check(stage, netns):
 
 
 def remove(work):
-    """The work directory, unless something is still mounted in it (a
-    /proc a RUN left behind): removing files through a mount point would
-    reach outside it."""
+    """A directory of ours (the work directory, a stage's root), unless
+    something is still mounted in it (a /proc a RUN left behind): removing
+    files through a mount point would reach outside it."""
     with open("/proc/mounts", encoding="utf-8") as f:
         mounted = [l.split()[1] for l in f
                    if l.split()[1].startswith(work.rstrip("/") + "/")]
