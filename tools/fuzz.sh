@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-300}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(request json config record keys)
+[ ${#targets[@]} -gt 0 ] || targets=(request json config record keys search)
 
 command -v clang >/dev/null || { echo "fuzz.sh: clang is not installed" >&2; exit 2; }
 CC=clang cmake -S . -B build/fuzz -DJM_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug \
