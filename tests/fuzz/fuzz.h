@@ -36,4 +36,9 @@ int fuzz_write_seeds(const char *dir);
 int fuzz_write_file(const char *dir, const char *name, const void *data,
                     size_t size);
 
+/* Writes the input to this process's temporary file (made with mkstemp:
+ * mode 0600, removed at exit) for the targets whose code reads a file;
+ * returns its path. */
+const char *fuzz_input_file(const uint8_t *data, size_t size);
+
 #endif

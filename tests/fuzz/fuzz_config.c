@@ -5,7 +5,6 @@
  * What must hold: no crash or sanitizer report; a refusal says where
  * ("path:line: reason"); everything read is released. */
 #include <string.h>
-#include <unistd.h>
 
 #include "fuzz.h"
 #include "intake_config.h"
@@ -13,16 +12,8 @@
 #include "matcher_config.h"
 #include "profiles_server.h"
 
-static char path[64];
-
 static void
-remove_file(void)
-{
-    (void) unlink(path);
-}
-
-static void
-one(void *cfg, const jm_cfg_entry *table)
+one(const char *path, void *cfg, const jm_cfg_entry *table)
 {
     char err[512] = "";
 
@@ -40,24 +31,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     intake_config intake;
     struct profiles_config profiles;
     matcher_config matcher;
-    FILE *f;
+    const char *path = fuzz_input_file(data, size);
 
-    if (path[0] == '\0') {
-        int fd;
-
-        snprintf(path, sizeof(path), "/tmp/jm-fuzz-config-XXXXXX");
-        fd = mkstemp(path);
-        fuzz_check(fd >= 0);
-        close(fd);
-        atexit(remove_file);
-    }
-    f = fopen(path, "wb");
-    fuzz_check(f != NULL);
-    fuzz_check(fwrite(data, 1, size, f) == size);
-    fuzz_check(fclose(f) == 0);
-    one(&intake, intake_config_table);
-    one(&profiles, profiles_config_table);
-    one(&matcher, matcher_config_table);
+    one(path, &intake, intake_config_table);
+    one(path, &profiles, profiles_config_table);
+    one(path, &matcher, matcher_config_table);
     return 0;
 }
 

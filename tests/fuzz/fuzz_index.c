@@ -1,10 +1,39 @@
-/* fuzz_index.c - the small index the fuzz targets query (fuzz_index.h). */
+/* fuzz_index.c - what the matcher's fuzz targets share (fuzz_index.h). */
 #include "fuzz_index.h"
 
 #include <stdio.h>
 
+#include "fuzz.h"
 #include "jm/clock.h"
 #include "matcher_fixture.h"
+#include "matcher_topk.h"
+
+/* Aborts unless hits[0..n) are scan[0..ns), bit for bit. */
+static void
+same_hits(const matcher_hit *hits, size_t n, const matcher_hit *scan, size_t ns)
+{
+    fuzz_check(n == ns);
+    for (size_t i = 0; i < n; i++)
+        fuzz_check(hits[i].slot == scan[i].slot &&
+                   hits[i].score == scan[i].score);
+}
+
+void
+fuzz_search_equals_scan(matcher_index_t *ix, const matcher_order *o, size_t k)
+{
+    matcher_ctx ctx;
+    matcher_hit scan[FUZZ_KMAX], hits[FUZZ_KMAX];
+    size_t ns, n;
+
+    fuzz_check(k <= FUZZ_KMAX);
+    matcher_ctx_now(&ctx);
+    ns = matcher_topk_order_scan(ix, o, &ctx, k, scan, NULL);
+    n = matcher_topk_order(ix, o, &ctx, k, hits, NULL);
+    same_hits(hits, n, scan, ns);
+    n = matcher_topk_order_seeded(ix, o, &ctx, k, hits, NULL, scan + ns / 2,
+                                  ns - ns / 2);
+    same_hits(hits, n, scan, ns);
+}
 
 /* A few orders and citizens the queries can find (ids "o1".., "p1"..),
  * in Glostrup (161) and Albertslund (165), which share. */

@@ -11,8 +11,6 @@
  * Z85 keys whose public half is the key the secret makes. */
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 #include <zmq.h>
@@ -23,24 +21,6 @@
 
 static jm_bus_t *bus;
 static uv_loop_t loop;
-static char path[64];
-
-static void
-remove_file(void)
-{
-    (void) unlink(path);
-}
-
-static void
-write_input(const uint8_t *data, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-
-    fuzz_check(f != NULL);
-    fuzz_check(fwrite(data, 1, size, f) == size);
-    fuzz_check(fclose(f) == 0);
-    fuzz_check(chmod(path, 0600) == 0);
-}
 
 static bool
 z85_key(const char *s)
@@ -54,25 +34,19 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
+    const char *path;
     int rc;
 
     if (bus == NULL) {
-        int fd;
-
         /* Each refused line is logged as an error: expected here, and
          * writing them would be most of the run's time. */
         jm_log_set_level(JM_LOG_ERR - 1);
         fuzz_check(uv_loop_init(&loop) == 0);
         fuzz_check(jm_bus_new(&bus, &loop) == 0);
-        snprintf(path, sizeof(path), "/tmp/jm-fuzz-keys-XXXXXX");
-        fd = mkstemp(path);
-        fuzz_check(fd >= 0);
-        close(fd);
-        atexit(remove_file);
     }
     if (size == 0)
         return 0;
-    write_input(data + 1, size - 1);
+    path = fuzz_input_file(data + 1, size - 1); /* 0600, as a key file is */
     if ((data[0] & 1) == 0) {
         rc = jm_bus_allow_file(bus, "fuzz", path);
         fuzz_check(rc == 0 || rc == -EINVAL);

@@ -22,7 +22,6 @@
 #include "matcher_dict.h"
 #include "matcher_fixture.h"
 #include "matcher_record.h"
-#include "matcher_topk.h"
 
 #define K 5
 
@@ -63,21 +62,6 @@ id_ok(const char *id)
     return len > 0 && len <= 64;
 }
 
-static void
-same_as_scan(const matcher_order *o)
-{
-    matcher_ctx ctx;
-    matcher_hit a[K], b[K];
-    size_t na, nb;
-
-    matcher_ctx_now(&ctx);
-    na = matcher_topk_order(ix, o, &ctx, K, a, NULL);
-    nb = matcher_topk_order_scan(ix, o, &ctx, K, b, NULL);
-    fuzz_check(na == nb);
-    for (size_t i = 0; i < na; i++)
-        fuzz_check(a[i].slot == b[i].slot && a[i].score == b[i].score);
-}
-
 /* Puts the order in, compares the pruned search for it with the scan,
  * takes it out again. made_here: the record was made with this index's
  * dictionary, so the index must take it. */
@@ -90,7 +74,7 @@ try_order(const struct matcher_order_rec *rec, size_t size, bool made_here)
         fuzz_check(!made_here); /* a stored one may name unknown terms */
         return;
     }
-    same_as_scan(&ix->orders[slot]);
+    fuzz_search_equals_scan(ix, &ix->orders[slot], K);
     fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
                                           rec->id_len) == slot);
 }
@@ -108,7 +92,7 @@ try_citizen(const struct matcher_profile_rec *rec, size_t size, bool made_here)
     }
     for (uint32_t o = 0; o < ix->oused; o++) {
         if (ix->orders[o].rec != NULL)
-            same_as_scan(&ix->orders[o]);
+            fuzz_search_equals_scan(ix, &ix->orders[o], K);
     }
     fuzz_check(matcher_index_remove_profile(ix, matcher_profile_id(rec),
                                             rec->id_len) == slot);

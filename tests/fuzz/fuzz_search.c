@@ -28,9 +28,6 @@
 #include "matcher_fixture.h"
 #include "matcher_gen.h"
 #include "matcher_record.h"
-#include "matcher_topk.h"
-
-#define KMAX 20
 
 static matcher_index_t *ix;
 static size_t population_terms;
@@ -61,33 +58,10 @@ setup(void)
     population_terms = matcher_dict_count(ix->dict);
 }
 
-/* The search for o equals the scan, for k, unseeded and seeded with the
- * second half of the scan's answer (the live lists seed a search with an
- * order's old list). */
-static void
-same_as_scan(const matcher_order *o, size_t k)
-{
-    matcher_ctx ctx;
-    matcher_hit a[KMAX], b[KMAX], c[KMAX];
-    size_t na, nb, nc;
-
-    matcher_ctx_now(&ctx);
-    nb = matcher_topk_order_scan(ix, o, &ctx, k, b, NULL);
-    na = matcher_topk_order(ix, o, &ctx, k, a, NULL);
-    fuzz_check(na == nb);
-    for (size_t i = 0; i < na; i++)
-        fuzz_check(a[i].slot == b[i].slot && a[i].score == b[i].score);
-    nc = matcher_topk_order_seeded(ix, o, &ctx, k, c, NULL, b + nb / 2,
-                                   nb - nb / 2);
-    fuzz_check(nc == nb);
-    for (size_t i = 0; i < nc; i++)
-        fuzz_check(c[i].slot == b[i].slot && c[i].score == b[i].score);
-}
-
 static void
 search(const struct matcher_order_rec *rec, size_t size)
 {
-    static const size_t ks[] = {1, 5, KMAX};
+    static const size_t ks[] = {1, 5, FUZZ_KMAX};
     uint32_t slot;
 
     if (!matcher_record_order_valid(rec, size))
@@ -96,7 +70,7 @@ search(const struct matcher_order_rec *rec, size_t size)
     if (slot == MATCHER_NONE)
         return; /* names a term the dictionary does not hold */
     for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++)
-        same_as_scan(&ix->orders[slot], ks[i]);
+        fuzz_search_equals_scan(ix, &ix->orders[slot], ks[i]);
     fuzz_check(matcher_index_remove_order(ix, matcher_order_id(rec),
                                           rec->id_len) == slot);
 }
