@@ -21,17 +21,27 @@
 
 #define MAX_ORDER_SKILLS 64 /* per group; intake allows no more */
 
+/* The value of code when it is exactly n ASCII digits ("101", "9333");
+ * 0 for anything else (atoi would take "-123" or "12ab"). */
+static uint16_t
+digits_value(const char *code, size_t n)
+{
+    unsigned v = 0;
+
+    if (code == NULL || strlen(code) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (code[i] < '0' || code[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned) (code[i] - '0');
+    }
+    return (uint16_t) v;
+}
+
 uint16_t
 matcher_muni_code(const char *code)
 {
-    if (code == NULL || strlen(code) != 3)
-        return 0;
-    for (int i = 0; i < 3; i++) {
-        if (code[i] < '0' || code[i] > '9')
-            return 0;
-    }
-    return (uint16_t) ((code[0] - '0') * 100 + (code[1] - '0') * 10 +
-                       (code[2] - '0'));
+    return digits_value(code, 3);
 }
 
 void
@@ -43,8 +53,6 @@ matcher_muni_format(uint16_t code, char buf[4])
     buf[3] = '\0';
 }
 
-/* Coordinates of a place: its own if given, else its postcode's centre,
- * else its municipality's. false if none is known. */
 /* Coordinates the distance code can use: finite, on the globe. */
 static bool
 place_ok(float lat, float lon)
@@ -54,7 +62,8 @@ place_ok(float lat, float lon)
 }
 
 /* The place of loc: its coordinates when given (and usable: a source is
- * another program), else its postcode's centre, else its municipality's. */
+ * another program), else its postcode's centre, else its municipality's;
+ * false if none is known. */
 static bool
 resolve_location(const Jobmatch__V1__Location *loc, float *lat, float *lon)
 {
@@ -120,23 +129,6 @@ lang_code(const char *code, char out[2])
     return true;
 }
 
-/* An ISCO-08 unit group given as its four digits ("9333"); 0 for anything
- * else (atoi would take "-123" or "12ab"). */
-static uint16_t
-isco_digits(const char *code)
-{
-    unsigned v = 0;
-
-    if (code == NULL || strlen(code) != 4)
-        return 0;
-    for (int i = 0; i < 4; i++) {
-        if (code[i] < '0' || code[i] > '9')
-            return 0;
-        v = v * 10 + (unsigned) (code[i] - '0');
-    }
-    return (uint16_t) v;
-}
-
 static uint16_t
 isco_of(const matcher_encoder *enc, const char *occupation_uri)
 {
@@ -147,7 +139,7 @@ isco_of(const matcher_encoder *enc, const char *occupation_uri)
     index = jm_esco_occupation_find(enc->esco, occupation_uri);
     if (index < 0)
         return 0;
-    return isco_digits(jm_esco_occupation_isco(enc->esco, (size_t) index));
+    return digits_value(jm_esco_occupation_isco(enc->esco, (size_t) index), 4);
 }
 
 static int
@@ -402,7 +394,7 @@ matcher_record_order(const matcher_encoder *enc,
         else if (rc != -ENOSPC)
             return rc;
     }
-    r->isco = isco_digits(o->isco_code);
+    r->isco = digits_value(o->isco_code, 4); /* an ISCO-08 unit group */
     if (r->isco == 0)
         r->isco = isco_of(enc, o->occupation_uri);
     if (resolve_location(o->workplace, &r->lat, &r->lon))
