@@ -31,6 +31,7 @@
 #include "bus_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -571,6 +572,34 @@ jm_sock_endpoint(jm_sock_t *sock)
 {
     JM_ASSERT(sock != NULL);
     return sock->endpoint;
+}
+
+char *
+jm_endpoint_via(const char *named, const char *via)
+{
+    static const char *const any[] = {
+        "tcp://*:", "tcp://0.0.0.0:", "tcp://[::]:"};
+    const char *host, *colon;
+
+    JM_ASSERT(named != NULL && via != NULL);
+    if (strncmp(via, "tcp://", 6) != 0)
+        return jm_xstrdup(named);
+    host = via + 6;
+    if ((colon = strrchr(host, ':')) == NULL || colon == host)
+        return jm_xstrdup(named);
+    for (size_t i = 0; i < JM_COUNTOF(any); i++) {
+        size_t n = strlen(any[i]), size;
+        char *out;
+
+        if (strncmp(named, any[i], n) != 0)
+            continue;
+        size = 6 + (size_t) (colon - host) + 1 + strlen(named + n) + 1;
+        out = jm_xmalloc(size);
+        snprintf(out, size, "tcp://%.*s:%s", (int) (colon - host), host,
+                 named + n);
+        return out;
+    }
+    return jm_xstrdup(named);
 }
 
 int

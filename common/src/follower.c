@@ -5,10 +5,11 @@
  * poll timer:
  *
  *   HELLO --Pong--> FETCH --batch, more--> FETCH
- *                     |  --batch, at head--> IDLE --tick/poll--> FETCH
+ *                     |  --batch, at head--> IDLE --tick--> FETCH
+ *                     |                        |  --poll--> HELLO
  *                     |  --snapshot_required / log id changed--> SNAPSHOT
  *   SNAPSHOT --page--> SNAPSHOT ... --last page--> FETCH
- *   any error --> IDLE (the poll timer tries again; HELLO if never met)
+ *   any error --> IDLE (the poll timer tries again, with HELLO)
  *
  * Each batch or page is applied in one write transaction together with
  * the cursor, so a crash between two batches loses nothing and applies
@@ -36,6 +37,7 @@ struct jm_follower {
     uv_timer_t poll;
     jm_rpc_client_t *rpc;
     jm_sock_t *ticks;
+    char *tick_named; /* the tick endpoint as the source last named it */
     char *endpoint;
     char *cursor_name;
     jm_follower_opts opts;
@@ -217,14 +219,34 @@ on_tick(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
     }
 }
 
+/* Follows the ticks of the endpoint a Pong names. The source names it as
+ * it bound it: one bound on every interface (tcp://0.0.0.0:7102, as in a
+ * container) is reached at the host we reach the source at
+ * (jm_endpoint_via); connecting to 0.0.0.0 would reach this machine, and
+ * the ticks would never come. A source restarted with its ticks on
+ * another port (the default picks a free one) names the new one in the
+ * next Pong (on_poll asks again): the old subscription is dropped. */
 static void
-subscribe_ticks(jm_follower_t *f, const char *endpoint)
+follow_ticks(jm_follower_t *f, const char *named)
 {
     jm_sock_opts opts = f->opts.rpc.sock;
+    char *endpoint;
     int rc;
 
-    if (f->ticks != NULL || endpoint == NULL || endpoint[0] == '\0')
+    if (named == NULL)
+        named = "";
+    if (f->tick_named != NULL && strcmp(f->tick_named, named) == 0)
         return;
+    if (f->ticks != NULL) {
+        jm_log(JM_LOG_NOTICE, "follower", "%s: ticks now from %s (were %s)",
+               f->endpoint, named[0] ? named : "nowhere", f->tick_named);
+        jm_sock_close(&f->ticks);
+    }
+    free(f->tick_named);
+    f->tick_named = jm_xstrdup(named);
+    if (named[0] == '\0')
+        return;
+    endpoint = jm_endpoint_via(named, f->endpoint);
     opts.subscribe = "tick";
     rc = jm_sock_new(&f->ticks, f->bus, JM_SOCK_SUB, &opts, on_tick, f);
     if (rc == 0)
@@ -234,7 +256,11 @@ subscribe_ticks(jm_follower_t *f, const char *endpoint)
         jm_log(JM_LOG_WARN, "follower", "%s: no ticks from %s: %s", f->endpoint,
                endpoint, jm_strerror(rc));
         jm_sock_close(&f->ticks);
+    } else if (strcmp(endpoint, named) != 0) {
+        jm_log(JM_LOG_INFO, "follower", "%s: ticks from %s (named %s)",
+               f->endpoint, endpoint, named);
     }
+    free(endpoint);
 }
 
 /* The same log, but its head is before our cursor: the source's store was
@@ -255,7 +281,7 @@ on_pong(jm_follower_t *f, const Jobmatch__V1__Pong *pong)
     copy_str(f->source, sizeof(f->source), pong->source);
     copy_str(f->log_id, sizeof(f->log_id), pong->log_id);
     f->head_seq = pong->head_seq;
-    subscribe_ticks(f, pong->tick_endpoint);
+    follow_ticks(f, pong->tick_endpoint);
     if (f->cursor.log_id[0] != '\0' && strcmp(f->cursor.log_id, f->log_id) != 0)
         begin_snapshot(f, "the source's log was replaced");
     else if (went_back(f))
@@ -449,8 +475,11 @@ on_poll(uv_timer_t *timer)
 
     if (f->in_flight)
         return;
+    /* Ask who the source is before fetching: a restarted source may tick
+     * from another port (follow_ticks), or have another log (on_pong). One
+     * round trip a poll. */
     if (f->state == IDLE)
-        f->state = FETCH; /* or HELLO, if we never met the source */
+        f->state = HELLO;
     send_next(f);
 }
 
@@ -529,6 +558,7 @@ on_closed(uv_handle_t *handle)
     jm_follower_t *f = handle->data;
 
     free(f->snap_key);
+    free(f->tick_named);
     free(f->endpoint);
     free(f->cursor_name);
     free(f);

@@ -167,34 +167,6 @@ on_notification(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
     jm_msg_free(&m);
 }
 
-/* The publish endpoint as the Pong names it; a wildcard host ("*",
- * 0.0.0.0: bound on every interface) is the host the api answered on. */
-static char *
-reachable(const char *publish, const char *api)
-{
-    static const char *const any[] = {"tcp://*:", "tcp://0.0.0.0:"};
-    const char *host, *colon;
-
-    for (size_t i = 0; i < JM_COUNTOF(any); i++) {
-        size_t n = strlen(any[i]);
-
-        if (strncmp(publish, any[i], n) != 0 || strncmp(api, "tcp://", 6) != 0)
-            continue;
-        size_t size;
-        char *out;
-
-        host = api + 6;
-        if ((colon = strrchr(host, ':')) == NULL)
-            break;
-        size = strlen(api) + strlen(publish) + 1;
-        out = jm_xmalloc(size);
-        snprintf(out, size, "tcp://%.*s:%s", (int) (colon - host), host,
-                 publish + n);
-        return out;
-    }
-    return jm_xstrdup(publish);
-}
-
 /* (Re)subscribes at endpoint (taken). Returns 0 or -errno. */
 static int
 subscribe(struct watch *w, char *endpoint)
@@ -233,8 +205,8 @@ on_pong(int status, const Jobmatch__V1__Reply *reply, void *arg)
         return;
     }
     w->silent = false;
-    endpoint =
-        reachable(reply->pong->publish_endpoint, w->c->endpoints[CLI_MATCHER]);
+    endpoint = jm_endpoint_via(reply->pong->publish_endpoint,
+                               w->c->endpoints[CLI_MATCHER]);
     if (w->sub != NULL && strcmp(endpoint, w->endpoint) == 0) {
         free(endpoint);
         return;
@@ -300,8 +272,8 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
         w.opts.curve_public_key = curve->public_key;
         w.opts.curve_secret_key = curve->secret_key;
     }
-    if ((rc = subscribe(&w, reachable(reply->pong->publish_endpoint,
-                                      c->endpoints[CLI_MATCHER]))) != 0) {
+    if ((rc = subscribe(&w, jm_endpoint_via(reply->pong->publish_endpoint,
+                                            c->endpoints[CLI_MATCHER]))) != 0) {
         fprintf(stderr, "%s: cannot subscribe to %s: %s\n", c->prog, w.endpoint,
                 jm_strerror(rc));
         rc = CLI_UNREACHABLE;

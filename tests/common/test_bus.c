@@ -698,6 +698,39 @@ test_bad_options_and_endpoints_are_refused(void **state)
     f->finished = true;
 }
 
+static void
+check_via(const char *named, const char *via, const char *want)
+{
+    char *got = jm_endpoint_via(named, via);
+
+    assert_string_equal(got, want);
+    free(got);
+}
+
+/* A peer bound on every interface names its socket with a wildcard host,
+ * which from here would mean this machine: the host we reached the peer
+ * at is used instead (a matcher in one container, intake in another). */
+static void
+test_wildcard_endpoint_is_reached_at_the_peers_host(void **state)
+{
+    (void) state;
+    check_via("tcp://0.0.0.0:7102", "tcp://intake-101:7101",
+              "tcp://intake-101:7102");
+    check_via("tcp://*:7302", "tcp://127.0.0.1:7301", "tcp://127.0.0.1:7302");
+    check_via("tcp://[::]:7102", "tcp://[fd00::5]:7101",
+              "tcp://[fd00::5]:7102");
+    /* A named host is used as it is. */
+    check_via("tcp://10.0.0.5:7102", "tcp://intake:7101",
+              "tcp://10.0.0.5:7102");
+    check_via("tcp://127.0.0.1:40000", "tcp://127.0.0.1:7101",
+              "tcp://127.0.0.1:40000");
+    check_via("ipc:///run/jm/tick", "tcp://intake:7101", "ipc:///run/jm/tick");
+    /* Reached otherwise than by tcp://: the peer is on this machine. */
+    check_via("tcp://0.0.0.0:7102", "ipc:///run/jm/api", "tcp://0.0.0.0:7102");
+    check_via("tcp://0.0.0.0:7102", "tcp://nohost", "tcp://0.0.0.0:7102");
+    check_via("", "tcp://intake:7101", "");
+}
+
 int
 main(void)
 {
@@ -719,6 +752,7 @@ main(void)
             test_max_msg_size_drops_oversized_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_bad_options_and_endpoints_are_refused, setup, teardown),
+        cmocka_unit_test(test_wildcard_endpoint_is_reached_at_the_peers_host),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

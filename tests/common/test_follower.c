@@ -267,6 +267,7 @@ struct fixture {
     uint64_t last_seq;
     bool last_duplicate;
     bool no_pending; /* the source started without announce_pending */
+    char api[300];   /* the source's api endpoint if fixed (ipc), or "" */
 };
 
 static void
@@ -275,7 +276,7 @@ start_source(struct fixture *f, int64_t log_retain)
     jm_source_config config = {
         .service = "toy",
         .data_dir = f->src_dir,
-        .api_endpoint = "tcp://127.0.0.1:*",
+        .api_endpoint = f->api[0] ? f->api : "tcp://127.0.0.1:*",
         .tick_endpoint = "tcp://127.0.0.1:*",
         .announce_pending = !f->no_pending,
         .log_retain = log_retain,
@@ -435,25 +436,26 @@ pending_batches(const jm_follower_status *st)
 }
 
 /* Writes orders (ids from first) one at a time, each applied before the
- * next, until count of the follower's status reaches 3 (at most 50
+ * next, until count of the follower's status reaches target (at most 50
  * writes): the subscription joins at its own pace, and PUB drops before
  * that, so the first few may be fetched. u->committed follows. */
 static void
-write_one_at_a_time_until_three(struct fixture *f, struct until *u, int first,
-                                uint64_t (*count)(const jm_follower_status *))
+write_one_at_a_time_until(struct fixture *f, struct until *u, int first,
+                          uint64_t (*count)(const jm_follower_status *),
+                          uint64_t target)
 {
     jm_follower_status st;
 
     for (int i = 0; i < 50; i++) {
         jm_follower_get_status(f->follower, &st);
-        if (count(&st) >= 3)
+        if (count(&st) >= target)
             break;
         submit_many(f, first + i, 1);
         u->committed++;
         assert_true(jm_test_run_until(&f->loop, caught_up, u, 10000));
     }
     jm_follower_get_status(f->follower, &st);
-    assert_true(count(&st) >= 3);
+    assert_true(count(&st) >= target);
     assert_int_equal(st.applied_seq, u->committed);
     assert_int_equal(f->consumer.applied, (int) u->committed);
 }
@@ -504,7 +506,7 @@ test_follower_applies_each_event_once_and_resumes(void **state)
 
     /* Writes made one at a time by a consumer that keeps up come with
      * their tick, no Fetch needed. */
-    write_one_at_a_time_until_three(f, &u, 1000, tick_batches);
+    write_one_at_a_time_until(f, &u, 1000, tick_batches, 3);
 
     /* A new follower on the same store resumes from the saved cursor. */
     jm_follower_destroy(&f->follower);
@@ -527,7 +529,7 @@ test_small_commit_is_announced_before_it_commits(void **state)
     submit_many(f, 0, 1);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
-    write_one_at_a_time_until_three(f, &u, 100, pending_batches);
+    write_one_at_a_time_until(f, &u, 100, pending_batches, 3);
     /* every announced event was the one then applied under its seq */
     assert_true(f->consumer.pending_confirmed >= 3);
 }
@@ -549,10 +551,41 @@ test_source_without_announcements_ticks_only_commits(void **state)
     submit_many(f, 0, 1);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
-    write_one_at_a_time_until_three(f, &u, 100, tick_batches);
+    write_one_at_a_time_until(f, &u, 100, tick_batches, 3);
     jm_follower_get_status(f->follower, &st);
     assert_true(st.pending_batches == 0);
     assert_int_equal(f->consumer.pending_confirmed, 0);
+}
+
+/* A source restarted at the same api endpoint ticks from another port
+ * (the default picks a free one). The follower, which kept its place,
+ * learns the new port from the Pong its next poll asks for, and commits
+ * come with their ticks again instead of waiting for polls from then on.
+ * (The api is an ipc:// path here, so that the restarted source is found
+ * at the same endpoint without a fixed port.) */
+static void
+test_follower_finds_the_ticks_of_a_restarted_source(void **state)
+{
+    struct fixture *f = *state;
+    struct until u = {f, 0, 1};
+    jm_follower_status st;
+
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    snprintf(f->api, sizeof(f->api), "ipc://%s/api", f->dst_dir);
+    start_source(f, 0);
+    connect_client(f);
+    submit_many(f, 0, 1);
+    follow(f);
+    assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+    write_one_at_a_time_until(f, &u, 100, tick_batches, 3);
+
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    start_source(f, 0);
+    connect_client(f);
+    jm_follower_get_status(f->follower, &st);
+    write_one_at_a_time_until(f, &u, 200, tick_batches, st.tick_batches + 3);
 }
 
 static int
@@ -802,6 +835,9 @@ main(void)
             test_follower_applies_each_event_once_and_resumes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_when_log_pruned, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_follower_finds_the_ticks_of_a_restarted_source, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_when_source_replaced,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

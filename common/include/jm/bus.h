@@ -208,6 +208,16 @@ int jm_sock_connect(jm_sock_t *sock, const char *endpoint);
  * port. Borrowed; valid until the next bind/connect or close. */
 const char *jm_sock_endpoint(jm_sock_t *sock);
 
+/* An endpoint a peer names for another of its sockets (a Pong's tick or
+ * publish endpoint), as this side can connect to it: a wildcard host
+ * ("tcp://" then "*", "0.0.0.0" or "[::]", then ":P": bound on every
+ * interface) means the host this side reached the peer at, the host of
+ * via ("tcp://intake-101:7101" gives "tcp://intake-101:P"). Anything else,
+ * and any endpoint when via is not tcp://, comes back as it is. Connecting
+ * to 0.0.0.0 would reach this machine, not the peer. Returns a new string
+ * (free it). */
+char *jm_endpoint_via(const char *named, const char *via);
+
 /* Sends one message (copied; the caller keeps data). On a ROUTER, to names
  * the peer; on other types it must be NULL. Never blocks. Returns 0,
  * -EAGAIN (high-water mark reached), -EHOSTUNREACH (ROUTER peer gone) or
