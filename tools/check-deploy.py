@@ -288,6 +288,14 @@ def check_compose(programs):
     except (OSError, yaml.YAMLError) as e:
         problem("compose.yaml: %s" % e)
         return
+    # Debian 12's docker-compose (1.29) refuses any other top-level key
+    # (`name:` among them); Compose v2 takes these too.
+    known = {"version", "services", "volumes", "networks", "secrets",
+             "configs"}
+    for key in doc:
+        if key not in known and not str(key).startswith("x-"):
+            problem("compose.yaml: top-level key %r: Debian 12's "
+                    "docker-compose 1.29 refuses it" % key)
     services = doc.get("services", {})
     roles = {}
     for name, svc in services.items():
@@ -324,6 +332,21 @@ def check_compose(programs):
                 sources += [l.split()[1] for l in f
                             if l.split()[:1] == ["source"] and
                             len(l.split()) > 1]
+    # What the host's jobmatch CLI connects to: the matcher's api, and its
+    # publish socket (matcher watch), each published on the same port.
+    published = {str(p).rsplit(":", 1)[-1] for p in matcher.get("ports", [])}
+    for path in mounted_configs(matcher).values():
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            for l in f:
+                w = l.split()
+                if len(w) == 2 and w[0] in ("api", "publish") and \
+                        w[1].startswith("tcp://"):
+                    port = w[1].rsplit(":", 1)[-1]
+                    if port not in published:
+                        problem("compose.yaml: the matcher's %s port %s is "
+                                "not published" % (w[0], port))
     for name in roles["intake"] + roles["profiles"]:
         if not any(src.startswith("tcp://%s:" % name) for src in sources):
             problem("compose.yaml: the matcher does not follow %s (its "

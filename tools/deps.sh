@@ -8,6 +8,7 @@ packages=(
   libuv1-dev libzmq3-dev liblmdb-dev lmdb-utils
   libprotobuf-c-dev protobuf-c-compiler
   protobuf-compiler python3 python3-protobuf   # protoc --python_out check
+  python3-yaml                                  # compose.yaml check (deploy_files)
   libcmocka-dev libjansson-dev libsodium-dev
   procps psmisc                                 # pgrep/pkill in smoke tests
   clang-format                                  # the "format" test
