@@ -16,7 +16,8 @@ image's USER and through its ENTRYPOINT:
   - SIGTERM (docker stop) ends each with status 0 and "stopped" last.
 
 What it does not check: the engine itself (layers, VOLUME, the user
-namespace, compose's networking). Needs root, debootstrap and iproute2,
+namespace, compose's networking): tools/check-compose.py does, where an
+engine runs. Needs root, debootstrap and iproute2,
 and Debian's mirror; takes a few minutes. Not run by CI (it needs the
 mirror for two whole systems); run it after changing deploy/docker/:
 

@@ -1,0 +1,346 @@
+#!/usr/bin/env python3
+"""check-compose.py - runs deploy/docker/compose.yaml with a container engine
+and checks what its header promises, from the host, as an operator would.
+
+  - the image builds and the five services start (two municipalities'
+    intake and profiles, one shared matcher);
+  - `jobmatch sample load` fills København (101) and Frederiksberg (147)
+    through the published ports, and the matcher follows all four logs to
+    their heads;
+  - a København order gets a Frederiksberg citizen among its candidates
+    (the sharing agreement crosses, and only what it allows);
+  - `jobmatch matcher watch` on the host gets a new order's shortlist
+    within milliseconds of intake acknowledging it (the matcher follows
+    the sources' ticks; with only its 1-second poll this fails);
+  - after `kill -9` of intake or the matcher and a restart, nothing
+    acknowledged is lost, the matcher answers as before, and ticks come
+    again;
+  - `stop` (SIGTERM) ends every service with status 0 and `stopped` last
+    in its log.
+
+Uses `docker compose` (v2) or Debian 12's `docker-compose` (1.29), a
+project of its own (-p jmcheck, removed at the end unless --keep) and the
+ports the compose file publishes on 127.0.0.1 (7101, 7111, 7201, 7211,
+7301, 7302: they must be free). The base images debian:12 and
+debian:12-slim are pulled; where no registry is reachable, --debootstrap
+makes one Debian 12 minbase with debootstrap and imports it under both
+names. Needs the docker daemon (root or the docker group) and a built CLI
+(--cli, default build/release/services/cli/jobmatch). Not run by CI (no
+container engine there); run it after changing deploy/docker/:
+
+  python3 tools/check-compose.py [--cli PATH] [--debootstrap] [--keep]
+
+Exit status 0 when every check passed.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMPOSE_FILE = os.path.join(ROOT, "deploy/docker/compose.yaml")
+PROJECT = "jmcheck"
+SERVICES = ("intake-101", "profiles-101", "intake-147", "profiles-147",
+            "matcher")
+# what the compose file publishes, as the host reaches it
+EP = {
+    "101": ("tcp://127.0.0.1:7101", "tcp://127.0.0.1:7201"),
+    "147": ("tcp://127.0.0.1:7111", "tcp://127.0.0.1:7211"),
+}
+MATCHER = "tcp://127.0.0.1:7301"
+READY_TIMEOUT = 90
+# A shortlist notification later than this after the acknowledgement is
+# the poll's, not the tick's (the poll is 1 s).
+NOTIFY_LIMIT_S = 0.25
+
+
+def fail(text):
+    print("FAIL: " + text, flush=True)
+    sys.exit(1)
+
+
+def say(text):
+    print(text, flush=True)
+
+
+class Check:
+    def __init__(self, cli, compose):
+        self.cli = cli
+        self.compose = compose
+
+    def dc(self, *args, check=True, capture=False):
+        argv = self.compose + ["-p", PROJECT, "-f", COMPOSE_FILE] + list(args)
+        r = subprocess.run(argv, capture_output=capture, text=True)
+        if check and r.returncode != 0:
+            fail("%s exited %d%s" % (" ".join(argv), r.returncode,
+                                     ": " + r.stderr.strip() if capture
+                                     else ""))
+        return r
+
+    def jm(self, *args, check=True):
+        r = subprocess.run([self.cli] + list(args), capture_output=True,
+                           text=True)
+        if check and r.returncode != 0:
+            fail("jobmatch %s exited %d: %s" % (" ".join(args), r.returncode,
+                                                r.stderr.strip()))
+        return r
+
+    def stats(self):
+        r = self.jm("--matcher", MATCHER, "matcher", "stats", "--json",
+                    check=False)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+    def wait(self, what, predicate, timeout=READY_TIMEOUT):
+        """Polls predicate (a tool, not a test: sleeping is fine here)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.2)
+        fail("%s: not within %d s" % (what, timeout))
+
+    def caught_up(self):
+        s = self.stats()
+        if s is None or len(s.get("sources", [])) != 4:
+            return None
+        ok = all(src.get("connected") and
+                 src.get("applied_seq", 0) == src.get("head_seq", -1)
+                 for src in s["sources"])
+        return s if ok else None
+
+    def load(self, muni, citizens, orders, seed):
+        intake, profiles = EP[muni]
+        r = self.jm("--intake", intake, "--profiles", profiles, "sample",
+                    "load", "--municipalities", muni, "--citizens",
+                    str(citizens), "--orders", str(orders), "--seed",
+                    str(seed))
+        if " 0 failed" not in r.stdout:
+            fail("sample load %s: %s" % (muni, r.stdout.strip()))
+
+    def match(self, order_id):
+        r = self.jm("--matcher", MATCHER, "match", "order", order_id, "--top",
+                    "20", "--json", check=False)
+        return json.loads(r.stdout) if r.returncode == 0 else None
+
+
+def compose_command():
+    if subprocess.run(["docker", "compose", "version"], capture_output=True
+                      ).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    fail("neither `docker compose` nor `docker-compose` is installed "
+         "(Debian 12: apt-get install docker.io docker-compose)")
+
+
+def base_images(debootstrap):
+    missing = [b for b in ("debian:12", "debian:12-slim")
+               if subprocess.run(["docker", "image", "inspect", b],
+                                 capture_output=True).returncode != 0]
+    for b in list(missing):
+        if subprocess.run(["docker", "pull", b], capture_output=True
+                          ).returncode == 0:
+            missing.remove(b)
+    if not missing:
+        return
+    if not debootstrap:
+        fail("cannot pull %s; with no registry reachable, --debootstrap "
+             "makes them from Debian's mirror" % ", ".join(missing))
+    if shutil.which("debootstrap") is None:
+        fail("--debootstrap needs debootstrap (apt-get install debootstrap)")
+    root = tempfile.mkdtemp(prefix="jm-base-")
+    try:
+        say("debootstrap bookworm (minbase) for %s ..." % ", ".join(missing))
+        r = subprocess.run(["debootstrap", "--variant=minbase", "bookworm",
+                            root, "http://deb.debian.org/debian"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            fail("debootstrap: %s" % r.stderr.strip()[-500:])
+        tar = subprocess.Popen(["tar", "-C", root, "-c", "."],
+                               stdout=subprocess.PIPE)
+        r = subprocess.run(["docker", "import", "-", missing[0]],
+                           stdin=tar.stdout, capture_output=True, text=True)
+        tar.wait()
+        if r.returncode != 0:
+            fail("docker import: %s" % r.stderr.strip())
+        for b in missing[1:]:
+            subprocess.run(["docker", "tag", missing[0], b], check=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def notifications(check):
+    """Starts `matcher watch --json`; returns (process, list of (time,
+    order id)) filled by a thread as lines come."""
+    seen = []
+    w = subprocess.Popen([check.cli, "--matcher", MATCHER, "matcher", "watch",
+                          "--json"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
+
+    def read():
+        for line in w.stdout:
+            try:
+                seen.append((time.monotonic(),
+                             json.loads(line).get("order_id", "")))
+            except ValueError:
+                pass
+
+    threading.Thread(target=read, daemon=True).start()
+    return w, seen
+
+
+def notified_within_limit(check, seen, seed):
+    """Submits one order; the seconds from its acknowledgement (the CLI's
+    exit) to its shortlist notification, or None if none came in 3 s."""
+    order_id = "sample-%d-0" % seed
+    check.load("101", 0, 1, seed)
+    acked = time.monotonic()
+    deadline = acked + 3
+    while time.monotonic() < deadline:
+        hit = [t for t, o in seen if o == order_id]
+        if hit:
+            return max(hit[0] - acked, 0.0)
+        time.sleep(0.005)
+    return None
+
+
+def check_ticks(check, first_seed, label):
+    w, seen = notifications(check)
+    try:
+        # PUB drops what is published before a subscription joins (watch's
+        # to the matcher, the matcher's to a restarted source: a peer
+        # killed with its container is found gone by the heartbeat, within
+        # seconds): the first orders may come unseen or with a poll.
+        seed = first_seed
+        for _ in range(20):
+            d = notified_within_limit(check, seen, seed)
+            seed += 1
+            if d is not None and d <= NOTIFY_LIMIT_S:
+                break
+        else:
+            fail("%s: no shortlist notification came with a tick" % label)
+        # An order nobody can take may change no shortlist: up to ten
+        # orders for five notifications.
+        delays = []
+        for _ in range(10):
+            d = notified_within_limit(check, seen, seed)
+            seed += 1
+            if d is not None:
+                delays.append(d)
+            if len(delays) == 5:
+                break
+        else:
+            fail("%s: %d of 10 new orders notified" % (label, len(delays)))
+        say("%s: notified %s ms after the submitting command returned "
+            "(0: before it returned)" %
+            (label, ", ".join("%.0f" % (d * 1000) for d in delays)))
+        if max(delays) > NOTIFY_LIMIT_S:
+            fail("%s: a notification came %.0f ms after the acknowledgement "
+                 "(the matcher's poll, not a tick?)" % (label,
+                                                        max(delays) * 1000))
+    finally:
+        w.kill()
+        w.wait()
+    return seed
+
+
+def shared_order(check):
+    """A København order with a Frederiksberg citizen among its candidates,
+    and its answer."""
+    for n in range(60):
+        ans = check.match("sample-1-%d" % n)
+        if ans and any(c.get("home_municipality") == "147"
+                       for c in ans["candidates"]):
+            return "sample-1-%d" % n, ans
+    fail("no København order has a Frederiksberg candidate")
+
+
+def ranking(ans):
+    return [(c["profile_id"], c["score"]) for c in ans["candidates"]]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cli", default=os.path.join(
+        ROOT, "build/release/services/cli/jobmatch"))
+    ap.add_argument("--debootstrap", action="store_true",
+                    help="make debian:12[-slim] with debootstrap if they "
+                         "cannot be pulled")
+    ap.add_argument("--keep", action="store_true",
+                    help="leave the project's containers and volumes")
+    a = ap.parse_args()
+    if not os.access(a.cli, os.X_OK):
+        fail("%s: no jobmatch CLI (cmake --preset release && cmake --build "
+             "build/release, or --cli PATH)" % a.cli)
+    if subprocess.run(["docker", "info"], capture_output=True).returncode:
+        fail("docker does not answer (is dockerd running, may you use it?)")
+    check = Check(a.cli, compose_command())
+    base_images(a.debootstrap)
+    check.dc("down", "-v", check=False, capture=True)
+    try:
+        say("building and starting (%s) ..." % " ".join(check.compose))
+        t = time.monotonic()
+        check.dc("up", "--build", "-d", capture=True)
+        check.wait("the matcher follows its four sources", check.caught_up)
+        say("up in %.0f s" % (time.monotonic() - t))
+
+        check.load("101", 300, 60, 1)
+        check.load("147", 300, 60, 2)
+        check.wait("120 open orders and 600 citizens in the matcher",
+                   lambda: (lambda s: s and s["open_orders"] == 120 and
+                            s["profiles"] == 600)(check.caught_up()))
+        say("loaded: 120 open orders, 600 citizens in the matcher")
+        order_id, before = shared_order(check)
+        say("%s (København) has a Frederiksberg citizen among its %d "
+            "candidates" % (order_id, len(before["candidates"])))
+
+        seed = check_ticks(check, 1000, "ticks")
+
+        check.dc("kill", "-s", "KILL", "intake-101", capture=True)
+        check.dc("start", "intake-101", capture=True)
+        check.wait("the matcher follows intake-101 again", check.caught_up)
+        seed = check_ticks(check, seed, "after kill -9 of intake-101")
+
+        heads = {x["source"]: x["head_seq"] for x in check.stats()["sources"]}
+        check.dc("kill", "-s", "KILL", "matcher", capture=True)
+        t = time.monotonic()
+        check.dc("start", "matcher", capture=True)
+        after = check.wait("the matcher answers after kill -9",
+                           lambda: check.match(order_id))
+        say("matcher answering %.1f s after its restart" %
+            (time.monotonic() - t))
+        if ranking(after) != ranking(before):
+            fail("%s answered differently after the matcher's kill -9" %
+                 order_id)
+        s = check.wait("the matcher at its sources' heads", check.caught_up)
+        for x in s["sources"]:
+            if x["head_seq"] < heads[x["source"]]:
+                fail("%s's head went back: %d < %d" % (
+                    x["source"], x["head_seq"], heads[x["source"]]))
+        check_ticks(check, seed, "after kill -9 of the matcher")
+
+        check.dc("stop", capture=True)
+        for svc in SERVICES:
+            cid = check.dc("ps", "-q", svc, capture=True).stdout.strip()
+            code = subprocess.run(
+                ["docker", "inspect", "-f", "{{.State.ExitCode}}", cid],
+                capture_output=True, text=True).stdout.strip()
+            logs = check.dc("logs", "--no-color", svc, capture=True).stdout
+            last = logs.strip().splitlines()[-1] if logs.strip() else ""
+            if code != "0" or not last.endswith("stopped"):
+                fail("%s: exit status %s, last line %r" % (svc, code, last))
+        say("stopped: every service exited 0 and logged `stopped`")
+        say("PASS: compose.yaml (%s)" % " ".join(check.compose))
+    finally:
+        if not a.keep:
+            check.dc("down", "-v", check=False, capture=True)
+
+
+if __name__ == "__main__":
+    main()
