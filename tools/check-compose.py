@@ -37,10 +37,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
 import threading
 import time
+
+from containers import base_images, docker_answers, fail, say, wait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPOSE_FILE = os.path.join(ROOT, "deploy/docker/compose.yaml")
@@ -57,15 +57,6 @@ READY_TIMEOUT = 90
 # A shortlist notification later than this after the acknowledgement is
 # the poll's, not the tick's (the poll is 1 s).
 NOTIFY_LIMIT_S = 0.25
-
-
-def fail(text):
-    print("FAIL: " + text, flush=True)
-    sys.exit(1)
-
-
-def say(text):
-    print(text, flush=True)
 
 
 class Check:
@@ -96,14 +87,7 @@ class Check:
         return json.loads(r.stdout) if r.returncode == 0 else None
 
     def wait(self, what, predicate, timeout=READY_TIMEOUT):
-        """Polls predicate (a tool, not a test: sleeping is fine here)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.2)
-        fail("%s: not within %d s" % (what, timeout))
+        return wait(what, predicate, timeout)
 
     def caught_up(self):
         s = self.stats()
@@ -137,42 +121,6 @@ def compose_command():
         return ["docker-compose"]
     fail("neither `docker compose` nor `docker-compose` is installed "
          "(Debian 12: apt-get install docker.io docker-compose)")
-
-
-def base_images(debootstrap):
-    missing = [b for b in ("debian:12", "debian:12-slim")
-               if subprocess.run(["docker", "image", "inspect", b],
-                                 capture_output=True).returncode != 0]
-    for b in list(missing):
-        if subprocess.run(["docker", "pull", b], capture_output=True
-                          ).returncode == 0:
-            missing.remove(b)
-    if not missing:
-        return
-    if not debootstrap:
-        fail("cannot pull %s; with no registry reachable, --debootstrap "
-             "makes them from Debian's mirror" % ", ".join(missing))
-    if shutil.which("debootstrap") is None:
-        fail("--debootstrap needs debootstrap (apt-get install debootstrap)")
-    root = tempfile.mkdtemp(prefix="jm-base-")
-    try:
-        say("debootstrap bookworm (minbase) for %s ..." % ", ".join(missing))
-        r = subprocess.run(["debootstrap", "--variant=minbase", "bookworm",
-                            root, "http://deb.debian.org/debian"],
-                           capture_output=True, text=True)
-        if r.returncode != 0:
-            fail("debootstrap: %s" % r.stderr.strip()[-500:])
-        tar = subprocess.Popen(["tar", "-C", root, "-c", "."],
-                               stdout=subprocess.PIPE)
-        r = subprocess.run(["docker", "import", "-", missing[0]],
-                           stdin=tar.stdout, capture_output=True, text=True)
-        tar.wait()
-        if r.returncode != 0:
-            fail("docker import: %s" % r.stderr.strip())
-        for b in missing[1:]:
-            subprocess.run(["docker", "tag", missing[0], b], check=True)
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def notifications(check):
@@ -278,8 +226,7 @@ def main():
     if not os.access(a.cli, os.X_OK):
         fail("%s: no jobmatch CLI (cmake --preset release && cmake --build "
              "build/release, or --cli PATH)" % a.cli)
-    if subprocess.run(["docker", "info"], capture_output=True).returncode:
-        fail("docker does not answer (is dockerd running, may you use it?)")
+    docker_answers()
     check = Check(a.cli, compose_command())
     base_images(a.debootstrap)
     check.dc("down", "-v", check=False, capture=True)

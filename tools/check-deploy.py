@@ -61,6 +61,10 @@ REQUIRED = {
         "ProtectSystem": "strict",
         "ProtectHome": "yes",
         "PrivateTmp": "yes",
+        # Without AF_NETLINK libzmq aborts when it binds a tcp:// endpoint
+        # (getifaddrs): every service died at its start under the units
+        # until they were run under systemd (tools/check-systemd.py).
+        "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6 AF_NETLINK",
     },
     "Install": {"WantedBy": "multi-user.target"},
 }
