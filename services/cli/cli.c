@@ -67,6 +67,63 @@ split_endpoints(const char *list, char ***out)
     return n;
 }
 
+/* ---- why a CURVE service is silent ---- */
+
+struct probe {
+    bool done;
+    int status;
+};
+
+static void
+on_probe(int status, void *arg)
+{
+    struct probe *p = arg;
+
+    p->done = true;
+    p->status = status;
+}
+
+/* A service that does not answer may have refused our key: ZeroMQ drops
+ * such a client without a word. With CURVE set, one more handshake, watched
+ * (jm_bus_curve_probe), tells the user which of their keys is wrong; a
+ * plain client gets a hint, since it cannot tell. */
+static void
+explain_silence(cli *c, cli_service service)
+{
+    const cli_curve *k = &c->curve[service];
+    struct probe p = {0};
+    char *first, *comma;
+    int rc;
+
+    if (k->server_key[0] == '\0') {
+        fprintf(stderr,
+                "%s: (if the service uses CURVE: --key FILE with --%s-key "
+                "KEY, or --node DIR)\n",
+                c->prog, service_names[service]);
+        return;
+    }
+    first = jm_xstrdup(c->endpoints[service]);
+    if ((comma = strchr(first, ',')) != NULL)
+        *comma = '\0';
+    rc = jm_bus_curve_probe(c->bus, first, k->server_key, JM_SOCK_DEALER,
+                            k->public_key, k->secret_key,
+                            c->timeout_ms < 2000 ? c->timeout_ms : 2000,
+                            on_probe, &p);
+    while (rc == 0 && !p.done)
+        uv_run(&c->loop, UV_RUN_ONCE);
+    if (rc == 0 && p.status == 0)
+        fprintf(stderr,
+                "%s: the %s service at %s refused your key (public %s): it is "
+                "not on the service's allow list\n",
+                c->prog, service_names[service], first, k->public_key);
+    else if (rc == 0 && p.status == -EPROTO)
+        fprintf(stderr,
+                "%s: the CURVE handshake with %s failed before your key was "
+                "checked: is --%s-key (%s) that service's public key?\n",
+                c->prog, first, service_names[service], k->server_key);
+    free(first);
+}
+
 int
 cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
             jm_msg_t **reply_p)
@@ -95,6 +152,7 @@ cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
                 c->timeout_ms,
                 strchr(c->endpoints[service], ',') ? " at any of them" : "",
                 jm_strerror(w.status));
+        explain_silence(c, service);
         exit_code = CLI_UNREACHABLE;
         goto out;
     }

@@ -5,13 +5,18 @@
  * `jobmatch --json match order ID`); everything else goes to the
  * subcommand. Endpoints come from --intake/--profiles/--matcher, else from
  * --node DIR (DIR/node.json, written by `jobmatch node start`), else the
- * services' loopback defaults. */
+ * services' loopback defaults. CURVE keys come from --node, or from --key
+ * (the caller's pair) with --intake-key, --profiles-key, --matcher-key
+ * (each service's public key), as on a node run by systemd. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zmq.h>
 
 #include "cli.h"
 #include "cli_commands.h"
+#include "jm/err.h"
 #include "jm/json.h"
 #include "jm/log.h"
 #include "jm/mem.h"
@@ -59,36 +64,54 @@ usage(FILE *out)
         if (commands[i].run != NULL)
             fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
     }
-    fprintf(out,
-            "\n"
-            "global options (anywhere on the line):\n"
-            "  --intake EP        intake api endpoint (default %s)\n"
-            "  --profiles EP      profiles api endpoint (default %s)\n"
-            "  --matcher EP[,EP]  matcher endpoints, tried in turn (default "
-            "%s)\n"
-            "  --node DIR         take endpoints and keys from DIR/node.json\n"
-            "  --json             machine-readable output (ESCO labels beside "
-            "URIs)\n"
-            "  --timeout MS       per try (default 3000)\n"
-            "  -h, --help         this text; `jobmatch COMMAND --help` for a "
-            "command\n"
-            "  --version          print the version\n"
-            "\n"
-            "exit codes: 0 ok, 1 the service answered with an error,\n"
-            "2 usage error, 3 service unreachable or timed out.\n",
-            default_endpoints[CLI_INTAKE], default_endpoints[CLI_PROFILES],
-            default_endpoints[CLI_MATCHER]);
+    fprintf(
+        out,
+        "\n"
+        "global options (anywhere on the line):\n"
+        "  --intake EP        intake api endpoint (default %s)\n"
+        "  --profiles EP      profiles api endpoint (default %s)\n"
+        "  --matcher EP[,EP]  matcher endpoints, tried in turn (default "
+        "%s)\n"
+        "  --node DIR         take endpoints and keys from DIR/node.json\n"
+        "  --key FILE         your CURVE key pair (mode 0600), for services\n"
+        "                     whose key is given below\n"
+        "  --intake-key K, --profiles-key K, --matcher-key K\n"
+        "                     the service's public key (Z85, quoted) or a\n"
+        "                     file with a 'public KEY' line: use CURVE\n"
+        "  --json             machine-readable output (ESCO labels beside "
+        "URIs)\n"
+        "  --timeout MS       per try (default 3000)\n"
+        "  -h, --help         this text; `jobmatch COMMAND --help` for a "
+        "command\n"
+        "  --version          print the version\n"
+        "\n"
+        "exit codes: 0 ok, 1 the service answered with an error,\n"
+        "2 usage error, 3 service unreachable or timed out.\n",
+        default_endpoints[CLI_INTAKE], default_endpoints[CLI_PROFILES],
+        default_endpoints[CLI_MATCHER]);
 }
 
 /* Takes the global options out of argv (compacting it). Returns -1 on a
  * usage error, 1 for --help/--version handled, 0 to go on. */
+/* The CURVE keys given on the line, applied after --node (which they
+ * override, service by service). */
+struct curve_args {
+    const char *key_file;                 /* --key */
+    const char *server_key[CLI_SERVICES]; /* --intake-key, ... */
+};
+
 static int
-take_globals(cli *c, int *argc, char **argv)
+take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
 {
     static const char *const names[CLI_SERVICES] = {
         [CLI_INTAKE] = "--intake",
         [CLI_PROFILES] = "--profiles",
         [CLI_MATCHER] = "--matcher",
+    };
+    static const char *const key_names[CLI_SERVICES] = {
+        [CLI_INTAKE] = "--intake-key",
+        [CLI_PROFILES] = "--profiles-key",
+        [CLI_MATCHER] = "--matcher-key",
     };
     int out = 1;
 
@@ -105,10 +128,25 @@ take_globals(cli *c, int *argc, char **argv)
                 free(c->endpoints[s]);
                 c->endpoints[s] = jm_xstrdup(argv[++i]);
                 taken = true;
+            } else if (strcmp(a, key_names[s]) == 0) {
+                if (i + 1 >= *argc) {
+                    cli_usage_error(c, "%s needs the service's public key", a);
+                    return -1;
+                }
+                keys->server_key[s] = argv[++i];
+                taken = true;
             }
         }
         if (taken)
             continue;
+        if (strcmp(a, "--key") == 0) {
+            if (i + 1 >= *argc) {
+                cli_usage_error(c, "--key needs your key file");
+                return -1;
+            }
+            keys->key_file = argv[++i];
+            continue;
+        }
         if (strcmp(a, "--json") == 0) {
             c->json = true;
         } else if (strcmp(a, "--node") == 0) {
@@ -143,10 +181,82 @@ take_globals(cli *c, int *argc, char **argv)
     return 0;
 }
 
+/* A service's public key as given: Z85 text, or a file whose "public"
+ * line has it (a public-only file, or a pair the caller may read). */
+static int
+server_key_of(cli *c, const char *opt, const char *given,
+              char key[JM_KEY_Z85_LEN + 1])
+{
+    uint8_t raw[32];
+    int rc;
+
+    if (strlen(given) == JM_KEY_Z85_LEN && zmq_z85_decode(raw, given) != NULL) {
+        memcpy(key, given, JM_KEY_Z85_LEN + 1);
+        return CLI_OK;
+    }
+    if ((rc = jm_keys_load(given, key, NULL)) != 0)
+        return cli_usage_error(c,
+                               "%s: '%s' is neither a public key (40 Z85 "
+                               "characters) nor a readable key file: %s",
+                               opt, given, jm_strerror(rc));
+    return CLI_OK;
+}
+
+/* --key and --intake-key, ...: the services whose key is given are
+ * reached with CURVE as the pair in --key. */
+static int
+apply_curve_args(cli *c, const struct curve_args *keys)
+{
+    static const char *const key_names[CLI_SERVICES] = {
+        [CLI_INTAKE] = "--intake-key",
+        [CLI_PROFILES] = "--profiles-key",
+        [CLI_MATCHER] = "--matcher-key",
+    };
+    char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
+    bool any = false;
+    int rc;
+
+    for (int s = 0; s < CLI_SERVICES; s++)
+        any |= keys->server_key[s] != NULL;
+    if (keys->key_file == NULL) {
+        for (int s = 0; s < CLI_SERVICES; s++) {
+            if (keys->server_key[s] != NULL)
+                return cli_usage_error(c,
+                                       "%s needs --key FILE: your own key "
+                                       "pair (jobmatch node keygen FILE)",
+                                       key_names[s]);
+        }
+        return CLI_OK;
+    }
+    if (!any)
+        return cli_usage_error(c, "--key needs the public key of a service "
+                                  "(--intake-key, --profiles-key, "
+                                  "--matcher-key)");
+    if ((rc = jm_keys_load(keys->key_file, public_key, secret_key)) != 0)
+        return cli_usage_error(
+            c, "--key %s: %s", keys->key_file,
+            rc == -EPERM ? "group or others may read it (chmod 0600)"
+            : rc == -EINVAL
+                ? "not a key file ('public KEY' and 'secret KEY' lines)"
+                : jm_strerror(rc));
+    for (int s = 0; s < CLI_SERVICES; s++) {
+        if (keys->server_key[s] == NULL)
+            continue;
+        if ((rc = server_key_of(c, key_names[s], keys->server_key[s],
+                                c->curve[s].server_key)) != CLI_OK)
+            break;
+        memcpy(c->curve[s].public_key, public_key, sizeof(public_key));
+        memcpy(c->curve[s].secret_key, secret_key, sizeof(secret_key));
+    }
+    memset(secret_key, 0, sizeof(secret_key));
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
     cli c = {0};
+    struct curve_args keys = {0};
     int rc = CLI_USAGE;
 
     c.prog = "jobmatch";
@@ -156,7 +266,7 @@ main(int argc, char **argv)
         fprintf(stderr, "jobmatch: cannot initialise the event loop\n");
         return CLI_UNREACHABLE;
     }
-    switch (take_globals(&c, &argc, argv)) {
+    switch (take_globals(&c, &argc, argv, &keys)) {
     case 1:
         rc = CLI_OK;
         goto out;
@@ -171,6 +281,8 @@ main(int argc, char **argv)
         if ((rc = cli_node_load(&c)) != CLI_OK)
             goto out;
     }
+    if ((rc = apply_curve_args(&c, &keys)) != CLI_OK)
+        goto out;
     for (int s = 0; s < CLI_SERVICES; s++) {
         if (c.endpoints[s] == NULL)
             c.endpoints[s] = jm_xstrdup(default_endpoints[s]);
