@@ -4,7 +4,8 @@
 # --intake-key / --matcher-key (each service's public key, as text or as a
 # file).
 #   - an allowed key gets answers, with its principal's rights (admin
-#     submits an order; a municipality key is refused another's order);
+#     submits an order; a municipality key is refused another's order),
+#     and matcher watch's notifications;
 #   - no key, a key not on the allow list, or the wrong service key gets no
 #     answer (exit 3), and a line that says which;
 #   - a service key without --key, --key without a service key, a key file
@@ -69,6 +70,23 @@ j --key "$dir/admin.key" --intake-key "$intake_pub" order get "$id" \
     >/dev/null || fail "admin cannot read order $id"
 expect 1 permission_denied j --key "$dir/muni147.key" \
     --intake-key "$intake_pub" order get "$id"
+
+# matcher watch subscribes with the same keys: orders are submitted until
+# it prints one (a SUB misses what is published while it joins; each read
+# waits at most two seconds, nothing sleeps).
+mkfifo "$dir/watch.out"
+"$jobmatch" --matcher "$matcher_api" --key "$dir/admin.key" \
+    --matcher-key "$matcher_pub" matcher watch --json \
+    >"$dir/watch.out" 2>>"$dir/watch.log" &
+pids+=("$!")
+exec {watch}<"$dir/watch.out"
+line=
+for _ in $(seq 20); do
+    j --key "$dir/admin.key" --intake-key "$intake_pub" order submit \
+        "$src/docs/examples/job-order.json" >/dev/null
+    if IFS= read -r -t 2 line <&"$watch"; then break; fi
+done
+case $line in '{"order_id":'*) ;; *) fail "matcher watch with --key: '$line'" ;; esac
 
 # Refused during the handshake: no answer (ZeroMQ says nothing), then the
 # CLI's look at the handshake says which key is wrong.
