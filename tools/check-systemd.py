@@ -5,14 +5,18 @@ says, in a Docker container with systemd as PID 1, and checks it runs.
   - the programs come from `cmake --install` (the Dockerfile's build stage:
     prefix /usr, sysconfdir /etc), on a Debian 12 with systemd and the
     runtime libraries the Dockerfile's runtime stage names;
-  - the shell block of docs/operations.md, "Running under systemd", is run
-    as it is written (units, sysusers, configs, enable --now);
+  - the first shell block of docs/operations.md, "Running under systemd",
+    is run as it is written (units, sysusers, configs, enable --now);
   - each service reaches its ready line under the units' hardening;
   - `jobmatch sample load` fills them, the matcher follows both logs, and
     an order gets candidates;
   - `systemctl kill -s KILL` of intake and of the matcher: systemd starts
     them again (Restart=on-failure), no order is lost, and the matcher
     answers as before;
+  - the second shell block (CURVE on): the admin key is answered as
+    admin, a plain call and a stranger's key are not (exit 3, the latter
+    told it was refused), and the matcher follows both sources with its
+    own key and answers as before;
   - `systemctl stop` ends each with `stopped` in its journal and status 0.
 
 Needs the docker daemon with room for systemd in a container (the
@@ -62,13 +66,16 @@ def inside(command, check=True):
 
 
 def documented_steps():
-    """The sh block of docs/operations.md, "Running under systemd"."""
+    """The sh blocks of docs/operations.md, "Running under systemd": the
+    installation, and turning CURVE on."""
     text = open(os.path.join(ROOT, "docs/operations.md")).read()
     m = re.search(r"^## Running under systemd\n(.*?)^## ", text, re.M | re.S)
-    block = m and re.search(r"^```sh\n(.*?)^```", m.group(1), re.M | re.S)
-    if not block:
-        fail("docs/operations.md: no sh block under 'Running under systemd'")
-    return block.group(1)
+    blocks = re.findall(r"^```sh\n(.*?)^```", m.group(1) if m else "",
+                        re.M | re.S)
+    if len(blocks) != 2:
+        fail("docs/operations.md: want two sh blocks under 'Running under "
+             "systemd' (install, CURVE), found %d" % len(blocks))
+    return blocks
 
 
 def runtime_packages():
@@ -150,8 +157,12 @@ def wait_ready(svc, since_line=0):
          (svc, TIMEOUT, journal(svc)))
 
 
+# The CLI's key options once CURVE is on (the documented block's files).
+KEYS = ""
+
+
 def jm_json(*args):
-    r = inside("jobmatch %s --json" % " ".join(args), check=False)
+    r = inside("jobmatch %s %s --json" % (KEYS, " ".join(args)), check=False)
     return json.loads(r.stdout) if r.returncode == 0 else None
 
 
@@ -162,6 +173,54 @@ def stats():
 def order_count():
     listed = jm_json("order", "list", "--limit", "1000")
     return len(listed["orders"]) if listed else -1
+
+
+def check_curve(block, order_id, before):
+    """Runs the documented CURVE block, then: admin is answered as admin,
+    plain callers and strangers are not, and the matcher follows both
+    sources with its own key."""
+    global KEYS
+    seen = {svc: journal_length(svc) for svc in SERVICES}
+    say("turning CURVE on as docs/operations.md says ...")
+    r = inside("cd /root/jobmatch && set -e\n" + block, check=False)
+    if r.returncode != 0:
+        fail("the documented CURVE steps failed (%d): %s" %
+             (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
+    for svc in SERVICES:
+        wait_ready(svc, seen[svc])
+        if "an unknown key was refused" not in journal(svc, 40):
+            fail("jobmatch-%s: no CURVE self-test in its journal:\n%s" %
+                 (svc, journal(svc)))
+    KEYS = ("--key /root/jobmatch-admin.key "
+            "--intake-key /etc/jobmatch/keys/intake.pub "
+            "--profiles-key /etc/jobmatch/keys/profiles.pub "
+            "--matcher-key /etc/jobmatch/keys/matcher.pub")
+    for svc in SERVICES:
+        r = inside("jobmatch %s ping %s" % (KEYS, svc), check=False)
+        if r.returncode != 0 or "you are 'admin'" not in r.stdout:
+            fail("ping %s with the admin key: %s%s" % (svc, r.stdout,
+                                                        r.stderr))
+        r = inside("jobmatch --timeout 500 ping %s" % svc, check=False)
+        if r.returncode != 3:
+            fail("a plain ping of %s got status %d, not 3: %s" %
+                 (svc, r.returncode, r.stdout))
+    inside("jobmatch node keygen /root/stranger.key >/dev/null")
+    r = inside("jobmatch --timeout 500 --key /root/stranger.key "
+               "--intake-key /etc/jobmatch/keys/intake.pub ping intake",
+               check=False)
+    if r.returncode != 3 or "refused your key" not in r.stderr:
+        fail("a stranger's key: status %d, %s" % (r.returncode, r.stderr))
+    wait("the matcher follows both sources with its key", lambda: (
+        lambda s: s and all(x["connected"] and x["applied_seq"] ==
+                            x["head_seq"] for x in s["sources"]))(stats()),
+        TIMEOUT)
+    after = wait("the matcher answers with CURVE", lambda: jm_json(
+        "match", "order", order_id, "--top", "20"), TIMEOUT)
+    if [(c["profile_id"], c["score"]) for c in after["candidates"]] != \
+            [(c["profile_id"], c["score"]) for c in before["candidates"]]:
+        fail("%s answered differently with CURVE" % order_id)
+    say("CURVE on: admin answered, plain and stranger refused, the matcher "
+        "follows both sources with its key, the same answer")
 
 
 def main():
@@ -177,9 +236,9 @@ def main():
     build_images()
     try:
         say("systemd %s in the container" % start_container())
+        install, curve = documented_steps()
         say("running docs/operations.md's steps ...")
-        r = inside("cd /root/jobmatch && set -e\n" + documented_steps(),
-                   check=False)
+        r = inside("cd /root/jobmatch && set -e\n" + install, check=False)
         if r.returncode != 0:
             fail("the documented steps failed (%d): %s" % (r.returncode,
                                                            r.stderr.strip()))
@@ -222,6 +281,8 @@ def main():
                  order_id)
         say("kill -9 of intake and of the matcher: restarted by systemd, "
             "60 orders, the same answer")
+
+        check_curve(curve, order_id, before)
 
         inside("systemctl stop jobmatch-intake jobmatch-profiles "
                "jobmatch-matcher")
