@@ -25,11 +25,29 @@ test_sample_parses(void **state)
     assert_string_equal(c.api, "tcp://127.0.0.1:7301");
     assert_int_equal(c.sources.count, 2);
     assert_string_equal(c.sources.items[1], "tcp://127.0.0.1:7201");
-    assert_int_equal(c.agreements.count, 2);
+    /* The agreements are examples, commented out: installed as it is, the
+     * sample means what the program's default means, all sharing allowed
+     * (one active line would limit every other municipality to its own
+     * citizens). */
+    assert_int_equal(c.agreements.count, 0);
     assert_int_equal(c.shortlist_size, 20);
     matcher_index_new(&ix);
     assert_int_equal(matcher_config_check(&c, ix, err, sizeof(err)), 0);
-    /* 161 may see 165 (neighbour), not 101. */
+    assert_false(ix->has_agreements);
+    matcher_index_destroy(&ix);
+    jm_cfg_release(&c, matcher_config_table);
+
+    /* The commented example, as an operator would enable it: 161 may see
+     * 165 (a neighbour), not 101. */
+    jm_cfg_defaults(&c, matcher_config_table);
+    assert_int_equal(jm_cfg_set(&c, matcher_config_table, "source",
+                                "tcp://127.0.0.1:7101", err, sizeof(err)),
+                     0);
+    assert_int_equal(jm_cfg_set(&c, matcher_config_table, "agreement",
+                                "161 165,167,153", err, sizeof(err)),
+                     0);
+    matcher_index_new(&ix);
+    assert_int_equal(matcher_config_check(&c, ix, err, sizeof(err)), 0);
     assert_true(ix->has_agreements);
     assert_true(ix->agreements[161][165 >> 6] >> (165 & 63) & 1);
     assert_false(ix->agreements[161][101 >> 6] >> (101 & 63) & 1);
