@@ -248,6 +248,13 @@ def main():
             "candidates" % (order_id, len(before["candidates"])))
 
         seed = check_ticks(check, 1000, "ticks")
+        src = {x["source"]: x for x in check.stats()["sources"]}
+        if not src["intake-101"].get("tick_batches"):
+            fail("matcher stats shows no tick batches from intake-101: %s" %
+                 src["intake-101"])
+        say("matcher stats: %d batches from intake-101's ticks, followed at "
+            "%s" % (src["intake-101"]["tick_batches"],
+                    src["intake-101"]["tick_endpoint"]))
 
         check.dc("kill", "-s", "KILL", "intake-101", capture=True)
         check.dc("start", "intake-101", capture=True)

@@ -38,6 +38,7 @@ struct jm_follower {
     jm_rpc_client_t *rpc;
     jm_sock_t *ticks;
     char *tick_named; /* the tick endpoint as the source last named it */
+    char *ticks_at;   /* where f->ticks is connected (NULL: nowhere) */
     char *endpoint;
     char *cursor_name;
     jm_follower_opts opts;
@@ -242,6 +243,8 @@ follow_ticks(jm_follower_t *f, const char *named)
                f->endpoint, named[0] ? named : "nowhere", f->tick_named);
         jm_sock_close(&f->ticks);
     }
+    free(f->ticks_at);
+    f->ticks_at = NULL;
     free(f->tick_named);
     f->tick_named = jm_xstrdup(named);
     if (named[0] == '\0')
@@ -256,11 +259,13 @@ follow_ticks(jm_follower_t *f, const char *named)
         jm_log(JM_LOG_WARN, "follower", "%s: no ticks from %s: %s", f->endpoint,
                endpoint, jm_strerror(rc));
         jm_sock_close(&f->ticks);
-    } else if (strcmp(endpoint, named) != 0) {
+        free(endpoint);
+        return;
+    }
+    if (strcmp(endpoint, named) != 0)
         jm_log(JM_LOG_INFO, "follower", "%s: ticks from %s (named %s)",
                f->endpoint, endpoint, named);
-    }
-    free(endpoint);
+    f->ticks_at = endpoint;
 }
 
 /* The same log, but its head is before our cursor: the source's store was
@@ -549,6 +554,7 @@ jm_follower_get_status(const jm_follower_t *f, jm_follower_status *out)
     out->snapshots = f->snapshots;
     out->events_applied = f->events_applied;
     out->tick_batches = f->ticks_applied;
+    out->tick_endpoint = f->ticks_at != NULL ? f->ticks_at : "";
     out->pending_batches = f->pending_told;
 }
 
@@ -559,6 +565,7 @@ on_closed(uv_handle_t *handle)
 
     free(f->snap_key);
     free(f->tick_named);
+    free(f->ticks_at);
     free(f->endpoint);
     free(f->cursor_name);
     free(f);

@@ -633,7 +633,7 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
                "matcher's limit of\ncitizens; its log names them)\n",
                (unsigned long long) s->profiles_left_out);
     t = cli_table_new("endpoint", "source", ">applied", ">head", "connected",
-                      ">snapshots", NULL);
+                      ">snapshots", ">ticks", NULL);
     for (size_t i = 0; i < s->n_sources; i++) {
         const Jobmatch__V1__SourceStatus *x = s->sources[i];
 
@@ -643,6 +643,11 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
         cli_table_cell(t, "%llu", (unsigned long long) x->head_seq);
         cli_table_cell(t, "%s", x->connected ? "yes" : "no");
         cli_table_cell(t, "%u", x->snapshots);
+        /* "-": no tick socket followed (the matcher only polls). */
+        if (x->tick_endpoint[0] != '\0')
+            cli_table_cell(t, "%llu", (unsigned long long) x->tick_batches);
+        else
+            cli_table_cell(t, "-");
     }
     cli_table_print(t, stdout);
 out:

@@ -213,6 +213,8 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
         src[i].head_seq = fs.head_seq;
         src[i].connected = fs.connected;
         src[i].snapshots = fs.snapshots;
+        src[i].tick_endpoint = (char *) fs.tick_endpoint;
+        src[i].tick_batches = fs.tick_batches;
         st.events_applied += fs.events_applied;
         srcp[i] = &src[i];
     }

@@ -85,8 +85,9 @@ typedef struct jm_follower_status {
     bool snapshotting;
     uint32_t snapshots;
     uint64_t events_applied;
-    uint64_t tick_batches;    /* batches applied from a tick, no Fetch */
-    uint64_t pending_batches; /* announced batches handed to pending */
+    uint64_t tick_batches;     /* batches applied from a tick, no Fetch */
+    const char *tick_endpoint; /* where ticks are followed; "" if nowhere */
+    uint64_t pending_batches;  /* announced batches handed to pending */
 } jm_follower_status;
 
 /* Strings borrowed until the next loop turn. */
