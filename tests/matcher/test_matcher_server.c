@@ -781,8 +781,8 @@ test_stats(void **state)
         assert_int_equal(st->sources[i]->applied_seq, st->sources[i]->head_seq);
         /* Where its ticks are followed: the toy sources tick on loopback
          * (whether any came yet depends on when the SUB joined). */
-        assert_true(strncmp(st->sources[i]->tick_endpoint, "tcp://127.0.0.1:",
-                            16) == 0);
+        assert_true(strncmp(st->sources[i]->tick_endpoint,
+                            "tcp://127.0.0.1:", 16) == 0);
     }
     assert_int_equal(st->sources[0]->applied_seq, toy_source_head(f->intake));
     assert_int_equal(st->sources[1]->applied_seq, toy_source_head(f->profiles));
