@@ -40,7 +40,8 @@ import subprocess
 import threading
 import time
 
-from containers import base_images, docker_answers, fail, say, wait
+from containers import (add_options, base_images, docker_answers, fail, say,
+                        wait)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPOSE_FILE = os.path.join(ROOT, "deploy/docker/compose.yaml")
@@ -217,11 +218,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=os.path.join(
         ROOT, "build/release/services/cli/jobmatch"))
-    ap.add_argument("--debootstrap", action="store_true",
-                    help="make debian:12[-slim] with debootstrap if they "
-                         "cannot be pulled")
-    ap.add_argument("--keep", action="store_true",
-                    help="leave the project's containers and volumes")
+    add_options(ap, "leave the project's containers and volumes")
     a = ap.parse_args()
     if not os.access(a.cli, os.X_OK):
         fail("%s: no jobmatch CLI (cmake --preset release && cmake --build "

@@ -43,7 +43,8 @@ import subprocess
 import tempfile
 import time
 
-from containers import base_images, docker_answers, fail, say, wait
+from containers import (add_options, base_images, docker_answers, fail, say,
+                        wait)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKERFILE = "deploy/docker/Dockerfile"
@@ -286,11 +287,7 @@ def check_curve(block, order_id, before):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--debootstrap", action="store_true",
-                    help="make debian:12[-slim] with debootstrap if they "
-                         "cannot be pulled")
-    ap.add_argument("--keep", action="store_true",
-                    help="leave the container running")
+    add_options(ap, "leave the container running")
     a = ap.parse_args()
     docker_answers()
     base_images(a.debootstrap)

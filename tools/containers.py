@@ -28,6 +28,14 @@ def wait(what, predicate, timeout):
     fail("%s: not within %d s" % (what, timeout))
 
 
+def add_options(ap, keep_help):
+    """The options both checks take."""
+    ap.add_argument("--debootstrap", action="store_true",
+                    help="make debian:12[-slim] with debootstrap if they "
+                         "cannot be pulled")
+    ap.add_argument("--keep", action="store_true", help=keep_help)
+
+
 def docker_answers():
     if shutil.which("docker") is None:
         fail("docker is not installed (Debian 12: apt-get install docker.io)")

@@ -307,6 +307,17 @@ connect_client(struct fixture *f)
     assert_int_equal(jm_rpc_client_new(&f->client, f->bus, &ep, 1, NULL), 0);
 }
 
+/* The source stopped and started again on its store, as the fixture now
+ * says (no_pending, api), and the client connected to it anew. */
+static void
+restart_source(struct fixture *f)
+{
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    start_source(f, 0);
+    connect_client(f);
+}
+
 static int
 setup(void **state)
 {
@@ -543,11 +554,8 @@ test_source_without_announcements_ticks_only_commits(void **state)
     struct until u = {f, 0, 1};
     jm_follower_status st;
 
-    jm_rpc_client_destroy(&f->client);
-    stop_source(f);
     f->no_pending = true;
-    start_source(f, 0);
-    connect_client(f);
+    restart_source(f);
     submit_many(f, 0, 1);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
@@ -570,20 +578,14 @@ test_follower_finds_the_ticks_of_a_restarted_source(void **state)
     struct until u = {f, 0, 1};
     jm_follower_status st;
 
-    jm_rpc_client_destroy(&f->client);
-    stop_source(f);
     snprintf(f->api, sizeof(f->api), "ipc://%s/api", f->dst_dir);
-    start_source(f, 0);
-    connect_client(f);
+    restart_source(f);
     submit_many(f, 0, 1);
     follow(f);
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
     write_one_at_a_time_until(f, &u, 100, tick_batches, 3);
 
-    jm_rpc_client_destroy(&f->client);
-    stop_source(f);
-    start_source(f, 0);
-    connect_client(f);
+    restart_source(f);
     jm_follower_get_status(f->follower, &st);
     write_one_at_a_time_until(f, &u, 200, tick_batches, st.tick_batches + 3);
 }
