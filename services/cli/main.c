@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "cli.h"
@@ -190,7 +191,9 @@ server_key_of(cli *c, const char *opt, const char *given,
     uint8_t raw[32];
     int rc;
 
-    if (strlen(given) == JM_KEY_Z85_LEN && zmq_z85_decode(raw, given) != NULL) {
+    /* A file first: a 40-character path of Z85 characters would decode. */
+    if (access(given, F_OK) != 0 && strlen(given) == JM_KEY_Z85_LEN &&
+        zmq_z85_decode(raw, given) != NULL) {
         memcpy(key, given, JM_KEY_Z85_LEN + 1);
         return CLI_OK;
     }
