@@ -16,10 +16,10 @@ says, in a Docker container with systemd as PID 1, and checks it runs.
   - the second shell block (CURVE on): the admin key is answered as
     admin, a plain call and a stranger's key are not (exit 3, the latter
     told it was refused), and the matcher follows both sources with its
-    own key and answers as before;
+    own key, gets intake's ticks, and answers as before;
   - the backup of "Backup and restore", run as written while the services
     run; ten orders after it; its restore of intake and the matcher's
-    rebuild: intake lists the backup's 60 orders, the rebuilt matcher holds
+    rebuild: intake lists the backup's orders, the rebuilt matcher holds
     them and answers as before;
   - `systemctl stop` ends each with `stopped` in its journal and status 0.
 
@@ -206,12 +206,13 @@ def check_backup_restore(order_id, before):
     dirs = inside("ls -d /backup/jobmatch/intake-*").stdout.split()
     if len(dirs) != 1:
         fail("want one intake backup, found %s" % dirs)
+    backed_up = order_count()
     # Ten orders after the backup.
     inside("jobmatch %s sample load --citizens 0 --orders 10 --seed 7 "
            "--municipalities 101" % KEYS)
-    if order_count() != 70:
-        fail("intake lists %d orders before the restore, not 70" %
-             order_count())
+    if order_count() != backed_up + 10:
+        fail("intake lists %d orders before the restore, not %d" %
+             (order_count(), backed_up + 10))
     say("restoring intake from %s, rebuilding the matcher ..." % dirs[0])
     seen = {svc: journal_length(svc) for svc in ("intake", "matcher")}
     r = inside("set -e\n" + restore.replace("/backup/jobmatch/intake-"
@@ -222,19 +223,19 @@ def check_backup_restore(order_id, before):
              (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
     for svc in ("intake", "matcher"):
         wait_ready(svc, seen[svc])
-    if order_count() != 60:
-        fail("intake lists %d orders after the restore, not the backup's 60"
-             % order_count())
-    wait("the rebuilt matcher holds 60 orders and 300 citizens", lambda: (
-        lambda s: s and s["open_orders"] == 60 and s["profiles"] == 300)(
-        stats()), TIMEOUT)
+    if order_count() != backed_up:
+        fail("intake lists %d orders after the restore, not the backup's %d"
+             % (order_count(), backed_up))
+    wait("the rebuilt matcher holds the backup's orders and 300 citizens",
+         lambda: (lambda s: s and s["open_orders"] == backed_up and
+                  s["profiles"] == 300)(stats()), TIMEOUT)
     after = jm_json("match", "order", order_id, "--top", "20")
     if after is None or [(c["profile_id"], c["score"]) for c in
                          after["candidates"]] != \
             [(c["profile_id"], c["score"]) for c in before["candidates"]]:
         fail("%s answered differently after the restore" % order_id)
-    say("backup and restore: intake back at the backup's 60 orders, the "
-        "rebuilt matcher answers as before")
+    say("backup and restore: intake back at the backup's %d orders, the "
+        "rebuilt matcher answers as before" % backed_up)
 
 
 def check_curve(block, order_id, before):
@@ -281,8 +282,18 @@ def check_curve(block, order_id, before):
     if [(c["profile_id"], c["score"]) for c in after["candidates"]] != \
             [(c["profile_id"], c["score"]) for c in before["candidates"]]:
         fail("%s answered differently with CURVE" % order_id)
+    # The ticks too: the sources' PUB sockets take the matcher's key (the
+    # SUB joined at the restart above, long before these orders).
+    inside("jobmatch %s sample load --citizens 0 --orders 5 --seed 8 "
+           "--municipalities 101" % KEYS)
+    ticks = wait("tick batches from intake with CURVE", lambda: (
+        lambda s: s and next((x["tick_batches"] for x in s["sources"]
+                              if x["source"] == "intake" and
+                              x.get("tick_batches")), None))(stats()),
+        TIMEOUT)
     say("CURVE on: admin answered, plain and stranger refused, the matcher "
-        "follows both sources with its key, the same answer")
+        "follows both sources with its key (%d batches with intake's ticks), "
+        "the same answer" % ticks)
 
 
 def main():
