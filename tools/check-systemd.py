@@ -18,9 +18,10 @@ says, in a Docker container with systemd as PID 1, and checks it runs.
     told it was refused), and the matcher follows both sources with its
     own key, gets intake's ticks, and answers as before;
   - the backup of "Backup and restore", run as written while the services
-    run; ten orders after it; its restore of intake and the matcher's
-    rebuild: intake lists the backup's orders, the rebuilt matcher holds
-    them and answers as before;
+    run; ten orders after it; its restore of intake, and of profiles, and
+    the matcher's rebuild: intake lists the backup's orders, a caseworker
+    reads the same personal data of a citizen (the key files came back
+    with the store), the rebuilt matcher holds them and answers as before;
   - `systemctl stop` ends each with `stopped` in its journal and status 0.
 
 Needs the docker daemon with room for systemd in a container (the
@@ -198,6 +199,27 @@ def check_backup_restore(order_id, before):
     backup was (the later orders lost, as documented), the rebuilt matcher
     holds the same and answers as before."""
     backup, restore = section_blocks("Backup and restore", 2)
+    # A caseworker of 101 (only they see personal data): what profiles
+    # decrypts for one citizen before the backup must be what it decrypts
+    # after the restore (its keys.bin and secret.key were backed up too).
+    pub = inside("jobmatch node keygen /root/caseworker.key").stdout.strip()
+    inside("echo '%s caseworker:101' >> /etc/jobmatch/keys/sources.allow"
+           % pub)
+    seen = journal_length("profiles")
+    inside("systemctl restart jobmatch-profiles")
+    wait_ready("profiles", seen)
+    citizen = before["candidates"][0]["profile_id"]
+
+    def personal():
+        r = inside("jobmatch --key /root/caseworker.key --profiles-key "
+                   "/etc/jobmatch/keys/profiles.pub profile get %s --json" %
+                   citizen, check=False)
+        got = json.loads(r.stdout) if r.returncode == 0 else {}
+        return json.dumps(got.get("personal"), sort_keys=True) if \
+            got.get("personal") else None
+
+    person = wait("a caseworker reads %s's personal data" % citizen,
+                  personal, TIMEOUT)
     say("backing up as docs/operations.md says, while the services run ...")
     r = inside("set -e\n" + backup, check=False)
     if r.returncode != 0:
@@ -223,6 +245,19 @@ def check_backup_restore(order_id, before):
              (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
     for svc in ("intake", "matcher"):
         wait_ready(svc, seen[svc])
+    # The same block for profiles (the store with its key files).
+    pdirs = inside("ls -d /backup/jobmatch/profiles-*").stdout.split()
+    seen = {svc: journal_length(svc) for svc in ("profiles", "matcher")}
+    r = inside("set -e\n" + restore.replace("intake", "profiles").replace(
+        "/backup/jobmatch/profiles-20250131T020000Z", pdirs[0]), check=False)
+    if r.returncode != 0:
+        fail("the documented restore of profiles failed (%d): %s" %
+             (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
+    for svc in ("profiles", "matcher"):
+        wait_ready(svc, seen[svc])
+    if wait("personal data after the restore", personal, TIMEOUT) != person:
+        fail("%s's personal data differ after the restore of profiles" %
+             citizen)
     if order_count() != backed_up:
         fail("intake lists %d orders after the restore, not the backup's %d"
              % (order_count(), backed_up))
@@ -234,8 +269,9 @@ def check_backup_restore(order_id, before):
                          after["candidates"]] != \
             [(c["profile_id"], c["score"]) for c in before["candidates"]]:
         fail("%s answered differently after the restore" % order_id)
-    say("backup and restore: intake back at the backup's %d orders, the "
-        "rebuilt matcher answers as before" % backed_up)
+    say("backup and restore: intake back at the backup's %d orders, profiles "
+        "decrypting the same personal data, the rebuilt matcher answering as "
+        "before" % backed_up)
 
 
 def check_curve(block, order_id, before):
