@@ -602,6 +602,32 @@ jm_endpoint_via(const char *named, const char *via)
     return jm_xstrdup(named);
 }
 
+/* Is the host of a tcp:// endpoint (up to its last ':') loopback? */
+static bool
+tcp_host_is_loopback(const char *endpoint)
+{
+    const char *host, *colon;
+    size_t len;
+
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return false;
+    host = endpoint + 6;
+    if ((colon = strrchr(host, ':')) == NULL)
+        return false;
+    len = (size_t) (colon - host);
+    return (len > 4 && strncmp(host, "127.", 4) == 0) ||
+           (len == 5 && strncmp(host, "[::1]", 5) == 0) ||
+           (len == 9 && strncmp(host, "localhost", 9) == 0);
+}
+
+bool
+jm_endpoint_on_remote_loopback(const char *named, const char *via)
+{
+    JM_ASSERT(named != NULL && via != NULL);
+    return strncmp(via, "tcp://", 6) == 0 && tcp_host_is_loopback(named) &&
+           !tcp_host_is_loopback(via);
+}
+
 int
 jm_sock_send(jm_sock_t *sock, const jm_peer *to, const void *data, size_t size)
 {

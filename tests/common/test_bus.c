@@ -731,6 +731,34 @@ test_wildcard_endpoint_is_reached_at_the_peers_host(void **state)
     check_via("", "tcp://intake:7101", "");
 }
 
+/* A peer on another machine naming a socket on its loopback: out of
+ * reach (the follower polls instead of connecting to its own loopback). */
+static void
+test_remote_loopback_is_out_of_reach(void **state)
+{
+    (void) state;
+    assert_true(jm_endpoint_on_remote_loopback("tcp://127.0.0.1:40000",
+                                               "tcp://intake.example.dk:7101"));
+    assert_true(jm_endpoint_on_remote_loopback("tcp://[::1]:40000",
+                                               "tcp://10.0.0.5:7101"));
+    assert_true(jm_endpoint_on_remote_loopback("tcp://localhost:40000",
+                                               "tcp://10.0.0.5:7101"));
+    /* Reached on loopback: the same machine. */
+    assert_false(jm_endpoint_on_remote_loopback("tcp://127.0.0.1:40000",
+                                                "tcp://127.0.0.1:7101"));
+    assert_false(jm_endpoint_on_remote_loopback("tcp://127.0.0.1:40000",
+                                                "tcp://localhost:7101"));
+    /* Not loopback, or not tcp. */
+    assert_false(jm_endpoint_on_remote_loopback("tcp://0.0.0.0:7102",
+                                                "tcp://intake:7101"));
+    assert_false(jm_endpoint_on_remote_loopback("tcp://1270.0.0.1:7102",
+                                                "tcp://intake:7101"));
+    assert_false(
+        jm_endpoint_on_remote_loopback("ipc:///run/tick", "tcp://intake:7101"));
+    assert_false(jm_endpoint_on_remote_loopback("tcp://127.0.0.1:40000",
+                                                "ipc:///run/api"));
+}
+
 int
 main(void)
 {
@@ -753,6 +781,7 @@ main(void)
         cmocka_unit_test_setup_teardown(
             test_bad_options_and_endpoints_are_refused, setup, teardown),
         cmocka_unit_test(test_wildcard_endpoint_is_reached_at_the_peers_host),
+        cmocka_unit_test(test_remote_loopback_is_out_of_reach),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

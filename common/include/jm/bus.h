@@ -218,6 +218,12 @@ const char *jm_sock_endpoint(jm_sock_t *sock);
  * (free it). */
 char *jm_endpoint_via(const char *named, const char *via);
 
+/* True if a peer reached at via names a tcp:// endpoint on its loopback
+ * (127.x.x.x, [::1], localhost) while via is not on loopback: the peer is
+ * on another machine, and its socket cannot be reached from here (a
+ * connection would go to this machine's own loopback). */
+bool jm_endpoint_on_remote_loopback(const char *named, const char *via);
+
 /* Sends one message (copied; the caller keeps data). On a ROUTER, to names
  * the peer; on other types it must be NULL. Never blocks. Returns 0,
  * -EAGAIN (high-water mark reached), -EHOSTUNREACH (ROUTER peer gone) or
