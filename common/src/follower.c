@@ -249,16 +249,16 @@ follow_ticks(jm_follower_t *f, const char *named)
     f->tick_named = jm_xstrdup(named);
     if (named[0] == '\0')
         return;
-    if (jm_endpoint_on_remote_loopback(named, f->endpoint)) {
-        jm_log(
-            JM_LOG_WARN, "follower",
-            "%s: its ticks are on its own loopback (%s), which this "
-            "machine cannot reach: polling only, every poll_ms. Bind the "
-            "source's tick where this machine reaches it (tcp://0.0.0.0:PORT "
-            "or its address)",
-            f->endpoint, named);
-        return;
-    }
+    /* Subscribed all the same: the name may resolve to this machine
+     * (Debian maps its own host name to 127.0.1.1), and then the ticks
+     * come. If not, the warning and the stats' tick count of 0 say why. */
+    if (jm_endpoint_on_remote_loopback(named, f->endpoint))
+        jm_log(JM_LOG_WARN, "follower",
+               "%s: it ticks on its loopback (%s): if it runs on another "
+               "machine, no tick reaches this one and changes wait for a "
+               "poll (poll_ms); bind its tick where this machine reaches it "
+               "(tcp://0.0.0.0:PORT, or its address)",
+               f->endpoint, named);
     endpoint = jm_endpoint_via(named, f->endpoint);
     opts.subscribe = "tick";
     rc = jm_sock_new(&f->ticks, f->bus, JM_SOCK_SUB, &opts, on_tick, f);

@@ -731,8 +731,8 @@ test_wildcard_endpoint_is_reached_at_the_peers_host(void **state)
     check_via("", "tcp://intake:7101", "");
 }
 
-/* A peer on another machine naming a socket on its loopback: out of
- * reach (the follower polls instead of connecting to its own loopback). */
+/* A peer reached at a non-loopback address naming a socket on its
+ * loopback: out of reach if it is another machine (the follower warns). */
 static void
 test_remote_loopback_is_out_of_reach(void **state)
 {

@@ -219,9 +219,10 @@ const char *jm_sock_endpoint(jm_sock_t *sock);
 char *jm_endpoint_via(const char *named, const char *via);
 
 /* True if a peer reached at via names a tcp:// endpoint on its loopback
- * (127.x.x.x, [::1], localhost) while via is not on loopback: the peer is
- * on another machine, and its socket cannot be reached from here (a
- * connection would go to this machine's own loopback). */
+ * (127.x.x.x, [::1], localhost) while via's host is not written as one:
+ * if the peer is on another machine, its socket cannot be reached from
+ * here (a connection goes to this machine's own loopback). Only the text
+ * is compared: a host name may still resolve to this machine. */
 bool jm_endpoint_on_remote_loopback(const char *named, const char *via);
 
 /* Sends one message (copied; the caller keeps data). On a ROUTER, to names
