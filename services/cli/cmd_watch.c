@@ -266,6 +266,14 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
         rc = CLI_ERROR_REPLY;
         goto out;
     }
+    /* The matcher's default publish endpoint is on its loopback. */
+    if (jm_endpoint_on_remote_loopback(reply->pong->publish_endpoint,
+                                       c->endpoints[CLI_MATCHER]))
+        fprintf(stderr,
+                "%s: the matcher publishes on its loopback (%s): if it runs "
+                "on another machine, nothing will arrive here; set its "
+                "publish endpoint to an address this machine reaches\n",
+                c->prog, reply->pong->publish_endpoint);
     w.opts.subscribe = "shortlist";
     if (curve->server_key[0] != '\0') {
         w.opts.curve_server_key = curve->server_key;
