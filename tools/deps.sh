@@ -11,6 +11,7 @@ packages=(
   python3-yaml                                  # compose.yaml check (deploy_files)
   libcmocka-dev libjansson-dev libsodium-dev
   procps psmisc                                 # pgrep/pkill in smoke tests
+  iproute2                                      # ip netns: test_remote_ticks
   clang-format                                  # the "format" test
 )
 
