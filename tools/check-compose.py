@@ -40,8 +40,8 @@ import subprocess
 import threading
 import time
 
-from containers import (add_options, base_images, docker_answers, fail, say,
-                        wait)
+from containers import (add_options, base_images, docker_answers, fail,
+                        ranking, say, wait)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPOSE_FILE = os.path.join(ROOT, "deploy/docker/compose.yaml")
@@ -208,10 +208,6 @@ def shared_order(check):
                        for c in ans["candidates"]):
             return "sample-1-%d" % n, ans
     fail("no København order has a Frederiksberg candidate")
-
-
-def ranking(ans):
-    return [(c["profile_id"], c["score"]) for c in ans["candidates"]]
 
 
 def main():

@@ -44,8 +44,8 @@ import subprocess
 import tempfile
 import time
 
-from containers import (add_options, base_images, docker_answers, fail, say,
-                        wait)
+from containers import (add_options, base_images, docker_answers, fail,
+                        ranking, say, wait)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKERFILE = "deploy/docker/Dockerfile"
@@ -179,6 +179,19 @@ def wait_ready(svc, since_line=0):
 KEYS = ""
 
 
+def run_documented(what, script, restarts=()):
+    """Runs a shell block of docs/operations.md as written (in the copy of
+    the repository, stopping at the first failing command), then waits for
+    a new ready line from each service it restarts."""
+    seen = {svc: journal_length(svc) for svc in restarts}
+    r = inside("cd /root/jobmatch && set -e\n" + script, check=False)
+    if r.returncode != 0:
+        fail("the documented %s failed (%d): %s" %
+             (what, r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
+    for svc in restarts:
+        wait_ready(svc, seen[svc])
+
+
 def jm_json(*args):
     r = inside("jobmatch %s %s --json" % (KEYS, " ".join(args)), check=False)
     return json.loads(r.stdout) if r.returncode == 0 else None
@@ -221,10 +234,7 @@ def check_backup_restore(order_id, before):
     person = wait("a caseworker reads %s's personal data" % citizen,
                   personal, TIMEOUT)
     say("backing up as docs/operations.md says, while the services run ...")
-    r = inside("set -e\n" + backup, check=False)
-    if r.returncode != 0:
-        fail("the documented backup failed (%d): %s" %
-             (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
+    run_documented("backup", backup)
     dirs = inside("ls -d /backup/jobmatch/intake-*").stdout.split()
     if len(dirs) != 1:
         fail("want one intake backup, found %s" % dirs)
@@ -236,25 +246,15 @@ def check_backup_restore(order_id, before):
         fail("intake lists %d orders before the restore, not %d" %
              (order_count(), backed_up + 10))
     say("restoring intake from %s, rebuilding the matcher ..." % dirs[0])
-    seen = {svc: journal_length(svc) for svc in ("intake", "matcher")}
-    r = inside("set -e\n" + restore.replace("/backup/jobmatch/intake-"
-                                            "20250131T020000Z", dirs[0]),
-               check=False)
-    if r.returncode != 0:
-        fail("the documented restore failed (%d): %s" %
-             (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
-    for svc in ("intake", "matcher"):
-        wait_ready(svc, seen[svc])
+    run_documented("restore", restore.replace(
+        "/backup/jobmatch/intake-20250131T020000Z", dirs[0]),
+        ("intake", "matcher"))
     # The same block for profiles (the store with its key files).
     pdirs = inside("ls -d /backup/jobmatch/profiles-*").stdout.split()
-    seen = {svc: journal_length(svc) for svc in ("profiles", "matcher")}
-    r = inside("set -e\n" + restore.replace("intake", "profiles").replace(
-        "/backup/jobmatch/profiles-20250131T020000Z", pdirs[0]), check=False)
-    if r.returncode != 0:
-        fail("the documented restore of profiles failed (%d): %s" %
-             (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
-    for svc in ("profiles", "matcher"):
-        wait_ready(svc, seen[svc])
+    run_documented("restore of profiles", restore.replace(
+        "intake", "profiles").replace(
+        "/backup/jobmatch/profiles-20250131T020000Z", pdirs[0]),
+        ("profiles", "matcher"))
     if wait("personal data after the restore", personal, TIMEOUT) != person:
         fail("%s's personal data differ after the restore of profiles" %
              citizen)
@@ -265,9 +265,7 @@ def check_backup_restore(order_id, before):
          lambda: (lambda s: s and s["open_orders"] == backed_up and
                   s["profiles"] == 300)(stats()), TIMEOUT)
     after = jm_json("match", "order", order_id, "--top", "20")
-    if after is None or [(c["profile_id"], c["score"]) for c in
-                         after["candidates"]] != \
-            [(c["profile_id"], c["score"]) for c in before["candidates"]]:
+    if after is None or ranking(after) != ranking(before):
         fail("%s answered differently after the restore" % order_id)
     say("backup and restore: intake back at the backup's %d orders, profiles "
         "decrypting the same personal data, the rebuilt matcher answering as "
@@ -279,14 +277,9 @@ def check_curve(block, order_id, before):
     plain callers and strangers are not, and the matcher follows both
     sources with its own key."""
     global KEYS
-    seen = {svc: journal_length(svc) for svc in SERVICES}
     say("turning CURVE on as docs/operations.md says ...")
-    r = inside("cd /root/jobmatch && set -e\n" + block, check=False)
-    if r.returncode != 0:
-        fail("the documented CURVE steps failed (%d): %s" %
-             (r.returncode, (r.stderr or r.stdout).strip()[-2000:]))
+    run_documented("CURVE steps", block, SERVICES)
     for svc in SERVICES:
-        wait_ready(svc, seen[svc])
         if "an unknown key was refused" not in journal(svc, 40):
             fail("jobmatch-%s: no CURVE self-test in its journal:\n%s" %
                  (svc, journal(svc)))
@@ -315,8 +308,7 @@ def check_curve(block, order_id, before):
         TIMEOUT)
     after = wait("the matcher answers with CURVE", lambda: jm_json(
         "match", "order", order_id, "--top", "20"), TIMEOUT)
-    if [(c["profile_id"], c["score"]) for c in after["candidates"]] != \
-            [(c["profile_id"], c["score"]) for c in before["candidates"]]:
+    if ranking(after) != ranking(before):
         fail("%s answered differently with CURVE" % order_id)
     # The ticks too: the sources' PUB sockets take the matcher's key (the
     # SUB joined at the restart above, long before these orders).
@@ -343,12 +335,7 @@ def main():
         say("systemd %s in the container" % start_container())
         install, curve = documented_steps()
         say("running docs/operations.md's steps ...")
-        r = inside("cd /root/jobmatch && set -e\n" + install, check=False)
-        if r.returncode != 0:
-            fail("the documented steps failed (%d): %s" % (r.returncode,
-                                                           r.stderr.strip()))
-        for svc in SERVICES:
-            wait_ready(svc)
+        run_documented("installation", install, SERVICES)
         say("intake, profiles and matcher ready under their units")
 
         # One municipality: close enough that orders have candidates.
@@ -380,8 +367,7 @@ def main():
         after = wait("the matcher answers after kill -9",
                      lambda: jm_json("match", "order", order_id, "--top",
                                      "20"), TIMEOUT)
-        if [(c["profile_id"], c["score"]) for c in after["candidates"]] != \
-                [(c["profile_id"], c["score"]) for c in before["candidates"]]:
+        if ranking(after) != ranking(before):
             fail("%s answered differently after the matcher's kill -9" %
                  order_id)
         say("kill -9 of intake and of the matcher: restarted by systemd, "

@@ -36,6 +36,12 @@ def add_options(ap, keep_help):
     ap.add_argument("--keep", action="store_true", help=keep_help)
 
 
+def ranking(answer):
+    """A match answer's candidates as (id, score): equal rankings are equal
+    answers."""
+    return [(c["profile_id"], c["score"]) for c in answer["candidates"]]
+
+
 def docker_answers():
     if shutil.which("docker") is None:
         fail("docker is not installed (Debian 12: apt-get install docker.io)")

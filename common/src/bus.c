@@ -71,6 +71,12 @@ jm__key_valid(const char *key, uint8_t raw[32])
     return zmq_z85_decode(raw != NULL ? raw : scratch, key) != NULL;
 }
 
+bool
+jm_keys_valid(const char *key)
+{
+    return jm__key_valid(key, NULL);
+}
+
 /* ---- the bus ---- */
 
 int
@@ -574,18 +580,32 @@ jm_sock_endpoint(jm_sock_t *sock)
     return sock->endpoint;
 }
 
+/* The host of a tcp:// endpoint (what stands before its last ':'), and
+ * its length; NULL if the endpoint is not tcp:// or has no host. */
+static const char *
+tcp_host(const char *endpoint, size_t *len)
+{
+    const char *host, *colon;
+
+    if (strncmp(endpoint, "tcp://", 6) != 0)
+        return NULL;
+    host = endpoint + 6;
+    if ((colon = strrchr(host, ':')) == NULL || colon == host)
+        return NULL;
+    *len = (size_t) (colon - host);
+    return host;
+}
+
 char *
 jm_endpoint_via(const char *named, const char *via)
 {
     static const char *const any[] = {
         "tcp://*:", "tcp://0.0.0.0:", "tcp://[::]:"};
-    const char *host, *colon;
+    const char *host;
+    size_t host_len;
 
     JM_ASSERT(named != NULL && via != NULL);
-    if (strncmp(via, "tcp://", 6) != 0)
-        return jm_xstrdup(named);
-    host = via + 6;
-    if ((colon = strrchr(host, ':')) == NULL || colon == host)
+    if ((host = tcp_host(via, &host_len)) == NULL)
         return jm_xstrdup(named);
     for (size_t i = 0; i < JM_COUNTOF(any); i++) {
         size_t n = strlen(any[i]), size;
@@ -593,31 +613,24 @@ jm_endpoint_via(const char *named, const char *via)
 
         if (strncmp(named, any[i], n) != 0)
             continue;
-        size = 6 + (size_t) (colon - host) + 1 + strlen(named + n) + 1;
+        size = 6 + host_len + 1 + strlen(named + n) + 1;
         out = jm_xmalloc(size);
-        snprintf(out, size, "tcp://%.*s:%s", (int) (colon - host), host,
-                 named + n);
+        snprintf(out, size, "tcp://%.*s:%s", (int) host_len, host, named + n);
         return out;
     }
     return jm_xstrdup(named);
 }
 
-/* Is the host of a tcp:// endpoint (up to its last ':') loopback? */
+/* Is the host of a tcp:// endpoint written as a loopback one? */
 static bool
 tcp_host_is_loopback(const char *endpoint)
 {
-    const char *host, *colon;
     size_t len;
+    const char *host = tcp_host(endpoint, &len);
 
-    if (strncmp(endpoint, "tcp://", 6) != 0)
-        return false;
-    host = endpoint + 6;
-    if ((colon = strrchr(host, ':')) == NULL)
-        return false;
-    len = (size_t) (colon - host);
-    return (len > 4 && strncmp(host, "127.", 4) == 0) ||
-           (len == 5 && strncmp(host, "[::1]", 5) == 0) ||
-           (len == 9 && strncmp(host, "localhost", 9) == 0);
+    return host != NULL && ((len > 4 && strncmp(host, "127.", 4) == 0) ||
+                            (len == 5 && strncmp(host, "[::1]", 5) == 0) ||
+                            (len == 9 && strncmp(host, "localhost", 9) == 0));
 }
 
 bool

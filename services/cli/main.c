@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "cli.h"
 #include "cli_commands.h"
@@ -92,8 +91,6 @@ usage(FILE *out)
         default_endpoints[CLI_MATCHER]);
 }
 
-/* Takes the global options out of argv (compacting it). Returns -1 on a
- * usage error, 1 for --help/--version handled, 0 to go on. */
 /* The CURVE keys given on the line, applied after --node (which they
  * override, service by service). */
 struct curve_args {
@@ -101,6 +98,14 @@ struct curve_args {
     const char *server_key[CLI_SERVICES]; /* --intake-key, ... */
 };
 
+static const char *const key_options[CLI_SERVICES] = {
+    [CLI_INTAKE] = "--intake-key",
+    [CLI_PROFILES] = "--profiles-key",
+    [CLI_MATCHER] = "--matcher-key",
+};
+
+/* Takes the global options out of argv (compacting it). Returns -1 on a
+ * usage error, 1 for --help/--version handled, 0 to go on. */
 static int
 take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
 {
@@ -108,11 +113,6 @@ take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
         [CLI_INTAKE] = "--intake",
         [CLI_PROFILES] = "--profiles",
         [CLI_MATCHER] = "--matcher",
-    };
-    static const char *const key_names[CLI_SERVICES] = {
-        [CLI_INTAKE] = "--intake-key",
-        [CLI_PROFILES] = "--profiles-key",
-        [CLI_MATCHER] = "--matcher-key",
     };
     int out = 1;
 
@@ -129,7 +129,7 @@ take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
                 free(c->endpoints[s]);
                 c->endpoints[s] = jm_xstrdup(argv[++i]);
                 taken = true;
-            } else if (strcmp(a, key_names[s]) == 0) {
+            } else if (strcmp(a, key_options[s]) == 0) {
                 if (i + 1 >= *argc) {
                     cli_usage_error(c, "%s needs the service's public key", a);
                     return -1;
@@ -188,12 +188,10 @@ static int
 server_key_of(cli *c, const char *opt, const char *given,
               char key[JM_KEY_Z85_LEN + 1])
 {
-    uint8_t raw[32];
     int rc;
 
     /* A file first: a 40-character path of Z85 characters would decode. */
-    if (access(given, F_OK) != 0 && strlen(given) == JM_KEY_Z85_LEN &&
-        zmq_z85_decode(raw, given) != NULL) {
+    if (access(given, F_OK) != 0 && jm_keys_valid(given)) {
         memcpy(key, given, JM_KEY_Z85_LEN + 1);
         return CLI_OK;
     }
@@ -210,11 +208,6 @@ server_key_of(cli *c, const char *opt, const char *given,
 static int
 apply_curve_args(cli *c, const struct curve_args *keys)
 {
-    static const char *const key_names[CLI_SERVICES] = {
-        [CLI_INTAKE] = "--intake-key",
-        [CLI_PROFILES] = "--profiles-key",
-        [CLI_MATCHER] = "--matcher-key",
-    };
     char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
     bool any = false;
     int rc;
@@ -227,7 +220,7 @@ apply_curve_args(cli *c, const struct curve_args *keys)
                 return cli_usage_error(c,
                                        "%s needs --key FILE: your own key "
                                        "pair (jobmatch node keygen FILE)",
-                                       key_names[s]);
+                                       key_options[s]);
         }
         return CLI_OK;
     }
@@ -245,7 +238,7 @@ apply_curve_args(cli *c, const struct curve_args *keys)
     for (int s = 0; s < CLI_SERVICES; s++) {
         if (keys->server_key[s] == NULL)
             continue;
-        if ((rc = server_key_of(c, key_names[s], keys->server_key[s],
+        if ((rc = server_key_of(c, key_options[s], keys->server_key[s],
                                 c->curve[s].server_key)) != CLI_OK)
             break;
         memcpy(c->curve[s].public_key, public_key, sizeof(public_key));

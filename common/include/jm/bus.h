@@ -94,6 +94,9 @@ void jm_bus_zap_counts(const jm_bus_t *bus, uint64_t *accepted,
 int jm_keys_generate(char public_key[JM_KEY_Z85_LEN + 1],
                      char secret_key[JM_KEY_Z85_LEN + 1]);
 
+/* Is key a CURVE key in Z85 text (40 characters that decode)? */
+bool jm_keys_valid(const char *key);
+
 /* Writes "public KEY\nsecret KEY\n" to path with mode 0600 (created or
  * replaced atomically). */
 int jm_keys_save(const char *path, const char *public_key,
