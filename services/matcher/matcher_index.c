@@ -160,6 +160,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->skill_orders);
     free(ix->hot);
     free(ix->seen);
+    free(ix->block_pcell);
     free(ix->pos);
     free(ix->slot_at);
     free(ix->posfree);
@@ -257,6 +258,11 @@ grow_profiles(matcher_index_t *ix, uint32_t cap)
     ix->slot_at = jm_xrealloc(ix->slot_at, cap * sizeof(uint32_t));
     /* a word more than needed: never NULL, even for no citizens */
     ix->seen = jm_xrealloc(ix->seen, ((cap + 63) / 64 + 1) * sizeof(uint64_t));
+    ix->block_pcell =
+        jm_xrealloc(ix->block_pcell, matcher_blocks(cap) * sizeof(uint16_t));
+    for (uint32_t b = ix->block_pcell_n; b < matcher_blocks(cap); b++)
+        ix->block_pcell[b] = MATCHER_BLOCK_NONE;
+    ix->block_pcell_n = matcher_blocks(cap);
     ix->pcap = cap;
 }
 
@@ -522,6 +528,20 @@ cold_fill(struct matcher_cold *c, const struct matcher_profile_rec *rec)
            rec->n_langs * sizeof(struct matcher_lang) + rec->id_len);
 }
 
+/* The citizen at pos lives in populated cell pcell: their block is that
+ * cell's if it was nobody's or already that cell's, else mixed (until the
+ * next packing sorts positions by cell again). */
+static void
+block_note(matcher_index_t *ix, uint32_t pos, uint16_t pcell)
+{
+    uint16_t *b = &ix->block_pcell[pos >> MATCHER_BLOCK_SHIFT];
+
+    if (*b == MATCHER_BLOCK_NONE)
+        *b = pcell;
+    else if (*b != pcell)
+        *b = MATCHER_BLOCK_MIXED;
+}
+
 /* Freed slots are reused first, so the arrays stay as long as the most
  * citizens ever held; so are freed positions (a citizen added between two
  * packings of the index takes whatever position is free, wherever they
@@ -610,9 +630,10 @@ matcher_index_put_profile(matcher_index_t *ix,
     }
     h->progression = rec->progression;
     /* the cell becomes a populated one (matcher_hot_pcell finds it) */
-    (void) pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
-                            ? matcher_cell_of(rec->lat, rec->lon)
-                            : MATCHER_CELL_ANY);
+    block_note(ix, ix->pos[slot],
+               pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
+                                ? matcher_cell_of(rec->lat, rec->lon)
+                                : MATCHER_CELL_ANY));
     profile_postings(ix, slot, true);
     if (!known)
         matcher_idmap_put(&ix->pmap, slot);
@@ -952,6 +973,8 @@ matcher_index_get_stats(const matcher_index_t *ix, matcher_index_stats *out)
     p += groups_bytes(&ix->occs, &o) + groups_bytes(&ix->iscos, &o);
     if (ix->seen != NULL)
         p += jm_heap_bytes(((ix->pcap + 63) / 64 + 1) * sizeof(uint64_t));
+    if (ix->block_pcell != NULL)
+        p += jm_heap_bytes(ix->block_pcell_n * sizeof(uint16_t));
     p += ix->termcap; /* sigbit */
     /* the populated cells' arrays */
     p += ix->pcellcap *

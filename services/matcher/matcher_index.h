@@ -179,6 +179,21 @@ matcher_english_bucket(unsigned level)
 #define MATCHER_SIG_BITS 64
 #define MATCHER_SIG_NONE 0xff
 
+/* Positions per block of matcher_index_t.block_pcell, and its two values
+ * that are not a populated cell. */
+#define MATCHER_BLOCK_SHIFT 6
+#define MATCHER_BLOCK       (1u << MATCHER_BLOCK_SHIFT)
+#define MATCHER_BLOCK_MIXED MATCHER_CELLS
+#define MATCHER_BLOCK_NONE  (MATCHER_CELLS + 1)
+
+/* Blocks of block_pcell for this many positions (one more than whole
+ * blocks: never none). */
+static inline uint32_t
+matcher_blocks(uint32_t positions)
+{
+    return (positions >> MATCHER_BLOCK_SHIFT) + 1;
+}
+
 /* The cold record's reference is here, not in an array by slot: the
  * search has the hot record in hand when it wants the cold one. The
  * availability date is a day number from 1970 in 16 bits (0: now; dates
@@ -339,7 +354,17 @@ typedef struct matcher_index {
     uint32_t termcap;                     /* terms they have room for */
     uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
     uint64_t *seen;  /* a bit per position: "met in this query" */
-    uint32_t progression_count[256];             /* citizens per progression */
+    /* By block of MATCHER_BLOCK positions: the populated cell everyone
+     * living there lives in, MATCHER_BLOCK_MIXED when not one cell (a
+     * citizen who came or moved between two packings), MATCHER_BLOCK_NONE
+     * before anyone was. Packing puts a cell's citizens in a row, so most
+     * blocks have one cell: a search can tell from a posting alone, with a
+     * table that stays in the cache, that its citizen lives too far away
+     * for their range (matcher_topk.c), instead of reading their hot
+     * record. */
+    uint16_t *block_pcell;
+    uint32_t block_pcell_n;          /* blocks it has: matcher_blocks(pcap) */
+    uint32_t progression_count[256]; /* citizens per progression */
     uint32_t range_count[MATCHER_RANGE_CAP + 1]; /* citizens per range */
     uint32_t kind_count[8]; /* citizens who may take each kind of job */
     uint32_t gen;           /* query generation for the orders' stamps */

@@ -336,6 +336,19 @@ matcher_layout_positions(matcher_index_t *ix)
         renumber_list(&ix->iscos.lists[i].profiles, renum);
     free(order);
     free(renum);
+    /* Positions are in cells' order now: each block of them has one cell,
+     * but for those where one cell ends and the next begins. */
+    if (ix->block_pcell == NULL)
+        return; /* no citizen ever */
+    for (uint32_t b = 0; b < ix->block_pcell_n; b++)
+        ix->block_pcell[b] = MATCHER_BLOCK_NONE;
+    for (uint32_t p = 0; p < n; p++) {
+        uint16_t *b = &ix->block_pcell[p >> MATCHER_BLOCK_SHIFT];
+        uint16_t pcell = (uint16_t) matcher_hot_pcell(ix, &ix->hot[p]);
+
+        *b = *b == MATCHER_BLOCK_NONE || *b == pcell ? pcell
+                                                     : MATCHER_BLOCK_MIXED;
+    }
 }
 
 void

@@ -34,7 +34,9 @@
  * the workplace first (which makes the k-th score rise early and far
  * cells cheap), skips cells whose longest range cannot reach or beat it,
  * and within a cell goes term by term. Short lists (below
- * MATCHER_SPLIT_AT) are read whole, before the cells. Memory is what it
+ * MATCHER_SPLIT_AT) are read before the cells, whole but for the postings
+ * whose block of positions lies in a cell too far away for the range in
+ * their key (within_reach: no hot record read for them). Memory is what it
  * costs: postings are read in blocks, the hot records and records of the
  * survivors are asked for ahead of their use, and positions (the order of
  * the dense arrays) follow cells, so one cell's citizens are near each
@@ -562,6 +564,74 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
     return n;
 }
 
+/* What a posting of a short list (not split by cell) is passed over by,
+ * without its hot record: by the populated cell of its block of positions
+ * (matcher_index_t.block_pcell), the least range bucket that reaches the
+ * workplace from there (above every bucket where nobody can), and the key's
+ * flags a citizen there needs (as the long lists' segments, read_segment).
+ * A mixed block's citizens are all read. Most holders of a rare skill live
+ * too far away for their range: they were the larger part of the postings
+ * read, each a hot record somewhere in memory. */
+struct reach {
+    uint8_t rbucket[MATCHER_CELLS + 2];
+    uint8_t flags[MATCHER_CELLS + 2];
+};
+
+/* The flags a citizen of populated cell p needs in their key to pass the
+ * filters: consent, unless some of the order's own municipality live
+ * there; for a full-time order, the hours. */
+static unsigned
+cell_needs(const struct search *s, unsigned p)
+{
+    return (matcher_pcell_may_have_muni(s->ix, p, s->f.owner)
+                ? 0
+                : MATCHER_KEY_CONSENT) |
+           (s->f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0);
+}
+
+static void
+reach_init(const struct search *s, const struct qcell *cells, size_t ncells,
+           struct reach *rc)
+{
+    memset(rc->rbucket, 0xff, sizeof(rc->rbucket));
+    memset(rc->flags, 0, sizeof(rc->flags));
+    for (size_t c = 0; c < ncells; c++) {
+        unsigned p = cells[c].pcell;
+
+        /* The first bucket whose top is at least dmin: a range in a bucket
+         * below is shorter than dmin (bucket tops are whole km). */
+        rc->rbucket[p] =
+            (uint8_t) matcher_range_bucket((unsigned) ceil(cells[c].dmin));
+        rc->flags[p] = (uint8_t) cell_needs(s, p);
+    }
+    for (unsigned v = MATCHER_BLOCK_MIXED; v <= MATCHER_BLOCK_NONE; v++) {
+        rc->rbucket[v] = 0;
+        rc->flags[v] =
+            s->f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0;
+    }
+}
+
+/* The postings of items[0..n) whose citizens may reach the workplace and
+ * pass the key's filters, into out; returns how many. No branch but the
+ * loop's. */
+static uint32_t
+within_reach(const matcher_index_t *ix, const struct reach *rc,
+             const uint32_t *items, uint32_t n, uint32_t *out)
+{
+    const uint16_t *block = ix->block_pcell;
+    uint32_t m = 0;
+
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t p = items[i], key = MATCHER_POSTING_KEY(p);
+        unsigned c = block[(p & MATCHER_SLOT_MASK) >> MATCHER_BLOCK_SHIFT];
+
+        out[m] = p;
+        m += (unsigned) (MATCHER_KEY_RBUCKET(key) >= rc->rbucket[c]) &
+             (unsigned) ((key & rc->flags[c]) == rc->flags[c]);
+    }
+    return m;
+}
+
 /* The segments of the next cells are in random places: ask for them
  * early (descriptors eight cells ahead, first items two cells ahead). */
 static void
@@ -729,6 +799,8 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
     struct term terms[MAXTERMS];
     struct qcell cells[MATCHER_CELLS];
+    struct reach rc;
+    uint32_t near[MATCHER_SPLIT_AT];
     size_t n, nshort = 0, ncells;
     unsigned reach;
 
@@ -760,6 +832,10 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
     qsort(terms, nshort, sizeof(*terms), term_cmp);
     qsort(terms + nshort, n - nshort, sizeof(*terms), term_cmp);
     prepare(&s, terms, n);
+    reach = matcher_index_max_range(ix);
+    ncells = near_cells(ix, r->lat, r->lon, reach, cells);
+    if (nshort > 0)
+        reach_init(&s, cells, ncells, &rc);
 
     for (size_t t = 0; t < nshort; t++) {
         const struct matcher_plist *pl = terms[t].pl;
@@ -767,34 +843,35 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
         flush(&s);
         if (below(&s, s.fixed + s.suffix[t] + MATCHER_W_DISTANCE + s.pmax))
             goto done;
-        /* Not split: where they live is not known, no distance bound
-         * but that of range 0. */
+        /* Not split: the citizens' cells are their blocks' (reach); the
+         * distance bound is that of range 0. */
         for (uint32_t g = 0; g < matcher_plist_nsegs(pl); g++) {
             uint32_t len;
             const uint32_t *items = matcher_plist_seg(pl, g, &len);
 
-            read_postings(&s, items, len, len, t, MATCHER_W_DISTANCE, 0.0);
+            for (uint32_t from = 0; from < len; from += MATCHER_SPLIT_AT) {
+                uint32_t m = within_reach(ix, &rc, items + from,
+                                          len - from < MATCHER_SPLIT_AT
+                                              ? len - from
+                                              : MATCHER_SPLIT_AT,
+                                          near);
+
+                read_postings(&s, near, m, m, t, MATCHER_W_DISTANCE, 0.0);
+            }
         }
     }
     flush(&s);
     if (nshort == n)
         goto done;
-    reach = matcher_index_max_range(ix);
     if (below(&s,
               s.fixed + s.suffix[nshort] + distance_bound(0.0, reach) + s.pmax))
         goto done;
-    ncells = near_cells(ix, r->lat, r->lon, reach, cells);
     for (size_t c = 0; c < ncells; c++) {
         double dmin = cells[c].dmin;
         uint32_t p = cells[c].pcell;
-        unsigned owner = s.f.owner;
         /* The key's flags a citizen of this cell needs to pass (see
-         * read_segment): consent, unless some of the order's own
-         * municipality live here; a full-time order, the hours. */
-        unsigned need =
-            (matcher_pcell_may_have_muni(ix, p, owner) ? 0
-                                                       : MATCHER_KEY_CONSENT) |
-            (s.f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0);
+         * read_segment). */
+        unsigned need = cell_needs(&s, p);
 
         prefetch_cells(terms + nshort, n - nshort, cells, ncells, c);
         /* Every later cell is at least as far. */

@@ -17,6 +17,7 @@
 #include "jm/dk.h"
 #include "jm/mem.h"
 #include "jm_test.h"
+#include "matcher_fixture.h"
 #include "matcher_gen.h"
 #include "matcher_topk.h"
 
@@ -902,6 +903,120 @@ test_quick_filter_and_distance_bounds(void **state)
     jm_clock_set_fake(0);
 }
 
+/* Short lists are read through the populated cell of each posting's block
+ * of positions (matcher_topk.c, within_reach): a holder of a rare skill
+ * whose range just reaches the workplace is found, one whose range falls
+ * just short is not, wherever they live; also a citizen who moved far
+ * between two packings (their block still names the cell they left) and
+ * one who came into a position freed there. The citizens stand at the
+ * near edge of grid rows north and south of the workplace, where the
+ * distance is the cell's least distance, so a bucket too high by one
+ * would lose someone. */
+#define EDGE_WORK_LAT 55.66
+#define EDGE_WORK_LON 12.40
+#define EDGE_FILLERS  70 /* more than a block (64 positions) */
+
+static uint32_t
+edge_citizen(matcher_index_t *ix, const char *id, const char *skill, double lat,
+             unsigned range)
+{
+    fx_profile p;
+
+    fx_profile_init(&p, id);
+    fx_profile_home(&p, "2600", "161", lat, EDGE_WORK_LON);
+    fx_profile_skill(&p, skill, 3, 2026);
+    p.p.max_travel_km = range;
+    return fx_put_profile(ix, &p);
+}
+
+static void
+assert_edge_answer(matcher_index_t *ix, uint32_t order, const matcher_ctx *ctx,
+                   const uint32_t *want, size_t nwant)
+{
+    matcher_hit hits[64];
+    size_t n =
+        matcher_topk_order(ix, fx_order_at(ix, order), ctx, 64, hits, NULL);
+
+    assert_same(ix, fx_order_at(ix, order), ctx, 64);
+    assert_int_equal(n, nwant);
+    for (size_t i = 0; i < nwant; i++) {
+        size_t j = 0;
+
+        while (j < n && hits[j].slot != want[i])
+            j++;
+        if (j == n)
+            fail_msg("citizen in slot %u, within their range, not found",
+                     want[i]);
+    }
+}
+
+static void
+test_short_lists_reach_to_the_edge_of_each_range(void **state)
+{
+    /* Rows start every 0.2 degree from 54.0 N: the first latitude of a row
+     * north of the workplace, the last of one south of it. */
+    static const double edges[] = {55.8005, 56.0005, 56.2005, 56.4005, 56.6005,
+                                   56.8005, 57.0005, 57.2005, 57.4005, 57.6005,
+                                   55.5995, 55.3995, 55.1995, 54.9995};
+    char rare[96], common[96], id[32];
+    uint32_t want[32], far_filler = 0, order;
+    size_t nwant = 0;
+    matcher_index_t *ix;
+    matcher_ctx ctx;
+    fx_order o;
+
+    (void) state;
+    jm_clock_set_fake(NOW_MS);
+    matcher_ctx_now(&ctx);
+    matcher_index_new(&ix);
+    fx_skill_uri(rare, sizeof(rare), 1);
+    fx_skill_uri(common, sizeof(common), 2);
+    for (size_t e = 0; e < JM_COUNTOF(edges); e++) {
+        double d = jm_geo_distance_km(EDGE_WORK_LAT, EDGE_WORK_LON, edges[e],
+                                      EDGE_WORK_LON);
+        unsigned reaches = (unsigned) ceil(d), short_of = reaches - 1;
+
+        assert_true(short_of < d && d <= reaches);
+        snprintf(id, sizeof(id), "in-%zu", e);
+        want[nwant++] = edge_citizen(ix, id, rare, edges[e], reaches);
+        snprintf(id, sizeof(id), "out-%zu", e);
+        edge_citizen(ix, id, rare, edges[e], short_of);
+        /* Before and after them in the cell's positions (longer ranges
+         * first): their block is the cell's alone. */
+        for (unsigned i = 0; i < 2 * EDGE_FILLERS; i++) {
+            snprintf(id, sizeof(id), "filler-%zu-%u", e, i);
+            far_filler = edge_citizen(ix, id, common, edges[e],
+                                      i < EDGE_FILLERS ? reaches + 50 : 0);
+        }
+    }
+    /* Far north, 150 km away, with a 10 km range: out, until they move. */
+    edge_citizen(ix, "mover", rare, 57.0005, 10);
+    fx_order_init(&o, "rare-skill");
+    fx_order_workplace(&o, "2600", "161", EDGE_WORK_LAT, EDGE_WORK_LON);
+    fx_order_skill(&o, rare, 0, true);
+    order = fx_put_order(ix, &o);
+    matcher_index_compact(ix);
+    assert_edge_answer(ix, order, &ctx, want, nwant);
+
+    /* The mover comes to 2 km from the workplace, keeping their position
+     * among the far row's citizens; a newcomer takes the position of a
+     * far-row filler who left. Both within 10 km now. */
+    want[nwant++] = edge_citizen(ix, "mover", rare, EDGE_WORK_LAT + 0.018, 10);
+    snprintf(id, sizeof(id), "filler-%zu-%u", JM_COUNTOF(edges) - 1,
+             2 * EDGE_FILLERS - 1);
+    assert_int_equal(matcher_index_remove_profile(ix, id, strlen(id)),
+                     far_filler);
+    want[nwant++] =
+        edge_citizen(ix, "newcomer", rare, EDGE_WORK_LAT + 0.027, 10);
+    assert_edge_answer(ix, order, &ctx, want, nwant);
+    matcher_index_compact(ix);
+    assert_edge_answer(ix, order, &ctx, want, nwant);
+
+    matcher_index_destroy(&ix);
+    fx_esco_release();
+    jm_clock_set_fake(0);
+}
+
 int
 main(void)
 {
@@ -917,6 +1032,7 @@ main(void)
         cmocka_unit_test(test_orders_for_citizen_equal_brute_force),
         cmocka_unit_test(test_quick_filter_and_distance_bounds),
         cmocka_unit_test(test_availability_day_bounds),
+        cmocka_unit_test(test_short_lists_reach_to_the_edge_of_each_range),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
