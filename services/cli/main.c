@@ -7,7 +7,10 @@
  * --node DIR (DIR/node.json, written by `jobmatch node start`), else the
  * services' loopback defaults. CURVE keys come from --node, or from --key
  * (the caller's pair) with --intake-key, --profiles-key, --matcher-key
- * (each service's public key), as on a node run by systemd. */
+ * (each service's public key), as on a node run by systemd. Without
+ * --node, environment variables (JOBMATCH_INTAKE, JOBMATCH_KEY,
+ * JOBMATCH_INTAKE_KEY, ...) give what the line does not: an operator's
+ * shell profile names the node's endpoints and keys once. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +88,14 @@ usage(FILE *out)
         "command\n"
         "  --version          print the version\n"
         "\n"
+        "environment (read without --node; an option on the line wins):\n"
+        "  JOBMATCH_INTAKE, JOBMATCH_PROFILES, JOBMATCH_MATCHER\n"
+        "                     as --intake, --profiles, --matcher\n"
+        "  JOBMATCH_KEY, JOBMATCH_INTAKE_KEY, JOBMATCH_PROFILES_KEY,\n"
+        "  JOBMATCH_MATCHER_KEY\n"
+        "                     as --key, --intake-key, --profiles-key,\n"
+        "                     --matcher-key\n"
+        "\n"
         "exit codes: 0 ok, 1 the service answered with an error,\n"
         "2 usage error, 3 service unreachable or timed out.\n",
         default_endpoints[CLI_INTAKE], default_endpoints[CLI_PROFILES],
@@ -96,6 +107,9 @@ usage(FILE *out)
 struct curve_args {
     const char *key_file;                 /* --key */
     const char *server_key[CLI_SERVICES]; /* --intake-key, ... */
+    /* where each came from, for messages: the option or the variable */
+    const char *key_file_from;
+    const char *server_key_from[CLI_SERVICES];
 };
 
 static const char *const key_options[CLI_SERVICES] = {
@@ -103,6 +117,50 @@ static const char *const key_options[CLI_SERVICES] = {
     [CLI_PROFILES] = "--profiles-key",
     [CLI_MATCHER] = "--matcher-key",
 };
+
+/* The variables that stand for the options when --node is not given. */
+static const char *const endpoint_variables[CLI_SERVICES] = {
+    [CLI_INTAKE] = "JOBMATCH_INTAKE",
+    [CLI_PROFILES] = "JOBMATCH_PROFILES",
+    [CLI_MATCHER] = "JOBMATCH_MATCHER",
+};
+static const char *const key_variables[CLI_SERVICES] = {
+    [CLI_INTAKE] = "JOBMATCH_INTAKE_KEY",
+    [CLI_PROFILES] = "JOBMATCH_PROFILES_KEY",
+    [CLI_MATCHER] = "JOBMATCH_MATCHER_KEY",
+};
+
+static const char *
+variable(const char *name)
+{
+    const char *v = getenv(name);
+
+    return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/* What the line left out, from the environment (not with --node: a node
+ * directory names its own endpoints and keys, and a variable set for
+ * another node must not mix with them). */
+static void
+take_environment(cli *c, struct curve_args *keys)
+{
+    const char *v;
+
+    if (c->node_dir != NULL)
+        return;
+    for (int s = 0; s < CLI_SERVICES; s++) {
+        if (c->endpoints[s] == NULL && (v = variable(endpoint_variables[s])))
+            c->endpoints[s] = jm_xstrdup(v);
+        if (keys->server_key[s] == NULL && (v = variable(key_variables[s]))) {
+            keys->server_key[s] = v;
+            keys->server_key_from[s] = key_variables[s];
+        }
+    }
+    if (keys->key_file == NULL && (v = variable("JOBMATCH_KEY"))) {
+        keys->key_file = v;
+        keys->key_file_from = "JOBMATCH_KEY";
+    }
+}
 
 /* Takes the global options out of argv (compacting it). Returns -1 on a
  * usage error, 1 for --help/--version handled, 0 to go on. */
@@ -135,6 +193,7 @@ take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
                     return -1;
                 }
                 keys->server_key[s] = argv[++i];
+                keys->server_key_from[s] = key_options[s];
                 taken = true;
             }
         }
@@ -146,6 +205,7 @@ take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
                 return -1;
             }
             keys->key_file = argv[++i];
+            keys->key_file_from = "--key";
             continue;
         }
         if (strcmp(a, "--json") == 0) {
@@ -218,19 +278,22 @@ apply_curve_args(cli *c, const struct curve_args *keys)
         for (int s = 0; s < CLI_SERVICES; s++) {
             if (keys->server_key[s] != NULL)
                 return cli_usage_error(c,
-                                       "%s needs --key FILE: your own key "
-                                       "pair (jobmatch node keygen FILE)",
-                                       key_options[s]);
+                                       "%s needs --key FILE (or JOBMATCH_KEY):"
+                                       " your own key pair (jobmatch node "
+                                       "keygen FILE)",
+                                       keys->server_key_from[s]);
         }
         return CLI_OK;
     }
     if (!any)
-        return cli_usage_error(c, "--key needs the public key of a service "
-                                  "(--intake-key, --profiles-key, "
-                                  "--matcher-key)");
+        return cli_usage_error(c,
+                               "%s needs the public key of a service "
+                               "(--intake-key, --profiles-key, "
+                               "--matcher-key, or JOBMATCH_INTAKE_KEY, ...)",
+                               keys->key_file_from);
     if ((rc = jm_keys_load(keys->key_file, public_key, secret_key)) != 0)
         return cli_usage_error(
-            c, "--key %s: %s", keys->key_file,
+            c, "%s %s: %s", keys->key_file_from, keys->key_file,
             rc == -EPERM ? "group or others may read it (chmod 0600)"
             : rc == -EINVAL
                 ? "not a key file ('public KEY' and 'secret KEY' lines)"
@@ -238,8 +301,9 @@ apply_curve_args(cli *c, const struct curve_args *keys)
     for (int s = 0; s < CLI_SERVICES; s++) {
         if (keys->server_key[s] == NULL)
             continue;
-        if ((rc = server_key_of(c, key_options[s], keys->server_key[s],
-                                c->curve[s].server_key)) != CLI_OK)
+        if ((rc = server_key_of(c, keys->server_key_from[s],
+                                keys->server_key[s], c->curve[s].server_key)) !=
+            CLI_OK)
             break;
         memcpy(c->curve[s].public_key, public_key, sizeof(public_key));
         memcpy(c->curve[s].secret_key, secret_key, sizeof(secret_key));
@@ -277,6 +341,7 @@ main(int argc, char **argv)
         if ((rc = cli_node_load(&c)) != CLI_OK)
             goto out;
     }
+    take_environment(&c, &keys);
     if ((rc = apply_curve_args(&c, &keys)) != CLI_OK)
         goto out;
     for (int s = 0; s < CLI_SERVICES; s++) {

@@ -8,6 +8,8 @@
 #     and matcher watch's notifications;
 #   - no key, a key not on the allow list, or the wrong service key gets no
 #     answer (exit 3), and a line that says which;
+#   - the same keys and endpoints from the environment (JOBMATCH_KEY,
+#     JOBMATCH_INTAKE_KEY, JOBMATCH_INTAKE), the line's options winning;
 #   - a service key without --key, --key without a service key, a key file
 #     others may read, a malformed service key: usage errors (exit 2),
 #     each saying what is wrong.
@@ -96,6 +98,19 @@ expect 3 "refused your key" j --timeout 500 --key "$dir/stranger.key" \
 # The right pair but another service's key.
 expect 3 "is --intake-key" j --timeout 500 --key "$dir/admin.key" \
     --intake-key "$matcher_pub" ping intake
+
+# The same from the environment, as an operator's shell profile would set
+# it: endpoints and keys as variables, an option on the line winning.
+out=$(env JOBMATCH_INTAKE="$intake_api" JOBMATCH_KEY="$dir/admin.key" \
+    JOBMATCH_INTAKE_KEY="$dir/intake.pub" "$jobmatch" ping intake) ||
+    fail "ping with the keys in the environment exited $?: $out"
+case $out in *"you are 'admin'"*) ;; *) fail "ping from the environment: $out" ;; esac
+expect 3 "refused your key" env JOBMATCH_KEY="$dir/admin.key" \
+    JOBMATCH_INTAKE_KEY="$intake_pub" "$jobmatch" --intake "$intake_api" \
+    --timeout 500 --key "$dir/stranger.key" ping intake
+expect 2 "JOBMATCH_INTAKE_KEY needs --key FILE (or JOBMATCH_KEY)" \
+    env JOBMATCH_INTAKE_KEY="$intake_pub" "$jobmatch" --intake "$intake_api" \
+    ping intake
 
 # Usage errors, each naming the problem.
 expect 2 "needs --key" j --intake-key "$intake_pub" ping intake
