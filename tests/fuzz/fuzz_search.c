@@ -8,7 +8,8 @@
  * real Danish postcodes, Zipf-distributed skills from a vocabulary of 300
  * (the commonest held by more than MATCHER_SPLIT_AT citizens, so their
  * lists are split by cell), ranges of 5-100 km, every hard filter
- * excluding some. The first input byte picks the form of the order (bit
+ * excluding some, packed as after a load (positions in cells' order). The
+ * first input byte picks the form of the order (bit
  * 0: the rest is a compact record as the view stores it, its terms as
  * 16-bit ids, which the fuzzer finds easily; else a JobOrder message with
  * skill URIs); the rest is the order. The record must pass the record
@@ -55,6 +56,10 @@ setup(void)
     gen_init(&g, &opts);
     gen_populate(&g, ix);
     gen_release(&g);
+    /* Packed, as a matcher's index is after its load: signatures given,
+     * positions in cells' order, so that short lists are read through
+     * their blocks' cells. */
+    matcher_index_compact(ix);
     population_terms = matcher_dict_count(ix->dict);
 }
 
