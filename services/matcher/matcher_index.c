@@ -528,20 +528,6 @@ cold_fill(struct matcher_cold *c, const struct matcher_profile_rec *rec)
            rec->n_langs * sizeof(struct matcher_lang) + rec->id_len);
 }
 
-/* The citizen at pos lives in populated cell pcell: their block is that
- * cell's if it was nobody's or already that cell's, else mixed (until the
- * next packing sorts positions by cell again). */
-static void
-block_note(matcher_index_t *ix, uint32_t pos, uint16_t pcell)
-{
-    uint16_t *b = &ix->block_pcell[pos >> MATCHER_BLOCK_SHIFT];
-
-    if (*b == MATCHER_BLOCK_NONE)
-        *b = pcell;
-    else if (*b != pcell)
-        *b = MATCHER_BLOCK_MIXED;
-}
-
 /* Freed slots are reused first, so the arrays stay as long as the most
  * citizens ever held; so are freed positions (a citizen added between two
  * packings of the index takes whatever position is free, wherever they
@@ -630,10 +616,10 @@ matcher_index_put_profile(matcher_index_t *ix,
     }
     h->progression = rec->progression;
     /* the cell becomes a populated one (matcher_hot_pcell finds it) */
-    block_note(ix, ix->pos[slot],
-               pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
-                                ? matcher_cell_of(rec->lat, rec->lon)
-                                : MATCHER_CELL_ANY));
+    matcher_block_note(ix, ix->pos[slot],
+                       pcell_of(ix, (rec->flags & MATCHER_PF_LOCATION)
+                                        ? matcher_cell_of(rec->lat, rec->lon)
+                                        : MATCHER_CELL_ANY));
     profile_postings(ix, slot, true);
     if (!known)
         matcher_idmap_put(&ix->pmap, slot);

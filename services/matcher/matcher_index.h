@@ -182,7 +182,6 @@ matcher_english_bucket(unsigned level)
 /* Positions per block of matcher_index_t.block_pcell, and its two values
  * that are not a populated cell. */
 #define MATCHER_BLOCK_SHIFT 6
-#define MATCHER_BLOCK       (1u << MATCHER_BLOCK_SHIFT)
 #define MATCHER_BLOCK_MIXED MATCHER_CELLS
 #define MATCHER_BLOCK_NONE  (MATCHER_CELLS + 1)
 
@@ -354,10 +353,10 @@ typedef struct matcher_index {
     uint32_t termcap;                     /* terms they have room for */
     uint8_t *sigbit; /* by term: its bit in matcher_hot.sig, or SIG_NONE */
     uint64_t *seen;  /* a bit per position: "met in this query" */
-    /* By block of MATCHER_BLOCK positions: the populated cell everyone
-     * living there lives in, MATCHER_BLOCK_MIXED when not one cell (a
-     * citizen who came or moved between two packings), MATCHER_BLOCK_NONE
-     * before anyone was. Packing puts a cell's citizens in a row, so most
+    /* By block of 64 positions (MATCHER_BLOCK_SHIFT): the populated cell
+     * everyone living there lives in, MATCHER_BLOCK_MIXED when not one cell
+     * (a citizen who came or moved between two packings; matcher_block_note),
+     * MATCHER_BLOCK_NONE before anyone was. Packing puts a cell's citizens in a row, so most
      * blocks have one cell: a search can tell from a posting alone, with a
      * table that stays in the cache, that its citizen lives too far away
      * for their range (matcher_topk.c), instead of reading their hot
@@ -435,6 +434,20 @@ void matcher_index_set_max_profiles(matcher_index_t *ix, uint32_t max);
  * are added. */
 void matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
                                  const uint16_t *munis, size_t n);
+
+/* The citizen at pos lives in populated cell pcell: their block is that
+ * cell's if it was nobody's or already that cell's, else mixed (until the
+ * next packing sorts positions by cell again). */
+static inline void
+matcher_block_note(matcher_index_t *ix, uint32_t pos, uint16_t pcell)
+{
+    uint16_t *b = &ix->block_pcell[pos >> MATCHER_BLOCK_SHIFT];
+
+    if (*b == MATCHER_BLOCK_NONE)
+        *b = pcell;
+    else if (*b != pcell)
+        *b = MATCHER_BLOCK_MIXED;
+}
 
 /* What a populated cell knows of those living there (pcell_range,
  * pcell_munis): a citizen of hot record h lives in populated cell p. Only

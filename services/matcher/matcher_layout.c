@@ -342,13 +342,9 @@ matcher_layout_positions(matcher_index_t *ix)
         return; /* no citizen ever */
     for (uint32_t b = 0; b < ix->block_pcell_n; b++)
         ix->block_pcell[b] = MATCHER_BLOCK_NONE;
-    for (uint32_t p = 0; p < n; p++) {
-        uint16_t *b = &ix->block_pcell[p >> MATCHER_BLOCK_SHIFT];
-        uint16_t pcell = (uint16_t) matcher_hot_pcell(ix, &ix->hot[p]);
-
-        *b = *b == MATCHER_BLOCK_NONE || *b == pcell ? pcell
-                                                     : MATCHER_BLOCK_MIXED;
-    }
+    for (uint32_t p = 0; p < n; p++)
+        matcher_block_note(ix, p,
+                           (uint16_t) matcher_hot_pcell(ix, &ix->hot[p]));
 }
 
 void
