@@ -356,10 +356,10 @@ typedef struct matcher_index {
     /* By block of 64 positions (MATCHER_BLOCK_SHIFT): the populated cell
      * everyone living there lives in, MATCHER_BLOCK_MIXED when not one cell
      * (a citizen who came or moved between two packings; matcher_block_note),
-     * MATCHER_BLOCK_NONE before anyone was. Packing puts a cell's citizens in a row, so most
-     * blocks have one cell: a search can tell from a posting alone, with a
-     * table that stays in the cache, that its citizen lives too far away
-     * for their range (matcher_topk.c), instead of reading their hot
+     * MATCHER_BLOCK_NONE before anyone was. Packing puts a cell's citizens in a
+     * row, so most blocks have one cell: a search can tell from a posting
+     * alone, with a table that stays in the cache, that its citizen lives too
+     * far away for their range (matcher_topk.c), instead of reading their hot
      * record. */
     uint16_t *block_pcell;
     uint32_t block_pcell_n;          /* blocks it has: matcher_blocks(pcap) */
