@@ -572,26 +572,34 @@ near_cells(const matcher_index_t *ix, double lat, double lon, unsigned reach,
  * A mixed block's citizens are all read. Most holders of a rare skill live
  * too far away for their range: they were the larger part of the postings
  * read, each a hot record somewhere in memory. */
-struct reach {
+struct block_reach {
     uint8_t rbucket[MATCHER_CELLS + 2];
     uint8_t flags[MATCHER_CELLS + 2];
 };
 
+/* The flag every citizen needs in their key: for a full-time order, the
+ * hours. */
+static unsigned
+order_needs(const struct search *s)
+{
+    return s->f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0;
+}
+
 /* The flags a citizen of populated cell p needs in their key to pass the
  * filters: consent, unless some of the order's own municipality live
- * there; for a full-time order, the hours. */
+ * there; and the order's own (order_needs). */
 static unsigned
 cell_needs(const struct search *s, unsigned p)
 {
     return (matcher_pcell_may_have_muni(s->ix, p, s->f.owner)
                 ? 0
                 : MATCHER_KEY_CONSENT) |
-           (s->f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0);
+           order_needs(s);
 }
 
 static void
 reach_init(const struct search *s, const struct qcell *cells, size_t ncells,
-           struct reach *rc)
+           struct block_reach *rc)
 {
     memset(rc->rbucket, 0xff, sizeof(rc->rbucket));
     memset(rc->flags, 0, sizeof(rc->flags));
@@ -606,8 +614,7 @@ reach_init(const struct search *s, const struct qcell *cells, size_t ncells,
     }
     for (unsigned v = MATCHER_BLOCK_MIXED; v <= MATCHER_BLOCK_NONE; v++) {
         rc->rbucket[v] = 0;
-        rc->flags[v] =
-            s->f.hours >= MATCHER_HOURS_SPLIT ? MATCHER_KEY_HOURS : 0;
+        rc->flags[v] = (uint8_t) order_needs(s);
     }
 }
 
@@ -615,7 +622,7 @@ reach_init(const struct search *s, const struct qcell *cells, size_t ncells,
  * pass the key's filters, into out; returns how many. No branch but the
  * loop's. */
 static uint32_t
-within_reach(const matcher_index_t *ix, const struct reach *rc,
+within_reach(const matcher_index_t *ix, const struct block_reach *rc,
              const uint32_t *items, uint32_t n, uint32_t *out)
 {
     const uint16_t *block = ix->block_pcell;
@@ -799,7 +806,7 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
     struct search s = {.ix = ix, .o = o, .ctx = ctx};
     struct term terms[MAXTERMS];
     struct qcell cells[MATCHER_CELLS];
-    struct reach rc;
+    struct block_reach rc;
     uint32_t near[MATCHER_SPLIT_AT];
     size_t n, nshort = 0, ncells;
     unsigned reach;
@@ -843,7 +850,7 @@ matcher_topk_order_seeded_r(const matcher_index_t *ix, const matcher_order *o,
         flush(&s);
         if (below(&s, s.fixed + s.suffix[t] + MATCHER_W_DISTANCE + s.pmax))
             goto done;
-        /* Not split: the citizens' cells are their blocks' (reach); the
+        /* Not split: the citizens' cells are their blocks' (block_reach); the
          * distance bound is that of range 0. */
         for (uint32_t g = 0; g < matcher_plist_nsegs(pl); g++) {
             uint32_t len;
