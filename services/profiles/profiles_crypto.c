@@ -272,13 +272,17 @@ profiles_open(const uint8_t key[PROFILES_KEY_BYTES], const char *id,
 static void
 ensure_cap(profiles_keys_t *keys, size_t count)
 {
+    size_t old = keys->cap;
+
     if (count <= keys->cap)
         return;
     keys->cap = keys->cap ? keys->cap : 1024;
     while (keys->cap < count)
         keys->cap *= 2;
     keys->state = jm_xrealloc(keys->state, keys->cap);
-    memset(keys->state + keys->count, SLOT_FREE, keys->cap - keys->count);
+    /* From the old capacity, not from count: at open, count is already
+     * the file's, and the states below it were never written. */
+    memset(keys->state + old, SLOT_FREE, keys->cap - old);
 }
 
 int
