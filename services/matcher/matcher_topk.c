@@ -257,8 +257,17 @@ term_bound(const struct search *s, uint64_t sig, size_t t)
  * Hot records are asked for AHEAD postings ahead, past n up to avail (the
  * postings that follow, most often read next). */
 /* Twice compiled: with POPCNT for the processors that have it (chosen
- * when the program loads), and for the baseline. */
-__attribute__((target_clones("popcnt", "default"))) static uint32_t
+ * when the program loads, by an ifunc resolver), and for the baseline.
+ * Not under ThreadSanitizer: the resolver runs while the dynamic linker
+ * relocates, before TSan's runtime is up, and its instrumented entry
+ * crashes every program that links the matcher. */
+#if defined(__SANITIZE_THREAD__)
+#define SIEVE_CLONES
+#else
+#define SIEVE_CLONES __attribute__((target_clones("popcnt", "default")))
+#endif
+
+SIEVE_CLONES static uint32_t
 sieve(struct search *s, const uint32_t *items, uint32_t n, uint32_t avail,
       size_t t, const double *need, uint32_t *out)
 {
