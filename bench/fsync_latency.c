@@ -49,6 +49,10 @@ main(int argc, char **argv)
         return 1;
     }
     lat = calloc((size_t) n, sizeof(double));
+    if (lat == NULL) {
+        perror("calloc");
+        return 1;
+    }
     memset(block, 0x5a, sizeof(block));
     for (int i = 0; i < n; i++) {
         double t;

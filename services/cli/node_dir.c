@@ -230,6 +230,10 @@ node_write_config(const char *path, const char *service,
     FILE *out = open_memstream(&text, &size);
     int rc;
 
+    if (out == NULL) {
+        free(local);
+        return -errno;
+    }
     node_time_text(stamp, sizeof(stamp));
     fprintf(out,
             "# %s.conf - written by `jobmatch node start` (%s).\n"

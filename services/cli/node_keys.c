@@ -79,6 +79,8 @@ node_write_allow(const char *path, const node_key *const *keys,
     FILE *out = open_memstream(&text, &size);
     int rc;
 
+    if (out == NULL)
+        return -errno;
     fprintf(out,
             "# Written by `jobmatch node start`: the CURVE public keys this\n"
             "# service admits, each with the principal its requests carry.\n");
