@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <lmdb.h>
 
@@ -150,6 +151,37 @@ store_err(int rc, const char *what)
         return -rc;
     jm_log(JM_LOG_ERR, "store", "%s: %s", what, mdb_strerror(rc));
     return -EIO;
+}
+
+/* Below this much room for us on the store's file system, a failed commit
+ * is taken for a full disk. LMDB reports a write cut short (the disk filled
+ * up during the commit) as EIO, not ENOSPC, and the pages it did write lie
+ * past the last committed one, so little is left free afterwards. */
+#define FULL_DISK_BYTES ((uint64_t) 16 << 20)
+
+/* store_err for a failed commit, which says when the disk is full: the
+ * operator then reads "No space left on device" and the room left, in the
+ * log and in the replies, not an I/O error to blame on the hardware. */
+static int
+commit_err(jm_store_t *store, int rc)
+{
+    mdb_filehandle_t fd;
+    struct statvfs fs;
+    uint64_t room;
+
+    if ((rc == EIO || rc == ENOSPC) && mdb_env_get_fd(store->env, &fd) == 0 &&
+        fstatvfs(fd, &fs) == 0) {
+        room = (uint64_t) fs.f_bavail * fs.f_frsize;
+        if (room < FULL_DISK_BYTES) {
+            jm_log(JM_LOG_ERR, "store",
+                   "a commit failed (%s) with %llu KiB left on the store's "
+                   "file system: the disk is full. Nothing of the "
+                   "transaction was stored; it can be once there is room",
+                   strerror(rc), (unsigned long long) (room >> 10));
+            return -ENOSPC;
+        }
+    }
+    return store_err(rc, "mdb_txn_commit");
 }
 
 /* store_err inside a transaction. A full map marks the transaction as
@@ -470,7 +502,7 @@ jm_store_write(jm_store_t *store, jm_store_txn_fn fn, void *arg)
             if (rc == 0)
                 return 0;
             if (rc != MDB_MAP_FULL)
-                return store_err(rc, "mdb_txn_commit");
+                return commit_err(store, rc);
             where = "commit";
         }
         if ((rc = grow(store, where)) != 0)

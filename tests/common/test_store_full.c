@@ -1,0 +1,184 @@
+/* test_store_full.c - the store on a file system that fills up. A commit
+ * that cannot be written fails with -ENOSPC and a log line that says the
+ * disk is full (LMDB itself says EIO when the disk fills during its write,
+ * which an operator would blame on the hardware); nothing of it is stored,
+ * everything committed before is intact, and once there is room the same
+ * transaction commits. The file system is a small tmpfs mounted in a mount
+ * namespace of the test's own; where that is not allowed (not root, or a
+ * container without CAP_SYS_ADMIN) the test is skipped. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "jm/log.h"
+#include "jm/store.h"
+#include "jm_test.h"
+
+#define VALUE_SIZE 16384 /* four pages each: overflow pages, one write */
+#define PER_BATCH  8
+
+struct batch {
+    jm_dbi dbi;
+    unsigned number; /* keys number * PER_BATCH .. + PER_BATCH - 1 */
+};
+
+static void
+value_of(uint8_t *value, unsigned key)
+{
+    for (unsigned i = 0; i < VALUE_SIZE; i++)
+        value[i] = (uint8_t) (key * 31 + i);
+}
+
+static int
+write_batch(jm_txn_t *txn, void *arg)
+{
+    const struct batch *b = arg;
+    static uint8_t value[VALUE_SIZE];
+    uint8_t key[8];
+    int rc;
+
+    for (unsigned i = 0; i < PER_BATCH; i++) {
+        unsigned k = b->number * PER_BATCH + i;
+
+        jm_be64_put(key, k);
+        value_of(value, k);
+        if ((rc = jm_txn_put(txn, b->dbi, key, sizeof(key), value, VALUE_SIZE,
+                             JM_PUT_NOOVERWRITE)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+struct count {
+    unsigned n;
+};
+
+static int
+check_value(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct count *c = arg;
+    static uint8_t want[VALUE_SIZE];
+
+    assert_int_equal(key->size, 8);
+    assert_true(jm_be64_get(key->data) == c->n);
+    value_of(want, c->n);
+    assert_int_equal(val->size, VALUE_SIZE);
+    assert_memory_equal(val->data, want, VALUE_SIZE);
+    c->n++;
+    return 0;
+}
+
+struct scan {
+    jm_dbi dbi;
+    struct count count;
+};
+
+static int
+scan_all(jm_txn_t *txn, void *arg)
+{
+    struct scan *s = arg;
+
+    return jm_txn_scan(txn, s->dbi, NULL, 0, check_value, &s->count);
+}
+
+/* Every value committed so far, each checked; returns how many. */
+static unsigned
+stored(jm_store_t *store, jm_dbi dbi)
+{
+    struct scan s = {dbi, {0}};
+
+    assert_int_equal(jm_store_read(store, scan_all, &s), 0);
+    return s.count.n;
+}
+
+struct log_capture {
+    int errors;
+    bool says_full;
+};
+
+static void
+capture(int level, const char *component, const char *message, void *arg)
+{
+    struct log_capture *c = arg;
+
+    (void) component;
+    if (level > JM_LOG_ERR)
+        return;
+    c->errors++;
+    if (strstr(message, "the disk is full") != NULL &&
+        strstr(message, "KiB left") != NULL)
+        c->says_full = true;
+}
+
+static void
+test_full_disk_fails_the_commit_and_loses_nothing(void **state)
+{
+    jm_store_opts opts = {
+        .map_size = (size_t) 64 << 20, .map_size_max = 0, .max_dbs = 4};
+    struct log_capture log = {0, false};
+    jm_store_t *store = NULL;
+    struct batch b = {0, 0};
+    char dir[256];
+    int rc = 0;
+
+    (void) state;
+    if (unshare(CLONE_NEWNS) != 0) {
+        fprintf(stderr, "no mount namespace here (%s): skipped\n",
+                strerror(errno));
+        skip();
+    }
+    /* Nothing mounted here may show outside this process. */
+    assert_int_equal(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    jm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(
+        mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV, "size=2m,mode=0700"),
+        0);
+
+    assert_int_equal(jm_store_open(&store, dir, &opts), 0);
+    assert_int_equal(jm_store_dbi(store, "values", false, &b.dbi), 0);
+    /* 128 KiB a batch into 2 MiB: it fills within 16 batches. */
+    jm_log_set_sink(capture, &log);
+    for (b.number = 0; b.number < 64; b.number++) {
+        if ((rc = jm_store_write(store, write_batch, &b)) != 0)
+            break;
+    }
+    jm_log_set_sink(NULL, NULL);
+    assert_int_equal(rc, -ENOSPC);
+    assert_true(b.number > 0 && b.number < 16);
+    assert_true(log.says_full);
+    /* The failed batch left nothing; the ones before are all there. */
+    assert_int_equal(stored(store, b.dbi), b.number * PER_BATCH);
+
+    /* Room again: the same batch commits, and the next ones. */
+    assert_int_equal(mount("tmpfs", dir, "tmpfs", MS_REMOUNT, "size=8m"), 0);
+    assert_int_equal(jm_store_write(store, write_batch, &b), 0);
+    b.number++;
+    assert_int_equal(jm_store_write(store, write_batch, &b), 0);
+    b.number++;
+    assert_int_equal(stored(store, b.dbi), b.number * PER_BATCH);
+
+    /* And they are there after the store is opened again. */
+    jm_store_destroy(&store);
+    assert_int_equal(jm_store_open(&store, dir, &opts), 0);
+    assert_int_equal(jm_store_dbi(store, "values", false, &b.dbi), 0);
+    assert_int_equal(stored(store, b.dbi), b.number * PER_BATCH);
+    jm_store_destroy(&store);
+
+    assert_int_equal(umount(dir), 0);
+    jm_test_rmtree(dir);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_full_disk_fails_the_commit_and_loses_nothing),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
