@@ -15,12 +15,15 @@
 #include "jm/store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <lmdb.h>
 
@@ -36,6 +39,7 @@ struct jm_store {
     MDB_env *env;
     dev_t dev; /* the directory's identity, for the registry */
     ino_t ino;
+    int dir_fd; /* the directory, flock()ed: one process per store */
     bool registered;
     bool broken; /* a resize failed and left no mapping: refuse all work */
     size_t map_size;
@@ -304,6 +308,34 @@ data_file_empty(const char *dir)
     return empty;
 }
 
+/* One process per directory, as the registry is one open per process.
+ * LMDB itself lets a second process in: its locks order the readers and
+ * writers of one environment, and two services on one directory are not
+ * that (each keeps state in memory that the other's writes would make
+ * wrong: a second intake would hand out sequence numbers and list orders
+ * the first never saw). The lock is flock() on the directory itself, not
+ * on a file of LMDB's: LMDB's own locks are POSIX record locks on
+ * lock.mdb, which closing any descriptor of ours on that file would drop
+ * (lmdb.h caveats). The kernel releases it when the process ends, kill -9
+ * included: nothing to clean up, and no stale lock to break. mdb_copy (the
+ * backup) does not take it. */
+static int
+lock_dir(jm_store_t *self, const char *dir)
+{
+    self->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (self->dir_fd < 0)
+        return -errno;
+    if (flock(self->dir_fd, LOCK_EX | LOCK_NB) == 0)
+        return 0;
+    if (errno != EWOULDBLOCK)
+        return -errno;
+    jm_log(JM_LOG_ERR, "store",
+           "%s is in use by another process (is this service already "
+           "running on it?); one process per data directory",
+           dir);
+    return -EBUSY;
+}
+
 int
 jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
 {
@@ -338,10 +370,13 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         return -ENOTDIR;
 
     self = jm_xcalloc(1, sizeof(*self));
+    self->dir_fd = -1;
     self->dev = st.st_dev;
     self->ino = st.st_ino;
     self->map_size_max = o.map_size_max;
     if ((rc = registry_add(self)) != 0)
+        goto fail;
+    if ((rc = lock_dir(self, dir)) != 0)
         goto fail;
     if ((rc = mdb_env_create(&self->env)) != 0) {
         rc = store_err(rc, "mdb_env_create");
@@ -413,6 +448,8 @@ jm_store_destroy(jm_store_t **store_p)
     if (self->env != NULL)
         mdb_env_close(self->env);
     registry_remove(self);
+    if (self->dir_fd >= 0)
+        close(self->dir_fd);
     free(self);
     *store_p = NULL;
 }

@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "jm/log.h"
 #include "jm/mem.h"
 #include "jm/store.h"
@@ -510,17 +512,12 @@ report_and_wait(const int fds[2])
     _exit(4);
 }
 
-static int
-hold_reader(jm_txn_t *txn, void *arg)
-{
-    (void) txn;
-    report_and_wait(arg);
-    return 0;
-}
-
-/* Forks a child (nothing LMDB is open in the parent at fork time) that
- * opens dir and then, if reader, sits in a read transaction, else just
- * keeps the environment open. Returns its pid once it is there. */
+/* Forks a child that opens dir's environment as another program would:
+ * mdb_copy taking a backup, with LMDB itself and read-only (not with
+ * jm_store, whose directory lock keeps a second service out). If reader,
+ * it then sits in a read transaction, else it just keeps the environment
+ * open. Returns its pid once it is there. dir must hold a store, and the
+ * parent have nothing of LMDB open when it forks. */
 struct child {
     pid_t pid;
     int block_fd; /* kept open: the child waits for it to close */
@@ -540,15 +537,17 @@ spawn_child(const char *dir, bool reader)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        jm_store_t *store = NULL;
+        MDB_env *env = NULL;
+        MDB_txn *txn = NULL;
         int fds[2] = {up[1], down[0]};
 
         close(up[0]);
         close(down[1]);
-        if (jm_store_open(&store, dir, NULL) != 0)
+        if (mdb_env_create(&env) != 0 ||
+            mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600) != 0)
             _exit(2);
-        if (reader)
-            jm_store_read(store, hold_reader, fds);
+        if (reader && mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) != 0)
+            _exit(2);
         report_and_wait(fds);
     }
     close(up[1]);
@@ -585,6 +584,8 @@ test_reader_check(void **state)
 
     (void) state;
     jm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(jm_store_open(&store, dir, NULL), 0); /* created */
+    jm_store_destroy(&store);
     /* 1. A reader dies while we have the store open: the check clears its
      * slot, which would otherwise pin old pages for ever. */
     reader = spawn_child(dir, true);

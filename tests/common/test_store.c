@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jm/log.h"
@@ -110,6 +111,72 @@ test_open_twice_is_busy(void **state)
     jm_store_destroy(&a); /* idempotent */
     assert_int_equal(jm_store_open(&b, link, NULL), 0);
     jm_store_destroy(&b);
+    jm_test_rmtree(dir);
+}
+
+/* In a child forked before anything was opened (so its registry is
+ * empty): at each byte on go, jm_store_open on dir, and its result (0 or
+ * -errno, as an int) on answer; the store closed again at once. Ends
+ * when go is closed. */
+static void
+child_opens(const char *dir, int go, int answer)
+{
+    char c;
+
+    while (read(go, &c, 1) == 1) {
+        jm_store_t *store = NULL;
+        int rc = jm_store_open(&store, dir, NULL);
+
+        jm_store_destroy(&store);
+        if (write(answer, &rc, sizeof(rc)) != (ssize_t) sizeof(rc))
+            _exit(1);
+    }
+    _exit(0);
+}
+
+static int
+ask_child(int go, int answer)
+{
+    int rc = 1;
+
+    assert_int_equal(write(go, "?", 1), 1);
+    assert_int_equal(read(answer, &rc, sizeof(rc)), (ssize_t) sizeof(rc));
+    return rc;
+}
+
+/* A second process on the same directory: -EBUSY while the first has it
+ * open (LMDB would let it in, and a second service on one directory
+ * corrupts what each keeps in memory), and welcome once it closed. */
+static void
+test_open_in_another_process_is_busy(void **state)
+{
+    char dir[256];
+    jm_store_t *a = NULL;
+    int go[2], answer[2], status;
+    pid_t child;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(pipe(go), 0);
+    assert_int_equal(pipe(answer), 0);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        close(go[1]);
+        close(answer[0]);
+        child_opens(dir, go[0], answer[1]);
+    }
+    close(go[0]);
+    close(answer[1]);
+    assert_int_equal(ask_child(go[1], answer[0]), 0); /* nobody has it */
+    a = open_store(dir, 0, 0);
+    assert_int_equal(ask_child(go[1], answer[0]), -EBUSY);
+    jm_store_destroy(&a);
+    assert_int_equal(ask_child(go[1], answer[0]), 0);
+    close(go[1]); /* the child ends */
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(answer[0]);
     jm_test_rmtree(dir);
 }
 
@@ -885,6 +952,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_twice_is_busy),
+        cmocka_unit_test(test_open_in_another_process_is_busy),
         cmocka_unit_test(test_open_bad_arguments),
         cmocka_unit_test(test_refetchable_store_keeps_its_commits),
         cmocka_unit_test(test_be64_order),
