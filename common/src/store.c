@@ -153,7 +153,16 @@ store_err(int rc, const char *what)
     }
     if (rc > 0)
         return -rc;
-    jm_log(JM_LOG_ERR, "store", "%s: %s", what, mdb_strerror(rc));
+    /* What the operator can do about it, for the codes that mean the
+     * files themselves are not what LMDB wrote (a damaged disk, a file
+     * cut short or copied in from elsewhere). */
+    jm_log(JM_LOG_ERR, "store", "%s: %s%s", what, mdb_strerror(rc),
+           rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND ||
+                   rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH
+               ? " (the store's files are damaged or not an LMDB store of "
+                 "this version: restore the directory from a backup, or "
+                 "for a matcher empty it; docs/operations.md)"
+               : "");
     return -EIO;
 }
 

@@ -1,11 +1,16 @@
-/* test_store_full.c - the store on a file system that fills up. A commit
- * that cannot be written fails with -ENOSPC and a log line that says the
- * disk is full (LMDB itself says EIO when the disk fills during its write,
- * which an operator would blame on the hardware); nothing of it is stored,
- * everything committed before is intact, and once there is room the same
- * transaction commits. The file system is a small tmpfs mounted in a mount
- * namespace of the test's own; where that is not allowed (not root, or a
- * container without CAP_SYS_ADMIN) the test is skipped. */
+/* test_store_disk.c - the store when the disk lets it down.
+ *
+ * A file system that fills up: a commit that cannot be written fails
+ * with -ENOSPC and a log line that says the disk is full (LMDB itself
+ * says EIO when the disk fills during its write, which an operator would
+ * blame on the hardware); nothing of it is stored, everything committed
+ * before is intact, and once there is room the same transaction commits.
+ * The file system is a small tmpfs mounted in a mount namespace of the
+ * test's own; where that is not allowed (not root, or a container without
+ * CAP_SYS_ADMIN) that test is skipped.
+ *
+ * Damaged files: a store whose header was overwritten does not open, and
+ * the log says what to do (restore from a backup). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
@@ -173,11 +178,64 @@ test_full_disk_fails_the_commit_and_loses_nothing(void **state)
     jm_test_rmtree(dir);
 }
 
+struct last_error {
+    char text[512];
+};
+
+static void
+keep_error(int level, const char *component, const char *message, void *arg)
+{
+    struct last_error *e = arg;
+
+    if (level <= JM_LOG_ERR)
+        snprintf(e->text, sizeof(e->text), "%s: %s", component, message);
+}
+
+/* The headers of data.mdb's two meta pages overwritten (as a damaged
+ * disk or a file copied in from elsewhere would leave them; damage
+ * inside the B-tree LMDB finds only when it reads there, where the
+ * services' record checks take over): the store does not open, -EIO, and
+ * the log line names the cause and the cure. */
+static void
+test_damaged_store_does_not_open_and_says_why(void **state)
+{
+    static const uint8_t junk[64] = {0x5a};
+    struct last_error e = {""};
+    jm_store_t *store = NULL;
+    struct batch b = {0, 0};
+    char dir[256], path[300];
+    FILE *f;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    assert_int_equal(jm_store_open(&store, dir, NULL), 0);
+    assert_int_equal(jm_store_dbi(store, "values", false, &b.dbi), 0);
+    assert_int_equal(jm_store_write(store, write_batch, &b), 0);
+    jm_store_destroy(&store);
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    assert_non_null(f = fopen(path, "r+b"));
+    for (long page = 0; page < 2; page++) {
+        assert_int_equal(fseek(f, page * 4096, SEEK_SET), 0);
+        assert_int_equal(fwrite(junk, 1, sizeof(junk), f), sizeof(junk));
+    }
+    assert_int_equal(fclose(f), 0);
+
+    jm_log_set_sink(keep_error, &e);
+    assert_int_equal(jm_store_open(&store, dir, NULL), -EIO);
+    jm_log_set_sink(NULL, NULL);
+    assert_null(store);
+    assert_non_null(strstr(e.text, "damaged"));
+    assert_non_null(strstr(e.text, "restore the directory from a backup"));
+    jm_test_rmtree(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_disk_fails_the_commit_and_loses_nothing),
+        cmocka_unit_test(test_damaged_store_does_not_open_and_says_why),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
