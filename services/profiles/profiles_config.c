@@ -40,6 +40,10 @@ const jm_cfg_entry profiles_config_table[] = {
                "empty: DATA_DIR/secret.key"),
     JM_CFG_STR("plain_principal", CFG(plain_principal), "local",
                "the principal of every caller when CURVE is off"),
+    JM_CFG_BOOL("accept_lost_keys", CFG(accept_lost_keys), 0,
+                "start although keys.bin lacks key slots that records use, "
+                "giving up those citizens' personal data (once, after a "
+                "keys.bin lost for good; docs/operations.md)"),
     JM_CFG_LEVEL("log_level", CFG(log_level), "info",
                  "err, warn, notice, info or debug"),
     JM_CFG_BOOL("log_timestamps", CFG(log_timestamps), 0,

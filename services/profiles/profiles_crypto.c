@@ -340,28 +340,49 @@ all_zero(const uint8_t *p, size_t size)
 
 int
 profiles_keys_start(profiles_keys_t *keys, const uint32_t *used, size_t count,
-                    size_t *zeroed_out)
+                    bool accept_lost, size_t *lost_out, size_t *zeroed_out)
 {
     static const uint8_t zeros[PROFILES_KEY_BYTES];
     uint8_t slot[PROFILES_KEY_BYTES];
-    size_t zeroed = 0, got;
+    size_t zeroed = 0, lost = 0, got;
+    uint32_t last_lost = 0;
     int rc;
 
     JM_ASSERT(!keys->started);
+    if (zeroed_out != NULL)
+        *zeroed_out = 0;
+    /* Slots past the end of the file that records reference: their keys
+     * were never lost by this code (a key is synced before its record
+     * commits), so the file is not the one the store was written with:
+     * missing, cut short, or restored from an older backup. Left as it
+     * is, the first refill would write fresh keys into those slots and
+     * hand them to new citizens, and erasing the old record would then
+     * destroy the new citizen's key. */
     for (size_t i = 0; i < count; i++) {
         if (used[i] >= keys->count) {
-            /* Cannot happen if the write order above held: the key was
-             * synced before its record committed. Say so loudly; that
-             * citizen's personal data is unreadable. */
-            jm_log(JM_LOG_ERR, "profiles",
-                   "a record references key slot %u beyond the key file "
-                   "(%zu slots): its personal data is lost",
-                   used[i], keys->count);
-            ensure_cap(keys, (size_t) used[i] + 1);
-            continue;
+            lost++;
+            if (used[i] > last_lost)
+                last_lost = used[i];
         }
-        keys->state[used[i]] = SLOT_USED;
     }
+    if (lost_out != NULL)
+        *lost_out = lost;
+    if (lost > 0 && !accept_lost)
+        return -ENOKEY;
+    if (lost > 0) {
+        /* Accepted: the file grows to cover them, as zeros (erased keys),
+         * so that they count as referenced at every start from now on and
+         * are never handed out again. */
+        if ((rc = write_all(keys->fd, zeros, sizeof(zeros),
+                            (off_t) last_lost * PROFILES_KEY_BYTES)) != 0)
+            return rc;
+        if (fdatasync(keys->fd) != 0)
+            return -errno;
+        ensure_cap(keys, (size_t) last_lost + 1);
+        keys->count = (size_t) last_lost + 1;
+    }
+    for (size_t i = 0; i < count; i++)
+        keys->state[used[i]] = SLOT_USED;
     for (size_t s = 0; s < keys->count; s++) {
         if (keys->state[s] == SLOT_USED)
             continue;

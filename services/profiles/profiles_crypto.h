@@ -78,9 +78,17 @@ void profiles_keys_destroy(profiles_keys_t **keys_p);
  * Every other slot that is not all zeros is overwritten with zeros, then
  * the file is fdatasync'ed: that finishes an erasure interrupted between
  * its commit and its overwrite, and forgets keys taken for writes that
- * never committed. *zeroed_out (may be NULL) gets how many were zeroed. */
+ * never committed. *zeroed_out (may be NULL) gets how many were zeroed.
+ *
+ * Referenced slots past the end of the file (*lost_out, may be NULL, gets
+ * how many) mean the file is not the store's: missing, cut short or older.
+ * Then -ENOKEY and nothing changed, unless accept_lost: the file grows to
+ * cover them as erased (zeros), so they are never handed out again and
+ * the next start finds nothing lost; those citizens' personal data is
+ * unreadable for good. */
 int profiles_keys_start(profiles_keys_t *keys, const uint32_t *used,
-                        size_t count, size_t *zeroed_out);
+                        size_t count, bool accept_lost, size_t *lost_out,
+                        size_t *zeroed_out);
 
 /* Takes a fresh key for a new citizen: *slot_out and key. The key is
  * durable on return (written and fdatasync'ed), so a transaction that

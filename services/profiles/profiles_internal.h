@@ -23,6 +23,7 @@ struct profiles_server {
     jm_source_t *source;
     profiles_repo repo;
     profiles_keys_t *keys;
+    bool accept_lost_keys; /* the config's: see reconcile_keys */
     uint8_t secret[PROFILES_SECRET_BYTES];
     /* Copies of the config strings jm_source keeps pointers to. */
     char *data_dir, *api, *log, *tick, *source_name, *allow_file;

@@ -290,14 +290,33 @@ reconcile_keys(jm_txn_t *txn, void *arg)
 {
     profiles_server_t *server = arg;
     uint32_t *slots = NULL;
-    size_t count = 0, zeroed = 0;
+    size_t count = 0, zeroed = 0, lost = 0;
     int rc;
 
     if ((rc = profiles_repo_used_slots(&server->repo, txn, &slots, &count)) !=
         0)
         return rc;
-    rc = profiles_keys_start(server->keys, slots, count, &zeroed);
+    rc = profiles_keys_start(server->keys, slots, count,
+                             server->accept_lost_keys, &lost, &zeroed);
     free(slots);
+    if (rc == -ENOKEY) {
+        jm_log(JM_LOG_ERR, SERVICE,
+               "%zu citizen record(s) use key slots that keys.bin (%zu "
+               "slots) does not have: it is missing, cut short, or older "
+               "than the store. Restore keys.bin from the same backup as "
+               "the store and start again. If it is lost for good, so is "
+               "those citizens' personal data (their profiles are intact): "
+               "start once with accept_lost_keys yes to go on without it "
+               "(docs/operations.md)",
+               lost, profiles_keys_slot_count(server->keys));
+        return rc;
+    }
+    if (rc == 0 && lost > 0)
+        jm_log(JM_LOG_WARN, SERVICE,
+               "accept_lost_keys: the personal data of %zu citizen(s) is "
+               "given up, their key slots kept as erased; remove the "
+               "setting again",
+               lost);
     if (rc == 0 && zeroed > 0)
         /* An erasure interrupted after its commit, or keys prepared for
          * writes that never committed. */
@@ -315,7 +334,8 @@ open_dbs(jm_store_t *store, void *arg)
 
     if ((rc = profiles_repo_open(&server->repo, store)) != 0)
         return rc;
-    if ((rc = jm_store_read(store, reconcile_keys, server)) != 0)
+    if ((rc = jm_store_read(store, reconcile_keys, server)) != 0 &&
+        rc != -ENOKEY) /* reconcile_keys said what to do */
         jm_log(JM_LOG_ERR, SERVICE, "cannot check the key file: %s",
                jm_strerror(rc));
     return rc;
@@ -391,6 +411,7 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
     int rc;
 
     server->loop = loop;
+    server->accept_lost_keys = cfg->accept_lost_keys;
     if ((rc = open_protection(server, cfg)) != 0)
         goto fail;
     server->data_dir = jm_xstrdup(cfg->data_dir);

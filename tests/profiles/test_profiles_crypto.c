@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "jm_test.h"
 #include "profiles_crypto.h"
@@ -195,7 +196,7 @@ test_erased_key_is_zero_on_disk_and_data_unopenable(void **state)
     assert_int_equal(profiles_keys_open(&keys, f->path), 0);
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
-    assert_int_equal(profiles_keys_start(keys, NULL, 0, NULL), 0);
+    assert_int_equal(profiles_keys_start(keys, NULL, 0, false, NULL, NULL), 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(profiles_keys_take(keys, &slot[i], key[i]), 0);
         /* Durable on return: the bytes are in the file. */
@@ -247,7 +248,8 @@ test_start_zeroes_every_unreferenced_slot(void **state)
 
     file_path(f, "keys.bin");
     assert_int_equal(profiles_keys_open(&keys, f->path), 0);
-    assert_int_equal(profiles_keys_start(keys, NULL, 0, &zeroed), 0);
+    assert_int_equal(profiles_keys_start(keys, NULL, 0, false, NULL, &zeroed),
+                     0);
     assert_int_equal(zeroed, 0);
     for (int i = 0; i < 5; i++)
         assert_int_equal(profiles_keys_take(keys, &slot[i], key[i]), 0);
@@ -260,7 +262,8 @@ test_start_zeroes_every_unreferenced_slot(void **state)
     used[1] = slot[3];
     assert_int_equal(profiles_keys_open(&keys, f->path), 0);
     assert_int_equal(profiles_keys_slot_count(keys), count);
-    assert_int_equal(profiles_keys_start(keys, used, 2, &zeroed), 0);
+    assert_int_equal(profiles_keys_start(keys, used, 2, false, NULL, &zeroed),
+                     0);
     assert_int_equal(zeroed, count - 2);
     for (uint32_t s = 0; s < count; s++) {
         raw_slot(f, s, raw);
@@ -277,6 +280,62 @@ test_start_zeroes_every_unreferenced_slot(void **state)
         assert_int_not_equal(s, slot[0]);
         assert_int_not_equal(s, slot[3]);
     }
+    profiles_keys_destroy(&keys);
+}
+
+/* Records that use slots the key file does not have (it was lost, cut
+ * short, or restored from an older backup than the store): start refuses
+ * (-ENOKEY) and changes nothing; accepted, those slots are kept as erased
+ * and never handed to a new citizen, whose key erasing the old record
+ * would otherwise destroy; the next start finds nothing lost. */
+static void
+test_slots_missing_from_the_key_file(void **state)
+{
+    struct fx *f = *state;
+    profiles_keys_t *keys = NULL;
+    uint8_t raw[PROFILES_KEY_BYTES];
+    uint32_t used[3];
+    size_t lost = 99, zeroed;
+    struct stat st;
+
+    file_path(f, "keys.bin");
+    assert_int_equal(profiles_keys_open(&keys, f->path), 0);
+    assert_int_equal(profiles_keys_start(keys, NULL, 0, false, NULL, NULL), 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(profiles_keys_take(keys, &used[i], raw), 0);
+    profiles_keys_destroy(&keys);
+    /* The key file lost: an empty one where it was. */
+    assert_int_equal(truncate(f->path, 0), 0);
+
+    assert_int_equal(profiles_keys_open(&keys, f->path), 0);
+    assert_int_equal(profiles_keys_start(keys, used, 3, false, &lost, NULL),
+                     -ENOKEY);
+    assert_int_equal(lost, 3);
+    profiles_keys_destroy(&keys);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_size, 0); /* nothing changed */
+
+    assert_int_equal(profiles_keys_open(&keys, f->path), 0);
+    assert_int_equal(profiles_keys_start(keys, used, 3, true, &lost, &zeroed),
+                     0);
+    assert_int_equal(lost, 3);
+    assert_int_equal(zeroed, 0);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(profiles_keys_read(keys, used[i], raw), -ENOENT);
+    /* New citizens never get one of those slots. */
+    for (int i = 0; i < 200; i++) {
+        uint32_t s;
+
+        assert_int_equal(profiles_keys_take(keys, &s, raw), 0);
+        for (int j = 0; j < 3; j++)
+            assert_int_not_equal(s, used[j]);
+    }
+    profiles_keys_destroy(&keys);
+
+    /* Kept: the next start, without accepting, finds nothing lost. */
+    assert_int_equal(profiles_keys_open(&keys, f->path), 0);
+    assert_int_equal(profiles_keys_start(keys, used, 3, false, &lost, NULL), 0);
+    assert_int_equal(lost, 0);
     profiles_keys_destroy(&keys);
 }
 
@@ -310,6 +369,8 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_start_zeroes_every_unreferenced_slot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slots_missing_from_the_key_file,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_key_file_readable_by_others_is_refused, setup, teardown),
     };
