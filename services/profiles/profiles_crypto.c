@@ -224,6 +224,16 @@ out:
     return rc;
 }
 
+void
+profiles_secret_check(const uint8_t secret[PROFILES_SECRET_BYTES],
+                      uint8_t out[PROFILES_SECRET_CHECK_BYTES])
+{
+    static const char text[] = "jobmatch profiles: secret check 1";
+
+    crypto_generichash(out, PROFILES_SECRET_CHECK_BYTES, (const uint8_t *) text,
+                       sizeof(text) - 1, secret, PROFILES_SECRET_BYTES);
+}
+
 /* ---- hashing and sealing ---- */
 
 void

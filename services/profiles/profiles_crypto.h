@@ -62,6 +62,12 @@ int profiles_open(const uint8_t key[PROFILES_KEY_BYTES], const char *id,
                   const uint8_t nonce[PROFILES_NONCE_BYTES],
                   const uint8_t *sealed, size_t size, uint8_t *out);
 
+/* A value that tells whether a store was written with this secret,
+ * without telling anything of it: a keyed hash of a fixed text. */
+#define PROFILES_SECRET_CHECK_BYTES 16
+void profiles_secret_check(const uint8_t secret[PROFILES_SECRET_BYTES],
+                           uint8_t out[PROFILES_SECRET_CHECK_BYTES]);
+
 /* ---- the key file: fixed 32-byte slots ---- */
 
 typedef struct profiles_keys profiles_keys_t;

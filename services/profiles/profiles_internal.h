@@ -24,6 +24,7 @@ struct profiles_server {
     profiles_repo repo;
     profiles_keys_t *keys;
     bool accept_lost_keys; /* the config's: see reconcile_keys */
+    char *secret_path;     /* for the log: see check_secret */
     uint8_t secret[PROFILES_SECRET_BYTES];
     /* Copies of the config strings jm_source keeps pointers to. */
     char *data_dir, *api, *log, *tick, *source_name, *allow_file;

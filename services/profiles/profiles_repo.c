@@ -33,7 +33,8 @@ profiles_repo_open(profiles_repo *repo, jm_store_t *store)
         (rc = jm_store_dbi(store, "personal", false, &repo->personal)) != 0 ||
         (rc = jm_store_dbi(store, "cpr", false, &repo->cpr)) != 0 ||
         (rc = jm_store_dbi(store, "progress", false, &repo->progress)) != 0 ||
-        (rc = jm_store_dbi(store, "events", false, &repo->events)) != 0)
+        (rc = jm_store_dbi(store, "events", false, &repo->events)) != 0 ||
+        (rc = jm_store_dbi(store, "meta", false, &repo->meta)) != 0)
         return rc;
     return 0;
 }

@@ -33,9 +33,10 @@ typedef struct profiles_repo {
     jm_dbi cpr;
     jm_dbi progress;
     jm_dbi events; /* id + be64 seq: the log's events carrying a profile */
+    jm_dbi meta;   /* the store's own facts, e.g. "secret_check" */
 } profiles_repo;
 
-/* Opens the five databases. Call right after jm_store_open (from
+/* Opens the six databases. Call right after jm_store_open (from
  * jm_source's open_dbs callback). */
 int profiles_repo_open(profiles_repo *repo, jm_store_t *store);
 

@@ -325,6 +325,40 @@ reconcile_keys(jm_txn_t *txn, void *arg)
     return rc;
 }
 
+/* The node secret against the store: the store keeps a check value of
+ * the secret it was written with ("secret_check" in meta). Without that
+ * secret, CPR look-ups of existing citizens find nothing and putting one
+ * again makes a second citizen of them; a secret.key missing from a
+ * restore is re-created at start, so this is where it shows. A store
+ * without the value (new, or written before it existed) gets the present
+ * secret's. */
+static int
+check_secret(jm_txn_t *txn, void *arg)
+{
+    profiles_server_t *server = arg;
+    uint8_t check[PROFILES_SECRET_CHECK_BYTES];
+    static const char key[] = "secret_check";
+    jm_val v;
+    int rc;
+
+    profiles_secret_check(server->secret, check);
+    rc = jm_txn_get(txn, server->repo.meta, key, sizeof(key) - 1, &v);
+    if (rc == -ENOENT)
+        return jm_txn_put(txn, server->repo.meta, key, sizeof(key) - 1, check,
+                          sizeof(check), 0);
+    if (rc != 0)
+        return rc;
+    if (v.size == sizeof(check) && memcmp(v.data, check, sizeof(check)) == 0)
+        return 0;
+    jm_log(JM_LOG_ERR, SERVICE,
+           "the node secret (%s) is not the one this store was written "
+           "with: it was missing and made anew, or comes from another node "
+           "or backup. CPR look-ups would find no existing citizen. Restore "
+           "it from the same backup as the store (docs/operations.md)",
+           server->secret_path);
+    return -EKEYREJECTED;
+}
+
 /* Called by jm_source_new right after the store opened. */
 static int
 open_dbs(jm_store_t *store, void *arg)
@@ -334,6 +368,12 @@ open_dbs(jm_store_t *store, void *arg)
 
     if ((rc = profiles_repo_open(&server->repo, store)) != 0)
         return rc;
+    if ((rc = jm_store_write(store, check_secret, server)) != 0) {
+        if (rc != -EKEYREJECTED) /* check_secret said what to do */
+            jm_log(JM_LOG_ERR, SERVICE, "cannot check the node secret: %s",
+                   jm_strerror(rc));
+        return rc;
+    }
     if ((rc = jm_store_read(store, reconcile_keys, server)) != 0 &&
         rc != -ENOKEY) /* reconcile_keys said what to do */
         jm_log(JM_LOG_ERR, SERVICE, "cannot check the key file: %s",
@@ -380,7 +420,7 @@ open_protection(profiles_server_t *server, const struct profiles_config *cfg)
                             : "");
         goto out;
     }
-    free(path);
+    server->secret_path = path;
     path = path_join(cfg->data_dir, "keys.bin");
     if ((rc = profiles_keys_open(&server->keys, path)) != 0)
         jm_log(JM_LOG_ERR, SERVICE, "cannot open the key file %s: %s%s", path,
@@ -472,6 +512,7 @@ profiles_server_destroy(profiles_server_t **server_p)
     sodium_memzero(server->secret, sizeof(server->secret));
     sodium_memzero(server->curve_secret, sizeof(server->curve_secret));
     free(server->data_dir);
+    free(server->secret_path);
     free(server->api);
     free(server->log);
     free(server->tick);

@@ -15,10 +15,11 @@
 #define SKILL \
     "http://data.europa.eu/esco/skill/078861f5-b901-48a5-951e-a3ad0a4fa0bd"
 
-static void
-start_server(struct pt *t)
+int
+pt_server_new(struct pt *t)
 {
     struct profiles_config cfg;
+    int rc;
 
     jm_cfg_defaults(&cfg, profiles_config_table);
     free(cfg.data_dir);
@@ -32,8 +33,15 @@ start_server(struct pt *t)
         free(cfg.allow_file);
         cfg.allow_file = strdup(t->allow_file);
     }
-    assert_int_equal(profiles_server_new(&t->server, &t->loop, &cfg), 0);
+    rc = profiles_server_new(&t->server, &t->loop, &cfg);
     jm_cfg_release(&cfg, profiles_config_table);
+    return rc;
+}
+
+static void
+start_server(struct pt *t)
+{
+    assert_int_equal(pt_server_new(t), 0);
 }
 
 static void
@@ -94,13 +102,19 @@ pt_start(struct pt *t, const char *const *principals)
 }
 
 void
-pt_restart(struct pt *t)
+pt_server_stop(struct pt *t)
 {
     for (size_t i = 0; i < t->n_clients; i++)
         jm_rpc_client_destroy(&t->clients[i].rpc);
     profiles_server_destroy(&t->server);
     /* Let the closing handles finish before the store is reopened. */
     uv_run(&t->loop, UV_RUN_NOWAIT);
+}
+
+void
+pt_restart(struct pt *t)
+{
+    pt_server_stop(t);
     start_server(t);
     connect_clients(t);
 }

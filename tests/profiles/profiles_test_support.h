@@ -50,6 +50,13 @@ void pt_start(struct pt *t, const char *const *principals);
  * the clients reconnect to the new endpoint. */
 void pt_restart(struct pt *t);
 
+/* The two halves, for a start that is to fail: pt_server_stop closes the
+ * clients and the server; pt_server_new starts a server on t's directory
+ * and returns profiles_server_new's result (t->server NULL on failure).
+ * pt_restart then starts again. */
+void pt_server_stop(struct pt *t);
+int pt_server_new(struct pt *t);
+
 /* Closes everything, checks the loop closes, removes the directory. */
 void pt_stop(struct pt *t);
 

@@ -674,6 +674,46 @@ test_restart_keeps_personal_data_readable(void **state)
     jm_msg_free(&msg);
 }
 
+/* The node secret replaced (secret.key lost and made anew at start, or
+ * taken from another node): the store knows it was written with another
+ * one, and the server does not start; with its own secret back, existing
+ * citizens are found by CPR as before. */
+static void
+test_start_with_another_secret_is_refused(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1], path[512];
+    uint8_t other[32]; /* PROFILES_SECRET_BYTES */
+    size_t size = 0;
+    char *mine;
+    FILE *f;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "140480-1234", "Ole Olsen", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    snprintf(path, sizeof(path), "%s/secret.key", t->dir);
+    mine = jm_test_read_file(path, &size);
+    assert_int_equal(size, sizeof(other));
+    pt_server_stop(t);
+
+    jm_test_random(other, sizeof(other));
+    assert_non_null(f = fopen(path, "wb")); /* keeps the file's mode */
+    assert_int_equal(fwrite(other, 1, sizeof(other), f), sizeof(other));
+    assert_int_equal(fclose(f), 0);
+    assert_int_equal(pt_server_new(t), -EKEYREJECTED);
+    assert_null(t->server);
+
+    assert_non_null(f = fopen(path, "wb"));
+    assert_int_equal(fwrite(mine, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    free(mine);
+    pt_restart(t);
+    msg = find_profile(t, CW161, "140480-1234");
+    assert_string_equal(profile_of(msg)->profile->id, id);
+    jm_msg_free(&msg);
+}
+
 static void
 test_unsupported_body(void **state)
 {
@@ -741,6 +781,7 @@ main(void)
         T(test_rights_of_principals),
         T(test_duplicate_request_id_changes_nothing),
         T(test_restart_keeps_personal_data_readable),
+        T(test_start_with_another_secret_is_refused),
         T(test_unsupported_body),
         cmocka_unit_test(test_refuses_to_start_with_readable_secret),
     };
