@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,10 +36,7 @@
 
 struct jm_store {
     MDB_env *env;
-    dev_t dev; /* the directory's identity, for the registry */
-    ino_t ino;
-    int dir_fd; /* the directory, flock()ed: one process per store */
-    bool registered;
+    int dir_fd;  /* the directory, flock()ed: one open per store (lock_dir) */
     bool broken; /* a resize failed and left no mapping: refuse all work */
     size_t map_size;
     size_t map_size_max;
@@ -51,7 +47,6 @@ struct jm_store {
      * mapping belongs to the MDB_env, not to the process. */
     unsigned active_txns;
     jm_dbi cursors;
-    jm_store_t *next; /* registry link */
 };
 
 struct jm_txn {
@@ -63,75 +58,6 @@ struct jm_txn {
      * made of the error, the only way on is abort, grow and redo. */
     bool map_full;
 };
-
-/* The registry of open directories: the only process-wide state of the
- * store. LMDB keeps its POSIX record locks per process and per file, so a
- * second MDB_env on the same files shares them, and closing either one
- * releases the other's locks (lmdb.h caveats). Tests that open a service's
- * directory twice would otherwise corrupt it silently. The key is the
- * directory's device and inode, which also catches symlinks and bind
- * mounts that a path comparison would miss. The mutex costs nothing in our
- * one-thread processes and keeps the list sound if a tool ever opens
- * stores from two threads. */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static jm_store_t *registry;
-
-static bool
-registry_find(dev_t dev, ino_t ino)
-{
-    const jm_store_t *s;
-
-    for (s = registry; s != NULL; s = s->next)
-        if (s->dev == dev && s->ino == ino)
-            return true;
-    return false;
-}
-
-static int
-registry_add(jm_store_t *self)
-{
-    int rc = 0;
-
-    pthread_mutex_lock(&registry_lock);
-    if (registry_find(self->dev, self->ino)) {
-        rc = -EBUSY;
-    } else {
-        self->next = registry;
-        registry = self;
-        self->registered = true;
-    }
-    pthread_mutex_unlock(&registry_lock);
-    return rc;
-}
-
-static bool
-registry_has(dev_t dev, ino_t ino)
-{
-    bool found;
-
-    pthread_mutex_lock(&registry_lock);
-    found = registry_find(dev, ino);
-    pthread_mutex_unlock(&registry_lock);
-    return found;
-}
-
-static void
-registry_remove(jm_store_t *self)
-{
-    jm_store_t **p;
-
-    if (!self->registered)
-        return;
-    pthread_mutex_lock(&registry_lock);
-    for (p = &registry; *p != NULL; p = &(*p)->next) {
-        if (*p == self) {
-            *p = self->next;
-            break;
-        }
-    }
-    pthread_mutex_unlock(&registry_lock);
-    self->registered = false;
-}
 
 /* MDB_* and errno -> -errno (err.h). LMDB returns errno values as they
  * are; its own codes are negative. The unexpected ones are logged here,
@@ -317,32 +243,36 @@ data_file_empty(const char *dir)
     return empty;
 }
 
-/* One process per directory, as the registry is one open per process.
- * LMDB itself lets a second process in: its locks order the readers and
- * writers of one environment, and two services on one directory are not
- * that (each keeps state in memory that the other's writes would make
- * wrong: a second intake would hand out sequence numbers and list orders
- * the first never saw). The lock is flock() on the directory itself, not
- * on a file of LMDB's: LMDB's own locks are POSIX record locks on
- * lock.mdb, which closing any descriptor of ours on that file would drop
- * (lmdb.h caveats). The kernel releases it when the process ends, kill -9
- * included: nothing to clean up, and no stale lock to break. mdb_copy (the
- * backup) does not take it. */
+/* One open per directory: in this process or any other. LMDB itself lets
+ * a second open in. In one process, its POSIX record locks are per
+ * process and per file, so a second MDB_env on the same files shares them
+ * and closing either releases the other's (lmdb.h caveats): tests that
+ * opened a service's directory twice would corrupt it silently. In two
+ * processes its locks order the readers and writers of one environment,
+ * and two services on one directory are not that: each keeps state in
+ * memory that the other's writes make wrong (a second intake would hand
+ * out sequence numbers and list orders the first never saw).
+ *
+ * The lock is flock() on the directory itself, not on a file of LMDB's
+ * (closing any descriptor of ours on lock.mdb would drop LMDB's locks).
+ * flock locks belong to an open file description, so a second open() in
+ * this process conflicts as another process's does; the directory is the
+ * one its path, a symlink or a bind mount leads to. The kernel releases it
+ * when the process ends, kill -9 included: nothing to clean up, no stale
+ * lock to break. mdb_copy (the backup) does not take it. Returns the
+ * locked descriptor, or -EBUSY (logged) or another -errno. */
 static int
-lock_dir(jm_store_t *self, const char *dir)
+lock_dir(const char *dir)
 {
-    self->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (self->dir_fd < 0)
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+    if (fd < 0)
         return -errno;
-    if (flock(self->dir_fd, LOCK_EX | LOCK_NB) == 0)
-        return 0;
-    if (errno != EWOULDBLOCK)
-        return -errno;
-    jm_log(JM_LOG_ERR, "store",
-           "%s is in use by another process (is this service already "
-           "running on it?); one process per data directory",
-           dir);
-    return -EBUSY;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        return fd;
+    rc = errno == EWOULDBLOCK ? -EBUSY : -errno;
+    close(fd);
+    return rc;
 }
 
 int
@@ -379,14 +309,17 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         return -ENOTDIR;
 
     self = jm_xcalloc(1, sizeof(*self));
-    self->dir_fd = -1;
-    self->dev = st.st_dev;
-    self->ino = st.st_ino;
     self->map_size_max = o.map_size_max;
-    if ((rc = registry_add(self)) != 0)
+    if ((self->dir_fd = lock_dir(dir)) < 0) {
+        rc = self->dir_fd;
+        if (rc == -EBUSY)
+            jm_log(JM_LOG_ERR, "store",
+                   "%s is in use: another process has it open (is this "
+                   "service already running on it?), or this one does; one "
+                   "open per data directory",
+                   dir);
         goto fail;
-    if ((rc = lock_dir(self, dir)) != 0)
-        goto fail;
+    }
     if ((rc = mdb_env_create(&self->env)) != 0) {
         rc = store_err(rc, "mdb_env_create");
         goto fail;
@@ -456,7 +389,7 @@ jm_store_destroy(jm_store_t **store_p)
     /* mdb_env_close is also the way to discard an env whose open failed. */
     if (self->env != NULL)
         mdb_env_close(self->env);
-    registry_remove(self);
+    /* After the environment: the lock guards it to the end. */
     if (self->dir_fd >= 0)
         close(self->dir_fd);
     free(self);
@@ -591,22 +524,21 @@ jm_store_reader_check(jm_store_t *store, int *dead_out)
 int
 jm_store_copy(jm_store_t *store, const char *dir)
 {
-    struct stat st;
+    int fd, rc;
 
     JM_ASSERT(store != NULL);
     JM_ASSERT(dir != NULL);
-    if (stat(dir, &st) != 0)
-        return -errno;
-    if (!S_ISDIR(st.st_mode))
-        return -ENOTDIR;
-    /* Copying over a live environment of this process would corrupt it. */
-    if (registry_has(st.st_dev, st.st_ino))
-        return -EBUSY;
+    /* Copying over a live environment would corrupt it: the target must
+     * not be open, here or elsewhere (its lock is held while copying). */
+    if ((fd = lock_dir(dir)) < 0)
+        return fd;
     /* The copy runs in its own read transaction: a consistent snapshot
      * while writes go on. It creates data.mdb exclusively (-EEXIST if the
      * directory already holds one). */
-    return store_err(mdb_env_copy2(store->env, dir, MDB_CP_COMPACT),
-                     "mdb_env_copy2");
+    rc = store_err(mdb_env_copy2(store->env, dir, MDB_CP_COMPACT),
+                   "mdb_env_copy2");
+    close(fd);
+    return rc;
 }
 
 size_t

@@ -114,10 +114,10 @@ test_open_twice_is_busy(void **state)
     jm_test_rmtree(dir);
 }
 
-/* In a child forked before anything was opened (so its registry is
- * empty): at each byte on go, jm_store_open on dir, and its result (0 or
- * -errno, as an int) on answer; the store closed again at once. Ends
- * when go is closed. */
+/* In a child forked before anything was opened (so it holds no lock
+ * inherited from the parent): at each byte on go, jm_store_open on dir, and its
+ * result (0 or -errno, as an int) on answer; the store closed again at once.
+ * Ends when go is closed. */
 static void
 child_opens(const char *dir, int go, int answer)
 {

@@ -14,11 +14,11 @@
  *     transaction active, redo the whole batch. jm_store_write does this,
  *     which is why its callback must be redo-safe.
  *   - mdb_reader_check at open and from the housekeeping timer.
- *   - One environment per directory per process: opening one twice (and
- *     closing one) breaks the other's locks; jm_store_open refuses it.
- *     And one process per directory: a second service on a directory in
- *     use would keep state in memory the first one's writes make wrong;
- *     jm_store_open refuses that too (flock on the directory).
+ *   - One open per directory: in one process a second environment on the
+ *     same files shares LMDB's locks, and closing one breaks the other's;
+ *     a second service on a directory in use would keep state in memory
+ *     the first one's writes make wrong. jm_store_open refuses both (-EBUSY:
+ *     flock on the directory), and jm_store_copy refuses an open target.
  *   - Keys are binary and numbers big-endian, so that byte order is numeric
  *     order. Keys are at most 511 bytes.
  *
@@ -65,8 +65,8 @@ typedef struct jm_store_opts {
 } jm_store_opts;
 
 /* Opens (creating if needed) the environment in directory dir, which must
- * exist. opts NULL: defaults. Runs mdb_reader_check. Returns -EBUSY if
- * this process or another has dir open (the other logged). Caller owns
+ * exist. opts NULL: defaults. Runs mdb_reader_check. Returns -EBUSY
+ * (logged) if this process or another has dir open. Caller owns
  * *store_p. */
 int jm_store_open(jm_store_t **store_p, const char *dir,
                   const jm_store_opts *opts);
