@@ -35,6 +35,10 @@ jm_principal_parse(const char *principal, jm_principal *out)
     } else if (strncmp(principal, "service:", 8) == 0) {
         if (principal[8] != '\0')
             out->kind = JM_PRINCIPAL_SERVICE;
+    } else if (strcmp(principal, "monitor") == 0 ||
+               (strncmp(principal, "monitor:", 8) == 0 &&
+                principal[8] != '\0')) {
+        out->kind = JM_PRINCIPAL_MONITOR;
     } else {
         for (size_t i = 0; i < JM_COUNTOF(municipal); i++) {
             size_t n = strlen(municipal[i].prefix);

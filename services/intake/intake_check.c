@@ -52,6 +52,7 @@ static const char *const op_names[] = {
     [INTAKE_OP_SET_STATUS] = "close orders",
     [INTAKE_OP_OUTCOME] = "record candidate outcomes",
     [INTAKE_OP_READ] = "read orders",
+    [INTAKE_OP_STATS] = "read order statistics",
 };
 
 bool
@@ -69,14 +70,19 @@ intake_may(const jm_principal *caller, intake_op op, const char *owner,
         allowed = op == INTAKE_OP_SET_STATUS;
         break;
     case JM_PRINCIPAL_SERVICE:
-        allowed = op == INTAKE_OP_READ;
+        allowed = op == INTAKE_OP_READ || op == INTAKE_OP_STATS;
         break;
     case JM_PRINCIPAL_MUNICIPALITY:
     case JM_PRINCIPAL_CONSULTANT:
         allowed = true;
         break;
     case JM_PRINCIPAL_CASEWORKER:
-        allowed = op == INTAKE_OP_READ || op == INTAKE_OP_OUTCOME;
+        allowed = op == INTAKE_OP_READ || op == INTAKE_OP_OUTCOME ||
+                  op == INTAKE_OP_STATS;
+        break;
+    case JM_PRINCIPAL_MONITOR:
+        /* Counts, never an order. */
+        allowed = op == INTAKE_OP_STATS;
         break;
     default:
         allowed = false;
@@ -499,19 +505,20 @@ intake_check_get(const jm_principal *caller, const Jobmatch__V1__GetOrder *body,
 /* An optional municipality filter; a municipal caller may name only its
  * own (empty means its own: see intake_repo_list). */
 static bool
-check_filter_municipality(const jm_principal *caller, const char *path,
-                          const char *code, jm_error *err)
+check_filter_municipality(const jm_principal *caller, intake_op op,
+                          const char *path, const char *code, jm_error *err)
 {
     if (code[0] != '\0' && !check_municipality(err, path, code))
         return false;
-    return intake_may(caller, INTAKE_OP_READ, code[0] ? code : NULL, path, err);
+    return intake_may(caller, op, code[0] ? code : NULL, path, err);
 }
 
 bool
 intake_check_list(const jm_principal *caller,
                   const Jobmatch__V1__ListOrders *body, jm_error *err)
 {
-    if (!check_filter_municipality(caller, "list_orders.municipality_code",
+    if (!check_filter_municipality(caller, INTAKE_OP_READ,
+                                   "list_orders.municipality_code",
                                    body->municipality_code, err) ||
         !jm_check_enum(err, "list_orders.status",
                        &jobmatch__v1__order_status__descriptor, body->status,
@@ -532,7 +539,7 @@ bool
 intake_check_stats(const jm_principal *caller,
                    const Jobmatch__V1__GetOrderStats *body, jm_error *err)
 {
-    return check_filter_municipality(caller,
+    return check_filter_municipality(caller, INTAKE_OP_STATS,
                                      "get_order_stats.municipality_code",
                                      body->municipality_code, err);
 }

@@ -72,6 +72,7 @@ typedef enum intake_op {
     INTAKE_OP_SET_STATUS,
     INTAKE_OP_OUTCOME,
     INTAKE_OP_READ,
+    INTAKE_OP_STATS, /* counts per municipality: also for monitors */
 } intake_op;
 
 /* May caller do op on an order owned by owner (NULL: not known yet, only

@@ -606,11 +606,12 @@ profiles_may_write(const jm_principal *p, const char *municipality)
 }
 
 /* The pseudonymous profile is what the matcher and the jobcentres' systems
- * work with; it names nobody, so every known role may read it. */
+ * work with; it names nobody, so every known role may read it, but for a
+ * monitoring system, which is given counts and no records. */
 bool
 profiles_may_read(const jm_principal *p)
 {
-    return p->kind != JM_PRINCIPAL_UNKNOWN;
+    return p->kind != JM_PRINCIPAL_UNKNOWN && p->kind != JM_PRINCIPAL_MONITOR;
 }
 
 /* Personal data only to those who work with the citizen: the home

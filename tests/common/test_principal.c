@@ -21,6 +21,9 @@ test_every_kind_and_its_municipality(void **state)
         {"municipality:161", JM_PRINCIPAL_MUNICIPALITY, "161", false},
         {"consultant:101", JM_PRINCIPAL_CONSULTANT, "101", false},
         {"caseworker:851", JM_PRINCIPAL_CASEWORKER, "851", false},
+        /* counts only: neither trusted with records nor municipal */
+        {"monitor", JM_PRINCIPAL_MONITOR, "", false},
+        {"monitor:prometheus", JM_PRINCIPAL_MONITOR, "", false},
     };
 
     jm_principal p;
@@ -56,6 +59,8 @@ test_unknown_forms_are_nobody(void **state)
         "municipality:161 ",
         "caseworker:abc",
         "consultant",
+        "monitor:",
+        "monitors",
         "citizen:161",
         "161",
     };

@@ -536,6 +536,7 @@ test_principals(void **state)
         {"municipality:101", JM_PRINCIPAL_MUNICIPALITY, false},
         {"caseworker:161", JM_PRINCIPAL_CASEWORKER, false},
         {"service:matcher", JM_PRINCIPAL_SERVICE, false},
+        {"monitor", JM_PRINCIPAL_MONITOR, false},
         {"municipality:999", JM_PRINCIPAL_UNKNOWN, false},
         {"municipality:", JM_PRINCIPAL_UNKNOWN, false},
         {"service:", JM_PRINCIPAL_UNKNOWN, false},
@@ -574,6 +575,41 @@ test_principals(void **state)
     assert_false(intake_may(&c, INTAKE_OP_READ, "101", "x", &err));
     jm_principal_parse("bob", &c);
     assert_false(intake_may(&c, INTAKE_OP_READ, NULL, "y", &err));
+    assert_false(intake_may(&c, INTAKE_OP_STATS, NULL, "y", &err));
+}
+
+/* A monitoring system reads the counts of every municipality and not one
+ * order: `jobmatch metrics` with a key listed as "monitor". */
+static void
+test_monitor_reads_counts_only(void **state)
+{
+    Jobmatch__V1__GetOrderStats stats = JOBMATCH__V1__GET_ORDER_STATS__INIT;
+    Jobmatch__V1__ListOrders list = JOBMATCH__V1__LIST_ORDERS__INIT;
+    Jobmatch__V1__GetOrder get = JOBMATCH__V1__GET_ORDER__INIT;
+    jm_principal c;
+    jm_error err = {0};
+
+    (void) state;
+    jm_principal_parse("monitor:prometheus", &c);
+    stats.municipality_code = "";
+    assert_true(intake_check_stats(&c, &stats, &err));
+    stats.municipality_code = "101";
+    assert_true(intake_check_stats(&c, &stats, &err));
+    list.municipality_code = "";
+    assert_false(intake_check_list(&c, &list, &err));
+    expect_error(&err, JM_E_PERMISSION_DENIED, "list_orders.municipality_code");
+    memset(&err, 0, sizeof(err));
+    get.order_id = "o-1";
+    assert_false(intake_check_get(&c, &get, &err));
+    assert_int_equal(err.code, JM_E_PERMISSION_DENIED);
+    assert_false(intake_may(&c, INTAKE_OP_READ, "101", "x", &err));
+    assert_false(intake_may(&c, INTAKE_OP_OUTCOME, "101", "x", &err));
+    /* The others who read orders read their counts too. */
+    jm_principal_parse("caseworker:161", &c);
+    assert_true(intake_may(&c, INTAKE_OP_STATS, "161", "x", &err));
+    assert_false(intake_may(&c, INTAKE_OP_STATS, "101", "x", &err));
+    jm_principal_parse("service:matcher", &c);
+    assert_true(intake_may(&c, INTAKE_OP_STATS, NULL, "x", &err));
 }
 
 int
@@ -588,6 +624,7 @@ main(void)
         cmocka_unit_test(test_set_status_body),
         cmocka_unit_test(test_outcome_get_list_stats_bodies),
         cmocka_unit_test(test_principals),
+        cmocka_unit_test(test_monitor_reads_counts_only),
     };
 
     return cmocka_run_group_tests(tests, sample_group_setup,

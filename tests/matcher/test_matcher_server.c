@@ -31,7 +31,7 @@ struct fixture {
     jm_rpc_client_t *to_intake, *to_profiles, *to_matcher, *to_matcher2;
     /* A test's own clients: closed in teardown too, so that a failed
      * assertion ends the test, not the program. */
-    jm_rpc_client_t *glostrup, *stranger;
+    jm_rpc_client_t *glostrup, *stranger, *monitor;
     jm_sock_t *sub;
     char last_changed[64];
     size_t last_changed_n;
@@ -280,6 +280,7 @@ teardown(void **state)
     jm_rpc_client_destroy(&f->to_matcher2);
     jm_rpc_client_destroy(&f->glostrup);
     jm_rpc_client_destroy(&f->stranger);
+    jm_rpc_client_destroy(&f->monitor);
     matcher_server_destroy(&f->matcher);
     matcher_server_destroy(&f->matcher2);
     jm_bus_destroy(&f->bus);
@@ -613,8 +614,9 @@ test_kept_list_equals_computed(void **state)
 }
 
 /* With CURVE, the caller is who its key says: a municipality sees its own
- * orders only and may not subscribe to the notifications; an unknown key
- * gets no answer at all. */
+ * orders only and may not subscribe to the notifications; a monitoring
+ * system gets the statistics and nothing else; an unknown key gets no
+ * answer at all. */
 static void
 test_curve_principals(void **state)
 {
@@ -623,10 +625,12 @@ test_curve_principals(void **state)
     char glo_pub[JM_KEY_Z85_LEN + 1], glo_sec[JM_KEY_Z85_LEN + 1];
     char bad_pub[JM_KEY_Z85_LEN + 1], bad_sec[JM_KEY_Z85_LEN + 1];
     char gw_pub[JM_KEY_Z85_LEN + 1], gw_sec[JM_KEY_Z85_LEN + 1];
+    char mon_pub[JM_KEY_Z85_LEN + 1], mon_sec[JM_KEY_Z85_LEN + 1];
     char key_file[300], allow_file[300], err[256];
     Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
     Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
     Jobmatch__V1__SubmitOrder submit = JOBMATCH__V1__SUBMIT_ORDER__INIT;
+    Jobmatch__V1__GetMatcherStats stats = JOBMATCH__V1__GET_MATCHER_STATS__INIT;
     Jobmatch__V1__JobOrder *order;
     jm_rpc_client_opts opts = {.timeout_ms = 300, .tries = 1};
     const char *ep;
@@ -643,10 +647,12 @@ test_curve_principals(void **state)
     assert_int_equal(jm_keys_generate(glo_pub, glo_sec), 0);
     assert_int_equal(jm_keys_generate(bad_pub, bad_sec), 0);
     assert_int_equal(jm_keys_generate(gw_pub, gw_sec), 0);
+    assert_int_equal(jm_keys_generate(mon_pub, mon_sec), 0);
     allow = fopen(allow_file, "w");
     assert_non_null(allow);
-    fprintf(allow, "%s municipality:161\n%s service:gateway\n", glo_pub,
-            gw_pub);
+    fprintf(allow,
+            "%s municipality:161\n%s service:gateway\n%s monitor:prometheus\n",
+            glo_pub, gw_pub, mon_pub);
     fclose(allow);
     assert_int_equal(jm_cfg_set(&f->config, matcher_config_table, "key_file",
                                 key_file, err, sizeof(err)),
@@ -663,6 +669,9 @@ test_curve_principals(void **state)
     opts.sock.curve_public_key = bad_pub;
     opts.sock.curve_secret_key = bad_sec;
     assert_int_equal(jm_rpc_client_new(&f->stranger, f->bus, &ep, 1, &opts), 0);
+    opts.sock.curve_public_key = mon_pub;
+    opts.sock.curve_secret_key = mon_sec;
+    assert_int_equal(jm_rpc_client_new(&f->monitor, f->bus, &ep, 1, &opts), 0);
 
     submit_example_order(f, "glostrup-order"); /* owner 161 */
     order = (Jobmatch__V1__JobOrder *) example(
@@ -694,6 +703,24 @@ test_curve_principals(void **state)
     msg = match_order(f, f->glostrup, "albertslund-order", false);
     assert_int_equal(reply_of(msg)->error->code, JM_E_PERMISSION_DENIED);
     jm_msg_free(&msg);
+
+    /* A monitoring system: the counts, and no order or citizen. */
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_MATCHER_STATS;
+    req.get_matcher_stats = &stats;
+    msg = call(f, f->monitor, &req);
+    assert_int_equal(reply_of(msg)->body_case,
+                     JOBMATCH__V1__REPLY__BODY_MATCHER_STATS);
+    assert_int_equal(reply_of(msg)->matcher_stats->open_orders, 2);
+    assert_int_equal(reply_of(msg)->matcher_stats->profiles, 1);
+    jm_msg_free(&msg);
+    msg = match_order(f, f->monitor, "glostrup-order", false);
+    assert_int_equal(reply_of(msg)->error->code, JM_E_PERMISSION_DENIED);
+    jm_msg_free(&msg);
+    assert_false(jm_test_curve_admits(
+        &f->loop, matcher_server_publish_endpoint(f->matcher), server_pub,
+        JM_SOCK_SUB, mon_pub, mon_sec));
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
 
     /* The notifications name every municipality's orders and candidates:
      * a service may subscribe, the municipality may not (it asks). */

@@ -705,6 +705,13 @@ test_principals(void **state)
     assert_false(profiles_may_see_personal(&p, "161"));
     assert_true(profiles_may_read(&p));
 
+    /* A monitoring system gets counts (Ping), no profile. */
+    jm_principal_parse("monitor", &p);
+    assert_int_equal(p.kind, JM_PRINCIPAL_MONITOR);
+    assert_false(profiles_may_read(&p));
+    assert_false(profiles_may_write(&p, "161"));
+    assert_false(profiles_may_see_personal(&p, NULL));
+
     jm_principal_parse("consultant:101", &p);
     assert_int_equal(p.kind, JM_PRINCIPAL_CONSULTANT);
     assert_false(profiles_may_write(&p, "101"));

@@ -27,6 +27,10 @@ typedef enum jm_principal_kind {
     JM_PRINCIPAL_MUNICIPALITY, /* "municipality:<code>": its systems */
     JM_PRINCIPAL_CONSULTANT,   /* "consultant:<code>": company consultant */
     JM_PRINCIPAL_CASEWORKER,   /* "caseworker:<code>" */
+    /* "monitor" or "monitor:<name>": a monitoring system, which may ask
+     * for counts (Ping, order and matcher statistics) and nothing that
+     * holds a record (`jobmatch metrics`; docs/operations.md). */
+    JM_PRINCIPAL_MONITOR,
 } jm_principal_kind;
 
 typedef struct jm_principal {
