@@ -8,7 +8,10 @@ engine or an init system (neither runs in this project's CI).
                   -c /etc/jobmatch/<svc>.conf, which `cmake --install` puts
                   there too); with systemd-analyze on the
                   machine, also `systemd-analyze verify` on copies whose
-                  ExecStart is /bin/true (the programs are not installed).
+                  ExecStart is /bin/true (the programs are not installed);
+                  jobmatch-metrics.service writes `jobmatch metrics` into
+                  its own state directory, readable by node_exporter,
+                  with the same hardening, and its timer repeats.
   Dockerfile      the build stage installs with tools/deps.sh (the one
                   package list); the runtime stage installs exactly the
                   runtime packages of the libraries the programs link
@@ -122,17 +125,18 @@ def check_units():
             problem("%s: ExecStart=%s, want %s (cmake installs it to %s)" %
                     (path, unit.get("Service", "ExecStart", fallback=None),
                      want, where))
+    check_metrics_units()
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         skipped.append("systemd-analyze verify (systemd-analyze not installed)")
         return
     with tempfile.TemporaryDirectory() as tmp:
         units = []
-        for svc in SERVICES:
+        for name in ["jobmatch-%s.service" % svc for svc in SERVICES] + \
+                ["jobmatch-metrics.service", "jobmatch-metrics.timer"]:
             text = re.sub(r"^ExecStart=\S+", "ExecStart=/bin/true",
-                          read("deploy/systemd/jobmatch-%s.service" % svc),
-                          flags=re.M)
-            units.append(os.path.join(tmp, "jobmatch-%s.service" % svc))
+                          read("deploy/systemd/" + name), flags=re.M)
+            units.append(os.path.join(tmp, name))
             with open(units[-1], "w") as f:
                 f.write(text)
         r = subprocess.run([analyze, "verify"] + units, capture_output=True,
@@ -140,6 +144,50 @@ def check_units():
         if r.returncode != 0 or r.stderr.strip():
             problem("systemd-analyze verify: %s" % (r.stderr.strip() or
                                                     r.returncode))
+
+
+def unit_of(path):
+    unit = configparser.ConfigParser(strict=True, interpolation=None)
+    unit.optionxform = str
+    unit.read_string(read(path))
+    return unit
+
+
+def check_metrics_units():
+    """jobmatch-metrics.service writes `jobmatch metrics` into its own state
+    directory as the jobmatch user, with the services' hardening; the
+    timer starts it again and again (operations.md, "Metrics")."""
+    path = "deploy/systemd/jobmatch-metrics.service"
+    try:
+        unit = unit_of(path)
+        timer = unit_of("deploy/systemd/jobmatch-metrics.timer")
+    except (OSError, configparser.Error) as e:
+        problem("metrics units: %s" % e)
+        return
+    want = dict(REQUIRED["Service"], Type="oneshot")
+    del want["Restart"]
+    for key, value in want.items():
+        got = unit.get("Service", key, fallback=None)
+        if got != value:
+            problem("%s: [Service] %s=%s, want %s" % (path, key, got, value))
+    m = re.search(r"install\(TARGETS\s+jobmatch\s+RUNTIME\s+DESTINATION\s+"
+                  r"\$\{CMAKE_INSTALL_(S?BIN)DIR\}",
+                  read("services/cli/CMakeLists.txt"))
+    where = m.group(1).lower() if m else "bin"
+    state = unit.get("Service", "StateDirectory", fallback="")
+    start = unit.get("Service", "ExecStart", fallback="")
+    if not start.startswith("/usr/%s/jobmatch " % where):
+        problem("%s: ExecStart=%s, not /usr/%s/jobmatch" % (path, start, where))
+    if not re.search(r" metrics --out %%S/%s/[^ /]+\.prom$" % re.escape(state),
+                     start):
+        problem("%s: ExecStart does not write a .prom file in its "
+                "StateDirectory (%s): %s" % (path, state, start))
+    if unit.get("Service", "StateDirectoryMode", fallback="") != "0755":
+        problem("%s: node_exporter's user cannot read %s" % (path, state))
+    if timer.get("Install", "WantedBy", fallback=None) != "timers.target" or \
+            not timer.get("Timer", "OnUnitActiveSec", fallback=None):
+        problem("deploy/systemd/jobmatch-metrics.timer: not a repeating "
+                "timer wanted by timers.target")
 
 
 # ---- Dockerfile ----

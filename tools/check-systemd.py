@@ -22,6 +22,11 @@ says, in a Docker container with systemd as PID 1, and checks it runs.
     the matcher's rebuild: intake lists the backup's orders, a caseworker
     reads the same personal data of a citizen (the key files came back
     with the store), the rebuilt matcher holds them and answers as before;
+  - the two shell blocks of "Metrics": the timer writes the file as the
+    jobmatch user, readable by node_exporter, with every service up and
+    the matcher's orders; with CURVE and no key every service is down in
+    it (the unit does not fail); with the documented `monitor` key all
+    up again, and that key may not list orders;
   - `systemctl stop` ends each with `stopped` in its journal and status 0.
 
 Needs the docker daemon with room for systemd in a container (the
@@ -272,6 +277,85 @@ def check_backup_restore(order_id, before):
         "before" % backed_up)
 
 
+METRICS_FILE = "/var/lib/jobmatch/metrics/jobmatch.prom"
+
+
+def metric_samples(text, name):
+    """[(labels dict, value)] of metric name in Prometheus text."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"%s(?:\{(.*)\})? (\S+)$" % re.escape(name), line)
+        if m:
+            labels = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"',
+                                     m.group(1) or ""))
+            out.append((labels, float(m.group(2))))
+    return out
+
+
+def metrics_now():
+    """Runs jobmatch-metrics.service once (as its timer does) and returns
+    the file it wrote."""
+    inside("systemctl start jobmatch-metrics.service")
+    r = inside("cat %s" % METRICS_FILE, check=False)
+    return r.stdout if r.returncode == 0 else ""
+
+
+def ups(text):
+    return {labels["service"]: value
+            for labels, value in metric_samples(text, "jobmatch_up")}
+
+
+def check_metrics_plain(orders):
+    """docs/operations.md, "Metrics": the units installed as written; the
+    timer writes the file, node_exporter's user may read it, and it holds
+    every service up and the matcher's orders."""
+    install, _ = section_blocks("Metrics", 2)
+    say("installing the metrics timer as docs/operations.md says ...")
+    run_documented("metrics units", install)
+    if inside("systemctl is-active jobmatch-metrics.timer",
+              check=False).stdout.strip() != "active":
+        fail("jobmatch-metrics.timer is not active")
+    text = wait("%s with every service up" % METRICS_FILE, lambda: (
+        lambda t: t if ups(t) == {"intake": 1, "profiles": 1, "matcher": 1}
+        else None)(metrics_now()), TIMEOUT)
+    held = [v for _, v in metric_samples(text,
+                                         "jobmatch_matcher_open_orders")]
+    if held != [orders]:
+        fail("the file says the matcher holds %s orders, not %d:\n%s" %
+             (held, orders, text))
+    mode = inside("stat -c '%%a %%U' /var/lib/jobmatch/metrics %s" %
+                  METRICS_FILE).stdout.split()
+    if mode != ["755", "jobmatch", "644", "jobmatch"]:
+        fail("the metrics directory and file are %s, not readable by "
+             "node_exporter's user" % mode)
+    say("metrics timer: %s written as the jobmatch user, every service up, "
+        "%d orders in the matcher" % (METRICS_FILE, orders))
+
+
+def check_metrics_curve():
+    """With CURVE on and no key for the collector, the file says every
+    service is down (and the unit does not fail); after the documented
+    monitor key, up again, and that key reads no order."""
+    _, curve = section_blocks("Metrics", 2)
+    text = metrics_now()
+    if ups(text) != {"intake": 0, "profiles": 0, "matcher": 0}:
+        fail("with CURVE on and no key, the file says %s" % ups(text))
+    if inside("systemctl is-failed jobmatch-metrics.service",
+              check=False).stdout.strip() == "failed":
+        fail("jobmatch-metrics.service failed with the services unreachable")
+    say("CURVE without a monitor key: the file says all three down")
+    run_documented("metrics key", curve, SERVICES)
+    wait("the file with every service up again, with the monitor key",
+         lambda: ups(metrics_now()) == {"intake": 1, "profiles": 1,
+                                        "matcher": 1}, TIMEOUT)
+    r = inside(". /etc/jobmatch/metrics.env && jobmatch --key $JOBMATCH_KEY "
+               "--intake-key $JOBMATCH_INTAKE_KEY order list", check=False)
+    if r.returncode != 1 or "PERMISSION_DENIED" not in r.stderr.upper():
+        fail("the monitor key listing orders: status %d, %s" %
+             (r.returncode, (r.stderr or r.stdout).strip()))
+    say("the monitor key: every service up in the file, orders refused to it")
+
+
 def check_curve(block, order_id, before):
     """Runs the documented CURVE block, then: admin is answered as admin,
     plain callers and strangers are not, and the matcher follows both
@@ -373,7 +457,9 @@ def main():
         say("kill -9 of intake and of the matcher: restarted by systemd, "
             "60 orders, the same answer")
 
+        check_metrics_plain(60)
         check_curve(curve, order_id, before)
+        check_metrics_curve()
         check_backup_restore(order_id, before)
 
         inside("systemctl stop jobmatch-intake jobmatch-profiles "

@@ -6,10 +6,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jm/err.h"
 #include "jm/esco.h"
@@ -169,13 +171,42 @@ out:
     return exit_code;
 }
 
+/* A client for endpoints[0..count) of service, with its CURVE keys and
+ * the timeout; tries each endpoint once. */
+static int
+client_for(cli *c, cli_service service, const char *const *endpoints,
+           size_t count, jm_rpc_client_t **client_p)
+{
+    jm_rpc_client_opts opts = {0};
+    int rc;
+
+    if (c->bus == NULL && (rc = jm_bus_new(&c->bus, &c->loop)) != 0) {
+        fprintf(stderr, "%s: cannot start messaging: %s\n", c->prog,
+                jm_strerror(rc));
+        return CLI_UNREACHABLE;
+    }
+    opts.timeout_ms = c->timeout_ms;
+    opts.tries = (unsigned) (count > 1 ? count : 1);
+    if (c->curve[service].server_key[0] != '\0') {
+        opts.sock.curve_server_key = c->curve[service].server_key;
+        opts.sock.curve_public_key = c->curve[service].public_key;
+        opts.sock.curve_secret_key = c->curve[service].secret_key;
+    }
+    if ((rc = jm_rpc_client_new(client_p, c->bus, endpoints, count, &opts)) !=
+        0) {
+        fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n", c->prog,
+                service_names[service], endpoints[0], jm_strerror(rc));
+        return CLI_UNREACHABLE;
+    }
+    return CLI_OK;
+}
+
 int
 cli_client_new(cli *c, cli_service service, jm_rpc_client_t **client_p)
 {
-    jm_rpc_client_opts opts = {0};
     char **endpoints = NULL;
     size_t count = 0;
-    int rc, exit_code = CLI_OK;
+    int exit_code;
 
     *client_p = NULL;
     if (c->endpoints[service] == NULL ||
@@ -187,32 +218,35 @@ cli_client_new(cli *c, cli_service service, jm_rpc_client_t **client_p)
         free(endpoints);
         return CLI_USAGE;
     }
-    if (c->bus == NULL && (rc = jm_bus_new(&c->bus, &c->loop)) != 0) {
-        fprintf(stderr, "%s: cannot start messaging: %s\n", c->prog,
-                jm_strerror(rc));
-        exit_code = CLI_UNREACHABLE;
-        goto out;
-    }
-    opts.timeout_ms = c->timeout_ms;
-    opts.tries = (unsigned) (count > 1 ? count : 1);
-    if (c->curve[service].server_key[0] != '\0') {
-        opts.sock.curve_server_key = c->curve[service].server_key;
-        opts.sock.curve_public_key = c->curve[service].public_key;
-        opts.sock.curve_secret_key = c->curve[service].secret_key;
-    }
-    rc = jm_rpc_client_new(client_p, c->bus, (const char *const *) endpoints,
-                           count, &opts);
-    if (rc != 0) {
-        fprintf(stderr, "%s: cannot reach the %s service at %s: %s\n", c->prog,
-                service_names[service], c->endpoints[service], jm_strerror(rc));
-        exit_code = CLI_UNREACHABLE;
-    }
-
-out:
+    exit_code = client_for(c, service, (const char *const *) endpoints, count,
+                           client_p);
     for (size_t i = 0; i < count; i++)
         free(endpoints[i]);
     free(endpoints);
     return exit_code;
+}
+
+int
+cli_client_at(cli *c, cli_service service, const char *endpoint,
+              jm_rpc_client_t **client_p)
+{
+    *client_p = NULL;
+    return client_for(c, service, &endpoint, 1, client_p);
+}
+
+size_t
+cli_endpoints(const cli *c, cli_service service, char ***endpoints_p)
+{
+    *endpoints_p = NULL;
+    return c->endpoints[service] != NULL
+               ? split_endpoints(c->endpoints[service], endpoints_p)
+               : 0;
+}
+
+const char *
+cli_service_name(cli_service service)
+{
+    return service_names[service];
 }
 
 int
@@ -553,4 +587,46 @@ cli_table_print(cli_table *t, FILE *out)
     free(t->right);
     free(w);
     free(t);
+}
+
+/* ---- files ---- */
+
+int
+cli_write_file(const char *path, const char *text, unsigned mode)
+{
+    size_t len = strlen(path) + 8;
+    char *tmp = jm_xmalloc(len);
+    size_t size = strlen(text);
+    int fd, rc = 0;
+
+    snprintf(tmp, len, "%s.tmp", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t) mode);
+    if (fd < 0) {
+        rc = -errno;
+        goto out;
+    }
+    for (size_t done = 0; done < size;) {
+        ssize_t n = write(fd, text + done, size - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = -errno;
+            break;
+        }
+        done += (size_t) n;
+    }
+    /* fsync before rename: after a crash the new name must not point at
+     * an empty file. */
+    if (rc == 0 && fsync(fd) != 0)
+        rc = -errno;
+    if (close(fd) != 0 && rc == 0)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc != 0)
+        unlink(tmp);
+out:
+    free(tmp);
+    return rc;
 }

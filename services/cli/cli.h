@@ -80,6 +80,19 @@ int cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
  * endpoint known) or CLI_UNREACHABLE. */
 int cli_client_new(cli *c, cli_service service, jm_rpc_client_t **client_p);
 
+/* A client for one endpoint of service (of those cli_endpoints lists),
+ * tried once: for commands that ask every instance (`metrics`). As
+ * cli_client_new otherwise. */
+int cli_client_at(cli *c, cli_service service, const char *endpoint,
+                  jm_rpc_client_t **client_p);
+
+/* The endpoints given for service, each a new string in a new array the
+ * caller frees; returns how many (0 and NULL if none). */
+size_t cli_endpoints(const cli *c, cli_service service, char ***endpoints_p);
+
+/* "intake", "profiles", "matcher". */
+const char *cli_service_name(cli_service service);
+
 /* If reply is an Error, prints "error: CODE FIELD: MESSAGE" to stderr (and
  * with --json also the error object on stdout) and returns
  * CLI_ERROR_REPLY; else returns CLI_OK. */
@@ -105,6 +118,11 @@ int cli_usage_error(cli *c, const char *fmt, ...)
 /* Parses a non-negative integer argument; false if it is not one. */
 bool cli_parse_uint(const char *text, unsigned long long max,
                     unsigned long long *out);
+
+/* Writes text to path through path.tmp, fsync and rename: a reader (a
+ * monitoring agent, the node's supervisor) sees the old file or the new
+ * one, never half of one. Returns 0 or -errno. */
+int cli_write_file(const char *path, const char *text, unsigned mode);
 
 /* ---- readable tables ---- */
 

@@ -26,7 +26,9 @@ CLI_OPTIONAL int cli_matcher_watch(cli *c, const char *order, const char *count,
                                    bool help);                /* cmd_watch.c */
 CLI_OPTIONAL int cli_cmd_node(cli *c, int argc, char **argv); /* cmd_node.c */
 CLI_OPTIONAL int cli_cmd_sample(cli *c, int argc,
-                                char **argv);    /* cmd_sample.c */
+                                char **argv); /* cmd_sample.c */
+CLI_OPTIONAL int cli_cmd_metrics(cli *c, int argc,
+                                 char **argv);   /* cmd_metrics.c */
 int cli_cmd_ping(cli *c, int argc, char **argv); /* cmd_ping.c */
 
 /* Reads c->node_dir/node.json: endpoints (unless given on the command

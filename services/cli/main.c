@@ -51,6 +51,8 @@ static const cli_command commands[] = {
      "load sample citizens and job orders from "
      "ESCO and Danish postcodes"},
     {"ping", cli_cmd_ping, "check that a service answers"},
+    {"metrics", cli_cmd_metrics,
+     "every service's numbers, for Prometheus and other monitoring"},
 };
 
 static void

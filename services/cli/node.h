@@ -174,9 +174,6 @@ json_t *node_json_load(const char *dir, char *err, size_t err_size);
  * CLI_OK, or CLI_USAGE if the node's client key cannot be read (printed). */
 int node_client_setup(cli *c, json_t *doc, bool replace);
 
-/* Writes text to path atomically (temporary file and rename). */
-int node_write_file(const char *path, const char *text, unsigned mode);
-
 /* The current UTC time as "2025-01-31T12:00:00Z". */
 void node_time_text(char *buf, size_t size);
 

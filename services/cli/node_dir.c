@@ -145,46 +145,6 @@ node_lock_holder(const char *dir)
 
 /* ---- files ---- */
 
-int
-node_write_file(const char *path, const char *text, unsigned mode)
-{
-    size_t len = strlen(path) + 8;
-    char *tmp = jm_xmalloc(len);
-    size_t size = strlen(text);
-    int fd, rc = 0;
-
-    snprintf(tmp, len, "%s.tmp", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, (mode_t) mode);
-    if (fd < 0) {
-        rc = -errno;
-        goto out;
-    }
-    for (size_t done = 0; done < size;) {
-        ssize_t n = write(fd, text + done, size - done);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            break;
-        }
-        done += (size_t) n;
-    }
-    /* fsync before rename: after a crash the new name must not point at
-     * an empty file. */
-    if (rc == 0 && fsync(fd) != 0)
-        rc = -errno;
-    if (close(fd) != 0 && rc == 0)
-        rc = -errno;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc != 0)
-        unlink(tmp);
-out:
-    free(tmp);
-    return rc;
-}
-
 /* The part of an existing config file below the local marker, or "". */
 static char *
 local_part(const char *path)
@@ -252,7 +212,7 @@ node_write_config(const char *path, const char *service,
     }
     fprintf(out, "\n%s\n%s", LOCAL_MARKER, local);
     fclose(out);
-    rc = node_write_file(path, text, 0640);
+    rc = cli_write_file(path, text, 0640);
     free(text);
     free(local);
     return rc;
@@ -268,7 +228,7 @@ node_json_save(const char *dir, json_t *doc)
 
     text = jm_xrealloc(text, len + 2);
     memcpy(text + len, "\n", 2);
-    rc = node_write_file(path, text, 0600);
+    rc = cli_write_file(path, text, 0600);
     free(text);
     free(path);
     return rc;

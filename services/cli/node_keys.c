@@ -50,7 +50,7 @@ node_key_pair(const char *dir, const char *name, node_key *key)
     snprintf(file, sizeof(file), "keys/%s.pub", name);
     key->public_path = node_path(dir, file);
     snprintf(line, sizeof(line), "public %s\n", key->public_key);
-    rc = node_write_file(key->public_path, line, 0644);
+    rc = cli_write_file(key->public_path, line, 0644);
 out:
     free(keys);
     if (rc != 0) {
@@ -87,7 +87,7 @@ node_write_allow(const char *path, const node_key *const *keys,
     for (size_t i = 0; i < count; i++)
         fprintf(out, "%s %s\n", keys[i]->public_key, principals[i]);
     fclose(out);
-    rc = node_write_file(path, text, 0640);
+    rc = cli_write_file(path, text, 0640);
     free(text);
     return rc;
 }

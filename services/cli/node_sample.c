@@ -128,7 +128,7 @@ load(node *n)
     snprintf(text, sizeof(text), "loaded %s by: jobmatch sample load%s\n",
              stamp, args);
     path = node_path(n->dir, "sample-loaded");
-    if (node_write_file(path, text, 0644) != 0)
+    if (cli_write_file(path, text, 0644) != 0)
         node_note(n, true, "cannot write %s", path);
     free(path);
     node_note(n, false, "sample loaded");
