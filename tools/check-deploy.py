@@ -60,6 +60,8 @@ REQUIRED = {
         "User": "jobmatch",
         "Group": "jobmatch",
         "Restart": "on-failure",
+        # systemctl reload: the allow list read again (SIGHUP).
+        "ExecReload": "/bin/kill -HUP $MAINPID",
         "NoNewPrivileges": "yes",
         "ProtectSystem": "strict",
         "ProtectHome": "yes",
@@ -165,7 +167,7 @@ def check_metrics_units():
         problem("metrics units: %s" % e)
         return
     want = dict(REQUIRED["Service"], Type="oneshot")
-    del want["Restart"]
+    del want["Restart"], want["ExecReload"]
     for key, value in want.items():
         got = unit.get("Service", key, fallback=None)
         if got != value:

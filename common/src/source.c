@@ -675,6 +675,20 @@ curve_on(const jm_source_config *c)
     return c->curve_secret_key != NULL && c->curve_secret_key[0] != '\0';
 }
 
+/* SIGHUP: the allow list again, so that an operator adds or revokes a
+ * caseworker's key without a restart (docs/operations.md). */
+static void
+on_reload(void *arg)
+{
+    jm_source_t *source = arg;
+    const jm_source_config *c = &source->config;
+
+    jm_bus_allow_reload(source->bus, c->service,
+                        curve_on(c) ? JM_CURVE_DOMAIN_API : NULL,
+                        curve_on(c) ? c->allow_file : NULL, JM_CURVE_DOMAIN_LOG,
+                        jm_principal_sees_all);
+}
+
 int
 jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
               const jm_source_config *config, const jm_source_ops *ops,
@@ -736,14 +750,13 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
         curve.curve_secret_key = config->curve_secret_key;
         curve.curve_domain = JM_CURVE_DOMAIN_API;
         if (config->allow_file != NULL && config->allow_file[0] != '\0' &&
-            (rc = jm_bus_allow_file(source->bus, JM_CURVE_DOMAIN_API,
-                                    config->allow_file)) != 0) {
+            (rc = jm_bus_allow_load(source->bus, JM_CURVE_DOMAIN_API,
+                                    config->allow_file, JM_CURVE_DOMAIN_LOG,
+                                    jm_principal_sees_all, NULL)) != 0) {
             jm_log(JM_LOG_ERR, config->service, "cannot load allow list %s: %s",
                    config->allow_file, jm_strerror(rc));
             goto fail;
         }
-        jm_bus_allow_copy(source->bus, JM_CURVE_DOMAIN_API, JM_CURVE_DOMAIN_LOG,
-                          jm_principal_sees_all);
     } else {
         jm_log(JM_LOG_WARN, config->service,
                "CURVE is off: every caller is '%s'. Use this only on "
@@ -780,6 +793,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
                     on_housekeeping, on_stop, source);
     if (rc != 0)
         goto fail;
+    jm_svc_on_reload(source->svc, on_reload);
     jm_log(JM_LOG_INFO, config->service,
            "jobmatch %s %s: store %s, log %s at seq %llu", config->service,
            JM_VERSION, config->data_dir, jm_eventlog_id(source->log),

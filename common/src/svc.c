@@ -1,5 +1,5 @@
-/* svc.c - the life of a service process: stop on SIGINT/SIGTERM, one
- * housekeeping timer, and the "ready" line.
+/* svc.c - the life of a service process: stop on SIGINT/SIGTERM, reload
+ * on SIGHUP, one housekeeping timer, and the "ready" line.
  *
  * Shutdown is cooperative: the first signal only calls the service's stop
  * function, which closes its sockets and handles so that uv_run returns and
@@ -32,6 +32,8 @@
 struct jm_svc {
     uv_signal_t sigint;
     uv_signal_t sigterm;
+    uv_signal_t sighup;
+    jm_svc_reload_fn reload;
     uv_timer_t housekeeping;
     char *name;
     jm_svc_tick_fn tick;
@@ -60,6 +62,27 @@ on_signal(uv_signal_t *handle, int signum)
            signum == SIGINT ? "SIGINT" : "SIGTERM");
     if (self->stop != NULL)
         self->stop(self->arg);
+}
+
+/* SIGHUP: read again what may change without a restart (the service's
+ * reload). Without a handler its default action would end the process
+ * without the orderly stop: an operator's `kill -HUP` or `systemctl
+ * reload` must not do that. */
+static void
+on_sighup(uv_signal_t *handle, int signum)
+{
+    jm_svc_t *self = handle->data;
+
+    (void) signum;
+    if (self->stopping)
+        return;
+    if (self->reload == NULL) {
+        jm_log(JM_LOG_NOTICE, self->name,
+               "SIGHUP received: nothing to read again");
+        return;
+    }
+    jm_log(JM_LOG_NOTICE, self->name, "SIGHUP received, reloading");
+    self->reload(self->arg);
 }
 
 static void
@@ -100,12 +123,15 @@ close_handles(jm_svc_t *self)
         uv_close((uv_handle_t *) &self->sigint, on_close);
     if (self->sigterm.data != NULL)
         uv_close((uv_handle_t *) &self->sigterm, on_close);
+    if (self->sighup.data != NULL)
+        uv_close((uv_handle_t *) &self->sighup, on_close);
     if (self->has_timer)
         uv_close((uv_handle_t *) &self->housekeeping, on_close);
 }
 
 static int
-start_signal(jm_svc_t *self, uv_loop_t *loop, uv_signal_t *handle, int signum)
+start_signal(jm_svc_t *self, uv_loop_t *loop, uv_signal_t *handle, int signum,
+             uv_signal_cb cb)
 {
     int rc;
 
@@ -113,7 +139,7 @@ start_signal(jm_svc_t *self, uv_loop_t *loop, uv_signal_t *handle, int signum)
         return rc;
     handle->data = self;
     self->open_handles++;
-    if ((rc = uv_signal_start(handle, on_signal, signum)) != 0)
+    if ((rc = uv_signal_start(handle, cb, signum)) != 0)
         return rc;
     uv_unref((uv_handle_t *) handle);
     return 0;
@@ -134,9 +160,12 @@ jm_svc_new(jm_svc_t **svc_p, uv_loop_t *loop, const char *name,
     self->stop = stop;
     self->arg = arg;
 
-    if ((rc = start_signal(self, loop, &self->sigint, SIGINT)) != 0)
+    if ((rc = start_signal(self, loop, &self->sigint, SIGINT, on_signal)) != 0)
         goto fail;
-    if ((rc = start_signal(self, loop, &self->sigterm, SIGTERM)) != 0)
+    if ((rc = start_signal(self, loop, &self->sigterm, SIGTERM, on_signal)) !=
+        0)
+        goto fail;
+    if ((rc = start_signal(self, loop, &self->sighup, SIGHUP, on_sighup)) != 0)
         goto fail;
     if (housekeeping_ms > 0) {
         if ((rc = uv_timer_init(loop, &self->housekeeping)) != 0)
@@ -159,6 +188,13 @@ fail:
     close_handles(self);
     *svc_p = NULL;
     return rc;
+}
+
+void
+jm_svc_on_reload(jm_svc_t *svc, jm_svc_reload_fn reload)
+{
+    JM_ASSERT(svc != NULL);
+    svc->reload = reload;
 }
 
 void

@@ -148,8 +148,21 @@ jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
     return 0;
 }
 
-int
-jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
+/* Empties domain's list (it stays a domain: every key refused). */
+static void
+allow_clear(jm_bus_t *bus, const char *domain)
+{
+    struct jm__domain *d = find_domain(bus, domain, strlen(domain));
+
+    for (size_t i = 0; d != NULL && i < d->count; i++)
+        free(d->entries[i].principal);
+    if (d != NULL)
+        d->count = 0;
+}
+
+/* jm_bus_allow_file, with the number of keys read. */
+static int
+allow_file(jm_bus_t *bus, const char *domain, const char *path, size_t *count_p)
 {
     struct pair {
         char *key;
@@ -200,8 +213,13 @@ jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
         rc = errno != 0 ? -errno : -EIO; /* EISDIR for a directory */
         goto out;
     }
+    /* The file is the whole list: keys no longer in it go (a reload is
+     * how an operator revokes one). */
+    allow_clear(bus, domain);
     for (size_t i = 0; i < count && rc == 0; i++)
         rc = jm_bus_allow(bus, domain, pairs[i].key, pairs[i].principal);
+    if (rc == 0 && count_p != NULL)
+        *count_p = count;
 out:
     for (size_t i = 0; i < count; i++) {
         free(pairs[i].key);
@@ -211,6 +229,53 @@ out:
     free(line);
     fclose(file);
     return rc;
+}
+
+int
+jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
+{
+    return allow_file(bus, domain, path, NULL);
+}
+
+int
+jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
+                  const char *narrow, bool (*keep)(const char *principal),
+                  size_t *count_p)
+{
+    int rc;
+
+    JM_ASSERT(bus != NULL && domain != NULL && path != NULL);
+    if ((rc = allow_file(bus, domain, path, count_p)) != 0)
+        return rc;
+    if (narrow != NULL) {
+        allow_clear(bus, narrow);
+        jm_bus_allow_copy(bus, domain, narrow, keep);
+    }
+    return 0;
+}
+
+void
+jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
+                    const char *path, const char *narrow,
+                    bool (*keep)(const char *principal))
+{
+    size_t keys = 0;
+    int rc;
+
+    if (path == NULL || path[0] == '\0') {
+        jm_log(JM_LOG_NOTICE, who, "no allow list to read again (%s)",
+               domain != NULL ? "no allow_file" : "CURVE is off");
+        return;
+    }
+    if ((rc = jm_bus_allow_load(bus, domain, path, narrow, keep, &keys)) != 0)
+        jm_log(JM_LOG_ERR, who,
+               "allow list %s not read again, the one loaded before stays: %s",
+               path, jm_strerror(rc));
+    else
+        jm_log(JM_LOG_NOTICE, who,
+               "allow list %s read again: %zu keys (a key no longer listed is "
+               "refused from its next connection)",
+               path, keys);
 }
 
 void

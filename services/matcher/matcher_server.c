@@ -227,6 +227,18 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
     free(srcp);
 }
 
+/* SIGHUP: the allow list again (the publish socket's follows it). */
+static void
+on_reload(void *arg)
+{
+    matcher_server_t *s = arg;
+
+    jm_bus_allow_reload(s->bus, "matcher",
+                        s->curve ? JM_CURVE_DOMAIN_API : NULL,
+                        s->curve ? s->config->allow_file : NULL,
+                        JM_CURVE_DOMAIN_PUBLISH, jm_principal_sees_all);
+}
+
 static bool
 is_monitor(const char *principal)
 {
@@ -414,14 +426,13 @@ load_keys(matcher_server_t *s)
         }
     }
     if (c->allow_file[0] != '\0' &&
-        (rc = jm_bus_allow_file(s->bus, JM_CURVE_DOMAIN_API, c->allow_file)) !=
-            0) {
+        (rc = jm_bus_allow_load(s->bus, JM_CURVE_DOMAIN_API, c->allow_file,
+                                JM_CURVE_DOMAIN_PUBLISH, jm_principal_sees_all,
+                                NULL)) != 0) {
         jm_log(JM_LOG_ERR, "matcher", "cannot load allow list %s: %s",
                c->allow_file, jm_strerror(rc));
         return rc;
     }
-    jm_bus_allow_copy(s->bus, JM_CURVE_DOMAIN_API, JM_CURVE_DOMAIN_PUBLISH,
-                      jm_principal_sees_all);
     return 0;
 }
 
@@ -552,6 +563,7 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
                     on_housekeeping, on_stop, s);
     if (rc != 0)
         goto fail;
+    jm_svc_on_reload(s->svc, on_reload);
     kick(s);
     jm_log(JM_LOG_INFO, "matcher",
            "jobmatch matcher %s: %zu sources, view in %s", JM_VERSION,

@@ -1,5 +1,5 @@
-/* test_svc.c - stop on SIGTERM/SIGINT (once; a second signal exits), the
- * housekeeping tick, unref'd handles, and the ready line. */
+/* test_svc.c - stop on SIGTERM/SIGINT (once; a second signal exits), reload
+ * on SIGHUP, the housekeeping tick, unref'd handles, and the ready line. */
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -235,7 +235,7 @@ test_handles_opened_and_closed(void **state)
     assert_int_equal(jm_svc_new(&svc, &loop, "x", 1000, on_tick, NULL, NULL),
                      0);
     uv_walk(&loop, count_handle, &with);
-    assert_int_equal(with.signals, 2);
+    assert_int_equal(with.signals, 3); /* INT, TERM, HUP */
     assert_int_equal(with.timers, 1);
     jm_svc_destroy(&svc);
     jm_test_close_loop(&loop, 1000);
@@ -244,7 +244,7 @@ test_handles_opened_and_closed(void **state)
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(jm_svc_new(&svc2, &loop, "x", 0, on_tick, NULL, NULL), 0);
     uv_walk(&loop, count_handle, &without);
-    assert_int_equal(without.signals, 2);
+    assert_int_equal(without.signals, 3);
     assert_int_equal(without.timers, 0);
     jm_svc_destroy(&svc2);
     jm_svc_destroy(NULL);
@@ -319,6 +319,94 @@ test_ready_line_on_stderr(void **state)
     jm_test_rmtree(dir);
 }
 
+/* SIGHUP: the service's reload, each time, and never the end of the
+ * process (its default action); without a reload it is only logged.
+ * The work timer raises SIGHUP twice, then SIGTERM once both were seen. */
+struct hup_service {
+    uv_timer_t work;
+    jm_svc_t *svc;
+    struct capture *log;
+    int raised, reloads, stops, ticks;
+    bool with_reload;
+};
+
+static void
+on_hup_work(uv_timer_t *timer)
+{
+    struct hup_service *s = timer->data;
+    int seen = s->with_reload
+                   ? s->reloads
+                   : (strstr(s->log->message, "nothing to read again") ? 1 : 0);
+
+    if (++s->ticks > 2000) {
+        uv_close((uv_handle_t *) &s->work, NULL); /* about 10 s: give up */
+        return;
+    }
+    /* The next signal once the last one was handled. */
+    if (s->raised == 0 || (s->raised == 1 && seen >= 1 && s->with_reload)) {
+        s->raised++;
+        raise(SIGHUP);
+    } else if (seen >= s->raised && s->stops == 0 && s->raised < 3) {
+        s->raised = 3;
+        raise(SIGTERM);
+    }
+}
+
+static void
+on_hup_reload(void *arg)
+{
+    ((struct hup_service *) arg)->reloads++;
+}
+
+static void
+on_hup_stop(void *arg)
+{
+    struct hup_service *s = arg;
+
+    s->stops++;
+    uv_close((uv_handle_t *) &s->work, NULL);
+}
+
+static void
+run_sighup_case(bool with_reload)
+{
+    struct capture log = {0};
+    struct hup_service s = {.log = &log, .with_reload = with_reload};
+    uv_loop_t loop;
+
+    jm_log_set_sink(capture_sink, &log);
+    assert_int_equal(uv_loop_init(&loop), 0);
+    assert_int_equal(
+        jm_svc_new(&s.svc, &loop, "profiles", 0, NULL, on_hup_stop, &s), 0);
+    if (with_reload)
+        jm_svc_on_reload(s.svc, on_hup_reload);
+    assert_int_equal(uv_timer_init(&loop, &s.work), 0);
+    s.work.data = &s;
+    assert_int_equal(uv_timer_start(&s.work, on_hup_work, 5, 5), 0);
+    assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+    assert_int_equal(s.stops, 1);
+    assert_int_equal(s.reloads, with_reload ? 2 : 0);
+    assert_string_equal(log.component, "profiles");
+    assert_non_null(strstr(log.message, "SIGTERM received"));
+    jm_svc_destroy(&s.svc);
+    jm_test_close_loop(&loop, 1000);
+    jm_log_set_sink(NULL, NULL);
+}
+
+static void
+test_sighup_reloads(void **state)
+{
+    (void) state;
+    run_sighup_case(true);
+}
+
+static void
+test_sighup_without_reload_is_only_logged(void **state)
+{
+    (void) state;
+    run_sighup_case(false);
+}
+
 int
 main(void)
 {
@@ -326,6 +414,8 @@ main(void)
         cmocka_unit_test(test_sigterm_calls_stop_once),
         cmocka_unit_test(test_sigint_calls_stop_once),
         cmocka_unit_test(test_second_signal_exits_at_once),
+        cmocka_unit_test(test_sighup_reloads),
+        cmocka_unit_test(test_sighup_without_reload_is_only_logged),
         cmocka_unit_test(test_housekeeping_ticks),
         cmocka_unit_test(test_handles_opened_and_closed),
         cmocka_unit_test(test_ready_line_through_sink),

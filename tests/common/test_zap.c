@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "bus_test_support.h"
+#include "jm/principal.h"
 
 /* ---- CURVE, ZAP and identity ---- */
 
@@ -166,6 +167,97 @@ test_allow_list_validation_and_file(void **state)
             jm_test_run_until(&f->loop, zap_refused_at_least, &wait, 10000));
     }
     jm_sock_close(&client);
+    jm_sock_close(&server);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
+/* Writes an allow-list file of the given lines. */
+static void
+write_allow(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+
+    assert_non_null(file);
+    fputs(text, file);
+    fclose(file);
+}
+
+static bool
+admits(struct fixture *f, jm_sock_t *server, const struct keys *server_keys,
+       const struct keys *k)
+{
+    return jm_test_curve_admits(&f->loop, jm_sock_endpoint(server),
+                                server_keys->public_key, JM_SOCK_DEALER,
+                                k->public_key, k->secret_key);
+}
+
+/* A service loads its allow list again at SIGHUP (jm_bus_allow_load): the
+ * file is the whole list, so a key it no longer names is refused from its
+ * next handshake, and the narrower list of the event log's sockets (those
+ * that see every record) is made again with it; a file with a bad line
+ * changes neither. */
+static void
+test_allow_load_replaces_both_lists(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, caseworker, matcher, newcomer;
+    struct seen seen = {0}, narrow_seen = {0};
+    jm_sock_opts narrow_opts = {.curve_domain = "narrow"};
+    jm_sock_t *server, *narrow;
+    char dir[256], path[300], text[512];
+    size_t keys = 0;
+
+    make_keys(&server_keys);
+    make_keys(&caseworker);
+    make_keys(&matcher);
+    make_keys(&newcomer);
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/allow", dir);
+    snprintf(text, sizeof(text), "%s caseworker:101\n%s service:matcher\n",
+             caseworker.public_key, matcher.public_key);
+    write_allow(path, text);
+    assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
+                                       jm_principal_sees_all, &keys),
+                     0);
+    assert_int_equal(keys, 2);
+    server = curve_server(f, &server_keys, &seen);
+    narrow_opts.curve_secret_key = server_keys.secret_key;
+    assert_int_equal(jm_sock_new(&narrow, f->bus, JM_SOCK_ROUTER, &narrow_opts,
+                                 record, &narrow_seen),
+                     0);
+    assert_int_equal(jm_sock_bind(narrow, ANY_PORT), 0);
+    assert_true(admits(f, server, &server_keys, &caseworker));
+    assert_true(admits(f, server, &server_keys, &matcher));
+    assert_false(admits(f, narrow, &server_keys, &caseworker));
+    assert_true(admits(f, narrow, &server_keys, &matcher));
+    assert_false(admits(f, server, &server_keys, &newcomer));
+
+    /* The matcher's key revoked, a newcomer added. */
+    snprintf(text, sizeof(text), "%s caseworker:101\n%s caseworker:147\n",
+             caseworker.public_key, newcomer.public_key);
+    write_allow(path, text);
+    assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
+                                       jm_principal_sees_all, &keys),
+                     0);
+    assert_int_equal(keys, 2);
+    assert_true(admits(f, server, &server_keys, &caseworker));
+    assert_true(admits(f, server, &server_keys, &newcomer));
+    assert_false(admits(f, server, &server_keys, &matcher));
+    assert_false(admits(f, narrow, &server_keys, &matcher));
+
+    /* A bad line (a key without its principal): nothing changes. */
+    snprintf(text, sizeof(text), "%s service:matcher\n%s\n", matcher.public_key,
+             caseworker.public_key);
+    write_allow(path, text);
+    assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
+                                       jm_principal_sees_all, &keys),
+                     -EINVAL);
+    assert_true(admits(f, server, &server_keys, &newcomer));
+    assert_false(admits(f, server, &server_keys, &matcher));
+    assert_false(admits(f, narrow, &server_keys, &matcher));
+
+    jm_sock_close(&narrow);
     jm_sock_close(&server);
     jm_test_rmtree(dir);
     f->finished = true;
@@ -425,6 +517,8 @@ main(void)
             test_curve_refuses_unknown_keys_and_names_known_ones, setup,
             teardown),
         cmocka_unit_test_setup_teardown(test_allow_list_validation_and_file,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_allow_load_replaces_both_lists,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing_id_is_never_a_principal,
                                         setup, teardown),

@@ -71,10 +71,27 @@ int jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
                  const char *principal);
 
 /* Loads an allow-list file: one "PUBLIC_KEY_Z85 principal" per line, '#'
- * comments. Returns -EINVAL (with the line logged) on a bad line (what
- * jm_bus_allow refuses, or a third word), -errno
- * if the file cannot be read. */
+ * comments. The file is the domain's whole list: keys listed before and
+ * not in it are refused from then on (new handshakes; connections made
+ * keep their principal until they reconnect). Returns -EINVAL (with the
+ * line logged) on a bad line (what jm_bus_allow refuses, or a third
+ * word), -errno if the file cannot be read; the list is then as it was. */
 int jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path);
+
+/* What a service does at start and at SIGHUP: jm_bus_allow_file of path
+ * into domain and, if it was read, narrow (if not NULL) made again from it
+ * with jm_bus_allow_copy(keep). *count_p (if not NULL) gets the number of
+ * keys read. On failure both lists are as they were. */
+int jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
+                      const char *narrow, bool (*keep)(const char *principal),
+                      size_t *count_p);
+
+/* A service's SIGHUP: jm_bus_allow_load of path (NULL or "": nothing to
+ * read, said so; domain NULL: CURVE is off), logged as component who:
+ * the keys read, or why the file was refused and the old list kept. */
+void jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
+                         const char *path, const char *narrow,
+                         bool (*keep)(const char *principal));
 
 /* Adds to domain to every entry of domain from whose principal keep
  * accepts: a second allow list for the sockets that only some of a

@@ -1,5 +1,5 @@
-/* svc.h - the life of a service process: SIGINT/SIGTERM, the housekeeping
- * timer, and the "ready" line.
+/* svc.h - the life of a service process: SIGINT/SIGTERM, SIGHUP, the
+ * housekeeping timer, and the "ready" line.
  *
  * The ready line is how supervisors and tests know a service is serving:
  *   <5>intake: ready api=tcp://127.0.0.1:40123 log=tcp://127.0.0.1:40124
@@ -20,6 +20,10 @@ typedef void (*jm_svc_tick_fn)(void *arg);
  * uv_run returns. Called once; a second signal exits at once (status 1). */
 typedef void (*jm_svc_stop_fn)(void *arg);
 
+/* SIGHUP arrived: the service reads again what may change without a
+ * restart (its allow list), and logs what it did. */
+typedef void (*jm_svc_reload_fn)(void *arg);
+
 /* name is the log component ("intake"). housekeeping_ms 0: no timer.
  * Caller owns *svc_p. The signal and timer handles do not keep the loop
  * alive on their own (uv_unref), so a service that closed everything
@@ -27,6 +31,10 @@ typedef void (*jm_svc_stop_fn)(void *arg);
 int jm_svc_new(jm_svc_t **svc_p, uv_loop_t *loop, const char *name,
                uint64_t housekeeping_ms, jm_svc_tick_fn tick,
                jm_svc_stop_fn stop, void *arg);
+
+/* Calls reload (with jm_svc_new's arg) at each SIGHUP. Without it a
+ * SIGHUP is logged and otherwise ignored: it never ends the process. */
+void jm_svc_on_reload(jm_svc_t *svc, jm_svc_reload_fn reload);
 
 /* Writes the ready line: pairs of (label, endpoint), NULL-terminated:
  * jm_svc_ready(svc, "api", api_ep, "log", log_ep, NULL). */
