@@ -12,7 +12,9 @@
 #     JOBMATCH_INTAKE_KEY, JOBMATCH_INTAKE), the line's options winning;
 #   - a service key without --key, --key without a service key, a key file
 #     others may read, a malformed service key: usage errors (exit 2),
-#     each saying what is wrong.
+#     each saying what is wrong;
+#   - SIGHUP reads the allow list again (intake and matcher): a key added
+#     is answered, a key removed is refused, a bad file keeps the old list.
 # Usage: test_cli_curve.sh JOBMATCH INTAKE MATCHER PROFILES SOURCE_DIR
 set -euo pipefail
 
@@ -28,20 +30,20 @@ intake_pub=$(keygen intake)
 matcher_pub=$(keygen matcher)
 admin_pub=$(keygen admin)
 muni_pub=$(keygen muni147)
-keygen stranger >/dev/null
+stranger_pub=$(keygen stranger)
 printf '%s admin\n%s municipality:147\n%s service:matcher\n' \
     "$admin_pub" "$muni_pub" "$matcher_pub" >"$dir/allow"
 printf 'public %s\n' "$intake_pub" >"$dir/intake.pub"
 
 start intake "$intake" --api 'tcp://127.0.0.1:*' \
     --key-file "$dir/intake.key" --allow-file "$dir/allow"
-intake_api=$api
+intake_api=$api intake_pid=$pid
 # The matcher follows intake with its own key (service:matcher); the same
 # allow list lets admin in.
 start matcher "$matcher" --api 'tcp://127.0.0.1:*' \
     --key-file "$dir/matcher.key" --allow-file "$dir/allow" \
     --source "$intake_api" --source-key "$dir/intake.pub"
-matcher_api=$api
+matcher_api=$api matcher_pid=$pid
 
 j() { "$jobmatch" --intake "$intake_api" --matcher "$matcher_api" \
     --timeout 2000 "$@"; }
@@ -122,4 +124,41 @@ expect 2 "chmod 0600" j --key "$dir/admin.key" --intake-key "$intake_pub" \
 chmod 0600 "$dir/admin.key"
 expect 2 "neither a public key" j --key "$dir/admin.key" \
     --intake-key "not-a-key" ping intake
+# SIGHUP (systemctl reload) reads the allow list again, without a
+# restart: the stranger's key added as a caseworker of 147, the
+# municipality's removed (refused from its next connection); a file with a
+# bad line leaves the list as it was. The reload is awaited in the log.
+# reloaded NAME TEXT COUNT: waits (a bounded loop, nothing sleeps) until
+# NAME's log holds TEXT COUNT times.
+reloaded() {
+    for _ in $(seq 2000); do
+        [ "$(grep -cF "$2" "$dir/$1.log")" -ge "$3" ] && return 0
+    done
+    fail "$1 did not log '$2' $3 time(s)"
+}
+as_stranger() { j --key "$dir/stranger.key" --intake-key "$intake_pub" \
+    --matcher-key "$matcher_pub" "$@"; }
+printf '%s admin\n%s caseworker:147\n%s service:matcher\n' \
+    "$admin_pub" "$stranger_pub" "$matcher_pub" >"$dir/allow"
+kill -HUP "$intake_pid"
+reloaded intake "allow list $dir/allow read again: 3 keys" 1
+out=$(as_stranger ping intake) || fail "the stranger's key after the reload: $out"
+case $out in *"you are 'caseworker:147'"*) ;; *) fail "after the reload: $out" ;; esac
+expect 3 "refused your key" j --timeout 500 --key "$dir/muni147.key" \
+    --intake-key "$intake_pub" ping intake
+# The matcher the same way (its notifications' socket follows).
+expect 3 "refused your key" j --timeout 500 --key "$dir/stranger.key" \
+    --matcher-key "$matcher_pub" ping matcher
+kill -HUP "$matcher_pid"
+reloaded matcher "allow list $dir/allow read again: 3 keys" 1
+out=$(as_stranger ping matcher) || fail "the stranger at the matcher: $out"
+case $out in *"you are 'caseworker:147'"*) ;; *) fail "matcher after the reload: $out" ;; esac
+# A bad line: refused, logged, the list loaded before stays (intake still
+# answers the stranger and the matcher, whose source it is, still follows).
+printf '%s caseworker:147\n%s\n' "$stranger_pub" "$muni_pub" >"$dir/allow"
+kill -HUP "$intake_pid"
+reloaded intake "not read again, the one loaded before stays" 1
+out=$(as_stranger ping intake) || fail "the stranger after a bad reload: $out"
+case $out in *"you are 'caseworker:147'"*) ;; *) fail "after a bad reload: $out" ;; esac
+kill -0 "$intake_pid" "$matcher_pid" || fail "a SIGHUP ended a service"
 echo "test_cli_curve: ok"
