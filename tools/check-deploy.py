@@ -17,6 +17,8 @@ engine or an init system (neither runs in this project's CI).
                   runtime packages of the libraries the programs link
                   (readelf NEEDED -> ldd path -> dpkg -S), plus lmdb-utils.
   entrypoint      `sh -n`, and every service it names exists.
+  prometheus      the alerting rules load and pass their test cases
+                  (promtool, where Debian's prometheus is installed).
   compose.yaml    parses as YAML (with python3-yaml if installed, else
                   skipped); two municipalities' intake and profiles, one
                   matcher whose config follows all four; every config file
@@ -407,11 +409,31 @@ def check_compose(programs):
                     "sources: %s)" % (name, sources))
 
 
+# ---- Prometheus ----
+
+def check_alerts():
+    """deploy/prometheus: the rules load (promtool check rules) and fire as
+    their test cases say (promtool test rules); skipped without promtool
+    (Debian's prometheus package)."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        skipped.append("deploy/prometheus with promtool (not installed)")
+        return
+    for argv in (["check", "rules", "jobmatch-alerts.yml"],
+                 ["test", "rules", "jobmatch-alerts.test.yml"]):
+        r = subprocess.run([promtool] + argv, capture_output=True, text=True,
+                           cwd=os.path.join(ROOT, "deploy/prometheus"))
+        if r.returncode != 0:
+            problem("promtool %s: %s" % (" ".join(argv),
+                                         (r.stdout + r.stderr).strip()))
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--programs", nargs="*", default=[])
     args = p.parse_args()
     check_units()
+    check_alerts()
     check_dockerfile(args.programs)
     check_entrypoint()
     check_compose(args.programs)

@@ -25,8 +25,9 @@ says, in a Docker container with systemd as PID 1, and checks it runs.
   - the two shell blocks of "Metrics": the timer writes the file as the
     jobmatch user, readable by node_exporter, with every service up and
     the matcher's orders; with CURVE and no key every service is down in
-    it (the unit does not fail); with the documented `monitor` key all
-    up again, and that key may not list orders;
+    it (the unit does not fail); with the documented `monitor` key and
+    `systemctl reload` (the same processes) all up again, and that key
+    may not list orders;
   - `systemctl stop` ends each with `stopped` in its journal and status 0.
 
 Needs the docker daemon with room for systemd in a container (the
@@ -128,8 +129,10 @@ def build_images():
         with open(os.path.join(ctx, "Dockerfile"), "w") as out:
             out.write(
                 "FROM debian:12\n"
+                # procps: the units' ExecReload is /bin/kill, on every
+                # standard Debian installation but not in a minbase root.
                 "RUN apt-get update && apt-get install -y "
-                "--no-install-recommends systemd systemd-sysv %s "
+                "--no-install-recommends systemd systemd-sysv procps %s "
                 "&& rm -rf /var/lib/apt/lists/*\n"
                 "COPY --from=%s /out/ /\n"
                 "COPY jobmatch /root/jobmatch\n"
@@ -344,16 +347,24 @@ def check_metrics_curve():
               check=False).stdout.strip() == "failed":
         fail("jobmatch-metrics.service failed with the services unreachable")
     say("CURVE without a monitor key: the file says all three down")
-    run_documented("metrics key", curve, SERVICES)
+    pids = [inside("systemctl show -p MainPID --value jobmatch-%s" % svc
+                   ).stdout.strip() for svc in SERVICES]
+    # The block reloads the services (SIGHUP: the allow list read again),
+    # it does not restart them: no new ready line to wait for.
+    run_documented("metrics key", curve)
     wait("the file with every service up again, with the monitor key",
          lambda: ups(metrics_now()) == {"intake": 1, "profiles": 1,
                                         "matcher": 1}, TIMEOUT)
+    if [inside("systemctl show -p MainPID --value jobmatch-%s" % svc
+               ).stdout.strip() for svc in SERVICES] != pids:
+        fail("systemctl reload restarted a service")
     r = inside(". /etc/jobmatch/metrics.env && jobmatch --key $JOBMATCH_KEY "
                "--intake-key $JOBMATCH_INTAKE_KEY order list", check=False)
     if r.returncode != 1 or "PERMISSION_DENIED" not in r.stderr.upper():
         fail("the monitor key listing orders: status %d, %s" %
              (r.returncode, (r.stderr or r.stdout).strip()))
-    say("the monitor key: every service up in the file, orders refused to it")
+    say("the monitor key, after systemctl reload (same processes): every "
+        "service up in the file, orders refused to it")
 
 
 def check_curve(block, order_id, before):

@@ -82,6 +82,11 @@ j sample load --citizens 30 --orders 8 --municipalities 101,147 >/dev/null ||
 await 8 30
 problems=$(well_formed "$out") || fail "not the Prometheus format: $problems
 $out"
+# Prometheus' own linter too, where Debian's prometheus is installed.
+if command -v promtool >/dev/null; then
+    problems=$(echo "$out" | promtool check metrics 2>&1) ||
+        fail "promtool check metrics: $problems"
+fi
 for s in intake profiles matcher; do
     ep_var=${s}_api
     [ "$(value jobmatch_up "service=\"$s\",endpoint=\"${!ep_var}\"")" = 1 ] ||
