@@ -3,7 +3,8 @@
 and checks what its header promises, from the host, as an operator would.
 
   - the image builds and the five services start (two municipalities'
-    intake and profiles, one shared matcher);
+    intake and profiles, one shared matcher) and Docker reports each
+    healthy (its ping from inside the container);
   - `jobmatch sample load` fills København (101) and Frederiksberg (147)
     through the published ports, and the matcher follows all four logs to
     their heads;
@@ -15,6 +16,10 @@ and checks what its header promises, from the host, as an operator would.
   - after `kill -9` of intake or the matcher and a restart, nothing
     acknowledged is lost, the matcher answers as before, and ticks come
     again;
+  - `jobmatch metrics` from the host: every service up, the matcher at
+    its sources' heads, the orders counted;
+  - SIGHUP to intake's container: logged, and it runs on; after `kill -9`
+    it is healthy again;
   - `stop` (SIGTERM) ends every service with status 0 and `stopped` last
     in its log.
 
@@ -107,6 +112,18 @@ class Check:
                     str(seed))
         if " 0 failed" not in r.stdout:
             fail("sample load %s: %s" % (muni, r.stdout.strip()))
+
+    def state(self, svc, field):
+        cid = self.dc("ps", "-q", svc, capture=True).stdout.strip()
+        return subprocess.run(
+            ["docker", "inspect", "-f", "{{.State.%s}}" % field, cid],
+            capture_output=True, text=True).stdout.strip()
+
+    def health(self, svc):
+        return self.state(svc, "Health.Status")
+
+    def all_healthy(self):
+        return all(self.health(svc) == "healthy" for svc in SERVICES)
 
     def match(self, order_id):
         r = self.jm("--matcher", MATCHER, "match", "order", order_id, "--top",
@@ -210,6 +227,30 @@ def shared_order(check):
     fail("no København order has a Frederiksberg candidate")
 
 
+def check_metrics(check):
+    """`jobmatch metrics` from the host, over the published ports: every
+    service asked is up, the matcher at the heads of its four sources,
+    København's 60 orders open."""
+    intake, profiles = EP["101"]
+    text = check.jm("--intake", intake, "--profiles", profiles, "--matcher",
+                    MATCHER, "metrics").stdout
+    up = [line for line in text.splitlines()
+          if line.startswith("jobmatch_up{")]
+    lag = [line for line in text.splitlines()
+           if line.startswith("jobmatch_matcher_source_lag_events{")]
+    opened = sum(int(line.split()[-1]) for line in text.splitlines()
+                 if line.startswith('jobmatch_orders{municipality="101",'
+                                    'status="open"}'))
+    if len(up) != 3 or any(not line.endswith(" 1") for line in up):
+        fail("jobmatch metrics: %s" % up)
+    if len(lag) != 4 or any(not line.endswith(" 0") for line in lag):
+        fail("jobmatch metrics, the matcher's lag: %s" % lag)
+    if opened != 60:
+        fail("jobmatch metrics: %d open orders in 101, not 60" % opened)
+    say("jobmatch metrics from the host: 3 services up, the matcher 0 events "
+        "behind each of its 4 sources, 60 orders open in 101")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=os.path.join(
@@ -229,6 +270,9 @@ def main():
         check.dc("up", "--build", "-d", capture=True)
         check.wait("the matcher follows its four sources", check.caught_up)
         say("up in %.0f s" % (time.monotonic() - t))
+        check.wait("every container healthy (its ping from inside)",
+                   check.all_healthy)
+        say("every container healthy")
 
         check.load("101", 300, 60, 1)
         check.load("147", 300, 60, 2)
@@ -236,6 +280,7 @@ def main():
                    lambda: (lambda s: s and s["open_orders"] == 120 and
                             s["profiles"] == 600)(check.caught_up()))
         say("loaded: 120 open orders, 600 citizens in the matcher")
+        check_metrics(check)
         order_id, before = shared_order(check)
         say("%s (København) has a Frederiksberg citizen among its %d "
             "candidates" % (order_id, len(before["candidates"])))
@@ -249,9 +294,21 @@ def main():
             "%s" % (src["intake-101"]["tick_batches"],
                     src["intake-101"]["tick_endpoint"]))
 
+        # SIGHUP to PID 1 of a container: read again, never stopped.
+        check.dc("kill", "-s", "HUP", "intake-101", capture=True)
+        check.wait("intake-101 logs the SIGHUP", lambda: "no allow list to "
+                   "read again" in check.dc("logs", "--no-color", "intake-101",
+                                            capture=True).stdout)
+        if check.state("intake-101", "Running") != "true":
+            fail("intake-101 is not running after a SIGHUP")
+        say("SIGHUP: intake-101 said it has no allow list to read again "
+            "(plain sockets) and runs on")
+
         check.dc("kill", "-s", "KILL", "intake-101", capture=True)
         check.dc("start", "intake-101", capture=True)
         check.wait("the matcher follows intake-101 again", check.caught_up)
+        check.wait("intake-101 healthy again", lambda: check.health(
+            "intake-101") == "healthy")
         seed = check_ticks(check, seed, "after kill -9 of intake-101")
 
         heads = {x["source"]: x["head_seq"] for x in check.stats()["sources"]}
