@@ -171,10 +171,9 @@ struct target {
     cli_service service;
     char *endpoint;
     jm_rpc_client_t *client;
-    unsigned pending; /* calls not yet answered */
-    bool answered;    /* at least one reply came */
-    bool silent;      /* a call got no reply */
-    bool error;       /* a reply was an Error */
+    bool answered; /* at least one reply came */
+    bool silent;   /* a call got no reply */
+    bool error;    /* a reply was an Error */
 };
 
 struct scrape {
@@ -316,7 +315,6 @@ on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
     struct scrape *s = t->scrape;
     cli *c = s->c;
 
-    t->pending--;
     s->pending--;
     if (status != 0) {
         /* -ECANCELED: the client was closed; said below if need be. */
@@ -361,7 +359,6 @@ ask(struct target *t, Jobmatch__V1__Request *req)
         t->silent = true;
         return;
     }
-    t->pending++;
     t->scrape->pending++;
 }
 
