@@ -51,6 +51,17 @@ struct profiles_server {
 int profiles_ops_read(jm_txn_t *txn, jm_source_request *r, void *arg);
 int profiles_ops_apply(jm_txn_t *txn, jm_source_request *r, void *arg);
 
+/* Every disclosure of a citizen's personal data, and every attempt to find
+ * a citizen by CPR number, is one line in the log whatever its level (as
+ * the ready line): "access principal=P action=get_profile|find_profile
+ * profile=ID|- result=disclosed|refused|not_found". Who asked, for what,
+ * about which citizen (the pseudonymous id, never the number, name or
+ * contact), and what came of it: how a municipality answers "who has seen
+ * my data?" and finds a look where there should be none
+ * (docs/operations.md, "Access to personal data"). profiles_ops.c. */
+void profiles_log_access(const char *principal, const char *action,
+                         const char *profile_id, const char *result);
+
 /* profiles_server.c: record key work for the committed hook. */
 void profiles_server_reserve(profiles_server_t *server, uint32_t slot,
                              const char *id);

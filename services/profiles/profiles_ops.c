@@ -215,6 +215,28 @@ store_personal(profiles_server_t *server, jm_txn_t *txn, const char *id,
 
 /* ---- reads ---- */
 
+void
+profiles_log_access(const char *principal, const char *action,
+                    const char *profile_id, const char *result)
+{
+    jm__log(JM_LOG_NOTICE, SERVICE,
+            "access principal=%s action=%s profile=%s result=%s", principal,
+            action, profile_id != NULL ? profile_id : "-", result);
+}
+
+/* The access line of request r. */
+static void
+log_access(const jm_source_request *r, const char *profile_id,
+           const char *result)
+{
+    profiles_log_access(r->principal,
+                        r->req->body_case ==
+                                JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE
+                            ? "find_profile"
+                            : "get_profile",
+                        profile_id, result);
+}
+
 static int
 reply_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
               Jobmatch__V1__CitizenProfile *profile)
@@ -230,6 +252,9 @@ reply_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     if (profiles_may_see_personal(&p, home_of(profile)) &&
         (rc = open_personal(server, txn, r, profile->id, &pr->personal)) != 0)
         return rc;
+    /* A citizen whose key is gone (erased, or lost) has none to give. */
+    if (pr->personal != NULL)
+        log_access(r, profile->id, "disclosed");
     r->reply->body_case = JOBMATCH__V1__REPLY__BODY_PROFILE;
     r->reply->profile = pr;
     return 0;
@@ -252,18 +277,22 @@ read_find(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     profiles_cpr_hash(server->secret, cpr, hash);
     sodium_memzero(cpr, sizeof(cpr));
     rc = profiles_repo_find_cpr(&server->repo, txn, hash, id);
-    if (rc == -ENOENT)
+    if (rc == -ENOENT) {
+        log_access(r, NULL, "not_found");
         return reject(r, JM_E_NOT_FOUND, "find_profile.cpr",
                       "no citizen has this CPR number");
+    }
     if (rc != 0)
         return rc;
     if ((rc = profiles_repo_get_profile(&server->repo, txn, id,
                                         jm_source_allocator(r), &profile)) != 0)
         return rc == -ENOENT ? -EIO : rc;
     jm_principal_parse(r->principal, &p);
-    if (!profiles_may_see_personal(&p, home_of(profile)))
+    if (!profiles_may_see_personal(&p, home_of(profile))) {
+        log_access(r, profile->id, "refused");
         return reject(r, JM_E_PERMISSION_DENIED, "find_profile.cpr",
                       "the citizen belongs to another municipality");
+    }
     return reply_profile(server, txn, r, profile);
 }
 

@@ -82,9 +82,11 @@ check(const Jobmatch__V1__Request *req, const char *principal, jm_error *err,
             return deny(err, "", principal, "change citizens' profiles");
         return JM_SOURCE_WRITE;
     case JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE:
-        if (!profiles_may_see_personal(&p, NULL))
+        if (!profiles_may_see_personal(&p, NULL)) {
+            profiles_log_access(principal, "find_profile", NULL, "refused");
             return deny(err, "", principal,
                         "look citizens up by CPR number (caseworkers only)");
+        }
         return JM_SOURCE_READ;
     default:
         if (!profiles_may_read(&p))

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jm/log.h"
 #include "jm/msg.h"
 #include "jm/principal.h"
 #include "jm/rpc.h"
@@ -466,12 +467,146 @@ test_log_and_other_principals_see_nothing_personal(void **state)
     free(pp);
 }
 
+/* ---- the access log ---- */
+
+#define ACCESS_LINES 32
+
+/* The "access ..." lines the service logged (whatever the level). */
+struct access_log {
+    char lines[ACCESS_LINES][256];
+    size_t count;
+};
+
+static void
+capture_access(int level, const char *component, const char *message, void *arg)
+{
+    struct access_log *log = arg;
+
+    (void) level;
+    if (strcmp(component, "profiles") == 0 &&
+        strncmp(message, "access ", 7) == 0 && log->count < ACCESS_LINES)
+        snprintf(log->lines[log->count++], sizeof(log->lines[0]), "%s",
+                 message);
+}
+
+/* The one line logged since *from, which must be want (NULL: none). */
+static void
+expect_access(struct access_log *log, size_t *from, const char *want)
+{
+    if (want == NULL) {
+        if (log->count != *from)
+            fail_msg("an access line where none was due: %s",
+                     log->lines[*from]);
+        return;
+    }
+    if (log->count != *from + 1)
+        fail_msg("%zu access lines, want one: %s", log->count - *from, want);
+    assert_string_equal(log->lines[*from], want);
+    *from = log->count;
+}
+
+/* Who looked at a citizen's personal data, and who tried, is in the log:
+ * a caseworker's disclosure, a look-up by CPR number found, refused (the
+ * citizen of another municipality; a principal that may not look up at
+ * all) or not found; a read that discloses nothing personal (the matcher)
+ * is not logged. The lines name citizens by pseudonymous id only, and are
+ * written with the log level at "err" too. */
+static void
+test_access_to_personal_data_is_logged(void **state)
+{
+    struct pt t;
+    struct people *pp = calloc(1, sizeof(*pp));
+    struct access_log log = {0};
+    Jobmatch__V1__GetProfile get = JOBMATCH__V1__GET_PROFILE__INIT;
+    Jobmatch__V1__FindProfile find = JOBMATCH__V1__FIND_PROFILE__INIT;
+    char want[256];
+    size_t from = 0;
+    jm_msg_t *msg;
+    int level = jm_log_get_level();
+
+    (void) state;
+    people_init(pp);
+    pt_start(&t, principals);
+    for (int i = 0; i < 2; i++) {
+        struct pt_put p;
+
+        pt_put_init(&p, pp->cpr[i], pp->name[i], pp->email[i]);
+        msg = pt_call(&t, M161, &p.req, NULL, NULL);
+        snprintf(pp->id[i], sizeof(pp->id[0]), "%s",
+                 pt_reply(msg)->accepted->id);
+        jm_msg_free(&msg);
+    }
+    jm_log_set_sink(capture_access, &log);
+    jm_log_set_level(JM_LOG_ERR);
+
+    get.profile_id = pp->id[0];
+    msg = call_simple(&t, CW161, JOBMATCH__V1__REQUEST__BODY_GET_PROFILE, &get,
+                      NULL, NULL);
+    assert_non_null(pt_reply(msg)->profile->personal);
+    jm_msg_free(&msg);
+    snprintf(want, sizeof(want),
+             "access principal=" CW161
+             " action=get_profile profile=%s result=disclosed",
+             pp->id[0]);
+    expect_access(&log, &from, want);
+
+    /* The pseudonymous profile alone: nothing personal, no line. */
+    msg = call_simple(&t, MATCH, JOBMATCH__V1__REQUEST__BODY_GET_PROFILE, &get,
+                      NULL, NULL);
+    assert_null(pt_reply(msg)->profile->personal);
+    jm_msg_free(&msg);
+    expect_access(&log, &from, NULL);
+
+    find.cpr = pp->cpr[1];
+    msg = call_simple(&t, CW161, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
+                      &find, NULL, NULL);
+    jm_msg_free(&msg);
+    snprintf(want, sizeof(want),
+             "access principal=" CW161
+             " action=find_profile profile=%s result=disclosed",
+             pp->id[1]);
+    expect_access(&log, &from, want);
+
+    msg = call_simple(&t, CW101, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
+                      &find, NULL, NULL);
+    jm_msg_free(&msg);
+    snprintf(want, sizeof(want),
+             "access principal=" CW101
+             " action=find_profile profile=%s result=refused",
+             pp->id[1]);
+    expect_access(&log, &from, want);
+
+    msg = call_simple(&t, M161, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE, &find,
+                      NULL, NULL);
+    jm_msg_free(&msg);
+    expect_access(&log, &from,
+                  "access principal=" M161
+                  " action=find_profile profile=- result=refused");
+
+    find.cpr = pp->cpr[4]; /* nobody's */
+    msg = call_simple(&t, CW161, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
+                      &find, NULL, NULL);
+    jm_msg_free(&msg);
+    expect_access(&log, &from,
+                  "access principal=" CW161
+                  " action=find_profile profile=- result=not_found");
+
+    for (size_t i = 0; i < log.count; i++)
+        assert_clean((const uint8_t *) log.lines[i], strlen(log.lines[i]),
+                     pp->needles, "an access line");
+    jm_log_set_level(level);
+    jm_log_set_sink(NULL, NULL);
+    pt_stop(&t);
+    free(pp);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_erasure_leaves_nothing_readable),
         cmocka_unit_test(test_log_and_other_principals_see_nothing_personal),
+        cmocka_unit_test(test_access_to_personal_data_is_logged),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
