@@ -505,6 +505,26 @@ expect_access(struct access_log *log, size_t *from, const char *want)
     *from = log->count;
 }
 
+/* FindProfile of cpr by principal: the one line it must log. */
+static void
+find_and_expect(struct pt *t, struct access_log *log, size_t *from,
+                const char *principal, const char *cpr, const char *result,
+                const char *profile_id)
+{
+    Jobmatch__V1__FindProfile find = JOBMATCH__V1__FIND_PROFILE__INIT;
+    jm_msg_t *msg;
+    char want[256];
+
+    find.cpr = (char *) cpr;
+    msg = call_simple(t, principal, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
+                      &find, NULL, NULL);
+    jm_msg_free(&msg);
+    snprintf(want, sizeof(want),
+             "access principal=%s action=find_profile profile=%s result=%s",
+             principal, profile_id, result);
+    expect_access(log, from, want);
+}
+
 /* Who looked at a citizen's personal data, and who tried, is in the log:
  * a caseworker's disclosure, a look-up by CPR number found, refused (the
  * citizen of another municipality; a principal that may not look up at
@@ -518,7 +538,6 @@ test_access_to_personal_data_is_logged(void **state)
     struct people *pp = calloc(1, sizeof(*pp));
     struct access_log log = {0};
     Jobmatch__V1__GetProfile get = JOBMATCH__V1__GET_PROFILE__INIT;
-    Jobmatch__V1__FindProfile find = JOBMATCH__V1__FIND_PROFILE__INIT;
     char want[256];
     size_t from = 0;
     jm_msg_t *msg;
@@ -557,39 +576,12 @@ test_access_to_personal_data_is_logged(void **state)
     jm_msg_free(&msg);
     expect_access(&log, &from, NULL);
 
-    find.cpr = pp->cpr[1];
-    msg = call_simple(&t, CW161, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
-                      &find, NULL, NULL);
-    jm_msg_free(&msg);
-    snprintf(want, sizeof(want),
-             "access principal=" CW161
-             " action=find_profile profile=%s result=disclosed",
-             pp->id[1]);
-    expect_access(&log, &from, want);
-
-    msg = call_simple(&t, CW101, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
-                      &find, NULL, NULL);
-    jm_msg_free(&msg);
-    snprintf(want, sizeof(want),
-             "access principal=" CW101
-             " action=find_profile profile=%s result=refused",
-             pp->id[1]);
-    expect_access(&log, &from, want);
-
-    msg = call_simple(&t, M161, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE, &find,
-                      NULL, NULL);
-    jm_msg_free(&msg);
-    expect_access(&log, &from,
-                  "access principal=" M161
-                  " action=find_profile profile=- result=refused");
-
-    find.cpr = pp->cpr[4]; /* nobody's */
-    msg = call_simple(&t, CW161, JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE,
-                      &find, NULL, NULL);
-    jm_msg_free(&msg);
-    expect_access(&log, &from,
-                  "access principal=" CW161
-                  " action=find_profile profile=- result=not_found");
+    /* Look-ups by CPR number: found, another municipality's citizen, a
+     * principal that may not look up, nobody's number. */
+    find_and_expect(&t, &log, &from, CW161, pp->cpr[1], "disclosed", pp->id[1]);
+    find_and_expect(&t, &log, &from, CW101, pp->cpr[1], "refused", pp->id[1]);
+    find_and_expect(&t, &log, &from, M161, pp->cpr[1], "refused", "-");
+    find_and_expect(&t, &log, &from, CW161, pp->cpr[4], "not_found", "-");
 
     for (size_t i = 0; i < log.count; i++)
         assert_clean((const uint8_t *) log.lines[i], strlen(log.lines[i]),
