@@ -559,6 +559,9 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
                  : JOBMATCH__V1__CHANGE_KIND__CHANGE_KIND_CREATED,
              &seq)) != 0)
         goto out;
+    if (put->personal != NULL)
+        profiles_server_note_write(server, r->principal, "put_profile",
+                                   "written", id);
     accepted(r, id, seq, next.version);
 out:
     sodium_memzero(key, sizeof(key));
@@ -708,6 +711,8 @@ apply_erase(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     /* The key is overwritten after the commit (the committed hook). */
     if (rec != NULL)
         profiles_server_erased(server, rec->key_slot);
+    profiles_server_note_write(server, r->principal, "erase_profile", "erased",
+                               id);
     accepted(r, id, seq, 0);
     return 0;
 }

@@ -140,6 +140,48 @@ profiles_server_erased(profiles_server_t *server, uint32_t slot)
     server->erased[server->n_erased++] = slot;
 }
 
+void
+profiles_server_note_write(profiles_server_t *server, const char *principal,
+                           const char *action, const char *result,
+                           const char *id)
+{
+    struct profiles_write_note *w;
+
+    if (server->n_writes == server->cap_writes) {
+        server->cap_writes = server->cap_writes ? server->cap_writes * 2 : 64;
+        server->writes = jm_xrealloc(
+            server->writes, server->cap_writes * sizeof(*server->writes));
+    }
+    w = &server->writes[server->n_writes++];
+    w->principal = jm_xstrdup(principal);
+    w->action = action;
+    w->result = result;
+    snprintf(w->id, sizeof(w->id), "%s", id);
+}
+
+/* Logs the noted writes if committed, and forgets them. */
+static void
+settle_writes(profiles_server_t *server, bool committed)
+{
+    for (size_t i = 0; i < server->n_writes; i++) {
+        struct profiles_write_note *w = &server->writes[i];
+
+        if (committed)
+            profiles_log_access(w->principal, w->action, w->id, w->result);
+        free(w->principal);
+    }
+    server->n_writes = 0;
+}
+
+/* jm_source_ops.begin: an attempt at a batch starts; what an earlier one
+ * noted is not what this one will commit. */
+static void
+on_begin(jm_source_t *source, void *arg)
+{
+    (void) source;
+    settle_writes(arg, false);
+}
+
 struct unreferenced {
     profiles_server_t *server;
     uint32_t *slots; /* out: reservations no committed record uses */
@@ -178,6 +220,7 @@ on_committed(jm_source_t *source, int status, void *arg)
     int rc = 0;
 
     (void) source;
+    settle_writes(server, status == 0);
     if (server->n_reserved + server->n_erased == 0)
         return;
     u.slots =
@@ -442,6 +485,7 @@ static const jm_source_ops profiles_ops = {
     .snapshot = snapshot,
     .housekeeping = on_housekeeping,
     .committed = on_committed,
+    .begin = on_begin,
 };
 
 int
@@ -521,6 +565,8 @@ profiles_server_destroy(profiles_server_t **server_p)
     free(server->source_name);
     free(server->allow_file);
     free(server->plain_principal);
+    settle_writes(server, false);
+    free(server->writes);
     free(server->reserved);
     free(server->erased);
     free(server);

@@ -529,8 +529,9 @@ find_and_expect(struct pt *t, struct access_log *log, size_t *from,
  * a caseworker's disclosure, a look-up by CPR number found, refused (the
  * citizen of another municipality; a principal that may not look up at
  * all) or not found; a read that discloses nothing personal (the matcher)
- * is not logged. The lines name citizens by pseudonymous id only, and are
- * written with the log level at "err" too. */
+ * is not logged. So are committed writes of it (a put with the personal
+ * part, an erasure), and a refused write is not. The lines name citizens by
+ * pseudonymous id only, and are written with the log level at "err" too. */
 static void
 test_access_to_personal_data_is_logged(void **state)
 {
@@ -582,6 +583,31 @@ test_access_to_personal_data_is_logged(void **state)
     find_and_expect(&t, &log, &from, CW101, pp->cpr[1], "refused", pp->id[1]);
     find_and_expect(&t, &log, &from, M161, pp->cpr[1], "refused", "-");
     find_and_expect(&t, &log, &from, CW161, pp->cpr[4], "not_found", "-");
+
+    /* Writes of personal data, once committed; a write refused changes
+     * nothing and is no line. */
+    {
+        struct pt_put p;
+
+        pt_put_init(&p, pp->cpr[0], pp->name[0], pp->email[0]);
+        pt_put_ok(&t, CW161, &p, NULL);
+        snprintf(want, sizeof(want),
+                 "access principal=" CW161
+                 " action=put_profile profile=%s result=written",
+                 pp->id[0]);
+        expect_access(&log, &from, want);
+        msg = pt_call(&t, CW101, &p.req, NULL, NULL);
+        assert_int_equal(pt_reply(msg)->body_case,
+                         JOBMATCH__V1__REPLY__BODY_ERROR);
+        jm_msg_free(&msg);
+        expect_access(&log, &from, NULL);
+    }
+    erase_citizen(&t, M161, pp->id[1]);
+    snprintf(want, sizeof(want),
+             "access principal=" M161
+             " action=erase_profile profile=%s result=erased",
+             pp->id[1]);
+    expect_access(&log, &from, want);
 
     for (size_t i = 0; i < log.count; i++)
         assert_clean((const uint8_t *) log.lines[i], strlen(log.lines[i]),
