@@ -114,6 +114,12 @@ def check_units():
                 if got != want:
                     problem("%s: [%s] %s=%s, want %s" % (path, section, key,
                                                          got, want))
+        # profiles' access lines must all reach the journal (operations.md,
+        # "Access to personal data").
+        if svc == "profiles" and unit.get("Service", "LogRateLimitIntervalSec",
+                                          fallback=None) != "0":
+            problem("%s: LogRateLimitIntervalSec=0 missing: journald would "
+                    "drop access lines during a bulk import" % path)
         state = unit.get("Service", "StateDirectory", fallback=None)
         if state != "jobmatch/%s" % svc:
             problem("%s: StateDirectory=%s" % (path, state))

@@ -28,6 +28,8 @@ says, in a Docker container with systemd as PID 1, and checks it runs.
     it (the unit does not fail); with the documented `monitor` key and
     `systemctl reload` (the same processes) all up again, and that key
     may not list orders;
+  - the access lines of profiles in its journal: one per citizen the
+    sample wrote, and the caseworker's read of one;
   - `systemctl stop` ends each with `stopped` in its journal and status 0.
 
 Needs the docker daemon with room for systemd in a container (the
@@ -241,6 +243,12 @@ def check_backup_restore(order_id, before):
 
     person = wait("a caseworker reads %s's personal data" % citizen,
                   personal, TIMEOUT)
+    if not inside("journalctl -u jobmatch-profiles --no-pager -o cat -g "
+                  "'access principal=caseworker:101 action=get_profile "
+                  "profile=%s result=disclosed'" % citizen,
+                  check=False).stdout.strip():
+        fail("no access line in the journal for the caseworker's read of %s"
+             % citizen)
     say("backing up as docs/operations.md says, while the services run ...")
     run_documented("backup", backup)
     dirs = inside("ls -d /backup/jobmatch/intake-*").stdout.split()
@@ -451,6 +459,15 @@ def main():
             fail("no sample order has candidates")
         say("loaded; %s has %d candidates" % (order_id,
                                               len(before["candidates"])))
+        # Every citizen's personal data written is an access line in the
+        # journal (operations.md, "Access to personal data").
+        written = wait("300 access lines for the citizens written", lambda: (
+            lambda n: n if n >= 300 else None)(len(inside(
+                "journalctl -u jobmatch-profiles --no-pager -o cat -g "
+                "'access principal=local action=put_profile .* "
+                "result=written'", check=False).stdout.splitlines())),
+            TIMEOUT)
+        say("the journal holds %d access lines of citizens written" % written)
 
         for svc in ("intake", "matcher"):
             seen = journal_length(svc)
