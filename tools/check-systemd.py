@@ -94,14 +94,7 @@ def section_blocks(title, want):
 def documented_steps():
     """The sh blocks of docs/operations.md, "Running under systemd": the
     installation, and turning CURVE on."""
-    text = open(os.path.join(ROOT, "docs/operations.md")).read()
-    m = re.search(r"^## Running under systemd\n(.*?)^## ", text, re.M | re.S)
-    blocks = re.findall(r"^```sh\n(.*?)^```", m.group(1) if m else "",
-                        re.M | re.S)
-    if len(blocks) != 2:
-        fail("docs/operations.md: want two sh blocks under 'Running under "
-             "systemd' (install, CURVE), found %d" % len(blocks))
-    return blocks
+    return section_blocks("Running under systemd", 2)
 
 
 def runtime_packages():

@@ -683,8 +683,7 @@ on_reload(void *arg)
     jm_source_t *source = arg;
     const jm_source_config *c = &source->config;
 
-    jm_bus_allow_reload(source->bus, c->service,
-                        curve_on(c) ? JM_CURVE_DOMAIN_API : NULL,
+    jm_bus_allow_reload(source->bus, c->service, JM_CURVE_DOMAIN_API,
                         curve_on(c) ? c->allow_file : NULL, JM_CURVE_DOMAIN_LOG,
                         jm_principal_sees_all);
 }

@@ -263,8 +263,8 @@ jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
     int rc;
 
     if (path == NULL || path[0] == '\0') {
-        jm_log(JM_LOG_NOTICE, who, "no allow list to read again (%s)",
-               domain != NULL ? "no allow_file" : "CURVE is off");
+        jm_log(JM_LOG_NOTICE, who,
+               "no allow list to read again (CURVE is off, or no allow_file)");
         return;
     }
     if ((rc = jm_bus_allow_load(bus, domain, path, narrow, keep, &keys)) != 0)

@@ -487,16 +487,10 @@ emit(cli *c, struct scrape *s, const char *path)
     char *text = NULL;
     size_t size = 0;
     FILE *out;
-    int rc;
+    int rc = CLI_OK, err;
 
     qsort(s->samples, s->nsamples, sizeof(*s->samples), sample_cmp);
-    if (path == NULL) {
-        if (c->json)
-            cli_print_json(to_json(s));
-        else
-            print_text(s, stdout);
-        return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
-    }
+    /* Formatted once, then printed or written whole. */
     if ((out = open_memstream(&text, &size)) == NULL)
         return cli_usage_error(c, "cannot format the metrics: %s",
                                strerror(errno));
@@ -511,13 +505,16 @@ emit(cli *c, struct scrape *s, const char *path)
         print_text(s, out);
     }
     fclose(out);
-    /* Readable by the monitoring agent's user: the numbers are counts,
-     * no personal data. */
-    rc = cli_write_file(path, text, 0644);
+    if (path == NULL) {
+        fputs(text, stdout);
+        rc = fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
+    } else if ((err = cli_write_file(path, text, 0644)) != 0) {
+        /* 0644: readable by the monitoring agent's user; the numbers are
+         * counts, no personal data. */
+        rc = cli_usage_error(c, "cannot write %s: %s", path, jm_strerror(err));
+    }
     free(text);
-    if (rc != 0)
-        return cli_usage_error(c, "cannot write %s: %s", path, jm_strerror(rc));
-    return CLI_OK;
+    return rc;
 }
 
 int

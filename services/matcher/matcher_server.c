@@ -233,8 +233,7 @@ on_reload(void *arg)
 {
     matcher_server_t *s = arg;
 
-    jm_bus_allow_reload(s->bus, "matcher",
-                        s->curve ? JM_CURVE_DOMAIN_API : NULL,
+    jm_bus_allow_reload(s->bus, "matcher", JM_CURVE_DOMAIN_API,
                         s->curve ? s->config->allow_file : NULL,
                         JM_CURVE_DOMAIN_PUBLISH, jm_principal_sees_all);
 }

@@ -87,7 +87,7 @@ int jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
                       size_t *count_p);
 
 /* A service's SIGHUP: jm_bus_allow_load of path (NULL or "": nothing to
- * read, said so; domain NULL: CURVE is off), logged as component who:
+ * read, said so: CURVE is off or no allow list), logged as component who:
  * the keys read, or why the file was refused and the old list kept. */
 void jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
                          const char *path, const char *narrow,
