@@ -23,6 +23,13 @@ and checks what its header promises, from the host, as an operator would.
   - `stop` (SIGTERM) ends every service with status 0 and `stopped` last
     in its log.
 
+With --curve, the same with compose.curve.yaml on top: the `keys` service
+makes the keys and allow lists (the host's admin key given to it), every
+call from the host uses that key and the services' public keys it
+printed, the health checks ping with the monitor key; and a key nobody
+listed is refused, a caseworker's key added by running `keys` again is
+answered after `kill -s HUP`, without a restart.
+
 Uses `docker compose` (v2) or Debian 12's `docker-compose` (1.29), a
 project of its own (-p jmcheck, removed at the end unless --keep) and the
 ports the compose file publishes on 127.0.0.1 (7101, 7111, 7201, 7211,
@@ -33,15 +40,17 @@ names. Needs the docker daemon (root or the docker group) and a built CLI
 (--cli, default build/release/services/cli/jobmatch). Not run by CI (no
 container engine there); run it after changing deploy/docker/:
 
-  python3 tools/check-compose.py [--cli PATH] [--debootstrap] [--keep]
+  python3 tools/check-compose.py [--curve] [--cli PATH] [--debootstrap] [--keep]
 
 Exit status 0 when every check passed.
 """
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -50,6 +59,7 @@ from containers import (add_options, base_images, docker_answers, fail,
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMPOSE_FILE = os.path.join(ROOT, "deploy/docker/compose.yaml")
+CURVE_FILE = os.path.join(ROOT, "deploy/docker/compose.curve.yaml")
 PROJECT = "jmcheck"
 SERVICES = ("intake-101", "profiles-101", "intake-147", "profiles-147",
             "matcher")
@@ -66,18 +76,40 @@ NOTIFY_LIMIT_S = 0.25
 
 
 class Check:
-    def __init__(self, cli, compose):
+    def __init__(self, cli, compose, curve):
         self.cli = cli
         self.compose = compose
+        self.files = ["-f", COMPOSE_FILE]
+        if curve:
+            self.files += ["-f", CURVE_FILE]
+        # With CURVE: the host's admin key file and the services' public
+        # keys (service name -> Z85), from the keys service.
+        self.key = None
+        self.public = {}
 
     def dc(self, *args, check=True, capture=False):
-        argv = self.compose + ["-p", PROJECT, "-f", COMPOSE_FILE] + list(args)
+        argv = self.compose + ["-p", PROJECT] + self.files + list(args)
         r = subprocess.run(argv, capture_output=capture, text=True)
         if check and r.returncode != 0:
             fail("%s exited %d%s" % (" ".join(argv), r.returncode,
                                      ": " + r.stderr.strip() if capture
                                      else ""))
         return r
+
+    def to(self, muni=None, key=None):
+        """The CLI's global options: the matcher, and with muni that
+        municipality's intake and profiles; with CURVE a key (the admin
+        key unless another is given) and the services' public keys."""
+        args = ["--matcher", MATCHER]
+        if muni is not None:
+            args += ["--intake", EP[muni][0], "--profiles", EP[muni][1]]
+        if self.public:
+            args += ["--key", key or self.key,
+                     "--matcher-key", self.public["matcher"]]
+            if muni is not None:
+                args += ["--intake-key", self.public["intake-" + muni],
+                         "--profiles-key", self.public["profiles-" + muni]]
+        return args
 
     def jm(self, *args, check=True):
         r = subprocess.run([self.cli] + list(args), capture_output=True,
@@ -88,8 +120,7 @@ class Check:
         return r
 
     def stats(self):
-        r = self.jm("--matcher", MATCHER, "matcher", "stats", "--json",
-                    check=False)
+        r = self.jm(*self.to(), "matcher", "stats", "--json", check=False)
         return json.loads(r.stdout) if r.returncode == 0 else None
 
     def wait(self, what, predicate, timeout=READY_TIMEOUT):
@@ -105,8 +136,7 @@ class Check:
         return s if ok else None
 
     def load(self, muni, citizens, orders, seed):
-        intake, profiles = EP[muni]
-        r = self.jm("--intake", intake, "--profiles", profiles, "sample",
+        r = self.jm(*self.to(muni), "sample",
                     "load", "--municipalities", muni, "--citizens",
                     str(citizens), "--orders", str(orders), "--seed",
                     str(seed))
@@ -126,8 +156,8 @@ class Check:
         return all(self.health(svc) == "healthy" for svc in SERVICES)
 
     def match(self, order_id):
-        r = self.jm("--matcher", MATCHER, "match", "order", order_id, "--top",
-                    "20", "--json", check=False)
+        r = self.jm(*self.to(), "match", "order", order_id, "--top", "20",
+                    "--json", check=False)
         return json.loads(r.stdout) if r.returncode == 0 else None
 
 
@@ -145,8 +175,9 @@ def notifications(check):
     """Starts `matcher watch --json`; returns (process, list of (time,
     order id)) filled by a thread as lines come."""
     seen = []
-    w = subprocess.Popen([check.cli, "--matcher", MATCHER, "matcher", "watch",
-                          "--json"], stdout=subprocess.PIPE,
+    w = subprocess.Popen([check.cli] + check.to() + ["matcher", "watch",
+                                                     "--json"],
+                         stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True)
 
     def read():
@@ -231,9 +262,7 @@ def check_metrics(check):
     """`jobmatch metrics` from the host, over the published ports: every
     service asked is up, the matcher at the heads of its four sources,
     København's 60 orders open."""
-    intake, profiles = EP["101"]
-    text = check.jm("--intake", intake, "--profiles", profiles, "--matcher",
-                    MATCHER, "metrics").stdout
+    text = check.jm(*check.to("101"), "metrics").stdout
     up = [line for line in text.splitlines()
           if line.startswith("jobmatch_up{")]
     lag = [line for line in text.splitlines()
@@ -251,8 +280,59 @@ def check_metrics(check):
         "behind each of its 4 sources, 60 orders open in 101")
 
 
+def make_keys(check, tmp, *clients):
+    """Runs the keys service with the given 'KEY principal' lines; with
+    none, first makes the host's admin key. Returns what it printed as
+    {service: public key}."""
+    if check.key is None:
+        check.key = os.path.join(tmp, "admin.key")
+        admin = check.jm("node", "keygen", check.key).stdout.strip()
+        clients = ("%s admin" % admin,) + clients
+    out = check.dc("run", "--rm", "-T", "keys", *clients, capture=True).stdout
+    public = dict(line.split(" ", 1) for line in out.splitlines()
+                  if line.strip())
+    if sorted(public) != sorted(SERVICES):
+        fail("the keys service printed %r" % out)
+    if check.public and public != check.public:
+        fail("running the keys service again changed a service's key")
+    check.public = public
+
+
+def check_allow_list_reload(check, tmp):
+    """With CURVE: a key nobody listed is refused; a caseworker's key,
+    added by running the keys service again and a SIGHUP, is answered by
+    the same intake process."""
+    stranger = os.path.join(tmp, "stranger.key")
+    check.jm("node", "keygen", stranger)
+    r = check.jm(*check.to("101", key=stranger), "--timeout", "1000",
+                 "ping", "intake", check=False)
+    if r.returncode == 0:
+        fail("intake-101 answered a key that is on no allow list")
+    say("a key on no allow list: refused (exit %d: %s)" %
+        (r.returncode, r.stderr.strip().splitlines()[-1]))
+
+    caseworker = os.path.join(tmp, "caseworker.key")
+    public = check.jm("node", "keygen", caseworker).stdout.strip()
+    pid = check.state("intake-101", "Pid")
+    make_keys(check, tmp, "%s caseworker:101" % public)
+    check.dc("kill", "-s", "HUP", "intake-101", capture=True)
+    check.wait("intake-101 reads its allow list again", lambda: re.search(
+        r"allow list \S+ read again: 4 keys", check.dc(
+            "logs", "--no-color", "intake-101", capture=True).stdout))
+    r = check.wait("intake-101 answers the caseworker", lambda: check.jm(
+        *check.to("101", key=caseworker), "--timeout", "1000", "ping",
+        "intake", check=False).returncode == 0)
+    if check.state("intake-101", "Pid") != pid:
+        fail("intake-101 was restarted to read its allow list")
+    say("a caseworker's key added with the keys service and a SIGHUP: "
+        "answered by the same intake-101 process (pid %s)" % pid)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--curve", action="store_true",
+                    help="with compose.curve.yaml on top: CURVE keys and "
+                         "allow lists")
     ap.add_argument("--cli", default=os.path.join(
         ROOT, "build/release/services/cli/jobmatch"))
     add_options(ap, "leave the project's containers and volumes")
@@ -261,12 +341,19 @@ def main():
         fail("%s: no jobmatch CLI (cmake --preset release && cmake --build "
              "build/release, or --cli PATH)" % a.cli)
     docker_answers()
-    check = Check(a.cli, compose_command())
+    check = Check(a.cli, compose_command(), a.curve)
     base_images(a.debootstrap)
     check.dc("down", "-v", check=False, capture=True)
+    tmp = tempfile.mkdtemp(prefix="jmcheck-")
     try:
-        say("building and starting (%s) ..." % " ".join(check.compose))
+        say("building and starting (%s%s) ..." % (
+            " ".join(check.compose), ", CURVE" if a.curve else ""))
         t = time.monotonic()
+        if a.curve:
+            check.dc("build", capture=True)
+            make_keys(check, tmp)
+            say("keys: %d services' pairs and allow lists, the host's admin "
+                "key on them" % len(check.public))
         check.dc("up", "--build", "-d", capture=True)
         check.wait("the matcher follows its four sources", check.caught_up)
         say("up in %.0f s" % (time.monotonic() - t))
@@ -295,14 +382,18 @@ def main():
                     src["intake-101"]["tick_endpoint"]))
 
         # SIGHUP to PID 1 of a container: read again, never stopped.
-        check.dc("kill", "-s", "HUP", "intake-101", capture=True)
-        check.wait("intake-101 logs the SIGHUP", lambda: "no allow list to "
-                   "read again" in check.dc("logs", "--no-color", "intake-101",
-                                            capture=True).stdout)
+        if a.curve:
+            check_allow_list_reload(check, tmp)
+        else:
+            check.dc("kill", "-s", "HUP", "intake-101", capture=True)
+            check.wait("intake-101 logs the SIGHUP", lambda: "no allow list "
+                       "to read again" in check.dc(
+                           "logs", "--no-color", "intake-101",
+                           capture=True).stdout)
+            say("SIGHUP: intake-101 said it has no allow list to read again "
+                "(plain sockets)")
         if check.state("intake-101", "Running") != "true":
             fail("intake-101 is not running after a SIGHUP")
-        say("SIGHUP: intake-101 said it has no allow list to read again "
-            "(plain sockets) and runs on")
 
         check.dc("kill", "-s", "KILL", "intake-101", capture=True)
         check.dc("start", "intake-101", capture=True)
@@ -340,8 +431,11 @@ def main():
             if code != "0" or not last.endswith("stopped"):
                 fail("%s: exit status %s, last line %r" % (svc, code, last))
         say("stopped: every service exited 0 and logged `stopped`")
-        say("PASS: compose.yaml (%s)" % " ".join(check.compose))
+        say("PASS: compose.yaml%s (%s)" % (
+            " with compose.curve.yaml" if a.curve else "",
+            " ".join(check.compose)))
     finally:
+        shutil.rmtree(tmp, ignore_errors=True)
         if not a.keep:
             check.dc("down", "-v", check=False, capture=True)
 

@@ -25,6 +25,13 @@ engine or an init system (neither runs in this project's CI).
                   it mounts exists and passes `jobmatch-<svc> -c FILE -t`
                   (the service's own config table) when the programs are
                   given.
+  compose.curve   compose.curve.yaml's services are compose.yaml's, each
+                  with its own key volume (its pair, its allow list, its
+                  health check pinging with the monitor key), the keys
+                  service mounts every one of them and runs the script the
+                  Dockerfile installs (sh -n), the matcher has one source
+                  key per source, in order; with the programs, each
+                  service's config plus its command line passes `-t`.
 
 Usage: check-deploy.py [--programs FILE...]   (built programs for the
 Dockerfile check; without them that part is skipped)
@@ -323,17 +330,18 @@ def mounted_configs(svc):
     return out
 
 
-def check_config_with_program(path, role, programs):
-    """Runs `jobmatch-<role> -c path -t`: the service's own table parses
-    it (unknown keys, bad values and bounds are errors)."""
+def check_config_with_program(path, role, programs, extra=()):
+    """Runs `jobmatch-<role> -c path [extra...] -t`: the service's own
+    table parses it and the options (unknown keys, bad values and bounds
+    are errors)."""
     prog = next((p for p in programs
                  if os.path.basename(p) == "jobmatch-%s" % role), None)
     if prog is None:
         skipped.append("%s with jobmatch-%s -t (program not given)" %
                        (os.path.relpath(path, ROOT), role))
         return
-    r = subprocess.run([prog, "-c", path, "-t"], capture_output=True,
-                       text=True)
+    r = subprocess.run([prog, "-c", path] + list(extra) + ["-t"],
+                       capture_output=True, text=True)
     if r.returncode != 0:
         problem("%s: jobmatch-%s -t says: %s" % (os.path.relpath(path, ROOT),
                                                  role, r.stderr.strip()))
@@ -415,6 +423,92 @@ def check_compose(programs):
                     "sources: %s)" % (name, sources))
 
 
+CURVE_DIR = "/etc/jobmatch/curve"
+
+
+def option_values(cmd, option):
+    return [cmd[i + 1] for i, w in enumerate(cmd[:-1]) if w == option]
+
+
+def check_compose_curve(programs):
+    try:
+        import yaml
+    except ImportError:
+        skipped.append("compose.curve.yaml (python3-yaml not installed)")
+        return
+    name = "compose.curve.yaml"
+    try:
+        base = yaml.safe_load(read("deploy/docker/compose.yaml"))["services"]
+        doc = yaml.safe_load(read("deploy/docker/" + name))
+    except (OSError, KeyError, TypeError, yaml.YAMLError) as e:
+        problem("%s: %s" % (name, e))
+        return
+    services = doc.get("services", {})
+    declared = set(doc.get("volumes") or {})
+    keys = services.get("keys")
+    if keys is None:
+        problem("%s: no keys service" % name)
+        return
+    if keys.get("profiles") is None:
+        problem("%s: the keys service has no profile: `up` would run it" %
+                name)
+    if keys.get("entrypoint") != ["jobmatch-compose-keys"] or \
+            "deploy/docker/compose-keys.sh /usr/local/bin/" \
+            "jobmatch-compose-keys" not in read("deploy/docker/Dockerfile"):
+        problem("%s: the keys service does not run the jobmatch-compose-keys "
+                "the Dockerfile installs" % name)
+    script = os.path.join(ROOT, "deploy/docker/compose-keys.sh")
+    r = subprocess.run(["sh", "-n", script], capture_output=True, text=True)
+    if r.returncode != 0 or not os.access(script, os.X_OK):
+        problem("compose-keys.sh: not executable, or %s" % r.stderr.strip())
+    keys_mounts = dict(reversed(v.split(":")[:2])
+                       for v in keys.get("volumes", []))
+    if set(services) - {"keys"} != set(base):
+        problem("%s: services %s, compose.yaml's are %s" % (
+            name, sorted(set(services) - {"keys"}), sorted(base)))
+    for svc_name in base:
+        svc = services.get(svc_name) or {}
+        cmd = [str(w) for w in svc.get("command", [])]
+        role = cmd[0] if cmd else None
+        base_cmd = base[svc_name].get("command") or [None]
+        if role != base_cmd[0]:
+            problem("%s: %s runs %s, compose.yaml says %s" % (
+                name, svc_name, role, base_cmd[0]))
+            continue
+        volume = "curve-" + svc_name
+        mounts = [v for v in svc.get("volumes", [])
+                  if v.split(":")[0] == volume]
+        if mounts != ["%s:%s:ro" % (volume, CURVE_DIR)] or \
+                volume not in declared:
+            problem("%s: %s does not mount its own key volume %s read-only "
+                    "at %s" % (name, svc_name, volume, CURVE_DIR))
+        if keys_mounts.get("/keys/" + svc_name) != volume:
+            problem("%s: the keys service does not mount %s at /keys/%s" %
+                    (name, volume, svc_name))
+        if option_values(cmd, "--key-file") != [CURVE_DIR + "/self.key"] or \
+                option_values(cmd, "--allow-file") != [CURVE_DIR + "/allow"]:
+            problem("%s: %s does not use its own pair and allow list" %
+                    (name, svc_name))
+        test = [str(w) for w in (svc.get("healthcheck") or {}).get("test", [])]
+        if option_values(test, "--key") != [CURVE_DIR + "/monitor.key"] or \
+                option_values(test, "--%s-key" % role) != \
+                [CURVE_DIR + "/self.pub"] or test[-2:] != ["ping", role]:
+            problem("%s: %s's health check does not ping %s with the monitor "
+                    "key: %s" % (name, svc_name, role, test))
+        for path in mounted_configs(base[svc_name]).values():
+            if role == "matcher" and os.path.exists(path):
+                with open(path) as f:
+                    sources = [l.split()[1] for l in f
+                               if l.split()[:1] == ["source"]]
+                want = ["%s/%s.pub" % (CURVE_DIR, re.sub(
+                    r"^tcp://([^:]+):.*", r"\1", src)) for src in sources]
+                if option_values(cmd, "--source-key") != want:
+                    problem("%s: the matcher's source keys %s, its sources "
+                            "want %s" % (name, option_values(
+                                cmd, "--source-key"), want))
+            check_config_with_program(path, role, programs, cmd[1:])
+
+
 # ---- Prometheus ----
 
 def check_alerts():
@@ -443,6 +537,7 @@ def main():
     check_dockerfile(args.programs)
     check_entrypoint()
     check_compose(args.programs)
+    check_compose_curve(args.programs)
     for s in skipped:
         print("skipped: %s" % s)
     for pr in problems:
