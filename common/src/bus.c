@@ -172,7 +172,8 @@ apply_curve(jm_sock_t *self, const jm_sock_opts *o)
          * unknown domains, so a missing one would lock everyone out
          * without saying why. */
         if (!jm__key_valid(o->curve_secret_key, secret) ||
-            o->curve_domain == NULL || o->curve_domain[0] == '\0')
+            o->curve_domain == NULL || o->curve_domain[0] == '\0' ||
+            strlen(o->curve_domain) > JM_CURVE_DOMAIN_MAX)
             goto out;
         if ((rc = set_int(self->zsock, ZMQ_CURVE_SERVER, 1)) ||
             (rc = set_bytes(self->zsock, ZMQ_CURVE_SECRETKEY, secret, 32)) ||
@@ -180,6 +181,8 @@ apply_curve(jm_sock_t *self, const jm_sock_opts *o)
                             strlen(o->curve_domain))))
             goto out;
         self->curve_server = true;
+        memcpy(self->curve_domain, o->curve_domain,
+               strlen(o->curve_domain) + 1);
     } else if (o->curve_public_key != NULL || o->curve_domain != NULL) {
         goto out;
     }
@@ -501,12 +504,22 @@ deliver_public(jm_sock_t *self, struct jm__frames *in)
         msg.malformed = in->total != 1;
         break;
     }
-    /* The identity is what the ZAP handler said about the key, carried as
-     * a property of the frames the peer sent (the routing id frame, made
-     * by the ROUTER itself, has none). Plain sockets have no identity even
-     * if a peer sends a "User-Id" property of its own. */
-    if (self->curve_server)
-        msg.principal = zmq_msg_gets(last, "User-Id");
+    /* The sender's key is what the ZAP handler admitted, carried as the
+     * "User-Id" property of the frames the peer sent (the routing id
+     * frame, made by the ROUTER itself, has none). Its principal is looked
+     * up per message, in the list as it is now: a key taken off the list
+     * (SIGHUP) is refused from its next message, not only from its next
+     * connection, which libzmq would keep open for as long as the peer
+     * likes. Plain sockets have no identity even if a peer sends a
+     * "User-Id" property of its own. */
+    if (self->curve_server) {
+        const char *key = zmq_msg_gets(last, "User-Id");
+
+        msg.principal =
+            key ? jm__allow_principal(self->bus, self->curve_domain, key)
+                : NULL;
+        msg.unlisted = msg.principal == NULL;
+    }
     if (self->on_recv != NULL)
         self->on_recv(self, &msg, self->arg);
 }

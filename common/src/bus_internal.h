@@ -51,7 +51,10 @@ struct jm_sock {
     jm_bus_t *bus;
     void *zsock;
     int zmq_type;
-    bool curve_server; /* only then is "User-Id" read as the principal */
+    bool curve_server; /* only then is "User-Id" read (the sender's key) */
+    /* A CURVE server's allow list (ZAP domain): each message's key is
+     * looked up there as the list is when it arrives. */
+    char curve_domain[JM_CURVE_DOMAIN_MAX + 1];
     bool closing;
     unsigned open_handles; /* freed when the last close callback ran */
     unsigned drain_budget;
@@ -87,6 +90,12 @@ int jm__zmq_err(void);
 /* True if key is JM_KEY_Z85_LEN valid Z85 characters (NUL-terminated);
  * fills raw (32 bytes) when not NULL. */
 bool jm__key_valid(const char *key, uint8_t raw[32]);
+
+/* zap.c: the principal domain's allow list gives key (Z85, as the ZAP
+ * handler returned it for the connection) now, or NULL if it is no longer
+ * listed. Valid until the list changes (jm_bus_allow*): copy it to keep. */
+const char *jm__allow_principal(const jm_bus_t *bus, const char *domain,
+                                const char *key);
 
 /* zap.c: binds the ZAP handler of bus (before any server socket). */
 int jm__zap_start(jm_bus_t *bus);

@@ -89,6 +89,15 @@ sniff_request_id(const uint8_t *data, size_t size, uint8_t id[16])
     return true;
 }
 
+/* Who sent m, for the log: its principal, or what stands for one. */
+static const char *
+sender(const jm_rpc_server_t *server, const jm_sock_msg *m)
+{
+    if (m->unlisted)
+        return "a key no longer on the allow list";
+    return m->principal ? m->principal : server->plain_principal;
+}
+
 static void
 reject(jm_rpc_server_t *server, const jm_sock_msg *m, const uint8_t *id,
        const jm_error *err)
@@ -98,9 +107,8 @@ reject(jm_rpc_server_t *server, const jm_sock_msg *m, const uint8_t *id,
 
     server->stats.rejected++;
     jm_log(JM_LOG_WARN, server->name, "rejected request from %s: %s%s%s: %s",
-           m->principal ? m->principal : server->plain_principal,
-           jm_error_code_name(err->code), err->field_path[0] ? " " : "",
-           err->field_path, err->message);
+           sender(server, m), jm_error_code_name(err->code),
+           err->field_path[0] ? " " : "", err->field_path, err->message);
     if (m->peer == NULL)
         return;
     if (id != NULL) {
@@ -125,6 +133,14 @@ on_request(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
     bool have_id = sniff_request_id(m->data, m->size, id);
 
     (void) sock;
+    /* A key taken off the allow list after it connected (SIGHUP): nothing
+     * it sends is read, whatever it is. */
+    if (m->unlisted) {
+        jm_error_set(&err, JM_E_PERMISSION_DENIED, "",
+                     "your key is no longer on this service's allow list");
+        reject(server, m, have_id ? id : NULL, &err);
+        return;
+    }
     /* Steps 1-5 of docs/protocol.md, each with its own code. */
     if (m->malformed) {
         jm_error_set(&err, JM_E_MALFORMED, "",
@@ -168,7 +184,7 @@ on_request(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
     {
         /* Principals were checked to fit (jm_principal_problem); the
          * bound only keeps a longer one from overrunning. */
-        const char *who = m->principal ? m->principal : server->plain_principal;
+        const char *who = sender(server, m);
         size_t len = strnlen(who, sizeof(call->principal) - 1);
 
         memcpy(call->principal, who, len);

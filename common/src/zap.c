@@ -7,8 +7,9 @@
  * 4). So the handler is bound when the bus is created, before any server
  * socket, runs on the bus's loop through the same adapter as every other
  * socket, and refuses by default: only the CURVE mechanism, only a domain
- * that has an allow list, only a listed key. The principal it returns as
- * the ZAP "user id" is what receive callbacks see as msg->principal.
+ * that has an allow list, only a listed key. It returns the key as the ZAP
+ * "user id"; bus.c looks the key's principal up for every message, so that
+ * a list read again applies to connections already made too.
  *
  * Verified with libzmq 4.3.4 (probe, and test_bus.c): a ZAP reply "400"
  * reaches the client as ZMQ_EVENT_HANDSHAKE_FAILED_AUTH with value 400 (the
@@ -129,8 +130,9 @@ jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
     }
     at = entry_index(d, canonical, &found);
     /* Listed again: the later principal wins (bus.h), so that reloading
-     * an edited file can rename a client. Connections already made keep
-     * the principal they were given until they reconnect. */
+     * an edited file can rename a client; connections already made carry
+     * the new one from their next message (bus.c looks it up per
+     * message). */
     if (found) {
         free(d->entries[at].principal);
         d->entries[at].principal = jm_xstrdup(principal);
@@ -274,7 +276,7 @@ jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
     else
         jm_log(JM_LOG_NOTICE, who,
                "allow list %s read again: %zu keys (a key no longer listed is "
-               "refused from its next connection)",
+               "refused from its next request)",
                path, keys);
 }
 
@@ -347,19 +349,23 @@ frame_is(zmq_msg_t *frame, const char *text)
 }
 
 static const char *
-lookup_principal(const jm_bus_t *bus, zmq_msg_t *domain, const uint8_t *key)
+lookup_principal(const jm_bus_t *bus, const void *domain, size_t domain_len,
+                 const char *z85)
 {
-    char z85[JM_KEY_Z85_LEN + 1];
-    struct jm__domain *d;
+    const struct jm__domain *d = find_domain(bus, domain, domain_len);
     size_t at;
     bool found;
 
-    d = find_domain(bus, zmq_msg_data(domain), zmq_msg_size(domain));
     if (d == NULL)
         return NULL;
-    zmq_z85_encode(z85, key, 32);
     at = entry_index(d, z85, &found);
     return found ? d->entries[at].principal : NULL;
+}
+
+const char *
+jm__allow_principal(const jm_bus_t *bus, const char *domain, const char *key)
+{
+    return lookup_principal(bus, domain, strlen(domain), key);
 }
 
 static int
@@ -379,6 +385,7 @@ on_zap_request(jm_sock_t *sock, struct jm__frames *req)
     jm_bus_t *bus = sock->arg;
     zmq_msg_t *f = req->frame;
     const char *status = "400", *text = "not allowed", *principal = NULL;
+    char z85[JM_KEY_Z85_LEN + 1] = "";
     int rc;
 
     /* Without the envelope and a request id there is nobody to answer;
@@ -393,8 +400,9 @@ on_zap_request(jm_sock_t *sock, struct jm__frames *req)
     } else if (frame_is(&f[ZAP_MECHANISM], "CURVE") &&
                req->total == ZAP_CURVE_FRAMES &&
                zmq_msg_size(&f[ZAP_CREDENTIALS]) == 32) {
-        principal = lookup_principal(bus, &f[ZAP_DOMAIN],
-                                     zmq_msg_data(&f[ZAP_CREDENTIALS]));
+        zmq_z85_encode(z85, zmq_msg_data(&f[ZAP_CREDENTIALS]), 32);
+        principal = lookup_principal(bus, zmq_msg_data(&f[ZAP_DOMAIN]),
+                                     zmq_msg_size(&f[ZAP_DOMAIN]), z85);
         if (principal != NULL) {
             status = "200";
             text = "OK";
@@ -417,7 +425,8 @@ on_zap_request(jm_sock_t *sock, struct jm__frames *req)
             jm_log(JM_LOG_WARN, "bus", "ZAP: refused a malformed request");
     }
     /* Reply: envelope, version, request id, status code and text, user id
-     * (the principal), metadata (none). */
+     * (the key: bus.c looks its principal up per message, in the list as
+     * it is then), metadata (none). */
     if ((rc = send_frame(sock->zsock, zmq_msg_data(&f[ZAP_ID]),
                          zmq_msg_size(&f[ZAP_ID]), true)) ||
         (rc = send_frame(sock->zsock, "", 0, true)) ||
@@ -426,8 +435,8 @@ on_zap_request(jm_sock_t *sock, struct jm__frames *req)
                          zmq_msg_size(&f[ZAP_REQUEST_ID]), true)) ||
         (rc = send_frame(sock->zsock, status, 3, true)) ||
         (rc = send_frame(sock->zsock, text, strlen(text), true)) ||
-        (rc = send_frame(sock->zsock, principal ? principal : "",
-                         principal ? strlen(principal) : 0, true)) ||
+        (rc = send_frame(sock->zsock, z85, principal ? JM_KEY_Z85_LEN : 0,
+                         true)) ||
         (rc = send_frame(sock->zsock, "", 0, false)))
         /* The handshake then times out on the server (HANDSHAKE_IVL). */
         jm_log(JM_LOG_WARN, "bus", "ZAP: reply not sent: %s", jm_strerror(rc));

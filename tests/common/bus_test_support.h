@@ -140,6 +140,7 @@ struct seen {
     size_t body_size;
     char principal[64];
     bool principal_null;
+    bool unlisted;
     char peer_id[256];
     size_t peer_id_len;
     bool delimiter;
@@ -165,6 +166,7 @@ record(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
     if (msg->size > s->max_size)
         s->max_size = msg->size;
     s->principal_null = msg->principal == NULL;
+    s->unlisted = msg->unlisted;
     snprintf(s->principal, sizeof(s->principal), "%s",
              msg->principal ? msg->principal : "");
     if (msg->peer != NULL) {

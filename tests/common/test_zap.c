@@ -263,6 +263,110 @@ test_allow_load_replaces_both_lists(void **state)
     f->finished = true;
 }
 
+struct seen_count {
+    const struct seen *seen;
+    int count;
+};
+
+static bool
+seen_count_reached(void *arg)
+{
+    const struct seen_count *w = arg;
+
+    return w->seen->count >= w->count;
+}
+
+/* Sends text on a client whose connection is up and waits until the
+ * server has seen it (the count-th message). */
+static void
+send_and_see(struct fixture *f, jm_sock_t *client, const char *text,
+             struct seen *seen, int count)
+{
+    struct seen_count wait = {seen, count};
+
+    assert_int_equal(jm_sock_send(client, NULL, text, strlen(text)), 0);
+    assert_true(jm_test_run_until(&f->loop, seen_count_reached, &wait, 10000));
+    assert_string_equal(seen->body, text);
+}
+
+/* ZeroMQ authenticates a connection once, at its handshake, and keeps it
+ * for as long as the peer likes; the list read again at SIGHUP applies to
+ * the messages of connections made before it too: a key taken off is
+ * marked unlisted (no principal) from its next message, a key whose
+ * principal changed carries the new one. */
+static void
+test_reloaded_list_applies_to_open_connections(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, kept, revoked;
+    struct seen seen = {0};
+    struct retry_send retry = {0};
+    jm_sock_t *server, *kept_client, *revoked_client;
+    char dir[256], path[300], text[512];
+
+    make_keys(&server_keys);
+    make_keys(&kept);
+    make_keys(&revoked);
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/allow", dir);
+    snprintf(text, sizeof(text), "%s caseworker:101\n%s municipality:101\n",
+             kept.public_key, revoked.public_key);
+    write_allow(path, text);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    server = curve_server(f, &server_keys, &seen);
+    kept_client =
+        curve_client(f, &server_keys, &kept, NULL, jm_sock_endpoint(server));
+    revoked_client =
+        curve_client(f, &server_keys, &revoked, NULL, jm_sock_endpoint(server));
+    /* The first message of each waits for its handshake. */
+    retry_send_start(&f->loop, &retry, kept_client, "kept 1");
+    assert_true(jm_test_run_until(&f->loop, retry_sent, &retry, 10000));
+    retry_send_stop(&f->loop, &retry);
+    assert_true(jm_test_run_until(&f->loop, seen_one, &seen, 10000));
+    assert_string_equal(seen.principal, "caseworker:101");
+    memset(&retry, 0, sizeof(retry));
+    retry_send_start(&f->loop, &retry, revoked_client, "revoked 1");
+    assert_true(jm_test_run_until(&f->loop, retry_sent, &retry, 10000));
+    retry_send_stop(&f->loop, &retry);
+    {
+        struct seen_count wait = {&seen, 2};
+
+        assert_true(
+            jm_test_run_until(&f->loop, seen_count_reached, &wait, 10000));
+    }
+    assert_string_equal(seen.principal, "municipality:101");
+    assert_false(seen.unlisted);
+
+    /* SIGHUP: one key off the list, the other with another principal. */
+    snprintf(text, sizeof(text), "%s caseworker:147\n", kept.public_key);
+    write_allow(path, text);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    send_and_see(f, revoked_client, "revoked 2", &seen, 3);
+    assert_true(seen.unlisted);
+    assert_true(seen.principal_null);
+    send_and_see(f, kept_client, "kept 2", &seen, 4);
+    assert_false(seen.unlisted);
+    assert_string_equal(seen.principal, "caseworker:147");
+
+    /* Listed again: its next message has its principal back. */
+    snprintf(text, sizeof(text), "%s caseworker:147\n%s municipality:147\n",
+             kept.public_key, revoked.public_key);
+    write_allow(path, text);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    send_and_see(f, revoked_client, "revoked 3", &seen, 5);
+    assert_false(seen.unlisted);
+    assert_string_equal(seen.principal, "municipality:147");
+
+    jm_sock_close(&kept_client);
+    jm_sock_close(&revoked_client);
+    jm_sock_close(&server);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
 static void
 test_routing_id_is_never_a_principal(void **state)
 {
@@ -520,6 +624,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_allow_load_replaces_both_lists,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_reloaded_list_applies_to_open_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing_id_is_never_a_principal,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

@@ -45,6 +45,8 @@ typedef struct jm_sock jm_sock_t;
 
 /* Length of a Z85-encoded CURVE key, without the terminating NUL. */
 #define JM_KEY_Z85_LEN 40
+/* Longest allow-list (ZAP domain) name a CURVE server socket may have. */
+#define JM_CURVE_DOMAIN_MAX 63
 
 /* ---- the bus: context and ZAP handler ---- */
 
@@ -72,10 +74,12 @@ int jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
 
 /* Loads an allow-list file: one "PUBLIC_KEY_Z85 principal" per line, '#'
  * comments. The file is the domain's whole list: keys listed before and
- * not in it are refused from then on (new handshakes; connections made
- * keep their principal until they reconnect). Returns -EINVAL (with the
- * line logged) on a bad line (what jm_bus_allow refuses, or a third
- * word), -errno if the file cannot be read; the list is then as it was. */
+ * not in it are refused from then on (new handshakes by the ZAP handler;
+ * messages on connections made before arrive unlisted), and a key whose
+ * principal changed has the new one from its next message. Returns
+ * -EINVAL (with the line logged) on a bad line (what jm_bus_allow
+ * refuses, or a third word), -errno if the file cannot be read; the list
+ * is then as it was. */
 int jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path);
 
 /* What a service does at start and at SIGHUP: jm_bus_allow_file of path
@@ -185,9 +189,15 @@ typedef struct jm_sock_msg {
     size_t size;
     /* ROUTER: the sender. NULL for other socket types. */
     const jm_peer *peer;
-    /* The principal the ZAP handler gave the sender's CURVE key; NULL on a
-     * plain socket. */
+    /* On a CURVE server, the principal the allow list gives the sender's
+     * key as the list is now (it may have been read again since the
+     * sender connected); NULL on a plain socket. Valid during the
+     * callback. */
     const char *principal;
+    /* CURVE server: the sender's key was taken off the allow list after
+     * it connected (principal NULL). Refuse the message: the connection
+     * stays until the peer closes it, its requests do not. */
+    bool unlisted;
     /* SUB: the first frame (the topic) when the message has two frames. */
     const void *topic;
     size_t topic_size;
