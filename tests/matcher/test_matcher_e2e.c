@@ -11,11 +11,14 @@
  *   - a second matcher on the same sources gives identical answers, and
  *     the CLI fails over from a dead endpoint to a live one;
  *   - a closed order and an erased citizen disappear. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -319,6 +322,26 @@ teardown(void **state)
 
 /* ---- the test ---- */
 
+/* A loopback endpoint where no matcher answers, and none can come while
+ * the returned descriptor is open: a TCP port bound and never listened on
+ * (connections to it are refused, as to a killed matcher's; the killed
+ * matcher's own port was used before, until the restarted one was given
+ * the same port again). */
+static int
+reserve_dead_endpoint(char *ep, size_t size)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET};
+    socklen_t len = sizeof(addr);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    assert_true(fd >= 0);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(fd, (struct sockaddr *) &addr, sizeof(addr)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *) &addr, &len), 0);
+    snprintf(ep, size, "tcp://127.0.0.1:%u", ntohs(addr.sin_port));
+    return fd;
+}
+
 static void
 test_three_binaries(void **state)
 {
@@ -333,6 +356,7 @@ test_three_binaries(void **state)
     Jobmatch__V1__EraseProfile er = JOBMATCH__V1__ERASE_PROFILE__INIT;
     bool got = false;
     size_t have = 1;
+    int dead_fd;
 
     snprintf(data, sizeof(data), "%s/matcher", f->dir);
     snprintf(data2, sizeof(data2), "%s/matcher2", f->dir);
@@ -375,9 +399,6 @@ test_three_binaries(void **state)
     assert_int_equal(match_count(f, f->matcher_ep, order), (int) have);
     before = strdup(f->candidates);
     jm_proc_signal_wait(f->matcher, SIGKILL, 5000);
-    /* The killed matcher's endpoint: the restarted one binds a new
-     * ephemeral port, so this one is a dead matcher to fail over from. */
-    snprintf(dead_ep, sizeof(dead_ep), "%s", f->matcher_ep);
     assert_int_equal(jm_proc_restart(f->matcher, 20000), 0);
     snprintf(f->matcher_ep, sizeof(f->matcher_ep), "%s",
              jm_proc_endpoint(f->matcher, "api"));
@@ -389,10 +410,11 @@ test_three_binaries(void **state)
         start_matcher(f, data2, f->matcher2_ep, sizeof(f->matcher2_ep));
     wait_count(f, f->matcher2_ep, order, (int) have);
     assert_string_equal(f->candidates, before);
-    assert_string_not_equal(dead_ep, f->matcher_ep);
+    dead_fd = reserve_dead_endpoint(dead_ep, sizeof(dead_ep));
     snprintf(failover, sizeof(failover), "%s,%s", dead_ep, f->matcher2_ep);
     assert_int_equal(match_count(f, failover, order), (int) have);
     assert_string_equal(f->candidates, before);
+    close(dead_fd);
     free(before);
 
     /* The other commands, and a usage error. */
