@@ -17,6 +17,7 @@
 #include "jm/follower.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,8 @@
 #define DEFAULT_CREDIT  1024
 #define DEFAULT_POLL_MS 1000
 #define SNAPSHOT_CREDIT 512
+/* How long the handshake of a probe (why is the source silent?) may take. */
+#define PROBE_TIMEOUT_MS 2000
 
 enum state { IDLE, HELLO, FETCH, SNAPSHOT };
 
@@ -59,11 +62,22 @@ struct jm_follower {
     uint64_t ticks_applied; /* batches that came with a tick */
     uint64_t pending_told;  /* announced batches handed to pending */
 
+    /* Why the source is not followed now, for the log (once per change)
+     * and the status; "" while it answers. */
+    char problem[320];
+    struct probe *probe; /* in flight: why did it not answer? */
+
     /* Snapshot in progress. */
     uint8_t *snap_key;
     size_t snap_key_size;
     uint64_t snap_as_of;
     bool snap_started;
+};
+
+/* A probe outlives the follower if it is destroyed meanwhile: the probe
+ * then finds f NULL and only frees itself. */
+struct probe {
+    jm_follower_t *f;
 };
 
 static void send_next(jm_follower_t *f);
@@ -399,6 +413,110 @@ on_page(jm_follower_t *f, const Jobmatch__V1__SnapshotPage *page)
     f->snap_key_size = page->next_key.len;
 }
 
+/* ---- why a source is not followed ----
+ *
+ * A CURVE server drops a client it refuses without a word, so a source
+ * that does not list our key, and one we hold the wrong public key of,
+ * look like a source that is down. Each is a different fix for the
+ * operator, so when the source is silent a probe (a second handshake with
+ * our key, watched) tells them apart. What it found is logged once, as a
+ * warning, when it changes; an answer ends it with a notice. */
+
+static void set_problem(jm_follower_t *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+set_problem(jm_follower_t *f, const char *fmt, ...)
+{
+    char text[sizeof(f->problem)];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (strcmp(text, f->problem) == 0)
+        return;
+    memcpy(f->problem, text, sizeof(text));
+    jm_log(JM_LOG_WARN, "follower", "%s: %s", f->endpoint, f->problem);
+}
+
+static void
+clear_problem(jm_follower_t *f)
+{
+    if (f->problem[0] == '\0')
+        return;
+    jm_log(JM_LOG_NOTICE, "follower", "%s: answers again (was: %s)",
+           f->endpoint, f->problem);
+    f->problem[0] = '\0';
+}
+
+static void
+on_probe(int status, void *arg)
+{
+    struct probe *probe = arg;
+    jm_follower_t *f = probe->f;
+    const jm_sock_opts *keys;
+
+    free(probe);
+    if (f == NULL)
+        return;
+    f->probe = NULL;
+    /* An answer came meanwhile: nothing to explain. */
+    if (f->connected || status == -ECANCELED)
+        return;
+    keys = &f->opts.rpc.sock;
+    switch (status) {
+    case 0:
+        set_problem(f,
+                    "refuses our key (public %s): it is not on that source's "
+                    "allow list; list it there as service:<name> and reload "
+                    "the source (systemctl reload, SIGHUP)",
+                    keys->curve_public_key);
+        break;
+    case -EPROTO:
+        set_problem(f,
+                    "the CURVE handshake failed before our key was checked: "
+                    "is source_key (%s) that source's public key?",
+                    keys->curve_server_key);
+        break;
+    case -EACCES:
+        set_problem(f, "admits our key but did not answer in time");
+        break;
+    default:
+        set_problem(f, "does not answer: not running, or not reachable from "
+                       "here");
+        break;
+    }
+}
+
+/* The source did not answer a request: say why, once. */
+static void
+explain_silence(jm_follower_t *f)
+{
+    const jm_sock_opts *keys = &f->opts.rpc.sock;
+    struct probe *probe;
+
+    if (keys->curve_server_key == NULL) {
+        set_problem(f, "does not answer: not running, not reachable from "
+                       "here, or it uses CURVE (give its public key as "
+                       "source_key)");
+        return;
+    }
+    if (f->probe != NULL)
+        return;
+    probe = jm_xcalloc(1, sizeof(*probe));
+    probe->f = f;
+    if (jm_bus_curve_probe(f->bus, f->endpoint, keys->curve_server_key,
+                           JM_SOCK_DEALER, keys->curve_public_key,
+                           keys->curve_secret_key, PROBE_TIMEOUT_MS, on_probe,
+                           probe) != 0) {
+        free(probe);
+        set_problem(f, "does not answer");
+        return;
+    }
+    f->probe = probe;
+}
+
 static void
 on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
 {
@@ -411,9 +529,12 @@ on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
     if (status != 0) {
         jm_log(JM_LOG_INFO, "follower", "%s: no answer (%s)", f->endpoint,
                jm_strerror(status));
+        explain_silence(f);
         f->state = IDLE;
         return;
     }
+    if (reply->body_case != JOBMATCH__V1__REPLY__BODY_ERROR)
+        clear_problem(f);
     switch (reply->body_case) {
     case JOBMATCH__V1__REPLY__BODY_PONG:
         on_pong(f, reply->pong);
@@ -425,8 +546,10 @@ on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
         on_page(f, reply->snapshot_page);
         break;
     case JOBMATCH__V1__REPLY__BODY_ERROR:
-        jm_log(JM_LOG_WARN, "follower", "%s answered %s: %s", f->endpoint,
-               jm_error_code_name(reply->error->code), reply->error->message);
+        /* Once per distinct error, not at every poll (a key taken off the
+         * source's list gets PERMISSION_DENIED until it is put back). */
+        set_problem(f, "answers %s: %s", jm_error_code_name(reply->error->code),
+                    reply->error->message);
         f->state = IDLE;
         break;
     default:
@@ -566,6 +689,7 @@ jm_follower_get_status(const jm_follower_t *f, jm_follower_status *out)
     out->tick_batches = f->ticks_applied;
     out->tick_endpoint = f->ticks_at != NULL ? f->ticks_at : "";
     out->pending_batches = f->pending_told;
+    out->problem = f->problem;
 }
 
 static void
@@ -590,6 +714,8 @@ jm_follower_destroy(jm_follower_t **follower_p)
         return;
     *follower_p = NULL;
     f->closing = true;
+    if (f->probe != NULL)
+        f->probe->f = NULL;
     jm_rpc_client_destroy(&f->rpc); /* an outstanding call: -ECANCELED */
     jm_sock_close(&f->ticks);
     uv_timer_stop(&f->poll);

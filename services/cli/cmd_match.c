@@ -650,6 +650,12 @@ cli_cmd_matcher(cli *c, int argc, char **argv)
             cli_table_cell(t, "-");
     }
     cli_table_print(t, stdout);
+    for (size_t i = 0; i < s->n_sources; i++) {
+        const Jobmatch__V1__SourceStatus *x = s->sources[i];
+
+        if (x->problem[0] != '\0')
+            printf("%s: %s\n", x->endpoint, x->problem);
+    }
 out:
     jm_msg_free(&msg);
     return rc;

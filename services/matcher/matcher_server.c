@@ -215,6 +215,7 @@ reply_stats(matcher_server_t *s, jm_rpc_call_t *call)
         src[i].snapshots = fs.snapshots;
         src[i].tick_endpoint = (char *) fs.tick_endpoint;
         src[i].tick_batches = fs.tick_batches;
+        src[i].problem = (char *) fs.problem;
         st.events_applied += fs.events_applied;
         srcp[i] = &src[i];
     }

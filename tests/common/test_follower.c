@@ -268,6 +268,8 @@ struct fixture {
     bool last_duplicate;
     bool no_pending; /* the source started without announce_pending */
     char api[300];   /* the source's api endpoint if fixed (ipc), or "" */
+    /* CURVE for the source, if set: its pair and allow-list file. */
+    const char *curve_public_key, *curve_secret_key, *allow_file;
 };
 
 static void
@@ -281,6 +283,9 @@ start_source(struct fixture *f, int64_t log_retain)
         .announce_pending = !f->no_pending,
         .log_retain = log_retain,
         .housekeeping_ms = 20,
+        .curve_public_key = f->curve_public_key,
+        .curve_secret_key = f->curve_secret_key,
+        .allow_file = f->allow_file,
     };
 
     assert_int_equal(jm_source_new(&f->source, &f->loop, &config, &toy_ops,
@@ -772,6 +777,125 @@ test_snapshot_when_source_restored_from_backup(void **state)
     assert_int_equal(f->consumer.resets, 1);
 }
 
+/* ---- a source that does not answer, and why ---- */
+
+struct problem_wait {
+    jm_follower_t *follower;
+    const char *part; /* the status's problem holds it; "": no problem */
+};
+
+static bool
+problem_is(void *arg)
+{
+    const struct problem_wait *w = arg;
+    jm_follower_status st;
+
+    jm_follower_get_status(w->follower, &st);
+    if (w->part[0] == '\0')
+        return st.connected && st.problem[0] == '\0';
+    return strstr(st.problem, w->part) != NULL;
+}
+
+static void
+wait_problem(struct fixture *f, jm_follower_t *follower, const char *part)
+{
+    struct problem_wait w = {follower, part};
+    jm_follower_status st;
+
+    if (!jm_test_run_until(&f->loop, problem_is, &w, 15000)) {
+        jm_follower_get_status(follower, &st);
+        fail_msg("the follower's problem is \"%s\", not one with \"%s\"",
+                 st.problem, part);
+    }
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+    FILE *file = fopen(path, "w");
+
+    assert_non_null(file);
+    fputs(text, file);
+    fclose(file);
+}
+
+/* ZeroMQ drops a CURVE client the server refuses without a word, so a
+ * source that does not list the follower's key, one whose public key the
+ * follower holds wrong, and one that is down all look alike: the follower
+ * tells them apart (its status and one log line each) and forgets the
+ * problem once the source answers. */
+static void
+test_follower_says_why_a_curve_source_is_silent(void **state)
+{
+    struct fixture *f = *state;
+    char source_public[41], source_secret[41], our_public[41], our_secret[41];
+    char other_public[41], other_secret[41], allow[300], text[256];
+    jm_follower_opts opts = {.poll_ms = 20, .rpc.timeout_ms = 200};
+    jm_follower_t *wrong_key = NULL, *plain = NULL;
+    jm_follower_status st;
+
+    assert_int_equal(jm_keys_generate(source_public, source_secret), 0);
+    assert_int_equal(jm_keys_generate(our_public, our_secret), 0);
+    assert_int_equal(jm_keys_generate(other_public, other_secret), 0);
+    snprintf(allow, sizeof(allow), "%s/allow", f->dst_dir);
+    snprintf(text, sizeof(text), "%s admin\n", other_public);
+    write_file(allow, text);
+    /* The source again, with CURVE, at an endpoint that stays its own. */
+    jm_rpc_client_destroy(&f->client);
+    stop_source(f);
+    snprintf(f->api, sizeof(f->api), "ipc://%s/api", f->dst_dir);
+    f->curve_public_key = source_public;
+    f->curve_secret_key = source_secret;
+    f->allow_file = allow;
+    start_source(f, 0);
+
+    opts.rpc.sock.curve_server_key = source_public;
+    opts.rpc.sock.curve_public_key = our_public;
+    opts.rpc.sock.curve_secret_key = our_secret;
+    assert_int_equal(jm_follower_new(&f->follower, f->bus, f->consumer.store,
+                                     f->api, &opts, &consumer_handler,
+                                     &f->consumer),
+                     0);
+    wait_problem(f, f->follower, "refuses our key");
+    jm_follower_get_status(f->follower, &st);
+    assert_false(st.connected);
+    assert_non_null(strstr(st.problem, our_public));
+
+    /* The source's public key held wrong. */
+    opts.cursor_name = "wrong key";
+    opts.rpc.sock.curve_server_key = other_public;
+    assert_int_equal(jm_follower_new(&wrong_key, f->bus, f->consumer.store,
+                                     f->api, &opts, &consumer_handler,
+                                     &f->consumer),
+                     0);
+    wait_problem(f, wrong_key, "failed before our key was checked");
+    jm_follower_destroy(&wrong_key);
+
+    /* No CURVE on our side at all. */
+    opts.cursor_name = "plain";
+    memset(&opts.rpc.sock, 0, sizeof(opts.rpc.sock));
+    assert_int_equal(jm_follower_new(&plain, f->bus, f->consumer.store, f->api,
+                                     &opts, &consumer_handler, &f->consumer),
+                     0);
+    wait_problem(f, plain, "or it uses CURVE");
+    jm_follower_destroy(&plain);
+
+    /* Listed (the source started again with the list; a SIGHUP does the
+     * same in the services): followed, no problem. */
+    snprintf(text, sizeof(text), "%s admin\n%s service:consumer\n",
+             other_public, our_public);
+    write_file(allow, text);
+    stop_source(f);
+    start_source(f, 0);
+    wait_problem(f, f->follower, "");
+
+    /* Down: the probe's handshake never ends. */
+    stop_source(f);
+    wait_problem(f, f->follower, "not running, or not reachable");
+    start_source(f, 0);
+    wait_problem(f, f->follower, "");
+}
+
 static void
 on_watchdog(uv_timer_t *timer)
 {
@@ -844,6 +968,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_snapshot_when_source_restored_from_backup, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_follower_says_why_a_curve_source_is_silent, setup, teardown),
         cmocka_unit_test(test_stop_signal_ends_the_loop),
     };
 

@@ -88,6 +88,11 @@ typedef struct jm_follower_status {
     uint64_t tick_batches;     /* batches applied from a tick, no Fetch */
     const char *tick_endpoint; /* where ticks are followed; "" if nowhere */
     uint64_t pending_batches;  /* announced batches handed to pending */
+    /* Why the source is not followed now ("" while it answers): it does
+     * not answer (down, unreachable), refuses our key, or the handshake
+     * failed before our key was checked (a wrong source key), or it
+     * answers with an error. */
+    const char *problem;
 } jm_follower_status;
 
 /* Strings borrowed until the next loop turn. */
