@@ -69,16 +69,6 @@ teardown(void **state)
     return 0;
 }
 
-static void
-write_file(const char *path, const char *text)
-{
-    FILE *file = fopen(path, "w");
-
-    assert_non_null(file);
-    assert_int_equal(fputs(text, file) >= 0, 1);
-    assert_int_equal(fclose(file), 0);
-}
-
 /* Redirects stdout or stderr into a file for the duration of one call. */
 struct capture {
     int fd;
@@ -255,17 +245,17 @@ test_load_file(void **state)
     struct test_config cfg;
     char err[256] = "";
 
-    write_file(f->path, "# a comment line\n"
-                        "\n"
-                        "   # an indented comment\n"
-                        "data_dir   /srv/jm data  \n"
-                        "name \"  two  blanks  \"\r\n"
-                        "\tmax_conn\t42\n"
-                        "verbose on\n"
-                        "log_level warn\n"
-                        "peer tcp://10.0.0.1:7000\n"
-                        "peer \"a \"quoted\" peer\"\n"
-                        "peer x # not a comment");
+    jm_test_write_file(f->path, "# a comment line\n"
+                                "\n"
+                                "   # an indented comment\n"
+                                "data_dir   /srv/jm data  \n"
+                                "name \"  two  blanks  \"\r\n"
+                                "\tmax_conn\t42\n"
+                                "verbose on\n"
+                                "log_level warn\n"
+                                "peer tcp://10.0.0.1:7000\n"
+                                "peer \"a \"quoted\" peer\"\n"
+                                "peer x # not a comment");
     jm_cfg_defaults(&cfg, table);
     assert_int_equal(jm_cfg_load_file(&cfg, table, f->path, err, sizeof(err)),
                      0);
@@ -304,7 +294,7 @@ test_load_file_errors(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct test_config cfg;
 
-        write_file(f->path, cases[i].text);
+        jm_test_write_file(f->path, cases[i].text);
         jm_cfg_defaults(&cfg, table);
         err[0] = '\0';
         assert_int_equal(
@@ -371,10 +361,10 @@ test_args_config_file_then_overrides(void **state)
     char config_eq[320];
     char *argv_eq[] = {"jm-test", config_eq, "--data-dir=/cli", NULL};
 
-    write_file(f->path, "max_conn 5\n"
-                        "data_dir /from/file\n"
-                        "peer file1\n"
-                        "peer file2\n");
+    jm_test_write_file(f->path, "max_conn 5\n"
+                                "data_dir /from/file\n"
+                                "peer file1\n"
+                                "peer file2\n");
     assert_int_equal(run_args(f, &cfg, 9, argv, &out, &err), 0);
     assert_int_equal(cfg.max_conn, 99);
     assert_string_equal(cfg.data_dir, "/from/file");
@@ -411,7 +401,7 @@ test_args_empty_list_value_clears(void **state)
     char *out, *err;
     char *argv[] = {"jm-test", "-c", f->path, "--peer=", NULL};
 
-    write_file(f->path, "peer file1\n");
+    jm_test_write_file(f->path, "peer file1\n");
     assert_int_equal(run_args(f, &cfg, 4, argv, &out, &err), 0);
     assert_int_equal(cfg.peers.count, 0);
     assert_null(cfg.peers.items[0]);
@@ -461,7 +451,7 @@ test_args_errors(void **state)
 
     snprintf(absent, sizeof(absent), "%s/absent.conf", f->dir);
     snprintf(bad_conf, sizeof(bad_conf), "%s/bad.conf", f->dir);
-    write_file(bad_conf, "data_dir /ok\nmax_conn many\n");
+    jm_test_write_file(bad_conf, "data_dir /ok\nmax_conn many\n");
     cases[10].reason = absent;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct test_config cfg;
@@ -566,9 +556,9 @@ test_args_test_config_round_trip(void **state)
                     "--verbose", "true",       "--peer", " leading blank",
                     "--peer",    "\"quoted\"", NULL};
 
-    write_file(f->path, "max_conn 33\n"
-                        "name \"\"\n"
-                        "log_level err\n");
+    jm_test_write_file(f->path, "max_conn 33\n"
+                                "name \"\"\n"
+                                "log_level err\n");
     assert_int_equal(run_args(f, &cfg, 10, argv, &out, &err), 1);
     assert_string_equal(err, "");
     assert_non_null(strstr(out, "# where the LMDB files live\n"
@@ -579,7 +569,7 @@ test_args_test_config_round_trip(void **state)
     assert_non_null(strstr(out, "name \"\"\n"));
 
     snprintf(printed, sizeof(printed), "%s/printed.conf", f->dir);
-    write_file(printed, out);
+    jm_test_write_file(printed, out);
     jm_cfg_defaults(&back, table);
     assert_int_equal(
         jm_cfg_load_file(&back, table, printed, errbuf, sizeof(errbuf)), 0);

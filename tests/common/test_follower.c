@@ -809,16 +809,6 @@ wait_problem(struct fixture *f, jm_follower_t *follower, const char *part)
     }
 }
 
-static void
-write_file(const char *path, const char *text)
-{
-    FILE *file = fopen(path, "w");
-
-    assert_non_null(file);
-    fputs(text, file);
-    fclose(file);
-}
-
 /* ZeroMQ drops a CURVE client the server refuses without a word, so a
  * source that does not list the follower's key, one whose public key the
  * follower holds wrong, and one that is down all look alike: the follower
@@ -839,7 +829,7 @@ test_follower_says_why_a_curve_source_is_silent(void **state)
     assert_int_equal(jm_keys_generate(other_public, other_secret), 0);
     snprintf(allow, sizeof(allow), "%s/allow", f->dst_dir);
     snprintf(text, sizeof(text), "%s admin\n", other_public);
-    write_file(allow, text);
+    jm_test_write_file(allow, text);
     /* The source again, with CURVE, at an endpoint that stays its own. */
     jm_rpc_client_destroy(&f->client);
     stop_source(f);
@@ -884,7 +874,7 @@ test_follower_says_why_a_curve_source_is_silent(void **state)
      * same in the services): followed, no problem. */
     snprintf(text, sizeof(text), "%s admin\n%s service:consumer\n",
              other_public, our_public);
-    write_file(allow, text);
+    jm_test_write_file(allow, text);
     stop_source(f);
     start_source(f, 0);
     wait_problem(f, f->follower, "");

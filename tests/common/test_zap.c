@@ -173,16 +173,6 @@ test_allow_list_validation_and_file(void **state)
 }
 
 /* Writes an allow-list file of the given lines. */
-static void
-write_allow(const char *path, const char *text)
-{
-    FILE *file = fopen(path, "w");
-
-    assert_non_null(file);
-    fputs(text, file);
-    fclose(file);
-}
-
 static bool
 admits(struct fixture *f, jm_sock_t *server, const struct keys *server_keys,
        const struct keys *k)
@@ -216,7 +206,7 @@ test_allow_load_replaces_both_lists(void **state)
     snprintf(path, sizeof(path), "%s/allow", dir);
     snprintf(text, sizeof(text), "%s caseworker:101\n%s service:matcher\n",
              caseworker.public_key, matcher.public_key);
-    write_allow(path, text);
+    jm_test_write_file(path, text);
     assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
                                        jm_principal_sees_all, &keys),
                      0);
@@ -236,7 +226,7 @@ test_allow_load_replaces_both_lists(void **state)
     /* The matcher's key revoked, a newcomer added. */
     snprintf(text, sizeof(text), "%s caseworker:101\n%s caseworker:147\n",
              caseworker.public_key, newcomer.public_key);
-    write_allow(path, text);
+    jm_test_write_file(path, text);
     assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
                                        jm_principal_sees_all, &keys),
                      0);
@@ -249,7 +239,7 @@ test_allow_load_replaces_both_lists(void **state)
     /* A bad line (a key without its principal): nothing changes. */
     snprintf(text, sizeof(text), "%s service:matcher\n%s\n", matcher.public_key,
              caseworker.public_key);
-    write_allow(path, text);
+    jm_test_write_file(path, text);
     assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
                                        jm_principal_sees_all, &keys),
                      -EINVAL);
@@ -311,7 +301,7 @@ test_reloaded_list_applies_to_open_connections(void **state)
     snprintf(path, sizeof(path), "%s/allow", dir);
     snprintf(text, sizeof(text), "%s caseworker:101\n%s municipality:101\n",
              kept.public_key, revoked.public_key);
-    write_allow(path, text);
+    jm_test_write_file(path, text);
     assert_int_equal(
         jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
     server = curve_server(f, &server_keys, &seen);
@@ -340,7 +330,7 @@ test_reloaded_list_applies_to_open_connections(void **state)
 
     /* SIGHUP: one key off the list, the other with another principal. */
     snprintf(text, sizeof(text), "%s caseworker:147\n", kept.public_key);
-    write_allow(path, text);
+    jm_test_write_file(path, text);
     assert_int_equal(
         jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
     send_and_see(f, revoked_client, "revoked 2", &seen, 3);
@@ -353,7 +343,7 @@ test_reloaded_list_applies_to_open_connections(void **state)
     /* Listed again: its next message has its principal back. */
     snprintf(text, sizeof(text), "%s caseworker:147\n%s municipality:147\n",
              kept.public_key, revoked.public_key);
-    write_allow(path, text);
+    jm_test_write_file(path, text);
     assert_int_equal(
         jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
     send_and_see(f, revoked_client, "revoked 3", &seen, 5);

@@ -25,6 +25,10 @@ void jm_test_tmpdir(char *buf, size_t size);
 /* Removes dir and everything below it (best effort). */
 void jm_test_rmtree(const char *dir);
 
+/* Writes text to path, replacing it (a config, an allow list). Fails the
+ * test on error. */
+void jm_test_write_file(const char *path, const char *text);
+
 /* Runs the loop until pred(arg) is true or timeout_ms passed. Returns
  * pred's final value. A private timer bounds the wait, so the loop never
  * blocks forever, and is closed before returning. */
