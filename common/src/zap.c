@@ -162,7 +162,7 @@ allow_clear(jm_bus_t *bus, const char *domain)
         d->count = 0;
 }
 
-/* jm_bus_allow_file, with the number of keys read. */
+/* Reads path into domain (jm_bus_allow_load), *count_p the keys read. */
 static int
 allow_file(jm_bus_t *bus, const char *domain, const char *path, size_t *count_p)
 {
@@ -233,10 +233,33 @@ out:
     return rc;
 }
 
-int
-jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path)
+/* Adds to domain to every entry of domain from whose principal keep
+ * accepts. Nothing is added when from does not exist. */
+static void
+allow_copy(jm_bus_t *bus, const char *from, const char *to,
+           bool (*keep)(const char *principal))
 {
-    return allow_file(bus, domain, path, NULL);
+    const struct jm__domain *d;
+    struct allow_entry *kept;
+    size_t count = 0;
+
+    JM_ASSERT(bus != NULL);
+    JM_ASSERT(keep != NULL);
+    if ((d = find_domain(bus, from, strlen(from))) == NULL || d->count == 0)
+        return;
+    /* Copied out first: adding to another domain may move the domains
+     * array, and d with it. */
+    kept = jm_xcalloc(d->count, sizeof(*kept));
+    for (size_t i = 0; i < d->count; i++)
+        if (keep(d->entries[i].principal))
+            kept[count++] = d->entries[i];
+    for (size_t i = 0; i < count; i++) {
+        /* Both were valid in from, so this cannot fail. */
+        int rc = jm_bus_allow(bus, to, kept[i].key, kept[i].principal);
+
+        JM_ASSERT(rc == 0);
+    }
+    free(kept);
 }
 
 int
@@ -251,7 +274,7 @@ jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
         return rc;
     if (narrow != NULL) {
         allow_clear(bus, narrow);
-        jm_bus_allow_copy(bus, domain, narrow, keep);
+        allow_copy(bus, domain, narrow, keep);
     }
     return 0;
 }
@@ -278,33 +301,6 @@ jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
                "allow list %s read again: %zu keys (a key no longer listed is "
                "refused from its next request)",
                path, keys);
-}
-
-void
-jm_bus_allow_copy(jm_bus_t *bus, const char *from, const char *to,
-                  bool (*keep)(const char *principal))
-{
-    const struct jm__domain *d;
-    struct allow_entry *kept;
-    size_t count = 0;
-
-    JM_ASSERT(bus != NULL);
-    JM_ASSERT(keep != NULL);
-    if ((d = find_domain(bus, from, strlen(from))) == NULL || d->count == 0)
-        return;
-    /* Copied out first: adding to another domain may move the domains
-     * array, and d with it. */
-    kept = jm_xcalloc(d->count, sizeof(*kept));
-    for (size_t i = 0; i < d->count; i++)
-        if (keep(d->entries[i].principal))
-            kept[count++] = d->entries[i];
-    for (size_t i = 0; i < count; i++) {
-        /* Both were valid in from, so this cannot fail. */
-        int rc = jm_bus_allow(bus, to, kept[i].key, kept[i].principal);
-
-        JM_ASSERT(rc == 0);
-    }
-    free(kept);
 }
 
 void

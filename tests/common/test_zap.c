@@ -135,16 +135,21 @@ test_allow_list_validation_and_file(void **state)
     assert_non_null(file);
     fprintf(file, "%s service:first\n%s\n", other.public_key, other.public_key);
     fclose(file);
-    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -EINVAL);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", bad, NULL, NULL, NULL), -EINVAL);
     file = fopen(bad, "w");
     assert_non_null(file);
     fprintf(file, "%s service\n", other.public_key);
     fclose(file);
-    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -EINVAL);
-    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", dir), -EISDIR);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", bad, NULL, NULL, NULL), -EINVAL);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", dir, NULL, NULL, NULL), -EISDIR);
     strcat(bad, "-missing");
-    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", bad), -ENOENT);
-    assert_int_equal(jm_bus_allow_file(f->bus, "jobmatch", path), 0);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", bad, NULL, NULL, NULL), -ENOENT);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
 
     /* The listed key gets in with its principal. The bad files added
      * nothing (all or nothing; the reserved name), and the commented-out key is

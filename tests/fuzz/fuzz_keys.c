@@ -48,7 +48,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     path = fuzz_input_file(data + 1, size - 1); /* 0600, as a key file is */
     if ((data[0] & 1) == 0) {
-        rc = jm_bus_allow_file(bus, "fuzz", path);
+        rc = jm_bus_allow_load(bus, "fuzz", path, NULL, NULL, NULL);
         fuzz_check(rc == 0 || rc == -EINVAL);
         return 0;
     }

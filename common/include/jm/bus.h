@@ -72,20 +72,19 @@ uv_loop_t *jm_bus_loop(const jm_bus_t *bus);
 int jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
                  const char *principal);
 
-/* Loads an allow-list file: one "PUBLIC_KEY_Z85 principal" per line, '#'
- * comments. The file is the domain's whole list: keys listed before and
- * not in it are refused from then on (new handshakes by the ZAP handler;
- * messages on connections made before arrive unlisted), and a key whose
- * principal changed has the new one from its next message. Returns
+/* What a service does at start and at SIGHUP: loads the allow-list file
+ * path into domain, one "PUBLIC_KEY_Z85 principal" per line, '#' comments.
+ * The file is the domain's whole list: keys listed before and not in it
+ * are refused from then on (new handshakes by the ZAP handler; messages
+ * on connections made before arrive unlisted), and a key whose principal
+ * changed has the new one from its next message. If narrow is not NULL,
+ * it is made again as a second list for the sockets that only some
+ * callers may use (the event log's and the notifications'): the keys of
+ * domain whose principal keep accepts (a list left empty refuses every
+ * key). *count_p (if not NULL) gets the number of keys read. Returns
  * -EINVAL (with the line logged) on a bad line (what jm_bus_allow
- * refuses, or a third word), -errno if the file cannot be read; the list
- * is then as it was. */
-int jm_bus_allow_file(jm_bus_t *bus, const char *domain, const char *path);
-
-/* What a service does at start and at SIGHUP: jm_bus_allow_file of path
- * into domain and, if it was read, narrow (if not NULL) made again from it
- * with jm_bus_allow_copy(keep). *count_p (if not NULL) gets the number of
- * keys read. On failure both lists are as they were. */
+ * refuses, or a third word), -errno if the file cannot be read; both lists
+ * are then as they were. */
 int jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
                       const char *narrow, bool (*keep)(const char *principal),
                       size_t *count_p);
@@ -96,14 +95,6 @@ int jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
 void jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
                          const char *path, const char *narrow,
                          bool (*keep)(const char *principal));
-
-/* Adds to domain to every entry of domain from whose principal keep
- * accepts: a second allow list for the sockets that only some of a
- * service's callers may use (the event log's tick socket admits only
- * principals that see every record). Nothing is added when from does not
- * exist; a domain nobody was added to refuses every key. */
-void jm_bus_allow_copy(jm_bus_t *bus, const char *from, const char *to,
-                       bool (*keep)(const char *principal));
 
 /* Counts of ZAP decisions since jm_bus_new (for tests and metrics). */
 void jm_bus_zap_counts(const jm_bus_t *bus, uint64_t *accepted,

@@ -87,7 +87,7 @@ const char *jm_rpc_call_principal(const jm_rpc_call_t *call);
 /* The CURVE (ZAP) domains of the services' sockets, each with its own allow
  * list: the apis admit every key of the service's allow_file; the sockets
  * that carry every municipality's records admit only the keys whose
- * principal sees all (jm_bus_allow_copy). */
+ * principal sees all (jm_bus_allow_load's narrow list). */
 #define JM_CURVE_DOMAIN_API     "jobmatch"         /* the ROUTER apis */
 #define JM_CURVE_DOMAIN_LOG     "jobmatch.log"     /* ticks, log endpoint */
 #define JM_CURVE_DOMAIN_PUBLISH "jobmatch.publish" /* ShortlistChanged */
