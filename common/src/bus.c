@@ -297,8 +297,8 @@ on_prepare(uv_prepare_t *handle)
     jm__sock_rearm(handle->data);
 }
 
-static void
-release_frames(struct jm__frames *msg)
+void
+jm__frames_release(struct jm__frames *msg)
 {
     for (unsigned i = 0; i < msg->stored; i++)
         zmq_msg_close(&msg->frame[i]);
@@ -306,10 +306,9 @@ release_frames(struct jm__frames *msg)
     msg->total = 0;
 }
 
-/* Receives one whole message into msg. Returns false when none is pending
- * (or the receive failed; msg is then empty). */
-static bool
-recv_message(jm_sock_t *self, struct jm__frames *msg)
+/* A failed receive (not only "none pending") is logged. */
+bool
+jm__sock_recv(jm_sock_t *self, struct jm__frames *msg)
 {
     msg->stored = 0;
     msg->total = 0;
@@ -333,7 +332,7 @@ recv_message(jm_sock_t *self, struct jm__frames *msg)
             if (msg->total > 0 || rc != -EAGAIN)
                 jm_log(JM_LOG_WARN, "bus", "receive on %s failed: %s",
                        self->endpoint, jm_strerror(rc));
-            release_frames(msg);
+            jm__frames_release(msg);
             return false;
         }
         msg->total++;
@@ -354,9 +353,9 @@ on_check(uv_check_t *handle)
     /* The budget keeps one busy socket from starving the others and the
      * timers; what is left keeps the idle handle running. */
     while (!self->closing && delivered < self->drain_budget &&
-           recv_message(self, &msg)) {
+           jm__sock_recv(self, &msg)) {
         self->deliver(self, &msg);
-        release_frames(&msg);
+        jm__frames_release(&msg);
         delivered++;
     }
     /* A callback may have closed the socket: self is still allocated (it
@@ -445,6 +444,7 @@ jm__sock_close(jm_sock_t *sock)
     if (sock->closing)
         return;
     sock->closing = true;
+    jm__pubconns_stop(sock); /* the monitor stops before the socket closes */
     uv_idle_stop(&sock->idle);
     /* uv_close stops the poll handle, taking the fd out of epoll, before
      * zmq_close lets libzmq's reaper close that fd. */
@@ -543,6 +543,12 @@ jm_sock_new(jm_sock_t **sock_p, jm_bus_t *bus, jm_sock_type type,
                             arg)) != 0)
         return rc;
     (*sock_p)->on_recv = on_recv;
+    /* Before the bind, so that no subscriber's connection is missed. */
+    if ((*sock_p)->zmq_type == ZMQ_PUB && (*sock_p)->curve_server &&
+        (rc = jm__pubconns_start(*sock_p)) != 0) {
+        jm_sock_close(sock_p);
+        return rc;
+    }
     return 0;
 }
 

@@ -33,6 +33,7 @@ typedef void (*jm__deliver_fn)(jm_sock_t *sock, struct jm__frames *msg);
 
 struct jm__domain;
 struct jm__selftest;
+struct jm__pubconns;
 
 struct jm_bus {
     uv_loop_t *loop;
@@ -45,6 +46,7 @@ struct jm_bus {
     unsigned open_sockets;          /* every jm_sock_t not yet closed */
     struct jm__selftest *selftests; /* in flight, cancelled by destroy */
     unsigned long monitor_sequence; /* unique inproc monitor endpoints */
+    struct jm__pubconns *pubconns;  /* every CURVE PUB's connections */
 };
 
 struct jm_sock {
@@ -55,6 +57,8 @@ struct jm_sock {
     /* A CURVE server's allow list (ZAP domain): each message's key is
      * looked up there as the list is when it arrives. */
     char curve_domain[JM_CURVE_DOMAIN_MAX + 1];
+    /* A CURVE PUB: its subscriber connections (pubconns.c). */
+    struct jm__pubconns *pubconns;
     bool closing;
     unsigned open_handles; /* freed when the last close callback ran */
     unsigned drain_budget;
@@ -83,6 +87,27 @@ void jm__sock_close(jm_sock_t *sock);
  * the loop does not block on an fd that will not fire again). Called after
  * every send. */
 void jm__sock_rearm(jm_sock_t *sock);
+
+/* Receives one whole message into msg without waiting; false when none is
+ * pending (msg is then empty). Release what it filled with
+ * jm__frames_release. */
+bool jm__sock_recv(jm_sock_t *sock, struct jm__frames *msg);
+void jm__frames_release(struct jm__frames *msg);
+
+/* pubconns.c: a socket monitor's event (libzmq 4.3: [u16 id, u32 value]
+ * [endpoint]) read into *id and *value; false if msg is not one. */
+bool jm__monitor_event(const struct jm__frames *msg, uint16_t *id,
+                       uint32_t *value);
+
+/* pubconns.c: starts keeping the subscriber connections of a CURVE PUB
+ * (before it binds, so that none is missed). jm__sock_close stops it. */
+int jm__pubconns_start(jm_sock_t *pub);
+void jm__pubconns_stop(jm_sock_t *pub);
+
+/* pubconns.c: a reload took at least one key off domain's allow list:
+ * every subscriber connection of the PUB sockets of that domain is dropped
+ * so that each is authenticated again (ZAP refuses the revoked key). */
+void jm__pubconns_revoked(jm_bus_t *bus, const char *domain);
 
 /* -errno for the last failed zmq call. */
 int jm__zmq_err(void);

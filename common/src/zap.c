@@ -262,21 +262,67 @@ allow_copy(jm_bus_t *bus, const char *from, const char *to,
     free(kept);
 }
 
+/* The keys of domain as they are now (a copy; free with free_keys). */
+static char **
+copy_keys(const jm_bus_t *bus, const char *domain, size_t *count_p)
+{
+    const struct jm__domain *d = find_domain(bus, domain, strlen(domain));
+    char **keys;
+
+    *count_p = d != NULL ? d->count : 0;
+    keys = jm_xcalloc(*count_p + 1, sizeof(*keys));
+    for (size_t i = 0; i < *count_p; i++)
+        keys[i] = jm_xstrdup(d->entries[i].key);
+    return keys;
+}
+
+static void
+free_keys(char **keys, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+/* Is one of keys (the list before a reload) no longer in domain? Then the
+ * PUB sockets of domain drop their subscribers (pubconns.c), which the
+ * per-message check of the other sockets cannot reach. */
+static void
+drop_if_revoked(jm_bus_t *bus, const char *domain, char **keys, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (jm__allow_principal(bus, domain, keys[i]) == NULL) {
+            jm__pubconns_revoked(bus, domain);
+            return;
+        }
+}
+
 int
 jm_bus_allow_load(jm_bus_t *bus, const char *domain, const char *path,
                   const char *narrow, bool (*keep)(const char *principal),
                   size_t *count_p)
 {
+    size_t old_count, old_narrow_count = 0;
+    char **old = NULL, **old_narrow = NULL;
     int rc;
 
     JM_ASSERT(bus != NULL && domain != NULL && path != NULL);
+    old = copy_keys(bus, domain, &old_count);
+    if (narrow != NULL)
+        old_narrow = copy_keys(bus, narrow, &old_narrow_count);
     if ((rc = allow_file(bus, domain, path, count_p)) != 0)
-        return rc;
+        goto out;
     if (narrow != NULL) {
         allow_clear(bus, narrow);
         allow_copy(bus, domain, narrow, keep);
+        drop_if_revoked(bus, narrow, old_narrow, old_narrow_count);
     }
-    return 0;
+    drop_if_revoked(bus, domain, old, old_count);
+out:
+    free_keys(old, old_count);
+    if (old_narrow != NULL)
+        free_keys(old_narrow, old_narrow_count);
+    return rc;
 }
 
 void
@@ -299,7 +345,7 @@ jm_bus_allow_reload(jm_bus_t *bus, const char *who, const char *domain,
     else
         jm_log(JM_LOG_NOTICE, who,
                "allow list %s read again: %zu keys (a key no longer listed is "
-               "refused from its next request)",
+               "refused from its next request, and loses its subscriptions)",
                path, keys);
 }
 
@@ -757,11 +803,10 @@ static void
 on_monitor_event(jm_sock_t *sock, struct jm__frames *event)
 {
     uint16_t id;
+    uint32_t value;
 
-    /* libzmq 4.3 events: [u16 event, u32 value][endpoint]. */
-    if (event->total != 2 || zmq_msg_size(&event->frame[0]) != 6)
+    if (!jm__monitor_event(event, &id, &value))
         return;
-    memcpy(&id, zmq_msg_data(&event->frame[0]), sizeof(id));
     switch (id) {
     case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
         /* The ZAP handler answered and said no (status 300/400/500). */

@@ -164,15 +164,17 @@ case $out in *"you are 'caseworker:147'"*) ;; *) fail "after a bad reload: $out"
 kill -0 "$intake_pid" "$matcher_pid" || fail "a SIGHUP ended a service"
 
 # A key taken off the list is refused on a connection it made before, too
-# (ZeroMQ keeps one as long as the peer likes): the matcher's, at the fetch
-# a new order's tick sets off. Put back, it follows again on the same
-# connection.
+# (ZeroMQ keeps one as long as the peer likes): the matcher's, at its next
+# fetch; and its subscription to the ticks, which a PUB cannot refuse per
+# message, is dropped (it would go on receiving a small commit's events).
+# Put back, it follows again.
 as_admin() { j --key "$dir/admin.key" --intake-key "$intake_pub" \
     --matcher-key "$matcher_pub" "$@"; }
 printf '%s admin\n%s caseworker:147\n' "$admin_pub" "$stranger_pub" \
     >"$dir/allow"
 kill -HUP "$intake_pid"
 reloaded intake "allow list $dir/allow read again: 2 keys" 1
+reloaded intake "a key was taken off allow list jobmatch.log: 1 subscriber connection(s)" 1
 as_admin order submit "$src/docs/examples/job-order.json" >/dev/null ||
     fail "admin could not submit an order"
 reloaded intake "rejected request from a key no longer on the allow list" 1

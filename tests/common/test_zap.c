@@ -362,6 +362,186 @@ test_reloaded_list_applies_to_open_connections(void **state)
     f->finished = true;
 }
 
+/* What one subscriber received, by phase of the test below. */
+struct phases {
+    int before, same, after;
+};
+
+static void
+count_phase(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
+{
+    struct phases *p = arg;
+
+    (void) sock;
+    if (msg->size == 6 && memcmp(msg->data, "before", 6) == 0)
+        p->before++;
+    else if (msg->size == 4 && memcmp(msg->data, "same", 4) == 0)
+        p->same++;
+    else if (msg->size == 5 && memcmp(msg->data, "after", 5) == 0)
+        p->after++;
+}
+
+/* Publishes text every few ms while the test waits. */
+struct publisher {
+    uv_timer_t timer;
+    jm_sock_t *pub;
+    const char *text;
+};
+
+static void
+on_publish_phase(uv_timer_t *timer)
+{
+    struct publisher *p = timer->data;
+
+    assert_int_equal(jm_sock_publish(p->pub, "t", p->text, strlen(p->text)), 0);
+}
+
+static void
+publish_start(struct fixture *f, struct publisher *p, const char *text)
+{
+    p->text = text;
+    assert_int_equal(uv_timer_init(&f->loop, &p->timer), 0);
+    p->timer.data = p;
+    assert_int_equal(uv_timer_start(&p->timer, on_publish_phase, 0, 5), 0);
+}
+
+struct both_saw {
+    const int *first, *second;
+    int at_least;
+};
+
+static bool
+both_saw(void *arg)
+{
+    const struct both_saw *w = arg;
+
+    return *w->first >= w->at_least && *w->second >= w->at_least;
+}
+
+struct after_revocation {
+    const struct phases *kept;
+    jm_bus_t *bus;
+    uint64_t refused_before;
+};
+
+/* The kept subscriber is back and has had several messages published
+ * after the reload, and the revoked one has tried again and been refused. */
+static bool
+revocation_settled(void *arg)
+{
+    const struct after_revocation *w = arg;
+    uint64_t accepted, refused;
+
+    jm_bus_zap_counts(w->bus, &accepted, &refused);
+    return w->kept->after >= 5 && refused > w->refused_before;
+}
+
+static jm_sock_t *
+curve_subscriber(struct fixture *f, const struct keys *server,
+                 const struct keys *k, const char *endpoint, struct phases *p)
+{
+    jm_sock_opts opts = {.curve_server_key = server->public_key,
+                         .curve_public_key = k->public_key,
+                         .curve_secret_key = k->secret_key};
+    jm_sock_t *sub = NULL;
+
+    assert_int_equal(
+        jm_sock_new(&sub, f->bus, JM_SOCK_SUB, &opts, count_phase, p), 0);
+    assert_int_equal(jm_sock_connect(sub, endpoint), 0);
+    return sub;
+}
+
+/* A PUB cannot refuse a message per subscriber, so a key taken off its
+ * list at SIGHUP loses the connection itself: every subscriber of the
+ * domain's PUB sockets is dropped, the listed ones come back through ZAP
+ * and receive again, the revoked one is refused and receives nothing
+ * published after the reload. A reload that takes no key off drops
+ * nobody. */
+static void
+test_revoked_subscriber_loses_its_subscription(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, kept, revoked, newcomer;
+    struct phases kept_got = {0}, revoked_got = {0};
+    struct publisher publisher = {0};
+    jm_sock_opts pub_opts = {.curve_domain = "jobmatch"};
+    jm_sock_t *pub, *kept_sub, *revoked_sub;
+    char dir[256], path[300], text[512];
+    uint64_t accepted, refused, accepted_now;
+
+    make_keys(&server_keys);
+    make_keys(&kept);
+    make_keys(&revoked);
+    make_keys(&newcomer);
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/allow", dir);
+    snprintf(text, sizeof(text), "%s service:matcher\n%s service:matcher-2\n",
+             kept.public_key, revoked.public_key);
+    jm_test_write_file(path, text);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    pub_opts.curve_secret_key = server_keys.secret_key;
+    assert_int_equal(
+        jm_sock_new(&pub, f->bus, JM_SOCK_PUB, &pub_opts, NULL, NULL), 0);
+    assert_int_equal(jm_sock_bind(pub, ANY_PORT), 0);
+    kept_sub = curve_subscriber(f, &server_keys, &kept, jm_sock_endpoint(pub),
+                                &kept_got);
+    revoked_sub = curve_subscriber(f, &server_keys, &revoked,
+                                   jm_sock_endpoint(pub), &revoked_got);
+    publisher.pub = pub;
+    publish_start(f, &publisher, "before");
+    {
+        struct both_saw wait = {&kept_got.before, &revoked_got.before, 1};
+
+        assert_true(jm_test_run_until(&f->loop, both_saw, &wait, 10000));
+    }
+
+    /* A key added, none taken off: both connections stay (no handshake
+     * since) and both go on receiving. */
+    jm_bus_zap_counts(f->bus, &accepted, &refused);
+    snprintf(text, sizeof(text),
+             "%s service:matcher\n%s service:matcher-2\n%s "
+             "service:matcher-3\n",
+             kept.public_key, revoked.public_key, newcomer.public_key);
+    jm_test_write_file(path, text);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    publisher.text = "same";
+    {
+        struct both_saw wait = {&kept_got.same, &revoked_got.same, 3};
+
+        assert_true(jm_test_run_until(&f->loop, both_saw, &wait, 10000));
+    }
+    jm_bus_zap_counts(f->bus, &accepted_now, NULL);
+    assert_int_equal(accepted_now, accepted);
+
+    /* One key taken off. */
+    snprintf(text, sizeof(text), "%s service:matcher\n", kept.public_key);
+    jm_test_write_file(path, text);
+    jm_bus_zap_counts(f->bus, &accepted, &refused);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    publisher.text = "after";
+    {
+        struct after_revocation wait = {&kept_got, f->bus, refused};
+
+        assert_true(
+            jm_test_run_until(&f->loop, revocation_settled, &wait, 10000));
+    }
+    close_handle(&f->loop, &publisher.timer);
+    for (int i = 0; i < 10; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_int_equal(revoked_got.after, 0);
+    jm_bus_zap_counts(f->bus, &accepted_now, NULL);
+    assert_true(accepted_now > accepted); /* the kept one came back */
+
+    jm_sock_close(&kept_sub);
+    jm_sock_close(&revoked_sub);
+    jm_sock_close(&pub);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
 static void
 test_routing_id_is_never_a_principal(void **state)
 {
@@ -621,6 +801,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_reloaded_list_applies_to_open_connections, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_revoked_subscriber_loses_its_subscription, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing_id_is_never_a_principal,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

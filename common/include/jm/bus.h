@@ -76,8 +76,11 @@ int jm_bus_allow(jm_bus_t *bus, const char *domain, const char *public_key,
  * path into domain, one "PUBLIC_KEY_Z85 principal" per line, '#' comments.
  * The file is the domain's whole list: keys listed before and not in it
  * are refused from then on (new handshakes by the ZAP handler; messages
- * on connections made before arrive unlisted), and a key whose principal
- * changed has the new one from its next message. If narrow is not NULL,
+ * on connections made before arrive unlisted; and, as a PUB cannot tell
+ * its subscribers apart, every subscriber connection of the domain's PUB
+ * sockets is dropped, so that the listed ones reconnect through ZAP and
+ * the revoked ones cannot), and a key whose principal changed has the new
+ * one from its next message. If narrow is not NULL,
  * it is made again as a second list for the sockets that only some
  * callers may use (the event log's and the notifications'): the keys of
  * domain whose principal keep accepts (a list left empty refuses every
