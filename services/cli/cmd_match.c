@@ -260,9 +260,10 @@ match_order(cli *c, const struct opts *o)
                list->n_candidates == 1 ? "" : "s");
     else
         printf("order %s: the best %zu of at least %u citizens who pass the "
-               "hard filters (%u looked at)\n",
+               "hard filters\n  (counted until nobody else could enter the "
+               "top %zu; %u looked at)\n",
                list->order_id, list->n_candidates, list->eligible,
-               list->considered);
+               list->n_candidates, list->considered);
     t = cli_table_new(">#", "citizen", ">score", ">essential", ">optional",
                       ">occupation", ">distance", ">recency", ">progression",
                       ">km", "home", NULL);

@@ -355,8 +355,9 @@ show_shortlist(node *n, const pick *p)
            "  workplace   postcode %s, owned by municipality %s\n\n"
            "%s%u citizens pass every hard filter of this order (job kind,\n"
            "hours, start, distance, licences, languages, consent); %u of them\n"
-           "also have every essential skill at its level. The best %s, "
-           "explained:\n\n"
+           "also have every essential skill at its level. The best %s,\n"
+           "explained (the search stops reading as soon as nobody else could\n"
+           "enter them, so it counts fewer):\n\n"
            "$ %s match order %s --top %s --explain\n",
            p->order_id, p->title, p->company, label, p->postcode,
            p->municipality, p->exact ? "" : "At least ", p->eligible,
