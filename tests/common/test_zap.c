@@ -27,9 +27,11 @@ curve_server(struct fixture *f, const struct keys *k, struct seen *seen)
     return server;
 }
 
+/* A CURVE client of type (a DEALER or a SUB) with key pair k, connected. */
 static jm_sock_t *
-curve_client(struct fixture *f, const struct keys *server, const struct keys *k,
-             const char *routing_id, const char *endpoint)
+curve_peer(struct fixture *f, jm_sock_type type, const struct keys *server,
+           const struct keys *k, const char *routing_id, const char *endpoint,
+           jm_sock_recv_cb on_recv, void *arg)
 {
     jm_sock_opts opts = {.curve_server_key = server->public_key,
                          .curve_public_key = k->public_key,
@@ -37,10 +39,18 @@ curve_client(struct fixture *f, const struct keys *server, const struct keys *k,
                          .routing_id = routing_id};
     jm_sock_t *client = NULL;
 
-    assert_int_equal(
-        jm_sock_new(&client, f->bus, JM_SOCK_DEALER, &opts, NULL, NULL), 0);
+    assert_int_equal(jm_sock_new(&client, f->bus, type, &opts, on_recv, arg),
+                     0);
     assert_int_equal(jm_sock_connect(client, endpoint), 0);
     return client;
+}
+
+static jm_sock_t *
+curve_client(struct fixture *f, const struct keys *server, const struct keys *k,
+             const char *routing_id, const char *endpoint)
+{
+    return curve_peer(f, JM_SOCK_DEALER, server, k, routing_id, endpoint, NULL,
+                      NULL);
 }
 
 static void
@@ -258,6 +268,15 @@ test_allow_load_replaces_both_lists(void **state)
     f->finished = true;
 }
 
+/* What a SIGHUP does: the list file written anew as text, then read. */
+static void
+reload_allow_list(struct fixture *f, const char *path, const char *text)
+{
+    jm_test_write_file(path, text);
+    assert_int_equal(
+        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+}
+
 struct seen_count {
     const struct seen *seen;
     int count;
@@ -306,9 +325,7 @@ test_reloaded_list_applies_to_open_connections(void **state)
     snprintf(path, sizeof(path), "%s/allow", dir);
     snprintf(text, sizeof(text), "%s caseworker:101\n%s municipality:101\n",
              kept.public_key, revoked.public_key);
-    jm_test_write_file(path, text);
-    assert_int_equal(
-        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    reload_allow_list(f, path, text);
     server = curve_server(f, &server_keys, &seen);
     kept_client =
         curve_client(f, &server_keys, &kept, NULL, jm_sock_endpoint(server));
@@ -335,9 +352,7 @@ test_reloaded_list_applies_to_open_connections(void **state)
 
     /* SIGHUP: one key off the list, the other with another principal. */
     snprintf(text, sizeof(text), "%s caseworker:147\n", kept.public_key);
-    jm_test_write_file(path, text);
-    assert_int_equal(
-        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    reload_allow_list(f, path, text);
     send_and_see(f, revoked_client, "revoked 2", &seen, 3);
     assert_true(seen.unlisted);
     assert_true(seen.principal_null);
@@ -348,9 +363,7 @@ test_reloaded_list_applies_to_open_connections(void **state)
     /* Listed again: its next message has its principal back. */
     snprintf(text, sizeof(text), "%s caseworker:147\n%s municipality:147\n",
              kept.public_key, revoked.public_key);
-    jm_test_write_file(path, text);
-    assert_int_equal(
-        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    reload_allow_list(f, path, text);
     send_and_see(f, revoked_client, "revoked 3", &seen, 5);
     assert_false(seen.unlisted);
     assert_string_equal(seen.principal, "municipality:147");
@@ -440,15 +453,8 @@ static jm_sock_t *
 curve_subscriber(struct fixture *f, const struct keys *server,
                  const struct keys *k, const char *endpoint, struct phases *p)
 {
-    jm_sock_opts opts = {.curve_server_key = server->public_key,
-                         .curve_public_key = k->public_key,
-                         .curve_secret_key = k->secret_key};
-    jm_sock_t *sub = NULL;
-
-    assert_int_equal(
-        jm_sock_new(&sub, f->bus, JM_SOCK_SUB, &opts, count_phase, p), 0);
-    assert_int_equal(jm_sock_connect(sub, endpoint), 0);
-    return sub;
+    return curve_peer(f, JM_SOCK_SUB, server, k, NULL, endpoint, count_phase,
+                      p);
 }
 
 /* A PUB cannot refuse a message per subscriber, so a key taken off its
@@ -477,9 +483,7 @@ test_revoked_subscriber_loses_its_subscription(void **state)
     snprintf(path, sizeof(path), "%s/allow", dir);
     snprintf(text, sizeof(text), "%s service:matcher\n%s service:matcher-2\n",
              kept.public_key, revoked.public_key);
-    jm_test_write_file(path, text);
-    assert_int_equal(
-        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    reload_allow_list(f, path, text);
     pub_opts.curve_secret_key = server_keys.secret_key;
     assert_int_equal(
         jm_sock_new(&pub, f->bus, JM_SOCK_PUB, &pub_opts, NULL, NULL), 0);
@@ -503,9 +507,7 @@ test_revoked_subscriber_loses_its_subscription(void **state)
              "%s service:matcher\n%s service:matcher-2\n%s "
              "service:matcher-3\n",
              kept.public_key, revoked.public_key, newcomer.public_key);
-    jm_test_write_file(path, text);
-    assert_int_equal(
-        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    reload_allow_list(f, path, text);
     publisher.text = "same";
     {
         struct both_saw wait = {&kept_got.same, &revoked_got.same, 3};
@@ -517,10 +519,8 @@ test_revoked_subscriber_loses_its_subscription(void **state)
 
     /* One key taken off. */
     snprintf(text, sizeof(text), "%s service:matcher\n", kept.public_key);
-    jm_test_write_file(path, text);
     jm_bus_zap_counts(f->bus, &accepted, &refused);
-    assert_int_equal(
-        jm_bus_allow_load(f->bus, "jobmatch", path, NULL, NULL, NULL), 0);
+    reload_allow_list(f, path, text);
     publisher.text = "after";
     {
         struct after_revocation wait = {&kept_got, f->bus, refused};
