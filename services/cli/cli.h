@@ -41,6 +41,9 @@ typedef struct cli_curve {
     char secret_key[JM_KEY_Z85_LEN + 1];
 } cli_curve;
 
+/* How long a request waits for its answer, per try (--timeout). */
+#define CLI_DEFAULT_TIMEOUT_MS 3000
+
 typedef struct cli {
     /* Comma-separated endpoint lists; several only for the matcher. */
     char *endpoints[CLI_SERVICES];

@@ -322,7 +322,7 @@ main(int argc, char **argv)
     int rc = CLI_USAGE;
 
     c.prog = "jobmatch";
-    c.timeout_ms = 3000;
+    c.timeout_ms = CLI_DEFAULT_TIMEOUT_MS;
     jm_log_set_level(JM_LOG_WARN);
     if (uv_loop_init(&c.loop) != 0) {
         fprintf(stderr, "jobmatch: cannot initialise the event loop\n");

@@ -73,7 +73,7 @@ load(node *n)
         {"--orders", n->orders},
         {"--municipalities", n->municipalities},
     };
-    const char *argv[6 + 2 * JM_COUNTOF(options)];
+    const char *argv[8 + 2 * JM_COUNTOF(options)];
     node_child_opts opts = {
         .name = "sample",
         .argv = argv,
@@ -81,12 +81,22 @@ load(node *n)
         .stop_timeout_ms = 5000,
     };
     char stamp[32], args[512] = "", text[600], *path;
+    char timeout[16] = "", shown_timeout[32] = ""; /* " --timeout MS" */
     size_t k = 0, len = 0;
     bool ok;
 
     argv[k++] = n->self_exe;
     argv[k++] = "--node";
     argv[k++] = n->dir;
+    /* `jobmatch --timeout MS node start` is for a slow machine: the load
+     * waits as long for each answer as the node does. */
+    if (n->c->timeout_ms != CLI_DEFAULT_TIMEOUT_MS) {
+        snprintf(timeout, sizeof(timeout), "%u", n->c->timeout_ms);
+        snprintf(shown_timeout, sizeof(shown_timeout), " --timeout %s",
+                 timeout);
+        argv[k++] = "--timeout";
+        argv[k++] = timeout;
+    }
     argv[k++] = "sample";
     argv[k++] = "load";
     for (size_t i = 0; i < JM_COUNTOF(options); i++) {
@@ -99,8 +109,8 @@ load(node *n)
                                      options[i][0], options[i][1]);
     }
     argv[k] = NULL;
-    printf("\nFirst start: loading sample data with `%s sample load%s`\n",
-           n->prog_node, args);
+    printf("\nFirst start: loading sample data with `%s%s sample load%s`\n",
+           n->prog_node, shown_timeout, args);
     fflush(stdout); /* the loader writes to our stdout too */
     node_note(n, false, "loading the sample");
     node_child_new(&n->loader, n->loop, &opts);
@@ -114,8 +124,9 @@ load(node *n)
     if (!ok && !n->stopping) {
         fprintf(stderr,
                 "jobmatch: sample load failed (%s); the node runs on without "
-                "it. Try again with `%s sample load%s`.\n",
-                node_child_exit_text(n->loader), n->prog_node, args);
+                "it. Try again with `%s%s sample load%s`.\n",
+                node_child_exit_text(n->loader), n->prog_node, shown_timeout,
+                args);
         node_note(n, false, "sample load failed: %s",
                   node_child_exit_text(n->loader));
     }

@@ -48,6 +48,12 @@ MUNICIPALITIES = ("101,147,151,153,155,157,159,161,163,165,167,169,173,175,"
                   "183,185,187,190")
 START_TIMEOUT = 240.0
 STOP_TIMEOUT = 60.0
+# Under a sanitizer that slows the services down many times (the TSan pass
+# of tools/test.sh), each answer may take longer than the CLI's default
+# 3 s: JM_SMOKE_TIMEOUT_MS is given to every jobmatch run as --timeout,
+# and `node start` hands it on to its sample load.
+GLOBAL = (["--timeout", os.environ["JM_SMOKE_TIMEOUT_MS"]]
+          if os.environ.get("JM_SMOKE_TIMEOUT_MS") else [])
 
 
 class Failure(Exception):
@@ -66,7 +72,8 @@ class Node:
     def __init__(self, jobmatch, data_dir, extra):
         self.jobmatch = jobmatch
         self.dir = data_dir
-        self.argv = [jobmatch, "node", "start", "--data-dir", data_dir] + extra
+        self.argv = ([jobmatch] + GLOBAL +
+                     ["node", "start", "--data-dir", data_dir] + extra)
         self.proc = subprocess.Popen(self.argv, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.out = queue.Queue()
@@ -127,8 +134,8 @@ class Node:
 
 def cli(args, jobmatch, data_dir, expect=0, as_json=True):
     """Runs `jobmatch --node DIR ARGS [--json]`; returns parsed JSON."""
-    argv = [jobmatch, "--node", data_dir] + args + (["--json"] if as_json
-                                                    else [])
+    argv = ([jobmatch] + GLOBAL + ["--node", data_dir] + args +
+            (["--json"] if as_json else []))
     r = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     if expect is not None and r.returncode != expect:
         raise Failure("%s: exit %d (wanted %d)\nstdout: %s\nstderr: %s" %
@@ -295,6 +302,10 @@ def case_sample(args, tmp):
         transcript = "\n".join(node.transcript)
         check("A shortlist to start with" in transcript,
               "the welcome shortlist was not printed")
+        if GLOBAL:
+            check(" ".join(GLOBAL) + " sample load" in transcript,
+                  "node start did not hand %s on to the sample load" %
+                  " ".join(GLOBAL))
         doc = node_json(tmp)
         check(doc["state"] == "running", "node.json state %r" % doc["state"])
         pids = [doc["pid"]] + [doc["services"][s]["pid"] for s in SERVICES]
@@ -343,7 +354,8 @@ def check_watch(args, tmp):
     order's shortlist as it is published: the ids `match order` gives.
     A SUB socket misses what is published while it joins, so orders are
     submitted until one is seen (each waited for, with a deadline)."""
-    argv = [args.jobmatch, "--node", tmp, "matcher", "watch", "--json"]
+    argv = ([args.jobmatch] + GLOBAL +
+            ["--node", tmp, "matcher", "watch", "--json"])
     watch = subprocess.Popen(argv, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     lines = queue.Queue()
@@ -399,7 +411,8 @@ def case_supervise(args, tmp):
         ping_all(args.jobmatch, tmp)
 
         # A second node on the same directory is refused.
-        r = subprocess.run([args.jobmatch, "node", "start", "--data-dir", tmp],
+        r = subprocess.run([args.jobmatch] + GLOBAL +
+                           ["node", "start", "--data-dir", tmp],
                            capture_output=True, text=True, timeout=60)
         check(r.returncode == 1 and "already runs" in r.stderr,
               "second node start: exit %d, %r" % (r.returncode, r.stderr))
@@ -421,8 +434,8 @@ def case_supervise(args, tmp):
         ping_all(args.jobmatch, tmp)
         pids.append(after["services"]["intake"]["pid"])
 
-        status = subprocess.run([args.jobmatch, "node", "status",
-                                 "--data-dir", tmp, "--json"],
+        status = subprocess.run([args.jobmatch] + GLOBAL +
+                                ["node", "status", "--data-dir", tmp, "--json"],
                                 capture_output=True, text=True, timeout=60)
         check(status.returncode == 0, "node status exit %d: %s" %
               (status.returncode, status.stderr))
@@ -430,7 +443,8 @@ def case_supervise(args, tmp):
         check(st["running"] and all(st["services"][s]["answers"]
                                     for s in SERVICES), "status %r" % st)
 
-        r = subprocess.run([args.jobmatch, "node", "stop", "--data-dir", tmp],
+        r = subprocess.run([args.jobmatch] + GLOBAL +
+                           ["node", "stop", "--data-dir", tmp],
                            capture_output=True, text=True, timeout=90)
         check(r.returncode == 0, "node stop exit %d: %s" % (r.returncode,
                                                              r.stderr))
