@@ -301,7 +301,8 @@ def make_keys(check, tmp, *clients):
 def check_allow_list_reload(check, tmp):
     """With CURVE: a key nobody listed is refused; a caseworker's key,
     added by running the keys service again and a SIGHUP, is answered by
-    the same intake process."""
+    the same intake process, which keeps its tick subscribers (the
+    matcher) connected."""
     stranger = os.path.join(tmp, "stranger.key")
     check.jm("node", "keygen", stranger)
     r = check.jm(*check.to("101", key=stranger), "--timeout", "1000",
@@ -324,6 +325,10 @@ def check_allow_list_reload(check, tmp):
         "intake", check=False).returncode == 0)
     if check.state("intake-101", "Pid") != pid:
         fail("intake-101 was restarted to read its allow list")
+    if "subscriber connection(s)" in check.dc(
+            "logs", "--no-color", "intake-101", capture=True).stdout:
+        fail("intake-101 dropped its tick subscribers for a key added "
+             "(only a key taken off should)")
     say("a caseworker's key added with the keys service and a SIGHUP: "
         "answered by the same intake-101 process (pid %s)" % pid)
 
