@@ -444,6 +444,102 @@ cli_usage_error(cli *c, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+/* Words that mean the same to someone guessing a command: each list ends
+ * with NULL. A group has at most one command of each meaning (an order is
+ * closed, a citizen erased), so a word finds the one its group has. */
+static const char *const same_meaning[][10] = {
+    {"submit", "put", "create", "add", "new", "post", "send", "upload", NULL},
+    {"get", "show", "view", "display", "cat", "read", "info", NULL},
+    {"list", "ls", "all", "search", NULL},
+    {"close", "delete", "remove", "rm", "del", "cancel", "withdraw", NULL},
+    {"erase", "delete", "remove", "rm", "del", "forget", NULL},
+    {"find", "lookup", "search", NULL},
+    {"stats", "statistics", "status", NULL},
+};
+
+static bool
+in_list(const char *const *list, const char *word)
+{
+    for (; *list != NULL; list++)
+        if (strcmp(*list, word) == 0)
+            return true;
+    return false;
+}
+
+/* Optimal string alignment distance (a swap of two neighbours is one
+ * error, as in "lsit"), stopping at 3: only 0-2 matter here. */
+static unsigned
+typing_errors(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    unsigned d[33][33];
+
+    if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
+        return 3;
+    for (size_t i = 0; i <= la; i++)
+        d[i][0] = (unsigned) i;
+    for (size_t j = 0; j <= lb; j++)
+        d[0][j] = (unsigned) j;
+    for (size_t i = 1; i <= la; i++)
+        for (size_t j = 1; j <= lb; j++) {
+            unsigned cost = a[i - 1] != b[j - 1];
+            unsigned best = d[i - 1][j - 1] + cost;
+
+            if (d[i - 1][j] + 1 < best)
+                best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+                a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+static const char *
+likely_meant(const char *word, const char *const names[], size_t count)
+{
+    const char *best = NULL;
+    unsigned best_errors = 3;
+
+    for (size_t m = 0; m < JM_COUNTOF(same_meaning); m++) {
+        if (!in_list(same_meaning[m], word))
+            continue;
+        for (size_t i = 0; i < count; i++)
+            if (in_list(same_meaning[m], names[i]))
+                return names[i];
+    }
+    /* A one-letter word is within two errors of every short name. */
+    if (strlen(word) < 3)
+        return NULL;
+    for (size_t i = 0; i < count; i++) {
+        unsigned errors = typing_errors(word, names[i]);
+
+        if (errors < best_errors) {
+            best = names[i];
+            best_errors = errors;
+        }
+    }
+    return best;
+}
+
+int
+cli_unknown_command(cli *c, const char *group, const char *word,
+                    const char *const names[], size_t count)
+{
+    const char *meant = likely_meant(word, names, count);
+
+    fprintf(stderr, "%s: unknown %s%scommand '%s'", c->prog, group ? group : "",
+            group ? " " : "", word);
+    if (meant != NULL)
+        fprintf(stderr, "; did you mean '%s%s%s'?", group ? group : "",
+                group ? " " : "", meant);
+    fprintf(stderr, " (see jobmatch %s%s--help)\n", group ? group : "",
+            group ? " " : "");
+    return CLI_USAGE;
+}
+
 bool
 cli_parse_uint(const char *text, unsigned long long max,
                unsigned long long *out)

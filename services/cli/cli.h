@@ -118,6 +118,13 @@ void cli_print_json(json_t *json);
 int cli_usage_error(cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* An unknown command word of group ("order", "profile"; NULL for the
+ * top level) among names: says so, with the command the user most likely
+ * meant (one of the same meaning, "submit" for "put", or a name within
+ * two typing errors of word), and the help to read. Returns CLI_USAGE. */
+int cli_unknown_command(cli *c, const char *group, const char *word,
+                        const char *const names[], size_t count);
+
 /* Parses a non-negative integer argument; false if it is not one. */
 bool cli_parse_uint(const char *text, unsigned long long max,
                     unsigned long long *out);

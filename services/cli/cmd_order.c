@@ -752,6 +752,8 @@ cli_cmd_order(cli *c, int argc, char **argv)
         {"stats", cmd_stats},
     };
 
+    const char *names[JM_COUNTOF(commands)];
+
     if (argc < 2) {
         (void) fputs(usage_text, stderr);
         return CLI_USAGE;
@@ -764,9 +766,7 @@ cli_cmd_order(cli *c, int argc, char **argv)
     for (size_t i = 0; i < JM_COUNTOF(commands); i++) {
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].run(c, argc - 1, argv + 1);
+        names[i] = commands[i].name;
     }
-    return cli_usage_error(c,
-                           "unknown order command '%s' (see jobmatch "
-                           "order --help)",
-                           argv[1]);
+    return cli_unknown_command(c, "order", argv[1], names, JM_COUNTOF(names));
 }

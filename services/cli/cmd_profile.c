@@ -588,6 +588,8 @@ cli_cmd_profile(cli *c, int argc, char **argv)
         {"erase", cmd_erase},
     };
 
+    const char *names[JM_COUNTOF(subs)];
+
     if (argc < 2) {
         fputs(usage_text, stderr);
         return CLI_USAGE;
@@ -596,12 +598,10 @@ cli_cmd_profile(cli *c, int argc, char **argv)
         fputs(usage_text, stdout);
         return CLI_OK;
     }
-    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+    for (size_t i = 0; i < JM_COUNTOF(subs); i++) {
         if (strcmp(argv[1], subs[i].name) == 0)
             return subs[i].run(c, argc - 1, argv + 1);
+        names[i] = subs[i].name;
     }
-    return cli_usage_error(c,
-                           "unknown profile command '%s' (see jobmatch "
-                           "profile --help)",
-                           argv[1]);
+    return cli_unknown_command(c, "profile", argv[1], names, JM_COUNTOF(names));
 }

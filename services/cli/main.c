@@ -319,6 +319,8 @@ main(int argc, char **argv)
 {
     cli c = {0};
     struct curve_args keys = {0};
+    const char *names[JM_COUNTOF(commands)];
+    size_t nnames = 0;
     int rc = CLI_USAGE;
 
     c.prog = "jobmatch";
@@ -357,14 +359,16 @@ main(int argc, char **argv)
     }
     rc = -1;
     for (size_t i = 0; i < JM_COUNTOF(commands); i++) {
-        if (strcmp(argv[1], commands[i].name) == 0 && commands[i].run != NULL) {
+        if (commands[i].run == NULL)
+            continue; /* not in this build */
+        if (strcmp(argv[1], commands[i].name) == 0) {
             rc = commands[i].run(&c, argc - 1, argv + 1);
             break;
         }
+        names[nnames++] = commands[i].name;
     }
     if (rc == -1)
-        rc = cli_usage_error(&c, "unknown command '%s' (see jobmatch --help)",
-                             argv[1]);
+        rc = cli_unknown_command(&c, NULL, argv[1], names, nnames);
 
 out:
     jm_bus_destroy(&c.bus);

@@ -122,8 +122,19 @@ grep -q "submit_order.order.cvr" "$dir/stderr" ||
     fail "no field path on stderr: $(cat "$dir/stderr")"
 j order close "$id" --withdrawn 2>/dev/null
 [ $? = 1 ] || fail "closing a closed order must exit 1"
-j order frobnicate 2>/dev/null
+j order frobnicate 2>"$dir/stderr"
 [ $? = 2 ] || fail "an unknown command must exit 2"
+grep -q "did you mean" "$dir/stderr" &&
+    fail "a suggestion for a word like no command: $(cat "$dir/stderr")"
+# A word of the same meaning, or a typing error, names the command meant.
+for case in "order lsit:order list" "order show:order get" \
+    "order delete:order close" "profile submit:profile put" \
+    "profile delete:profile erase" "ordr:order"; do
+    j ${case%%:*} 2>"$dir/stderr"
+    [ $? = 2 ] || fail "'${case%%:*}' must exit 2"
+    grep -qF "did you mean '${case#*:}'?" "$dir/stderr" ||
+        fail "'${case%%:*}' did not suggest '${case#*:}': $(cat "$dir/stderr")"
+done
 "$jobmatch" --intake tcp://127.0.0.1:1 --timeout 200 order get "$id" 2>/dev/null
 [ $? = 3 ] || fail "an unreachable service must exit 3"
 set -e
