@@ -542,6 +542,81 @@ test_revoked_subscriber_loses_its_subscription(void **state)
     f->finished = true;
 }
 
+static bool
+saw_before(void *arg)
+{
+    return ((const struct phases *) arg)->before > 0;
+}
+
+struct refused_after {
+    jm_bus_t *bus;
+    uint64_t refused_before;
+};
+
+static bool
+refused_again(void *arg)
+{
+    const struct refused_after *w = arg;
+    uint64_t refused;
+
+    jm_bus_zap_counts(w->bus, NULL, &refused);
+    return refused > w->refused_before;
+}
+
+/* The narrow list (the event log's ticks: only principals that see every
+ * record) loses a key when its principal changes to one that may not
+ * read: its subscription there is dropped too, though the key stays on
+ * the service's list. */
+static void
+test_renamed_key_loses_the_narrow_subscription(void **state)
+{
+    struct fixture *f = *state;
+    struct keys server_keys, matcher;
+    struct phases got = {0};
+    struct publisher publisher = {0};
+    jm_sock_opts pub_opts = {.curve_domain = "narrow"};
+    jm_sock_t *pub, *sub;
+    char dir[256], path[300], text[512];
+    struct refused_after wait = {.bus = f->bus};
+
+    make_keys(&server_keys);
+    make_keys(&matcher);
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/allow", dir);
+    snprintf(text, sizeof(text), "%s service:matcher\n", matcher.public_key);
+    jm_test_write_file(path, text);
+    assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
+                                       jm_principal_sees_all, NULL),
+                     0);
+    pub_opts.curve_secret_key = server_keys.secret_key;
+    assert_int_equal(
+        jm_sock_new(&pub, f->bus, JM_SOCK_PUB, &pub_opts, NULL, NULL), 0);
+    assert_int_equal(jm_sock_bind(pub, ANY_PORT), 0);
+    sub = curve_subscriber(f, &server_keys, &matcher, jm_sock_endpoint(pub),
+                           &got);
+    publisher.pub = pub;
+    publish_start(f, &publisher, "before");
+    assert_true(jm_test_run_until(&f->loop, saw_before, &got, 10000));
+
+    snprintf(text, sizeof(text), "%s caseworker:101\n", matcher.public_key);
+    jm_test_write_file(path, text);
+    jm_bus_zap_counts(f->bus, NULL, &wait.refused_before);
+    assert_int_equal(jm_bus_allow_load(f->bus, "jobmatch", path, "narrow",
+                                       jm_principal_sees_all, NULL),
+                     0);
+    publisher.text = "after";
+    assert_true(jm_test_run_until(&f->loop, refused_again, &wait, 10000));
+    close_handle(&f->loop, &publisher.timer);
+    for (int i = 0; i < 10; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_int_equal(got.after, 0);
+
+    jm_sock_close(&sub);
+    jm_sock_close(&pub);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
 static void
 test_routing_id_is_never_a_principal(void **state)
 {
@@ -803,6 +878,8 @@ main(void)
             test_reloaded_list_applies_to_open_connections, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_revoked_subscriber_loses_its_subscription, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_renamed_key_loses_the_narrow_subscription, setup, teardown),
         cmocka_unit_test_setup_teardown(test_routing_id_is_never_a_principal,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
