@@ -457,6 +457,68 @@ jm__sock_close(jm_sock_t *sock)
     sock->bus->open_sockets--;
 }
 
+/* ---- socket monitors ---- */
+
+int
+jm__monitor_open(jm_sock_t **pair_p, jm_sock_t *watched, int events,
+                 jm__deliver_fn deliver, void *arg)
+{
+    jm_bus_t *bus = watched->bus;
+    char endpoint[96];
+    int unlimited = 0;
+    int rc;
+
+    *pair_p = NULL;
+    /* The endpoint is per context; the sequence keeps monitors apart. */
+    snprintf(endpoint, sizeof(endpoint), "inproc://jm-monitor-%lu",
+             ++bus->monitor_sequence);
+    if (zmq_socket_monitor(watched->zsock, endpoint, events) != 0)
+        return jm__zmq_err();
+    if ((rc = jm__sock_open(pair_p, bus, ZMQ_PAIR, NULL, deliver, arg)) != 0)
+        goto fail;
+    /* libzmq's I/O thread sends the events blocking, holding a lock that
+     * stopping the monitor takes too: a queue that could fill would let a
+     * loop busy elsewhere stall every connection of the process, and the
+     * close deadlock. Unlimited on our side makes the inproc pipe
+     * unlimited; the loop drains it every turn, so it stays short. */
+    if (zmq_setsockopt((*pair_p)->zsock, ZMQ_RCVHWM, &unlimited,
+                       sizeof(unlimited)) != 0 ||
+        zmq_connect((*pair_p)->zsock, endpoint) != 0) {
+        rc = jm__zmq_err();
+        goto fail;
+    }
+    return 0;
+
+fail:
+    jm__monitor_close(watched, *pair_p);
+    *pair_p = NULL;
+    return rc;
+}
+
+void
+jm__monitor_close(jm_sock_t *watched, jm_sock_t *pair)
+{
+    /* Stopped before the PAIR closes: an event sent to a PAIR nobody
+     * reads any more would block libzmq's I/O thread for good. */
+    zmq_socket_monitor(watched->zsock, NULL, 0);
+    if (pair != NULL)
+        jm__sock_close(pair);
+}
+
+bool
+jm__monitor_event(const struct jm__frames *event, uint16_t *id, uint32_t *value)
+{
+    const uint8_t *data;
+
+    /* libzmq 4.3 events: [u16 event, u32 value][endpoint], host order. */
+    if (event->total != 2 || zmq_msg_size((zmq_msg_t *) &event->frame[0]) != 6)
+        return false;
+    data = zmq_msg_data((zmq_msg_t *) &event->frame[0]);
+    memcpy(id, data, sizeof(*id));
+    memcpy(value, data + 2, sizeof(*value));
+    return true;
+}
+
 /* ---- public sockets ---- */
 
 static void

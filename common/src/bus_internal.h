@@ -94,8 +94,18 @@ void jm__sock_rearm(jm_sock_t *sock);
 bool jm__sock_recv(jm_sock_t *sock, struct jm__frames *msg);
 void jm__frames_release(struct jm__frames *msg);
 
-/* pubconns.c: a socket monitor's event (libzmq 4.3: [u16 id, u32 value]
- * [endpoint]) read into *id and *value; false if msg is not one. */
+/* A socket monitor of watched, read on the loop: a PAIR (*pair_p, a bus
+ * socket like the others) whose deliver gets each of the events asked for
+ * (ZMQ_EVENT_*) as a message; read it with jm__monitor_event. Its queue
+ * is unbounded (see bus.c). Stop it with jm__monitor_close before closing
+ * watched. On failure nothing is left open and *pair_p is NULL. */
+int jm__monitor_open(jm_sock_t **pair_p, jm_sock_t *watched, int events,
+                     jm__deliver_fn deliver, void *arg);
+/* Stops watched's monitor, then closes pair (NULL: none). */
+void jm__monitor_close(jm_sock_t *watched, jm_sock_t *pair);
+
+/* A monitor's event (libzmq 4.3: [u16 id, u32 value][endpoint]) read into
+ * *id and *value; false if msg is not one. */
 bool jm__monitor_event(const struct jm__frames *msg, uint16_t *id,
                        uint32_t *value);
 

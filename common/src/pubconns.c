@@ -29,7 +29,6 @@
 #include "bus_internal.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -53,20 +52,6 @@ struct jm__pubconns {
     size_t capacity;
     struct jm__pubconns *next; /* bus->pubconns */
 };
-
-bool
-jm__monitor_event(const struct jm__frames *event, uint16_t *id, uint32_t *value)
-{
-    const uint8_t *data;
-
-    /* libzmq 4.3 events: [u16 event, u32 value][endpoint], host order. */
-    if (event->total != 2 || zmq_msg_size((zmq_msg_t *) &event->frame[0]) != 6)
-        return false;
-    data = zmq_msg_data((zmq_msg_t *) &event->frame[0]);
-    memcpy(id, data, sizeof(*id));
-    memcpy(value, data + 2, sizeof(*value));
-    return true;
-}
 
 static void
 forget(struct jm__pubconns *pc, size_t i)
@@ -123,49 +108,23 @@ on_pub_event(jm_sock_t *monitor, struct jm__frames *event)
 int
 jm__pubconns_start(jm_sock_t *pub)
 {
-    jm_bus_t *bus = pub->bus;
     struct jm__pubconns *pc;
-    char endpoint[96];
-    int unlimited = 0;
     int rc;
 
     JM_ASSERT(pub->zmq_type == ZMQ_PUB && pub->pubconns == NULL);
     pc = jm_xcalloc(1, sizeof(*pc));
     pc->pub = pub;
-    snprintf(endpoint, sizeof(endpoint), "inproc://jm-pubconns-%lu",
-             ++bus->monitor_sequence);
-    if (zmq_socket_monitor(pub->zsock, endpoint,
-                           ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
-                               ZMQ_EVENT_CLOSED) != 0) {
-        rc = jm__zmq_err();
+    if ((rc = jm__monitor_open(&pc->monitor, pub,
+                               ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED |
+                                   ZMQ_EVENT_CLOSED,
+                               on_pub_event, pc)) != 0) {
         free(pc);
         return rc;
     }
-    if ((rc = jm__sock_open(&pc->monitor, bus, ZMQ_PAIR, NULL, on_pub_event,
-                            pc)) != 0)
-        goto fail;
-    /* libzmq's I/O thread sends the events blocking, holding a lock that
-     * stopping the monitor takes too: a queue that could fill would let a
-     * loop busy elsewhere stall every connection of the process, and the
-     * close deadlock. Unlimited on our side makes the inproc pipe
-     * unlimited; the loop drains it every turn, so it stays short. */
-    if (zmq_setsockopt(pc->monitor->zsock, ZMQ_RCVHWM, &unlimited,
-                       sizeof(unlimited)) != 0 ||
-        zmq_connect(pc->monitor->zsock, endpoint) != 0) {
-        rc = jm__zmq_err();
-        goto fail;
-    }
     pub->pubconns = pc;
-    pc->next = bus->pubconns;
-    bus->pubconns = pc;
+    pc->next = pub->bus->pubconns;
+    pub->bus->pubconns = pc;
     return 0;
-
-fail:
-    zmq_socket_monitor(pub->zsock, NULL, 0);
-    if (pc->monitor != NULL)
-        jm__sock_close(pc->monitor);
-    free(pc);
-    return rc;
 }
 
 void
@@ -178,10 +137,7 @@ jm__pubconns_stop(jm_sock_t *pub)
     for (link = &pub->bus->pubconns; *link != pc; link = &(*link)->next)
         ;
     *link = pc->next;
-    /* Stopped before the PAIR closes: an event sent to a PAIR nobody
-     * reads any more would block libzmq's I/O thread. */
-    zmq_socket_monitor(pub->zsock, NULL, 0);
-    jm__sock_close(pc->monitor);
+    jm__monitor_close(pub, pc->monitor);
     pub->pubconns = NULL;
     free(pc->conns);
     free(pc);

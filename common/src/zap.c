@@ -785,9 +785,8 @@ selftest_finish(struct jm__selftest *test, int status)
     while (*link != test)
         link = &(*link)->next;
     *link = test->next;
-    zmq_socket_monitor(test->dealer->zsock, NULL, 0);
+    jm__monitor_close(test->dealer, test->monitor);
     jm__sock_close(test->dealer);
-    jm__sock_close(test->monitor);
     uv_timer_stop(&test->timer);
     uv_close((uv_handle_t *) &test->timer, free_selftest);
     cb(status, arg);
@@ -859,7 +858,6 @@ jm_bus_curve_probe(jm_bus_t *bus, const char *endpoint, const char *server_key,
                    const char *client_secret_key, unsigned timeout_ms,
                    jm_bus_selftest_cb cb, void *arg)
 {
-    char monitor_endpoint[96];
     jm_sock_opts opts = {.heartbeat_ivl_ms = -1};
     struct jm__selftest *test;
     int rc;
@@ -886,23 +884,14 @@ jm_bus_curve_probe(jm_bus_t *bus, const char *endpoint, const char *server_key,
                        drop_message, test);
     if (rc != 0)
         goto fail;
-    /* The monitor endpoint is per context; the sequence keeps two
-     * concurrent self-tests apart. */
-    snprintf(monitor_endpoint, sizeof(monitor_endpoint),
-             "inproc://jm-selftest-monitor-%lu", ++bus->monitor_sequence);
-    if (zmq_socket_monitor(test->dealer->zsock, monitor_endpoint,
-                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0) {
-        rc = jm__zmq_err();
+    if ((rc = jm__monitor_open(&test->monitor, test->dealer,
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                                   ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL,
+                               on_monitor_event, test)) != 0)
         goto fail;
-    }
-    if ((rc = jm__sock_open(&test->monitor, bus, ZMQ_PAIR, NULL,
-                            on_monitor_event, test)) != 0)
-        goto fail;
-    if (zmq_connect(test->monitor->zsock, monitor_endpoint) != 0 ||
-        zmq_connect(test->dealer->zsock, endpoint) != 0) {
+    if (zmq_connect(test->dealer->zsock, endpoint) != 0) {
         rc = jm__zmq_err();
         goto fail;
     }
@@ -914,12 +903,10 @@ jm_bus_curve_probe(jm_bus_t *bus, const char *endpoint, const char *server_key,
     return 0;
 
 fail:
-    if (test->dealer != NULL) {
-        zmq_socket_monitor(test->dealer->zsock, NULL, 0);
-        jm__sock_close(test->dealer);
-    }
     if (test->monitor != NULL)
-        jm__sock_close(test->monitor);
+        jm__monitor_close(test->dealer, test->monitor);
+    if (test->dealer != NULL)
+        jm__sock_close(test->dealer);
     free(test);
     return rc;
 }
