@@ -668,6 +668,30 @@ cmd_outcome(cli *c, int argc, char **argv)
 
 /* ---- stats ---- */
 
+/* One row of the stats table, under its label. */
+static void
+stats_row(cli_table *t, const Jobmatch__V1__MunicipalityOrderStats *s,
+          const char *label)
+{
+    cli_table_cell(t, "%s", label);
+    cli_table_cell(t, "%u", s->open);
+    cli_table_cell(t, "%u", s->filled);
+    cli_table_cell(t, "%u", s->withdrawn);
+    cli_table_cell(t, "%u", s->expired);
+    cli_table_cell(t, "%u", s->positions_open);
+    cli_table_cell(t, "%u", s->hires);
+    /* Undefined until something closed or was filled: a dash, not a
+     * 0 that reads as "none filled" or "filled at once". */
+    if (s->filled + s->withdrawn + s->expired == 0)
+        cli_table_cell(t, "-");
+    else
+        cli_table_cell(t, "%.0f%%", 100 * s->fill_rate);
+    if (s->filled == 0)
+        cli_table_cell(t, "-");
+    else
+        cli_table_cell(t, "%.1f", s->median_days_to_fill);
+}
+
 static const char stats_usage[] =
     "usage: jobmatch order stats [--municipality CODE]";
 
@@ -689,7 +713,9 @@ cmd_stats(cli *c, int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("%s\n\nPer municipality: open, filled, withdrawn and expired "
                "orders, open\npositions, hires, the fill rate (filled / "
-               "closed) and the median days\nfrom submit to filled.\n",
+               "closed) and the median days\nfrom submit to filled; with more "
+               "than one municipality, a last row\n'all' over them together "
+               "(its median over all their filled orders).\n",
                stats_usage);
         return CLI_OK;
     }
@@ -712,25 +738,16 @@ cmd_stats(cli *c, int argc, char **argv)
             reply->order_stats->municipalities[i];
         const jm_dk_municipality *m =
             jm_dk_municipality_find(s->municipality_code);
+        char label[64];
 
-        cli_table_cell(t, "%s %s", s->municipality_code, m ? m->name : "");
-        cli_table_cell(t, "%u", s->open);
-        cli_table_cell(t, "%u", s->filled);
-        cli_table_cell(t, "%u", s->withdrawn);
-        cli_table_cell(t, "%u", s->expired);
-        cli_table_cell(t, "%u", s->positions_open);
-        cli_table_cell(t, "%u", s->hires);
-        /* Undefined until something closed or was filled: a dash, not a
-         * 0 that reads as "none filled" or "filled at once". */
-        if (s->filled + s->withdrawn + s->expired == 0)
-            cli_table_cell(t, "-");
-        else
-            cli_table_cell(t, "%.0f%%", 100 * s->fill_rate);
-        if (s->filled == 0)
-            cli_table_cell(t, "-");
-        else
-            cli_table_cell(t, "%.1f", s->median_days_to_fill);
+        (void) snprintf(label, sizeof(label), "%s %s", s->municipality_code,
+                        m ? m->name : "");
+        stats_row(t, s, label);
     }
+    /* One row needs no sum under it; an older intake sends none. */
+    if (reply->order_stats->n_municipalities > 1 &&
+        reply->order_stats->total != NULL)
+        stats_row(t, reply->order_stats->total, "all");
     cli_table_print(t, stdout);
 
 out:

@@ -453,6 +453,7 @@ struct stats {
     const intake_repo *repo;
     jm_txn_t *txn;
     intake_stats_acc *accs; /* one per municipality, in table order */
+    intake_stats_acc all;   /* every order counted in accs */
     bool by_index;          /* walking by_municipality, not orders */
     struct key prefix;
 };
@@ -581,6 +582,7 @@ stats_one(const jm_val *key, const jm_val *val, void *arg)
     for (size_t i = 0; m != NULL && i < jm_dk_municipality_count(); i++) {
         if (jm_dk_municipality_at(i) == m) {
             intake_stats_add(&s->accs[i], &sum.order);
+            intake_stats_add(&s->all, &sum.order);
             break;
         }
     }
@@ -639,11 +641,17 @@ intake_repo_stats(const intake_repo *repo, jm_txn_t *txn,
         free(a->fill_days);
     }
     free(s.accs);
-    if (rc != 0)
+    if (rc != 0) {
+        free(s.all.fill_days);
         return rc;
+    }
     qsort(list, count, sizeof(*list), cmp_code);
     out->municipalities = list;
     out->n_municipalities = count;
+    out->total = alloc->alloc(alloc->allocator_data, sizeof(*out->total));
+    JM_ASSERT(out->total != NULL);
+    jobmatch__v1__municipality_order_stats__init(out->total);
+    intake_stats_finish(&s.all, out->total);
     return 0;
 }
 

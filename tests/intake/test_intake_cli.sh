@@ -108,6 +108,18 @@ j order close "$id" --filled 1 >/dev/null || fail "close"
 j order stats | awk '$1 == "161" { print $(NF-1), $NF }' | grep -qx "100% 0.0" ||
     fail "stats after a fill: $(j order stats | grep 161)"
 j order get "$id" | grep -q "filled" || fail "not filled"
+# Orders in a second municipality: a last row 'all' sums both (OPEN is the
+# second column there, the third in a municipality's "CODE NAME" row).
+sed -e 's/"postcode": "2600", "municipality_code": "161"/"postcode": "1050", "municipality_code": "101"/' \
+    -e 's/"owner_municipality": "161"/"owner_municipality": "101"/' \
+    "$src/docs/examples/job-order.json" >"$dir/kbh.json"
+j order submit "$dir/kbh.json" >/dev/null || fail "an order of 101 refused"
+open161=$(j order stats | awk '$1 == "161" { print $3 }')
+j order stats | awk '$1 == "all" { print $2, $(NF-1), $NF }' |
+    grep -qx "$((open161 + 1)) 100% 0.0" ||
+    fail "stats' last row is not both together: $(j order stats)"
+j order stats --municipality 161 | grep -q "^all" &&
+    fail "a sum under one municipality's row"
 
 # exit codes
 set +e

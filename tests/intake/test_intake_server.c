@@ -398,17 +398,20 @@ test_stats_fill_rate_and_median(void **state)
     Jobmatch__V1__GetOrderStats body = JOBMATCH__V1__GET_ORDER_STATS__INIT;
     const Jobmatch__V1__MunicipalityOrderStats *s;
     const Jobmatch__V1__Reply *r;
-    char ids[6][80];
+    char ids[7][80];
     it_order o;
 
     /* In 161, created at T0: filled after 1, 2 and 6 days, one withdrawn,
-     * two open (2 positions each). In 101: one open. */
+     * two open (2 positions each). In 101: one open, one filled after 10
+     * days. Together: filled after 1, 2, 6 and 10 days, median 4 (not the
+     * median of the medians, 2 and 10). */
     jm_clock_set_fake(T0_MS);
     it_order_init(&o, "161", NULL);
     for (int i = 0; i < 6; i++)
         fx_submit_ok(f, &o, ids[i], sizeof(ids[i]));
     it_order_init(&o, "101", NULL);
     fx_submit_ok(f, &o, NULL, 0);
+    fx_submit_ok(f, &o, ids[6], sizeof(ids[6]));
     jm_clock_set_fake(T0_MS + 1 * DAY_MS);
     it_set_status(f->c, ids[0], FILLED, 1, 0);
     jm_clock_set_fake(T0_MS + 2 * DAY_MS);
@@ -416,6 +419,8 @@ test_stats_fill_rate_and_median(void **state)
     it_set_status(f->c, ids[3], WITHDRAWN, 0, 0);
     jm_clock_set_fake(T0_MS + 6 * DAY_MS);
     it_set_status(f->c, ids[2], FILLED, 2, 0);
+    jm_clock_set_fake(T0_MS + 10 * DAY_MS);
+    it_set_status(f->c, ids[6], FILLED, 1, 0);
 
     req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_ORDER_STATS;
     req.get_order_stats = &body;
@@ -435,13 +440,31 @@ test_stats_fill_rate_and_median(void **state)
     assert_true(fabs(s->median_days_to_fill - 2.0) < 1e-9);
     s = stats_of(r, "101");
     assert_int_equal(s->open, 1);
-    assert_true(s->fill_rate == 0);
+    assert_int_equal(s->filled, 1);
+    assert_true(fabs(s->fill_rate - 1.0) < 1e-9);
+    assert_true(fabs(s->median_days_to_fill - 10.0) < 1e-9);
+    s = r->order_stats->total;
+    assert_non_null(s);
+    assert_string_equal(s->municipality_code, "");
+    assert_int_equal(s->open, 3);
+    assert_int_equal(s->filled, 4);
+    assert_int_equal(s->withdrawn, 1);
+    assert_int_equal(s->expired, 0);
+    assert_int_equal(s->positions_open, stats_of(r, "161")->positions_open +
+                                            stats_of(r, "101")->positions_open);
+    assert_int_equal(s->hires, 6);
+    assert_true(fabs(s->fill_rate - 0.8) < 1e-9);
+    assert_true(fabs(s->median_days_to_fill - 4.0) < 1e-9);
 
     body.municipality_code = "161";
     req.request_id.len = 0;
     r = it_call(f->c, &req);
     assert_int_equal(r->order_stats->n_municipalities, 1);
     assert_int_equal(stats_of(r, "161")->filled, 3);
+    /* One municipality asked for: the total is its row. */
+    assert_int_equal(r->order_stats->total->filled, 3);
+    assert_int_equal(r->order_stats->total->open, 2);
+    assert_true(fabs(r->order_stats->total->median_days_to_fill - 2.0) < 1e-9);
     body.municipality_code = "851"; /* no orders: zeros */
     req.request_id.len = 0;
     r = it_call(f->c, &req);
