@@ -126,6 +126,14 @@ jm_dk_municipality_at(size_t index)
 }
 
 size_t
+jm_dk_municipality_index(const jm_dk_municipality *m)
+{
+    JM_ASSERT(m >= jm__dk_municipalities &&
+              m < jm__dk_municipalities + jm__dk_municipality_count);
+    return (size_t) (m - jm__dk_municipalities);
+}
+
+size_t
 jm_dk_postcode_count(void)
 {
     return jm__dk_postcode_count;

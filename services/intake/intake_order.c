@@ -202,8 +202,9 @@ intake_order_set_status(const intake_rules *rules,
     }
     if (body->status == S_FILLED && body->hires > order->positions) {
         jm_error_set(err, JM_E_INVALID_FIELD, "set_order_status.hires",
-                     "is %u, but order %s has only %u positions", body->hires,
-                     order->id, order->positions);
+                     "is %u, but order %s has only %u position%s", body->hires,
+                     order->id, order->positions,
+                     order->positions == 1 ? "" : "s");
         return 1;
     }
     /* Re-checked here, inside the write: the order may have been given a

@@ -579,12 +579,9 @@ stats_one(const jm_val *key, const jm_val *val, void *arg)
     if (!summarize(&record, &sum))
         return -EIO;
     m = jm_dk_municipality_find(sum.owner);
-    for (size_t i = 0; m != NULL && i < jm_dk_municipality_count(); i++) {
-        if (jm_dk_municipality_at(i) == m) {
-            intake_stats_add(&s->accs[i], &sum.order);
-            intake_stats_add(&s->all, &sum.order);
-            break;
-        }
+    if (m != NULL) {
+        intake_stats_add(&s->accs[jm_dk_municipality_index(m)], &sum.order);
+        intake_stats_add(&s->all, &sum.order);
     }
     return 0;
 }

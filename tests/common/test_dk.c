@@ -29,6 +29,7 @@ test_all_municipalities_found(void **state)
             assert_true(strcmp(jm_dk_municipality_at(i - 1)->code, m->code) <
                         0);
         assert_ptr_equal(jm_dk_municipality_find(m->code), m);
+        assert_int_equal(jm_dk_municipality_index(m), i);
         assert_true(strlen(m->name) > 0);
         assert_true(strncmp(m->region, "Region ", 7) == 0);
         assert_true(jm_geo_in_denmark(m->latitude, m->longitude));

@@ -33,6 +33,9 @@ const jm_dk_municipality *jm_dk_municipality_find(const char *code);
 const jm_dk_postcode *jm_dk_postcode_find(const char *code);
 size_t jm_dk_municipality_count(void);
 const jm_dk_municipality *jm_dk_municipality_at(size_t index);
+/* The index of m (a result of the look-ups above) in the table that
+ * jm_dk_municipality_at walks: per-municipality arrays use it. */
+size_t jm_dk_municipality_index(const jm_dk_municipality *m);
 size_t jm_dk_postcode_count(void);
 const jm_dk_postcode *jm_dk_postcode_at(size_t index);
 
