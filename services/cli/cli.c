@@ -269,39 +269,132 @@ cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply)
 
 static void strip_labels(json_t *json);
 
+/* The largest JSON file read: far above any request the services accept
+ * (their max_request_size), low enough that a wrong file (a disk image
+ * given by mistake) is refused instead of read into memory. */
+#define JSON_FILE_MAX (64u << 20)
+
+/* Reads path ("-" = stdin) whole into *buf (NUL-terminated). Returns 0 or
+ * prints why not and returns -1. */
+static int
+read_file(const char *path, const char *name, char **buf, size_t *size)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    size_t len = 0, cap = 0;
+    char *data = NULL;
+
+    if (f == NULL) {
+        fprintf(stderr, "jobmatch: %s: %s\n", name, strerror(errno));
+        return -1;
+    }
+    for (;;) {
+        size_t n;
+
+        if (cap - len < 4096) {
+            cap = cap ? cap * 2 : 65536;
+            data = jm_xrealloc(data, cap + 1);
+        }
+        n = fread(data + len, 1, cap - len, f);
+        len += n;
+        if (len > JSON_FILE_MAX) {
+            fprintf(stderr, "jobmatch: %s: larger than %u MiB: not a request\n",
+                    name, JSON_FILE_MAX >> 20);
+            break;
+        }
+        if (n == 0) {
+            if (!ferror(f)) {
+                if (f != stdin)
+                    fclose(f);
+                data[len] = '\0';
+                *buf = data;
+                *size = len;
+                return 0;
+            }
+            fprintf(stderr, "jobmatch: %s: %s\n", name, strerror(errno));
+            break;
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    free(data);
+    return -1;
+}
+
+/* The record's "version" as printed: a number (jm_json prints uint64 as
+ * one) or, from other tools, a string of digits. 0 if absent or neither. */
+static uint64_t
+json_version(json_t *value)
+{
+    const char *text;
+    char *end;
+    unsigned long long v;
+
+    if (json_is_integer(value))
+        return json_integer_value(value) > 0
+                   ? (uint64_t) json_integer_value(value)
+                   : 0;
+    if (!json_is_string(value))
+        return 0;
+    text = json_string_value(value);
+    errno = 0;
+    v = strtoull(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' && text[0] != '-' ? v : 0;
+}
+
+static void
+drop_service_fields(json_t *json, cli_record_fields *fields)
+{
+    json_t *record =
+        fields->object ? json_object_get(json, fields->object) : json;
+
+    fields->version = 0;
+    if (!json_is_object(record))
+        return;
+    fields->version = json_version(json_object_get(record, "version"));
+    for (const char *const *key = fields->dropped; *key != NULL; key++)
+        json_object_del(record, *key);
+}
+
+int
+cli_read_record(const char *path, const ProtobufCMessageDescriptor *desc,
+                cli_record_fields *fields, ProtobufCMessage **msg_p)
+{
+    const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+    json_error_t jerr;
+    json_t *json;
+    char err[512], *text;
+    size_t size, skip = 0;
+    int rc;
+
+    if (read_file(path, name, &text, &size) != 0)
+        return CLI_USAGE;
+    /* A UTF-8 byte order mark, as Windows editors write it, is not JSON
+     * but says nothing either: skipped. */
+    if (size >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0)
+        skip = 3;
+    json = json_loadb(text + skip, size - skip, JSON_REJECT_DUPLICATES, &jerr);
+    free(text);
+    if (json == NULL) {
+        fprintf(stderr, "jobmatch: %s:%d: %s\n", name, jerr.line, jerr.text);
+        return CLI_USAGE;
+    }
+    strip_labels(json); /* what cli_print_json added reads back */
+    if (fields != NULL)
+        drop_service_fields(json, fields);
+    rc = jm_json_to_message(json, desc, msg_p, err, sizeof(err));
+    json_decref(json);
+    if (rc != 0) {
+        fprintf(stderr, "jobmatch: %s: %s\n", name, err);
+        return CLI_USAGE;
+    }
+    return CLI_OK;
+}
+
 int
 cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
               ProtobufCMessage **msg_p)
 {
-    json_error_t jerr;
-    json_t *json;
-    char err[512];
-    int rc;
-
-    if (strcmp(path, "-") == 0)
-        json = json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr);
-    else
-        json = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-    if (json == NULL) {
-        /* jansson reports line -1 when the file could not be read at all:
-         * then its text already names the file and the reason. */
-        if (jerr.line < 0)
-            fprintf(stderr, "jobmatch: %s\n", jerr.text);
-        else
-            fprintf(stderr, "jobmatch: %s:%d: %s\n",
-                    strcmp(path, "-") == 0 ? "<stdin>" : path, jerr.line,
-                    jerr.text);
-        return CLI_USAGE;
-    }
-    strip_labels(json); /* what cli_print_json added reads back */
-    rc = jm_json_to_message(json, desc, msg_p, err, sizeof(err));
-    json_decref(json);
-    if (rc != 0) {
-        fprintf(stderr, "jobmatch: %s: %s\n",
-                strcmp(path, "-") == 0 ? "<stdin>" : path, err);
-        return CLI_USAGE;
-    }
-    return CLI_OK;
+    return cli_read_record(path, desc, NULL, msg_p);
 }
 
 /* ESCO labels next to the URIs of machine-readable output, as the tables
@@ -328,11 +421,17 @@ label_of(struct labels *l, json_t *uri)
 }
 
 /* The key for the labels of key if it names URIs ("x_uri" -> "x_label",
- * "x_uris" -> "x_labels"), else false. */
+ * "x_uris" -> "x_labels"; a profile's "wished_occupations" and
+ * "held_occupations" are URIs too -> "x_occupation_labels"), else false. */
 static bool
 label_key(const char *key, char *out, size_t size)
 {
-    size_t len = strlen(key);
+    static const char occupations[] = "_occupations";
+    size_t len = strlen(key), olen = sizeof(occupations) - 1;
+
+    if (len > olen && strcmp(key + len - olen, occupations) == 0)
+        return snprintf(out, size, "%.*s_occupation_labels", (int) (len - olen),
+                        key) < (int) size;
 
     if (len > 4 && strcmp(key + len - 4, "_uri") == 0)
         return snprintf(out, size, "%.*s_label", (int) (len - 4), key) <

@@ -108,6 +108,22 @@ int cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply);
 int cli_read_json(const char *path, const ProtobufCMessageDescriptor *desc,
                   ProtobufCMessage **msg_p);
 
+/* What the service sets in a record it printed, so that `get --json`
+ * output can be edited and sent back as a write (the service refuses
+ * these fields in a write): cli_read_record drops the keys in `dropped`
+ * from the record (the object under key `object` in the file, or the
+ * file's top level when NULL) and gives back the record's "version", the
+ * version the edit was made from, for the write's expected version. */
+typedef struct cli_record_fields {
+    const char *object;
+    const char *const *dropped; /* NULL-terminated */
+    uint64_t version;           /* out: 0 when the record had none */
+} cli_record_fields;
+
+/* cli_read_json, with a record's service fields dropped as above. */
+int cli_read_record(const char *path, const ProtobufCMessageDescriptor *desc,
+                    cli_record_fields *fields, ProtobufCMessage **msg_p);
+
 /* Prints msg as JSON (pretty, one document) to stdout. */
 void cli_print_message(const ProtobufCMessage *msg);
 

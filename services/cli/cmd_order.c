@@ -184,6 +184,14 @@ format_time(int64_t ms, char *buf, size_t size)
 
 /* ---- submit ---- */
 
+/* The fields of a JobOrder only the service sets: dropped from a file
+ * (the service refuses them in a write), so that what `order get --json`
+ * printed can be edited and sent back (cli_read_record). */
+static const char *const service_keys[] = {
+    "version",       "status",        "hires",        "candidates",
+    "created_at_ms", "updated_at_ms", "closed_at_ms", NULL,
+};
+
 static int
 cmd_submit(cli *c, int argc, char **argv)
 {
@@ -191,6 +199,7 @@ cmd_submit(cli *c, int argc, char **argv)
     Jobmatch__V1__SubmitOrder body = JOBMATCH__V1__SUBMIT_ORDER__INIT;
     const Jobmatch__V1__Reply *reply;
     ProtobufCMessage *order = NULL;
+    cli_record_fields fields = {NULL, service_keys, 0};
     const char *file = NULL;
     jm_msg_t *msg = NULL;
     int rc;
@@ -199,15 +208,18 @@ cmd_submit(cli *c, int argc, char **argv)
         printf("usage: jobmatch order submit FILE|-\n\n"
                "Submits the job order in FILE (or stdin) as JSON with the "
                ".proto field\nnames (see docs/examples/job-order.json). "
-               "Without an \"id\" the service\nmakes one. Prints the id and "
-               "the log seq; with --json the Accepted\nobject {id, seq, "
-               "version}.\n");
+               "Without an \"id\" the service\nmakes one. What the service "
+               "sets (version, status, hires,\ncandidates, times) is "
+               "ignored, so `order get --json` output of\nanother order, "
+               "its id removed, is a template. Prints the id and the\nlog "
+               "seq; with --json the Accepted object {id, seq, version}.\n");
         return CLI_OK;
     }
     if ((rc = parse_args(c, argc, argv, NULL, &file, 1, 1,
                          "usage: jobmatch order submit FILE|-")) != CLI_OK)
         return rc;
-    rc = cli_read_json(file, &jobmatch__v1__job_order__descriptor, &order);
+    rc = cli_read_record(file, &jobmatch__v1__job_order__descriptor, &fields,
+                         &order);
     if (rc != CLI_OK)
         return rc;
     body.order = (Jobmatch__V1__JobOrder *) order;
@@ -512,6 +524,7 @@ cmd_update(cli *c, int argc, char **argv)
     };
     const Jobmatch__V1__Reply *reply;
     Jobmatch__V1__JobOrder *order = NULL;
+    cli_record_fields fields = {NULL, service_keys, 0};
     unsigned long long expected = 0;
     jm_msg_t *msg = NULL;
     int rc;
@@ -519,8 +532,12 @@ cmd_update(cli *c, int argc, char **argv)
     if (wants_help(argc, argv)) {
         printf("%s\n\nReplaces the fields of open order ID with those in "
                "FILE (JSON, as for\nsubmit). The change is made against "
-               "--expected-version; without it, the\ncurrent version is "
-               "read first (a change made meanwhile is then lost).\n",
+               "--expected-version, else against\nthe \"version\" in FILE "
+               "(as `order get --json` printed it: a change\nmade since is "
+               "then refused, not lost), else against the current\nversion, "
+               "read first. What else the service sets (status, hires,\n"
+               "candidates, times) is ignored: `order close` and `order "
+               "outcome`\nchange those.\n",
                update_usage);
         return CLI_OK;
     }
@@ -529,10 +546,12 @@ cmd_update(cli *c, int argc, char **argv)
     if (version != NULL &&
         (!cli_parse_uint(version, UINT64_MAX, &expected) || expected == 0))
         return cli_usage_error(c, "--expected-version: a version >= 1");
-    rc = cli_read_json(pos[1], &jobmatch__v1__job_order__descriptor,
-                       (ProtobufCMessage **) &order);
+    rc = cli_read_record(pos[1], &jobmatch__v1__job_order__descriptor, &fields,
+                         (ProtobufCMessage **) &order);
     if (rc != CLI_OK)
         return rc;
+    if (expected == 0)
+        expected = fields.version;
     if (order->id[0] != '\0' && strcmp(order->id, pos[0]) != 0) {
         rc = cli_usage_error(c, "the file is about order %s, not %s", order->id,
                              pos[0]);

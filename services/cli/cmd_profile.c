@@ -27,7 +27,8 @@ static const char usage_text[] =
     "profiles service.\n"
     "\n"
     "commands:\n"
-    "  put FILE|-                  create or update a citizen from JSON "
+    "  put FILE|- [--expected-version V]\n"
+    "                              create or update a citizen from JSON "
     "(PutProfile);\n"
     "                              prints the pseudonymous id and seq\n"
     "  get ID                      show a profile (personal data for "
@@ -152,14 +153,24 @@ print_accepted(cli *c, const Jobmatch__V1__Accepted *a, const char *what)
 
 /* ---- put ---- */
 
+/* What only the service sets in a CitizenProfile: dropped from a put's
+ * file, so that `profile get --json` output (a ProfileReply: "profile"
+ * and "personal", as in PutProfile) can be edited and sent back. */
+static const char *const service_keys[] = {
+    "version", "progress", "created_at_ms", "updated_at_ms", NULL,
+};
+
 /* put: the JSON file is read strictly (unknown keys are errors), so a
  * misspelt field is caught here and not silently dropped. */
 static int
 cmd_put(cli *c, int argc, char **argv)
 {
-    static const char line[] = "put FILE|- [--json]";
+    static const char line[] = "put FILE|- [--expected-version V]";
     Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    ProtobufCMessage *put = NULL;
+    cli_record_fields fields = {"profile", service_keys, 0};
+    Jobmatch__V1__PutProfile *put = NULL;
+    const char *file = NULL, *version = NULL;
+    unsigned long long expected = 0;
     jm_msg_t *msg = NULL;
     int rc;
 
@@ -168,20 +179,42 @@ cmd_put(cli *c, int argc, char **argv)
                  "(see\ndocs/examples/profile.json). Without profile.id the "
                  "CPR number\ndecides: a new citizen, or the one with that "
                  "number. Prints the\npseudonymous id and the log seq; --json "
-                 "prints Accepted {id, seq, version}."))
+                 "prints Accepted {id, seq, version}.\n\n"
+                 "An update is made against --expected-version, else the "
+                 "file's\nexpected_version, else the profile's \"version\" "
+                 "as `profile get --json`\nprinted it (a change made since is "
+                 "then refused, not lost), else\nagainst whatever is stored. "
+                 "What else the service sets (progress,\ntimes) is ignored: "
+                 "`profile assess` records progress; consent\nchanges only "
+                 "with `profile consent`."))
         return CLI_OK;
-    if (argc != 2)
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--expected-version") == 0 && i + 1 < argc)
+            version = argv[++i];
+        else if (file == NULL && (argv[i][0] != '-' || argv[i][1] == '\0'))
+            file = argv[i];
+        else
+            return sub_usage(c, line);
+    }
+    if (file == NULL)
         return sub_usage(c, line);
-    if ((rc = cli_read_json(argv[1], &jobmatch__v1__put_profile__descriptor,
-                            &put)) != CLI_OK)
+    if (version != NULL &&
+        (!cli_parse_uint(version, UINT64_MAX, &expected) || expected == 0))
+        return cli_usage_error(c, "--expected-version: a version >= 1");
+    if ((rc = cli_read_record(file, &jobmatch__v1__put_profile__descriptor,
+                              &fields, (ProtobufCMessage **) &put)) != CLI_OK)
         return rc;
+    if (expected != 0)
+        put->expected_version = expected;
+    else if (put->expected_version == 0)
+        put->expected_version = fields.version;
     req.body_case = JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE;
-    req.put_profile = (Jobmatch__V1__PutProfile *) put;
+    req.put_profile = put;
     rc = request(c, &req, JOBMATCH__V1__REPLY__BODY_ACCEPTED, &msg);
     if (rc == CLI_OK)
         print_accepted(c, reply_of(msg)->accepted, "profile");
     jm_msg_free(&msg);
-    jm_json_message_free(put);
+    jm_json_message_free(&put->base);
     return rc;
 }
 

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# test_cli_edit.sh - what `get --json` prints can be edited and sent back,
+# as the README says, against the real intake and profiles:
+#   - an order: `order get --json`, the title edited, `order update` takes
+#     it (the service's own fields are dropped, the file's version is the
+#     expected version); the same file again is a conflict (exit 1), not a
+#     silent overwrite of the change made since;
+#   - a file saved by a Windows editor (a UTF-8 byte order mark) reads;
+#   - another order's output without its id submits as a new order;
+#   - a citizen: `profile get --json`, edited, `profile put` takes it; the
+#     same file again is a conflict; --expected-version wins over the file;
+#   - the profile's occupations carry their ESCO labels in --json output.
+# Usage: test_cli_edit.sh JOBMATCH INTAKE PROFILES SOURCE_DIR
+set -euo pipefail
+
+jobmatch=$1
+intake=$2
+profiles=$3
+src=$4
+. "$(dirname "$0")/services.sh"
+
+start intake "$intake" --api 'tcp://127.0.0.1:*'
+intake_api=$api
+start profiles "$profiles" --api 'tcp://127.0.0.1:*'
+profiles_api=$api
+j() { "$jobmatch" --intake "$intake_api" --profiles "$profiles_api" \
+    --timeout 10000 "$@"; }
+expect_exit() { # CODE WHAT COMMAND...
+    local want=$1 what=$2 rc=0
+    shift 2
+    "$@" >"$dir/out" 2>&1 || rc=$?
+    [ "$rc" = "$want" ] || fail "$what: exit $rc, not $want: $(cat "$dir/out")"
+}
+
+# An order, read back, edited, sent back.
+id=$(j order submit "$src/docs/examples/job-order.json" --json |
+    sed -n 's/^ *"id": "\(.*\)".*/\1/p')
+[ -n "$id" ] || fail "no id from submit"
+j order get "$id" --json >"$dir/order.json"
+grep -q '"version": 1' "$dir/order.json" || fail "get --json: no version 1"
+grep -q '"status": "ORDER_STATUS_OPEN"' "$dir/order.json" ||
+    fail "get --json: no status"
+sed 's/"title": "[^"]*"/"title": "Edited title"/' "$dir/order.json" \
+    >"$dir/edited.json"
+expect_exit 0 "update from get --json" j order update "$id" "$dir/edited.json"
+grep -q "version 2" "$dir/out" || fail "update did not make version 2: $(cat "$dir/out")"
+j order get "$id" | grep -q "title: *Edited title" || fail "title not changed"
+
+# The same file again: made from version 1, the order is at 2.
+expect_exit 1 "a stale file" j order update "$id" "$dir/edited.json"
+grep -q "conflict" "$dir/out" || fail "stale file: $(cat "$dir/out")"
+j order get "$id" --json | grep -q '"version": 2' ||
+    fail "the stale update changed the order"
+
+# With a byte order mark in front, from version 2.
+j order get "$id" --json |
+    sed 's/"title": "[^"]*"/"title": "Title from Notepad"/' >"$dir/plain.json"
+printf '\xef\xbb\xbf' | cat - "$dir/plain.json" >"$dir/bom.json"
+expect_exit 0 "a file with a BOM" j order update "$id" "$dir/bom.json"
+j order get "$id" | grep -q "title: *Title from Notepad" ||
+    fail "BOM file not applied"
+
+# Another order's output as a template for a new one.
+grep -v '^  "id": ' "$dir/order.json" >"$dir/template.json"
+expect_exit 0 "submit from a template" j order submit "$dir/template.json"
+n=$(j order list --json | grep -c '"id": "') || true
+[ "$n" = 2 ] || fail "the template made $n orders in all, not 2"
+
+# A citizen, read back, edited, sent back.
+pid=$(j profile put "$src/docs/examples/profile.json" --json |
+    sed -n 's/^ *"id": "\(.*\)".*/\1/p')
+[ -n "$pid" ] || fail "no id from profile put"
+j profile get "$pid" --json >"$dir/profile.json"
+grep -q '"wished_occupation_labels": \[' "$dir/profile.json" ||
+    fail "no labels for the wished occupations: $(cat "$dir/profile.json")"
+grep -q '"held_occupation_labels": \[' "$dir/profile.json" ||
+    fail "no labels for the held occupations"
+sed 's/"max_travel_km": [0-9]*/"max_travel_km": 40/' "$dir/profile.json" \
+    >"$dir/profile-edited.json"
+expect_exit 0 "profile put from get --json" \
+    j profile put "$dir/profile-edited.json"
+j profile get "$pid" --json | grep -q '"max_travel_km": 40' ||
+    fail "travel range not changed"
+expect_exit 1 "a stale profile file" j profile put "$dir/profile-edited.json"
+grep -q "conflict" "$dir/out" || fail "stale profile: $(cat "$dir/out")"
+# --expected-version names the version the change is made against.
+expect_exit 0 "--expected-version 2" \
+    j profile put "$dir/profile-edited.json" --expected-version 2
+expect_exit 2 "--expected-version 0" \
+    j profile put "$dir/profile-edited.json" --expected-version 0
+echo "ok"
