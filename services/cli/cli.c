@@ -85,6 +85,22 @@ on_probe(int status, void *arg)
     p->status = status;
 }
 
+int
+cli_curve_probe(cli *c, cli_service service, const char *endpoint,
+                jm_sock_type type)
+{
+    const cli_curve *k = &c->curve[service];
+    struct probe p = {0};
+    int rc;
+
+    rc = jm_bus_curve_probe(
+        c->bus, endpoint, k->server_key, type, k->public_key, k->secret_key,
+        c->timeout_ms < 2000 ? c->timeout_ms : 2000, on_probe, &p);
+    while (rc == 0 && !p.done)
+        uv_run(&c->loop, UV_RUN_ONCE);
+    return rc != 0 ? rc : p.status;
+}
+
 /* A service that does not answer may have refused our key: ZeroMQ drops
  * such a client without a word. With CURVE set, one more handshake, watched
  * (jm_bus_curve_probe), tells the user which of their keys is wrong; a
@@ -93,7 +109,6 @@ static void
 explain_silence(cli *c, cli_service service)
 {
     const cli_curve *k = &c->curve[service];
-    struct probe p = {0};
     char *first, *comma;
     int rc;
 
@@ -107,18 +122,13 @@ explain_silence(cli *c, cli_service service)
     first = jm_xstrdup(c->endpoints[service]);
     if ((comma = strchr(first, ',')) != NULL)
         *comma = '\0';
-    rc = jm_bus_curve_probe(c->bus, first, k->server_key, JM_SOCK_DEALER,
-                            k->public_key, k->secret_key,
-                            c->timeout_ms < 2000 ? c->timeout_ms : 2000,
-                            on_probe, &p);
-    while (rc == 0 && !p.done)
-        uv_run(&c->loop, UV_RUN_ONCE);
-    if (rc == 0 && p.status == 0)
+    rc = cli_curve_probe(c, service, first, JM_SOCK_DEALER);
+    if (rc == 0)
         fprintf(stderr,
                 "%s: the %s service at %s refused your key (public %s): it is "
                 "not on the service's allow list\n",
                 c->prog, service_names[service], first, k->public_key);
-    else if (rc == 0 && p.status == -EPROTO)
+    else if (rc == -EPROTO)
         fprintf(stderr,
                 "%s: the CURVE handshake with %s failed before your key was "
                 "checked: is --%s-key (%s) that service's public key?\n",

@@ -101,6 +101,14 @@ const char *cli_service_name(cli_service service);
  * CLI_ERROR_REPLY; else returns CLI_OK. */
 int cli_reply_failed(cli *c, const Jobmatch__V1__Reply *reply);
 
+/* One CURVE handshake with service at endpoint, as a client of type (a
+ * DEALER for its api, a SUB for its publish socket), with the user's keys,
+ * watched (jm_bus_curve_probe): 0 if the service refused the key, -EACCES
+ * if it let it in, -EPROTO if the handshake failed before the key was
+ * checked (a wrong server key), -ETIMEDOUT. Only with CURVE keys set. */
+int cli_curve_probe(cli *c, cli_service service, const char *endpoint,
+                    jm_sock_type type);
+
 /* Reads a JSON object from path ("-" = stdin) and converts it into a
  * message of desc (strict: unknown keys are errors). Prints the problem
  * and returns CLI_USAGE on failure; on CLI_OK the caller owns *msg_p

@@ -42,8 +42,9 @@ static const char watch_usage[] =
     "  --json       one JSON object per line (ShortlistChanged)\n"
     "\n"
     "Subscribing needs an admin or service:<name> key when the matcher uses\n"
-    "CURVE (`--node DIR` gives the node's admin key). Notifications are\n"
-    "hints: `jobmatch match order ID --explain` gives the list explained.\n"
+    "CURVE (`--node DIR` gives the node's admin key); with another key the\n"
+    "watch says so and exits 1. Notifications are hints: `jobmatch match\n"
+    "order ID --explain` gives the list explained.\n"
     "They are numbered (seq): notifications lost on the way are counted on\n"
     "stderr (\"missed N notifications\") when the next one arrives; what is\n"
     "published while the watch connects is not seen.\n";
@@ -234,6 +235,40 @@ on_ping_timer(uv_timer_t *timer)
     w->pinging = jm_rpc_client_call(w->client, &req, on_pong, w) == 0;
 }
 
+/* CLI_OK if the matcher's publish socket at endpoint admits the user's
+ * key; else says why not (only admin and service keys may subscribe:
+ * docs/protocol.md) and returns the exit code. */
+static int
+refused(cli *c, const char *endpoint)
+{
+    const cli_curve *curve = &c->curve[CLI_MATCHER];
+
+    switch (cli_curve_probe(c, CLI_MATCHER, endpoint, JM_SOCK_SUB)) {
+    case -EACCES:
+        return CLI_OK;
+    case 0:
+        fprintf(stderr,
+                "%s: the matcher at %s does not let your key (public %s) "
+                "subscribe: notifications are for admin and service keys "
+                "(`jobmatch match order ID` answers any caseworker or "
+                "consultant)\n",
+                c->prog, endpoint, curve->public_key);
+        return CLI_ERROR_REPLY;
+    case -EPROTO:
+        fprintf(stderr,
+                "%s: the CURVE handshake with %s failed before your key was "
+                "checked: is --matcher-key (%s) the matcher's public key?\n",
+                c->prog, endpoint, curve->server_key);
+        return CLI_UNREACHABLE;
+    default:
+        fprintf(stderr,
+                "%s: the matcher's publish socket at %s does not "
+                "answer\n",
+                c->prog, endpoint);
+        return CLI_UNREACHABLE;
+    }
+}
+
 int
 cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
 {
@@ -243,6 +278,7 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
     struct watch w = {.c = c, .order = order};
     const cli_curve *curve = &c->curve[CLI_MATCHER];
     jm_msg_t *msg = NULL;
+    char *endpoint;
     int rc;
 
     if (help) {
@@ -275,13 +311,20 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
                 "publish endpoint to an address this machine reaches\n",
                 c->prog, reply->pong->publish_endpoint);
     w.opts.subscribe = "shortlist";
+    endpoint = jm_endpoint_via(reply->pong->publish_endpoint,
+                               c->endpoints[CLI_MATCHER]);
     if (curve->server_key[0] != '\0') {
         w.opts.curve_server_key = curve->server_key;
         w.opts.curve_public_key = curve->public_key;
         w.opts.curve_secret_key = curve->secret_key;
+        /* A publisher that refuses a subscriber's key drops it without a
+         * word, and the watch would wait for ever: ask first. */
+        if ((rc = refused(c, endpoint)) != CLI_OK) {
+            free(endpoint);
+            goto out;
+        }
     }
-    if ((rc = subscribe(&w, jm_endpoint_via(reply->pong->publish_endpoint,
-                                            c->endpoints[CLI_MATCHER]))) != 0) {
+    if ((rc = subscribe(&w, endpoint)) != 0) {
         fprintf(stderr, "%s: cannot subscribe to %s: %s\n", c->prog, w.endpoint,
                 jm_strerror(rc));
         rc = CLI_UNREACHABLE;

@@ -5,7 +5,8 @@
 # file).
 #   - an allowed key gets answers, with its principal's rights (admin
 #     submits an order; a municipality key is refused another's order),
-#     and matcher watch's notifications;
+#     and matcher watch's notifications (a caseworker's key is told that
+#     it may not subscribe: exit 1, where the watch used to wait for ever);
 #   - no key, a key not on the allow list, or the wrong service key gets no
 #     answer (exit 3), and a line that says which;
 #   - the same keys and endpoints from the environment (JOBMATCH_KEY,
@@ -154,6 +155,11 @@ kill -HUP "$matcher_pid"
 reloaded matcher "allow list $dir/allow read again: 3 keys" 1
 out=$(as_stranger ping matcher) || fail "the stranger at the matcher: $out"
 case $out in *"you are 'caseworker:147'"*) ;; *) fail "matcher after the reload: $out" ;; esac
+# A caseworker may ask the matcher, but not subscribe to its notifications:
+# the watch says so and ends (it waited for ever, the key silently dropped).
+expect 1 "does not let your key" timeout 20 "$jobmatch" \
+    --matcher "$matcher_api" --timeout 2000 --key "$dir/stranger.key" \
+    --matcher-key "$matcher_pub" matcher watch --count 1
 # A bad line: refused, logged, the list loaded before stays (intake still
 # answers the stranger and the matcher, whose source it is, still follows).
 printf '%s caseworker:147\n%s\n' "$stranger_pub" "$muni_pub" >"$dir/allow"
