@@ -48,7 +48,9 @@ static const char gaps_usage[] =
     "\n"
     "The essential skills a citizen lacks that would unlock the most open\n"
     "orders within their reach (every other requirement met), with the\n"
-    "orders. --top K: how many skills (default 10).\n";
+    "orders. UNLOCKS: orders where it is the only skill missing; IMPROVES:\n"
+    "every order it is missing in (those unlocked too); LEVEL: the highest\n"
+    "those orders ask for. --top K: how many skills (default 10).\n";
 
 static const char assign_usage[] =
     "usage: jobmatch assign --municipality CODES [--exact]\n"

@@ -620,7 +620,8 @@ cmd_close(cli *c, int argc, char **argv)
         return cli_usage_error(c, "give one of --filled N and --withdrawn\n%s",
                                close_usage);
     if (filled != NULL && (!cli_parse_uint(filled, UINT32_MAX, &n) || n == 0))
-        return cli_usage_error(c, "--filled: the number of hires (>= 1)");
+        return cli_usage_error(c, "--filled: the number of hires, from 1 "
+                                  "to the order's positions");
     if (version != NULL &&
         (!cli_parse_uint(version, UINT64_MAX, &expected) || expected == 0))
         return cli_usage_error(c, "--expected-version: a version >= 1");

@@ -138,10 +138,13 @@ matcher_gaps_compute(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
         qsort(hits, nhits, sizeof(*hits), gap_hit_cmp);
     for (size_t i = 0; i < nhits;) {
         struct ranked_gap r = {.gap.term = hits[i].term};
+        uint8_t level_improved = 0;
 
         r.uri = matcher_dict_uri(ix->dict, r.gap.term);
         for (; i < nhits && hits[i].term == r.gap.term; i++) {
             r.gap.improved++;
+            if (hits[i].min_level > level_improved)
+                level_improved = hits[i].min_level;
             if (!hits[i].only)
                 continue;
             r.gap.unlocked++;
@@ -150,6 +153,10 @@ matcher_gaps_compute(matcher_index_t *ix, uint32_t slot, const matcher_ctx *ctx,
             if (r.gap.norders < MATCHER_GAP_ORDERS)
                 r.gap.orders[r.gap.norders++] = hits[i].order.slot;
         }
+        /* A skill that unlocks nothing still has a level to learn it to:
+         * the highest the orders it is missing in ask for, not "any". */
+        if (r.gap.unlocked == 0)
+            r.gap.level_needed = level_improved;
         ranked = jm_xrealloc(ranked, (ngaps + 1) * sizeof(*ranked));
         ranked[ngaps++] = r;
     }

@@ -21,7 +21,8 @@ typedef struct matcher_gap {
     uint16_t term;
     uint32_t unlocked;    /* orders for which it is the only skill missing */
     uint32_t improved;    /* orders where it is one of those missing */
-    uint8_t level_needed; /* highest minimum level among the unlocked */
+    uint8_t level_needed; /* highest minimum level among the unlocked;
+                           * among the improved when none is */
     uint32_t orders[MATCHER_GAP_ORDERS]; /* unlocked order slots, by id */
     uint32_t norders;
 } matcher_gap;

@@ -119,6 +119,36 @@ test_gaps_rank_skills_by_orders_unlocked(void **state)
     free(g.gaps);
 }
 
+/* A skill missing only beside others unlocks nothing, but a caseworker
+ * planning the course still needs the level those orders ask for. */
+static void
+test_gaps_name_the_level_of_a_skill_that_unlocks_nothing(void **state)
+{
+    struct fixture *f = *state;
+    matcher_gaps g;
+    fx_profile p;
+    uint32_t slot;
+
+    fx_profile_init(&p, "citizen");
+    fx_profile_skill(&p, FX_STACK_GOODS, 3, 2026);
+    slot = fx_put_profile(f->ix, &p);
+    order_with(f, "o1", SKILL_C, 2, SKILL_D); /* both missing */
+    order_with(f, "o2", SKILL_C, 4, SKILL_D);
+
+    matcher_gaps_compute(f->ix, slot, &f->ctx, 0, 10, &g);
+    assert_int_equal(g.n, 2);
+    for (size_t i = 0; i < g.n; i++) {
+        const char *uri = matcher_dict_uri(f->ix->dict, g.gaps[i].term);
+
+        assert_int_equal(g.gaps[i].unlocked, 0);
+        assert_int_equal(g.gaps[i].improved, 2);
+        /* C: the higher of 2 and 4; D: no minimum in either. */
+        assert_int_equal(g.gaps[i].level_needed,
+                         strcmp(uri, SKILL_C) == 0 ? 4 : 0);
+    }
+    free(g.gaps);
+}
+
 static void
 test_bottlenecks_count_the_pool_without_each(void **state)
 {
@@ -258,6 +288,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_gaps_rank_skills_by_orders_unlocked, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_gaps_name_the_level_of_a_skill_that_unlocks_nothing, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(
             test_bottlenecks_count_the_pool_without_each, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assignment_respects_capacities,
