@@ -73,41 +73,46 @@ static void send_job(struct job *job);
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: jobmatch sample load [--citizens N] [--orders M]\n"
-            "                            [--municipalities CODES] [--seed S]\n"
-            "                            [--occupations K] [--skills "
-            "esco|zipf]\n"
-            "                            [--window W]\n"
-            "\n"
-            "Generates citizens and job orders from real reference data and\n"
-            "submits them through the profiles and intake services:\n"
-            "occupations and their essential and optional skills from the\n"
-            "ESCO classification, homes and workplaces at real Danish\n"
-            "postcodes, fake but plausible Danish names, valid CPR and CVR\n"
-            "numbers, e-mail addresses at example.dk.\n"
-            "\n"
-            "  --citizens N        citizens to create (default 500)\n"
-            "  --orders M          job orders to create (default 100)\n"
-            "  --municipalities L  only these municipalities: codes or names,\n"
-            "                      comma-separated (\"101,147\"); default all\n"
-            "  --seed S            the same seed gives the same data "
-            "(default 1)\n"
-            "  --occupations K     draw from K ESCO occupations (default\n"
-            "                      citizens/8, 20-400): fewer occupations,\n"
-            "                      more citizens per order\n"
-            "  --skills MODE       esco (skills of the occupation, default) "
-            "or\n"
-            "                      zipf (Zipf over all ESCO skills, for "
-            "benchmarks)\n"
-            "  --window W          requests in flight (default 64)\n"
-            "\n"
-            "Loading the same options again changes nothing (request ids are\n"
-            "derived from them). A progress bar goes to stderr on a terminal;\n"
-            "--json prints {citizens, orders, failed, seconds, ...}.\n"
-            "\n"
-            "This service uses the ESCO classification of the European "
-            "Commission.\n");
+    fprintf(
+        out,
+        "usage: jobmatch sample load [--citizens N] [--orders M]\n"
+        "                            [--municipalities CODES] [--seed S]\n"
+        "                            [--occupations K] [--skills "
+        "esco|zipf]\n"
+        "                            [--window W]\n"
+        "\n"
+        "Generates citizens and job orders from real reference data and\n"
+        "submits them through the profiles and intake services:\n"
+        "occupations and their essential and optional skills from the\n"
+        "ESCO classification, homes and workplaces at real Danish\n"
+        "postcodes, fake but plausible Danish names, valid CPR and CVR\n"
+        "numbers, e-mail addresses at example.dk.\n"
+        "\n"
+        "  --citizens N        citizens to create (default 500)\n"
+        "  --orders M          job orders to create (default 100)\n"
+        "  --municipalities L  only these municipalities: codes or names,\n"
+        "                      comma-separated (\"101,147\"); default all\n"
+        "  --seed S            the same seed gives the same data "
+        "(default 1)\n"
+        "  --occupations K     draw from K ESCO occupations (default\n"
+        "                      citizens/8, 20-400): fewer occupations,\n"
+        "                      more citizens per order\n"
+        "  --skills MODE       esco (skills of the occupation, default) "
+        "or\n"
+        "                      zipf (Zipf over all ESCO skills, for "
+        "benchmarks)\n"
+        "  --window W          requests in flight (default 64)\n"
+        "\n"
+        "Loading the same options again changes nothing (request ids are\n"
+        "derived from them). The seed names the people and the orders\n"
+        "(CPR numbers, order ids sample-SEED-N): the same seed with other\n"
+        "options updates those citizens with the new data and skips the\n"
+        "orders whose ids exist; give another --seed for a second, separate\n"
+        "set. A progress bar goes to stderr on a terminal;\n"
+        "--json prints {citizens, orders, failed, seconds, ...}.\n"
+        "\n"
+        "This service uses the ESCO classification of the European "
+        "Commission.\n");
 }
 
 /* ---- request ids ---- */
@@ -481,7 +486,7 @@ print_summary(const struct loader *l)
            (unsigned long long) l->measurements,
            (unsigned long long) l->orders_done, seconds);
     if (l->existing > 0)
-        printf(", %llu of them loaded before",
+        printf(", %llu of them there before (same seed)",
                (unsigned long long) l->existing);
     printf("; %llu failed\n", (unsigned long long) l->failed);
 }
