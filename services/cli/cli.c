@@ -112,6 +112,16 @@ explain_silence(cli *c, cli_service service)
     char *first, *comma;
     int rc;
 
+    if (k->server_key[0] == '\0' && c->node_dir != NULL) {
+        /* node_client_setup gives the node's keys to its own endpoints
+         * only: another endpoint has its own server key. */
+        fprintf(stderr,
+                "%s: (--node %s gives keys for the node's own endpoints only; "
+                "for %s: --key FILE with --%s-key KEY)\n",
+                c->prog, c->node_dir, c->endpoints[service],
+                service_names[service]);
+        return;
+    }
     if (k->server_key[0] == '\0') {
         fprintf(stderr,
                 "%s: (if the service uses CURVE: --key FILE with --%s-key "
