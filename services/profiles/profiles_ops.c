@@ -260,6 +260,14 @@ reply_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return 0;
 }
 
+/* FindProfile's answer for a number the caller may not look up. */
+static int
+reject_unknown_cpr(jm_source_request *r)
+{
+    return reject(r, JM_E_NOT_FOUND, "find_profile.cpr",
+                  "no citizen has this CPR number");
+}
+
 /* FindProfile: the keyed hash of the number, the index, the profile.
  * The number itself is wiped from the stack as soon as it is hashed. */
 static int
@@ -279,8 +287,7 @@ read_find(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     rc = profiles_repo_find_cpr(&server->repo, txn, hash, id);
     if (rc == -ENOENT) {
         log_access(r, NULL, "not_found");
-        return reject(r, JM_E_NOT_FOUND, "find_profile.cpr",
-                      "no citizen has this CPR number");
+        return reject_unknown_cpr(r);
     }
     if (rc != 0)
         return rc;
@@ -288,10 +295,12 @@ read_find(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
                                         jm_source_allocator(r), &profile)) != 0)
         return rc == -ENOENT ? -EIO : rc;
     jm_principal_parse(r->principal, &p);
+    /* Another municipality's citizen is answered as a number nobody has:
+     * a refusal would tell any caseworker that the number is registered
+     * somewhere. The access line still says what happened. */
     if (!profiles_may_see_personal(&p, home_of(profile))) {
         log_access(r, profile->id, "refused");
-        return reject(r, JM_E_PERMISSION_DENIED, "find_profile.cpr",
-                      "the citizen belongs to another municipality");
+        return reject_unknown_cpr(r);
     }
     return reply_profile(server, txn, r, profile);
 }
@@ -456,6 +465,26 @@ put_target(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return -EIO;
 }
 
+/* Whether a PutProfile's consent leaves the stored one as it is: left
+ * out, or the same (a profile read back and sent again). A stored profile
+ * without consent is the same as an empty Consent. */
+static bool
+consent_kept(const Jobmatch__V1__Consent *in,
+             const Jobmatch__V1__Consent *stored)
+{
+    static const Jobmatch__V1__Consent none = JOBMATCH__V1__CONSENT__INIT;
+    const char *given_on, *stored_on;
+
+    if (in == NULL)
+        return true;
+    if (stored == NULL)
+        stored = &none;
+    given_on = in->given_on ? in->given_on : "";
+    stored_on = stored->given_on ? stored->given_on : "";
+    return in->neighbour_matching == stored->neighbour_matching &&
+           strcmp(given_on, stored_on) == 0;
+}
+
 /* PutProfile. Everything that can reject the request is decided before
  * the first write (jm_source_ops.apply: a rejection writes nothing); a
  * key is taken for a new citizen only after that, so that a rejected put
@@ -515,6 +544,16 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
             rc = 1;
             goto out;
         }
+        /* Consent is a legal record: once the citizen exists it changes
+         * only through SetConsent, or a put from a file saved before a
+         * withdrawal would give the consent back. */
+        if (!consent_kept(in->consent, old->consent)) {
+            rc = reject(r, JM_E_INVALID_FIELD, "put_profile.profile.consent",
+                        "differs from the stored consent, which changes only "
+                        "through SetConsent (jobmatch profile consent); leave "
+                        "it out or send it as stored");
+            goto out;
+        }
     } else if (put->expected_version != 0) {
         rc = reject(r, JM_E_CONFLICT, "put_profile.expected_version",
                     "must be 0: the citizen has no profile yet");
@@ -533,6 +572,7 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
         next.target_group_list = (char *) jm_dk_target_group_default_list();
     next.n_progress = old ? old->n_progress : 0; /* the service's own */
     next.progress = old ? old->progress : NULL;
+    next.consent = old ? old->consent : in->consent; /* see consent_kept */
 
     /* An update keeps the citizen's key (its slot is in the record); a
      * new citizen takes a fresh, already durable one. */

@@ -174,6 +174,11 @@ test_profile_commands(void **state)
                      0);
     assert_int_equal(run_cli(f, "profile", "get", id, NULL), 0);
     assert_non_null(strstr(f->out, "neighbour matching no"));
+    /* The file saved before the withdrawal (consent given) must not bring
+     * the consent back: only `profile consent` changes it. */
+    assert_int_equal(run_cli(f, "profile", "put", PROFILES_EXAMPLE, NULL), 1);
+    assert_int_equal(run_cli(f, "profile", "get", id, NULL), 0);
+    assert_non_null(strstr(f->out, "neighbour matching no"));
 
     assert_int_equal(run_cli(f, "profile", "erase", id, NULL), 0);
     /* 1: the service answers with an error. */

@@ -303,14 +303,45 @@ test_find_by_cpr_is_for_caseworkers(void **state)
 
     pt_expect_error(find_profile(t, CW161, "090989-1012"), JM_E_NOT_FOUND,
                     "find_profile.cpr");
-    pt_expect_error(find_profile(t, CW101, "080888-1901"),
-                    JM_E_PERMISSION_DENIED, NULL);
+    /* Another municipality's citizen: as if nobody had the number (see
+     * test_find_does_not_tell_whether_a_number_is_known_elsewhere). */
+    pt_expect_error(find_profile(t, CW101, "080888-1901"), JM_E_NOT_FOUND,
+                    "find_profile.cpr");
     pt_expect_error(find_profile(t, M161, "080888-1901"),
                     JM_E_PERMISSION_DENIED, NULL);
     pt_expect_error(find_profile(t, MATCH, "080888-1901"),
                     JM_E_PERMISSION_DENIED, NULL);
     pt_expect_error(find_profile(t, CW161, "321388-1901"), JM_E_INVALID_FIELD,
                     "find_profile.cpr");
+}
+
+/* A caseworker who looks up a number of another municipality's citizen
+ * must not learn that the number is registered at all: the answer is the
+ * one for a number nobody has, to the byte a client can see. */
+static void
+test_find_does_not_tell_whether_a_number_is_known_elsewhere(void **state)
+{
+    struct pt *t = *state;
+    struct pt_put p;
+    const Jobmatch__V1__Reply *elsewhere, *nobody;
+    jm_msg_t *a, *b;
+
+    pt_put_init(&p, "120372-1344", "Ida Holm", NULL);
+    pt_put_ok(t, CW161, &p, NULL);
+    a = find_profile(t, CW101, "120372-1344");
+    b = find_profile(t, CW101, "130473-1455");
+    elsewhere = pt_reply(a);
+    nobody = pt_reply(b);
+    assert_int_equal(nobody->body_case, JOBMATCH__V1__REPLY__BODY_ERROR);
+    assert_int_equal(nobody->error->code, JM_E_NOT_FOUND);
+    assert_int_equal(elsewhere->body_case, JOBMATCH__V1__REPLY__BODY_ERROR);
+    assert_int_equal(elsewhere->error->code, nobody->error->code);
+    assert_string_equal(elsewhere->error->field_path,
+                        nobody->error->field_path);
+    assert_string_equal(elsewhere->error->message, nobody->error->message);
+    assert_int_equal(elsewhere->error->retryable, nobody->error->retryable);
+    jm_msg_free(&a);
+    jm_msg_free(&b);
 }
 
 /* ---- progress ---- */
@@ -489,6 +520,100 @@ test_consent(void **state)
     consent.given_on = "";
     pt_expect_error(pt_call(t, CW161, &req, NULL, NULL), JM_E_NOT_FOUND,
                     "set_consent.profile_id");
+}
+
+static jm_msg_t *
+set_consent(struct pt *t, const char *principal, const char *id,
+            bool neighbour_matching, const char *given_on)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__SetConsent sc = JOBMATCH__V1__SET_CONSENT__INIT;
+    Jobmatch__V1__Consent consent = JOBMATCH__V1__CONSENT__INIT;
+
+    consent.neighbour_matching = neighbour_matching;
+    consent.given_on = (char *) given_on;
+    sc.profile_id = (char *) id;
+    sc.consent = &consent;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_SET_CONSENT;
+    req.set_consent = &sc;
+    return pt_call(t, principal, &req, NULL, NULL);
+}
+
+/* The stored consent of id, as "yes 2026-01-05" or "none". */
+static const char *
+consent_of(struct pt *t, const char *id, char *buf, size_t size)
+{
+    jm_msg_t *msg = get_profile(t, CW161, id);
+    const Jobmatch__V1__Consent *c = profile_of(msg)->profile->consent;
+
+    if (c == NULL)
+        snprintf(buf, size, "none");
+    else
+        snprintf(buf, size, "%s %s", c->neighbour_matching ? "yes" : "no",
+                 c->given_on);
+    jm_msg_free(&msg);
+    return buf;
+}
+
+/* A withdrawal of consent is a legal record and must stick: a put of the
+ * citizen from a file saved before it (consent given) is refused and the
+ * withdrawal stays, whether the put names the citizen by CPR number or by
+ * id. A put may leave consent out (the stored one stays) or repeat it as
+ * stored (a `profile get --json` edited and sent back). */
+static void
+test_put_does_not_change_consent(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Consent given = JOBMATCH__V1__CONSENT__INIT;
+    const Jobmatch__V1__Reply *reply;
+    struct pt_put p, by_id;
+    char id[PROFILES_ID_LEN + 1], buf[64];
+    uint64_t head;
+    jm_msg_t *msg;
+
+    given.neighbour_matching = true;
+    given.given_on = "2025-11-02";
+    pt_put_init(&p, "161276-1788", "Jonas Krogh", NULL);
+    p.profile.consent = &given; /* a new citizen: stored as given */
+    pt_put_ok(t, CW161, &p, id);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), "yes 2025-11-02");
+    expect_accepted(set_consent(t, CW161, id, false, "2026-01-05"), NULL, NULL);
+    head = jm_source_head(profiles_server_source(t->server));
+
+    /* The file saved before the withdrawal, by CPR number... */
+    msg = pt_call(t, CW161, &p.req, NULL, NULL);
+    reply = pt_reply(msg);
+    assert_int_equal(reply->body_case, JOBMATCH__V1__REPLY__BODY_ERROR);
+    assert_int_equal(reply->error->code, JM_E_INVALID_FIELD);
+    assert_string_equal(reply->error->field_path,
+                        "put_profile.profile.consent");
+    assert_non_null(strstr(reply->error->message, "SetConsent"));
+    assert_non_null(strstr(reply->error->message, "jobmatch profile consent"));
+    jm_msg_free(&msg);
+    /* ...and by id. */
+    pt_put_init(&by_id, NULL, NULL, NULL);
+    by_id.profile.id = id;
+    by_id.profile.consent = &given;
+    pt_expect_error(pt_call(t, M161, &by_id.req, NULL, NULL),
+                    JM_E_INVALID_FIELD, "put_profile.profile.consent");
+    assert_int_equal(jm_source_head(profiles_server_source(t->server)), head);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), "no 2026-01-05");
+
+    /* The consent as stored: the rest of the put goes through. */
+    given.neighbour_matching = false;
+    given.given_on = "2026-01-05";
+    p.profile.hours_per_week = 20;
+    pt_put_ok(t, CW161, &p, NULL);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), "no 2026-01-05");
+    /* No consent: the stored one stays. */
+    p.profile.consent = NULL;
+    p.profile.hours_per_week = 25;
+    pt_put_ok(t, CW161, &p, NULL);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), "no 2026-01-05");
+    msg = get_profile(t, CW161, id);
+    assert_int_equal(profile_of(msg)->profile->hours_per_week, 25);
+    assert_int_equal(profile_of(msg)->profile->version, 4);
+    jm_msg_free(&msg);
 }
 
 /* ---- erase ---- */
@@ -775,8 +900,10 @@ main(void)
         T(test_update_by_cpr),
         T(test_stale_version_is_a_conflict),
         T(test_find_by_cpr_is_for_caseworkers),
+        T(test_find_does_not_tell_whether_a_number_is_known_elsewhere),
         T(test_assess_and_trajectory),
         T(test_consent),
+        T(test_put_does_not_change_consent),
         T(test_erase),
         T(test_rights_of_principals),
         T(test_duplicate_request_id_changes_nothing),
