@@ -375,6 +375,88 @@ drop_service_fields(json_t *json, cli_record_fields *fields)
         json_object_del(record, *key);
 }
 
+static bool label_key(const char *key, char *out, size_t size);
+
+/* Whether a field holds ESCO URIs, by the schema's naming ("x_uri",
+ * "x_uris", a profile's "x_occupations"): the same rule as label_key. */
+static bool
+holds_uris(const char *name)
+{
+    char unused[128];
+
+    return label_key(name, unused, sizeof(unused));
+}
+
+static void warn_unknown_uris(const char *file, const ProtobufCMessage *msg,
+                              const char *path, jm_esco_t **esco, bool *tried);
+
+static void
+warn_unknown_uri(const char *file, const char *path, const char *uri,
+                 jm_esco_t **esco, bool *tried)
+{
+    if (uri == NULL || uri[0] == '\0')
+        return;
+    if (!*tried) {
+        *tried = true;
+        (void) jm_esco_load(esco, NULL); /* without it: no warnings */
+    }
+    if (*esco == NULL || jm_esco_label(*esco, uri) != NULL)
+        return;
+    fprintf(stderr,
+            "jobmatch: warning: %s: %s: %s is not in the ESCO v1.1.1 "
+            "classification shipped here; sent as it is (another ESCO version "
+            "may know it), but it matches only the same URI: mistyped?\n",
+            file, path, uri);
+}
+
+/* Warns of every URI in msg that the shipped ESCO does not know. The
+ * services accept URIs of other ESCO versions (intake_check.c), so this
+ * is the only place a typo in a UUID, which would leave an order that
+ * nobody fully matches, can be pointed out. */
+static void
+warn_unknown_uris(const char *file, const ProtobufCMessage *msg,
+                  const char *path, jm_esco_t **esco, bool *tried)
+{
+    const ProtobufCMessageDescriptor *d = msg->descriptor;
+    char sub[256];
+
+    for (unsigned i = 0; i < d->n_fields; i++) {
+        const ProtobufCFieldDescriptor *f = &d->fields[i];
+        const char *at = (const char *) msg + f->offset;
+        size_t n = 1;
+        const void *const *items = (const void *const *) at;
+
+        if (f->type != PROTOBUF_C_TYPE_MESSAGE &&
+            !(f->type == PROTOBUF_C_TYPE_STRING && holds_uris(f->name)))
+            continue;
+        /* A oneof's members share their storage: only the set one. */
+        if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+            *(const uint32_t *) ((const char *) msg + f->quantifier_offset) !=
+                f->id)
+            continue;
+        if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+            n = *(const size_t *) ((const char *) msg + f->quantifier_offset);
+            items = *(const void *const *const *) at;
+        }
+        for (size_t k = 0; k < n; k++) {
+            const void *item = items[k];
+
+            if (f->label == PROTOBUF_C_LABEL_REPEATED)
+                snprintf(sub, sizeof(sub), "%s%s%s[%zu]", path,
+                         path[0] ? "." : "", f->name, k);
+            else
+                snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "",
+                         f->name);
+            if (item == NULL)
+                continue;
+            if (f->type == PROTOBUF_C_TYPE_MESSAGE)
+                warn_unknown_uris(file, item, sub, esco, tried);
+            else
+                warn_unknown_uri(file, sub, item, esco, tried);
+        }
+    }
+}
+
 int
 cli_read_record(const char *path, const ProtobufCMessageDescriptor *desc,
                 cli_record_fields *fields, ProtobufCMessage **msg_p)
@@ -406,6 +488,13 @@ cli_read_record(const char *path, const ProtobufCMessageDescriptor *desc,
     if (rc != 0) {
         fprintf(stderr, "jobmatch: %s: %s\n", name, err);
         return CLI_USAGE;
+    }
+    if (fields != NULL) { /* a record to write */
+        jm_esco_t *esco = NULL;
+        bool tried = false;
+
+        warn_unknown_uris(name, *msg_p, "", &esco, &tried);
+        jm_esco_destroy(&esco);
     }
     return CLI_OK;
 }

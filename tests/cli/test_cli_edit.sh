@@ -9,7 +9,8 @@
 #   - another order's output without its id submits as a new order;
 #   - a citizen: `profile get --json`, edited, `profile put` takes it; the
 #     same file again is a conflict; --expected-version wins over the file;
-#   - the profile's occupations carry their ESCO labels in --json output.
+#   - the profile's occupations carry their ESCO labels in --json output;
+#   - a URI the shipped ESCO does not know is sent, with a warning.
 # Usage: test_cli_edit.sh JOBMATCH INTAKE PROFILES SOURCE_DIR
 set -euo pipefail
 
@@ -33,9 +34,10 @@ expect_exit() { # CODE WHAT COMMAND...
 }
 
 # An order, read back, edited, sent back.
-id=$(j order submit "$src/docs/examples/job-order.json" --json |
-    sed -n 's/^ *"id": "\(.*\)".*/\1/p')
+id=$(j order submit "$src/docs/examples/job-order.json" --json \
+    2>"$dir/submit.err" | sed -n 's/^ *"id": "\(.*\)".*/\1/p')
 [ -n "$id" ] || fail "no id from submit"
+[ ! -s "$dir/submit.err" ] || fail "the example warned: $(cat "$dir/submit.err")"
 j order get "$id" --json >"$dir/order.json"
 grep -q '"version": 1' "$dir/order.json" || fail "get --json: no version 1"
 grep -q '"status": "ORDER_STATUS_OPEN"' "$dir/order.json" ||
@@ -65,6 +67,14 @@ grep -v '^  "id": ' "$dir/order.json" >"$dir/template.json"
 expect_exit 0 "submit from a template" j order submit "$dir/template.json"
 n=$(j order list --json | grep -c '"id": "') || true
 [ "$n" = 2 ] || fail "the template made $n orders in all, not 2"
+
+# A skill URI the shipped ESCO does not know (a mistyped UUID): sent, as
+# the services accept other ESCO versions' URIs, but pointed out.
+sed '0,/"skill_uri": "[^"]*"/s||"skill_uri": "http://data.europa.eu/esco/skill/00000000-0000-4000-8000-000000000000"|' \
+    "$dir/template.json" >"$dir/typo.json"
+expect_exit 0 "an unknown skill URI" j order submit "$dir/typo.json"
+grep -q "warning: .*skill_uri: .*00000000-0000-4000-8000-000000000000 is not in the ESCO" \
+    "$dir/out" || fail "no warning for an unknown URI: $(cat "$dir/out")"
 
 # A citizen, read back, edited, sent back.
 pid=$(j profile put "$src/docs/examples/profile.json" --json |
