@@ -6,10 +6,12 @@
  * personal part when the service sent it (caseworkers of the citizen's
  * municipality, admin, local development). --json prints the reply's
  * message as the .proto defines it. */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli_commands.h"
 #include "jm/clock.h"
@@ -149,6 +151,20 @@ print_accepted(cli *c, const Jobmatch__V1__Accepted *a, const char *what)
     if (a->version != 0)
         printf(", version %llu", (unsigned long long) a->version);
     printf(")\n");
+}
+
+/* The user's login name: $USER, else the account's name (cron jobs and
+ * systemd units run without $USER); NULL if neither is known. */
+static const char *
+login_name(void)
+{
+    const char *user = getenv("USER");
+    const struct passwd *pw;
+
+    if (user != NULL && user[0] != '\0')
+        return user;
+    pw = getpwuid(getuid());
+    return pw != NULL ? pw->pw_name : NULL;
 }
 
 /* ---- put ---- */
@@ -474,7 +490,7 @@ cmd_assess(cli *c, int argc, char **argv)
     m.dimension = (Jobmatch__V1__ProgressDimension) dimension;
     m.score = (uint32_t) score;
     m.date = (char *) (v[2] ? v[2] : date);
-    user = getenv("USER");
+    user = login_name();
     m.assessor = (char *) (v[3] ? v[3] : user && user[0] ? user : "jobmatch");
     rp.profile_id = argv[1];
     rp.measurement = &m;
