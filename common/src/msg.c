@@ -11,12 +11,14 @@
 #include "jm/msg.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jm/clock.h"
+#include "jm/dk.h"
 #include "jm/mem.h"
 #include "wire.h"
 
@@ -495,6 +497,7 @@ jm_check_text(jm_error *err, const char *path, const char *s, size_t max_len,
     while (i < len) {
         uint64_t word;
         uint8_t c = u[i];
+        unsigned code_point = c;
         bool control;
 
         if (len - i >= 8) {
@@ -512,6 +515,7 @@ jm_check_text(jm_error *err, const char *path, const char *s, size_t max_len,
                                     "is not valid UTF-8");
             /* C1 controls U+0080-U+009F are C2 80 - C2 9F in UTF-8. */
             control = c == 0xc2 && u[i + 1] <= 0x9f;
+            code_point = u[i + 1];
             if (!control) {
                 i += n;
                 continue;
@@ -522,9 +526,193 @@ jm_check_text(jm_error *err, const char *path, const char *s, size_t max_len,
         }
         if (control)
             return jm_error_set(err, JM_E_INVALID_FIELD, path,
-                                "holds a control character at byte %zu", i);
+                                "holds a control character, U+%04X, at byte "
+                                "%zu",
+                                code_point, i);
         i++;
     }
+    return true;
+}
+
+/* The name of a character that moves the text around it on screen: a
+ * bidirectional embedding, override or isolate, or NULL. */
+static const char *
+direction_control_name(unsigned code_point)
+{
+    switch (code_point) {
+    case 0x202a:
+        return "left-to-right embedding";
+    case 0x202b:
+        return "right-to-left embedding";
+    case 0x202c:
+        return "pop directional formatting";
+    case 0x202d:
+        return "left-to-right override";
+    case 0x202e:
+        return "right-to-left override";
+    case 0x2066:
+        return "left-to-right isolate";
+    case 0x2067:
+        return "right-to-left isolate";
+    case 0x2068:
+        return "first strong isolate";
+    case 0x2069:
+        return "pop directional isolate";
+    default:
+        return NULL;
+    }
+}
+
+/* The bytes of the white-space or invisible character at u (len > 0 bytes
+ * of valid UTF-8), or 0 if it is another. Unicode's White_Space property
+ * (U+0009-000D, 0020, 0085, 00A0, 1680, 2000-200A, 2028, 2029, 202F,
+ * 205F, 3000) and the zero-width characters a reader cannot see either
+ * (U+200B-200D, 2060, FEFF). */
+static size_t
+blank_char_len(const uint8_t *u, size_t len)
+{
+    if ((u[0] >= 0x09 && u[0] <= 0x0d) || u[0] == 0x20)
+        return 1;
+    if (len >= 2 && u[0] == 0xc2 && (u[1] == 0x85 || u[1] == 0xa0))
+        return 2;
+    if (len < 3)
+        return 0;
+    if ((u[0] == 0xe1 && u[1] == 0x9a && u[2] == 0x80) ||
+        (u[0] == 0xe2 && u[1] == 0x80 &&
+         (u[2] <= 0x8d || u[2] == 0xa8 || u[2] == 0xa9 || u[2] == 0xaf)) ||
+        (u[0] == 0xe2 && u[1] == 0x81 && (u[2] == 0x9f || u[2] == 0xa0)) ||
+        (u[0] == 0xe3 && u[1] == 0x80 && u[2] == 0x80) ||
+        (u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf))
+        return 3;
+    return 0;
+}
+
+bool
+jm_check_display_text(jm_error *err, const char *path, const char *s,
+                      size_t max_len, bool required, bool multiline)
+{
+    const uint8_t *u, *p;
+    size_t len, i = 0;
+
+    if (!jm_check_text(err, path, s, max_len, required, multiline))
+        return false;
+    s = or_empty(s);
+    len = strlen(s);
+    if (len == 0)
+        return true;
+    u = (const uint8_t *) s;
+    /* Every character refused here is E2 80 xx or E2 81 xx in UTF-8 (and
+     * the text is valid UTF-8, so an E2 leads three bytes): only the E2
+     * bytes are looked at, and most text costs one memchr. */
+    for (p = memchr(u, 0xe2, len); p != NULL;
+         p = memchr(p + 3, 0xe2, len - (size_t) (p + 3 - u))) {
+        unsigned code_point =
+            ((unsigned) (p[1] & 0x3f) << 6 | (p[2] & 0x3f)) | 0x2000;
+        const char *name = direction_control_name(code_point);
+        size_t at = 1; /* in characters, as a reader counts */
+
+        if (name == NULL &&
+            (multiline || (code_point != 0x2028 && code_point != 0x2029)))
+            continue;
+        for (const uint8_t *q = u; q < p; q++)
+            at += (*q & 0xc0) != 0x80;
+        if (name != NULL)
+            return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                                "holds U+%04X (%s) at character %zu: it "
+                                "reorders the text around it on screen",
+                                code_point, name, at);
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "holds U+%04X (a line or paragraph separator) "
+                            "at character %zu; the field is one line",
+                            code_point, at);
+    }
+    while (i < len) {
+        size_t n = blank_char_len(u + i, len - i);
+
+        if (n == 0)
+            return true;
+        i += n;
+    }
+    return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                        required ? "is blank: it holds only white space"
+                                 : "is blank: give text or leave it empty");
+}
+
+bool
+jm_check_profile_id(jm_error *err, const char *path, const char *id,
+                    bool required)
+{
+    bool ok;
+
+    id = or_empty(id);
+    if (*id == '\0')
+        return required
+                   ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
+                   : true;
+    ok = strlen(id) == JM_PROFILE_ID_LEN && id[0] == 'p' && id[1] == '-';
+    for (size_t i = 2; ok && i < JM_PROFILE_ID_LEN; i++)
+        ok = (id[i] >= 'a' && id[i] <= 'z') || (id[i] >= '2' && id[i] <= '7');
+    if (!ok)
+        return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                            "is not a profile id (\"p-\" and 20 characters "
+                            "a-z, 2-7)");
+    return true;
+}
+
+bool
+jm_check_dk_place(jm_error *err, const char *path, const char *postcode,
+                  const char *municipality_code, double latitude,
+                  double longitude)
+{
+    char field[sizeof(err->field_path)];
+    const jm_dk_postcode *pc;
+    const jm_dk_municipality *m;
+    double lat, lon, km;
+
+    jm_path(field, sizeof(field), "%s.postcode", path);
+    if (!jm_check_digits(err, field, postcode, 4, true))
+        return false;
+    if ((pc = jm_dk_postcode_find(postcode)) == NULL)
+        return jm_error_set(err, JM_E_INVALID_FIELD, field,
+                            "%s is not a Danish postcode", postcode);
+    jm_path(field, sizeof(field), "%s.municipality_code", path);
+    if (!jm_check_digits(err, field, municipality_code, 3, true))
+        return false;
+    if ((m = jm_dk_municipality_find(municipality_code)) == NULL)
+        return jm_error_set(err, JM_E_INVALID_FIELD, field,
+                            "%s is not one of the 98 municipality codes",
+                            municipality_code);
+    /* A place in another municipality than its postcode's is a typing
+     * mistake in one of the two fields. */
+    if (strcmp(pc->municipality_code, municipality_code) != 0)
+        return jm_error_set(err, JM_E_INVALID_FIELD, field,
+                            "does not match the postcode: %s %s lies in "
+                            "municipality %s, not %s (%s)",
+                            pc->code, pc->name, pc->municipality_code, m->code,
+                            m->name);
+    /* Both 0 means "not given": the service fills the position. */
+    if (latitude == 0 && longitude == 0)
+        return true;
+    jm_path(field, sizeof(field), "%s.latitude", path);
+    if (!(isfinite(latitude) && isfinite(longitude) &&
+          jm_geo_in_denmark(latitude, longitude)))
+        return jm_error_set(err, JM_E_INVALID_FIELD, field,
+                            "(%g, %g) is not in Denmark; give both as 0 to "
+                            "use the postcode's position",
+                            latitude, longitude);
+    /* The point the service would fill in: three postcodes have no
+     * position (jm/dk.h), and their municipality's centre stands in. */
+    lat = pc->has_coordinates ? pc->latitude : m->latitude;
+    lon = pc->has_coordinates ? pc->longitude : m->longitude;
+    km = jm_geo_distance_km(latitude, longitude, lat, lon);
+    if (km > JM_PLACE_RADIUS_KM)
+        return jm_error_set(err, JM_E_INVALID_FIELD, field,
+                            "(%g, %g) is %.0f km from the position of "
+                            "postcode %s %s; at most %.0f km are accepted: "
+                            "check both, or give both as 0 to use the "
+                            "postcode's position",
+                            latitude, longitude, km, pc->code, pc->name,
+                            JM_PLACE_RADIUS_KM);
     return true;
 }
 
@@ -613,6 +801,26 @@ jm_check_enum(jm_error *err, const char *path,
     return true;
 }
 
+/* "YYYY-MM-DD" with a real month and day of any year 0000-9999. */
+static bool
+shaped_like_a_date(const char *s)
+{
+    int part[3] = {0, 0, 0};
+
+    for (int i = 0, k = 0; i < 10; i++) {
+        if (i == 4 || i == 7) {
+            if (s[i] != '-')
+                return false;
+            k++;
+        } else if (s[i] >= '0' && s[i] <= '9') {
+            part[k] = 10 * part[k] + (s[i] - '0');
+        } else {
+            return false; /* NUL included: a short text stops here */
+        }
+    }
+    return s[10] == '\0' && jm_date_valid(part[0], part[1], part[2]);
+}
+
 bool
 jm_check_date(jm_error *err, const char *path, const char *s, bool required,
               int32_t *days_out)
@@ -624,9 +832,17 @@ jm_check_date(jm_error *err, const char *path, const char *s, bool required,
         return required
                    ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
                    : true;
-    if (jm_date_parse(s, &days) != 0)
+    if (jm_date_parse(s, &days) != 0) {
+        /* A real date of a year jm_date_parse does not accept (it keeps
+         * typos such as 0224 or 9024 out) is another mistake than a
+         * malformed one, and the fix is to know the range. */
+        if (shaped_like_a_date(s))
+            return jm_error_set(err, JM_E_INVALID_FIELD, path,
+                                "is outside the dates accepted, 1900-01-01 "
+                                "to 2199-12-31");
         return jm_error_set(err, JM_E_INVALID_FIELD, path,
                             "is not a date as YYYY-MM-DD");
+    }
     if (days_out != NULL)
         *days_out = days;
     return true;

@@ -5,7 +5,6 @@
  * so a client fixing its input sees one problem at a time, each with the
  * field path it can act on ("submit_order.order.essential_skills[2]
  * .skill_uri"). */
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -133,30 +132,17 @@ check_municipality(jm_error *err, const char *path, const char *code)
     return true;
 }
 
+/* The postcode, its municipality and the coordinates agree: the rule
+ * profiles applies to a citizen's home (jm_check_dk_place). */
 static bool
 check_workplace(jm_error *err, const Jobmatch__V1__Location *loc)
 {
     if (loc == NULL)
         return jm_error_set(err, JM_E_INVALID_FIELD, "workplace",
                             "is required");
-    if (!jm_check_digits(err, "workplace.postcode", loc->postcode, 4, true))
-        return false;
-    if (jm_dk_postcode_find(loc->postcode) == NULL)
-        return jm_error_set(err, JM_E_INVALID_FIELD, "workplace.postcode",
-                            "%s is not a Danish postcode", loc->postcode);
-    if (!check_municipality(err, "workplace.municipality_code",
-                            loc->municipality_code))
-        return false;
-    /* Both 0 means "not given" (the service fills them); anything else
-     * must be a point in or near Denmark. */
-    if ((loc->latitude != 0 || loc->longitude != 0) &&
-        !(isfinite(loc->latitude) && isfinite(loc->longitude) &&
-          jm_geo_in_denmark(loc->latitude, loc->longitude)))
-        return jm_error_set(err, JM_E_INVALID_FIELD, "workplace.latitude",
-                            "(%g, %g) is not in Denmark; give both as 0 to "
-                            "use the postcode's position",
-                            loc->latitude, loc->longitude);
-    return true;
+    return jm_check_dk_place(err, "workplace", loc->postcode,
+                             loc->municipality_code, loc->latitude,
+                             loc->longitude);
 }
 
 /* The same skill URI. Both were checked to be the skill prefix and a
@@ -364,12 +350,16 @@ check_fields(const intake_rules *rules, const Jobmatch__V1__JobOrder *o,
                             "%s is not a CVR number (the modulus-11 check "
                             "fails)",
                             o->cvr);
+    /* Texts are shown as they are (`jobmatch order list` on a terminal, a
+     * jobcentre's screen): jm_check_display_text keeps out what would
+     * change how the text around it is shown, and blank values. */
     if (!jm_check_digits(err, "p_number", o->p_number, 10, false) ||
-        !jm_check_text(err, "company_name", o->company_name, INTAKE_NAME_MAX,
-                       false, false) ||
-        !jm_check_text(err, "title", o->title, INTAKE_TITLE_MAX, true, false) ||
-        !jm_check_text(err, "description", o->description,
-                       INTAKE_DESCRIPTION_MAX, false, true))
+        !jm_check_display_text(err, "company_name", o->company_name,
+                               INTAKE_NAME_MAX, false, false) ||
+        !jm_check_display_text(err, "title", o->title, INTAKE_TITLE_MAX, true,
+                               false) ||
+        !jm_check_display_text(err, "description", o->description,
+                               INTAKE_DESCRIPTION_MAX, false, true))
         return false;
     if (!check_occupation(rules, err, o) || !check_skills(err, o, true) ||
         !check_skills(err, o, false) || !check_languages(err, o) ||
@@ -389,8 +379,8 @@ check_fields(const intake_rules *rules, const Jobmatch__V1__JobOrder *o,
                             "%s is in the past", o->deadline);
     if (!check_workplace(err, o->workplace) ||
         !check_municipality(err, "owner_municipality", o->owner_municipality) ||
-        !jm_check_text(err, "consultant", o->consultant, INTAKE_NAME_MAX, false,
-                       false))
+        !jm_check_display_text(err, "consultant", o->consultant,
+                               INTAKE_NAME_MAX, false, false))
         return false;
     return check_service_fields(err, o);
 }
@@ -481,14 +471,16 @@ bool
 intake_check_outcome(const jm_principal *caller,
                      const Jobmatch__V1__RecordOutcome *body, jm_error *err)
 {
+    /* The profile id by its form only: whether the citizen exists only the
+     * profiles service knows (docs/protocol.md). */
     if (!jm_check_id(err, "record_outcome.order_id", body->order_id, true) ||
-        !jm_check_id(err, "record_outcome.profile_id", body->profile_id,
-                     true) ||
+        !jm_check_profile_id(err, "record_outcome.profile_id", body->profile_id,
+                             true) ||
         !jm_check_enum(err, "record_outcome.status",
                        &jobmatch__v1__candidate_status__descriptor,
                        body->status, false) ||
-        !jm_check_text(err, "record_outcome.note", body->note, INTAKE_NOTE_MAX,
-                       false, true))
+        !jm_check_display_text(err, "record_outcome.note", body->note,
+                               INTAKE_NOTE_MAX, false, true))
         return false;
     return intake_may(caller, INTAKE_OP_OUTCOME, NULL, "", err);
 }
@@ -503,14 +495,25 @@ intake_check_get(const jm_principal *caller, const Jobmatch__V1__GetOrder *body,
 }
 
 /* An optional municipality filter; a municipal caller may name only its
- * own (empty means its own: see intake_repo_list). */
+ * own (empty means its own: see intake_repo_list). The filter names no
+ * single order, so the refusal says what the caller may read instead of
+ * whose an order is. */
 static bool
 check_filter_municipality(const jm_principal *caller, intake_op op,
                           const char *path, const char *code, jm_error *err)
 {
     if (code[0] != '\0' && !check_municipality(err, path, code))
         return false;
-    return intake_may(caller, op, code[0] ? code : NULL, path, err);
+    if (!intake_may(caller, op, NULL, path, err))
+        return false;
+    if (code[0] != '\0' && jm_principal_is_municipal(caller) &&
+        strcmp(code, caller->municipality) != 0)
+        return jm_error_set(err, JM_E_PERMISSION_DENIED, path,
+                            "this caller may only read municipality %s's %s",
+                            caller->municipality,
+                            op == INTAKE_OP_STATS ? "order statistics"
+                                                  : "orders");
+    return true;
 }
 
 bool

@@ -26,6 +26,7 @@
 #define S_FILLED    JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED
 #define S_WITHDRAWN JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_WITHDRAWN
 #define S_EXPIRED   JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_EXPIRED
+#define C_HIRED     JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_HIRED
 
 /* Base32 with the digits first: the characters are those of RFC 4648's
  * lower-case alphabet, in an order where byte order is numeric order, so
@@ -134,6 +135,21 @@ status_name(int status)
     }
 }
 
+/* Candidates of order hired, other than profile_id (NULL: all). */
+static uint32_t
+hired_count(const Jobmatch__V1__JobOrder *order, const char *profile_id)
+{
+    uint32_t n = 0;
+
+    for (size_t i = 0; i < order->n_candidates; i++) {
+        const Jobmatch__V1__CandidateOutcome *c = order->candidates[i];
+
+        n += c->status == C_HIRED &&
+             (profile_id == NULL || strcmp(c->profile_id, profile_id) != 0);
+    }
+    return n;
+}
+
 int
 intake_order_update(const intake_rules *rules, Jobmatch__V1__JobOrder *out,
                     Jobmatch__V1__Location *workplace,
@@ -141,6 +157,8 @@ intake_order_update(const intake_rules *rules, Jobmatch__V1__JobOrder *out,
                     const Jobmatch__V1__UpdateOrder *body, int64_t now_ms,
                     jm_error *err)
 {
+    uint32_t hired;
+
     if (stored->status != S_OPEN) {
         jm_error_set(err, JM_E_CONFLICT, "update_order.order.id",
                      "order %s is %s; only open orders can be updated",
@@ -153,6 +171,16 @@ intake_order_update(const intake_rules *rules, Jobmatch__V1__JobOrder *out,
                      "and redo the change",
                      stored->id, (unsigned long long) stored->version,
                      (unsigned long long) body->expected_version);
+        return 1;
+    }
+    /* Hired candidates fit in the positions (intake_order_record_outcome);
+     * fewer positions than hires would break that. */
+    hired = hired_count(stored, NULL);
+    if (body->order->positions < hired) {
+        jm_error_set(err, JM_E_CONFLICT, "update_order.order.positions",
+                     "is %u, but %u candidates of order %s are hired: move "
+                     "them to another status first",
+                     body->order->positions, hired, stored->id);
         return 1;
     }
     *out = *body->order;
@@ -232,12 +260,26 @@ intake_order_record_outcome(Jobmatch__V1__JobOrder *order,
 {
     Jobmatch__V1__CandidateOutcome *entry = NULL;
     Jobmatch__V1__CandidateOutcome **grown;
+    uint32_t hired;
 
     if (!intake_order_is_open(order)) {
         jm_error_set(err, JM_E_CONFLICT, "record_outcome.order_id",
                      "order %s is %s; candidates are recorded on open and "
                      "filled orders only",
                      order->id, status_name(order->status));
+        return 1;
+    }
+    /* A hire takes a position, as a close's hires do (at most the
+     * positions: intake_order_set_status); the same candidate hired again
+     * takes none more. */
+    hired = body->status == C_HIRED ? hired_count(order, body->profile_id) : 0;
+    if (body->status == C_HIRED && hired >= order->positions) {
+        jm_error_set(err, JM_E_CONFLICT, "record_outcome.status",
+                     "order %s has %u position%s and %u hired already: move "
+                     "a hired candidate to another status first, or give an "
+                     "open order more positions",
+                     order->id, order->positions,
+                     order->positions == 1 ? "" : "s", hired);
         return 1;
     }
     for (size_t i = 0; i < order->n_candidates; i++) {

@@ -130,8 +130,9 @@ void intake_order_create(const intake_rules *rules, Jobmatch__V1__JobOrder *out,
                          const Jobmatch__V1__JobOrder *in, const char *id,
                          int64_t now_ms);
 
-/* An update of stored by body (checked): CONFLICT if stored is closed or
- * its version is not body->expected_version; else *out is body's order
+/* An update of stored by body (checked): CONFLICT if stored is closed,
+ * its version is not body->expected_version, or the new positions are
+ * fewer than its hired candidates; else *out is body's order
  * with stored's service fields, version + 1 (workplace copied into
  * *workplace, as for create). Returns 0 or 1 (err). */
 int intake_order_update(const intake_rules *rules, Jobmatch__V1__JobOrder *out,
@@ -150,8 +151,10 @@ int intake_order_set_status(const intake_rules *rules,
                             const Jobmatch__V1__SetOrderStatus *body,
                             int64_t now_ms, jm_error *err);
 
-/* Adds or moves a candidate. CONFLICT on a withdrawn or expired order, or
- * when the list is full. New arrays and entries come from alloc (request
+/* Adds or moves a candidate. CONFLICT on a withdrawn or expired order,
+ * when the list is full, or for a hire beyond the order's positions (hired
+ * candidates count as a close's hires do: at most the positions). New
+ * arrays and entries come from alloc (request
  * memory: they are never freed one by one). Returns 0 or 1 (err). */
 int intake_order_record_outcome(Jobmatch__V1__JobOrder *order,
                                 const Jobmatch__V1__RecordOutcome *body,

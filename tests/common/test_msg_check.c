@@ -1,11 +1,14 @@
 /* test_msg_check.c - the validation helpers of jm/msg.h and the Error
  * they produce: the first error wins, field paths, UTF-8, texts, ids,
- * digits, counts and ranges, enums, dates, request ids. (The hostile
+ * digits, counts and ranges, enums, dates, request ids, text shown as
+ * it is, profile ids, Danish places. (The hostile
  * frames against jm_msg_unpack are in test_msg.c.) */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "jm/dk.h"
 #include "jm/mem.h"
 #include "jm/msg.h"
 #include "jm_test.h"
@@ -224,6 +227,234 @@ test_check_text_every_byte_at_every_offset(void **state)
     }
 }
 
+/* Text shown as it is: what jm_check_text refuses, characters that move
+ * the text around them, line separators in a single line, blank values.
+ * The messages name the code point and where it stands, in characters. */
+static void
+test_check_display_text(void **state)
+{
+    jm_error err = {0};
+
+    (void) state;
+    static const char *const fine[] = {
+        "Lagermedarbejder",
+        " Lagermedarbejder ",
+        "Lager\xc2\xa0medarbejder",               /* no-break space inside */
+        "\xe2\x80\x94 \xe2\x80\xa6 \xe2\x82\xac", /* em dash, ellipsis, euro */
+        "\xd8\xb9\xd8\xa7\xd9\x85\xd9\x84\xe2\x80\x8f", /* Arabic, RLM */
+        "x\xe2\x80\x8b", /* zero-width space beside text */
+    };
+    for (size_t i = 0; i < JM_COUNTOF(fine); i++) {
+        if (!jm_check_display_text(&err, "t", fine[i], 100, true, false))
+            fail_msg("'%s': %s", fine[i], err.message);
+    }
+    assert_true(jm_check_display_text(&err, "t", "", 100, false, false));
+    assert_true(jm_check_display_text(&err, "t", NULL, 100, false, true));
+    assert_true(jm_check_display_text(&err, "d",
+                                      "a\n\tb\xe2\x80\xa8"
+                                      "c",
+                                      100, true, true));
+
+    /* jm_check_text's rules come first, with the code point named. */
+    assert_false(jm_check_display_text(&err, "t", "", 100, true, false));
+    assert_string_equal(err.message, "is required");
+    memset(&err, 0, sizeof(err));
+    assert_false(
+        jm_check_display_text(&err, "t", "ab\xc2\x9b", 100, true, false));
+    assert_non_null(strstr(err.message, "U+009B"));
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_display_text(&err, "t", "\x1b[2J", 100, true, true));
+    assert_non_null(strstr(err.message, "U+001B"));
+
+    memset(&err, 0, sizeof(err));
+    assert_false(jm_check_display_text(
+        &err, "order.title", "\xc3\xa6\xc3\xb8\xc3\xa5\xe2\x80\xaegnp.exe", 100,
+        true, false));
+    assert_string_equal(err.field_path, "order.title");
+    assert_string_equal(err.message,
+                        "holds U+202E (right-to-left override) at character 4: "
+                        "it reorders the text around it on screen");
+    memset(&err, 0, sizeof(err));
+    assert_false(
+        jm_check_display_text(&err, "t", "a\xe2\x80\xa9", 100, true, false));
+    assert_non_null(strstr(err.message, "U+2029"));
+    assert_non_null(strstr(err.message, "character 2"));
+
+    static const char *const blank[] = {
+        " ",
+        "   \t",
+        "\xc2\xa0",
+        "\xe3\x80\x80",
+        "\xe1\x9a\x80\xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf\xe2\x81\x9f",
+        "\xe2\x80\x8b\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0\xef\xbb\xbf",
+        "\n \n",
+    };
+    for (size_t i = 0; i < JM_COUNTOF(blank); i++) {
+        memset(&err, 0, sizeof(err));
+        if (jm_check_display_text(&err, "t", blank[i], 100, false, true))
+            fail_msg("blank text %zu passed", i);
+        assert_non_null(strstr(err.message, "is blank"));
+    }
+}
+
+/* Every character U+2000-U+206F, alone and between letters, single-line
+ * and multiline: refused exactly when it is a bidirectional embedding,
+ * override or isolate, or (single-line) a line or paragraph separator;
+ * blank alone exactly when it is white space or zero-width. */
+static void
+test_check_display_text_general_punctuation(void **state)
+{
+    (void) state;
+    for (unsigned cp = 0x2000; cp <= 0x206f; cp++) {
+        bool direction =
+            (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+        bool separator = cp == 0x2028 || cp == 0x2029;
+        bool blank = cp <= 0x200d || separator || cp == 0x202f ||
+                     cp == 0x205f || cp == 0x2060;
+        char c[4] = {(char) 0xe2, (char) (0x80 | (cp >> 6 & 0x3f)),
+                     (char) (0x80 | (cp & 0x3f)), '\0'};
+        char between[8];
+
+        snprintf(between, sizeof(between), "a%sb", c);
+        for (int multiline = 0; multiline < 2; multiline++) {
+            bool refused = direction || (separator && !multiline);
+            jm_error err = {0};
+
+            if (jm_check_display_text(&err, "t", between, 100, true,
+                                      multiline) == refused)
+                fail_msg("U+%04X between letters (multiline %d): %s", cp,
+                         multiline, refused ? "accepted" : err.message);
+            memset(&err, 0, sizeof(err));
+            if (jm_check_display_text(&err, "t", c, 100, true, multiline) ==
+                (refused || blank))
+                fail_msg("U+%04X alone (multiline %d): %s", cp, multiline,
+                         refused || blank ? "accepted" : err.message);
+        }
+    }
+}
+
+/* The form of profiles' pseudonymous ids, never the value in the
+ * message. */
+static void
+test_check_profile_id(void **state)
+{
+    jm_error err = {0};
+
+    (void) state;
+    assert_true(jm_check_profile_id(&err, "p", "p-abcdefghijklmnopqrst", true));
+    assert_true(jm_check_profile_id(&err, "p", "p-234567zzzzzzzzzzzzzz", true));
+    assert_true(jm_check_profile_id(&err, "p", "", false));
+    assert_true(jm_check_profile_id(&err, "p", NULL, false));
+    assert_int_equal(err.code, 0);
+    assert_false(jm_check_profile_id(&err, "p", "", true));
+    assert_string_equal(err.message, "is required");
+    static const char *const bad[] = {
+        "notapid",
+        "p-1",
+        "p-abcdefghijklmnopqrs",
+        "p-abcdefghijklmnopqrstu",
+        "p-abcdefghijklmnopqrs0",
+        "p-abcdefghijklmnopqrs8",
+        "p-Abcdefghijklmnopqrst",
+        "P-abcdefghijklmnopqrst",
+        "p_abcdefghijklmnopqrst",
+        "010190-1234",
+    };
+    for (size_t i = 0; i < JM_COUNTOF(bad); i++) {
+        memset(&err, 0, sizeof(err));
+        if (jm_check_profile_id(&err, "record.profile_id", bad[i], true))
+            fail_msg("'%s' passed", bad[i]);
+        assert_string_equal(err.field_path, "record.profile_id");
+        assert_string_equal(err.message, "is not a profile id (\"p-\" and 20 "
+                                         "characters a-z, 2-7)");
+    }
+}
+
+/* A point north of (lat, lon) at km kilometres. */
+static double
+north_of(double lat, double lon, double km)
+{
+    double to = lat + km / 111.19;
+
+    /* The test's own arithmetic, checked by the library's. */
+    assert_true(fabs(jm_geo_distance_km(lat, lon, to, lon) - km) < 0.05);
+    return to;
+}
+
+static void
+expect_place_refused(const char *postcode, const char *municipality, double lat,
+                     double lon, const char *field, const char *says)
+{
+    jm_error err = {0};
+
+    if (jm_check_dk_place(&err, "workplace", postcode, municipality, lat, lon))
+        fail_msg("%s %s (%g, %g) passed", postcode, municipality, lat, lon);
+    assert_int_equal(err.code, JM_E_INVALID_FIELD);
+    assert_string_equal(err.field_path, field);
+    if (strstr(err.message, says) == NULL)
+        fail_msg("'%s' does not say '%s'", err.message, says);
+}
+
+/* A Danish place: the postcode's municipality, and a point near the
+ * postcode's position. Every postcode of the table passes with its
+ * municipality, at its position or without one. */
+static void
+test_check_dk_place(void **state)
+{
+    const jm_dk_postcode *glostrup = jm_dk_postcode_find("2600");
+    const jm_dk_municipality *kbh = jm_dk_municipality_find("101");
+    jm_error err = {0};
+
+    (void) state;
+    for (size_t i = 0; i < jm_dk_postcode_count(); i++) {
+        const jm_dk_postcode *pc = jm_dk_postcode_at(i);
+
+        if (!jm_check_dk_place(&err, "w", pc->code, pc->municipality_code,
+                               pc->latitude, pc->longitude) ||
+            !jm_check_dk_place(&err, "w", pc->code, pc->municipality_code, 0,
+                               0))
+            fail_msg("postcode %s: %s", pc->code, err.message);
+    }
+    /* The bound: 49 km from the postcode's position passes, 51 km not. */
+    assert_true(
+        jm_check_dk_place(&err, "w", "2600", "161",
+                          north_of(glostrup->latitude, glostrup->longitude, 49),
+                          glostrup->longitude));
+    expect_place_refused("2600", "161",
+                         north_of(glostrup->latitude, glostrup->longitude, 51),
+                         glostrup->longitude, "workplace.latitude", "51 km");
+    /* Without a position of its own, a postcode is measured from its
+     * municipality's centre. */
+    assert_false(jm_dk_postcode_find("1431")->has_coordinates);
+    assert_true(jm_check_dk_place(&err, "w", "1431", "101", kbh->latitude,
+                                  kbh->longitude));
+    expect_place_refused("1431", "101",
+                         north_of(kbh->latitude, kbh->longitude, 60),
+                         kbh->longitude, "workplace.latitude", "50 km");
+    assert_int_equal(err.code, 0);
+
+    /* What a user sent: Glostrup's postcode near Aalborg, in the North Sea,
+     * in Copenhagen's municipality. */
+    expect_place_refused("2600", "161", 57.0, 9.9, "workplace.latitude",
+                         "postcode 2600 Glostrup");
+    expect_place_refused("2600", "161", 54.5, 8.0, "workplace.latitude",
+                         "km from");
+    expect_place_refused("2600", "101", 0, 0, "workplace.municipality_code",
+                         "2600 Glostrup lies in municipality 161");
+    expect_place_refused("2600", "161", 48.85, 2.35, "workplace.latitude",
+                         "not in Denmark");
+    expect_place_refused("2600", "161", NAN, 12.4, "workplace.latitude",
+                         "not in Denmark");
+    expect_place_refused("0001", "161", 0, 0, "workplace.postcode",
+                         "not a Danish postcode");
+    expect_place_refused("26000", "161", 0, 0, "workplace.postcode",
+                         "4 digits");
+    expect_place_refused("2600", "", 0, 0, "workplace.municipality_code",
+                         "required");
+    expect_place_refused("2600", "999", 0, 0, "workplace.municipality_code",
+                         "98 municipality codes");
+}
+
 static void
 test_check_id(void **state)
 {
@@ -339,6 +570,26 @@ test_check_date(void **state)
         assert_int_equal(err.code, JM_E_INVALID_FIELD);
         assert_string_equal(err.field_path, "deadline");
     }
+    /* A real date outside the years accepted says so, with the range: it
+     * is not "not a date". Anything else is not a date. */
+    static const char *outside[] = {"2200-01-01", "9999-01-01", "1899-12-31",
+                                    "0001-01-01"};
+    for (size_t i = 0; i < JM_COUNTOF(outside); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_date(&err, "deadline", outside[i], true, NULL));
+        assert_string_equal(err.field_path, "deadline");
+        if (strstr(err.message, "1900-01-01 to 2199-12-31") == NULL ||
+            strstr(err.message, "not a date") != NULL)
+            fail_msg("%s: %s", outside[i], err.message);
+    }
+    static const char *not_dates[] = {"2200-02-30", "2024-13-01", "29-02-2024",
+                                      "2200-01-01x", "+200-01-01"};
+    for (size_t i = 0; i < JM_COUNTOF(not_dates); i++) {
+        memset(&err, 0, sizeof(err));
+        assert_false(jm_check_date(&err, "d", not_dates[i], true, NULL));
+        if (strstr(err.message, "is not a date as YYYY-MM-DD") == NULL)
+            fail_msg("%s: %s", not_dates[i], err.message);
+    }
 }
 
 static void
@@ -369,6 +620,10 @@ main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_check_text),
         cmocka_unit_test(test_check_text_every_byte_at_every_offset),
+        cmocka_unit_test(test_check_display_text),
+        cmocka_unit_test(test_check_display_text_general_punctuation),
+        cmocka_unit_test(test_check_profile_id),
+        cmocka_unit_test(test_check_dk_place),
         cmocka_unit_test(test_check_id),
         cmocka_unit_test(test_check_digits),
         cmocka_unit_test(test_check_count_and_range),

@@ -18,6 +18,12 @@ enum { OPEN = 1, FILLED, WITHDRAWN, EXPIRED };
 
 enum { PROPOSED = 1, PRESENTED, HIRED, REJECTED };
 
+/* Well-formed pseudonymous profile ids: intake checks the form only (it
+ * cannot know whether the citizen exists). */
+#define FX_PROFILE_A "p-aaaaaaaaaaaaaaaaaaaa"
+#define FX_PROFILE_B "p-bbbbbbbbbbbbbbbbbbbb"
+#define FX_PROFILE_C "p-cccccccccccccccccccc"
+
 struct fixture {
     uv_loop_t loop;
     char dir[256];

@@ -56,7 +56,7 @@ test_municipal_caller_rights(void **state)
                     "get_order.order_id");
     fx_expect_error(it_set_status(f->c, theirs, WITHDRAWN, 0, 0),
                     JM_E_PERMISSION_DENIED, "set_order_status.order_id");
-    fx_expect_error(it_outcome(f->c, theirs, "p-1", PROPOSED),
+    fx_expect_error(it_outcome(f->c, theirs, FX_PROFILE_A, PROPOSED),
                     JM_E_PERMISSION_DENIED, "record_outcome.order_id");
     assert_int_equal(it_get(f->c, ours)->body_case,
                      JOBMATCH__V1__REPLY__BODY_ORDER);

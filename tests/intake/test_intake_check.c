@@ -3,6 +3,7 @@
  * may do what. A valid order passes (and the contract example does), and
  * each single mutation of it fails with the error a client would see. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,8 +13,12 @@
 #include "jm/dk.h"
 #include "jm/json.h"
 #include "jm/mem.h"
+#include "jm/sample.h"
 #include "jm_test.h"
 #include "order_sample.h"
+
+/* A well-formed pseudonymous id, as profiles makes them. */
+#define PROFILE_ID "p-abcdefghijklmnopqrst"
 
 static void
 test_valid_order_passes(void **state)
@@ -53,6 +58,51 @@ test_valid_order_passes(void **state)
     s.order.workplace->longitude = 12.40;
     assert_true(intake_check_order(&r, &s.order, "o", false, &err));
     assert_int_equal(err.code, 0);
+    /* Text as people write it: spaces around words, a no-break space
+     * inside, Arabic with a right-to-left mark (a mark, not an override),
+     * an optional field left empty. */
+    s.order.title = " Lager\xc2\xa0medarbejder ";
+    s.order.company_name = "";
+    s.order.consultant = "\xd8\xb9\xd8\xa7\xd9\x85\xd9\x84\xe2\x80\x8f";
+    s.order.description = "Plukning.\n\n\tDagvagt.";
+    /* A workplace 44.5 km north of its postcode's position: inside the
+     * bound (JM_PLACE_RADIUS_KM), which a large rural postcode needs. */
+    s.order.workplace->latitude = 55.6813 + 0.40;
+    s.order.workplace->longitude = 12.4039;
+    if (!intake_check_order(&r, &s.order, "o", false, &err))
+        fail_msg("%s: %s", err.field_path, err.message);
+    /* A postcode without a position: measured from its municipality's
+     * centre, the point the service would fill in. */
+    s.order.workplace->postcode = "1431";
+    s.order.workplace->municipality_code = "101";
+    s.order.workplace->latitude = 55.6761;
+    s.order.workplace->longitude = 12.5683;
+    if (!intake_check_order(&r, &s.order, "o", false, &err))
+        fail_msg("%s: %s", err.field_path, err.message);
+}
+
+/* Every order the sample generator makes (`jobmatch sample load`, the
+ * benchmarks) passes: a workplace of one of its postcodes, in that
+ * postcode's municipality, at the postcode's position. */
+static void
+test_sample_orders_pass(void **state)
+{
+    jm_sample_opts opts = {.seed = 7, .today = jm_clock_today()};
+    jm_sample_t *gen = NULL;
+    intake_rules r = sample_rules();
+
+    (void) state;
+    assert_int_equal(jm_sample_new(&gen, esco, &opts), 0);
+    for (uint64_t i = 0; i < 2000; i++) {
+        jm_sample_order *o = jm_sample_order_new(gen, i);
+        jm_error err = {0};
+
+        if (!intake_check_order(&r, &o->order, "o", false, &err))
+            fail_msg("sample order %llu: %s: %s", (unsigned long long) i,
+                     err.field_path, err.message);
+        jm_sample_order_destroy(&o);
+    }
+    jm_sample_destroy(&gen);
 }
 
 /* The contract example passes as it is (clock before its deadline). */
@@ -123,6 +173,19 @@ M(title_long, "title", memset(s->big, 'x', INTAKE_TITLE_MAX + 1);
   o->title = s->big)
 M(title_control, "title", o->title = "Lager\x01medarbejder")
 M(title_newline, "title", o->title = "Lager\nmedarbejder")
+M(title_blank, "title", o->title = "   ")
+M(title_nbsp, "title", o->title = "\xc2\xa0")
+M(title_ideographic_space, "title", o->title = " \xe3\x80\x80\t")
+M(title_c1, "title", o->title = "Lager\xc2\x9b")
+M(title_rlo, "title", o->title = "Lager\xe2\x80\xaemedarbejder")
+M(title_isolate, "title", o->title = "Lager\xe2\x81\xa6medarbejder")
+M(title_line_separator, "title", o->title = "Lager\xe2\x80\xa8medarbejder")
+M(company_blank, "company_name", o->company_name = " ")
+M(company_embedding, "company_name", o->company_name = "Lager \xe2\x80\xab ApS")
+M(consultant_pop_isolate, "consultant", o->consultant = "Mette\xe2\x81\xa9")
+M(description_override, "description",
+  o->description = "Plukning.\nDagvagt\xe2\x80\xad 7-15.")
+M(description_blank, "description", o->description = "\n \t")
 M(description_long, "description",
   memset(s->big, 'x', INTAKE_DESCRIPTION_MAX + 1);
   o->description = s->big)
@@ -185,6 +248,13 @@ M(municipality_unknown, "workplace.municipality_code",
   s->workplace.municipality_code = "999")
 M(municipality_missing, "workplace.municipality_code",
   s->workplace.municipality_code = "")
+M(municipality_not_the_postcodes, "workplace.municipality_code",
+  s->workplace.municipality_code = "101")
+M(coordinates_far_from_postcode, "workplace.latitude",
+  s->workplace.latitude = 57.0;
+  s->workplace.longitude = 9.9)
+M(coordinates_north_sea, "workplace.latitude", s->workplace.latitude = 54.5;
+  s->workplace.longitude = 8.0)
 M(coordinates_abroad, "workplace.latitude", s->workplace.latitude = 48.85;
   s->workplace.longitude = 2.35)
 M(coordinates_nan, "workplace.latitude", s->workplace.latitude = NAN;
@@ -217,6 +287,18 @@ static const struct mutation mutations[] = {
     MUT(title_long, "title"),
     MUT(title_control, "title"),
     MUT(title_newline, "title"),
+    MUT(title_blank, "title"),
+    MUT(title_nbsp, "title"),
+    MUT(title_ideographic_space, "title"),
+    MUT(title_c1, "title"),
+    MUT(title_rlo, "title"),
+    MUT(title_isolate, "title"),
+    MUT(title_line_separator, "title"),
+    MUT(company_blank, "company_name"),
+    MUT(company_embedding, "company_name"),
+    MUT(consultant_pop_isolate, "consultant"),
+    MUT(description_override, "description"),
+    MUT(description_blank, "description"),
     MUT(description_long, "description"),
     MUT(occupation_missing, "occupation_uri"),
     MUT(occupation_skill_uri, "occupation_uri"),
@@ -263,6 +345,9 @@ static const struct mutation mutations[] = {
     MUT(postcode_unknown, "workplace.postcode"),
     MUT(municipality_unknown, "workplace.municipality_code"),
     MUT(municipality_missing, "workplace.municipality_code"),
+    MUT(municipality_not_the_postcodes, "workplace.municipality_code"),
+    MUT(coordinates_far_from_postcode, "workplace.latitude"),
+    MUT(coordinates_north_sea, "workplace.latitude"),
     MUT(coordinates_abroad, "workplace.latitude"),
     MUT(coordinates_nan, "workplace.latitude"),
     MUT(owner_missing, "owner_municipality"),
@@ -308,6 +393,53 @@ test_each_rule_has_its_path(void **state)
         assert_true(err.message[0] != '\0');
         free(s);
     }
+}
+
+/* The order with one change is refused at path, and the message holds
+ * each of the texts (NULL-terminated) a user needs to fix it. */
+static void
+expect_message(struct sample *s, const char *path, ...)
+{
+    intake_rules r = sample_rules();
+    jm_error err = {0};
+    va_list ap;
+
+    assert_false(intake_check_order(&r, &s->order, "o", false, &err));
+    expect_error(&err, JM_E_INVALID_FIELD, path);
+    va_start(ap, path);
+    for (const char *want; (want = va_arg(ap, const char *)) != NULL;) {
+        if (strstr(err.message, want) == NULL)
+            fail_msg("%s: '%s' does not say '%s'", path, err.message, want);
+    }
+    va_end(ap);
+    sample_init(s);
+}
+
+/* The messages name what is wrong: a date's accepted range (not "not a
+ * date"), the character and where it stands, the postcode's municipality,
+ * the distance and its bound. */
+static void
+test_messages_say_what_is_wrong(void **state)
+{
+    struct sample s;
+
+    (void) state;
+    sample_init(&s);
+    s.order.deadline = "2200-01-01";
+    expect_message(&s, "o.deadline", "1900-01-01 to 2199-12-31", NULL);
+    s.order.deadline = "2027-02-30";
+    expect_message(&s, "o.deadline", "not a date", NULL);
+    s.order.title = "Lager\xe2\x80\xaemedarbejder";
+    expect_message(&s, "o.title", "U+202E", "character 6", NULL);
+    s.order.consultant = "M\xc3\xa6tte\x07";
+    expect_message(&s, "o.consultant", "U+0007", NULL);
+    s.order.title = "\xc2\xa0 ";
+    expect_message(&s, "o.title", "blank", NULL);
+    s.workplace.municipality_code = "101";
+    expect_message(&s, "o.workplace.municipality_code", "2600", "161", NULL);
+    s.workplace.latitude = 57.0;
+    s.workplace.longitude = 9.9;
+    expect_message(&s, "o.workplace.latitude", "2600", "50 km", NULL);
 }
 
 /* Without ESCO the ISCO of an occupation cannot be checked; the URI syntax
@@ -440,16 +572,39 @@ test_outcome_get_list_stats_bodies(void **state)
     jm_principal_parse("local", &local);
     jm_principal_parse("caseworker:101", &cw);
     out.order_id = "o-1";
-    out.profile_id = "p-1";
+    out.profile_id = PROFILE_ID;
     out.status = JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_PRESENTED;
     out.note = "Til samtale\ntirsdag";
     assert_true(intake_check_outcome(&local, &out, &err));
     assert_true(intake_check_outcome(&cw, &out, &err));
-    out.profile_id = "p/1";
-    assert_false(intake_check_outcome(&local, &out, &err));
-    expect_error(&err, JM_E_INVALID_FIELD, "record_outcome.profile_id");
+    /* A profile id has the form profiles gives them; whether the citizen
+     * exists only profiles knows. */
+    static const char *const not_profile_ids[] = {
+        "p/1",
+        "notapid",
+        "p-1",
+        "p-abcdefghijklmnopqrs",   /* 19 characters */
+        "p-abcdefghijklmnopqrstu", /* 21 */
+        "p-abcdefghijklmnopqrs1",  /* 1 is not base32 */
+        "p-ABCDEFGHIJKLMNOPQRST",
+        "q-abcdefghijklmnopqrst",
+        "0101901234",
+    };
+    for (size_t i = 0; i < JM_COUNTOF(not_profile_ids); i++) {
+        memset(&err, 0, sizeof(err));
+        out.profile_id = (char *) not_profile_ids[i];
+        if (intake_check_outcome(&local, &out, &err))
+            fail_msg("profile id '%s' passed", not_profile_ids[i]);
+        expect_error(&err, JM_E_INVALID_FIELD, "record_outcome.profile_id");
+        /* The form, never the value: it may be a CPR number sent in the
+         * wrong field. */
+        assert_non_null(strstr(err.message, "\"p-\""));
+        assert_null(strstr(err.message, not_profile_ids[i]));
+    }
     memset(&err, 0, sizeof(err));
-    out.profile_id = "p-1";
+    out.profile_id = "p-234567abcdefghijklmn";
+    assert_true(intake_check_outcome(&local, &out, &err));
+    out.profile_id = PROFILE_ID;
     out.status = 0;
     assert_false(intake_check_outcome(&local, &out, &err));
     expect_error(&err, JM_E_INVALID_FIELD, "record_outcome.status");
@@ -483,10 +638,13 @@ test_outcome_get_list_stats_bodies(void **state)
     assert_false(intake_check_list(&local, &list, &err));
     expect_error(&err, JM_E_INVALID_FIELD, "list_orders.municipality_code");
     memset(&err, 0, sizeof(err));
-    /* A caseworker of 101 reads 101's orders only. */
+    /* A caseworker of 101 reads 101's orders only; the filter names no
+     * single order, and the message says what the caller may read. */
     list.municipality_code = "161";
     assert_false(intake_check_list(&cw, &list, &err));
     expect_error(&err, JM_E_PERMISSION_DENIED, "list_orders.municipality_code");
+    assert_string_equal(err.message,
+                        "this caller may only read municipality 101's orders");
     memset(&err, 0, sizeof(err));
     list.municipality_code = "101";
     assert_true(intake_check_list(&cw, &list, &err));
@@ -511,6 +669,12 @@ test_outcome_get_list_stats_bodies(void **state)
     memset(&err, 0, sizeof(err));
     stats.municipality_code = "";
     assert_true(intake_check_stats(&cw, &stats, &err));
+    stats.municipality_code = "161";
+    assert_false(intake_check_stats(&cw, &stats, &err));
+    expect_error(&err, JM_E_PERMISSION_DENIED,
+                 "get_order_stats.municipality_code");
+    assert_string_equal(err.message, "this caller may only read municipality "
+                                     "101's order statistics");
 }
 
 /* ---- principals ---- */
@@ -618,7 +782,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_order_passes),
         cmocka_unit_test(test_example_file_passes),
+        cmocka_unit_test(test_sample_orders_pass),
         cmocka_unit_test(test_each_rule_has_its_path),
+        cmocka_unit_test(test_messages_say_what_is_wrong),
         cmocka_unit_test(test_without_esco),
         cmocka_unit_test(test_update_body),
         cmocka_unit_test(test_set_status_body),

@@ -98,8 +98,8 @@ grep -q "occupation_labelx" "$dir/unknown.err" || fail "unknown key not named"
 j order list | grep -q "$id" || fail "list"
 j order list --status open --municipality 161 --limit 2 | grep -q "2 orders" ||
     fail "list --limit"
-j order outcome "$id" --profile p-1 --status presented >/dev/null ||
-    fail "outcome"
+j order outcome "$id" --profile p-abcdefghijklmnopqrst --status presented \
+    >/dev/null || fail "outcome"
 # Nothing in 161 has closed yet: fill rate and median are undefined, a dash
 # (not a 0 that would read as "none filled" or "filled the same day").
 j order stats | awk '$1 == "161" { print $(NF-1), $NF }' | grep -qx -- "- -" ||
@@ -134,6 +134,28 @@ grep -q "submit_order.order.cvr" "$dir/stderr" ||
     fail "no field path on stderr: $(cat "$dir/stderr")"
 j order close "$id" --withdrawn 2>/dev/null
 [ $? = 1 ] || fail "closing a closed order must exit 1"
+j order outcome "$id" --profile notapid --status hired 2>"$dir/stderr"
+[ $? = 1 ] || fail "an outcome for a malformed profile id must exit 1"
+grep -q "record_outcome.profile_id" "$dir/stderr" ||
+    fail "no field path for the profile id: $(cat "$dir/stderr")"
+# A workplace whose municipality is not its postcode's (2600 is Glostrup's,
+# 161), and one near Aalborg with Glostrup's postcode.
+sed 's/"municipality_code": "161"}/"municipality_code": "101"}/' \
+    "$src/docs/examples/job-order.json" | j order submit - 2>"$dir/stderr"
+[ $? = 1 ] || fail "a workplace in the wrong municipality must exit 1"
+grep -q "workplace.municipality_code" "$dir/stderr" ||
+    fail "no field path for the municipality: $(cat "$dir/stderr")"
+sed 's/"municipality_code": "161"}/"municipality_code": "161", "latitude": 57.0, "longitude": 9.9}/' \
+    "$src/docs/examples/job-order.json" | j order submit - 2>"$dir/stderr"
+[ $? = 1 ] || fail "a workplace far from its postcode must exit 1"
+grep -q "workplace.latitude" "$dir/stderr" ||
+    fail "no field path for the coordinates: $(cat "$dir/stderr")"
+# A title that would turn the terminal's text around in `order list`.
+sed 's/"title": "[^"]*"/"title": "Lager\\u202emedarbejder"/' \
+    "$src/docs/examples/job-order.json" | j order submit - 2>"$dir/stderr"
+[ $? = 1 ] || fail "a right-to-left override in the title must exit 1"
+grep -q "submit_order.order.title.*U+202E" "$dir/stderr" ||
+    fail "the title's character not named: $(cat "$dir/stderr")"
 j order frobnicate 2>"$dir/stderr"
 [ $? = 2 ] || fail "an unknown command must exit 2"
 grep -q "did you mean" "$dir/stderr" &&

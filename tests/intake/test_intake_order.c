@@ -267,6 +267,7 @@ test_outcome_rules(void **state)
     assert_int_equal(order.candidates[0]->updated_at_ms, NOW_MS + 5);
     assert_int_equal(order.version, 3);
     /* Up to 500 candidates; the 501st is refused, a known one still moves. */
+    body.status = JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_PROPOSED;
     for (int i = 2; i <= INTAKE_CANDIDATES_MAX; i++) {
         snprintf(ids[i], sizeof(ids[i]), "p-%d", i);
         body.profile_id = ids[i];
@@ -291,6 +292,86 @@ test_outcome_rules(void **state)
     assert_int_equal(
         intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 1);
     expect_error(&err, JM_E_CONFLICT, "record_outcome.order_id");
+    for (size_t i = 0; i < 2048; i++)
+        free(blocks[i]);
+    free(blocks);
+}
+
+/* Hired candidates fit in the order's positions, as a close's hires do
+ * (set_order_status.hires <= positions): a hire beyond them is refused,
+ * and so is an update to fewer positions than are hired. Moving a hired
+ * candidate to another status frees the position. */
+static void
+test_hires_fit_the_positions(void **state)
+{
+    const Jobmatch__V1__CandidateStatus PRESENTED =
+        JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_PRESENTED;
+    const Jobmatch__V1__CandidateStatus HIRED =
+        JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_HIRED;
+    const Jobmatch__V1__CandidateStatus REJECTED =
+        JOBMATCH__V1__CANDIDATE_STATUS__CANDIDATE_STATUS_REJECTED;
+    struct sample s, u;
+    Jobmatch__V1__JobOrder order, out;
+    Jobmatch__V1__Location wp, wp2;
+    Jobmatch__V1__RecordOutcome body = JOBMATCH__V1__RECORD_OUTCOME__INIT;
+    Jobmatch__V1__UpdateOrder update = JOBMATCH__V1__UPDATE_ORDER__INIT;
+    void **blocks = jm_xcalloc(2048, sizeof(void *));
+    ProtobufCAllocator alloc = {arena_alloc, arena_free, blocks};
+    intake_rules r = sample_rules();
+    jm_error err = {0};
+
+    (void) state;
+    make_stored(&s, &order, &wp);
+    assert_int_equal(order.positions, 2);
+    body.order_id = "jo-1";
+    body.status = HIRED;
+    body.profile_id = "p-aaaaaaaaaaaaaaaaaaaa";
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 0);
+    body.profile_id = "p-bbbbbbbbbbbbbbbbbbbb";
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 0);
+    /* The same candidate hired again is still one hire. */
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 0);
+    body.profile_id = "p-cccccccccccccccccccc";
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 1);
+    expect_error(&err, JM_E_CONFLICT, "record_outcome.status");
+    assert_non_null(strstr(err.message, "2 positions"));
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(order.n_candidates, 2);
+    assert_int_equal(order.version, 4);
+    /* On the list as anything else, a third candidate is fine. */
+    body.status = PRESENTED;
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 0);
+
+    /* Fewer positions than hired candidates: the update is refused. */
+    sample_init(&u);
+    u.order.id = "jo-1";
+    u.order.positions = 1;
+    update.order = &u.order;
+    update.expected_version = order.version;
+    assert_int_equal(
+        intake_order_update(&r, &out, &wp2, &order, &update, NOW_MS, &err), 1);
+    expect_error(&err, JM_E_CONFLICT, "update_order.order.positions");
+    memset(&err, 0, sizeof(err));
+
+    /* One hire turned down frees a position, for the update or another
+     * candidate. */
+    body.profile_id = "p-aaaaaaaaaaaaaaaaaaaa";
+    body.status = REJECTED;
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 0);
+    update.expected_version = order.version;
+    assert_int_equal(
+        intake_order_update(&r, &out, &wp2, &order, &update, NOW_MS, &err), 0);
+    assert_int_equal(out.positions, 1);
+    body.profile_id = "p-cccccccccccccccccccc";
+    body.status = HIRED;
+    assert_int_equal(
+        intake_order_record_outcome(&order, &body, NOW_MS, &alloc, &err), 0);
     for (size_t i = 0; i < 2048; i++)
         free(blocks[i]);
     free(blocks);
@@ -351,6 +432,7 @@ main(void)
         cmocka_unit_test(test_status_rules),
         cmocka_unit_test(test_expiry_after_deadline),
         cmocka_unit_test(test_outcome_rules),
+        cmocka_unit_test(test_hires_fit_the_positions),
         cmocka_unit_test(test_stats),
     };
 

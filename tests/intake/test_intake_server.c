@@ -167,7 +167,7 @@ test_status_transitions(void **state)
                     "set_order_status.order_id");
     r = it_set_status(f->c, b, WITHDRAWN, 0, 0);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
-    fx_expect_error(it_outcome(f->c, b, "p-1", PROPOSED), JM_E_CONFLICT,
+    fx_expect_error(it_outcome(f->c, b, FX_PROFILE_A, PROPOSED), JM_E_CONFLICT,
                     "record_outcome.order_id");
     fx_expect_error(it_set_status(f->c, "nope", WITHDRAWN, 0, 0),
                     JM_E_NOT_FOUND, "set_order_status.order_id");
@@ -193,24 +193,34 @@ test_outcomes(void **state)
 
     it_order_init(&o, "161", NULL);
     fx_submit_ok(f, &o, id, sizeof(id));
-    r = it_outcome(f->c, id, "p-1", PROPOSED);
+    r = it_outcome(f->c, id, FX_PROFILE_A, PROPOSED);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
     assert_int_equal(r->accepted->version, 2);
-    it_outcome(f->c, id, "p-2", PRESENTED);
-    r = it_outcome(f->c, id, "p-1", HIRED);
+    it_outcome(f->c, id, FX_PROFILE_B, PRESENTED);
+    r = it_outcome(f->c, id, FX_PROFILE_A, HIRED);
     assert_int_equal(r->accepted->version, 4);
     /* A filled order still records outcomes. */
     it_set_status(f->c, id, FILLED, 1, 0);
-    r = it_outcome(f->c, id, "p-2", REJECTED);
+    r = it_outcome(f->c, id, FX_PROFILE_B, REJECTED);
     assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
     r = it_get(f->c, id);
     assert_int_equal(r->order->n_candidates, 2);
-    assert_string_equal(r->order->candidates[0]->profile_id, "p-1");
+    assert_string_equal(r->order->candidates[0]->profile_id, FX_PROFILE_A);
     assert_int_equal(r->order->candidates[0]->status, HIRED);
     assert_int_equal(r->order->candidates[1]->status, REJECTED);
     assert_int_equal(r->order->version, 6);
-    fx_expect_error(it_outcome(f->c, "nope", "p-1", HIRED), JM_E_NOT_FOUND,
-                    "record_outcome.order_id");
+    fx_expect_error(it_outcome(f->c, "nope", FX_PROFILE_A, HIRED),
+                    JM_E_NOT_FOUND, "record_outcome.order_id");
+    /* Not a profile id (the form profiles gives them): refused before the
+     * order is looked at. */
+    fx_expect_error(it_outcome(f->c, id, "notapid", HIRED), JM_E_INVALID_FIELD,
+                    "record_outcome.profile_id");
+    /* Two positions: a second hire fits, a third does not. */
+    r = it_outcome(f->c, id, FX_PROFILE_B, HIRED);
+    assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
+    fx_expect_error(it_outcome(f->c, id, FX_PROFILE_C, HIRED), JM_E_CONFLICT,
+                    "record_outcome.status");
+    assert_int_equal(it_get(f->c, id)->order->n_candidates, 2);
 }
 
 /* ---- expiry ---- */
@@ -530,7 +540,7 @@ test_events_in_the_log(void **state)
     req.body_case = JOBMATCH__V1__REQUEST__BODY_UPDATE_ORDER;
     req.update_order = &body;
     it_call(f->c, &req);
-    it_outcome(f->c, a, "p-9", PROPOSED);
+    it_outcome(f->c, a, FX_PROFILE_C, PROPOSED);
     it_set_status(f->c, a, FILLED, 1, 0);
     it_set_status(f->c, b, WITHDRAWN, 0, 0);
     /* A rejected change leaves no event. */
@@ -598,7 +608,7 @@ test_rejected_requests_change_nothing(void **state)
 
     it_order_init(&o, "161", NULL);
     fx_submit_ok(f, &o, id, sizeof(id));
-    it_outcome(f->c, id, "p-1", PROPOSED);
+    it_outcome(f->c, id, FX_PROFILE_A, PROPOSED);
     before = packed_order(f, id, &before_size);
     assert_int_equal(fx_head(f), 2);
 

@@ -126,6 +126,51 @@ bool jm_utf8_valid(const void *data, size_t len);
 bool jm_check_text(jm_error *err, const char *path, const char *s,
                    size_t max_len, bool required, bool multiline);
 
+/* Free text that people read as it is (a list on a terminal, a web page):
+ * jm_check_text's rules, and also
+ *   - no bidirectional embedding, override or isolate (U+202A-U+202E,
+ *     U+2066-U+2069): a terminal reorders the text after one, so that what
+ *     is shown is not what was sent;
+ *   - single-line: no line or paragraph separator (U+2028, U+2029);
+ *   - not blank: a value given holds something besides Unicode white
+ *     space (and the invisible U+200B-U+200D, U+2060, U+FEFF).
+ * The message names the code point and its position in characters. Marks
+ * that only hint a direction (U+200E, U+200F, U+061C) are allowed: right-
+ * to-left text needs them, and they move no text around them. */
+bool jm_check_display_text(jm_error *err, const char *path, const char *s,
+                           size_t max_len, bool required, bool multiline);
+
+/* A pseudonymous profile id as the profiles service makes them: "p-" and
+ * 20 characters of the lower-case base32 alphabet (a-z, 2-7). By form
+ * only: whether such a citizen exists only profiles knows. The message
+ * shows the form, never the value (a client that mixes up fields may have
+ * sent a CPR number). */
+#define JM_PROFILE_ID_LEN 22
+bool jm_check_profile_id(jm_error *err, const char *path, const char *id,
+                         bool required);
+
+/* How far from its postcode's position (jm/dk.h) a point may lie. The
+ * positions are GeoNames points, mostly in the postcode's main town; how
+ * far a postcode's addresses lie from it is not in our data. What is: the
+ * point of every postcode but those of the islands Anholt and Læsø has
+ * another postcode's point within 18 km, so postcode areas are small next
+ * to 50 km: a margin wide enough that no real address should be refused; what
+ * the bound catches is a point in the wrong region (coordinates mistyped,
+ * swapped, or of another place). */
+#define JM_PLACE_RADIUS_KM 50.0
+
+/* A Danish place as a Location carries it, fields named under path
+ * ("workplace" gives "workplace.postcode"): postcode one of the list;
+ * municipality_code one of the 98 and the postcode's own (the table keeps
+ * one municipality per postcode, the main one: data/README.md); latitude
+ * and longitude both 0 (not given: the service fills the postcode's
+ * position) or a point within JM_PLACE_RADIUS_KM of the postcode's
+ * position (its municipality's centre for the three postcodes without
+ * one). */
+bool jm_check_dk_place(jm_error *err, const char *path, const char *postcode,
+                       const char *municipality_code, double latitude,
+                       double longitude);
+
 /* An identifier: [A-Za-z0-9._:-], 1 to 64 bytes. Empty passes only when
  * not required. */
 bool jm_check_id(jm_error *err, const char *path, const char *s, bool required);
@@ -146,8 +191,9 @@ bool jm_check_enum(jm_error *err, const char *path,
                    const ProtobufCEnumDescriptor *desc, int value,
                    bool allow_unspecified);
 
-/* "YYYY-MM-DD", a real date. Empty passes when not required (days_out is
- * then left alone). days_out may be NULL. */
+/* "YYYY-MM-DD", a real date of the years jm_date_parse accepts
+ * (1900-2199; the message of a date outside says so). Empty passes when
+ * not required (days_out is then left alone). days_out may be NULL. */
 bool jm_check_date(jm_error *err, const char *path, const char *s,
                    bool required, int32_t *days_out);
 
