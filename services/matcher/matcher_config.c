@@ -136,6 +136,16 @@ matcher_config_check(const matcher_config *config, matcher_index_t *ix,
                  config->source_keys.count, config->sources.count);
         return -EINVAL;
     }
+    /* The sources' keys are only used with the matcher's own pair (a
+     * CURVE client needs both): without it the matcher would follow them
+     * in plain and be refused without a word. */
+    if (config->source_keys.count != 0 && config->key_file[0] == '\0') {
+        snprintf(err, err_size,
+                 "source_key needs key_file: the matcher's own key pair, "
+                 "whose public key the sources' allow lists name "
+                 "(service:matcher)");
+        return -EINVAL;
+    }
     for (size_t i = 0; i < config->agreements.count; i++) {
         uint16_t owner, munis[98];
         size_t n;

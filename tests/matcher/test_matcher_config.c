@@ -82,6 +82,19 @@ test_checks(void **state)
                      0);
     assert_int_equal(matcher_config_check(&c, NULL, err, sizeof(err)), -EINVAL);
     jm_cfg_release(&c, matcher_config_table);
+    /* A source key without the matcher's own pair: it would follow the
+     * source in plain (an operator's config did, and was refused). */
+    jm_cfg_defaults(&c, matcher_config_table);
+    jm_cfg_set(&c, matcher_config_table, "source", "tcp://a:1", err,
+               sizeof(err));
+    jm_cfg_set(&c, matcher_config_table, "source_key", "k", err, sizeof(err));
+    assert_int_equal(matcher_config_check(&c, NULL, err, sizeof(err)), -EINVAL);
+    assert_non_null(strstr(err, "source_key needs key_file"));
+    assert_int_equal(jm_cfg_set(&c, matcher_config_table, "key_file",
+                                "/etc/jobmatch/matcher.key", err, sizeof(err)),
+                     0);
+    assert_int_equal(matcher_config_check(&c, NULL, err, sizeof(err)), 0);
+    jm_cfg_release(&c, matcher_config_table);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         jm_cfg_defaults(&c, matcher_config_table);
         jm_cfg_set(&c, matcher_config_table, "source", "tcp://a:1", err,
