@@ -345,7 +345,12 @@ main(int argc, char **argv)
         if ((rc = cli_node_load(&c)) != CLI_OK)
             goto out;
     }
-    take_environment(&c, &keys);
+    /* `jobmatch node ...` runs or writes things here and reaches a node's
+     * services only through its directory: the variables a shell profile
+     * sets for the client are not its own (and `node keygen` is how the
+     * key JOBMATCH_KEY will name is made). */
+    if (argc < 2 || strcmp(argv[1], "node") != 0)
+        take_environment(&c, &keys);
     if ((rc = apply_curve_args(&c, &keys)) != CLI_OK)
         goto out;
     for (int s = 0; s < CLI_SERVICES; s++) {

@@ -92,6 +92,30 @@ node_write_allow(const char *path, const node_key *const *keys,
     return rc;
 }
 
+/* Makes the missing directories above path, as `mkdir -p` would, so that
+ * the documented `keygen ~/.jobmatch/admin.key` works on a new machine.
+ * Mode 0755: the key file itself is 0600, and a directory such as
+ * /etc/jobmatch also holds the configs a service's own user reads. */
+static int
+make_parents(const char *path)
+{
+    char *dir = jm_xstrdup(path);
+    int rc = 0;
+
+    for (char *p = dir + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+            rc = -errno;
+            break;
+        }
+        *p = '/';
+    }
+    free(dir);
+    return rc;
+}
+
 int
 node_keygen(cli *c, int argc, char **argv)
 {
@@ -114,6 +138,11 @@ node_keygen(cli *c, int argc, char **argv)
     if (access(argv[1], F_OK) == 0) {
         fprintf(stderr, "%s: %s exists; not replacing a key\n", c->prog,
                 argv[1]);
+        return CLI_ERROR_REPLY;
+    }
+    if ((rc = make_parents(argv[1])) != 0) {
+        fprintf(stderr, "%s: cannot make the directories of %s: %s\n", c->prog,
+                argv[1], jm_strerror(rc));
         return CLI_ERROR_REPLY;
     }
     if ((rc = jm_keys_generate(public_key, secret_key)) != 0 ||

@@ -14,6 +14,8 @@
 #   - a service key without --key, --key without a service key, a key file
 #     others may read, a malformed service key: usage errors (exit 2),
 #     each saying what is wrong;
+#   - node keygen makes its file's directories and ignores the client's
+#     variables;
 #   - SIGHUP reads the allow list again (intake and matcher): a key added
 #     is answered, a key removed is refused (on a connection made before
 #     too: the matcher's fetches), a bad file keeps the old list.
@@ -33,6 +35,11 @@ matcher_pub=$(keygen matcher)
 admin_pub=$(keygen admin)
 muni_pub=$(keygen muni147)
 stranger_pub=$(keygen stranger)
+# keygen needs no key of its own, also with a shell profile's variables
+# set, and makes its file's directories (the docs' ~/.jobmatch/admin.key).
+JOBMATCH_INTAKE_KEY=x "$jobmatch" node keygen "$dir/new/dir/extra.key" \
+    >/dev/null || fail "keygen with JOBMATCH_INTAKE_KEY set, in a new directory"
+[ "$(stat -c %a "$dir/new/dir/extra.key")" = 600 ] || fail "extra.key not 0600"
 printf '%s admin\n%s municipality:147\n%s service:matcher\n' \
     "$admin_pub" "$muni_pub" "$matcher_pub" >"$dir/allow"
 printf 'public %s\n' "$intake_pub" >"$dir/intake.pub"
