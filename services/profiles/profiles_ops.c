@@ -467,7 +467,10 @@ put_target(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
 
 /* Whether a PutProfile's consent leaves the stored one as it is: left
  * out, or the same (a profile read back and sent again). A stored profile
- * without consent is the same as an empty Consent. */
+ * without consent is the same as an empty Consent. One sent without a
+ * date matches whatever date is stored: the put that created the citizen
+ * dated it (apply_put), and that same put sent again must not be taken
+ * for a change of consent. */
 static bool
 consent_kept(const Jobmatch__V1__Consent *in,
              const Jobmatch__V1__Consent *stored)
@@ -482,7 +485,22 @@ consent_kept(const Jobmatch__V1__Consent *in,
     given_on = in->given_on ? in->given_on : "";
     stored_on = stored->given_on ? stored->given_on : "";
     return in->neighbour_matching == stored->neighbour_matching &&
-           strcmp(given_on, stored_on) == 0;
+           (given_on[0] == '\0' || strcmp(given_on, stored_on) == 0);
+}
+
+/* A consent given without a date was given now, whether it comes with a
+ * new citizen's PutProfile or a SetConsent: returns in, or if it has no
+ * date *out, a copy dated today (the UTC day of now_ms, in today). */
+static Jobmatch__V1__Consent *
+dated_consent(Jobmatch__V1__Consent *in, int64_t now_ms,
+              Jobmatch__V1__Consent *out, char today[16])
+{
+    if (in == NULL || (in->given_on != NULL && in->given_on[0] != '\0'))
+        return in;
+    *out = *in;
+    jm_date_format((int32_t) (now_ms / 86400000), today, 16);
+    out->given_on = today;
+    return out;
 }
 
 /* PutProfile. Everything that can reject the request is decided before
@@ -497,8 +515,9 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     Jobmatch__V1__CitizenProfile *old = NULL, next;
     Jobmatch__V1__PersonalRecord *rec = NULL;
     Jobmatch__V1__Location home;
+    Jobmatch__V1__Consent consent;
     uint8_t hash[PROFILES_CPR_HASH_BYTES] = {0}, key[PROFILES_KEY_BYTES];
-    char id[PROFILES_ID_LEN + 1], cpr[11] = "";
+    char id[PROFILES_ID_LEN + 1], cpr[11] = "", today[16];
     jm_principal p;
     uint32_t slot = 0;
     uint64_t seq = 0;
@@ -572,7 +591,10 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
         next.target_group_list = (char *) jm_dk_target_group_default_list();
     next.n_progress = old ? old->n_progress : 0; /* the service's own */
     next.progress = old ? old->progress : NULL;
-    next.consent = old ? old->consent : in->consent; /* see consent_kept */
+    /* An existing citizen's consent changes only through SetConsent (see
+     * consent_kept); a new one's is stored as given, dated if undated. */
+    next.consent = old ? old->consent
+                       : dated_consent(in->consent, r->now_ms, &consent, today);
 
     /* An update keeps the citizen's key (its slot is in the record); a
      * new citizen takes a fresh, already durable one. */
@@ -688,7 +710,7 @@ apply_consent(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
 {
     const Jobmatch__V1__SetConsent *sc = r->req->set_consent;
     Jobmatch__V1__CitizenProfile *old = NULL, next;
-    Jobmatch__V1__Consent consent = *sc->consent;
+    Jobmatch__V1__Consent consent;
     char today[16];
     uint64_t seq = 0;
     int rc;
@@ -696,13 +718,8 @@ apply_consent(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     if ((rc = load_for_write(server, txn, r, sc->profile_id,
                              "set_consent.profile_id", &old)) != 0)
         return rc;
-    /* Consent given without a date was given now. */
-    if (consent.given_on == NULL || consent.given_on[0] == '\0') {
-        jm_date_format((int32_t) (r->now_ms / 86400000), today, sizeof(today));
-        consent.given_on = today;
-    }
     next = *old;
-    next.consent = &consent;
+    next.consent = dated_consent(sc->consent, r->now_ms, &consent, today);
     next.version = old->version + 1;
     next.updated_at_ms = r->now_ms;
     if ((rc = profiles_repo_put_profile(&server->repo, txn, &next)) != 0 ||

@@ -6,7 +6,10 @@
  * (docs/protocol.md, step 6). What needs the store (does the id exist, is
  * the version current, does the CPR belong to this citizen) is decided
  * later, in the write transaction. Messages say what is wrong with a field
- * but never repeat its value: the values are personal data. */
+ * but never repeat its value: the values are personal data. (The home's
+ * postcode and municipality code are named: jm_check_dk_place says which
+ * municipality a postcode lies in, and both codes are in the pseudonymous
+ * profile that every event carries.) */
 #include "profiles_profile.h"
 
 #include <math.h>
@@ -20,38 +23,16 @@
 
 #define PATH_MAX_LEN 192
 
-static const char base32_alphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-
-/* Ids are checked by form only: whether the citizen exists is the
+/* Ids are checked by form only (jm_check_profile_id, shared with intake,
+ * which records outcomes of these ids): whether the citizen exists is the
  * store's business (NOT_FOUND), and a malformed id is a client bug that
  * deserves INVALID_FIELD instead. */
 bool
 profiles_id_valid(const char *id)
 {
-    if (id == NULL || strlen(id) != PROFILES_ID_LEN ||
-        strncmp(id, PROFILES_ID_PREFIX, 2) != 0)
-        return false;
-    for (size_t i = 2; i < PROFILES_ID_LEN; i++) {
-        if (id[i] == '\0' || strchr(base32_alphabet, id[i]) == NULL)
-            return false;
-    }
-    return true;
-}
+    jm_error err = {0};
 
-/* The message shows the expected form, never the value: a client that
- * mixes up fields may well have sent a CPR number here. */
-static bool
-check_profile_id(jm_error *err, const char *path, const char *id, bool required)
-{
-    if (id == NULL || id[0] == '\0')
-        return required
-                   ? jm_error_set(err, JM_E_INVALID_FIELD, path, "is required")
-                   : true;
-    if (!profiles_id_valid(id))
-        return jm_error_set(err, JM_E_INVALID_FIELD, path,
-                            "is not a profile id (\"p-\" and 20 characters "
-                            "a-z, 2-7)");
-    return true;
+    return jm_check_profile_id(&err, "", id, true);
 }
 
 /* ---- personal data ---- */
@@ -152,8 +133,10 @@ profiles_profile_check_personal(const Jobmatch__V1__PersonalData *p,
                             jm_path(buf, sizeof(buf), "%s.cpr", path),
                             "is not a CPR number (DDMMYY-SSSS with a real "
                             "birth date, not in the future)");
-    if (!jm_check_text(err, jm_path(buf, sizeof(buf), "%s.name", path), p->name,
-                       PROFILES_NAME_MAX, true, false))
+    /* The name is shown as it is (a caseworker's screen, `jobmatch profile
+     * get`): nothing that reorders or breaks the line, and not blank. */
+    if (!jm_check_display_text(err, jm_path(buf, sizeof(buf), "%s.name", path),
+                               p->name, PROFILES_NAME_MAX, true, false))
         return false;
     if (p->email != NULL && p->email[0] != '\0' &&
         !profiles_email_valid(p->email))
@@ -174,41 +157,26 @@ profiles_profile_check_personal(const Jobmatch__V1__PersonalData *p,
 
 /* ---- the pseudonymous profile ---- */
 
+/* The postcode and its municipality by the rule intake applies to a
+ * workplace (jm_check_dk_place: the paths are "...home.postcode" and
+ * "...home.municipality_code", as before; their messages name the codes,
+ * which the pseudonymous profile carries anyway). The coordinates are not
+ * given to it: they are replaced by the postcode's centre whatever they
+ * are (data minimisation: an exact home address must not travel to the
+ * matcher), and its messages would repeat them, which may be the point of
+ * a citizen's home. Given, they must still be a point in Denmark. */
 static bool
 check_home(const Jobmatch__V1__Location *home, const char *path, jm_error *err)
 {
     char buf[PATH_MAX_LEN];
-    const jm_dk_postcode *postcode;
 
     if (home == NULL)
         return jm_error_set(err, JM_E_INVALID_FIELD,
                             jm_path(buf, sizeof(buf), "%s.home", path),
                             "is required");
-    if (!jm_check_digits(err,
-                         jm_path(buf, sizeof(buf), "%s.home.postcode", path),
-                         home->postcode, 4, true))
+    if (!jm_check_dk_place(err, jm_path(buf, sizeof(buf), "%s.home", path),
+                           home->postcode, home->municipality_code, 0, 0))
         return false;
-    /* The list is the Danish one compiled in from data/: four digits that
-     * are not a postcode are a typing mistake. */
-    if ((postcode = jm_dk_postcode_find(home->postcode)) == NULL)
-        return jm_error_set(err, JM_E_INVALID_FIELD, buf,
-                            "is not a Danish postcode");
-    jm_path(buf, sizeof(buf), "%s.home.municipality_code", path);
-    if (!jm_check_digits(err, buf, home->municipality_code, 3, true))
-        return false;
-    if (jm_dk_municipality_find(home->municipality_code) == NULL)
-        return jm_error_set(err, JM_E_INVALID_FIELD, buf,
-                            "is not one of the 98 municipality codes");
-    /* The postcode table names each postcode's main municipality; a home
-     * elsewhere is a typing mistake in one of the two fields. */
-    if (strcmp(postcode->municipality_code, home->municipality_code) != 0)
-        return jm_error_set(err, JM_E_INVALID_FIELD, buf,
-                            "does not match the postcode (postcode %s lies in "
-                            "municipality %s)",
-                            postcode->code, postcode->municipality_code);
-    /* Coordinates, if given, must be plausible; they are replaced by the
-     * postcode's centre anyway (data minimisation: an exact home address
-     * must not travel to the matcher). */
     if ((home->latitude != 0 || home->longitude != 0) &&
         !jm_geo_in_denmark(home->latitude, home->longitude))
         return jm_error_set(err, JM_E_INVALID_FIELD,
@@ -437,8 +405,8 @@ profiles_profile_check_citizen(const Jobmatch__V1__CitizenProfile *c,
 
     /* In the order of the fields, so that a client fixing one error at a
      * time works down the message from the top. */
-    if (!check_profile_id(err, jm_path(buf, sizeof(buf), "%s.id", path), c->id,
-                          false) ||
+    if (!jm_check_profile_id(err, jm_path(buf, sizeof(buf), "%s.id", path),
+                             c->id, false) ||
         !check_service_fields(c, path, err) || !check_home(c->home, path, err))
         return false;
     if (!jm_check_range(err,
@@ -485,8 +453,9 @@ profiles_profile_check_citizen(const Jobmatch__V1__CitizenProfile *c,
            check_consent(c->consent,
                          jm_path(buf, sizeof(buf), "%s.consent", path), today,
                          err) &&
-           jm_check_text(err, jm_path(buf, sizeof(buf), "%s.caseworker", path),
-                         c->caseworker, PROFILES_CASEWORKER_MAX, false, false);
+           jm_check_display_text(
+               err, jm_path(buf, sizeof(buf), "%s.caseworker", path),
+               c->caseworker, PROFILES_CASEWORKER_MAX, false, false);
 }
 
 bool
@@ -511,8 +480,9 @@ profiles_profile_check_measurement(const Jobmatch__V1__ProgressMeasurement *m,
         return false;
     if (day > today)
         return jm_error_set(err, JM_E_INVALID_FIELD, buf, "is in the future");
-    return jm_check_text(err, jm_path(buf, sizeof(buf), "%s.assessor", path),
-                         m->assessor, PROFILES_ASSESSOR_MAX, true, false);
+    return jm_check_display_text(
+        err, jm_path(buf, sizeof(buf), "%s.assessor", path), m->assessor,
+        PROFILES_ASSESSOR_MAX, true, false);
 }
 
 static bool
@@ -545,8 +515,8 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
     case JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE:
         return check_put(req->put_profile, today, err);
     case JOBMATCH__V1__REQUEST__BODY_GET_PROFILE:
-        return check_profile_id(err, "get_profile.profile_id",
-                                req->get_profile->profile_id, true);
+        return jm_check_profile_id(err, "get_profile.profile_id",
+                                   req->get_profile->profile_id, true);
     case JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE:
         /* A malformed CPR number cannot match anyone: say so rather than
          * NOT_FOUND, so that the caseworker looks at the number. */
@@ -558,21 +528,21 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
                                 "is not a CPR number");
         return true;
     case JOBMATCH__V1__REQUEST__BODY_RECORD_PROGRESS:
-        return check_profile_id(err, "record_progress.profile_id",
-                                req->record_progress->profile_id, true) &&
+        return jm_check_profile_id(err, "record_progress.profile_id",
+                                   req->record_progress->profile_id, true) &&
                profiles_profile_check_measurement(
                    req->record_progress->measurement,
                    "record_progress.measurement", today, err);
     case JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS:
         /* dimension 0 asks for all of them. */
-        return check_profile_id(err, "get_progress.profile_id",
-                                req->get_progress->profile_id, true) &&
+        return jm_check_profile_id(err, "get_progress.profile_id",
+                                   req->get_progress->profile_id, true) &&
                jm_check_enum(err, "get_progress.dimension",
                              &jobmatch__v1__progress_dimension__descriptor,
                              (int) req->get_progress->dimension, true);
     case JOBMATCH__V1__REQUEST__BODY_SET_CONSENT:
-        if (!check_profile_id(err, "set_consent.profile_id",
-                              req->set_consent->profile_id, true))
+        if (!jm_check_profile_id(err, "set_consent.profile_id",
+                                 req->set_consent->profile_id, true))
             return false;
         if (req->set_consent->consent == NULL)
             return jm_error_set(err, JM_E_INVALID_FIELD, "set_consent.consent",
@@ -580,8 +550,8 @@ profiles_profile_check_request(const Jobmatch__V1__Request *req, int32_t today,
         return check_consent(req->set_consent->consent, "set_consent.consent",
                              today, err);
     case JOBMATCH__V1__REQUEST__BODY_ERASE_PROFILE:
-        return check_profile_id(err, "erase_profile.profile_id",
-                                req->erase_profile->profile_id, true);
+        return jm_check_profile_id(err, "erase_profile.profile_id",
+                                   req->erase_profile->profile_id, true);
     default:
         return true;
     }

@@ -3,7 +3,8 @@
  * the first problem) and who may do what (principals).
  *
  * Nothing here touches LMDB, sockets or keys, so every rule is a plain
- * unit test. Validators never echo the value they refuse: an error
+ * unit test. Validators never echo the value they refuse (but the home's
+ * postcode and municipality codes, which are pseudonymous): an error
  * message can end up in a log line, and the values here include CPR
  * numbers, names and e-mail addresses. */
 #ifndef PROFILES_PROFILE_H
@@ -18,9 +19,10 @@
 
 /* A pseudonymous profile id: "p-" and 20 characters of the lower-case
  * base32 alphabet (a-z, 2-7): 100 random bits, never derived from the
- * CPR number. */
+ * CPR number. The form is jm/msg.h's (jm_check_profile_id), which other
+ * services check the ids they are given against. */
 #define PROFILES_ID_PREFIX "p-"
-#define PROFILES_ID_LEN    22
+#define PROFILES_ID_LEN    JM_PROFILE_ID_LEN
 
 /* Bounds (docs/protocol.md, profiles section). */
 #define PROFILES_NAME_MAX         200
@@ -36,7 +38,8 @@
 #define PROFILES_SCORE_MAX        10
 #define PROFILES_FIRST_SKILL_YEAR 1950
 
-/* True if id has the form of a pseudonymous profile id. */
+/* True if id has the form of a pseudonymous profile id
+ * (jm_check_profile_id). */
 bool profiles_id_valid(const char *id);
 
 /* ---- validation: each returns true, or fills err (INVALID_FIELD with

@@ -366,6 +366,12 @@ test_home(void **state)
     f->home.latitude = 55.68;
     f->home.longitude = 12.40;
     expect(f, NULL);
+    /* Far from 2600 but in Denmark: accepted, unlike a workplace's, for
+     * the home is stored at the postcode's centre whatever is sent. */
+    f = fx_new();
+    f->home.latitude = 57.72; /* Skagen */
+    f->home.longitude = 10.58;
+    expect(f, NULL);
 }
 
 static void
@@ -677,6 +683,54 @@ test_measurement_and_consent(void **state)
            "set_consent.consent.given_on");
 }
 
+/* The name, the caseworker and an assessor are shown as they are (a
+ * terminal, a jobcentre's screen): what would reorder the line on screen,
+ * break it, or show nothing is refused with the field's path. Marks that
+ * only hint a direction stay allowed (right-to-left names need them). */
+static const char *const not_shown_as_sent[] = {
+    "   ",                                     /* blank */
+    "\xc2\xa0\xe2\x80\x8b",                    /* NBSP and U+200B: blank */
+    "Anders \xe2\x80\xaeTestesen",             /* U+202E */
+    "Anders \xe2\x81\xa6Testesen\xe2\x81\xa9", /* U+2066 ... U+2069 */
+    "Anders\xe2\x80\xa8Testesen",              /* U+2028 */
+};
+
+static void
+test_shown_texts(void **state)
+{
+    Jobmatch__V1__RecordProgress rp = JOBMATCH__V1__RECORD_PROGRESS__INIT;
+    Jobmatch__V1__ProgressMeasurement m =
+        JOBMATCH__V1__PROGRESS_MEASUREMENT__INIT;
+    const size_t n = sizeof(not_shown_as_sent) / sizeof(not_shown_as_sent[0]);
+    struct fx *f;
+
+    (void) state;
+    rp.profile_id = "p-abcdefghijklmnopqrst";
+    rp.measurement = &m;
+    m.dimension = JOBMATCH__V1__PROGRESS_DIMENSION__PROGRESS_DIMENSION_DANISH;
+    m.score = 7;
+    m.date = "2026-11-20";
+    for (size_t i = 0; i < n; i++) {
+        char *text = (char *) not_shown_as_sent[i];
+
+        f = fx_new();
+        f->personal.name = text;
+        expect(f, "put_profile.personal.name");
+        f = fx_new();
+        f->profile.caseworker = text;
+        expect(f, P ".caseworker");
+        m.assessor = text;
+        expect(fx_body(JOBMATCH__V1__REQUEST__BODY_RECORD_PROGRESS, &rp),
+               "record_progress.measurement.assessor");
+    }
+    f = fx_new();
+    f->personal.name = "\xe2\x80\x8fLayla Haddad"; /* U+200F, a mark */
+    expect(f, NULL);
+    f = fx_new();
+    f->profile.caseworker = ""; /* optional */
+    expect(f, NULL);
+}
+
 static void
 test_principals(void **state)
 {
@@ -755,6 +809,7 @@ main(void)
         cmocka_unit_test(test_skills),
         cmocka_unit_test(test_occupations),
         cmocka_unit_test(test_languages_licences_consent_caseworker),
+        cmocka_unit_test(test_shown_texts),
         cmocka_unit_test(test_other_bodies),
         cmocka_unit_test(test_measurement_and_consent),
         cmocka_unit_test(test_principals),

@@ -344,6 +344,46 @@ test_find_does_not_tell_whether_a_number_is_known_elsewhere(void **state)
     jm_msg_free(&b);
 }
 
+/* A name is shown as it is (`jobmatch profile get`, a jobcentre's
+ * screen): one of only spaces says nothing, and one holding U+202E shows
+ * the rest of the line reversed. Either is refused with the field path,
+ * for a new citizen and for an existing one, and nothing is stored. */
+static void
+test_put_refuses_names_not_shown_as_sent(void **state)
+{
+    static const char *const bad[] = {
+        "   ",                         /* blank */
+        "Anders \xe2\x80\xaeTestesen", /* U+202E */
+    };
+    struct pt *t = *state;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    uint64_t head;
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "170377-1899", "Ulla Vang", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    head = jm_source_head(profiles_server_source(t->server));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        /* A new citizen... */
+        pt_put_init(&p, "180478-1900", bad[i], NULL);
+        pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL),
+                        JM_E_INVALID_FIELD, "put_profile.personal.name");
+        pt_expect_error(find_profile(t, CW161, "180478-1900"), JM_E_NOT_FOUND,
+                        "find_profile.cpr");
+        /* ...and a new name for an existing one. */
+        pt_put_init(&p, "170377-1899", bad[i], NULL);
+        p.profile.id = id;
+        pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL),
+                        JM_E_INVALID_FIELD, "put_profile.personal.name");
+    }
+    assert_int_equal(jm_source_head(profiles_server_source(t->server)), head);
+    msg = get_profile(t, CW161, id);
+    assert_string_equal(profile_of(msg)->personal->name, "Ulla Vang");
+    assert_int_equal(profile_of(msg)->profile->version, 1);
+    jm_msg_free(&msg);
+}
+
 /* ---- progress ---- */
 
 struct last_event {
@@ -614,6 +654,37 @@ test_put_does_not_change_consent(void **state)
     assert_int_equal(profile_of(msg)->profile->hours_per_week, 25);
     assert_int_equal(profile_of(msg)->profile->version, 4);
     jm_msg_free(&msg);
+}
+
+/* A new citizen's consent sent without a date was given now, as with
+ * SetConsent: it is stored dated today (it was stored undated), so that
+ * the record says when. Sending the same put again changes nothing and is
+ * not refused as another consent. */
+static void
+test_put_dates_an_undated_consent_today(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Consent undated = JOBMATCH__V1__CONSENT__INIT;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1], buf[64], expected[64], today[16];
+
+    undated.neighbour_matching = true;
+    pt_put_init(&p, "190579-1911", "Vibeke Ravn", NULL);
+    p.profile.consent = &undated;
+    pt_put_ok(t, CW161, &p, id);
+    jm_date_format(jm_clock_today(), today, sizeof(today));
+    snprintf(expected, sizeof(expected), "yes %s", today);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), expected);
+
+    p.profile.hours_per_week = 20;
+    pt_put_ok(t, CW161, &p, NULL);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), expected);
+    /* A withdrawal still cannot come back through a put, dated or not. */
+    expect_accepted(set_consent(t, CW161, id, false, ""), NULL, NULL);
+    pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL), JM_E_INVALID_FIELD,
+                    "put_profile.profile.consent");
+    snprintf(expected, sizeof(expected), "no %s", today);
+    assert_string_equal(consent_of(t, id, buf, sizeof(buf)), expected);
 }
 
 /* ---- erase ---- */
@@ -901,9 +972,11 @@ main(void)
         T(test_stale_version_is_a_conflict),
         T(test_find_by_cpr_is_for_caseworkers),
         T(test_find_does_not_tell_whether_a_number_is_known_elsewhere),
+        T(test_put_refuses_names_not_shown_as_sent),
         T(test_assess_and_trajectory),
         T(test_consent),
         T(test_put_does_not_change_consent),
+        T(test_put_dates_an_undated_consent_today),
         T(test_erase),
         T(test_rights_of_principals),
         T(test_duplicate_request_id_changes_nothing),
