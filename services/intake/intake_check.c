@@ -132,8 +132,9 @@ check_municipality(jm_error *err, const char *path, const char *code)
     return true;
 }
 
-/* The postcode, its municipality and the coordinates agree: the rule
- * profiles applies to a citizen's home (jm_check_dk_place). */
+/* The postcode, its municipality and the coordinates agree
+ * (jm_check_dk_place; profiles applies its postcode and municipality rule
+ * to a citizen's home, whose coordinates it replaces by the postcode's). */
 static bool
 check_workplace(jm_error *err, const Jobmatch__V1__Location *loc)
 {
