@@ -574,6 +574,17 @@ cli_cmd_metrics(cli *c, int argc, char **argv)
                     "%u ms\n",
                     c->prog, cli_service_name(t->service), t->endpoint,
                     c->timeout_ms);
+            /* A CURVE service drops a key it does not list without a word:
+             * a monitor key missing from an allow list looks like an
+             * outage, and the journal should say which it is. */
+            if (c->curve[t->service].server_key[0] != '\0' &&
+                cli_curve_probe(c, t->service, t->endpoint, JM_SOCK_DEALER) ==
+                    0)
+                fprintf(stderr,
+                        "%s: the %s service at %s refused the key %s: add it "
+                        "to that service's allow list as 'monitor'\n",
+                        c->prog, cli_service_name(t->service), t->endpoint,
+                        c->curve[t->service].public_key);
             rc = CLI_UNREACHABLE;
         } else if (t->error && rc == CLI_OK) {
             rc = CLI_ERROR_REPLY;

@@ -155,6 +155,9 @@ out=$(as_stranger ping intake) || fail "the stranger's key after the reload: $ou
 case $out in *"you are 'caseworker:147'"*) ;; *) fail "after the reload: $out" ;; esac
 expect 3 "refused your key" j --timeout 500 --key "$dir/muni147.key" \
     --intake-key "$intake_pub" ping intake
+# metrics with a key an allow list lacks: down, and the journal says why.
+expect 3 "refused the key $muni_pub: add it to that service's allow list as 'monitor'" \
+    j --timeout 500 --key "$dir/muni147.key" --intake-key "$intake_pub" metrics
 # The matcher the same way (its notifications' socket follows).
 expect 3 "refused your key" j --timeout 500 --key "$dir/stranger.key" \
     --matcher-key "$matcher_pub" ping matcher
