@@ -19,7 +19,12 @@
  *   no escapes, so a value holding quotes can still be written, and the -t
  *   dump always reads back;
  * - an empty value ("") for a LIST key appends nothing: on the command line,
- *   --key "" thus empties a list the file had filled. */
+ *   --key "" thus empties a list the file had filled.
+ *
+ * One exception to "no code here knows any key": the keys every service
+ * shares and that mean nothing alone (needs_rules below). Checking them
+ * here, once, means no service can forget to, and a service that never
+ * declared the keys is not affected. */
 #include "jm/cfg.h"
 
 #include <errno.h>
@@ -530,6 +535,59 @@ apply_overrides(void *cfg, const jm_cfg_entry *table,
     return rc;
 }
 
+/* ---- keys that need another ---- */
+
+/* A key whose value is ignored unless another key is set too. The
+ * service would start without it, doing less than the operator asked for
+ * and saying nothing: an allow list without a key pair leaves the sockets
+ * plain, so every caller gets plain_principal's rights (with the default
+ * 'local', all of them, on profiles the citizens' personal data too) and
+ * the list goes unread. */
+static const struct {
+    const char *key, *needs, *why;
+} needs_rules[] = {
+    {"allow_file", "key_file",
+     "an allow list is used only with CURVE, which needs this service's own "
+     "key pair; without one the sockets would be plain, every caller "
+     "plain_principal (by default 'local', which may do everything) and "
+     "the list unread. Set key_file too, or leave allow_file empty "
+     "(docs/operations.md, \"CURVE keys and allow lists\")"},
+};
+
+/* Is the entry's value something rather than its "off" value? Only the
+ * types a rule can name: a string or a list. */
+static bool
+entry_set(const void *cfg, const jm_cfg_entry *e)
+{
+    if (e->type == JM_CFG_T_STR) {
+        const char *s = *CFIELD(cfg, e, char *);
+
+        return s != NULL && s[0] != '\0';
+    }
+    if (e->type == JM_CFG_T_LIST)
+        return CFIELD(cfg, e, jm_strlist)->count > 0;
+    return true;
+}
+
+/* Runs after every source was applied: the file may set allow_file and
+ * the command line empty key_file. Reports the first broken rule. */
+static int
+check_needs(const void *cfg, const jm_cfg_entry *table,
+            const jm_cfg_program *program)
+{
+    for (size_t i = 0; i < JM_COUNTOF(needs_rules); i++) {
+        const char *key = needs_rules[i].key, *needs = needs_rules[i].needs;
+        const jm_cfg_entry *e = find_entry(table, key, strlen(key), false);
+        const jm_cfg_entry *n = find_entry(table, needs, strlen(needs), false);
+
+        if (e == NULL || n == NULL || !entry_set(cfg, e) || entry_set(cfg, n))
+            continue;
+        report(program, "%s needs %s: %s", key, needs, needs_rules[i].why);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 int
 jm_cfg_from_args(void *cfg, const jm_cfg_entry *table,
                  const jm_cfg_program *program, int argc, char **argv)
@@ -609,6 +667,13 @@ jm_cfg_from_args(void *cfg, const jm_cfg_entry *table,
     }
     if (apply_overrides(cfg, table, program, overrides, override_count) != 0)
         goto out;
+    /* Before -t: a test of the config must fail where the start would. */
+    if (check_needs(cfg, table, program) != 0)
+        goto out;
+    if (program->check != NULL && program->check(cfg, err, sizeof(err)) != 0) {
+        report(program, "%s", err);
+        goto out;
+    }
     if (test) {
         jm_cfg_print(cfg, table, stdout);
         rc = 1;

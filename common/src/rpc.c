@@ -347,8 +347,11 @@ jm_rpc_reply_error(jm_rpc_call_t *call, const jm_error *err)
 
     /* Requests the service turns down are logged at info: they are the
      * client's business, but an operator looking for a user's problem
-     * wants to find them. */
-    jm_log(JM_LOG_INFO, call->server->name, "%s from %s: %s%s%s: %s",
+     * wants to find them. "unavailable" is the service failing, not the
+     * client (a full disk, a store it cannot write): a warning, so that
+     * `journalctl -p warning` shows what the clients were told. */
+    jm_log(err->code == JM_E_UNAVAILABLE ? JM_LOG_WARN : JM_LOG_INFO,
+           call->server->name, "%s from %s: %s%s%s: %s",
            err->code == JM_E_UNAVAILABLE ? "unavailable" : "refused",
            call->principal, jm_error_code_name(err->code),
            err->field_path[0] ? " " : "", err->field_path, err->message);

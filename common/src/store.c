@@ -243,6 +243,45 @@ data_file_empty(const char *dir)
     return empty;
 }
 
+/* Refuses a data file shorter than the pages its meta page says are in
+ * use. LMDB maps the file and trusts that: reading a page past the end of
+ * the file is SIGBUS, a crash with no word of why, at the first read of
+ * the tree. mdb_env_open reads only the two meta pages (with read(), so a
+ * file too short for those already fails there, MDB_INVALID). A file cut
+ * short is a backup copy that ran out of room or was interrupted, or a
+ * disk that lost its end: nothing to repair here, only to say so. */
+static int
+check_file_size(jm_store_t *self, const char *dir)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_filehandle_t fd;
+    struct stat st;
+    unsigned long long needed;
+    int rc;
+
+    if ((rc = mdb_env_info(self->env, &info)) != 0)
+        return store_err(rc, "mdb_env_info");
+    if ((rc = mdb_env_stat(self->env, &stat)) != 0)
+        return store_err(rc, "mdb_env_stat");
+    if ((rc = mdb_env_get_fd(self->env, &fd)) != 0)
+        return store_err(rc, "mdb_env_get_fd");
+    if (fstat(fd, &st) != 0)
+        return -errno;
+    needed = ((unsigned long long) info.me_last_pgno + 1) * stat.ms_psize;
+    if ((unsigned long long) st.st_size >= needed)
+        return 0;
+    jm_log(
+        JM_LOG_ERR, "store",
+        "%s/data.mdb is %lld bytes long but the data it holds needs %llu "
+        "(%llu pages of %u bytes): the file was cut short: restore it from a "
+        "backup, or for a matcher empty the directory (docs/operations.md, "
+        "\"Backup and restore\")",
+        dir, (long long) st.st_size, needed,
+        (unsigned long long) info.me_last_pgno + 1, stat.ms_psize);
+    return -EIO;
+}
+
 /* One open per directory: in this process or any other. LMDB itself lets
  * a second open in. In one process, its POSIX record locks are per
  * process and per file, so a second MDB_env on the same files shares them
@@ -347,6 +386,10 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         rc = store_err(rc, "mdb_env_open");
         goto fail;
     }
+    /* Before anything reads a page of the tree, which the lines below do
+     * (jm_store_dbi). */
+    if ((rc = check_file_size(self, dir)) != 0)
+        goto fail;
     JM_ASSERT(mdb_env_get_maxkeysize(self->env) == JM__STORE_KEY_MAX);
     /* An existing environment was opened without a size, so LMDB took
      * the largest it ever recorded: a map that grew in an earlier run

@@ -12,12 +12,21 @@
  * Our handles are unref'd: they must not keep the loop alive by themselves,
  * or a service that closed everything else would never leave uv_run.
  *
+ * SIGPIPE is ignored for the whole process: a service's stderr is often a
+ * pipe or a socket (`jobmatch node`, journald), and when its reader is gone
+ * (the node killed with kill -9, which then SIGTERMs its services) the default
+ * action would end the service at its first log line, "SIGTERM received",
+ * before it closed its store or logged "stopped". Ignored, the write fails with
+ * EPIPE, the line is lost, and the stop goes on. libzmq sends with
+ * MSG_NOSIGNAL, so nothing else relied on the signal.
+ *
  * The ready line goes through jm__log directly rather than the jm_log
  * macro: the macro would drop it under a level filter stricter than
  * "notice", and supervisors and the smoke tests wait for exactly this line
  * whatever the level. */
 #include "jm/svc.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -154,6 +163,10 @@ jm_svc_new(jm_svc_t **svc_p, uv_loop_t *loop, const char *name,
     int rc;
 
     JM_ASSERT(svc_p != NULL && loop != NULL && name != NULL);
+    /* Here because every service starts through here (see the file
+     * comment); before this, a signal would end the process anyway. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        return -errno;
     self = jm_xcalloc(1, sizeof(*self));
     self->name = jm_xstrdup(name);
     self->tick = tick;

@@ -677,6 +677,20 @@ parse_key_line(const char *line, size_t len, const char *label, char *key)
     return jm__key_valid(key, NULL);
 }
 
+/* -EPERM, with the line that says what to do. The callers (each
+ * service's start, the CLI) only have the code, whose text is "Operation
+ * not permitted": the cure is said here, in the words the other secrets'
+ * refusals use (secret.key, keys.bin). */
+static int
+refuse_readable(const char *path, mode_t mode)
+{
+    jm_log(JM_LOG_ERR, "keys",
+           "%s: group or others may read it (mode 0%03o): it must be "
+           "readable by its owner only: chmod 600",
+           path, (unsigned) (mode & 0777));
+    return -EPERM;
+}
+
 /* Permissions are judged on the open file (fstat), not on the path, so a
  * file swapped between the check and the read is not a hole. Any group or
  * other bit refuses a secret: 0600 or stricter, as ssh does for its keys. */
@@ -704,7 +718,7 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
     }
     /* Refuse before reading a secret that others could read too. */
     if (secret_key != NULL && (st.st_mode & 077) != 0) {
-        rc = -EPERM;
+        rc = refuse_readable(path, st.st_mode);
         goto out;
     }
     if ((rc = read_small(fd, text, sizeof(text), &len)) != 0)
@@ -729,7 +743,7 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
     /* A secret in a file others can read is refused even when only the
      * public half was asked for: the file itself is the problem. */
     if (secret[0] != '\0' && (st.st_mode & 077) != 0) {
-        rc = -EPERM;
+        rc = refuse_readable(path, st.st_mode);
         goto out;
     }
     if (public[0] == '\0' || (secret_key != NULL && secret[0] == '\0') ||

@@ -21,7 +21,8 @@ const jm_cfg_entry intake_config_table[] = {
     JM_CFG_STR("key_file", CFG(key_file), "",
                "this server's CURVE key pair (mode 0600); empty: plain"),
     JM_CFG_STR("allow_file", CFG(allow_file), "",
-               "CURVE allow list: 'PUBLIC_KEY principal' per line"),
+               "CURVE allow list: 'PUBLIC_KEY principal' per line (needs "
+               "key_file)"),
     JM_CFG_STR("plain_principal", CFG(plain_principal), "local",
                "who every caller is when CURVE is off"),
     JM_CFG_LEVEL("log_level", CFG(log_level), "info",

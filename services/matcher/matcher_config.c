@@ -69,10 +69,13 @@ const jm_cfg_entry matcher_config_table[] = {
     JM_CFG_END,
 };
 
+static int check_whole(const void *config, char *err, size_t err_size);
+
 const jm_cfg_program matcher_program = {
     .name = "jobmatch-matcher",
     .summary = "Matches open job orders and citizens: live, explained, fair.",
     .version = JM_VERSION,
+    .check = check_whole,
 };
 
 /* "161 165,167" -> owner 161, citizens 165 and 167. */
@@ -158,4 +161,13 @@ matcher_config_check(const matcher_config *config, matcher_index_t *ix,
             matcher_index_add_agreement(ix, owner, munis, n);
     }
     return 0;
+}
+
+/* For -t: the sources, their keys and the agreements, as the start checks
+ * them (an operator's "-t" passed a config whose agreement the start then
+ * refused). */
+static int
+check_whole(const void *config, char *err, size_t err_size)
+{
+    return matcher_config_check(config, NULL, err, err_size);
 }

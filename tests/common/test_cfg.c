@@ -586,6 +586,103 @@ test_args_test_config_round_trip(void **state)
     free(err);
 }
 
+/* A service's CURVE settings: the allow list only means something with
+ * the service's own key pair. */
+struct curve_config {
+    char *key_file;
+    char *allow_file;
+    char *plain_principal;
+};
+
+#define CURVE_CFG(field) offsetof(struct curve_config, field)
+
+static const jm_cfg_entry curve_table[] = {
+    JM_CFG_STR("key_file", CURVE_CFG(key_file), "", "key pair"),
+    JM_CFG_STR("allow_file", CURVE_CFG(allow_file), "", "allow list"),
+    JM_CFG_STR("plain_principal", CURVE_CFG(plain_principal), "local",
+               "who callers are without CURVE"),
+    JM_CFG_END,
+};
+
+static int
+run_curve_args(struct fixture *f, struct curve_config *cfg, int argc,
+               char **argv, char **out, char **err)
+{
+    struct capture co, ce;
+    int rc;
+
+    capture_begin(&co, STDOUT_FILENO, f->dir);
+    capture_begin(&ce, STDERR_FILENO, f->dir);
+    rc = jm_cfg_from_args(cfg, curve_table, &program, argc, argv);
+    *err = capture_end(&ce);
+    *out = capture_end(&co);
+    return rc;
+}
+
+/* An allow list without a key pair would leave the sockets plain, every
+ * caller the all-powerful plain_principal, and the list ignored without a
+ * word: that is a config error (exit 2), from the file or the command
+ * line, and -t says so too. */
+static void
+test_args_allow_file_needs_key_file(void **state)
+{
+    struct fixture *f = *state;
+    char config_arg[320];
+    char *alone[] = {"jm-test", "--allow-file", "x.allow", NULL};
+    char *from_file[] = {"jm-test", config_arg, NULL};
+    char *tested[] = {"jm-test", "--allow-file", "x.allow", "-t", NULL};
+    char *emptied_key[] = {"jm-test", config_arg, "--key-file", "", NULL};
+
+    struct {
+        char **argv;
+        int argc;
+    } bad[] = {{alone, 3}, {from_file, 2}, {tested, 4}, {emptied_key, 4}};
+
+    char *both[] = {"jm-test",    "--allow-file", "x.allow",
+                    "--key-file", "k.key",        NULL};
+    char *key_only[] = {"jm-test", "--key-file", "k.key", NULL};
+    char *allow_emptied[] = {"jm-test", config_arg, "--allow-file", "", NULL};
+    struct curve_config cfg;
+    char *out, *err;
+
+    snprintf(config_arg, sizeof(config_arg), "--config=%s", f->path);
+    jm_test_write_file(f->path, "key_file k.key\nallow_file x.allow\n");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        if (bad[i].argv == from_file)
+            jm_test_write_file(f->path, "allow_file x.allow\n");
+        else
+            jm_test_write_file(f->path, "key_file k.key\nallow_file x.allow\n");
+        assert_int_equal(
+            run_curve_args(f, &cfg, bad[i].argc, bad[i].argv, &out, &err),
+            -EINVAL);
+        assert_string_equal(out, "");
+        if (strstr(err, "jm-test: allow_file needs key_file: ") == NULL)
+            fail_msg("case %zu: stderr \"%s\"", i, err);
+        assert_null(cfg.allow_file); /* released: the caller just exits */
+        free(out);
+        free(err);
+    }
+
+    jm_test_write_file(f->path, "key_file k.key\nallow_file x.allow\n");
+    assert_int_equal(run_curve_args(f, &cfg, 5, both, &out, &err), 0);
+    assert_string_equal(err, "");
+    jm_cfg_release(&cfg, curve_table);
+    free(out);
+    free(err);
+    assert_int_equal(run_curve_args(f, &cfg, 3, key_only, &out, &err), 0);
+    assert_string_equal(err, "");
+    jm_cfg_release(&cfg, curve_table);
+    free(out);
+    free(err);
+    /* An empty allow_file is no allow list: plain, as documented. */
+    jm_test_write_file(f->path, "allow_file x.allow\n");
+    assert_int_equal(run_curve_args(f, &cfg, 4, allow_emptied, &out, &err), 0);
+    assert_string_equal(err, "");
+    jm_cfg_release(&cfg, curve_table);
+    free(out);
+    free(err);
+}
+
 static void
 test_print_unset_and_empty(void **state)
 {
@@ -625,6 +722,7 @@ main(void)
         T(test_args_version),
         T(test_args_test_config_round_trip),
         T(test_print_unset_and_empty),
+        T(test_args_allow_file_needs_key_file),
     };
 #undef T
 

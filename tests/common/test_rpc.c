@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jm/bus.h"
+#include "jm/log.h"
 #include "jm/msg.h"
 #include "jm/principal.h"
 #include "jm/rpc.h"
@@ -65,6 +66,23 @@ handler(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
             jm_rpc_reply_stored(call, f->stored, f->stored_size);
         }
         break;
+    case JOBMATCH__V1__REQUEST__BODY_SET_ORDER_STATUS: {
+        /* What a source answers when its disk is full. */
+        jm_error err = {0};
+
+        jm_error_set(&err, JM_E_UNAVAILABLE, "",
+                     "the change could not be stored (No space left on "
+                     "device); send the same request again");
+        jm_rpc_reply_error(call, &err);
+        break;
+    }
+    case JOBMATCH__V1__REQUEST__BODY_ERASE_PROFILE: {
+        jm_error err = {0};
+
+        jm_error_set(&err, JM_E_PERMISSION_DENIED, "", "not yours");
+        jm_rpc_reply_error(call, &err);
+        break;
+    }
     default: {
         jm_error err = {0};
 
@@ -224,6 +242,63 @@ test_error_reply_carries_request_id(void **state)
     assert_int_equal(reply->request_id.len, 16);
     assert_memory_equal(reply->request_id.data, id, 16);
     jobmatch__v1__reply__free_unpacked(reply, NULL);
+}
+
+struct levels {
+    int count;
+    int level[8];
+    char message[8][512];
+};
+
+static void
+keep_lines(int level, const char *component, const char *message, void *arg)
+{
+    struct levels *l = arg;
+
+    if (strcmp(component, "test") != 0 || l->count == 8)
+        return;
+    l->level[l->count] = level;
+    snprintf(l->message[l->count++], sizeof(l->message[0]), "%s", message);
+}
+
+/* A request turned down for the client's reasons (no right, a bad value)
+ * is the client's business: info. "unavailable" is the service failing
+ * (a full disk, a store it cannot write), which an operator must see in
+ * `journalctl -p warning`: warn. docs/operations.md, "Logs", says so. */
+static void
+test_unavailable_is_a_warning_refusal_is_info(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__SetOrderStatus status = JOBMATCH__V1__SET_ORDER_STATUS__INIT;
+    Jobmatch__V1__EraseProfile erase = JOBMATCH__V1__ERASE_PROFILE__INIT;
+    struct levels lines = {0};
+    uint8_t id[16] = {4, 2};
+    uint8_t buf[256];
+    size_t n;
+
+    req.request_id.data = id;
+    req.request_id.len = 16;
+    jm_log_set_sink(keep_lines, &lines);
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_SET_ORDER_STATUS;
+    req.set_order_status = &status;
+    n = pack_request(&req, buf);
+    expect_error(f, buf, n, JM_E_UNAVAILABLE, NULL);
+    id[0]++;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_ERASE_PROFILE;
+    req.erase_profile = &erase;
+    n = pack_request(&req, buf);
+    expect_error(f, buf, n, JM_E_PERMISSION_DENIED, NULL);
+    jm_log_set_sink(NULL, NULL);
+
+    assert_int_equal(lines.count, 2);
+    assert_int_equal(lines.level[0], JM_LOG_WARN);
+    assert_non_null(strstr(lines.message[0],
+                           "unavailable from local: unavailable: the change "
+                           "could not be stored (No space left on device)"));
+    assert_int_equal(lines.level[1], JM_LOG_INFO);
+    assert_non_null(strstr(lines.message[1], "refused from local: "
+                                             "permission_denied: not yours"));
 }
 
 /* ---- client ---- */
@@ -437,6 +512,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_each_bad_envelope_gets_its_own_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_unavailable_is_a_warning_refusal_is_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_reply_carries_request_id,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(

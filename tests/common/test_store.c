@@ -4,9 +4,11 @@
  * reader slots need processes that die: test_eventlog.c, with the other
  * kill -9 test.) */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,6 +231,123 @@ test_open_bad_arguments(void **state)
     assert_int_equal(jm_store_open(&store, dir, &opts), 0);
     assert_true(jm_store_map_size(store) == 1 * KIB * KIB);
     jm_store_destroy(&store);
+    jm_test_rmtree(dir);
+}
+
+/* ---- a data file cut short ---- */
+
+struct log_line {
+    char text[1024];
+};
+
+static void
+keep_last_error(int level, const char *component, const char *message,
+                void *arg)
+{
+    struct log_line *line = arg;
+
+    if (level <= JM_LOG_ERR)
+        snprintf(line->text, sizeof(line->text), "%s: %s", component, message);
+}
+
+/* Opens dir in a child, so that a crash (LMDB reading a page past the
+ * end of the mapped file is SIGBUS) fails this test rather than ending
+ * the whole run: the child sends back the return code and the last error
+ * line logged. */
+static int
+open_in_child(const char *dir, char *logged, size_t logged_size)
+{
+    int fds[2], status = 0, rc = 1;
+    pid_t child;
+    ssize_t got, n;
+
+    assert_int_equal(pipe(fds), 0);
+    fflush(stdout);
+    fflush(stderr);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct log_line line = {""};
+        jm_store_t *store = NULL;
+
+        /* cmocka's handlers would catch the crash here and run the rest
+         * of the tests in this copy of the process. */
+        signal(SIGBUS, SIG_DFL);
+        signal(SIGSEGV, SIG_DFL);
+        close(fds[0]);
+        jm_log_set_sink(keep_last_error, &line);
+        rc = jm_store_open(&store, dir, NULL);
+        jm_store_destroy(&store);
+        if (write(fds[1], &rc, sizeof(rc)) != (ssize_t) sizeof(rc) ||
+            write(fds[1], line.text, strlen(line.text)) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    got = read(fds[0], &rc, sizeof(rc));
+    n = read(fds[0], logged, logged_size - 1);
+    logged[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("opening a cut-short store killed the process (signal %d)",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    assert_int_equal(got, (ssize_t) sizeof(rc));
+    return rc;
+}
+
+/* A backup (the compact copy mdb_copy -c makes) cut to half its size, as
+ * a full disk or an interrupted transfer leaves it: LMDB maps the file
+ * and would read past its end (SIGBUS, no message). The open must refuse
+ * it instead, naming the file, its size, the size it needs and the cure;
+ * the same for the store's own data file cut short. */
+static void
+test_open_cut_short_file(void **state)
+{
+    char dir[256], backup[256], path[300], logged[1024], want[400];
+    const char *dirs[2] = {backup, dir};
+    jm_store_t *store;
+    jm_dbi dbi;
+    struct stat st;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    jm_test_tmpdir(backup, sizeof(backup));
+    store = open_store(dir, 0, 0);
+    dbi = open_dbi(store, "data", false);
+    for (int i = 0; i < 200; i++) {
+        char key[16], value[1000];
+
+        snprintf(key, sizeof(key), "key%03d", i);
+        memset(value, 'a' + i % 26, sizeof(value) - 1);
+        value[sizeof(value) - 1] = '\0';
+        put_str(store, dbi, key, value);
+    }
+    assert_int_equal(jm_store_copy(store, backup), 0);
+    jm_store_destroy(&store);
+
+    for (int i = 0; i < 2; i++) {
+        off_t full;
+
+        snprintf(path, sizeof(path), "%s/data.mdb", dirs[i]);
+        assert_int_equal(stat(path, &st), 0);
+        full = st.st_size;
+        assert_int_equal(truncate(path, full / 2), 0);
+        assert_int_equal(open_in_child(dirs[i], logged, sizeof(logged)), -EIO);
+        snprintf(want, sizeof(want), "store: %s is %lld bytes long", path,
+                 (long long) (full / 2));
+        if (strstr(logged, want) == NULL ||
+            strstr(logged, "cut short: restore it from a backup") == NULL ||
+            strstr(logged, "docs/operations.md") == NULL)
+            fail_msg("logged \"%s\"", logged);
+        if (i == 0) {
+            /* A compact copy is exactly as long as the store it holds. */
+            snprintf(want, sizeof(want), "needs %lld (", (long long) full);
+            if (strstr(logged, want) == NULL)
+                fail_msg("logged \"%s\", not \"%s\"", logged, want);
+        }
+    }
+    jm_test_rmtree(backup);
     jm_test_rmtree(dir);
 }
 
@@ -954,6 +1073,7 @@ main(void)
         cmocka_unit_test(test_open_twice_is_busy),
         cmocka_unit_test(test_open_in_another_process_is_busy),
         cmocka_unit_test(test_open_bad_arguments),
+        cmocka_unit_test(test_open_cut_short_file),
         cmocka_unit_test(test_refetchable_store_keeps_its_commits),
         cmocka_unit_test(test_be64_order),
         cmocka_unit_test(test_put_get_del),

@@ -1,5 +1,6 @@
 /* test_svc.c - stop on SIGTERM/SIGINT (once; a second signal exits), reload
  * on SIGHUP, the housekeeping tick, unref'd handles, and the ready line. */
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -170,6 +171,60 @@ test_second_signal_exits_at_once(void **state)
         fail_msg("child did not exit (signal %d)",
                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
     assert_int_equal(WEXITSTATUS(status), 1);
+}
+
+/* `jobmatch node` killed with kill -9: its services get SIGTERM (their
+ * parent-death signal) with their stderr a pipe nobody reads any more.
+ * Writing "SIGTERM received" there must fail with EPIPE, not end the
+ * process by SIGPIPE's default action: the stop goes on, the store is
+ * closed, and the status is 0. In a child, whose stderr is that pipe. */
+static void
+test_stderr_reader_gone(void **state)
+{
+    pid_t pid;
+    int status = 0;
+
+    (void) state;
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct fake_service s = {.signum = SIGTERM, .destroy_in_stop = true};
+        uv_loop_t loop;
+        int fds[2];
+
+        alarm(10); /* a hang ends as SIGALRM, which the parent reports */
+        /* The default stderr sink, on a pipe whose reader is gone. */
+        jm_log_set_sink(NULL, NULL);
+        if (pipe(fds) != 0 || dup2(fds[1], STDERR_FILENO) < 0)
+            _exit(2);
+        close(fds[0]);
+        close(fds[1]);
+        if (uv_loop_init(&loop) != 0 ||
+            jm_svc_new(&s.svc, &loop, "child", 0, NULL, on_stop, &s) != 0 ||
+            uv_timer_init(&loop, &s.work) != 0)
+            _exit(2);
+        s.work.data = &s;
+        if (uv_timer_start(&s.work, on_work, 1, 5) != 0)
+            _exit(2);
+        uv_run(&loop, UV_RUN_DEFAULT);
+        if (s.stops != 1)
+            _exit(3);
+        if (jm_svc_finish(&loop, "child", true, 0) != 0)
+            _exit(4);
+        /* The log lines were lost, and said so to the writer. */
+        if (write(STDERR_FILENO, "x", 1) != -1 || errno != EPIPE)
+            _exit(5);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status))
+        fail_msg("the service was killed by signal %d (SIGPIPE is %d) "
+                 "instead of stopping",
+                 WTERMSIG(status), SIGPIPE);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 struct ticks {
@@ -414,6 +469,7 @@ main(void)
         cmocka_unit_test(test_sigterm_calls_stop_once),
         cmocka_unit_test(test_sigint_calls_stop_once),
         cmocka_unit_test(test_second_signal_exits_at_once),
+        cmocka_unit_test(test_stderr_reader_gone),
         cmocka_unit_test(test_sighup_reloads),
         cmocka_unit_test(test_sighup_without_reload_is_only_logged),
         cmocka_unit_test(test_housekeeping_ticks),

@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "bus_test_support.h"
+#include "jm/log.h"
 #include "jm/principal.h"
 
 /* ---- CURVE, ZAP and identity ---- */
@@ -863,6 +864,63 @@ test_keys_round_trip_and_permissions(void **state)
     f->finished = true;
 }
 
+struct last_error {
+    int count;
+    char text[1024];
+};
+
+static void
+keep_error(int level, const char *component, const char *message, void *arg)
+{
+    struct last_error *e = arg;
+
+    if (level > JM_LOG_ERR)
+        return;
+    e->count++;
+    snprintf(e->text, sizeof(e->text), "%s: %s", component, message);
+}
+
+/* A key pair file group-readable (0640, as a shared admin group makes
+ * it): the service's start fails, and the log says what to do, as it
+ * does for the other secrets (secret.key, keys.bin), not only "Operation
+ * not permitted". */
+static void
+test_key_pair_readable_by_others_says_chmod(void **state)
+{
+    struct last_error logged = {0};
+    struct keys k, loaded;
+    char dir[256], path[300], want[400];
+    struct fixture *f = *state;
+
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/k640.key", dir);
+    make_keys(&k);
+    assert_int_equal(jm_keys_save(path, k.public_key, k.secret_key), 0);
+    assert_int_equal(chmod(path, 0640), 0);
+    jm_log_set_sink(keep_error, &logged);
+    assert_int_equal(jm_keys_load(path, loaded.public_key, loaded.secret_key),
+                     -EPERM);
+    /* The public half alone, from the pair's file: the same. */
+    assert_int_equal(jm_keys_load(path, loaded.public_key, NULL), -EPERM);
+    jm_log_set_sink(NULL, NULL);
+    assert_int_equal(logged.count, 2);
+    snprintf(want, sizeof(want),
+             "keys: %s: group or others may read it (mode 0640): it must be "
+             "readable by its owner only: chmod 600",
+             path);
+    assert_string_equal(logged.text, want);
+
+    /* Once fixed, it loads, and nothing more is logged. */
+    assert_int_equal(chmod(path, 0600), 0);
+    jm_log_set_sink(keep_error, &logged);
+    assert_int_equal(jm_keys_load(path, loaded.public_key, loaded.secret_key),
+                     0);
+    jm_log_set_sink(NULL, NULL);
+    assert_int_equal(logged.count, 2);
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
 int
 main(void)
 {
@@ -886,6 +944,8 @@ main(void)
             test_selftest_tells_guarded_from_open_servers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys_round_trip_and_permissions,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_key_pair_readable_by_others_says_chmod, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

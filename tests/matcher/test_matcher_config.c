@@ -106,6 +106,17 @@ test_checks(void **state)
         assert_non_null(strstr(err, "agreement"));
         jm_cfg_release(&c, matcher_config_table);
     }
+    /* -t checks what the start checks: an agreement the start refuses
+     * fails the test of the config too (exit 2, not 0). */
+    {
+        char *argv[] = {
+            "jobmatch-matcher", "--source", "tcp://a:1", "--agreement",
+            "101 147,999",      "-t",       NULL};
+
+        assert_int_equal(jm_cfg_from_args(&c, matcher_config_table,
+                                          &matcher_program, 6, argv),
+                         -EINVAL);
+    }
     /* shortlist_size is bounded by the table. */
     jm_cfg_defaults(&c, matcher_config_table);
     assert_int_equal(jm_cfg_set(&c, matcher_config_table, "shortlist_size",

@@ -118,8 +118,9 @@ int jm_keys_save(const char *path, const char *public_key,
                  const char *secret_key);
 
 /* Reads a key file written by jm_keys_save. Returns -EPERM if the file is
- * readable by group or others (a secret key must be 0600), -EINVAL if it
- * is malformed. secret_key may be NULL to read only the public key (a
+ * readable by group or others (a secret key must be 0600; logged, with the
+ * chmod that cures it, since "Operation not permitted" does not say), -EINVAL
+ * if it is malformed. secret_key may be NULL to read only the public key (a
  * public-only file "public KEY\n" is then accepted with any mode). */
 int jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
                  char secret_key[JM_KEY_Z85_LEN + 1]);

@@ -73,6 +73,11 @@ typedef struct jm_cfg_program {
     const char *name;    /* "jobmatch-intake" */
     const char *summary; /* one line */
     const char *version; /* "0.1.0" */
+    /* The service's own checks of the whole config (keys that must agree
+     * with each other), or NULL: run by jm_cfg_from_args after every
+     * source was applied, so that -t fails where the start would. Returns
+     * 0, or nonzero with a one-line reason in err. */
+    int (*check)(const void *cfg, char *err, size_t err_size);
 } jm_cfg_program;
 
 /* Fills every field of cfg from the table's defaults. Call once before
@@ -94,6 +99,10 @@ int jm_cfg_load_file(void *cfg, const jm_cfg_entry *table, const char *path,
  * key, the first command-line occurrence replaces the file's values).
  * Also handles -h/--help, -v/--version and -t/--test-config (print the
  * effective config and exit).
+ * Then the keys that mean nothing alone are checked, for any table that
+ * declares them: allow_file set with key_file empty is refused ("allow_file
+ * needs key_file: ..."), since the service would otherwise run in plain,
+ * every caller plain_principal, the allow list ignored.
  * Returns 0: run; 1: done (help, version, test), exit 0; -EINVAL: bad
  * arguments or config, already reported on stderr (exit 2).
  * Calls jm_cfg_defaults itself. On any non-zero return the config has

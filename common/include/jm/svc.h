@@ -27,7 +27,9 @@ typedef void (*jm_svc_reload_fn)(void *arg);
 /* name is the log component ("intake"). housekeeping_ms 0: no timer.
  * Caller owns *svc_p. The signal and timer handles do not keep the loop
  * alive on their own (uv_unref), so a service that closed everything
- * else lets uv_run return. */
+ * else lets uv_run return. It also ignores SIGPIPE for the process, so
+ * that a log line written to a stderr pipe nobody reads any more fails
+ * (EPIPE) instead of killing the service in the middle of its stop. */
 int jm_svc_new(jm_svc_t **svc_p, uv_loop_t *loop, const char *name,
                uint64_t housekeeping_ms, jm_svc_tick_fn tick,
                jm_svc_stop_fn stop, void *arg);
