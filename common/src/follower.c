@@ -57,6 +57,12 @@ struct jm_follower {
     char log_id[33]; /* the source's, from its last answer */
     uint64_t head_seq;
     bool connected;
+    /* The source's last answer to us that was not a Pong was an error.
+     * A source may answer Ping to a key it refuses the log to, so a Pong
+     * ends neither this nor the problem: the status would say "followed"
+     * between each poll's Pong and its refused Fetch, and the journal
+     * would get the problem and "answers again" at every poll. */
+    bool answered_error;
     uint32_t snapshots;
     uint64_t events_applied;
     uint64_t ticks_applied; /* batches that came with a tick */
@@ -311,11 +317,14 @@ on_pong(jm_follower_t *f, const Jobmatch__V1__Pong *pong)
     copy_str(f->log_id, sizeof(f->log_id), pong->log_id);
     f->head_seq = pong->head_seq;
     follow_ticks(f, pong->tick_endpoint);
+    /* A head behind our cursor is left to the Fetch to judge (on_batch),
+     * whose head is read in the transaction that reads the events. A
+     * Pong's head is only what the endpoint says: the separate log
+     * endpoint of a source not yet upgraded says 0, and a snapshot at
+     * every poll would follow, for nothing. One round trip more when the
+     * log did go back. */
     if (f->cursor.log_id[0] != '\0' && strcmp(f->cursor.log_id, f->log_id) != 0)
         begin_snapshot(f, "the source's log was replaced");
-    else if (went_back(f))
-        begin_snapshot(f, "the source's log went back (restored from a "
-                          "backup?)");
     else
         f->state = FETCH;
 }
@@ -525,15 +534,22 @@ on_reply(int status, const Jobmatch__V1__Reply *reply, void *arg)
     f->in_flight = false;
     if (f->closing)
         return;
-    f->connected = status == 0;
     if (status != 0) {
+        f->connected = false;
         jm_log(JM_LOG_INFO, "follower", "%s: no answer (%s)", f->endpoint,
                jm_strerror(status));
         explain_silence(f);
         f->state = IDLE;
         return;
     }
-    if (reply->body_case != JOBMATCH__V1__REPLY__BODY_ERROR)
+    if (reply->body_case == JOBMATCH__V1__REPLY__BODY_ERROR)
+        f->answered_error = true;
+    else if (reply->body_case != JOBMATCH__V1__REPLY__BODY_PONG)
+        f->answered_error = false;
+    /* Answering with an error is not being followed: a matcher's
+     * jobmatch_matcher_source_connected says 0, as for a silent source. */
+    f->connected = !f->answered_error;
+    if (f->connected)
         clear_problem(f);
     switch (reply->body_case) {
     case JOBMATCH__V1__REPLY__BODY_PONG:

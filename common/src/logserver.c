@@ -37,7 +37,6 @@ struct jm_logserver {
     jm_store_t *store;
     jm_eventlog_t *log;
     char source[64];
-    jm_rpc_server_t *rpc; /* the optional separate log endpoint */
     jm_sock_t *tick;
     jm_snapshot_fn snapshot;
     void *arg;
@@ -341,35 +340,6 @@ jm_logserver_handle(jm_logserver_t *server, jm_rpc_call_t *call,
     }
 }
 
-/* The separate log endpoint serves the log and Ping, nothing else. */
-static void
-on_log_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
-{
-    jm_logserver_t *server = arg;
-    jm_error err = {0};
-
-    if (jm_logserver_handle(server, call, req))
-        return;
-    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PING) {
-        Jobmatch__V1__Reply reply = JOBMATCH__V1__REPLY__INIT;
-        Jobmatch__V1__Pong pong = JOBMATCH__V1__PONG__INIT;
-
-        pong.service = "log";
-        pong.source = server->source;
-        pong.log_id = (char *) jm_eventlog_id(server->log);
-        pong.principal = (char *) jm_rpc_call_principal(call);
-        pong.log_endpoint = (char *) jm_logserver_log_endpoint(server);
-        pong.tick_endpoint = (char *) jm_logserver_tick_endpoint(server);
-        reply.body_case = JOBMATCH__V1__REPLY__BODY_PONG;
-        reply.pong = &pong;
-        jm_rpc_reply(call, &reply);
-        return;
-    }
-    jm_error_set(&err, JM_E_UNSUPPORTED, "",
-                 "the log endpoint serves fetch, fetch_snapshot and ping");
-    jm_rpc_reply_error(call, &err);
-}
-
 int
 jm_logserver_new(jm_logserver_t **server_p, jm_bus_t *bus, jm_store_t *store,
                  jm_eventlog_t *log, const jm_logserver_opts *opts,
@@ -384,15 +354,6 @@ jm_logserver_new(jm_logserver_t **server_p, jm_bus_t *bus, jm_store_t *store,
     server->arg = arg;
     snprintf(server->source, sizeof(server->source), "%s",
              opts->source ? opts->source : "source");
-    if (opts->log_endpoint != NULL && opts->log_endpoint[0] != '\0') {
-        rc = jm_rpc_server_new(&server->rpc, bus, opts->log_endpoint,
-                               &opts->rpc, on_log_request, NULL, server);
-        if (rc != 0) {
-            jm_log(JM_LOG_ERR, "log", "cannot bind log endpoint %s: %s",
-                   opts->log_endpoint, jm_strerror(rc));
-            goto fail;
-        }
-    }
     if (opts->tick_endpoint != NULL && opts->tick_endpoint[0] != '\0') {
         rc = jm_sock_new(&server->tick, bus, JM_SOCK_PUB, &opts->tick_sock,
                          NULL, NULL);
@@ -408,7 +369,6 @@ jm_logserver_new(jm_logserver_t **server_p, jm_bus_t *bus, jm_store_t *store,
     return 0;
 
 fail:
-    jm_rpc_server_destroy(&server->rpc);
     jm_sock_close(&server->tick);
     free(server);
     return rc;
@@ -511,12 +471,6 @@ jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn, uint64_t head_seq)
 }
 
 const char *
-jm_logserver_log_endpoint(jm_logserver_t *server)
-{
-    return server->rpc ? jm_rpc_server_endpoint(server->rpc) : "";
-}
-
-const char *
 jm_logserver_tick_endpoint(jm_logserver_t *server)
 {
     return server->tick ? jm_sock_endpoint(server->tick) : "";
@@ -529,7 +483,6 @@ jm_logserver_destroy(jm_logserver_t **server_p)
 
     if (server == NULL)
         return;
-    jm_rpc_server_destroy(&server->rpc);
     jm_sock_close(&server->tick);
     free(server);
     *server_p = NULL;

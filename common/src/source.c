@@ -56,6 +56,12 @@ struct jm_source {
     jm_idem_t *idem;
     jm_commit_t *commit;
     jm_rpc_server_t *rpc;
+    /* The separate log endpoint, if configured. Served here and not by the
+     * log server, so that its Pong is the api's: a consumer that follows
+     * it compares that head with its cursor (a head of 0 there looked
+     * like a log restored from a backup, and it took a snapshot at each
+     * poll). */
+    jm_rpc_server_t *log_rpc;
     jm_logserver_t *logserver;
     jm_svc_t *svc;
     uint64_t head;
@@ -522,6 +528,31 @@ on_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
     }
 }
 
+/* The separate log endpoint: Ping, Fetch and FetchSnapshot, nothing
+ * else. */
+static void
+on_log_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
+{
+    jm_source_t *source = arg;
+    jm_error err = {0};
+
+    if (source->stopped) {
+        jm_error_set(&err, JM_E_UNAVAILABLE, "", "the service is stopping");
+        err.retryable = true;
+        jm_rpc_reply_error(call, &err);
+        return;
+    }
+    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PING) {
+        reply_pong(source, call);
+        return;
+    }
+    if (jm_logserver_handle(source->logserver, call, req))
+        return;
+    jm_error_set(&err, JM_E_UNSUPPORTED, "",
+                 "the log endpoint serves fetch, fetch_snapshot and ping");
+    jm_rpc_reply_error(call, &err);
+}
+
 /* ---- housekeeping ---- */
 
 struct prune_ctx {
@@ -615,6 +646,7 @@ stop_serving(jm_source_t *source)
     /* Answer what is queued (it was not committed) before the sockets go. */
     jm_commit_destroy(&source->commit);
     jm_rpc_server_destroy(&source->rpc);
+    jm_rpc_server_destroy(&source->log_rpc);
     jm_logserver_destroy(&source->logserver);
     jm_svc_destroy(&source->svc);
     if (source->bus != NULL) {
@@ -773,19 +805,32 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
                config->api_endpoint, jm_strerror(rc));
         goto fail;
     }
+    /* No log_endpoint for the log server: the source serves that endpoint
+     * itself (on_log_request). */
     log_opts.source = source->config.source_name;
-    log_opts.log_endpoint = config->log_endpoint;
     log_opts.tick_endpoint = config->tick_endpoint;
-    log_opts.rpc = rpc_opts;
     log_opts.tick_sock = curve;
-    if (curve_on(config)) {
-        log_opts.rpc.sock.curve_domain = JM_CURVE_DOMAIN_LOG;
+    if (curve_on(config))
         log_opts.tick_sock.curve_domain = JM_CURVE_DOMAIN_LOG;
-    }
     rc = jm_logserver_new(&source->logserver, source->bus, source->store,
                           source->log, &log_opts, ops->snapshot, arg);
     if (rc != 0)
         goto fail;
+    if (config->log_endpoint != NULL && config->log_endpoint[0] != '\0') {
+        jm_rpc_server_opts log_rpc_opts = rpc_opts;
+
+        if (curve_on(config))
+            log_rpc_opts.sock.curve_domain = JM_CURVE_DOMAIN_LOG;
+        rc = jm_rpc_server_new(&source->log_rpc, source->bus,
+                               config->log_endpoint, &log_rpc_opts,
+                               on_log_request, NULL, source);
+        if (rc != 0) {
+            jm_log(JM_LOG_ERR, config->service,
+                   "cannot open the log endpoint on %s: %s",
+                   config->log_endpoint, jm_strerror(rc));
+            goto fail;
+        }
+    }
 
     rc = jm_svc_new(&source->svc, loop, config->service,
                     config->housekeeping_ms ? config->housekeeping_ms : 1000,
@@ -850,8 +895,7 @@ jm_source_api_endpoint(jm_source_t *source)
 const char *
 jm_source_log_endpoint(jm_source_t *source)
 {
-    return source->logserver ? jm_logserver_log_endpoint(source->logserver)
-                             : "";
+    return source->log_rpc ? jm_rpc_server_endpoint(source->log_rpc) : "";
 }
 
 const char *

@@ -140,8 +140,9 @@ static const struct {
                  "Events of the source the matcher has not applied yet "
                  "(head - applied)."},
     [F_S_CONNECTED] = {"jobmatch_matcher_source_connected", "gauge",
-                       "Whether the matcher reaches the source (1) or "
-                       "not (0)."},
+                       "Whether the matcher follows the source (1) or "
+                       "not (0: silent, or it refuses the matcher's "
+                       "key)."},
     [F_S_SNAPSHOTS] = {"jobmatch_matcher_source_snapshots_total", "counter",
                        "Snapshots of the source the matcher took (it was "
                        "behind the pruned log, or the log went back)."},

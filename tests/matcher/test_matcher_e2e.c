@@ -1,6 +1,7 @@
 /* test_matcher_e2e.c - the three real binaries together: jobmatch-intake,
  * jobmatch-profiles and jobmatch-matcher (started with only --data-dir,
- * --api and two --source), and the real `jobmatch` CLI:
+ * --api and two --source, intake's being its separate log endpoint), and
+ * the real `jobmatch` CLI:
  *   - the order of docs/examples/job-order.json and the citizen of
  *     docs/examples/profile.json, submitted through intake and profiles,
  *     make a shortlist of one in `jobmatch match order ID --json`
@@ -10,7 +11,9 @@
  *     the same answers as before;
  *   - a second matcher on the same sources gives identical answers, and
  *     the CLI fails over from a dead endpoint to a live one;
- *   - a closed order and an erased citizen disappear. */
+ *   - a closed order and an erased citizen disappear;
+ *   - intake's log endpoint reports the api's head, and the matchers
+ *     following it took no snapshot. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -65,7 +68,7 @@ start_matcher(struct fx *f, const char *data, char *ep, size_t ep_size)
                           "--api",
                           "tcp://127.0.0.1:*",
                           "--source",
-                          jm_proc_endpoint(f->intake, "api"),
+                          jm_proc_endpoint(f->intake, "log"),
                           "--source",
                           jm_proc_endpoint(f->profiles, "api"),
                           NULL};
@@ -137,6 +140,30 @@ wait_count(struct fx *f, const char *ep, const char *order, int want)
         ;
     if (n != want)
         fail_msg("order %s: %d candidates, want %d", order, n, want);
+}
+
+/* `jobmatch --intake EP ping intake`: the head seq it prints. */
+static long long
+ping_head(struct fx *f, const char *ep)
+{
+    const char *at;
+    long long head = -1;
+
+    assert_int_equal(run_cli(f, "--intake", ep, "ping", "intake", NULL), 0);
+    at = strstr(f->out, "head seq ");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at, "head seq %lld", &head), 1);
+    return head;
+}
+
+static int
+count_of(const char *text, const char *part)
+{
+    int n = 0;
+
+    for (const char *at = text; (at = strstr(at, part)) != NULL; at++)
+        n++;
+    return n;
 }
 
 /* ---- requests to intake and profiles ---- */
@@ -277,8 +304,9 @@ setup(void **state)
     snprintf(intake_data, sizeof(intake_data), "%s/intake", f->dir);
     snprintf(profiles_data, sizeof(profiles_data), "%s/profiles", f->dir);
     {
-        const char *a[] = {INTAKE_BIN, "--data-dir",        intake_data,
-                           "--api",    "tcp://127.0.0.1:*", NULL};
+        const char *a[] = {
+            INTAKE_BIN,          "--data-dir", intake_data,         "--api",
+            "tcp://127.0.0.1:*", "--log",      "tcp://127.0.0.1:*", NULL};
         const char *b[] = {PROFILES_BIN, "--data-dir",        profiles_data,
                            "--api",      "tcp://127.0.0.1:*", NULL};
 
@@ -422,6 +450,12 @@ test_three_binaries(void **state)
                              "--json", NULL),
                      0);
     assert_non_null(strstr(f->out, "\"applied_seq\""));
+    /* Following intake's log endpoint costs no snapshot: its Pong says
+     * the head the api says (it said 0, and the matcher took a snapshot
+     * at every poll). */
+    assert_int_equal(count_of(f->out, "\"snapshots\": 0,"), 2);
+    assert_int_equal(ping_head(f, jm_proc_endpoint(f->intake, "log")),
+                     ping_head(f, jm_proc_endpoint(f->intake, "api")));
     assert_int_equal(run_cli(f, "--matcher", f->matcher_ep, "gaps", "profile",
                              citizen, "--json", NULL),
                      0);

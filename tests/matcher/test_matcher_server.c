@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jm/json.h"
+#include "jm/log.h"
 #include "jm/rpc.h"
 #include "jm_test.h"
 #include "matcher_config.h"
@@ -273,6 +274,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
 
+    jm_log_set_sink(NULL, NULL);
     jm_sock_close(&f->sub);
     jm_rpc_client_destroy(&f->to_intake);
     jm_rpc_client_destroy(&f->to_profiles);
@@ -816,6 +818,59 @@ test_stats(void **state)
     jm_msg_free(&msg);
 }
 
+static void
+watch_refusal(int level, const char *component, const char *text, void *arg)
+{
+    if (level == JM_LOG_WARN && strcmp(component, "follower") == 0 &&
+        strstr(text, "answers permission_denied") != NULL)
+        *(bool *) arg = true;
+}
+
+static bool
+is_set(void *arg)
+{
+    return *(bool *) arg;
+}
+
+/* A source that answers the matcher but refuses it the log (the
+ * matcher's key listed there as "monitor", who may not read it, or taken
+ * off the list) is not connected in `matcher stats`, which `jobmatch
+ * metrics` gives as jobmatch_matcher_source_connected 0, the input of the
+ * alert JobmatchMatcherCannotReachSource; the problem says why. */
+static void
+test_stats_say_a_refusing_source_is_not_connected(void **state)
+{
+    struct fixture *f = *state;
+    const Jobmatch__V1__MatcherStats *st;
+    bool refused = false;
+    jm_msg_t *msg;
+
+    submit_example_order(f, "order-1");
+    catch_up(f, f->matcher);
+    stop_matcher(f);
+    jm_rpc_client_destroy(&f->to_intake);
+    toy_source_destroy(&f->intake);
+    uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_int_equal(toy_source_new_as(&f->intake, &f->loop, "orders",
+                                       f->dirs[0], "monitor"),
+                     0);
+    jm_cfg_release(&f->config, matcher_config_table);
+    configure(&f->config, f->dirs[2], toy_source_endpoint(f->intake),
+              toy_source_endpoint(f->profiles));
+    jm_log_set_sink(watch_refusal, &refused);
+    start_matcher(f);
+    assert_true(jm_test_run_until(&f->loop, is_set, &refused, 10000));
+    jm_log_set_sink(NULL, NULL);
+    msg = get_stats(f);
+    st = reply_of(msg)->matcher_stats;
+    assert_int_equal(st->n_sources, 2);
+    assert_false(st->sources[0]->connected);
+    assert_non_null(
+        strstr(st->sources[0]->problem, "may not read the event log"));
+    assert_int_equal(st->sources[0]->applied_seq, 1);
+    jm_msg_free(&msg);
+}
+
 /* The matcher restarted with one setting changed. */
 static void
 restart_matcher_with(struct fixture *f, const char *key, const char *value)
@@ -891,6 +946,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_curve_principals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_stats_say_a_refusing_source_is_not_connected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_citizens_past_the_limit, setup,
                                         teardown),
     };

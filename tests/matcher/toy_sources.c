@@ -227,6 +227,13 @@ int
 toy_source_new(toy_source_t **toy_p, uv_loop_t *loop, const char *kind,
                const char *data_dir)
 {
+    return toy_source_new_as(toy_p, loop, kind, data_dir, NULL);
+}
+
+int
+toy_source_new_as(toy_source_t **toy_p, uv_loop_t *loop, const char *kind,
+                  const char *data_dir, const char *principal)
+{
     toy_source_t *toy = jm_xcalloc(1, sizeof(*toy));
     jm_source_config config = {
         .service = kind,
@@ -236,6 +243,7 @@ toy_source_new(toy_source_t **toy_p, uv_loop_t *loop, const char *kind,
         /* as the real services: intake announces, profiles does not */
         .announce_pending = strcmp(kind, "orders") == 0,
         .housekeeping_ms = 50,
+        .plain_principal = principal,
     };
     int rc;
 

@@ -15,6 +15,10 @@ typedef struct toy_source toy_source_t;
 /* kind "orders" or "profiles"; data_dir is the store. */
 int toy_source_new(toy_source_t **toy_p, uv_loop_t *loop, const char *kind,
                    const char *data_dir);
+/* The same, its callers all taken for principal (plain sockets; NULL:
+ * "local"), e.g. "monitor", who may not read the log. */
+int toy_source_new_as(toy_source_t **toy_p, uv_loop_t *loop, const char *kind,
+                      const char *data_dir, const char *principal);
 void toy_source_destroy(toy_source_t **toy_p);
 const char *toy_source_endpoint(toy_source_t *toy);
 uint64_t toy_source_head(toy_source_t *toy);

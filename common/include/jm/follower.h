@@ -81,7 +81,10 @@ typedef struct jm_follower_status {
     const char *log_id;
     uint64_t applied_seq;
     uint64_t head_seq; /* last head the source reported */
-    bool connected;    /* the last request was answered */
+    /* The source answers, and not with an error: false while it refuses
+     * us (e.g. our key taken off its allow list), though it may still
+     * answer Ping. */
+    bool connected;
     bool snapshotting;
     uint32_t snapshots;
     uint64_t events_applied;

@@ -61,9 +61,7 @@ int jm_snapshot_scan(jm_txn_t *txn, jm_dbi dbi, const void *after_key,
 
 typedef struct jm_logserver_opts {
     const char *source;        /* the source's name, e.g. "intake" */
-    const char *log_endpoint;  /* NULL/empty: Fetch only on the api */
     const char *tick_endpoint; /* NULL/empty: no ticks */
-    jm_rpc_server_opts rpc;    /* for the log endpoint */
     jm_sock_opts tick_sock;    /* for the PUB socket */
 } jm_logserver_opts;
 
@@ -92,8 +90,8 @@ void jm_logserver_notify(jm_logserver_t *server, jm_txn_t *txn,
 void jm_logserver_announce(jm_logserver_t *server, jm_txn_t *txn,
                            uint64_t head_seq);
 
-/* Bound endpoints (real ports), or "" if not configured. Borrowed. */
-const char *jm_logserver_log_endpoint(jm_logserver_t *server);
+/* The bound tick endpoint (real port), or "" if not configured. Borrowed.
+ * (A separate log endpoint is the source's: jm_source_log_endpoint.) */
 const char *jm_logserver_tick_endpoint(jm_logserver_t *server);
 
 /* Closes asynchronously. Safe on NULL. */

@@ -105,7 +105,9 @@ typedef struct jm_source_config {
     const char *source_name; /* the log's source name; default service */
     const char *data_dir;    /* LMDB directory (created if missing) */
     const char *api_endpoint;
-    const char *log_endpoint;  /* optional separate log ROUTER */
+    /* Optional separate log ROUTER: Ping (the api's Pong), Fetch and
+     * FetchSnapshot. */
+    const char *log_endpoint;
     const char *tick_endpoint; /* PUB for Tick; "" = none */
     /* Announce each small commit's events on a Tick of their own just
      * before the commit (Tick.pending: a consumer may prepare, as the
