@@ -492,6 +492,27 @@ serve_read(jm_source_t *source, jm_rpc_call_t *call,
     item_free(item);
 }
 
+/* What both endpoints answer alike: a stopping service, Ping, and the
+ * log (Fetch, FetchSnapshot). Returns true if call was answered. */
+static bool
+answer_common(jm_source_t *source, jm_rpc_call_t *call,
+              const Jobmatch__V1__Request *req)
+{
+    jm_error err = {0};
+
+    if (source->stopped) {
+        jm_error_set(&err, JM_E_UNAVAILABLE, "", "the service is stopping");
+        err.retryable = true;
+        jm_rpc_reply_error(call, &err);
+        return true;
+    }
+    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PING) {
+        reply_pong(source, call);
+        return true;
+    }
+    return jm_logserver_handle(source->logserver, call, req);
+}
+
 static void
 on_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
 {
@@ -499,17 +520,7 @@ on_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
     const char *principal = jm_rpc_call_principal(call);
     jm_error err = {0};
 
-    if (source->stopped) {
-        jm_error_set(&err, JM_E_UNAVAILABLE, "", "the service is stopping");
-        err.retryable = true;
-        jm_rpc_reply_error(call, &err);
-        return;
-    }
-    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PING) {
-        reply_pong(source, call);
-        return;
-    }
-    if (jm_logserver_handle(source->logserver, call, req))
+    if (answer_common(source, call, req))
         return;
     switch (source->ops.check(req, principal, &err, source->arg)) {
     case JM_SOURCE_READ:
@@ -529,24 +540,15 @@ on_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
 }
 
 /* The separate log endpoint: Ping, Fetch and FetchSnapshot, nothing
- * else. */
+ * else. Served here, not by the log server, so that its Pong is the
+ * api's (the head a consumer compares with its cursor). */
 static void
 on_log_request(jm_rpc_call_t *call, const Jobmatch__V1__Request *req, void *arg)
 {
     jm_source_t *source = arg;
     jm_error err = {0};
 
-    if (source->stopped) {
-        jm_error_set(&err, JM_E_UNAVAILABLE, "", "the service is stopping");
-        err.retryable = true;
-        jm_rpc_reply_error(call, &err);
-        return;
-    }
-    if (req->body_case == JOBMATCH__V1__REQUEST__BODY_PING) {
-        reply_pong(source, call);
-        return;
-    }
-    if (jm_logserver_handle(source->logserver, call, req))
+    if (answer_common(source, call, req))
         return;
     jm_error_set(&err, JM_E_UNSUPPORTED, "",
                  "the log endpoint serves fetch, fetch_snapshot and ping");
