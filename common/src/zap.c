@@ -691,6 +691,19 @@ refuse_readable(const char *path, mode_t mode)
     return -EPERM;
 }
 
+/* A file that is not a key file (or not a whole pair): -EINVAL, which
+ * alone reads "Invalid argument", with what is wrong said here. */
+static int
+refuse_malformed(const char *path, const char *why)
+{
+    jm_log(JM_LOG_ERR, "keys",
+           "%s: not a key file: %s (want a \"public KEY\" line and, for a key "
+           "pair, a \"secret KEY\" line, 40 Z85 characters each, as `jobmatch "
+           "node keygen` writes them)",
+           path, why);
+    return -EINVAL;
+}
+
 /* Permissions are judged on the open file (fstat), not on the path, so a
  * file swapped between the check and the read is not a hole. Any group or
  * other bit refuses a secret: 0600 or stricter, as ssh does for its keys. */
@@ -713,7 +726,7 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        rc = -EINVAL;
+        rc = refuse_malformed(path, "not a regular file");
         goto out;
     }
     /* Refuse before reading a secret that others could read too. */
@@ -737,7 +750,7 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
         if (secret[0] == '\0' &&
             parse_key_line(line, line_len, "secret", secret))
             continue;
-        rc = -EINVAL;
+        rc = refuse_malformed(path, "a line is neither");
         goto out;
     }
     /* A secret in a file others can read is refused even when only the
@@ -746,9 +759,13 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
         rc = refuse_readable(path, st.st_mode);
         goto out;
     }
-    if (public[0] == '\0' || (secret_key != NULL && secret[0] == '\0') ||
-        (secret[0] != '\0' && !pair_valid(public, secret))) {
-        rc = -EINVAL;
+    if (public[0] == '\0' || (secret_key != NULL && secret[0] == '\0')) {
+        rc = refuse_malformed(path, public[0] == '\0' ? "no public key"
+                                                      : "no secret key");
+        goto out;
+    }
+    if (secret[0] != '\0' && !pair_valid(public, secret)) {
+        rc = refuse_malformed(path, "the public key is not the secret key's");
         goto out;
     }
     memcpy(public_key, public, sizeof(public));

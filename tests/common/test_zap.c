@@ -11,6 +11,7 @@
 
 #include "bus_test_support.h"
 #include "jm/log.h"
+#include "jm/mem.h"
 #include "jm/principal.h"
 
 /* ---- CURVE, ZAP and identity ---- */
@@ -921,6 +922,57 @@ test_key_pair_readable_by_others_says_chmod(void **state)
     f->finished = true;
 }
 
+/* A file that is not a key pair: the log says what is wrong with it, not
+ * only "Invalid argument" (an operator pointed key_file at a public-key
+ * file, or at a file mangled by an editor). */
+static void
+test_malformed_key_file_says_what_is_wrong(void **state)
+{
+    struct last_error logged = {0};
+    struct keys k, k2, loaded;
+    char dir[256], path[300];
+    struct fixture *f = *state;
+
+    static const struct {
+        const char *what, *why;
+    } cases[] = {
+        {"public-only", "no secret key"},
+        {"not-a-pair", "the public key is not the secret key's"},
+        {"garbage", "a line is neither"},
+    };
+
+    jm_test_tmpdir(dir, sizeof(dir));
+    make_keys(&k);
+    make_keys(&k2);
+    for (size_t i = 0; i < JM_COUNTOF(cases); i++) {
+        FILE *file;
+
+        snprintf(path, sizeof(path), "%s/%s.key", dir, cases[i].what);
+        file = fopen(path, "w");
+        assert_non_null(file);
+        if (i == 0)
+            fprintf(file, "public %s\n", k.public_key);
+        else if (i == 1)
+            fprintf(file, "public %s\nsecret %s\n", k.public_key,
+                    k2.secret_key);
+        else
+            fprintf(file, "-----BEGIN PRIVATE KEY-----\n");
+        fclose(file);
+        assert_int_equal(chmod(path, 0600), 0);
+        memset(&logged, 0, sizeof(logged));
+        jm_log_set_sink(keep_error, &logged);
+        assert_int_equal(
+            jm_keys_load(path, loaded.public_key, loaded.secret_key), -EINVAL);
+        jm_log_set_sink(NULL, NULL);
+        assert_int_equal(logged.count, 1);
+        if (strstr(logged.text, cases[i].why) == NULL ||
+            strstr(logged.text, path) == NULL)
+            fail_msg("%s: '%s'", cases[i].what, logged.text);
+    }
+    jm_test_rmtree(dir);
+    f->finished = true;
+}
+
 int
 main(void)
 {
@@ -946,6 +998,8 @@ main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_key_pair_readable_by_others_says_chmod, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_malformed_key_file_says_what_is_wrong, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
