@@ -5,7 +5,7 @@
 # The caller sets nothing; after sourcing, $dir is the test's directory and
 # `start NAME BINARY ARGS...` starts one service: its stderr goes through a
 # FIFO until the ready line (read -t bounds the wait; nothing sleeps), which
-# sets api, publish (the matcher's) and pid; the rest goes to
+# sets api, publish (the matcher's), pid and fd; the rest goes to
 # $dir/NAME.log. `fail MESSAGE` prints the logs and exits 1.
 dir=$(mktemp -d "${TMPDIR:-/tmp}/jmtest-cli-XXXXXX")
 pids=()
@@ -42,5 +42,9 @@ start() {
         esac
     done
     [ -n "$api" ] || fail "$name: no ready line"
-    cat <&"$fd" >>"$dir/$name.log" &
+    # keep_stderr=1 start ...: the caller keeps the FIFO (fd) as the only
+    # reader, to close it itself (test_service_start.sh).
+    if [ -z "${keep_stderr:-}" ]; then
+        cat <&"$fd" >>"$dir/$name.log" &
+    fi
 }

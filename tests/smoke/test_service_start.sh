@@ -73,30 +73,9 @@ stop_with_reader_gone() {
         "SIGTERM (141 is SIGPIPE), not 0"
 }
 
-# start_reader NAME BINARY ARGS...: like services.sh's start, but the
-# stderr FIFO stays ours alone (no cat drains it after ready): sets api,
-# pid and fd.
-start_reader() {
-    local name=$1 bin=$2 line fifo
-    shift 2
-    fifo="$dir/$name.$RANDOM.err"
-    mkfifo "$fifo"
-    "$bin" --data-dir "$dir/$name" "$@" 2>"$fifo" &
-    pid=$!
-    pids+=("$pid")
-    exec {fd}<"$fifo"
-    api=
-    while IFS= read -r -t 30 line <&"$fd"; do
-        echo "$line" >>"$dir/$name.log"
-        case $line in
-        *": ready "*)
-            api=$(echo "$line" | sed -n 's/.* api=\([^ ]*\).*/\1/p')
-            break
-            ;;
-        esac
-    done
-    [ -n "$api" ] || fail "$name: no ready line"
-}
+# start_reader NAME BINARY ARGS...: services.sh's start, but the stderr
+# FIFO stays ours alone (no drain after ready): sets api, pid and fd.
+start_reader() { keep_stderr=1 start "$@"; }
 
 any='tcp://127.0.0.1:*'
 none="ipc://$dir/nobody" # a source that never answers
