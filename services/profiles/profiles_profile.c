@@ -12,7 +12,6 @@
  * profile that every event carries.) */
 #include "profiles_profile.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
