@@ -3,7 +3,6 @@
  * SIGINT/SIGTERM, and exits 0, 1 (could not serve) or 2 (bad arguments or
  * config). Everything else is in matcher_core. */
 #include <stdbool.h>
-#include <stdio.h>
 
 #include <uv.h>
 
@@ -18,7 +17,6 @@ main(int argc, char **argv)
     matcher_config config;
     matcher_server_t *server = NULL;
     uv_loop_t *loop = uv_default_loop();
-    char err[256];
     int rc, status = 0;
     bool served = false;
 
@@ -26,13 +24,10 @@ main(int argc, char **argv)
                           argv);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
+    /* The whole-config checks ran in jm_cfg_from_args
+     * (matcher_program.check), for -t as for a start. */
     jm_log_set_level(config.log_level);
     jm_log_set_timestamps(config.log_timestamps);
-    if (matcher_config_check(&config, NULL, err, sizeof(err)) != 0) {
-        fprintf(stderr, "jobmatch-matcher: %s\n", err);
-        jm_cfg_release(&config, matcher_config_table);
-        return 2;
-    }
     if ((rc = matcher_server_new(&server, loop, &config)) != 0) {
         status = 1;
         goto out;
