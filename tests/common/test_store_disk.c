@@ -9,15 +9,20 @@
  * test's own; where that is not allowed (not root, or a container without
  * CAP_SYS_ADMIN) that test is skipped.
  *
- * Damaged files: a store whose header was overwritten does not open, and
- * the log says what to do (restore from a backup). */
+ * Damaged files: a store whose header was overwritten, or whose data file
+ * was cut short (a copy interrupted, a disk that filled during a
+ * transfer), does not open, and the log says what to do (restore from a
+ * backup). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jm/log.h"
@@ -179,7 +184,7 @@ test_full_disk_fails_the_commit_and_loses_nothing(void **state)
 }
 
 struct last_error {
-    char text[512];
+    char text[1024];
 };
 
 static void
@@ -230,12 +235,108 @@ test_damaged_store_does_not_open_and_says_why(void **state)
     jm_test_rmtree(dir);
 }
 
+/* Opens dir in a child, so that a crash (LMDB reading a page past the
+ * end of the mapped file is SIGBUS) fails this test rather than ending
+ * the whole run: the child sends back the return code and the last error
+ * line logged. */
+static int
+open_in_child(const char *dir, char *logged, size_t logged_size)
+{
+    int fds[2], status = 0, rc = 1;
+    pid_t child;
+    ssize_t got, n;
+
+    assert_int_equal(pipe(fds), 0);
+    fflush(stdout);
+    fflush(stderr);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct last_error e = {""};
+        jm_store_t *store = NULL;
+
+        /* cmocka's handlers would catch the crash here and run the rest
+         * of the tests in this copy of the process. */
+        signal(SIGBUS, SIG_DFL);
+        signal(SIGSEGV, SIG_DFL);
+        close(fds[0]);
+        jm_log_set_sink(keep_error, &e);
+        rc = jm_store_open(&store, dir, NULL);
+        jm_store_destroy(&store);
+        if (write(fds[1], &rc, sizeof(rc)) != (ssize_t) sizeof(rc) ||
+            write(fds[1], e.text, strlen(e.text)) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    got = read(fds[0], &rc, sizeof(rc));
+    n = read(fds[0], logged, logged_size - 1);
+    logged[n > 0 ? n : 0] = '\0';
+    close(fds[0]);
+    assert_int_equal(waitpid(child, &status, 0), child);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        fail_msg("opening a cut-short store killed the process (signal %d)",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    assert_int_equal(got, (ssize_t) sizeof(rc));
+    return rc;
+}
+
+/* A backup (the compact copy mdb_copy -c makes) cut to half its size, as
+ * a full disk or an interrupted transfer leaves it: LMDB maps the file
+ * and would read past its end (SIGBUS, no message). The open must refuse
+ * it instead, naming the file, its size, the size it needs and the cure;
+ * the same for the store's own data file cut short. */
+static void
+test_cut_short_store_does_not_open_and_says_why(void **state)
+{
+    char dir[256], backup[256], path[300], logged[1024], want[400];
+    const char *dirs[2] = {backup, dir};
+    jm_store_t *store = NULL;
+    struct batch b = {0, 0};
+    struct stat st;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    jm_test_tmpdir(backup, sizeof(backup));
+    assert_int_equal(jm_store_open(&store, dir, NULL), 0);
+    assert_int_equal(jm_store_dbi(store, "values", false, &b.dbi), 0);
+    for (b.number = 0; b.number < 2; b.number++)
+        assert_int_equal(jm_store_write(store, write_batch, &b), 0);
+    assert_int_equal(jm_store_copy(store, backup), 0);
+    jm_store_destroy(&store);
+
+    for (int i = 0; i < 2; i++) {
+        off_t full;
+
+        snprintf(path, sizeof(path), "%s/data.mdb", dirs[i]);
+        assert_int_equal(stat(path, &st), 0);
+        full = st.st_size;
+        assert_int_equal(truncate(path, full / 2), 0);
+        assert_int_equal(open_in_child(dirs[i], logged, sizeof(logged)), -EIO);
+        snprintf(want, sizeof(want), "store: %s is %lld bytes long", path,
+                 (long long) (full / 2));
+        if (strstr(logged, want) == NULL ||
+            strstr(logged, "cut short: restore it from a backup") == NULL ||
+            strstr(logged, "docs/operations.md") == NULL)
+            fail_msg("logged \"%s\"", logged);
+        if (i == 0) {
+            /* A compact copy is exactly as long as the store it holds. */
+            snprintf(want, sizeof(want), "needs %lld (", (long long) full);
+            if (strstr(logged, want) == NULL)
+                fail_msg("logged \"%s\", not \"%s\"", logged, want);
+        }
+    }
+    jm_test_rmtree(backup);
+    jm_test_rmtree(dir);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_full_disk_fails_the_commit_and_loses_nothing),
         cmocka_unit_test(test_damaged_store_does_not_open_and_says_why),
+        cmocka_unit_test(test_cut_short_store_does_not_open_and_says_why),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
