@@ -13,6 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <sodium.h>
+
 #include "jm/clock.h"
 #include "jm/err.h"
 #include "jm/fs.h"
@@ -67,6 +69,9 @@ struct jm_source {
     uint64_t head;
     int64_t batch_now;
     struct stopper *stopper; /* pending bus teardown after a stop */
+    bool curve;              /* config.key_file given, and loaded here */
+    char public_key[JM_KEY_Z85_LEN + 1];
+    char secret_key[JM_KEY_Z85_LEN + 1]; /* wiped when destroyed */
     bool stopped;
     bool failed;
 };
@@ -703,12 +708,6 @@ on_selftest(int status, void *arg)
     stop_serving(source);
 }
 
-static bool
-curve_on(const jm_source_config *c)
-{
-    return c->curve_secret_key != NULL && c->curve_secret_key[0] != '\0';
-}
-
 /* SIGHUP: the allow list again, so that an operator adds or revokes a
  * caseworker's key without a restart (docs/operations.md). */
 static void
@@ -718,8 +717,8 @@ on_reload(void *arg)
     const jm_source_config *c = &source->config;
 
     jm_bus_allow_reload(source->bus, c->service, JM_CURVE_DOMAIN_API,
-                        curve_on(c) ? c->allow_file : NULL, JM_CURVE_DOMAIN_LOG,
-                        jm_principal_sees_all);
+                        source->curve ? c->allow_file : NULL,
+                        JM_CURVE_DOMAIN_LOG, jm_principal_sees_all);
 }
 
 int
@@ -744,6 +743,15 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
         source->config.source_name = config->service;
     if (source->config.idem_retain_ms <= 0)
         source->config.idem_retain_ms = DEFAULT_IDEM_RETAIN_MS;
+    /* The key pair before anything is created: a key file that cannot be
+     * read leaves no data directory behind. */
+    if (config->key_file != NULL && config->key_file[0] != '\0') {
+        if ((rc = jm_keys_load_logged(config->service, "the key pair",
+                                      config->key_file, source->public_key,
+                                      source->secret_key)) != 0)
+            goto fail;
+        source->curve = true;
+    }
 
     if ((rc = jm_fs_mkdirs(config->data_dir, 0750)) != 0) {
         jm_log(JM_LOG_ERR, config->service, "cannot create %s: %s",
@@ -778,9 +786,9 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
 
     if ((rc = jm_bus_new(&source->bus, loop)) != 0)
         goto fail;
-    if (curve_on(config)) {
-        curve.curve_public_key = config->curve_public_key;
-        curve.curve_secret_key = config->curve_secret_key;
+    if (source->curve) {
+        curve.curve_public_key = source->public_key;
+        curve.curve_secret_key = source->secret_key;
         curve.curve_domain = JM_CURVE_DOMAIN_API;
         if (config->allow_file != NULL && config->allow_file[0] != '\0' &&
             (rc = jm_bus_allow_load(source->bus, JM_CURVE_DOMAIN_API,
@@ -812,7 +820,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     log_opts.source = source->config.source_name;
     log_opts.tick_endpoint = config->tick_endpoint;
     log_opts.tick_sock = curve;
-    if (curve_on(config))
+    if (source->curve)
         log_opts.tick_sock.curve_domain = JM_CURVE_DOMAIN_LOG;
     rc = jm_logserver_new(&source->logserver, source->bus, source->store,
                           source->log, &log_opts, ops->snapshot, arg);
@@ -821,7 +829,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     if (config->log_endpoint != NULL && config->log_endpoint[0] != '\0') {
         jm_rpc_server_opts log_rpc_opts = rpc_opts;
 
-        if (curve_on(config))
+        if (source->curve)
             log_rpc_opts.sock.curve_domain = JM_CURVE_DOMAIN_LOG;
         rc = jm_rpc_server_new(&source->log_rpc, source->bus,
                                config->log_endpoint, &log_rpc_opts,
@@ -844,9 +852,9 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
            "jobmatch %s %s: store %s, log %s at seq %llu", config->service,
            JM_VERSION, config->data_dir, jm_eventlog_id(source->log),
            (unsigned long long) source->head);
-    if (curve_on(config)) {
+    if (source->curve) {
         rc = jm_bus_curve_selftest(source->bus, jm_source_api_endpoint(source),
-                                   config->curve_public_key, 5000, on_selftest,
+                                   source->public_key, 5000, on_selftest,
                                    source);
         if (rc != 0)
             goto fail;
@@ -878,6 +886,7 @@ jm_source_destroy(jm_source_t **source_p)
     jm_idem_destroy(&source->idem);
     jm_eventlog_destroy(&source->log);
     jm_store_destroy(&source->store);
+    sodium_memzero(source->secret_key, sizeof(source->secret_key));
     free(source);
     *source_p = NULL;
 }

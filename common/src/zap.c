@@ -734,8 +734,11 @@ jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
         rc = refuse_readable(path, st.st_mode);
         goto out;
     }
-    if ((rc = read_small(fd, text, sizeof(text), &len)) != 0)
+    if ((rc = read_small(fd, text, sizeof(text), &len)) != 0) {
+        if (rc == -EINVAL)
+            rc = refuse_malformed(path, "longer than a key file can be");
         goto out;
+    }
     while (pos < len) {
         const char *line = text + pos;
         const char *end = memchr(line, '\n', len - pos);
@@ -775,6 +778,21 @@ out:
     sodium_memzero(text, sizeof(text));
     sodium_memzero(secret, sizeof(secret));
     close(fd);
+    return rc;
+}
+
+int
+jm_keys_load_logged(const char *component, const char *what, const char *path,
+                    char public_key[JM_KEY_Z85_LEN + 1],
+                    char secret_key[JM_KEY_Z85_LEN + 1])
+{
+    int rc = jm_keys_load(path, public_key, secret_key);
+
+    /* jm_keys_load has said what is wrong with a file it opened (-EPERM,
+     * -EINVAL); what kept it from opening or reading one is said here. */
+    if (rc != 0 && rc != -EPERM && rc != -EINVAL)
+        jm_log(JM_LOG_ERR, component, "cannot read %s %s: %s", what, path,
+               jm_strerror(rc));
     return rc;
 }
 

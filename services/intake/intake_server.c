@@ -44,8 +44,6 @@ struct intake_server {
     /* Strings jm_source borrows for its lifetime. */
     char *data_dir, *api, *log, *tick, *source_name, *allow_file;
     char *plain_principal;
-    char public_key[JM_KEY_Z85_LEN + 1];
-    char secret_key[JM_KEY_Z85_LEN + 1];
 };
 
 static intake_rules
@@ -517,14 +515,6 @@ intake_server_new(intake_server_t **server_p, uv_loop_t *loop,
     s->source_name = dup_or_empty(config->source_name);
     s->allow_file = dup_or_empty(config->allow_file);
     s->plain_principal = dup_or_empty(config->plain_principal);
-    if (config->key_file != NULL && config->key_file[0] != '\0') {
-        rc = jm_keys_load(config->key_file, s->public_key, s->secret_key);
-        if (rc != 0) {
-            jm_log(JM_LOG_ERR, "intake", "cannot load the key pair %s: %s",
-                   config->key_file, jm_strerror(rc));
-            goto fail;
-        }
-    }
     load_esco(s);
 
     sc.service = "intake";
@@ -539,8 +529,7 @@ intake_server_new(intake_server_t **server_p, uv_loop_t *loop,
     sc.log_retain = config->log_retain;
     sc.idem_retain_ms = config->idem_retain_hours * 3600 * 1000;
     sc.housekeeping_ms = (unsigned) config->housekeeping_ms;
-    sc.curve_public_key = s->public_key;
-    sc.curve_secret_key = s->secret_key;
+    sc.key_file = config->key_file;
     sc.allow_file = s->allow_file;
     sc.plain_principal = s->plain_principal[0] ? s->plain_principal : NULL;
     rc = jm_source_new(&s->source, loop, &sc, &intake_ops, open_dbs, s);
@@ -572,7 +561,6 @@ intake_server_destroy(intake_server_t **server_p)
     free(s->source_name);
     free(s->allow_file);
     free(s->plain_principal);
-    sodium_memzero(s->secret_key, sizeof(s->secret_key));
     free(s);
     *server_p = NULL;
 }

@@ -411,19 +411,16 @@ load_keys(matcher_server_t *s)
         return 0;
     }
     s->curve = true;
-    if ((rc = jm_keys_load(c->key_file, s->public_key, s->secret_key)) != 0) {
-        jm_log(JM_LOG_ERR, "matcher", "cannot read key file %s: %s",
-               c->key_file, jm_strerror(rc));
+    if ((rc = jm_keys_load_logged("matcher", "the key pair", c->key_file,
+                                  s->public_key, s->secret_key)) != 0)
         return rc;
-    }
     s->source_keys = jm_xcalloc(c->sources.count + 1, sizeof(*s->source_keys));
     for (size_t i = 0; i < c->source_keys.count; i++) {
-        rc = jm_keys_load(c->source_keys.items[i], s->source_keys[i], NULL);
-        if (rc != 0) {
-            jm_log(JM_LOG_ERR, "matcher", "cannot read source key %s: %s",
-                   c->source_keys.items[i], jm_strerror(rc));
+        rc = jm_keys_load_logged("matcher", "the source key",
+                                 c->source_keys.items[i], s->source_keys[i],
+                                 NULL);
+        if (rc != 0)
             return rc;
-        }
     }
     if (c->allow_file[0] != '\0' &&
         (rc = jm_bus_allow_load(s->bus, JM_CURVE_DOMAIN_API, c->allow_file,

@@ -29,7 +29,6 @@ struct profiles_server {
     /* Copies of the config strings jm_source keeps pointers to. */
     char *data_dir, *api, *log, *tick, *source_name, *allow_file;
     char *plain_principal;
-    char curve_public[41], curve_secret[41];
     /* The current batch's key work, done in the committed hook: slots
      * taken for new citizens (kept if a committed record references
      * them, zeroed otherwise) and slots of erased citizens (zeroed once

@@ -509,18 +509,8 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
     server->allow_file = jm_xstrdup(cfg->allow_file ? cfg->allow_file : "");
     server->plain_principal =
         jm_xstrdup(cfg->plain_principal ? cfg->plain_principal : "local");
-    if (cfg->key_file != NULL && cfg->key_file[0] != '\0') {
-        rc = jm_keys_load(cfg->key_file, server->curve_public,
-                          server->curve_secret);
-        if (rc != 0) {
-            jm_log(JM_LOG_ERR, SERVICE, "cannot load the key pair %s: %s",
-                   cfg->key_file, jm_strerror(rc));
-            goto fail;
-        }
-        sc.curve_public_key = server->curve_public;
-        sc.curve_secret_key = server->curve_secret;
-        sc.allow_file = server->allow_file;
-    }
+    sc.key_file = cfg->key_file;
+    sc.allow_file = server->allow_file;
     sc.service = SERVICE;
     sc.source_name = server->source_name;
     sc.data_dir = server->data_dir;
@@ -556,7 +546,6 @@ profiles_server_destroy(profiles_server_t **server_p)
     jm_source_destroy(&server->source);
     profiles_keys_destroy(&server->keys);
     sodium_memzero(server->secret, sizeof(server->secret));
-    sodium_memzero(server->curve_secret, sizeof(server->curve_secret));
     free(server->data_dir);
     free(server->secret_path);
     free(server->api);

@@ -285,14 +285,28 @@ struct fixture {
     bool no_ticks;   /* the source started without a tick endpoint */
     bool log_apart;  /* the source serves its log on an endpoint of its own */
     char api[300];   /* the source's api endpoint if fixed (ipc), or "" */
-    /* CURVE for the source, if set: its pair and allow-list file. */
-    const char *curve_public_key, *curve_secret_key, *allow_file;
+    /* CURVE for the source, if set: its key-pair and allow-list files
+     * (curve_source). */
+    const char *key_file, *allow_file;
+    char key_path[300];
     const char *plain_principal; /* the callers of a plain source */
     /* what the follower's status said each time the source refused a
      * request (test_follower_refused_stays_not_connected) */
     int refusals, refusals_seen_connected;
     int problems_logged, answers_again_logged;
 };
+
+/* The next start_source serves with CURVE: this key pair (written to a
+ * file in dst_dir, as an operator gives it) and this allow list. */
+static inline void
+curve_source(struct fixture *f, const char *public_key, const char *secret_key,
+             const char *allow_file)
+{
+    snprintf(f->key_path, sizeof(f->key_path), "%s/source.key", f->dst_dir);
+    assert_int_equal(jm_keys_save(f->key_path, public_key, secret_key), 0);
+    f->key_file = f->key_path;
+    f->allow_file = allow_file;
+}
 
 static inline void
 start_source(struct fixture *f, int64_t log_retain)
@@ -306,8 +320,7 @@ start_source(struct fixture *f, int64_t log_retain)
         .announce_pending = !f->no_pending,
         .log_retain = log_retain,
         .housekeeping_ms = 20,
-        .curve_public_key = f->curve_public_key,
-        .curve_secret_key = f->curve_secret_key,
+        .key_file = f->key_file,
         .allow_file = f->allow_file,
         .plain_principal = f->plain_principal,
     };

@@ -230,9 +230,7 @@ test_follower_says_why_a_curve_source_is_silent(void **state)
     jm_rpc_client_destroy(&f->client);
     stop_source(f);
     snprintf(f->api, sizeof(f->api), "ipc://%s/api", f->dst_dir);
-    f->curve_public_key = source_public;
-    f->curve_secret_key = source_secret;
-    f->allow_file = allow;
+    curve_source(f, source_public, source_secret, allow);
     start_source(f, 0);
 
     opts.rpc.sock.curve_server_key = source_public;
@@ -309,9 +307,7 @@ test_follower_refused_after_a_reload_is_not_connected(void **state)
     jm_rpc_client_destroy(&f->client);
     stop_source(f);
     snprintf(f->api, sizeof(f->api), "ipc://%s/api", f->dst_dir);
-    f->curve_public_key = source_public;
-    f->curve_secret_key = source_secret;
-    f->allow_file = allow;
+    curve_source(f, source_public, source_secret, allow);
     start_source(f, 0);
     admin.sock.curve_server_key = source_public;
     admin.sock.curve_public_key = admin_public;

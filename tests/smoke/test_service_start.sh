@@ -5,7 +5,9 @@
 #     needs key_file: ..."), not a plain service where every caller is
 #     'local' and the allow list is ignored;
 #   - a key pair file others may read (0640) stops the start (exit 1) with
-#     the chmod that cures it, not only "Operation not permitted";
+#     the chmod that cures it, said once, not followed by a second line
+#     ending "Operation not permitted"; a key file that is not there says
+#     so, and intake leaves no data directory behind;
 #   - a data.mdb cut short (intake's, the matcher's) stops the start (exit
 #     1) with the file, its size and "cut short: restore it from a backup",
 #     where LMDB alone dies of SIGBUS (exit 135) without a word;
@@ -73,6 +75,13 @@ stop_with_reader_gone() {
         "SIGTERM (141 is SIGPIPE), not 0"
 }
 
+# expect_once NAME TEXT: TEXT in exactly one line of NAME's stderr.
+expect_once() {
+    local n
+    n=$(grep -cF -- "$2" "$dir/$1.out" || true)
+    [ "$n" = 1 ] || fail "$1: \"$2\" in $n lines, not 1: $(cat "$dir/$1.out")"
+}
+
 # start_reader NAME BINARY ARGS...: services.sh's start, but the stderr
 # FIFO stays ours alone (no drain after ready): sets api, pid and fd.
 start_reader() { keep_stderr=1 start "$@"; }
@@ -105,6 +114,17 @@ expect_out profiles-k640 1 "chmod 600"
 run_to_end matcher-k640 "$matcher" --data-dir "$dir/mk" --api "$any" \
     --key-file "$dir/k640.key" --source "$none"
 expect_out matcher-k640 1 "chmod 600"
+for svc in intake profiles matcher; do
+    expect_once "$svc-k640" "$dir/k640.key"
+done
+run_to_end intake-nokey "$intake" --data-dir "$dir/ik-none" --api "$any" \
+    --key-file "$dir/none.key" --allow-file "$dir/x.allow"
+expect_out intake-nokey 1 "intake: cannot read the key pair $dir/none.key: No such file or directory"
+[ ! -e "$dir/ik-none" ] || fail "intake made $dir/ik-none with no key to serve with"
+"$jobmatch" node keygen "$dir/k600.key" >/dev/null
+run_to_end matcher-nokey "$matcher" --data-dir "$dir/mk" --api "$any" \
+    --key-file "$dir/k600.key" --source "$none" --source-key "$dir/none.pub"
+expect_out matcher-nokey 1 "matcher: cannot read the source key $dir/none.pub: No such file or directory"
 
 # ---- the stderr reader gone, then SIGTERM; and stores cut short ----
 # intake serves the matcher; both are stopped with nobody reading their

@@ -120,10 +120,19 @@ int jm_keys_save(const char *path, const char *public_key,
 /* Reads a key file written by jm_keys_save. Returns -EPERM if the file is
  * readable by group or others (a secret key must be 0600; logged, with the
  * chmod that cures it, since "Operation not permitted" does not say), -EINVAL
- * if it is malformed. secret_key may be NULL to read only the public key (a
+ * if it is malformed (logged, with what is wrong), or -errno of the open or
+ * read (not logged). secret_key may be NULL to read only the public key (a
  * public-only file "public KEY\n" is then accepted with any mode). */
 int jm_keys_load(const char *path, char public_key[JM_KEY_Z85_LEN + 1],
                  char secret_key[JM_KEY_Z85_LEN + 1]);
+
+/* jm_keys_load for a service, whose log is where its operator looks:
+ * every failure is logged once, an open or read error as "cannot read
+ * <what> <path>: <reason>" under component (what: "the key pair", "the
+ * source key"), the others as jm_keys_load explains them. */
+int jm_keys_load_logged(const char *component, const char *what,
+                        const char *path, char public_key[JM_KEY_Z85_LEN + 1],
+                        char secret_key[JM_KEY_Z85_LEN + 1]);
 
 /* ---- sockets ---- */
 

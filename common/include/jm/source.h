@@ -120,10 +120,11 @@ typedef struct jm_source_config {
     int64_t log_retain;       /* events kept after pruning; 0: all */
     int64_t idem_retain_ms;   /* request ids remembered; 0: 24 h */
     unsigned housekeeping_ms; /* 0: 1000 */
-    /* CURVE: this server's key pair and the allow-list file ("KEY
-     * principal" lines). All NULL/empty: plain sockets, loopback only. */
-    const char *curve_public_key;
-    const char *curve_secret_key;
+    /* CURVE: the file of this server's key pair (read by jm_source_new
+     * alone, which logs why when it cannot be) and the allow-list file
+     * ("KEY principal" lines). Both NULL/empty: plain sockets, loopback
+     * only. */
+    const char *key_file;
     const char *allow_file;
     const char *plain_principal; /* default "local" */
 } jm_source_config;
