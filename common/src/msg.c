@@ -660,14 +660,12 @@ jm_check_profile_id(jm_error *err, const char *path, const char *id,
 }
 
 bool
-jm_check_dk_place(jm_error *err, const char *path, const char *postcode,
-                  const char *municipality_code, double latitude,
-                  double longitude)
+jm_check_dk_codes(jm_error *err, const char *path, const char *postcode,
+                  const char *municipality_code)
 {
     char field[sizeof(err->field_path)];
     const jm_dk_postcode *pc;
     const jm_dk_municipality *m;
-    double lat, lon, km;
 
     jm_path(field, sizeof(field), "%s.postcode", path);
     if (!jm_check_digits(err, field, postcode, 4, true))
@@ -690,9 +688,26 @@ jm_check_dk_place(jm_error *err, const char *path, const char *postcode,
                             "municipality %s, not %s (%s)",
                             pc->code, pc->name, pc->municipality_code, m->code,
                             m->name);
+    return true;
+}
+
+bool
+jm_check_dk_place(jm_error *err, const char *path, const char *postcode,
+                  const char *municipality_code, double latitude,
+                  double longitude)
+{
+    char field[sizeof(err->field_path)];
+    const jm_dk_postcode *pc;
+    const jm_dk_municipality *m;
+    double lat, lon, km;
+
+    if (!jm_check_dk_codes(err, path, postcode, municipality_code))
+        return false;
     /* Both 0 means "not given": the service fills the position. */
     if (latitude == 0 && longitude == 0)
         return true;
+    pc = jm_dk_postcode_find(postcode);
+    m = jm_dk_municipality_find(municipality_code);
     jm_path(field, sizeof(field), "%s.latitude", path);
     if (!(isfinite(latitude) && isfinite(longitude) &&
           jm_geo_in_denmark(latitude, longitude)))

@@ -7,7 +7,7 @@
  * the version current, does the CPR belong to this citizen) is decided
  * later, in the write transaction. Messages say what is wrong with a field
  * but never repeat its value: the values are personal data. (The home's
- * postcode and municipality code are named: jm_check_dk_place says which
+ * postcode and municipality code are named: jm_check_dk_codes says which
  * municipality a postcode lies in, and both codes are in the pseudonymous
  * profile that every event carries.) */
 #include "profiles_profile.h"
@@ -157,13 +157,14 @@ profiles_profile_check_personal(const Jobmatch__V1__PersonalData *p,
 /* ---- the pseudonymous profile ---- */
 
 /* The postcode and its municipality by the rule intake applies to a
- * workplace (jm_check_dk_place: the paths are "...home.postcode" and
- * "...home.municipality_code", as before; their messages name the codes,
- * which the pseudonymous profile carries anyway). The coordinates are not
- * given to it: they are replaced by the postcode's centre whatever they
- * are (data minimisation: an exact home address must not travel to the
- * matcher), and its messages would repeat them, which may be the point of
- * a citizen's home. Given, they must still be a point in Denmark. */
+ * workplace (jm_check_dk_codes: the paths are "...home.postcode" and
+ * "...home.municipality_code"; their messages name the codes, which the
+ * pseudonymous profile carries anyway). Not the workplace's distance rule
+ * (jm_check_dk_place): the coordinates are replaced by the postcode's
+ * centre whatever they are (data minimisation: an exact home address must
+ * not travel to the matcher), and its messages would repeat them, which
+ * may be the point of a citizen's home. Given, they must still be a point
+ * in Denmark. */
 static bool
 check_home(const Jobmatch__V1__Location *home, const char *path, jm_error *err)
 {
@@ -173,8 +174,8 @@ check_home(const Jobmatch__V1__Location *home, const char *path, jm_error *err)
         return jm_error_set(err, JM_E_INVALID_FIELD,
                             jm_path(buf, sizeof(buf), "%s.home", path),
                             "is required");
-    if (!jm_check_dk_place(err, jm_path(buf, sizeof(buf), "%s.home", path),
-                           home->postcode, home->municipality_code, 0, 0))
+    if (!jm_check_dk_codes(err, jm_path(buf, sizeof(buf), "%s.home", path),
+                           home->postcode, home->municipality_code))
         return false;
     if ((home->latitude != 0 || home->longitude != 0) &&
         !jm_geo_in_denmark(home->latitude, home->longitude))

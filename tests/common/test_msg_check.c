@@ -455,6 +455,30 @@ test_check_dk_place(void **state)
                          "98 municipality codes");
 }
 
+/* The codes alone (a citizen's home, whose coordinates are not kept): the
+ * same rules for the postcode and its municipality, under the path given,
+ * and nothing about a distance. */
+static void
+test_check_dk_codes(void **state)
+{
+    jm_error err = {0};
+
+    (void) state;
+    assert_true(jm_check_dk_codes(&err, "home", "2600", "161"));
+    assert_true(jm_check_dk_codes(&err, "home", "1431", "101"));
+    assert_int_equal(err.code, 0);
+    assert_false(jm_check_dk_codes(&err, "p.home", "2600", "101"));
+    assert_string_equal(err.field_path, "p.home.municipality_code");
+    assert_non_null(
+        strstr(err.message, "2600 Glostrup lies in municipality 161"));
+    err = (jm_error){0};
+    assert_false(jm_check_dk_codes(&err, "p.home", "0001", "161"));
+    assert_string_equal(err.field_path, "p.home.postcode");
+    err = (jm_error){0};
+    assert_false(jm_check_dk_codes(&err, "p.home", "2600", ""));
+    assert_string_equal(err.field_path, "p.home.municipality_code");
+}
+
 static void
 test_check_id(void **state)
 {
@@ -624,6 +648,7 @@ main(void)
         cmocka_unit_test(test_check_display_text_general_punctuation),
         cmocka_unit_test(test_check_profile_id),
         cmocka_unit_test(test_check_dk_place),
+        cmocka_unit_test(test_check_dk_codes),
         cmocka_unit_test(test_check_id),
         cmocka_unit_test(test_check_digits),
         cmocka_unit_test(test_check_count_and_range),

@@ -159,10 +159,17 @@ bool jm_check_profile_id(jm_error *err, const char *path, const char *id,
  * swapped, or of another place). */
 #define JM_PLACE_RADIUS_KM 50.0
 
-/* A Danish place as a Location carries it, fields named under path
- * ("workplace" gives "workplace.postcode"): postcode one of the list;
- * municipality_code one of the 98 and the postcode's own (the table keeps
- * one municipality per postcode, the main one: data/README.md); latitude
+/* A Danish postcode and municipality as a Location carries them, fields
+ * named under path ("home" gives "home.postcode"): postcode one of the
+ * list; municipality_code one of the 98 and the postcode's own (the table
+ * keeps one municipality per postcode, the main one: data/README.md). For
+ * a place whose coordinates are not kept (a citizen's home: profiles
+ * replaces them by the postcode's, and a message repeating them could
+ * name a home). */
+bool jm_check_dk_codes(jm_error *err, const char *path, const char *postcode,
+                       const char *municipality_code);
+
+/* A Danish place (a workplace): its codes as jm_check_dk_codes; latitude
  * and longitude both 0 (not given: the service fills the postcode's
  * position) or a point within JM_PLACE_RADIUS_KM of the postcode's
  * position (its municipality's centre for the three postcodes without
