@@ -7,8 +7,10 @@
  * ShortlistChanged until Ctrl-C or --count notifications. A notification
  * is a hint (PUB drops when a subscriber is slow, and what is published
  * while the subscription is being made is not seen): `match order ID`
- * gives the list with its explanation. Notifications are numbered, so a
- * drop after the first one received is said on stderr. */
+ * gives the list with its explanation. Notifications are numbered, and
+ * the matcher's Pong, asked before subscribing, names the last one it
+ * published: every notification after it that does not arrive, while
+ * subscribing or later, is counted on stderr when the next one comes. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -45,9 +47,9 @@ static const char watch_usage[] =
     "CURVE (`--node DIR` gives the node's admin key); with another key the\n"
     "watch says so and exits 1. Notifications are hints: `jobmatch match\n"
     "order ID --explain` gives the list explained.\n"
-    "They are numbered (seq): notifications lost on the way are counted on\n"
-    "stderr (\"missed N notifications\") when the next one arrives; what is\n"
-    "published while the watch connects is not seen.\n";
+    "They are numbered (seq): notifications lost on the way, also those\n"
+    "published while the watch subscribes, are counted on stderr (\"missed N\n"
+    "notifications\") when the next one arrives.\n";
 
 struct watch {
     cli *c;
@@ -59,10 +61,13 @@ struct watch {
     jm_rpc_client_t *client; /* asks the matcher where it publishes */
     jm_sock_opts opts;       /* of the subscription */
     jm_sock_t *sub;
-    char *endpoint;    /* where sub is connected */
-    uint64_t last_seq; /* ShortlistChanged.seq last received; 0: none */
-    bool pinging;      /* a Ping in flight */
-    bool silent;       /* the matcher did not answer the last Ping */
+    char *endpoint; /* where sub is connected */
+    /* ShortlistChanged.seq last received on this subscription, or before
+     * the first the matcher's last when the subscription was made. */
+    uint64_t last_seq;
+    bool received; /* a notification on this subscription */
+    bool pinging;  /* a Ping in flight */
+    bool silent;   /* the matcher did not answer the last Ping */
     bool stopped;
     int closed; /* handles closed (they live on the stack) */
 };
@@ -139,16 +144,18 @@ on_notification(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
     sc = (Jobmatch__V1__ShortlistChanged *) jm_msg_get(m);
     /* The matcher numbers every notification of its run (of any order):
      * a jump is what this subscription lost, a step back a restart. */
-    if (w->last_seq != 0 && sc->seq > w->last_seq + 1) {
+    if (sc->seq > w->last_seq + 1) {
         unsigned long long lost = sc->seq - w->last_seq - 1;
 
         fprintf(stderr,
-                "%s: missed %llu notification%s (dropped while this watch "
-                "read too slowly); `jobmatch match order ID` gives any "
-                "order's current list\n",
-                w->c->prog, lost, lost == 1 ? "" : "s");
+                "%s: missed %llu notification%s (%s); `jobmatch match order "
+                "ID` gives any order's current list\n",
+                w->c->prog, lost, lost == 1 ? "" : "s",
+                w->received ? "dropped while this watch read too slowly"
+                            : "published while this watch subscribed");
     }
     w->last_seq = sc->seq;
+    w->received = true;
     if (w->order == NULL || strcmp(sc->order_id, w->order) == 0) {
         if (w->c->json) {
             json_t *json = jm_json_from_message(&sc->base, JM_JSON_DEFAULTS);
@@ -168,16 +175,21 @@ on_notification(jm_sock_t *sock, const jm_sock_msg *msg, void *arg)
     jm_msg_free(&m);
 }
 
-/* (Re)subscribes at endpoint (taken). Returns 0 or -errno. */
+/* (Re)subscribes at endpoint (taken), where the matcher's last
+ * notification was published_seq (its Pong's, asked before). Returns 0 or
+ * -errno. */
 static int
-subscribe(struct watch *w, char *endpoint)
+subscribe(struct watch *w, char *endpoint, uint64_t published_seq)
 {
     int rc;
 
     jm_sock_close(&w->sub);
     free(w->endpoint);
     w->endpoint = endpoint;
-    w->last_seq = 0; /* what the new subscription misses while it joins */
+    /* Whatever comes after it and does not arrive is counted, what is
+     * published while this subscription joins too. */
+    w->last_seq = published_seq;
+    w->received = false;
     if ((rc = jm_sock_new(&w->sub, w->c->bus, JM_SOCK_SUB, &w->opts,
                           on_notification, w)) != 0 ||
         (rc = jm_sock_connect(w->sub, endpoint)) != 0)
@@ -213,8 +225,8 @@ on_pong(int status, const Jobmatch__V1__Reply *reply, void *arg)
         return;
     }
     /* Restarted elsewhere (an ephemeral port): follow it. What it
-     * published meanwhile is not seen, as with any subscription. */
-    if ((rc = subscribe(w, endpoint)) != 0)
+     * published before this Pong is not seen (nor counted). */
+    if ((rc = subscribe(w, endpoint, reply->pong->published_seq)) != 0)
         fprintf(stderr, "%s: cannot subscribe to %s: %s\n", w->c->prog,
                 w->endpoint, jm_strerror(rc));
     else
@@ -324,7 +336,7 @@ cli_matcher_watch(cli *c, const char *order, const char *count, bool help)
             goto out;
         }
     }
-    if ((rc = subscribe(&w, endpoint)) != 0) {
+    if ((rc = subscribe(&w, endpoint, reply->pong->published_seq)) != 0) {
         fprintf(stderr, "%s: cannot subscribe to %s: %s\n", c->prog, w.endpoint,
                 jm_strerror(rc));
         rc = CLI_UNREACHABLE;

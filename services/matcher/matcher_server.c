@@ -160,13 +160,17 @@ on_end(void *arg)
 /* ---- requests ---- */
 
 /* A matcher is not a log source: its Pong has no log id or head, but
- * names its PUB endpoint for clients that want notifications. */
+ * names its PUB endpoint and its last notification's seq for clients that
+ * want notifications (matcher watch). */
 static void
 reply_pong(matcher_server_t *s, jm_rpc_call_t *call)
 {
     Jobmatch__V1__Reply reply = JOBMATCH__V1__REPLY__INIT;
     Jobmatch__V1__Pong pong = JOBMATCH__V1__PONG__INIT;
+    matcher_live_stats ls;
 
+    matcher_live_get_stats(s->live, &ls);
+    pong.published_seq = ls.published;
     pong.service = "matcher";
     pong.version = JM_VERSION;
     pong.principal = (char *) jm_rpc_call_principal(call);

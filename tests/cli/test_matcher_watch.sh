@@ -6,10 +6,14 @@
 #   - the matcher killed with SIGKILL and started again on the same api
 #     endpoint publishes on another (ephemeral) port: the watch follows it
 #     and prints the next order's notification;
-#   - SIGINT ends it with status 0.
-# A SUB misses what is published while it joins, so orders are submitted
-# until one is seen; every wait is a bounded read on a FIFO (nothing
-# sleeps).
+#   - SIGINT ends it with status 0;
+#   - a SUB misses what is published while it joins, so orders are
+#     submitted until one is seen; the watch counts those it missed so
+#     (it asked the matcher for its last seq, 0 here, before subscribing):
+#     when the first it prints is seq N > 1, its stderr says "missed N-1
+#     notifications (published while this watch subscribed)", and when it
+#     is 1, it says nothing of the kind.
+# Every wait is a bounded read on a FIFO (nothing sleeps).
 # Usage: test_matcher_watch.sh JOBMATCH INTAKE PROFILES MATCHER SOURCE_DIR
 set -euo pipefail
 
@@ -44,7 +48,9 @@ case $line in
 "watching shortlist changes at $first_publish"*) ;;
 *) fail "matcher watch said: $line" ;;
 esac
-cat <&"$err" >>"$dir/watch.log" &
+cat <&"$err" >>"$dir/watch.err.log" &
+err_reader=$!
+first_seq=
 
 # see: submits orders until the watch prints one of them (each waited for
 # up to two seconds, twenty at most).
@@ -63,6 +69,8 @@ see() {
                 # numbered: the matcher's count of notifications so far
                 echo "$line" | grep -q '"seq":"*[1-9][0-9]*"*[,}]' ||
                     fail "$1: a notification without its seq: $line"
+                [ -n "$first_seq" ] || first_seq=$(echo "$line" |
+                    sed -n 's/.*"seq":"*\([0-9]*\)"*[,}].*/\1/p')
                 return 0 ;;
             esac
         done
@@ -85,4 +93,21 @@ kill -INT "$watch"
 status=0
 wait "$watch" || status=$?
 [ "$status" = 0 ] || fail "matcher watch exited $status after SIGINT"
-echo "ok: matcher watch followed the matcher from $first_publish to $publish"
+wait "$err_reader" || true
+cat "$dir/watch.err.log" >>"$dir/watch.log"
+# What the first subscription missed while it joined: the lines before the
+# watch followed the restarted matcher.
+sed '/the matcher publishes at/,$d' "$dir/watch.err.log" >"$dir/first.err"
+joined="published while this watch subscribed"
+if [ "$first_seq" -gt 1 ]; then
+    grep -q "missed $((first_seq - 1)) notifications* ($joined)" \
+        "$dir/first.err" ||
+        fail "first notification seq $first_seq, but the watch did not say" \
+            "it missed $((first_seq - 1)): $(cat "$dir/first.err")"
+else
+    ! grep -q "$joined" "$dir/first.err" ||
+        fail "first notification seq 1, yet: $(cat "$dir/first.err")"
+fi
+echo "first notification seen: seq $first_seq" >>"$dir/watch.log"
+echo "ok: matcher watch followed the matcher from $first_publish to $publish;" \
+    "its first notification was seq $first_seq"
