@@ -84,3 +84,17 @@ jm_cursor_save(jm_store_t *store, jm_txn_t *txn, const char *source,
     return jm_txn_put(txn, jm__store_cursors_dbi(store), source, strlen(source),
                       value, sizeof(value), 0);
 }
+
+int
+jm_cursor_forget(jm_store_t *store, jm_txn_t *txn, const char *source)
+{
+    int rc;
+
+    JM_ASSERT(store != NULL);
+    JM_ASSERT(txn != NULL && jm_txn_store(txn) == store);
+    JM_ASSERT(source != NULL);
+    if (!source_ok(source))
+        return -EINVAL;
+    rc = jm_txn_del(txn, jm__store_cursors_dbi(store), source, strlen(source));
+    return rc == -ENOENT ? 0 : rc;
+}

@@ -591,6 +591,10 @@ matcher_view_handler(matcher_view_t *view, unsigned source,
 
 /* ---- opening and loading ---- */
 
+/* The records of sources no longer configured (positions past the last)
+ * and their cursors: a source put back in that position later is read
+ * again from the start of its log (or a snapshot), not from where the
+ * dropped records had got to. */
 static int
 drop_unconfigured(jm_txn_t *txn, void *arg)
 {
@@ -601,6 +605,12 @@ drop_unconfigured(jm_txn_t *txn, void *arg)
     if (rc == 0)
         rc = drop_source(NULL, txn, view->profiles, KIND_PROFILE,
                          view->opts.sources, true);
+    for (unsigned i = view->opts.sources; rc == 0 && i < 256; i++) {
+        char cursor[sizeof(view->sources[0].cursor)];
+
+        snprintf(cursor, sizeof(cursor), "source-%u", i);
+        rc = jm_cursor_forget(view->store, txn, cursor);
+    }
     return rc;
 }
 

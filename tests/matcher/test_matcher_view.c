@@ -4,7 +4,8 @@
  * in, closed and removed ones out, citizens in and erased; a snapshot of
  * one source drops only its records; a batch applied twice changes
  * nothing more; a reopened view loads the same index (terms keep their
- * ids); records of sources no longer configured are dropped. */
+ * ids); records of sources no longer configured are dropped, and their
+ * cursors, so that a source configured again is read again. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,6 +197,51 @@ has_profile(struct fixture *f, const char *id)
     return matcher_index_find_profile(f->ix, id, strlen(id)) != MATCHER_NONE;
 }
 
+/* The cursors as the follower keeps them (jm_cursor, in the view's store). */
+struct cursor_op {
+    const char *name;
+    jm_cursor cursor;
+};
+
+static int
+save_cursor_txn(jm_txn_t *txn, void *arg)
+{
+    struct cursor_op *op = arg;
+
+    return jm_cursor_save(jm_txn_store(txn), txn, op->name, &op->cursor);
+}
+
+static int
+load_cursor_txn(jm_txn_t *txn, void *arg)
+{
+    struct cursor_op *op = arg;
+    int rc = jm_cursor_load(jm_txn_store(txn), txn, op->name, &op->cursor);
+
+    return rc == -ENOENT ? 0 : rc;
+}
+
+static void
+save_cursor(struct fixture *f, const char *name, uint64_t seq)
+{
+    struct cursor_op op = {.name = name};
+
+    memset(op.cursor.log_id, 'a', 32);
+    op.cursor.seq = seq;
+    assert_int_equal(
+        jm_store_write(matcher_view_store(f->view), save_cursor_txn, &op), 0);
+}
+
+/* The cursor's seq; 0 when there is none. */
+static uint64_t
+cursor_seq(struct fixture *f, const char *name)
+{
+    struct cursor_op op = {.name = name};
+
+    assert_int_equal(
+        jm_store_read(matcher_view_store(f->view), load_cursor_txn, &op), 0);
+    return op.cursor.seq;
+}
+
 static void
 test_events_reach_the_index(void **state)
 {
@@ -373,11 +419,18 @@ test_reopen_loads_the_same_view(void **state)
     assert_int_equal(
         matcher_dict_find(f->ix->dict, FX_FORKLIFT, strlen(FX_FORKLIFT)), term);
 
-    /* With one source configured, source 1's records go. */
+    /* With one source configured, source 1's records go, and so does its
+     * cursor: configured again, the source is read from the start of its
+     * log (a cursor left at 7 would resume there, and its records would
+     * stay lost while its status looked caught up). */
+    save_cursor(f, "source-0", 5);
+    save_cursor(f, "source-1", 7);
     close_view(f);
     open_view(f, 1);
     assert_false(has_order(f, "order-x"));
     assert_false(has_profile(f, "citizen-x"));
+    assert_int_equal(cursor_seq(f, "source-0"), 5);
+    assert_int_equal(cursor_seq(f, "source-1"), 0);
 }
 
 /* A batch whose commit fails after it reached the index: aborted puts

@@ -243,6 +243,9 @@ int jm_cursor_load(jm_store_t *store, jm_txn_t *txn, const char *source,
                    jm_cursor *out);
 int jm_cursor_save(jm_store_t *store, jm_txn_t *txn, const char *source,
                    const jm_cursor *cursor);
+/* Deletes the cursor of source, if there is one: the consumer starts
+ * again from the beginning (or a snapshot) of that source's log. */
+int jm_cursor_forget(jm_store_t *store, jm_txn_t *txn, const char *source);
 
 /* ---- group commit ---- */
 
