@@ -140,11 +140,43 @@ intern_txn(void *arg, const char *uri, uint16_t *id)
 
 /* ---- applying events ---- */
 
+/* 1 if the view holds id from another source than this one (0 if not,
+ * or -errno). Ids are the sources' own (a client may choose an order's
+ * id), and two municipalities sharing a matcher may both use one: the
+ * record first applied keeps the id, and the other source's events for
+ * it change nothing (before, the last one applied won, and one
+ * municipality's close took the other's open order out of every answer).
+ * Logged each time, as the operator's to mend: the ids must differ. */
+static int
+held_by_another_source(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi,
+                       uint8_t kind, const char *id, unsigned source)
+{
+    jm_val v;
+    unsigned holder;
+    int rc = jm_txn_get(txn, dbi, id, strlen(id), &v);
+
+    if (rc == -ENOENT)
+        return 0;
+    if (rc != 0)
+        return rc;
+    /* Every record starts with its format and its source (matcher_record.h). */
+    holder = v.size >= 2 ? ((const uint8_t *) v.data)[1] : source;
+    if (holder == source)
+        return 0;
+    view->stats.conflicts++;
+    jm_log(JM_LOG_WARN, "matcher",
+           "%s %s from source %u has the id of source %u's: ignored (ids must "
+           "be unique across the sources of one matcher: docs/matching.md "
+           "section 12)",
+           kind == KIND_ORDER ? "order" : "citizen", id, source, holder);
+    return 1;
+}
+
 /* Removals do not fail on an id the view does not have: events carry
  * state, and applying one twice must be harmless. */
 static int
 delete_record(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
-              const char *id)
+              const char *id, unsigned source)
 {
     int rc;
 
@@ -152,6 +184,8 @@ delete_record(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
         view->stats.dropped++;
         return 0;
     }
+    if ((rc = held_by_another_source(view, txn, dbi, kind, id, source)) != 0)
+        return rc < 0 ? rc : 0;
     rc = jm_txn_del(txn, dbi, id, strlen(id));
     if (rc != 0 && rc != -ENOENT)
         return rc;
@@ -176,7 +210,11 @@ apply_order(struct source_ctx *sc, jm_txn_t *txn,
         return 0;
     }
     if (order->status != JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN)
-        return delete_record(view, txn, view->orders, KIND_ORDER, order->id);
+        return delete_record(view, txn, view->orders, KIND_ORDER, order->id,
+                             sc->index);
+    if ((rc = held_by_another_source(view, txn, view->orders, KIND_ORDER,
+                                     order->id, sc->index)) != 0)
+        return rc < 0 ? rc : 0;
     n = matcher_record_order(&enc, order, (uint8_t) sc->index, buf);
     if (n < 0)
         return n;
@@ -201,6 +239,9 @@ apply_profile(struct source_ctx *sc, jm_txn_t *txn,
         view->stats.dropped++;
         return 0;
     }
+    if ((rc = held_by_another_source(view, txn, view->profiles, KIND_PROFILE,
+                                     profile->id, sc->index)) != 0)
+        return rc < 0 ? rc : 0;
     n = matcher_record_profile(&enc, profile, (uint8_t) sc->index, buf);
     if (n < 0)
         return n;
@@ -224,7 +265,8 @@ on_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
     case JOBMATCH__V1__EVENT__BODY_ORDER_REMOVED:
         return delete_record(
             view, txn, view->orders, KIND_ORDER,
-            event->order_removed ? event->order_removed->order_id : NULL);
+            event->order_removed ? event->order_removed->order_id : NULL,
+            sc->index);
     case JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED:
         return apply_profile(
             sc, txn,
@@ -232,7 +274,8 @@ on_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
     case JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED:
         return delete_record(
             view, txn, view->profiles, KIND_PROFILE,
-            event->profile_removed ? event->profile_removed->profile_id : NULL);
+            event->profile_removed ? event->profile_removed->profile_id : NULL,
+            sc->index);
     default:
         /* A kind of event this build does not know: not ours to judge. */
         view->stats.dropped++;

@@ -102,7 +102,9 @@ typedef struct matcher_view_stats {
     uint64_t commits; /* batches whose changes reached the index */
     uint64_t resets;  /* snapshots begun */
     uint64_t dropped; /* events ignored: malformed or unusable */
-    double load_ms;   /* time to load the view at open */
+    /* events ignored: their id is held by another source's record */
+    uint64_t conflicts;
+    double load_ms; /* time to load the view at open */
 } matcher_view_stats;
 
 void matcher_view_get_stats(const matcher_view_t *view,

@@ -381,6 +381,68 @@ test_snapshot_drops_only_its_source(void **state)
     assert_false(has_profile(f, "from-1"));
 }
 
+/* Two sources with an order of the same id (a client chose it in two
+ * municipalities): the record applied first keeps it, and the other
+ * source's change, close and removal of "its" order leave it as it is;
+ * the same for a citizen. */
+static void
+test_same_id_from_another_source_changes_nothing(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Event e1, e2, e3;
+    Jobmatch__V1__OrderChanged oc1, oc2;
+    Jobmatch__V1__ProfileChanged pc;
+    Jobmatch__V1__OrderRemoved orm = JOBMATCH__V1__ORDER_REMOVED__INIT;
+    const Jobmatch__V1__Event *batch[1];
+    matcher_view_stats st;
+    fx_order first, second;
+    fx_profile p;
+    uint32_t slot;
+
+    fx_order_init(&first, "dup-7");
+    first.o.hours_per_week = 37;
+    fx_order_init(&second, "dup-7");
+    second.o.hours_per_week = 20;
+    order_event(&e1, &oc1, &first);
+    order_event(&e2, &oc2, &second);
+    batch[0] = &e1;
+    run_batch(f, 0, false, batch, 1, false);
+    batch[0] = &e2;
+    run_batch(f, 1, false, batch, 1, false);
+    slot = matcher_index_find_order(f->ix, "dup-7", 5);
+    assert_int_not_equal(slot, MATCHER_NONE);
+    assert_int_equal(f->ix->orders[slot].rec->source, 0);
+    assert_int_equal(f->ix->orders[slot].rec->hours, 37);
+
+    /* Source 1 withdraws, then removes, its "dup-7": source 0's stays. */
+    second.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_WITHDRAWN;
+    run_batch(f, 1, false, batch, 1, false);
+    orm.order_id = "dup-7";
+    jobmatch__v1__event__init(&e2);
+    e2.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_REMOVED;
+    e2.order_removed = &orm;
+    run_batch(f, 1, false, batch, 1, false);
+    assert_true(has_order(f, "dup-7"));
+
+    /* A citizen's id from the other source: the first record stays. */
+    fx_profile_init(&p, "citizen-dup");
+    profile_event(&e3, &pc, &p);
+    batch[0] = &e3;
+    run_batch(f, 1, false, batch, 1, false);
+    p.p.hours_per_week = 10;
+    run_batch(f, 0, false, batch, 1, false);
+    slot = matcher_index_find_profile(f->ix, "citizen-dup", 11);
+    assert_int_not_equal(slot, MATCHER_NONE);
+    matcher_view_get_stats(f->view, &st);
+    assert_int_equal(st.conflicts, 4);
+
+    /* Its own source closes it: gone. */
+    first.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED;
+    batch[0] = &e1;
+    run_batch(f, 0, false, batch, 1, false);
+    assert_false(has_order(f, "dup-7"));
+}
+
 static void
 test_reopen_loads_the_same_view(void **state)
 {
@@ -508,6 +570,8 @@ main(void)
             test_pending_order_is_the_record_applied, setup, teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_drops_only_its_source,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_same_id_from_another_source_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_loads_the_same_view, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_commit_is_put_back, setup,
