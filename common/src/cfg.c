@@ -156,6 +156,15 @@ set_value(void *cfg, const jm_cfg_entry *e, const char *value, char *err,
     bool flag;
     int level;
 
+    if (e->valid != NULL &&
+        (e->type == JM_CFG_T_STR || e->type == JM_CFG_T_LIST)) {
+        char why[256] = "";
+
+        if (!e->valid(value, why, sizeof(why))) {
+            set_err(err, err_size, "%s \"%s\": %s", e->name, value, why);
+            return -EINVAL;
+        }
+    }
     switch (e->type) {
     case JM_CFG_T_STR: {
         char **field = FIELD(cfg, e, char *);
@@ -269,6 +278,50 @@ jm_cfg_set(void *cfg, const jm_cfg_entry *table, const char *key,
         return -EINVAL;
     }
     return set_value(cfg, e, value, err, err_size);
+}
+
+bool
+jm_cfg_valid_endpoint(const char *value, char *why, size_t why_size)
+{
+    const char *rest, *colon;
+
+    JM_ASSERT(value != NULL && why != NULL);
+    if (value[0] == '\0')
+        return true;
+    for (const char *p = value; *p != '\0'; p++) {
+        if (is_blank(*p) || *p == '\n') {
+            snprintf(why, why_size, "blank inside an endpoint");
+            return false;
+        }
+    }
+    if (strncmp(value, "ipc://", 6) == 0 ||
+        strncmp(value, "inproc://", 9) == 0) {
+        if (strchr(value, '/')[2] != '\0')
+            return true;
+        snprintf(why, why_size, "no path after the transport");
+        return false;
+    }
+    if (strncmp(value, "tcp://", 6) != 0) {
+        snprintf(why, why_size,
+                 "want tcp://HOST:PORT, ipc://PATH or inproc://NAME");
+        return false;
+    }
+    rest = value + 6;
+    colon = strrchr(rest, ':');
+    if (colon == NULL || colon == rest) {
+        snprintf(why, why_size, "want tcp://HOST:PORT (PORT a number or *)");
+        return false;
+    }
+    if (strcmp(colon + 1, "*") != 0) {
+        int64_t port;
+
+        if (!parse_int(colon + 1, &port) || port < 1 || port > 65535) {
+            snprintf(why, why_size,
+                     "the port must be a number from 1 to 65535, or *");
+            return false;
+        }
+    }
+    return true;
 }
 
 /* One line of a config file, modified in place. */

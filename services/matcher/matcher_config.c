@@ -12,22 +12,28 @@
 
 #define CFG(field) offsetof(matcher_config, field)
 
+static bool valid_agreement(const char *value, char *why, size_t why_size);
+
 const jm_cfg_entry matcher_config_table[] = {
     JM_CFG_STR("data_dir", CFG(data_dir), "/var/lib/jobmatch/matcher",
                "directory of the LMDB view (created if missing)"),
-    JM_CFG_STR("api", CFG(api), "tcp://127.0.0.1:7301",
-               "api endpoint (ROUTER) for match queries"),
-    JM_CFG_STR("publish", CFG(publish), "tcp://127.0.0.1:*",
-               "PUB endpoint for ShortlistChanged (topic 'shortlist'); "
-               "empty: none"),
-    JM_CFG_LIST("source", CFG(sources),
-                "api endpoint of an intake or profiles service (repeat)"),
+    JM_CFG_STR_CHECKED("api", CFG(api), "tcp://127.0.0.1:7301",
+                       jm_cfg_valid_endpoint,
+                       "api endpoint (ROUTER) for match queries"),
+    JM_CFG_STR_CHECKED("publish", CFG(publish), "tcp://127.0.0.1:*",
+                       jm_cfg_valid_endpoint,
+                       "PUB endpoint for ShortlistChanged (topic 'shortlist'); "
+                       "empty: none"),
+    JM_CFG_LIST_CHECKED("source", CFG(sources), jm_cfg_valid_endpoint,
+                        "api endpoint of an intake or profiles service "
+                        "(repeat)"),
     JM_CFG_LIST("source_key", CFG(source_keys),
                 "CURVE public key file of the source at the same position"),
-    JM_CFG_LIST("agreement", CFG(agreements),
-                "'ORDER_MUNI CITIZEN_MUNI[,...]': that municipality's orders "
-                "may be matched with consenting citizens of those (repeat; "
-                "none: all sharing allowed)"),
+    JM_CFG_LIST_CHECKED(
+        "agreement", CFG(agreements), valid_agreement,
+        "'ORDER_MUNI CITIZEN_MUNI[,...]': that municipality's orders "
+        "may be matched with consenting citizens of those (repeat; "
+        "none: all sharing allowed)"),
     JM_CFG_INT("shortlist_size", CFG(shortlist_size), 20, 1, 200,
                "citizens kept per open order, live"),
     JM_CFG_INT("batch_limit", CFG(batch_limit), 256, 1, 1000000,
@@ -78,44 +84,89 @@ const jm_cfg_program matcher_program = {
     .check = check_whole,
 };
 
-/* "161 165,167" -> owner 161, citizens 165 and 167. */
-static int
-parse_agreement(const char *text, uint16_t *owner, uint16_t *munis, size_t *n,
-                char *err, size_t err_size)
+/* Reads a municipality code at *p (three digits, one of the 98) and
+ * moves past it. */
+static bool
+read_muni(const char **p, uint16_t *code_out, char *why, size_t why_size)
 {
     char code[4];
+    size_t len = 0;
+
+    while (len < 3 && (*p)[len] >= '0' && (*p)[len] <= '9')
+        len++;
+    if (len == 0) {
+        snprintf(why, why_size, "a municipality code is missing%s",
+                 **p == ',' ? " (an empty place in the list)" : "");
+        return false;
+    }
+    memcpy(code, *p, len);
+    code[len] = '\0';
+    if (len < 3 || ((*p)[3] >= '0' && (*p)[3] <= '9') ||
+        jm_dk_municipality_find(code) == NULL) {
+        snprintf(why, why_size, "%.*s is not one of the 98 municipality codes",
+                 (int) strspn(*p, "0123456789"), *p);
+        return false;
+    }
+    *code_out = matcher_muni_code(code);
+    *p += 3;
+    return true;
+}
+
+/* "161 165,167" -> owner 161, citizens 165 and 167 (munis holds 98).
+ * False with the reason, naming the code at fault, in why. */
+static bool
+parse_agreement(const char *text, uint16_t *owner, uint16_t *munis, size_t *n,
+                char *why, size_t why_size)
+{
+    static const char want[] =
+        "want 'ORDER_MUNI CITIZEN_MUNI[,CITIZEN_MUNI...]' (municipality "
+        "codes; a comment goes on a line of its own)";
     const char *p = text;
 
     *n = 0;
-    if (sscanf(p, "%3s", code) != 1 || jm_dk_municipality_find(code) == NULL)
-        goto bad;
-    *owner = matcher_muni_code(code);
-    p += 3;
-    if (*p != ' ' && *p != '\t')
-        goto bad;
+    if (!read_muni(&p, owner, why, why_size))
+        return false;
+    if (*p != ' ' && *p != '\t') {
+        snprintf(why, why_size, "%s", want);
+        return false;
+    }
     while (*p == ' ' || *p == '\t')
         p++;
-    for (;;) {
-        if (strlen(p) < 3)
-            goto bad;
-        memcpy(code, p, 3);
-        code[3] = '\0';
-        if (jm_dk_municipality_find(code) == NULL || *n >= 98)
-            goto bad;
-        munis[(*n)++] = matcher_muni_code(code);
-        p += 3;
-        if (*p == '\0')
-            return 0;
-        if (*p != ',')
-            goto bad;
-        p++;
+    if (*p == '\0') {
+        snprintf(why, why_size, "%s", want);
+        return false;
     }
-bad:
-    snprintf(err, err_size,
-             "agreement '%s': want 'ORDER_MUNI CITIZEN_MUNI[,CITIZEN_MUNI...]' "
-             "with Danish municipality codes",
-             text);
-    return -EINVAL;
+    for (;;) {
+        if (*n >= 98) {
+            snprintf(why, why_size, "more than 98 municipalities");
+            return false;
+        }
+        if (!read_muni(&p, &munis[*n], why, why_size))
+            return false;
+        (*n)++;
+        if (*p == '\0')
+            return true;
+        if (*p != ',') {
+            snprintf(why, why_size, "%s", want);
+            return false;
+        }
+        p++;
+        if (*p == '\0') {
+            snprintf(why, why_size,
+                     "a municipality code is missing (the list ends with "
+                     "',')");
+            return false;
+        }
+    }
+}
+
+static bool
+valid_agreement(const char *value, char *why, size_t why_size)
+{
+    uint16_t owner, munis[98];
+    size_t n;
+
+    return parse_agreement(value, &owner, munis, &n, why, why_size);
 }
 
 int
@@ -149,14 +200,30 @@ matcher_config_check(const matcher_config *config, matcher_index_t *ix,
                  "(service:matcher)");
         return -EINVAL;
     }
+    /* The same log followed twice is applied twice (and its position in
+     * the list says which records are whose). */
+    for (size_t i = 0; i < config->sources.count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            if (strcmp(config->sources.items[i], config->sources.items[j]) ==
+                0) {
+                snprintf(err, err_size,
+                         "source %s is given twice (positions %zu and %zu)",
+                         config->sources.items[i], j + 1, i + 1);
+                return -EINVAL;
+            }
+        }
+    }
     for (size_t i = 0; i < config->agreements.count; i++) {
         uint16_t owner, munis[98];
         size_t n;
-        int rc = parse_agreement(config->agreements.items[i], &owner, munis, &n,
-                                 err, err_size);
+        char why[256];
 
-        if (rc != 0)
-            return rc;
+        if (!parse_agreement(config->agreements.items[i], &owner, munis, &n,
+                             why, sizeof(why))) {
+            snprintf(err, err_size, "agreement \"%s\": %s",
+                     config->agreements.items[i], why);
+            return -EINVAL;
+        }
         if (ix != NULL)
             matcher_index_add_agreement(ix, owner, munis, n);
     }

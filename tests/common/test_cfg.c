@@ -306,6 +306,109 @@ test_load_file_errors(void **state)
     }
 }
 
+/* A check of each value (JM_CFG_*_CHECKED): refused where it is written,
+ * with the file's line or the command line, and nothing kept of it. */
+static bool
+no_upper_case(const char *value, char *why, size_t why_size)
+{
+    for (const char *p = value; *p != '\0'; p++) {
+        if (*p >= 'A' && *p <= 'Z') {
+            snprintf(why, why_size, "'%c' is upper case", *p);
+            return false;
+        }
+    }
+    return true;
+}
+
+static const jm_cfg_entry checked_table[] = {
+    /* The default is the table's own: not checked. */
+    JM_CFG_STR_CHECKED("name", CFG(name), "DEFAULT", no_upper_case,
+                       "instance name"),
+    JM_CFG_LIST_CHECKED("peer", CFG(peers), jm_cfg_valid_endpoint,
+                        "a peer endpoint"),
+    JM_CFG_END,
+};
+
+static void
+test_checked_values(void **state)
+{
+    struct fixture *f = *state;
+    struct test_config cfg;
+    char err[512], want[700];
+
+    jm_cfg_defaults(&cfg, checked_table);
+    assert_string_equal(cfg.name, "DEFAULT");
+    assert_int_equal(
+        jm_cfg_set(&cfg, checked_table, "name", "lower", err, sizeof(err)), 0);
+    assert_int_equal(
+        jm_cfg_set(&cfg, checked_table, "name", "Upper", err, sizeof(err)),
+        -EINVAL);
+    assert_string_equal(err, "name \"Upper\": 'U' is upper case");
+    assert_string_equal(cfg.name, "lower");
+    jm_cfg_release(&cfg, checked_table);
+
+    jm_test_write_file(f->path, "peer tcp://10.0.0.1:7101\n"
+                                "# the next one has no port\n"
+                                "peer tcp://10.0.0.2\n");
+    jm_cfg_defaults(&cfg, checked_table);
+    assert_int_equal(
+        jm_cfg_load_file(&cfg, checked_table, f->path, err, sizeof(err)),
+        -EINVAL);
+    snprintf(want, sizeof(want),
+             "%s:3: peer \"tcp://10.0.0.2\": want tcp://HOST:PORT (PORT a "
+             "number or *)",
+             f->path);
+    assert_string_equal(err, want);
+    assert_int_equal(cfg.peers.count, 1);
+    jm_cfg_release(&cfg, checked_table);
+}
+
+/* The endpoints the services bind and connect, as ZeroMQ takes them. */
+static void
+test_valid_endpoint(void **state)
+{
+    static const char *const good[] = {
+        "",
+        "tcp://127.0.0.1:7101",
+        "tcp://*:7101",
+        "tcp://0.0.0.0:*",
+        "tcp://intake-101:7102",
+        "tcp://[::1]:5",
+        "ipc:///run/jobmatch/intake.sock",
+        "inproc://api",
+    };
+
+    static const struct {
+        const char *value, *why;
+    } bad[] = {
+        {"bogus", "want tcp://HOST:PORT, ipc://PATH or inproc://NAME"},
+        {"tcp://127.0.0.1", "want tcp://HOST:PORT"},
+        {"tcp://:7101", "want tcp://HOST:PORT"},
+        {"tcp://h:0", "from 1 to 65535"},
+        {"tcp://h:65536", "from 1 to 65535"},
+        {"tcp://h:77x", "from 1 to 65535"},
+        {"tcp://127.0.0.1:7101 ", "blank"},
+        {"ipc://", "no path"},
+        {"udp://h:1", "want tcp://"},
+    };
+
+    char why[256];
+
+    (void) state;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (!jm_cfg_valid_endpoint(good[i], why, sizeof(why)))
+            fail_msg("\"%s\" refused: %s", good[i], why);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        why[0] = '\0';
+        if (jm_cfg_valid_endpoint(bad[i].value, why, sizeof(why)))
+            fail_msg("\"%s\" accepted", bad[i].value);
+        if (strstr(why, bad[i].why) == NULL)
+            fail_msg("\"%s\": \"%s\" does not say \"%s\"", bad[i].value, why,
+                     bad[i].why);
+    }
+}
+
 static void
 test_load_missing_file(void **state)
 {
@@ -713,6 +816,8 @@ main(void)
         T(test_set_errors),
         T(test_load_file),
         T(test_load_file_errors),
+        T(test_checked_values),
+        T(test_valid_endpoint),
         T(test_load_missing_file),
         T(test_args_overrides),
         T(test_args_config_file_then_overrides),

@@ -58,10 +58,23 @@ test_sample_parses(void **state)
 static void
 test_checks(void **state)
 {
-    static const char *const bad[] = {
-        "161",         "161 ",     "999 165", "161 165,",
-        "161 165;167", "161 1650", "abc 161", "161 165,999",
+    /* Each refused where it is written (jm_cfg_set: the file's line or
+     * the command line), naming what is wrong. */
+    static const struct {
+        const char *value, *why;
+    } bad[] = {
+        {"161", "want 'ORDER_MUNI CITIZEN_MUNI"},
+        {"161 ", "want 'ORDER_MUNI CITIZEN_MUNI"},
+        {"999 165", "999 is not one of the 98 municipality codes"},
+        {"161 165,", "the list ends with ','"},
+        {"161 165,,167", "an empty place in the list"},
+        {"161 165;167", "want 'ORDER_MUNI"},
+        {"161 1650", "1650 is not one of the 98"},
+        {"abc 161", "a municipality code is missing"},
+        {"161 165,999", "999 is not one of the 98"},
+        {"161 165   # Glostrup", "a comment goes on a line of its own"},
     };
+
     matcher_config c;
     char err[256];
 
@@ -96,16 +109,37 @@ test_checks(void **state)
     assert_int_equal(matcher_config_check(&c, NULL, err, sizeof(err)), 0);
     jm_cfg_release(&c, matcher_config_table);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char want[200];
+
         jm_cfg_defaults(&c, matcher_config_table);
-        jm_cfg_set(&c, matcher_config_table, "source", "tcp://a:1", err,
-                   sizeof(err));
-        jm_cfg_set(&c, matcher_config_table, "agreement", bad[i], err,
-                   sizeof(err));
-        if (matcher_config_check(&c, NULL, err, sizeof(err)) != -EINVAL)
-            fail_msg("agreement '%s' accepted", bad[i]);
-        assert_non_null(strstr(err, "agreement"));
+        if (jm_cfg_set(&c, matcher_config_table, "agreement", bad[i].value, err,
+                       sizeof(err)) != -EINVAL)
+            fail_msg("agreement '%s' accepted", bad[i].value);
+        snprintf(want, sizeof(want), "agreement \"%s\": ", bad[i].value);
+        if (strncmp(err, want, strlen(want)) != 0 ||
+            strstr(err, bad[i].why) == NULL)
+            fail_msg("agreement '%s': \"%s\" does not say \"%s\"", bad[i].value,
+                     err, bad[i].why);
+        assert_int_equal(c.agreements.count, 0);
         jm_cfg_release(&c, matcher_config_table);
     }
+    /* A source that is no endpoint, and one given twice (its log would be
+     * applied twice). */
+    jm_cfg_defaults(&c, matcher_config_table);
+    assert_int_equal(jm_cfg_set(&c, matcher_config_table, "source",
+                                "tcp://127.0.0.1", err, sizeof(err)),
+                     -EINVAL);
+    assert_non_null(strstr(err, "source \"tcp://127.0.0.1\": want"));
+    jm_cfg_set(&c, matcher_config_table, "source", "tcp://a:1", err,
+               sizeof(err));
+    jm_cfg_set(&c, matcher_config_table, "source", "tcp://b:2", err,
+               sizeof(err));
+    jm_cfg_set(&c, matcher_config_table, "source", "tcp://a:1", err,
+               sizeof(err));
+    assert_int_equal(matcher_config_check(&c, NULL, err, sizeof(err)), -EINVAL);
+    assert_string_equal(err,
+                        "source tcp://a:1 is given twice (positions 1 and 3)");
+    jm_cfg_release(&c, matcher_config_table);
     /* -t checks what the start checks: an agreement the start refuses
      * fails the test of the config too (exit 2, not 0). */
     {

@@ -41,32 +41,47 @@ typedef struct jm_cfg_entry {
     int64_t def_int;     /* default for INT and BOOL */
     int64_t min, max;    /* bounds for INT */
     const char *help;    /* one line, for --help and -t */
+    /* STR and LIST: NULL, or a check of each value given (not of the
+     * default), so that a value that cannot work is refused where it is
+     * written: "path:line: key \"value\": why" (a check of the whole
+     * config, jm_cfg_program.check, cannot say the line). Returns false
+     * with a one-line reason in why. */
+    bool (*valid)(const char *value, char *why, size_t why_size);
 } jm_cfg_entry;
 
-#define JM_CFG_STR(name, off, def, help)                    \
-    {                                                       \
-        (name), JM_CFG_T_STR, (off), (def), 0, 0, 0, (help) \
-    }
-#define JM_CFG_INT(name, off, def, lo, hi, help)                     \
+#define JM_CFG_STR(name, off, def, help) \
+    JM_CFG_STR_CHECKED(name, off, def, NULL, help)
+#define JM_CFG_STR_CHECKED(name, off, def, valid, help)              \
     {                                                                \
-        (name), JM_CFG_T_INT, (off), NULL, (def), (lo), (hi), (help) \
+        (name), JM_CFG_T_STR, (off), (def), 0, 0, 0, (help), (valid) \
     }
-#define JM_CFG_BOOL(name, off, def, help)                       \
-    {                                                           \
-        (name), JM_CFG_T_BOOL, (off), NULL, (def), 0, 1, (help) \
+#define JM_CFG_INT(name, off, def, lo, hi, help)                           \
+    {                                                                      \
+        (name), JM_CFG_T_INT, (off), NULL, (def), (lo), (hi), (help), NULL \
     }
-#define JM_CFG_LEVEL(name, off, def, help)                    \
-    {                                                         \
-        (name), JM_CFG_T_LEVEL, (off), (def), 0, 0, 0, (help) \
+#define JM_CFG_BOOL(name, off, def, help)                             \
+    {                                                                 \
+        (name), JM_CFG_T_BOOL, (off), NULL, (def), 0, 1, (help), NULL \
     }
-#define JM_CFG_LIST(name, off, help)                        \
-    {                                                       \
-        (name), JM_CFG_T_LIST, (off), NULL, 0, 0, 0, (help) \
+#define JM_CFG_LEVEL(name, off, def, help)                          \
+    {                                                               \
+        (name), JM_CFG_T_LEVEL, (off), (def), 0, 0, 0, (help), NULL \
     }
-#define JM_CFG_END                                 \
-    {                                              \
-        NULL, JM_CFG_T_END, 0, NULL, 0, 0, 0, NULL \
+#define JM_CFG_LIST(name, off, help) JM_CFG_LIST_CHECKED(name, off, NULL, help)
+#define JM_CFG_LIST_CHECKED(name, off, valid, help)                  \
+    {                                                                \
+        (name), JM_CFG_T_LIST, (off), NULL, 0, 0, 0, (help), (valid) \
     }
+#define JM_CFG_END                                       \
+    {                                                    \
+        NULL, JM_CFG_T_END, 0, NULL, 0, 0, 0, NULL, NULL \
+    }
+
+/* A check for JM_CFG_*_CHECKED: a ZeroMQ endpoint the services can bind
+ * or connect: tcp://HOST:PORT (PORT a number or '*'), ipc://PATH or
+ * inproc://NAME, without blanks; "" passes (the keys where it means
+ * "none"; the others say so themselves). */
+bool jm_cfg_valid_endpoint(const char *value, char *why, size_t why_size);
 
 /* Describes the program for --help and --version. */
 typedef struct jm_cfg_program {
