@@ -413,10 +413,10 @@ test_change_is_notified(void **state)
     submit_example_order(f, "order-1");
     put_example_profile(f, "citizen-1", NULL);
     catch_up(f, f->matcher);
-    /* What `matcher watch` asks before it subscribes: the new order's
-     * first list and the citizen's were published. */
+    /* What `matcher watch` asks before it subscribes (the lists of the
+     * order and the citizen may or may not have been published yet: the
+     * live lists are rebuilt in the background). */
     before_subscribing = published_seq(f);
-    assert_true(before_subscribing >= 2);
     assert_int_equal(
         jm_sock_new(&f->sub, f->bus, JM_SOCK_SUB, &opts, on_shortlist, f), 0);
     assert_int_equal(
