@@ -227,20 +227,25 @@ txn_abort(jm_txn_t *txn)
     txn->store->active_txns--;
 }
 
-/* True if dir holds no LMDB data yet (LMDB too treats an empty data file
- * as a new environment). */
-static bool
-data_file_empty(const char *dir)
+enum data_file { DATA_NONE, DATA_EMPTY, DATA_HELD };
+
+/* What dir's data.mdb is: none yet, an empty file (which LMDB too takes
+ * for a new environment), or a file with data. */
+static enum data_file
+data_file(const char *dir)
 {
     size_t size = strlen(dir) + sizeof("/data.mdb");
     char *path = jm_xmalloc(size);
     struct stat st;
-    bool empty;
+    enum data_file what;
 
     (void) snprintf(path, size, "%s/data.mdb", dir);
-    empty = stat(path, &st) != 0 || st.st_size == 0;
+    if (stat(path, &st) != 0)
+        what = DATA_NONE;
+    else
+        what = st.st_size == 0 ? DATA_EMPTY : DATA_HELD;
     free(path);
-    return empty;
+    return what;
 }
 
 /* Refuses a data file shorter than the pages its meta page says are in
@@ -323,6 +328,7 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
     jm_store_t *self = NULL;
     MDB_envinfo info;
     struct stat st;
+    enum data_file what;
     int rc, dead = 0;
 
     JM_ASSERT(store_p != NULL);
@@ -368,10 +374,28 @@ jm_store_open(jm_store_t **store_p, const char *dir, const jm_store_opts *opts)
         rc = store_err(rc, "mdb_env_set_maxdbs");
         goto fail;
     }
+    /* An empty data file where data should be (a copy or a restore that
+     * wrote nothing, a disk that lost it): LMDB would start a new, empty
+     * store in it, and a source would hand out a new log that its
+     * consumers take for a restore. Its data is gone; what to do is the
+     * operator's call. A refetchable store (the matcher's view) is
+     * fetched again anyway. LMDB writes its two meta pages as it creates
+     * the file, so its own first open leaves no empty file behind. */
+    what = data_file(dir);
+    if (what == DATA_EMPTY && !o.refetchable) {
+        jm_log(JM_LOG_ERR, "store",
+               "%s/data.mdb is empty (0 bytes): the data of this store is not "
+               "in it (a copy or a restore that wrote nothing?): restore the "
+               "directory from a backup (docs/operations.md, \"Backup and "
+               "restore\"); if it never held data, delete the empty file",
+               dir);
+        rc = -EIO;
+        goto fail;
+    }
     /* A new environment starts at the configured size. (Set after the
      * open, it would start at LMDB's 1 MiB default, which the file then
      * keeps: LMDB never records a smaller size than it once had.) */
-    if (data_file_empty(dir) &&
+    if (what != DATA_HELD &&
         (rc = mdb_env_set_mapsize(self->env, o.map_size)) != 0) {
         rc = store_err(rc, "mdb_env_set_mapsize");
         goto fail;

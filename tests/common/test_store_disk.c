@@ -330,6 +330,41 @@ test_cut_short_store_does_not_open_and_says_why(void **state)
     jm_test_rmtree(dir);
 }
 
+/* An empty data.mdb where a store was (a copy or a restore that wrote
+ * nothing): LMDB would start a new store in it; the open refuses, says
+ * what to do, and leaves the file as it is. A refetchable store (the
+ * matcher's view, fetched again from its sources) starts afresh. */
+static void
+test_empty_data_file_is_refused_unless_refetchable(void **state)
+{
+    jm_store_opts refetchable = {.refetchable = true};
+    struct last_error e = {""};
+    jm_store_t *store = NULL;
+    char dir[256], path[300];
+    struct stat st;
+
+    (void) state;
+    jm_test_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    jm_test_write_file(path, "");
+    jm_log_set_sink(keep_error, &e);
+    assert_int_equal(jm_store_open(&store, dir, NULL), -EIO);
+    jm_log_set_sink(NULL, NULL);
+    assert_null(store);
+    assert_non_null(strstr(e.text, "data.mdb is empty (0 bytes)"));
+    assert_non_null(strstr(e.text, "restore the directory from a backup"));
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 0);
+
+    assert_int_equal(jm_store_open(&store, dir, &refetchable), 0);
+    jm_store_destroy(&store);
+    /* And a directory without the file is a new store, as always. */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(jm_store_open(&store, dir, NULL), 0);
+    jm_store_destroy(&store);
+    jm_test_rmtree(dir);
+}
+
 int
 main(void)
 {
@@ -337,6 +372,7 @@ main(void)
         cmocka_unit_test(test_full_disk_fails_the_commit_and_loses_nothing),
         cmocka_unit_test(test_damaged_store_does_not_open_and_says_why),
         cmocka_unit_test(test_cut_short_store_does_not_open_and_says_why),
+        cmocka_unit_test(test_empty_data_file_is_refused_unless_refetchable),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
