@@ -206,9 +206,13 @@ print_skills(const jm_esco_t *esco, const char *what,
         else if (s->citizen_level > 0 && s->citizen_level < s->required_level)
             printf(" - level %u, needs %u (below: partial credit)",
                    s->citizen_level, s->required_level);
-        else if (s->citizen_level > 0)
+        else if (s->citizen_level > 0 && s->required_level > 0)
             printf(" - level %u, needs %u", s->citizen_level,
                    s->required_level);
+        /* Minimum level 0 means any level (docs/matching.md), as `gaps`
+         * says: "needs 0" would read as a level below the lowest. */
+        else if (s->citizen_level > 0)
+            printf(" - level %u, needs any level", s->citizen_level);
         printf("\n");
     }
 }
@@ -471,8 +475,9 @@ cli_cmd_gaps(cli *c, int argc, char **argv)
         goto out;
     }
     esco = load_esco(c);
-    printf("citizen %s: %u open orders within reach, %u fully covered\n",
-           r->profile_id, r->orders_in_reach, r->orders_matched);
+    printf("citizen %s: %u open order%s within reach, %u fully covered\n",
+           r->profile_id, r->orders_in_reach,
+           r->orders_in_reach == 1 ? "" : "s", r->orders_matched);
     t = cli_table_new("skill", ">unlocks", ">improves", ">level",
                       "orders unlocked", NULL);
     for (size_t i = 0; i < r->n_gaps; i++) {
@@ -509,6 +514,7 @@ cli_cmd_assign(cli *c, int argc, char **argv)
     const Jobmatch__V1__Reply *reply;
     const Jobmatch__V1__AssignmentResult *r;
     char *codes[100], *list = NULL;
+    char elapsed[32];
     unsigned long long v;
     jm_msg_t *msg = NULL;
     struct opts o;
@@ -523,14 +529,33 @@ cli_cmd_assign(cli *c, int argc, char **argv)
     }
     if (o.npos != 0 || o.municipality == NULL)
         return cli_usage_error(c, "%s", assign_usage);
+    /* The matcher reads no codes as "every municipality the caller may
+     * see", so an empty list or code (an unset shell variable, a stray
+     * comma) must not reach it: it would widen the scope, not narrow it.
+     * strtok_r would skip empty fields silently; split by hand. */
+    if (o.municipality[0] == '\0')
+        return cli_usage_error(c,
+                               "--municipality needs at least one code "
+                               "(the list is empty)\n%s",
+                               assign_usage);
     list = jm_xstrdup(o.municipality);
-    for (char *save = NULL, *p = strtok_r(list, ",", &save); p != NULL;
-         p = strtok_r(NULL, ",", &save)) {
+    for (char *code = list, *comma; code != NULL;
+         code = comma != NULL ? comma + 1 : NULL) {
+        if ((comma = strchr(code, ',')) != NULL)
+            *comma = '\0';
+        if (code[0] == '\0') {
+            rc = cli_usage_error(c,
+                                 "--municipality '%s': code %zu is empty "
+                                 "(a comma too many?)",
+                                 o.municipality,
+                                 (size_t) m.n_municipality_codes + 1);
+            goto out;
+        }
         if (m.n_municipality_codes == 100) {
             rc = cli_usage_error(c, "too many municipalities");
             goto out;
         }
-        codes[m.n_municipality_codes++] = p;
+        codes[m.n_municipality_codes++] = code;
     }
     m.municipality_codes = codes;
     m.mode = o.exact ? JOBMATCH__V1__ASSIGN_MODE__ASSIGN_MODE_EXACT
@@ -559,16 +584,24 @@ cli_cmd_assign(cli *c, int argc, char **argv)
         print_json(&r->base);
         goto out;
     }
-    printf("%s: %zu proposals to %u of %u orders, %u citizens; total %.3f\n",
+    printf("%s: %zu proposal%s to %u of %u orders, %u citizen%s; total "
+           "%.3f\n",
            r->mode == JOBMATCH__V1__ASSIGN_MODE__ASSIGN_MODE_EXACT ? "exact"
                                                                    : "greedy",
-           r->n_proposals, r->orders_served, r->orders, r->citizens,
-           r->total_score);
+           r->n_proposals, r->n_proposals == 1 ? "" : "s", r->orders_served,
+           r->orders, r->citizens, r->citizens == 1 ? "" : "s", r->total_score);
     if (r->mode == JOBMATCH__V1__ASSIGN_MODE__ASSIGN_MODE_EXACT)
         printf("greedy %.3f, exact %.3f: greedy is %.2f%% below\n",
                r->greedy_total, r->exact_total, r->gap * 100.0);
-    printf("at most %u proposals per citizen, Gini %.3f, %.1f ms\n",
-           r->max_proposals_per_citizen, r->gini, r->elapsed_us / 1000.0);
+    /* Small runs take microseconds: "0.0 ms" would say nothing. */
+    if (r->elapsed_us < 1000)
+        snprintf(elapsed, sizeof(elapsed), "%lld us",
+                 (long long) r->elapsed_us);
+    else
+        snprintf(elapsed, sizeof(elapsed), "%.1f ms", r->elapsed_us / 1000.0);
+    printf("at most %u proposal%s per citizen, Gini %.3f, %s\n",
+           r->max_proposals_per_citizen,
+           r->max_proposals_per_citizen == 1 ? "" : "s", r->gini, elapsed);
     t = cli_table_new("order", "citizen", ">score", NULL);
     for (size_t i = 0; i < r->n_proposals; i++) {
         cli_table_cell(t, "%s", r->proposals[i]->order_id);

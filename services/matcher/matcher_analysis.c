@@ -186,9 +186,9 @@ struct requirements {
     matcher_bottleneck *items;
 };
 
-/* The order's requirements, in the order the reply lists ties: four
- * fixed ones, then licences, languages and essential skills, each named
- * by its JobOrder field path and described for a person. */
+/* The order's requirements: four fixed ones, then licences, languages
+ * and essential skills, each named by its JobOrder field path (which
+ * orders ties in the reply: bottleneck_cmp) and described for a person. */
 static void
 describe(const matcher_index_t *ix, const matcher_order *o,
          struct requirements *req)
@@ -316,6 +316,34 @@ misses(matcher_index_t *ix, const matcher_order *o, uint32_t slot,
     return (int) n;
 }
 
+/* Field paths in the order a person reads them: names by bytes, but an
+ * index by its number, so that essential_skills[2] comes before
+ * essential_skills[10] (as bytes, "1" < "2" would put [10] first). Only
+ * the paths themselves decide, never slots or term ids, so every matcher
+ * lists ties alike. */
+static int
+field_path_cmp(const char *a, const char *b)
+{
+    while (*a != '\0' && *b != '\0') {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            char *a_end, *b_end;
+            unsigned long na = strtoul(a, &a_end, 10);
+            unsigned long nb = strtoul(b, &b_end, 10);
+
+            if (na != nb)
+                return na < nb ? -1 : 1;
+            a = a_end;
+            b = b_end;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char) *a < (unsigned char) *b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return (*a != '\0') - (*b != '\0');
+}
+
 static int
 bottleneck_cmp(const void *a, const void *b)
 {
@@ -323,7 +351,7 @@ bottleneck_cmp(const void *a, const void *b)
 
     if (x->pool_without != y->pool_without)
         return x->pool_without > y->pool_without ? -1 : 1;
-    return strcmp(x->requirement, y->requirement);
+    return field_path_cmp(x->requirement, y->requirement);
 }
 
 /* Walks one list of the order's candidates; a citizen in several lists

@@ -52,9 +52,13 @@ typedef struct matcher_bottleneck {
 } matcher_bottleneck;
 
 typedef struct matcher_bottlenecks {
-    matcher_bottleneck *items; /* largest pool_without first; caller frees */
+    matcher_bottleneck *items; /* largest pool_without first, ties by
+                                * requirement (indexes by number); caller
+                                * frees */
     size_t n;
-    uint32_t pool; /* candidates meeting every requirement now */
+    uint32_t pool; /* candidates meeting every requirement now, essential
+                    * skills included: at most as many as pass the hard
+                    * filters (CandidateList.eligible) */
 } matcher_bottlenecks;
 
 /* For the order in oslot: among its candidates (citizens sharing a skill,

@@ -1,6 +1,7 @@
 /* test_matcher_analysis.c - skill gaps, bottlenecks and assignment over a
  * hand-made index: the counts a caseworker and a consultant would expect,
  * and an assignment that respects every capacity. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -220,6 +221,37 @@ test_bottlenecks_count_the_pool_without_each(void **state)
     free(b.items);
 }
 
+/* Ties list essential_skills[2] before [10]: the index is a number, not
+ * text (as text, [10] and [11] came between [1] and [2]). */
+static void
+test_bottleneck_ties_order_indexes_by_number(void **state)
+{
+    static const char *const fixed[] = {"hours_per_week", "kind", "start_date",
+                                        "workplace"};
+    struct fixture *f = *state;
+    matcher_bottlenecks b;
+    fx_order o;
+    char uri[96], want[40];
+    uint32_t os;
+
+    fx_order_init(&o, "twelve-skills");
+    for (unsigned i = 0; i < 12; i++)
+        fx_order_skill(&o, fx_skill_uri(uri, sizeof(uri), 900 + i), 0, true);
+    os = fx_put_order(f->ix, &o);
+
+    /* Nobody: every requirement ties at a pool_without of 0. */
+    matcher_bottlenecks_compute(f->ix, os, &f->ctx, &b);
+    assert_int_equal(b.pool, 0);
+    assert_int_equal(b.n, 16);
+    for (unsigned i = 0; i < 12; i++) {
+        snprintf(want, sizeof(want), "essential_skills[%u]", i);
+        assert_string_equal(b.items[i].requirement, want);
+    }
+    for (unsigned i = 0; i < 4; i++)
+        assert_string_equal(b.items[12 + i].requirement, fixed[i]);
+    free(b.items);
+}
+
 static void
 test_assignment_respects_capacities(void **state)
 {
@@ -293,6 +325,8 @@ main(void)
             teardown),
         cmocka_unit_test_setup_teardown(
             test_bottlenecks_count_the_pool_without_each, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_bottleneck_ties_order_indexes_by_number, setup, teardown),
         cmocka_unit_test_setup_teardown(test_assignment_respects_capacities,
                                         setup, teardown),
         cmocka_unit_test(test_gini),
