@@ -3,7 +3,10 @@
  * twice.
  *
  * Database "<name>": 16-byte request id -> value
- *     [8-byte BE time ms][1-byte principal length][principal][reply]
+ *     [8-byte BE time ms][1-byte principal length][principal][digest][reply]
+ * where the time's top bit (never set in a time: times are >= 0) says
+ * that the request's digest (JM_IDEM_DIGEST_LEN bytes) is there; records
+ * written before digests were kept have neither.
  * Database "<name>.time": [8-byte BE time ms][16-byte id] -> empty, so that
  *     prune walks the oldest records first without reading them all.
  * The principal (from the caller's CURVE key) is stored so that one client
@@ -22,6 +25,7 @@
 #define ID_SIZE       16
 #define TIME_KEY_SIZE (8 + ID_SIZE)
 #define HEADER_SIZE   ((size_t) 8 + 1)
+#define HAS_DIGEST    0x80 /* in the time's first byte */
 
 struct jm_idem {
     jm_store_t *store;
@@ -62,10 +66,11 @@ jm_idem_destroy(jm_idem_t **idem_p)
 
 int
 jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
-               const char *principal, jm_val *reply)
+               const char *principal, const uint8_t digest[JM_IDEM_DIGEST_LEN],
+               jm_val *reply)
 {
     const uint8_t *p;
-    size_t plen, stored_len;
+    size_t plen, stored_len, dlen;
     jm_val v;
     int rc;
 
@@ -86,21 +91,29 @@ jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
         return -EIO;
     }
     stored_len = p[8];
+    dlen = p[0] & HAS_DIGEST ? JM_IDEM_DIGEST_LEN : 0;
+    if (v.size < HEADER_SIZE + stored_len + dlen) {
+        jm_log(JM_LOG_ERR, "store", "idempotency record of %zu bytes", v.size);
+        return -EIO;
+    }
     if (stored_len != plen || memcmp(p + HEADER_SIZE, principal, plen) != 0)
         return -EACCES;
-    reply->data = p + HEADER_SIZE + stored_len;
-    reply->size = v.size - HEADER_SIZE - stored_len;
+    if (dlen != 0 && digest != NULL &&
+        memcmp(p + HEADER_SIZE + stored_len, digest, dlen) != 0)
+        return -EEXIST;
+    reply->data = p + HEADER_SIZE + stored_len + dlen;
+    reply->size = v.size - HEADER_SIZE - stored_len - dlen;
     return 0;
 }
 
 int
 jm_idem_record(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
-               const char *principal, int64_t now_ms, const void *reply,
-               size_t size)
+               const char *principal, const uint8_t digest[JM_IDEM_DIGEST_LEN],
+               int64_t now_ms, const void *reply, size_t size)
 {
     uint8_t time_key[TIME_KEY_SIZE];
     uint8_t *value = NULL;
-    size_t plen;
+    size_t plen, dlen = digest != NULL ? JM_IDEM_DIGEST_LEN : 0, vlen;
     int rc;
 
     JM_ASSERT(idem != NULL);
@@ -114,20 +127,25 @@ jm_idem_record(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
      * big-endian) and never be pruned. */
     if (plen > JM_PRINCIPAL_MAX_LEN || now_ms < 0)
         return -EINVAL;
-    value = jm_xmalloc(HEADER_SIZE + plen + size);
+    vlen = HEADER_SIZE + plen + dlen + size;
+    value = jm_xmalloc(vlen);
     jm_be64_put(value, (uint64_t) now_ms);
+    memcpy(time_key, value, 8);
+    memcpy(time_key + 8, id, ID_SIZE);
     value[8] = (uint8_t) plen;
     memcpy(value + HEADER_SIZE, principal, plen);
+    if (dlen != 0) {
+        value[0] |= HAS_DIGEST;
+        memcpy(value + HEADER_SIZE + plen, digest, dlen);
+    }
     if (size > 0)
-        memcpy(value + HEADER_SIZE + plen, reply, size);
+        memcpy(value + HEADER_SIZE + plen + dlen, reply, size);
     /* NOOVERWRITE: the first reply is the one that counts; a second
      * record for the same id is the caller's bug or a race, and must not
      * leave a stale entry in the time index either. */
-    if ((rc = jm_txn_put(txn, idem->ids, id, ID_SIZE, value,
-                         HEADER_SIZE + plen + size, JM_PUT_NOOVERWRITE)) != 0)
+    if ((rc = jm_txn_put(txn, idem->ids, id, ID_SIZE, value, vlen,
+                         JM_PUT_NOOVERWRITE)) != 0)
         goto fail;
-    memcpy(time_key, value, 8);
-    memcpy(time_key + 8, id, ID_SIZE);
     rc = jm_txn_put(txn, idem->times, time_key, sizeof(time_key), "", 0, 0);
 
 fail:

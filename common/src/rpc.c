@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "jm/clock.h"
 #include "jm/err.h"
 #include "jm/log.h"
@@ -31,7 +33,8 @@ struct jm_rpc_call {
     jm_peer peer;
     char principal[JM_PRINCIPAL_MAX_LEN + 1];
     uint8_t request_id[16];
-    jm_msg_t *msg; /* owns the Request */
+    uint8_t digest[JM_RPC_DIGEST_LEN]; /* of the request's bytes */
+    jm_msg_t *msg;                     /* owns the Request */
     void *data;
     struct jm_rpc_call *prev, *next; /* outstanding calls */
 };
@@ -191,6 +194,14 @@ on_request(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
         call->principal[len] = '\0';
     }
     memcpy(call->request_id, req->request_id.data, 16);
+    {
+        _Static_assert(crypto_shorthash_BYTES == JM_RPC_DIGEST_LEN,
+                       "SipHash-2-4 gives 8 bytes");
+        static const uint8_t key[crypto_shorthash_KEYBYTES] =
+            "jobmatch request";
+
+        (void) crypto_shorthash(call->digest, m->data, m->size, key);
+    }
     call->msg = msg;
     msg = NULL;
     call->next = server->calls;
@@ -314,6 +325,12 @@ const uint8_t *
 jm_rpc_call_request_id(const jm_rpc_call_t *call)
 {
     return call->request_id;
+}
+
+const uint8_t *
+jm_rpc_call_request_digest(const jm_rpc_call_t *call)
+{
+    return call->digest;
 }
 
 void

@@ -287,6 +287,9 @@ batch_prepared(jm_txn_t *txn, void *arg)
 
 /* ---- writes: group commit ---- */
 
+_Static_assert(JM_RPC_DIGEST_LEN == JM_IDEM_DIGEST_LEN,
+               "the idempotency records keep the rpc's request digests");
+
 static int
 apply_item(jm_txn_t *txn, void *ptr, void *arg)
 {
@@ -305,9 +308,9 @@ apply_item(jm_txn_t *txn, void *ptr, void *arg)
     item->r.now_ms = source->batch_now;
 
     if (item->call != NULL) {
-        rc = jm_idem_lookup(source->idem, txn,
-                            jm_rpc_call_request_id(item->call),
-                            item->r.principal, &stored);
+        rc = jm_idem_lookup(
+            source->idem, txn, jm_rpc_call_request_id(item->call),
+            item->r.principal, jm_rpc_call_request_digest(item->call), &stored);
         if (rc == 0) {
             item->stored = jm_xmalloc(stored.size);
             memcpy(item->stored, stored.data, stored.size);
@@ -317,6 +320,16 @@ apply_item(jm_txn_t *txn, void *ptr, void *arg)
         if (rc == -EACCES) {
             jm_error_set(&item->r.err, JM_E_CONFLICT, "request_id",
                          "this request id was used by another caller");
+            return 1;
+        }
+        /* A retry sends the same request again; another request under
+         * the same id would get the first one's answer and be lost. */
+        if (rc == -EEXIST) {
+            jm_error_set(&item->r.err, JM_E_CONFLICT, "request_id",
+                         "this request id was used for another request "
+                         "(its first reply stands): give each request an id "
+                         "of its own, and resend a request unchanged to "
+                         "retry it");
             return 1;
         }
         if (rc != -ENOENT)
@@ -331,8 +344,9 @@ apply_item(jm_txn_t *txn, void *ptr, void *arg)
     jm_rpc_pack_reply(item->call, &item->reply, &item->packed,
                       &item->packed_size);
     return jm_idem_record(source->idem, txn, jm_rpc_call_request_id(item->call),
-                          item->r.principal, source->batch_now, item->packed,
-                          item->packed_size);
+                          item->r.principal,
+                          jm_rpc_call_request_digest(item->call),
+                          source->batch_now, item->packed, item->packed_size);
 }
 
 /* Right after each batch's transaction, before any reply: the service's

@@ -22,14 +22,25 @@ test_writes_get_contiguous_seqs_and_duplicates_change_nothing(void **state)
     assert_true(jm_test_run_until(&f->loop, answered, &u, 5000));
     assert_int_equal(f->last_seq, 201);
     assert_false(f->last_duplicate);
-    /* The same request id again, even with another body: the first
-     * reply, marked duplicate, and no new event. */
-    submit(f, "order-y", rid);
+    /* The same request again: the first reply, marked duplicate, and no
+     * new event. */
+    submit(f, "order-x", rid);
     u.answered = f->answered + 1;
     assert_true(jm_test_run_until(&f->loop, answered, &u, 5000));
     assert_int_equal(f->last_seq, 201);
     assert_true(f->last_duplicate);
     assert_int_equal(jm_source_head(f->source), 201);
+    /* Another request under that id: an error (CONFLICT, test_intake_
+     * server), and no new event either. */
+    {
+        int errors = f->errors;
+
+        submit(f, "order-y", rid);
+        u.answered = f->answered + 1;
+        assert_true(jm_test_run_until(&f->loop, answered, &u, 5000));
+        assert_int_equal(f->errors, errors + 1);
+        assert_int_equal(jm_source_head(f->source), 201);
+    }
 }
 
 static void

@@ -1,6 +1,7 @@
 /* test_idem.c - idempotency records: a repeated request id gets the first
- * reply (also after a restart), only for the principal that sent it, and
- * prune forgets old records only. */
+ * reply (also after a restart), only for the principal that sent it and
+ * only for the same request (its digest), and prune forgets old records
+ * only. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,8 @@ struct call {
     uint8_t id[16];
     const char *principal;
     int64_t now_ms;
-    const char *reply; /* to record, or expected from lookup */
+    const char *reply;     /* to record, or expected from lookup */
+    const uint8_t *digest; /* of the request; NULL: none */
     int rc;
 };
 
@@ -75,8 +77,8 @@ record_fn(jm_txn_t *txn, void *arg)
 {
     struct call *c = arg;
 
-    return jm_idem_record(c->idem, txn, c->id, c->principal, c->now_ms,
-                          c->reply, c->reply ? strlen(c->reply) : 0);
+    return jm_idem_record(c->idem, txn, c->id, c->principal, c->digest,
+                          c->now_ms, c->reply, c->reply ? strlen(c->reply) : 0);
 }
 
 static int
@@ -85,7 +87,8 @@ lookup_fn(jm_txn_t *txn, void *arg)
     struct call *c = arg;
     jm_val reply;
 
-    c->rc = jm_idem_lookup(c->idem, txn, c->id, c->principal, &reply);
+    c->rc =
+        jm_idem_lookup(c->idem, txn, c->id, c->principal, c->digest, &reply);
     if (c->rc == 0) {
         assert_non_null(c->reply);
         assert_int_equal(reply.size, strlen(c->reply));
@@ -101,7 +104,7 @@ static int
 record(struct fixture *f, uint8_t n, const char *principal, int64_t now_ms,
        const char *reply)
 {
-    struct call c = {f->idem, {0}, principal, now_ms, reply, 0};
+    struct call c = {f->idem, {0}, principal, now_ms, reply, NULL, 0};
 
     make_id(c.id, n);
     return jm_store_write(f->store, record_fn, &c);
@@ -111,11 +114,64 @@ record(struct fixture *f, uint8_t n, const char *principal, int64_t now_ms,
 static int
 lookup(struct fixture *f, uint8_t n, const char *principal, const char *expect)
 {
-    struct call c = {f->idem, {0}, principal, 0, expect, 0};
+    struct call c = {f->idem, {0}, principal, 0, expect, NULL, 0};
 
     make_id(c.id, n);
     assert_int_equal(jm_store_read(f->store, lookup_fn, &c), 0);
     return c.rc;
+}
+
+static size_t prune(struct fixture *f, int64_t before_ms, size_t limit);
+
+/* The same with the request's digest. */
+static int
+record_digest(struct fixture *f, uint8_t n, const char *digest, int64_t now_ms,
+              const char *reply)
+{
+    struct call c = {f->idem, {0}, "p", now_ms, reply, (const uint8_t *) digest,
+                     0};
+
+    make_id(c.id, n);
+    return jm_store_write(f->store, record_fn, &c);
+}
+
+static int
+lookup_digest(struct fixture *f, uint8_t n, const char *digest,
+              const char *expect)
+{
+    struct call c = {f->idem, {0}, "p", 0, expect, (const uint8_t *) digest, 0};
+
+    make_id(c.id, n);
+    assert_int_equal(jm_store_read(f->store, lookup_fn, &c), 0);
+    return c.rc;
+}
+
+/* A request id sent again with another request (another digest) is not
+ * a retry: -EEXIST, and the first reply is not given. A lookup without a
+ * digest, or a record made without one (before digests were kept), is
+ * not compared. Prune takes records with a digest as any other. */
+static void
+test_other_request_is_refused(void **state)
+{
+    struct fixture *f = *state;
+
+    assert_int_equal(record_digest(f, 1, "digest-A", 100, "accepted seq 7"), 0);
+    assert_int_equal(lookup_digest(f, 1, "digest-A", "accepted seq 7"), 0);
+    assert_int_equal(lookup_digest(f, 1, "digest-B", NULL), -EEXIST);
+    assert_int_equal(lookup_digest(f, 1, NULL, "accepted seq 7"), 0);
+    assert_int_equal(lookup(f, 1, "other", NULL), -EACCES);
+
+    assert_int_equal(record(f, 2, "p", 200, "an old record"), 0);
+    assert_int_equal(lookup_digest(f, 2, "digest-B", "an old record"), 0);
+
+    /* after a restart, too */
+    fixture_close(f);
+    fixture_open(f);
+    assert_int_equal(lookup_digest(f, 1, "digest-B", NULL), -EEXIST);
+    assert_int_equal(lookup_digest(f, 1, "digest-A", "accepted seq 7"), 0);
+    assert_int_equal(prune(f, 150, 10), 1);
+    assert_int_equal(lookup_digest(f, 1, "digest-A", NULL), -ENOENT);
+    assert_int_equal(lookup_digest(f, 2, "digest-A", "an old record"), 0);
 }
 
 static void
@@ -245,6 +301,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_duplicate_gets_first_reply, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_other_principal_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_other_request_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_records_are_refused, setup,
                                         teardown),

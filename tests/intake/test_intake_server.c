@@ -68,6 +68,7 @@ test_duplicate_request_id(void **state)
     uint8_t rid[16];
     it_order o;
     char id[80];
+    char *title;
     uint64_t seq;
 
     jm_test_random(rid, sizeof(rid));
@@ -80,18 +81,31 @@ test_duplicate_request_id(void **state)
     snprintf(id, sizeof(id), "%s", r->accepted->id);
     assert_int_equal(seq, 2);
 
-    /* The same request id: the first answer, marked duplicate, no new
-     * order and no new seq, even with another body. */
+    /* The same request id, the same request: the first answer, marked
+     * duplicate, no new order and no new seq. */
     for (int i = 0; i < 2; i++) {
-        o.order.title = i ? "Something else" : o.order.title;
         r = it_submit(f->c, &o.order, rid);
         assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
         assert_true(r->duplicate);
         assert_int_equal(r->accepted->seq, seq);
         assert_string_equal(r->accepted->id, id);
     }
+    /* The same request id with another request is no retry: its answer
+     * would be the first request's, and the second would be lost without
+     * a word. CONFLICT, and nothing changes; the first request sent again
+     * still gets its answer. */
+    title = o.order.title;
+    o.order.title = "Something else";
+    r = it_submit(f->c, &o.order, rid);
+    fx_expect_error(r, JM_E_CONFLICT, "request_id");
+    assert_non_null(strstr(r->error->message, "used for another request"));
     assert_int_equal(fx_head(f), 2);
     assert_int_equal(it_order_count(f->c), 2);
+    o.order.title = title;
+    r = it_submit(f->c, &o.order, rid);
+    assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
+    assert_true(r->duplicate);
+    assert_string_equal(r->accepted->id, id);
 }
 
 /* ---- update ---- */

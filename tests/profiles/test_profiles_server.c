@@ -817,8 +817,7 @@ test_duplicate_request_id_changes_nothing(void **state)
     p.req.request_id.len = 16;
     pt_put_ok(t, CW161, &p, id);
     head = jm_source_head(profiles_server_source(t->server));
-    /* The same id again, even with another body: the first reply. */
-    p.profile.hours_per_week = 10;
+    /* The same request again: the first reply. */
     msg = pt_call(t, CW161, &p.req, NULL, NULL);
     reply = pt_reply(msg);
     assert_int_equal(reply->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
@@ -826,6 +825,13 @@ test_duplicate_request_id_changes_nothing(void **state)
     assert_string_equal(reply->accepted->id, id);
     assert_int_equal(reply->accepted->seq, head);
     jm_msg_free(&msg);
+    /* Another request under the same id: a conflict, and nothing
+     * changes (the first reply would have hidden that it was not
+     * applied). */
+    p.profile.hours_per_week = 10;
+    pt_expect_error(pt_call(t, CW161, &p.req, NULL, NULL), JM_E_CONFLICT,
+                    "request_id");
+    p.profile.hours_per_week = 37;
     assert_int_equal(jm_source_head(profiles_server_source(t->server)), head);
     /* Another principal with that request id: a conflict. */
     pt_expect_error(pt_call(t, M161, &p.req, NULL, NULL), JM_E_CONFLICT,

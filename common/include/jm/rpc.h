@@ -95,6 +95,14 @@ const char *jm_rpc_call_principal(const jm_rpc_call_t *call);
 /* The 16-byte request id. Borrowed until the reply. */
 const uint8_t *jm_rpc_call_request_id(const jm_rpc_call_t *call);
 
+/* A digest of the request's bytes as they arrived (SipHash-2-4 with a
+ * fixed key: the same on every run, for idempotency records kept on
+ * disk), so that a request id sent again with another request can be
+ * told from a retry. Not a defence against a caller who wants a
+ * collision: it is their own request id. */
+#define JM_RPC_DIGEST_LEN 8
+const uint8_t *jm_rpc_call_request_digest(const jm_rpc_call_t *call);
+
 /* A per-call slot for the handler's state across a group commit. */
 void jm_rpc_call_set_data(jm_rpc_call_t *call, void *data);
 void *jm_rpc_call_data(const jm_rpc_call_t *call);

@@ -210,18 +210,27 @@ typedef struct jm_idem jm_idem_t;
 int jm_idem_open(jm_idem_t **idem_p, jm_store_t *store, const char *name);
 void jm_idem_destroy(jm_idem_t **idem_p);
 
-/* If request_id was recorded: 0 with *reply the stored reply bytes
- * (borrowed until the transaction ends), or -EACCES if it was recorded for
- * another principal. -ENOENT if unknown. */
-int jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
-                   const char *principal, jm_val *reply);
+/* The digest of a request (jm_rpc_call_request_digest): tells a retry
+ * from another request sent with the same id. */
+#define JM_IDEM_DIGEST_LEN 8
 
-/* Records the reply for request_id at time now_ms (>= 0). -EEXIST if the
- * id is already recorded (the first reply stays); -EINVAL if the
- * principal is longer than 255 bytes. */
+/* If request_id was recorded: 0 with *reply the stored reply bytes
+ * (borrowed until the transaction ends); -EACCES if it was recorded for
+ * another principal; -EEXIST if for a request of another digest (digest
+ * NULL, or a record made without one, is not compared). -ENOENT if
+ * unknown. */
+int jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
+                   const char *principal,
+                   const uint8_t digest[JM_IDEM_DIGEST_LEN], jm_val *reply);
+
+/* Records the reply for request_id, and the request's digest (may be
+ * NULL), at time now_ms (>= 0). -EEXIST if the id is already recorded
+ * (the first reply stays); -EINVAL if the principal is longer than 255
+ * bytes. */
 int jm_idem_record(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
-                   const char *principal, int64_t now_ms, const void *reply,
-                   size_t size);
+                   const char *principal,
+                   const uint8_t digest[JM_IDEM_DIGEST_LEN], int64_t now_ms,
+                   const void *reply, size_t size);
 
 /* Forgets records older than before_ms; at most limit per call (keeps
  * transactions short). *removed_out may be NULL. */
