@@ -146,10 +146,13 @@ on_request(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
     }
     /* Steps 1-5 of docs/protocol.md, each with its own code. */
     if (m->malformed) {
+        /* Counted as the client sent them: the ROUTER's routing id is
+         * not the client's frame. */
         jm_error_set(&err, JM_E_MALFORMED, "",
-                     "expected frames [routing id, body] or [routing id, "
-                     "empty, body], got %u frames",
-                     m->frames);
+                     "a request is one frame, the packed Request (or an "
+                     "empty frame and then it, as a REQ socket sends); got "
+                     "%u frames",
+                     m->frames > 0 ? m->frames - 1 : 0);
         reject(server, m, have_id ? id : NULL, &err);
         return;
     }

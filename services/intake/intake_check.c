@@ -87,8 +87,11 @@ intake_may(const jm_principal *caller, intake_op op, const char *owner,
         allowed = false;
         break;
     }
+    /* The caller's kind, not a field, is what is wrong: no path (an
+     * integrator sent to owner_municipality would look for a fault
+     * there). */
     if (!allowed)
-        return jm_error_set(err, JM_E_PERMISSION_DENIED, path,
+        return jm_error_set(err, JM_E_PERMISSION_DENIED, "",
                             "this caller may not %s", op_names[op]);
     /* The payload's or the stored order's municipality must be the
      * caller's own (DESIGN.md section 4). */

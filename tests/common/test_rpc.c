@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zmq.h>
+
 #include "jm/bus.h"
 #include "jm/log.h"
 #include "jm/msg.h"
@@ -218,6 +220,51 @@ test_each_bad_envelope_gets_its_own_code(void **state)
     n = pack_request(&req, buf);
     expect_error(f, buf, n, JM_E_INVALID_FIELD, "get_order.order_id");
     assert_int_equal(f->handled, 0);
+}
+
+/* A client that sends two frames (its own id as a frame, then the
+ * request) is told it sent two: the ROUTER's routing id is not counted
+ * (the message said 3, which a client cannot find in what it sent). */
+static void
+test_frames_counted_as_the_client_sent_them(void **state)
+{
+    struct fixture *f = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__Ping ping = JOBMATCH__V1__PING__INIT;
+    Jobmatch__V1__Reply *reply = NULL;
+    uint8_t id[16] = {7}, buf[256], got[512];
+    void *ctx = zmq_ctx_new(), *dealer = zmq_socket(ctx, ZMQ_DEALER);
+    int zero = 0, n = -1;
+    size_t size;
+
+    req.request_id.data = id;
+    req.request_id.len = 16;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_PING;
+    req.ping = &ping;
+    size = pack_request(&req, buf);
+    zmq_setsockopt(dealer, ZMQ_LINGER, &zero, sizeof(zero));
+    assert_int_equal(zmq_connect(dealer, jm_rpc_server_endpoint(f->server)), 0);
+    assert_int_equal(zmq_send(dealer, "x", 1, ZMQ_SNDMORE), 1);
+    assert_int_equal(zmq_send(dealer, buf, size, 0), (int) size);
+    /* The server runs on the loop, the client is a plain socket: turn the
+     * loop and look for the reply, for at most 10 s. */
+    for (uint64_t end = uv_hrtime() + 10000000000ULL;
+         n < 0 && uv_hrtime() < end;) {
+        zmq_pollitem_t item = {dealer, 0, ZMQ_POLLIN, 0};
+
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+        if (zmq_poll(&item, 1, 1) == 1)
+            n = zmq_recv(dealer, got, sizeof(got), 0);
+    }
+    assert_true(n > 0);
+    assert_non_null(reply = jobmatch__v1__reply__unpack(NULL, (size_t) n, got));
+    assert_int_equal(reply->body_case, JOBMATCH__V1__REPLY__BODY_ERROR);
+    assert_int_equal(reply->error->code, JM_E_MALFORMED);
+    if (strstr(reply->error->message, "got 2 frames") == NULL)
+        fail_msg("\"%s\"", reply->error->message);
+    jobmatch__v1__reply__free_unpacked(reply, NULL);
+    zmq_close(dealer);
+    zmq_ctx_term(ctx);
 }
 
 static void
@@ -512,6 +559,8 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_each_bad_envelope_gets_its_own_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_frames_counted_as_the_client_sent_them, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_unavailable_is_a_warning_refusal_is_info, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_reply_carries_request_id,

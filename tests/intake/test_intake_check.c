@@ -720,9 +720,13 @@ test_principals(void **state)
         if (intake_check_submit(&r, &c, &body, &err) != cases[i].may_submit)
             fail_msg("%s: submit %s", cases[i].principal,
                      cases[i].may_submit ? "refused" : "allowed");
+        /* A municipality's own order or not: the field; a kind of caller
+         * that may not submit at all: no field. */
         if (!cases[i].may_submit)
             expect_error(&err, JM_E_PERMISSION_DENIED,
-                         "submit_order.order.owner_municipality");
+                         c.kind == JM_PRINCIPAL_MUNICIPALITY
+                             ? "submit_order.order.owner_municipality"
+                             : "");
     }
     jm_principal_parse("caseworker:161", &c);
     assert_true(intake_may(&c, INTAKE_OP_OUTCOME, "161", "x", &err));
@@ -732,7 +736,7 @@ test_principals(void **state)
     assert_true(intake_may(&c, INTAKE_OP_READ, "101", "x", &err));
     memset(&err, 0, sizeof(err));
     assert_false(intake_may(&c, INTAKE_OP_OUTCOME, "101", "x", &err));
-    expect_error(&err, JM_E_PERMISSION_DENIED, "x");
+    expect_error(&err, JM_E_PERMISSION_DENIED, "");
     jm_principal_parse("service", &c);
     assert_true(intake_may(&c, INTAKE_OP_SET_STATUS, "101", "x", &err));
     assert_false(intake_may(&c, INTAKE_OP_UPDATE, "101", "x", &err));
@@ -761,7 +765,7 @@ test_monitor_reads_counts_only(void **state)
     assert_true(intake_check_stats(&c, &stats, &err));
     list.municipality_code = "";
     assert_false(intake_check_list(&c, &list, &err));
-    expect_error(&err, JM_E_PERMISSION_DENIED, "list_orders.municipality_code");
+    expect_error(&err, JM_E_PERMISSION_DENIED, "");
     memset(&err, 0, sizeof(err));
     get.order_id = "o-1";
     assert_false(intake_check_get(&c, &get, &err));
