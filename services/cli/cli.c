@@ -146,6 +146,24 @@ explain_silence(cli *c, cli_service service)
     free(first);
 }
 
+bool
+cli_is_write(const Jobmatch__V1__Request *req)
+{
+    switch (req->body_case) {
+    case JOBMATCH__V1__REQUEST__BODY_SUBMIT_ORDER:
+    case JOBMATCH__V1__REQUEST__BODY_UPDATE_ORDER:
+    case JOBMATCH__V1__REQUEST__BODY_SET_ORDER_STATUS:
+    case JOBMATCH__V1__REQUEST__BODY_RECORD_OUTCOME:
+    case JOBMATCH__V1__REQUEST__BODY_PUT_PROFILE:
+    case JOBMATCH__V1__REQUEST__BODY_RECORD_PROGRESS:
+    case JOBMATCH__V1__REQUEST__BODY_SET_CONSENT:
+    case JOBMATCH__V1__REQUEST__BODY_ERASE_PROFILE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 int
 cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
             jm_msg_t **reply_p)
@@ -156,6 +174,16 @@ cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
     int rc, exit_code;
 
     *reply_p = NULL;
+    /* --request-id names one write: a command that makes none uses it for
+     * nothing, one that makes several (sample load has its own ids)
+     * cannot take it. */
+    if (c->has_request_id && cli_is_write(req)) {
+        if (req->request_id.len != 0 || c->writes++ > 0)
+            return cli_usage_error(c, "--request-id names one write, and "
+                                      "this command makes several");
+        req->request_id.data = c->request_id;
+        req->request_id.len = sizeof(c->request_id);
+    }
     if ((exit_code = cli_client_new(c, service, &client)) != CLI_OK)
         return exit_code;
     if ((rc = jm_rpc_client_call(client, req, on_reply, &w)) != 0) {

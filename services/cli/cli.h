@@ -51,7 +51,13 @@ typedef struct cli {
     bool json; /* --json: machine-readable output */
     unsigned timeout_ms;
     const char *node_dir; /* --node DIR: endpoints and keys from node.json */
-    const char *prog;     /* argv[0] for messages */
+    /* --request-id: the id of the one write this command makes, so that a
+     * script can send it again after a timeout (exit 3) without a second
+     * write. */
+    bool has_request_id;
+    uint8_t request_id[16];
+    unsigned writes;  /* writes sent with it: at most one */
+    const char *prog; /* argv[0] for messages */
     uv_loop_t loop;
     jm_bus_t *bus; /* created on first request */
 } cli;
@@ -71,6 +77,9 @@ typedef struct cli_command {
  * Error body, which cli_reply_failed reports. Returns CLI_UNREACHABLE
  * (after printing which endpoints did not answer) or CLI_USAGE if no
  * endpoint is known for the service. */
+/* Is req a write (a request intake or profiles records under its id)? */
+bool cli_is_write(const Jobmatch__V1__Request *req);
+
 int cli_request(cli *c, cli_service service, Jobmatch__V1__Request *req,
                 jm_msg_t **reply_p);
 

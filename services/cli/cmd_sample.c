@@ -594,6 +594,11 @@ cli_cmd_sample(cli *c, int argc, char **argv)
         usage(stderr);
         return CLI_USAGE;
     }
+    /* Its request ids come from the seed (a rerun is a retry already). */
+    if (c->has_request_id)
+        return cli_usage_error(c, "--request-id names one write, and sample "
+                                  "load makes many (its ids come from the "
+                                  "seed: run it again to retry)");
     if ((rc = parse_options(c, argc, argv, &o)) == CLI_OK)
         rc = run_load(c, &o);
     free(o.municipality_text);

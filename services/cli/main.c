@@ -17,6 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "cli.h"
 #include "cli_commands.h"
 #include "jm/err.h"
@@ -86,6 +88,9 @@ usage(FILE *out)
         "  --json             machine-readable output (ESCO labels beside "
         "URIs)\n"
         "  --timeout MS       per try (default 3000)\n"
+        "  --request-id ID    the id of this command's write (32 hex digits\n"
+        "                     or a UUID): the same command again with it,\n"
+        "                     after a timeout (exit 3), is applied once\n"
         "  -h, --help         this text; `jobmatch COMMAND --help` for a "
         "command\n"
         "  --version          print the version\n"
@@ -218,6 +223,20 @@ take_globals(cli *c, int *argc, char **argv, struct curve_args *keys)
                 return -1;
             }
             c->node_dir = argv[++i];
+        } else if (strcmp(a, "--request-id") == 0) {
+            size_t len = 0;
+
+            if (i + 1 >= *argc ||
+                sodium_hex2bin(c->request_id, sizeof(c->request_id),
+                               argv[i + 1], strlen(argv[i + 1]), "-", &len,
+                               NULL) != 0 ||
+                len != sizeof(c->request_id)) {
+                cli_usage_error(c, "--request-id needs 16 bytes: 32 hex "
+                                   "digits, or a UUID (uuidgen)");
+                return -1;
+            }
+            c->has_request_id = true;
+            i++;
         } else if (strcmp(a, "--timeout") == 0) {
             unsigned long long ms;
 

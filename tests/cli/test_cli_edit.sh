@@ -10,7 +10,11 @@
 #   - a citizen: `profile get --json`, edited, `profile put` takes it; the
 #     same file again is a conflict; --expected-version wins over the file;
 #   - the profile's occupations carry their ESCO labels in --json output;
-#   - a URI the shipped ESCO does not know is sent, with a warning.
+#   - a URI the shipped ESCO does not know is sent, with a warning;
+#   - --request-id: a script that timed out sends the same command again
+#     and the write is applied once (the same id, "already done"); the id
+#     with another write is a conflict; a command of several writes
+#     refuses it.
 # Usage: test_cli_edit.sh JOBMATCH INTAKE PROFILES SOURCE_DIR
 set -euo pipefail
 
@@ -98,4 +102,24 @@ expect_exit 0 "--expected-version 2" \
     j profile put "$dir/profile-edited.json" --expected-version 2
 expect_exit 2 "--expected-version 0" \
     j profile put "$dir/profile-edited.json" --expected-version 0
+
+# A script's retry after a timeout: the same command with its request id.
+rid=6f1c2a5e-3b7d-4c8e-9a0f-1d2e3f4a5b6c
+expect_exit 0 "submit with --request-id" \
+    j --request-id "$rid" order submit "$src/docs/examples/job-order.json"
+first=$(sed -n 's/^submitted order \([^:]*\): .*/\1/p' "$dir/out")
+[ -n "$first" ] || fail "no order id: $(cat "$dir/out")"
+grep -q "already done" "$dir/out" && fail "first try marked done: $(cat "$dir/out")"
+expect_exit 0 "the same again" \
+    j --request-id "$rid" order submit "$src/docs/examples/job-order.json"
+grep -q "^submitted order $first: .*(already done: this is the first answer)$" \
+    "$dir/out" || fail "the retry: $(cat "$dir/out")"
+expect_exit 1 "the id with another write" \
+    j --request-id "$rid" order close "$first" --withdrawn
+grep -q "request_id" "$dir/out" || fail "reused id: $(cat "$dir/out")"
+j order get "$first" | grep -q "OPEN\|open" || fail "the reused id closed $first"
+expect_exit 2 "--request-id with sample load" \
+    j --request-id "$rid" sample load --citizens 1 --orders 1
+expect_exit 2 "--request-id of 8 bytes" \
+    j --request-id 0123456789abcdef order get "$first"
 echo "ok"
