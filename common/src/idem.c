@@ -98,8 +98,11 @@ jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
     }
     if (stored_len != plen || memcmp(p + HEADER_SIZE, principal, plen) != 0)
         return -EACCES;
+    /* Only digests made with the same key can be compared: the first 8
+     * bytes name it (jm_rpc_call_request_digest). */
     if (dlen != 0 && digest != NULL &&
-        memcmp(p + HEADER_SIZE + stored_len, digest, dlen) != 0)
+        memcmp(p + HEADER_SIZE + stored_len, digest, 8) == 0 &&
+        memcmp(p + HEADER_SIZE + stored_len + 8, digest + 8, dlen - 8) != 0)
         return -EEXIST;
     reply->data = p + HEADER_SIZE + stored_len + dlen;
     reply->size = v.size - HEADER_SIZE - stored_len - dlen;

@@ -44,6 +44,10 @@ struct jm_rpc_server {
     char name[32];
     size_t max_request_size;
     char plain_principal[JM_PRINCIPAL_MAX_LEN + 1];
+    /* The requests' digests: a key id, and the key, in memory only
+     * (jm_rpc_call_request_digest). */
+    uint8_t digest_key_id[8];
+    uint8_t digest_key[crypto_shorthash_KEYBYTES];
     jm_rpc_handler_fn handler;
     jm_rpc_drained_fn drained;
     void *arg;
@@ -197,14 +201,12 @@ on_request(jm_sock_t *sock, const jm_sock_msg *m, void *arg)
         call->principal[len] = '\0';
     }
     memcpy(call->request_id, req->request_id.data, 16);
-    {
-        _Static_assert(crypto_shorthash_BYTES == JM_RPC_DIGEST_LEN,
-                       "SipHash-2-4 gives 8 bytes");
-        static const uint8_t key[crypto_shorthash_KEYBYTES] =
-            "jobmatch request";
-
-        (void) crypto_shorthash(call->digest, m->data, m->size, key);
-    }
+    _Static_assert(sizeof(server->digest_key_id) + crypto_shorthash_BYTES ==
+                       JM_RPC_DIGEST_LEN,
+                   "a key id and a SipHash-2-4");
+    memcpy(call->digest, server->digest_key_id, sizeof(server->digest_key_id));
+    (void) crypto_shorthash(call->digest + sizeof(server->digest_key_id),
+                            m->data, m->size, server->digest_key);
     call->msg = msg;
     msg = NULL;
     call->next = server->calls;
@@ -260,6 +262,13 @@ jm_rpc_server_new(jm_rpc_server_t **server_p, jm_bus_t *bus,
     server->handler = handler;
     server->drained = drained;
     server->arg = arg;
+    /* A fresh key for this server's life (jm_rpc_call_request_digest). */
+    if (sodium_init() < 0) {
+        rc = -EIO;
+        goto fail;
+    }
+    randombytes_buf(server->digest_key_id, sizeof(server->digest_key_id));
+    crypto_shorthash_keygen(server->digest_key);
 
     rc = jm_sock_new(&server->sock, bus, JM_SOCK_ROUTER, &opts->sock,
                      on_request, server);
@@ -308,6 +317,7 @@ jm_rpc_server_destroy(jm_rpc_server_t **server_p)
     while (server->calls != NULL)
         call_free(server->calls);
     jm_sock_close(&server->sock);
+    sodium_memzero(server->digest_key, sizeof(server->digest_key));
     free(server);
     *server_p = NULL;
 }

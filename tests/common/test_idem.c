@@ -146,32 +146,38 @@ lookup_digest(struct fixture *f, uint8_t n, const char *digest,
     return c.rc;
 }
 
-/* A request id sent again with another request (another digest) is not
- * a retry: -EEXIST, and the first reply is not given. A lookup without a
- * digest, or a record made without one (before digests were kept), is
- * not compared. Prune takes records with a digest as any other. */
+/* A request id sent again with another request (another digest under
+ * the same key) is not a retry: -EEXIST, and the first reply is not
+ * given. A digest under another key (a restart made a new one: the key
+ * lives in memory only), a lookup without a digest, or a record made
+ * without one (before digests were kept) is not compared. Prune takes
+ * records with a digest as any other. */
 static void
 test_other_request_is_refused(void **state)
 {
     struct fixture *f = *state;
+    /* 8 bytes of key id, then 8 of hash (jm_rpc_call_request_digest) */
+    static const char a[] = "key-1---hash-AAA", b[] = "key-1---hash-BBB",
+                      later[] = "key-2---hash-BBB";
 
-    assert_int_equal(record_digest(f, 1, "digest-A", 100, "accepted seq 7"), 0);
-    assert_int_equal(lookup_digest(f, 1, "digest-A", "accepted seq 7"), 0);
-    assert_int_equal(lookup_digest(f, 1, "digest-B", NULL), -EEXIST);
+    assert_int_equal(record_digest(f, 1, a, 100, "accepted seq 7"), 0);
+    assert_int_equal(lookup_digest(f, 1, a, "accepted seq 7"), 0);
+    assert_int_equal(lookup_digest(f, 1, b, NULL), -EEXIST);
+    assert_int_equal(lookup_digest(f, 1, later, "accepted seq 7"), 0);
     assert_int_equal(lookup_digest(f, 1, NULL, "accepted seq 7"), 0);
     assert_int_equal(lookup(f, 1, "other", NULL), -EACCES);
 
     assert_int_equal(record(f, 2, "p", 200, "an old record"), 0);
-    assert_int_equal(lookup_digest(f, 2, "digest-B", "an old record"), 0);
+    assert_int_equal(lookup_digest(f, 2, b, "an old record"), 0);
 
-    /* after a restart, too */
+    /* after a reopen of the store, too */
     fixture_close(f);
     fixture_open(f);
-    assert_int_equal(lookup_digest(f, 1, "digest-B", NULL), -EEXIST);
-    assert_int_equal(lookup_digest(f, 1, "digest-A", "accepted seq 7"), 0);
+    assert_int_equal(lookup_digest(f, 1, b, NULL), -EEXIST);
+    assert_int_equal(lookup_digest(f, 1, a, "accepted seq 7"), 0);
     assert_int_equal(prune(f, 150, 10), 1);
-    assert_int_equal(lookup_digest(f, 1, "digest-A", NULL), -ENOENT);
-    assert_int_equal(lookup_digest(f, 2, "digest-A", "an old record"), 0);
+    assert_int_equal(lookup_digest(f, 1, a, NULL), -ENOENT);
+    assert_int_equal(lookup_digest(f, 2, a, "an old record"), 0);
 }
 
 static void

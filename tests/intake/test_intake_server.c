@@ -684,6 +684,16 @@ test_restart_keeps_orders_and_request_ids(void **state)
     assert_string_equal(r->accepted->id, id);
     assert_int_equal(r->accepted->seq, 1);
     assert_int_equal(fx_head(f), 1);
+    /* The key of the requests' digests lived in the stopped process's
+     * memory only (a digest of a citizen's request must not be checkable
+     * by whoever reads the store): after a restart another request under
+     * that id can no longer be told from a retry, and gets the first
+     * reply, as before digests were kept. Nothing new is written. */
+    o.order.title = "Another title";
+    r = it_submit(f->c, &o.order, rid);
+    assert_int_equal(r->body_case, JOBMATCH__V1__REPLY__BODY_ACCEPTED);
+    assert_true(r->duplicate);
+    assert_int_equal(fx_head(f), 1);
 }
 
 /* Listing and statistics by municipality and expiry use indexes kept in

@@ -95,12 +95,16 @@ const char *jm_rpc_call_principal(const jm_rpc_call_t *call);
 /* The 16-byte request id. Borrowed until the reply. */
 const uint8_t *jm_rpc_call_request_id(const jm_rpc_call_t *call);
 
-/* A digest of the request's bytes as they arrived (SipHash-2-4 with a
- * fixed key: the same on every run, for idempotency records kept on
- * disk), so that a request id sent again with another request can be
- * told from a retry. Not a defence against a caller who wants a
- * collision: it is their own request id. */
-#define JM_RPC_DIGEST_LEN 8
+/* A digest of the request's bytes as they arrived, so that a request id
+ * sent again with another request can be told from a retry: the server's
+ * key id (8 bytes), then SipHash-2-4 of the bytes under that key (8).
+ * The key is random, made when the server is created and kept in memory
+ * only: a request holds personal data (a CPR number), and a digest under
+ * a key anyone knew, kept on disk with the idempotency records, would let
+ * whoever reads the store confirm a guessed number offline, even of a
+ * citizen since erased. Digests of another key id (made before a
+ * restart) cannot be compared: jm_idem takes them for a retry. */
+#define JM_RPC_DIGEST_LEN 16
 const uint8_t *jm_rpc_call_request_digest(const jm_rpc_call_t *call);
 
 /* A per-call slot for the handler's state across a group commit. */

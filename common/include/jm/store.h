@@ -210,15 +210,17 @@ typedef struct jm_idem jm_idem_t;
 int jm_idem_open(jm_idem_t **idem_p, jm_store_t *store, const char *name);
 void jm_idem_destroy(jm_idem_t **idem_p);
 
-/* The digest of a request (jm_rpc_call_request_digest): tells a retry
- * from another request sent with the same id. */
-#define JM_IDEM_DIGEST_LEN 8
+/* The digest of a request (jm_rpc_call_request_digest): a key id (8
+ * bytes), then a keyed hash of the request (8). Tells a retry from
+ * another request sent with the same id, as long as the key is the same:
+ * the key lives in the serving process's memory only. */
+#define JM_IDEM_DIGEST_LEN 16
 
 /* If request_id was recorded: 0 with *reply the stored reply bytes
  * (borrowed until the transaction ends); -EACCES if it was recorded for
- * another principal; -EEXIST if for a request of another digest (digest
- * NULL, or a record made without one, is not compared). -ENOENT if
- * unknown. */
+ * another principal; -EEXIST if for a request of another digest under the
+ * same key id (digest NULL, a record made without one, or one of another
+ * key id, is not compared). -ENOENT if unknown. */
 int jm_idem_lookup(jm_idem_t *idem, jm_txn_t *txn, const uint8_t id[16],
                    const char *principal,
                    const uint8_t digest[JM_IDEM_DIGEST_LEN], jm_val *reply);
