@@ -505,7 +505,16 @@ cli_read_record(const char *path, const ProtobufCMessageDescriptor *desc,
     json = json_loadb(text + skip, size - skip, JSON_REJECT_DUPLICATES, &jerr);
     free(text);
     if (json == NULL) {
-        fprintf(stderr, "jobmatch: %s:%d: %s\n", name, jerr.line, jerr.text);
+        /* jansson quotes the text where it stopped ("... near '\"0703..."):
+         * in a citizen's file that is a CPR number or a name, which must
+         * not land in the logs of the systems that feed profiles. The
+         * line and column say where. */
+        char *near = strstr(jerr.text, " near '");
+
+        if (near != NULL)
+            *near = '\0';
+        fprintf(stderr, "jobmatch: %s:%d:%d: %s\n", name, jerr.line,
+                jerr.column, jerr.text);
         return CLI_USAGE;
     }
     strip_labels(json); /* what cli_print_json added reads back */

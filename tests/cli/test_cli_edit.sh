@@ -14,7 +14,9 @@
 #   - --request-id: a script that timed out sends the same command again
 #     and the write is applied once (the same id, "already done"); the id
 #     with another write is a conflict; a command of several writes
-#     refuses it.
+#     refuses it;
+#   - a citizen's file that is not JSON is refused with its line and
+#     column, never with the text where the parser stopped (a CPR number).
 # Usage: test_cli_edit.sh JOBMATCH INTAKE PROFILES SOURCE_DIR
 set -euo pipefail
 
@@ -122,4 +124,11 @@ expect_exit 2 "--request-id with sample load" \
     j --request-id "$rid" sample load --citizens 1 --orders 1
 expect_exit 2 "--request-id of 8 bytes" \
     j --request-id 0123456789abcdef order get "$first"
+
+# A control character after a CPR number: where, not what.
+printf '{"personal": {"cpr": "0703851234\a", "name": "Zyx"}}' >"$dir/bad.json"
+expect_exit 2 "a file that is not JSON" j profile put "$dir/bad.json"
+grep -q "bad.json:1:[0-9]*: control character" "$dir/out" ||
+    fail "not JSON: $(cat "$dir/out")"
+grep -q "0703851234" "$dir/out" && fail "the CPR number was printed: $(cat "$dir/out")"
 echo "ok"
