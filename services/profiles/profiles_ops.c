@@ -533,7 +533,15 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
         goto out;
     jm_principal_parse(r->principal, &p);
     if (old != NULL) {
+        /* A put with a CPR number is a look-up by it too: this answer and
+         * the two below tell the caller something of the number (that it
+         * is registered elsewhere; whether it is this citizen's), so the
+         * attempt gets an access line, as a FindProfile does. (Logged at
+         * once: nothing of it is committed. A batch redone after the map
+         * grew logs it again.) */
         if (!profiles_may_write(&p, home_of(old))) {
+            if (put->personal != NULL)
+                profiles_log_access(r->principal, "put_profile", id, "refused");
             rc = reject(r, JM_E_PERMISSION_DENIED, "put_profile.profile.id",
                         "the citizen belongs to another municipality");
             goto out;
@@ -548,6 +556,8 @@ apply_put(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
         if (put->personal != NULL &&
             (rec->cpr_hash.len != sizeof(hash) ||
              sodium_memcmp(rec->cpr_hash.data, hash, sizeof(hash)) != 0)) {
+            profiles_log_access(r->principal, "put_profile", id,
+                                "other_cpr_number");
             rc = reject(r, JM_E_CONFLICT, "put_profile.personal.cpr",
                         "is not the CPR number of this citizen");
             goto out;

@@ -530,7 +530,8 @@ find_and_expect(struct pt *t, struct access_log *log, size_t *from,
  * citizen of another municipality; a principal that may not look up at
  * all) or not found; a read that discloses nothing personal (the matcher)
  * is not logged. So are committed writes of it (a put with the personal
- * part, an erasure), and a refused write is not. The lines name citizens by
+ * part, an erasure), and puts that tell something of a CPR number. The
+ * lines name citizens by
  * pseudonymous id only, and are written with the log level at "err" too. */
 static void
 test_access_to_personal_data_is_logged(void **state)
@@ -584,8 +585,11 @@ test_access_to_personal_data_is_logged(void **state)
     find_and_expect(&t, &log, &from, M161, pp->cpr[1], "refused", "-");
     find_and_expect(&t, &log, &from, CW161, pp->cpr[4], "not_found", "-");
 
-    /* Writes of personal data, once committed; a write refused changes
-     * nothing and is no line. */
+    /* Writes of personal data, once committed. A put with a CPR number
+     * is a look-up by it too: refused because the number is another
+     * municipality's citizen's, or because it is not the named citizen's
+     * number, it tells the caller something of the number, and is a
+     * line (it was not: a CPR oracle nobody saw). */
     {
         struct pt_put p;
 
@@ -596,11 +600,29 @@ test_access_to_personal_data_is_logged(void **state)
                  " action=put_profile profile=%s result=written",
                  pp->id[0]);
         expect_access(&log, &from, want);
+        /* A caseworker of 101 registering "a new citizen" of 101 whose
+         * number is 161's citizen's. */
+        p.home.postcode = "1050";
+        p.home.municipality_code = "101";
         msg = pt_call(&t, CW101, &p.req, NULL, NULL);
+        assert_int_equal(pt_reply(msg)->error->code, JM_E_PERMISSION_DENIED);
+        jm_msg_free(&msg);
+        snprintf(want, sizeof(want),
+                 "access principal=" CW101
+                 " action=put_profile profile=%s result=refused",
+                 pp->id[0]);
+        expect_access(&log, &from, want);
+        pt_put_init(&p, pp->cpr[2], pp->name[0], pp->email[0]);
+        p.profile.id = pp->id[0];
+        msg = pt_call(&t, CW161, &p.req, NULL, NULL);
         assert_int_equal(pt_reply(msg)->body_case,
                          JOBMATCH__V1__REPLY__BODY_ERROR);
         jm_msg_free(&msg);
-        expect_access(&log, &from, NULL);
+        snprintf(want, sizeof(want),
+                 "access principal=" CW161
+                 " action=put_profile profile=%s result=other_cpr_number",
+                 pp->id[0]);
+        expect_access(&log, &from, want);
     }
     erase_citizen(&t, M161, pp->id[1]);
     snprintf(want, sizeof(want),
