@@ -61,6 +61,36 @@ load_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
     return rc;
 }
 
+/* The stored profile of id, if the caller may read it (else NOT_FOUND, the
+ * answer for an unknown id, as FindProfile gives for another
+ * municipality's citizen). A pseudonymous profile is still personal data,
+ * its latest progress measurements (health among them) included: another
+ * municipality's principals read it only when the citizen consented to
+ * being matched with neighbouring municipalities' orders (which is how
+ * they met the id, in a shortlist), and the measurements over time
+ * (trajectory) only the home municipality and the services. */
+static int
+load_readable(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
+              const char *id, const char *path, bool trajectory,
+              Jobmatch__V1__CitizenProfile **out)
+{
+    const Jobmatch__V1__Consent *consent;
+    jm_principal p;
+    int rc;
+
+    if ((rc = load_profile(server, txn, r, id, path, out)) != 0)
+        return rc;
+    jm_principal_parse(r->principal, &p);
+    if (!jm_principal_is_municipal(&p) ||
+        strcmp(p.municipality, home_of(*out)) == 0)
+        return 0;
+    consent = (*out)->consent;
+    if (!trajectory && consent != NULL && consent->neighbour_matching)
+        return 0;
+    *out = NULL;
+    return reject(r, JM_E_NOT_FOUND, path, "no citizen has this profile id");
+}
+
 /* The reply of every write. It is also what jm_source stores for the
  * request id, so it must never hold anything personal: the pseudonymous
  * id, the seq and the version are all it has. */
@@ -358,8 +388,8 @@ read_progress(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r)
     struct trajectory t = {.r = r};
     int rc;
 
-    if ((rc = load_profile(server, txn, r, get->profile_id,
-                           "get_progress.profile_id", &profile)) != 0)
+    if ((rc = load_readable(server, txn, r, get->profile_id,
+                            "get_progress.profile_id", true, &profile)) != 0)
         return rc;
     rc = profiles_repo_scan_progress(&server->repo, txn, get->profile_id,
                                      (int) get->dimension, collect_measurement,
@@ -395,8 +425,9 @@ profiles_ops_read(jm_txn_t *txn, jm_source_request *r, void *arg)
 
     switch (r->req->body_case) {
     case JOBMATCH__V1__REQUEST__BODY_GET_PROFILE:
-        if ((rc = load_profile(server, txn, r, r->req->get_profile->profile_id,
-                               "get_profile.profile_id", &profile)) != 0)
+        if ((rc = load_readable(server, txn, r, r->req->get_profile->profile_id,
+                                "get_profile.profile_id", false, &profile)) !=
+            0)
             return rc;
         return reply_profile(server, txn, r, profile);
     case JOBMATCH__V1__REQUEST__BODY_FIND_PROFILE:

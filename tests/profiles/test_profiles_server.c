@@ -162,9 +162,11 @@ test_put_new_and_get_with_and_without_personal(void **state)
     assert_string_equal(pr->personal->email, "anders@example.dk");
     jm_msg_free(&msg);
 
-    /* Everyone else gets the pseudonymous profile only. */
-    static const char *const others[] = {CW101, M161, MATCH};
-    for (size_t i = 0; i < 3; i++) {
+    /* The municipality's systems and the services get the pseudonymous
+     * profile only (another municipality: only with consent, test_
+     * other_municipalities_read_with_consent_only). */
+    static const char *const others[] = {M161, MATCH};
+    for (size_t i = 0; i < 2; i++) {
         msg = get_profile(t, others[i], id);
         pr = profile_of(msg);
         assert_string_equal(pr->profile->id, id);
@@ -579,6 +581,55 @@ set_consent(struct pt *t, const char *principal, const char *id,
     return pt_call(t, principal, &req, NULL, NULL);
 }
 
+/* Another municipality's caseworker meets a citizen's id in a shortlist
+ * only when the citizen consented to neighbouring municipalities' orders:
+ * then it may read the pseudonymous profile (not the measurements over
+ * time, which stay with the home municipality); without consent, or
+ * once it is withdrawn, the citizen is as unknown to it (NOT_FOUND, as
+ * FindProfile answers). The services read every citizen. */
+static void
+test_other_municipalities_read_with_consent_only(void **state)
+{
+    struct pt *t = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetProgress gp = JOBMATCH__V1__GET_PROGRESS__INIT;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "030390-3456", "Carl Carlsen", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    expect_accepted(record(t, CW161, id, DIM(HEALTH), 2, "2026-01-10"), NULL,
+                    NULL);
+    gp.profile_id = id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
+    req.get_progress = &gp;
+
+    pt_expect_error(get_profile(t, CW101, id), JM_E_NOT_FOUND,
+                    "get_profile.profile_id");
+    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_NOT_FOUND,
+                    "get_progress.profile_id");
+
+    expect_accepted(set_consent(t, CW161, id, true, "2026-02-01"), NULL, NULL);
+    msg = get_profile(t, CW101, id);
+    assert_string_equal(profile_of(msg)->profile->id, id);
+    assert_null(profile_of(msg)->personal);
+    jm_msg_free(&msg);
+    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_NOT_FOUND,
+                    "get_progress.profile_id");
+    /* Its own municipality and the matcher read the trajectory. */
+    for (int i = 0; i < 2; i++) {
+        msg = pt_call(t, i ? MATCH : CW161, &req, NULL, NULL);
+        assert_int_equal(pt_reply(msg)->body_case,
+                         JOBMATCH__V1__REPLY__BODY_PROGRESS);
+        jm_msg_free(&msg);
+    }
+
+    expect_accepted(set_consent(t, CW161, id, false, "2026-03-01"), NULL, NULL);
+    pt_expect_error(get_profile(t, CW101, id), JM_E_NOT_FOUND,
+                    "get_profile.profile_id");
+}
+
 /* The stored consent of id, as "yes 2026-01-05" or "none". */
 static const char *
 consent_of(struct pt *t, const char *id, char *buf, size_t size)
@@ -981,6 +1032,7 @@ main(void)
         T(test_put_refuses_names_not_shown_as_sent),
         T(test_assess_and_trajectory),
         T(test_consent),
+        T(test_other_municipalities_read_with_consent_only),
         T(test_put_does_not_change_consent),
         T(test_put_dates_an_undated_consent_today),
         T(test_erase),
