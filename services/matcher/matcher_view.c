@@ -41,6 +41,9 @@ struct touched {
 struct matcher_view {
     jm_store_t *store;
     jm_dbi orders, profiles, terms, terms_uri;
+    /* Records whose id a record of a lower source position holds (an id
+     * two sources both use): id, 0, position -> record. */
+    jm_dbi orders_aside, profiles_aside;
     matcher_index_t *ix;
     matcher_view_opts opts;
     struct source_ctx *sources;
@@ -140,54 +143,175 @@ intern_txn(void *arg, const char *uri, uint16_t *id)
 
 /* ---- applying events ---- */
 
-/* 1 if the view holds id from another source than this one (0 if not,
- * or -errno). Ids are the sources' own (a client may choose an order's
- * id), and two municipalities sharing a matcher may both use one: the
- * record first applied keeps the id, and the other source's events for
- * it change nothing (before, the last one applied won, and one
- * municipality's close took the other's open order out of every answer).
- * Logged each time, as the operator's to mend: the ids must differ. */
-static int
-held_by_another_source(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi,
-                       uint8_t kind, const char *id, unsigned source)
-{
-    jm_val v;
-    unsigned holder;
-    int rc = jm_txn_get(txn, dbi, id, strlen(id), &v);
+/* Ids are the sources' own (a client may choose an order's id), and two
+ * municipalities sharing a matcher may both use one. Each source's record
+ * is kept: the one of the lowest source position holds the id (in the
+ * main database, the one the index and every answer see), the others wait
+ * aside and take the id, lowest position first, when the holder's record
+ * goes. So what a matcher answers depends only on what each source holds,
+ * not on the order in which their events arrived, and two matchers with
+ * the same sources agree. (Before, the last event applied won, and one
+ * municipality's close took the other's open order out of every answer.)
+ * Each event for a shared id is logged: the operator's to mend. */
 
-    if (rc == -ENOENT)
-        return 0;
-    if (rc != 0)
-        return rc;
-    /* Every record starts with its format and its source (matcher_record.h). */
-    holder = v.size >= 2 ? ((const uint8_t *) v.data)[1] : source;
-    if (holder == source)
-        return 0;
+static void
+dbis_of(const matcher_view_t *view, uint8_t kind, jm_dbi *main, jm_dbi *aside)
+{
+    *main = kind == KIND_ORDER ? view->orders : view->profiles;
+    *aside = kind == KIND_ORDER ? view->orders_aside : view->profiles_aside;
+}
+
+/* The aside key of (id, source): id, a 0 byte (ids hold none), source. */
+static size_t
+aside_key(uint8_t key[66], const char *id, unsigned source)
+{
+    size_t len = strlen(id);
+
+    memcpy(key, id, len);
+    key[len] = 0;
+    key[len + 1] = (uint8_t) source;
+    return len + 2;
+}
+
+/* Every record starts with its format and its source (matcher_record.h). */
+static unsigned
+source_of(const jm_val *record, unsigned otherwise)
+{
+    return record->size >= 2 ? ((const uint8_t *) record->data)[1] : otherwise;
+}
+
+static void
+note_shared_id(matcher_view_t *view, uint8_t kind, const char *id,
+               unsigned source, unsigned holder)
+{
     view->stats.conflicts++;
     jm_log(JM_LOG_WARN, "matcher",
-           "%s %s from source %u has the id of source %u's: ignored (ids must "
-           "be unique across the sources of one matcher: docs/matching.md "
-           "section 12)",
+           "%s %s from source %u has the id of source %u's: the lower "
+           "source's record is the one matched (ids must be unique across "
+           "the sources of one matcher: docs/matching.md section 12)",
            kind == KIND_ORDER ? "order" : "citizen", id, source, holder);
+}
+
+/* Puts the record of (id, source) where it belongs: holding the id if no
+ * lower source does (the holder it displaces goes aside), else aside. */
+static int
+put_record(matcher_view_t *view, jm_txn_t *txn, uint8_t kind, const char *id,
+           unsigned source, const void *record, size_t size)
+{
+    jm_dbi main, aside;
+    uint8_t key[66];
+    size_t len = strlen(id);
+    unsigned holder;
+    jm_val v;
+    int rc;
+
+    dbis_of(view, kind, &main, &aside);
+    rc = jm_txn_get(txn, main, id, len, &v);
+    if (rc != 0 && rc != -ENOENT)
+        return rc;
+    if (rc == 0 && (holder = source_of(&v, source)) != source) {
+        note_shared_id(view, kind, id, source, holder);
+        if (source > holder)
+            return jm_txn_put(txn, aside, key, aside_key(key, id, source),
+                              record, size, 0);
+        {
+            /* v is LMDB's until the next write: copied first. */
+            uint8_t *held = jm_xmalloc(v.size);
+            size_t held_size = v.size;
+
+            memcpy(held, v.data, held_size);
+            rc = jm_txn_put(txn, aside, key, aside_key(key, id, holder), held,
+                            held_size, 0);
+            free(held);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    if ((rc = jm_txn_put(txn, main, id, len, record, size, 0)) != 0)
+        return rc;
+    touch(view, kind, id);
+    return 0;
+}
+
+struct lowest_aside {
+    const char *id;
+    size_t len;
+    uint8_t key[66];
+    size_t key_size;
+    uint8_t *record;
+    size_t size;
+};
+
+static int
+take_lowest_aside(const jm_val *key, const jm_val *val, void *arg)
+{
+    struct lowest_aside *l = arg;
+
+    if (key->size != l->len + 2 || memcmp(key->data, l->id, l->len) != 0 ||
+        ((const uint8_t *) key->data)[l->len] != 0)
+        return 1; /* past the id's keys */
+    memcpy(l->key, key->data, key->size);
+    l->key_size = key->size;
+    l->record = jm_xmalloc(val->size);
+    memcpy(l->record, val->data, val->size);
+    l->size = val->size;
     return 1;
 }
 
-/* Removals do not fail on an id the view does not have: events carry
- * state, and applying one twice must be harmless. */
+/* The holder of id went: the record of the lowest source waiting aside,
+ * if any, takes the id. */
 static int
-delete_record(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
-              const char *id, unsigned source)
+promote_aside(matcher_view_t *view, jm_txn_t *txn, uint8_t kind, const char *id)
 {
+    struct lowest_aside l = {.id = id, .len = strlen(id)};
+    jm_dbi main, aside;
+    uint8_t start[66];
+    int rc;
+
+    dbis_of(view, kind, &main, &aside);
+    memcpy(start, id, l.len);
+    start[l.len] = 0;
+    if ((rc = jm_txn_scan(txn, aside, start, l.len + 1, take_lowest_aside,
+                          &l)) != 0 ||
+        l.record == NULL)
+        goto out;
+    if ((rc = jm_txn_del(txn, aside, l.key, l.key_size)) == 0)
+        rc = jm_txn_put(txn, main, id, l.len, l.record, l.size, 0);
+out:
+    free(l.record);
+    return rc;
+}
+
+/* The record of (id, source) goes: the holder's, and another takes the
+ * id; or one waiting aside. Removals do not fail on an id the view does
+ * not have: events carry state, and applying one twice must be
+ * harmless. */
+static int
+delete_record(matcher_view_t *view, jm_txn_t *txn, uint8_t kind, const char *id,
+              unsigned source)
+{
+    jm_dbi main, aside;
+    uint8_t key[66];
+    unsigned holder;
+    jm_val v;
     int rc;
 
     if (!id_ok(id)) {
         view->stats.dropped++;
         return 0;
     }
-    if ((rc = held_by_another_source(view, txn, dbi, kind, id, source)) != 0)
-        return rc < 0 ? rc : 0;
-    rc = jm_txn_del(txn, dbi, id, strlen(id));
+    dbis_of(view, kind, &main, &aside);
+    rc = jm_txn_get(txn, main, id, strlen(id), &v);
     if (rc != 0 && rc != -ENOENT)
+        return rc;
+    if (rc == -ENOENT || (holder = source_of(&v, source)) != source) {
+        if (rc == 0)
+            note_shared_id(view, kind, id, source, holder);
+        rc = jm_txn_del(txn, aside, key, aside_key(key, id, source));
+        return rc == -ENOENT ? 0 : rc;
+    }
+    if ((rc = jm_txn_del(txn, main, id, strlen(id))) != 0 ||
+        (rc = promote_aside(view, txn, kind, id)) != 0)
         return rc;
     touch(view, kind, id);
     return 0;
@@ -203,26 +327,19 @@ apply_order(struct source_ctx *sc, jm_txn_t *txn,
     _Alignas(8) uint8_t buf[MATCHER_ORDER_REC_MAX];
     struct intern_ctx ic = {view, txn};
     matcher_encoder enc = {view->opts.esco, intern_txn, &ic};
-    int n, rc;
+    int n;
 
     if (order == NULL || !id_ok(order->id)) {
         view->stats.dropped++;
         return 0;
     }
     if (order->status != JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN)
-        return delete_record(view, txn, view->orders, KIND_ORDER, order->id,
-                             sc->index);
-    if ((rc = held_by_another_source(view, txn, view->orders, KIND_ORDER,
-                                     order->id, sc->index)) != 0)
-        return rc < 0 ? rc : 0;
+        return delete_record(view, txn, KIND_ORDER, order->id, sc->index);
     n = matcher_record_order(&enc, order, (uint8_t) sc->index, buf);
     if (n < 0)
         return n;
-    if ((rc = jm_txn_put(txn, view->orders, order->id, strlen(order->id), buf,
-                         (size_t) n, 0)) != 0)
-        return rc;
-    touch(view, KIND_ORDER, order->id);
-    return 0;
+    return put_record(view, txn, KIND_ORDER, order->id, sc->index, buf,
+                      (size_t) n);
 }
 
 static int
@@ -233,23 +350,17 @@ apply_profile(struct source_ctx *sc, jm_txn_t *txn,
     _Alignas(8) uint8_t buf[MATCHER_PROFILE_REC_MAX];
     struct intern_ctx ic = {view, txn};
     matcher_encoder enc = {view->opts.esco, intern_txn, &ic};
-    int n, rc;
+    int n;
 
     if (profile == NULL || !id_ok(profile->id)) {
         view->stats.dropped++;
         return 0;
     }
-    if ((rc = held_by_another_source(view, txn, view->profiles, KIND_PROFILE,
-                                     profile->id, sc->index)) != 0)
-        return rc < 0 ? rc : 0;
     n = matcher_record_profile(&enc, profile, (uint8_t) sc->index, buf);
     if (n < 0)
         return n;
-    if ((rc = jm_txn_put(txn, view->profiles, profile->id, strlen(profile->id),
-                         buf, (size_t) n, 0)) != 0)
-        return rc;
-    touch(view, KIND_PROFILE, profile->id);
-    return 0;
+    return put_record(view, txn, KIND_PROFILE, profile->id, sc->index, buf,
+                      (size_t) n);
 }
 
 static int
@@ -264,7 +375,7 @@ on_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
             sc, txn, event->order_changed ? event->order_changed->order : NULL);
     case JOBMATCH__V1__EVENT__BODY_ORDER_REMOVED:
         return delete_record(
-            view, txn, view->orders, KIND_ORDER,
+            view, txn, KIND_ORDER,
             event->order_removed ? event->order_removed->order_id : NULL,
             sc->index);
     case JOBMATCH__V1__EVENT__BODY_PROFILE_CHANGED:
@@ -273,7 +384,7 @@ on_apply(jm_txn_t *txn, const Jobmatch__V1__Event *event, void *arg)
             event->profile_changed ? event->profile_changed->profile : NULL);
     case JOBMATCH__V1__EVENT__BODY_PROFILE_REMOVED:
         return delete_record(
-            view, txn, view->profiles, KIND_PROFILE,
+            view, txn, KIND_PROFILE,
             event->profile_removed ? event->profile_removed->profile_id : NULL,
             sc->index);
     default:
@@ -336,48 +447,72 @@ on_pending(Jobmatch__V1__Event *const *events, size_t n, void *arg)
 struct collect {
     unsigned source; /* records of this source; or >= it with "from" */
     bool from;
-    char (*ids)[65];
+    bool aside; /* the keys of the aside database */
+
+    struct collected {
+        uint8_t len;
+        char key[66];
+    } * keys;
+
     size_t n, cap;
 };
 
 /* Keys of the records of one source (or of every source from a position
- * on, for sources no longer configured). */
+ * on, for sources no longer configured): in the main database the record
+ * says its source, aside the key's last byte does. */
 static int
 collect_one(const jm_val *key, const jm_val *val, void *arg)
 {
     struct collect *c = arg;
     unsigned source;
 
-    if (val->size < 2 || key->size == 0 || key->size > 64)
+    if (val->size < 2 || key->size == 0 || key->size > 66)
         return 0;
-    source = ((const uint8_t *) val->data)[1];
+    source = c->aside ? ((const uint8_t *) key->data)[key->size - 1]
+                      : ((const uint8_t *) val->data)[1];
     if (c->from ? source < c->source : source != c->source)
         return 0;
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
-        c->ids = jm_xrealloc(c->ids, c->cap * sizeof(*c->ids));
+        c->keys = jm_xrealloc(c->keys, c->cap * sizeof(*c->keys));
     }
-    memcpy(c->ids[c->n], key->data, key->size);
-    c->ids[c->n][key->size] = '\0';
+    c->keys[c->n].len = (uint8_t) key->size;
+    memcpy(c->keys[c->n].key, key->data, key->size);
     c->n++;
     return 0;
 }
 
-/* Deletes the records of source (or of every source >= it) from dbi. */
+/* Deletes the records of source (or of every source >= it) of a kind:
+ * first those waiting aside, then those holding an id, whose place the
+ * lowest record left aside takes. note: the ids are noted to read back
+ * into the index (not at open, before the index is loaded). */
 static int
-drop_source(matcher_view_t *view, jm_txn_t *txn, jm_dbi dbi, uint8_t kind,
-            unsigned source, bool from)
+drop_source(matcher_view_t *view, jm_txn_t *txn, uint8_t kind, unsigned source,
+            bool from, bool note)
 {
-    struct collect c = {.source = source, .from = from};
-    int rc = jm_txn_scan(txn, dbi, NULL, 0, collect_one, &c);
+    struct collect c = {.source = source, .from = from, .aside = true};
+    jm_dbi main, aside;
+    int rc;
 
-    /* The walk must not write: delete afterwards. */
+    dbis_of(view, kind, &main, &aside);
+    /* The walks must not write: delete afterwards. */
+    rc = jm_txn_scan(txn, aside, NULL, 0, collect_one, &c);
+    for (size_t i = 0; rc == 0 && i < c.n; i++)
+        rc = jm_txn_del(txn, aside, c.keys[i].key, c.keys[i].len);
+    c.n = 0;
+    c.aside = false;
+    if (rc == 0)
+        rc = jm_txn_scan(txn, main, NULL, 0, collect_one, &c);
     for (size_t i = 0; rc == 0 && i < c.n; i++) {
-        rc = jm_txn_del(txn, dbi, c.ids[i], strlen(c.ids[i]));
-        if (rc == 0 && view != NULL)
-            touch(view, kind, c.ids[i]);
+        char id[65];
+
+        memcpy(id, c.keys[i].key, c.keys[i].len);
+        id[c.keys[i].len] = '\0';
+        if ((rc = jm_txn_del(txn, main, id, c.keys[i].len)) == 0 &&
+            (rc = promote_aside(view, txn, kind, id)) == 0 && note)
+            touch(view, kind, id);
     }
-    free(c.ids);
+    free(c.keys);
     return rc;
 }
 
@@ -391,11 +526,9 @@ on_reset(jm_txn_t *txn, void *arg)
     jm_log(JM_LOG_NOTICE, "matcher", "source %u: snapshot, dropping its view",
            sc->index);
     view->stats.resets++;
-    if ((rc = drop_source(view, txn, view->orders, KIND_ORDER, sc->index,
-                          false)) != 0)
+    if ((rc = drop_source(view, txn, KIND_ORDER, sc->index, false, true)) != 0)
         return rc;
-    return drop_source(view, txn, view->profiles, KIND_PROFILE, sc->index,
-                       false);
+    return drop_source(view, txn, KIND_PROFILE, sc->index, false, true);
 }
 
 /* ---- after the commit: into the index ---- */
@@ -642,12 +775,12 @@ static int
 drop_unconfigured(jm_txn_t *txn, void *arg)
 {
     matcher_view_t *view = arg;
-    int rc = drop_source(NULL, txn, view->orders, KIND_ORDER,
-                         view->opts.sources, true);
+    int rc =
+        drop_source(view, txn, KIND_ORDER, view->opts.sources, true, false);
 
     if (rc == 0)
-        rc = drop_source(NULL, txn, view->profiles, KIND_PROFILE,
-                         view->opts.sources, true);
+        rc = drop_source(view, txn, KIND_PROFILE, view->opts.sources, true,
+                         false);
     for (unsigned i = view->opts.sources; rc == 0 && i < 256; i++) {
         char cursor[sizeof(view->sources[0].cursor)];
 
@@ -768,6 +901,10 @@ matcher_view_open(matcher_view_t **view_p, matcher_index_t *ix,
     if ((rc = jm_store_dbi(view->store, "orders", false, &view->orders)) != 0 ||
         (rc = jm_store_dbi(view->store, "profiles", false, &view->profiles)) !=
             0 ||
+        (rc = jm_store_dbi(view->store, "orders.aside", false,
+                           &view->orders_aside)) != 0 ||
+        (rc = jm_store_dbi(view->store, "profiles.aside", false,
+                           &view->profiles_aside)) != 0 ||
         (rc = jm_store_dbi(view->store, "terms", false, &view->terms)) != 0 ||
         (rc = jm_store_dbi(view->store, "terms.uri", false,
                            &view->terms_uri)) != 0)

@@ -381,66 +381,107 @@ test_snapshot_drops_only_its_source(void **state)
     assert_false(has_profile(f, "from-1"));
 }
 
+/* The order of id in the index: its source and its hours; -1 if none. */
+static int
+order_source(struct fixture *f, const char *id, unsigned *hours)
+{
+    uint32_t slot = matcher_index_find_order(f->ix, id, strlen(id));
+
+    if (slot == MATCHER_NONE)
+        return -1;
+    *hours = f->ix->orders[slot].rec->hours;
+    return f->ix->orders[slot].rec->source;
+}
+
 /* Two sources with an order of the same id (a client chose it in two
- * municipalities): the record applied first keeps it, and the other
- * source's change, close and removal of "its" order leave it as it is;
- * the same for a citizen. */
+ * municipalities): the record of the lower source position holds the id,
+ * whichever arrived first, and the other waits aside: when the holder's
+ * record goes (closed, removed, its source's snapshot), the other takes
+ * the id. So two matchers that applied the same events in another order
+ * answer alike. The same for a citizen's id. */
 static void
-test_same_id_from_another_source_changes_nothing(void **state)
+test_same_id_from_two_sources_lower_position_holds_it(void **state)
 {
     struct fixture *f = *state;
-    Jobmatch__V1__Event e1, e2, e3;
-    Jobmatch__V1__OrderChanged oc1, oc2;
+    Jobmatch__V1__Event e0, e1, e2;
+    Jobmatch__V1__OrderChanged oc0, oc1;
     Jobmatch__V1__ProfileChanged pc;
     Jobmatch__V1__OrderRemoved orm = JOBMATCH__V1__ORDER_REMOVED__INIT;
     const Jobmatch__V1__Event *batch[1];
     matcher_view_stats st;
-    fx_order first, second;
+    fx_order of0, of1;
     fx_profile p;
-    uint32_t slot;
+    unsigned hours = 0;
 
-    fx_order_init(&first, "dup-7");
-    first.o.hours_per_week = 37;
-    fx_order_init(&second, "dup-7");
-    second.o.hours_per_week = 20;
-    order_event(&e1, &oc1, &first);
-    order_event(&e2, &oc2, &second);
+    fx_order_init(&of0, "dup-7");
+    of0.o.hours_per_week = 37;
+    fx_order_init(&of1, "dup-7");
+    of1.o.hours_per_week = 20;
+    order_event(&e0, &oc0, &of0);
+    order_event(&e1, &oc1, &of1);
+
+    /* Source 1 first, then source 0: source 0's holds the id. */
     batch[0] = &e1;
+    run_batch(f, 1, false, batch, 1, false);
+    assert_int_equal(order_source(f, "dup-7", &hours), 1);
+    batch[0] = &e0;
     run_batch(f, 0, false, batch, 1, false);
-    batch[0] = &e2;
+    assert_int_equal(order_source(f, "dup-7", &hours), 0);
+    assert_int_equal(hours, 37);
+    /* Source 1 changes its order again: still aside. */
+    of1.o.hours_per_week = 25;
+    batch[0] = &e1;
     run_batch(f, 1, false, batch, 1, false);
-    slot = matcher_index_find_order(f->ix, "dup-7", 5);
-    assert_int_not_equal(slot, MATCHER_NONE);
-    assert_int_equal(f->ix->orders[slot].rec->source, 0);
-    assert_int_equal(f->ix->orders[slot].rec->hours, 37);
+    assert_int_equal(order_source(f, "dup-7", &hours), 0);
+    assert_int_equal(hours, 37);
 
-    /* Source 1 withdraws, then removes, its "dup-7": source 0's stays. */
-    second.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_WITHDRAWN;
-    run_batch(f, 1, false, batch, 1, false);
+    /* Source 0 closes its order: source 1's, as last changed, takes the
+     * id. */
+    of0.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED;
+    batch[0] = &e0;
+    run_batch(f, 0, false, batch, 1, false);
+    assert_int_equal(order_source(f, "dup-7", &hours), 1);
+    assert_int_equal(hours, 25);
+    /* Source 0 opens it again: it holds the id again. */
+    of0.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_OPEN;
+    run_batch(f, 0, false, batch, 1, false);
+    assert_int_equal(order_source(f, "dup-7", &hours), 0);
+    /* Source 1 removes its order (aside): source 0's stays; then source
+     * 0's goes and nothing is left. */
     orm.order_id = "dup-7";
     jobmatch__v1__event__init(&e2);
     e2.body_case = JOBMATCH__V1__EVENT__BODY_ORDER_REMOVED;
     e2.order_removed = &orm;
+    batch[0] = &e2;
     run_batch(f, 1, false, batch, 1, false);
-    assert_true(has_order(f, "dup-7"));
-
-    /* A citizen's id from the other source: the first record stays. */
-    fx_profile_init(&p, "citizen-dup");
-    profile_event(&e3, &pc, &p);
-    batch[0] = &e3;
-    run_batch(f, 1, false, batch, 1, false);
-    p.p.hours_per_week = 10;
+    assert_int_equal(order_source(f, "dup-7", &hours), 0);
     run_batch(f, 0, false, batch, 1, false);
-    slot = matcher_index_find_profile(f->ix, "citizen-dup", 11);
-    assert_int_not_equal(slot, MATCHER_NONE);
-    matcher_view_get_stats(f->view, &st);
-    assert_int_equal(st.conflicts, 4);
+    assert_int_equal(order_source(f, "dup-7", &hours), -1);
 
-    /* Its own source closes it: gone. */
-    first.o.status = JOBMATCH__V1__ORDER_STATUS__ORDER_STATUS_FILLED;
+    /* Both again; source 0 takes a snapshot (its records dropped, its
+     * first page empty): source 1's takes the id. */
+    batch[0] = &e0;
+    run_batch(f, 0, false, batch, 1, false);
     batch[0] = &e1;
+    run_batch(f, 1, false, batch, 1, false);
+    assert_int_equal(order_source(f, "dup-7", &hours), 0);
+    run_batch(f, 0, true, batch, 0, false);
+    assert_int_equal(order_source(f, "dup-7", &hours), 1);
+    assert_int_equal(hours, 25);
+
+    /* A citizen's id: source 1's first, source 0's holds it after. */
+    fx_profile_init(&p, "citizen-dup");
+    profile_event(&e2, &pc, &p);
+    batch[0] = &e2;
+    run_batch(f, 1, false, batch, 1, false);
     run_batch(f, 0, false, batch, 1, false);
-    assert_false(has_order(f, "dup-7"));
+    assert_true(has_profile(f, "citizen-dup"));
+    assert_int_equal(matcher_cold_of(f->ix, matcher_index_find_profile(
+                                                f->ix, "citizen-dup", 11))
+                         ->source,
+                     0);
+    matcher_view_get_stats(f->view, &st);
+    assert_int_equal(st.conflicts, 6); /* each event for a shared id */
 }
 
 static void
@@ -571,7 +612,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_snapshot_drops_only_its_source,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
-            test_same_id_from_another_source_changes_nothing, setup, teardown),
+            test_same_id_from_two_sources_lower_position_holds_it, setup,
+            teardown),
         cmocka_unit_test_setup_teardown(test_reopen_loads_the_same_view, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failed_commit_is_put_back, setup,
