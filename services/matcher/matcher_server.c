@@ -529,9 +529,11 @@ matcher_server_new(matcher_server_t **server_p, uv_loop_t *loop,
     vopts.esco = s->esco;
     matcher_live_new(&s->live, s->ix, &lopts);
     s->today = jm_clock_today();
-    if ((rc = matcher_view_open(&s->view, s->ix, &vopts)) != 0)
-        goto fail;
+    /* The keys before the view: a key file that cannot be read leaves no
+     * data directory behind (as intake and profiles). */
     if ((rc = jm_bus_new(&s->bus, loop)) != 0 || (rc = load_keys(s)) != 0)
+        goto fail;
+    if ((rc = matcher_view_open(&s->view, s->ix, &vopts)) != 0)
         goto fail;
     if (s->curve) {
         ropts.sock.curve_public_key = s->public_key;

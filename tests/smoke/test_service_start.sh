@@ -122,9 +122,10 @@ run_to_end intake-nokey "$intake" --data-dir "$dir/ik-none" --api "$any" \
 expect_out intake-nokey 1 "intake: cannot read the key pair $dir/none.key: No such file or directory"
 [ ! -e "$dir/ik-none" ] || fail "intake made $dir/ik-none with no key to serve with"
 "$jobmatch" node keygen "$dir/k600.key" >/dev/null
-run_to_end matcher-nokey "$matcher" --data-dir "$dir/mk" --api "$any" \
+run_to_end matcher-nokey "$matcher" --data-dir "$dir/mk-none" --api "$any" \
     --key-file "$dir/k600.key" --source "$none" --source-key "$dir/none.pub"
 expect_out matcher-nokey 1 "matcher: cannot read the source key $dir/none.pub: No such file or directory"
+[ ! -e "$dir/mk-none" ] || fail "the matcher made $dir/mk-none with a key it cannot read"
 
 # ---- the stderr reader gone, then SIGTERM; and stores cut short ----
 # intake serves the matcher; both are stopped with nobody reading their
