@@ -67,7 +67,7 @@ see() {
             case $ids in *" $id "*)
                 [ -n "$id" ] || continue
                 # numbered: the matcher's count of notifications so far
-                echo "$line" | grep -q '"seq":"*[1-9][0-9]*"*[,}]' ||
+                grep -q '"seq":"*[1-9][0-9]*"*[,}]' <<<"$line" ||
                     fail "$1: a notification without its seq: $line"
                 [ -n "$first_seq" ] || first_seq=$(echo "$line" |
                     sed -n 's/.*"seq":"*\([0-9]*\)"*[,}].*/\1/p')

@@ -100,7 +100,7 @@ done
 [ "$(sum jobmatch_orders 'status="open"')" = 8 ] || fail "open orders: $out"
 [ "$(sum jobmatch_orders 'municipality="(101|147)"')" = 8 ] ||
     fail "orders outside 101 and 147: $out"
-echo "$out" | grep -q '^jobmatch_fill_rate' && fail "a fill rate before any order closed"
+grep -q '^jobmatch_fill_rate' <<<"$out" && fail "a fill rate before any order closed"
 
 # An order withdrawn: counted so, and the fill rate of its municipality
 # is now defined (0: none filled).
@@ -127,7 +127,7 @@ grep -q "^jobmatch_orders{municipality=\"$owner\",status=\"withdrawn\"} 1$" \
 # --json: the same families.
 json=$(j --json metrics) || fail "--json exited $?"
 for name in jobmatch_up jobmatch_orders jobmatch_matcher_source_lag_events; do
-    echo "$json" | grep -q "\"name\": \"$name\"" || fail "--json lacks $name"
+    grep -q "\"name\": \"$name\"" <<<"$json" || fail "--json lacks $name"
 done
 
 # profiles killed: reported down, the rest still there, exit 3, and the

@@ -40,16 +40,16 @@ j sample load --citizens 5 --orders 3 --seed 2 --municipalities 147 \
     >/dev/null || fail "load in 147 exited $?"
 for i in 0 1 2; do
     order=$(j order get "sample-2-$i" --json) || fail "order sample-2-$i"
-    echo "$order" | grep -q '"owner_municipality": "147"' ||
+    grep -q '"owner_municipality": "147"' <<<"$order" ||
         fail "sample-2-$i not in 147: $order"
-    echo "$order" | grep -q '"occupation_uri": "http://data.europa.eu/esco/occupation/' ||
+    grep -q '"occupation_uri": "http://data.europa.eu/esco/occupation/' <<<"$order" ||
         fail "sample-2-$i has no ESCO occupation"
 done
 # Without a terminal there is no bar: one summary line.
 out=$(j sample load --citizens 1 --orders 1 --seed 3 2>&1) ||
     fail "plain load exited $?"
 [ "$(echo "$out" | wc -l)" = 1 ] || fail "more than a summary line: $out"
-echo "$out" | grep -q '^loaded 1 citizens' || fail "summary: $out"
+grep -q '^loaded 1 citizens' <<<"$out" || fail "summary: $out"
 
 # Exit codes.
 set +e
@@ -64,6 +64,6 @@ j sample frobnicate >/dev/null 2>&1
 [ $? = 3 ] || fail "unreachable service is not exit 3"
 set -e
 help=$("$jobmatch" sample load --help) || fail "--help exited $?"
-echo "$help" | grep -q "ESCO classification of the European Commission" ||
+grep -q "ESCO classification of the European Commission" <<<"$help" ||
     fail "no attribution in --help"
 echo "ok"
