@@ -69,7 +69,7 @@ struct jm_source {
     uint64_t head;
     int64_t batch_now;
     struct stopper *stopper; /* pending bus teardown after a stop */
-    bool curve;              /* config.key_file given, and loaded here */
+    /* config.key_file's pair, loaded here; empty: plain (curve_on) */
     char public_key[JM_KEY_Z85_LEN + 1];
     char secret_key[JM_KEY_Z85_LEN + 1]; /* wiped when destroyed */
     bool stopped;
@@ -722,6 +722,13 @@ on_selftest(int status, void *arg)
     stop_serving(source);
 }
 
+/* CURVE is on when the source loaded a key pair. */
+static bool
+curve_on(const jm_source_t *source)
+{
+    return source->secret_key[0] != '\0';
+}
+
 /* SIGHUP: the allow list again, so that an operator adds or revokes a
  * caseworker's key without a restart (docs/operations.md). */
 static void
@@ -731,7 +738,7 @@ on_reload(void *arg)
     const jm_source_config *c = &source->config;
 
     jm_bus_allow_reload(source->bus, c->service, JM_CURVE_DOMAIN_API,
-                        source->curve ? c->allow_file : NULL,
+                        curve_on(source) ? c->allow_file : NULL,
                         JM_CURVE_DOMAIN_LOG, jm_principal_sees_all);
 }
 
@@ -764,7 +771,6 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
                                       config->key_file, source->public_key,
                                       source->secret_key)) != 0)
             goto fail;
-        source->curve = true;
     }
 
     if ((rc = jm_fs_mkdirs(config->data_dir, 0750)) != 0) {
@@ -800,7 +806,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
 
     if ((rc = jm_bus_new(&source->bus, loop)) != 0)
         goto fail;
-    if (source->curve) {
+    if (curve_on(source)) {
         curve.curve_public_key = source->public_key;
         curve.curve_secret_key = source->secret_key;
         curve.curve_domain = JM_CURVE_DOMAIN_API;
@@ -834,7 +840,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     log_opts.source = source->config.source_name;
     log_opts.tick_endpoint = config->tick_endpoint;
     log_opts.tick_sock = curve;
-    if (source->curve)
+    if (curve_on(source))
         log_opts.tick_sock.curve_domain = JM_CURVE_DOMAIN_LOG;
     rc = jm_logserver_new(&source->logserver, source->bus, source->store,
                           source->log, &log_opts, ops->snapshot, arg);
@@ -843,7 +849,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
     if (config->log_endpoint != NULL && config->log_endpoint[0] != '\0') {
         jm_rpc_server_opts log_rpc_opts = rpc_opts;
 
-        if (source->curve)
+        if (curve_on(source))
             log_rpc_opts.sock.curve_domain = JM_CURVE_DOMAIN_LOG;
         rc = jm_rpc_server_new(&source->log_rpc, source->bus,
                                config->log_endpoint, &log_rpc_opts,
@@ -866,7 +872,7 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
            "jobmatch %s %s: store %s, log %s at seq %llu", config->service,
            JM_VERSION, config->data_dir, jm_eventlog_id(source->log),
            (unsigned long long) source->head);
-    if (source->curve) {
+    if (curve_on(source)) {
         rc = jm_bus_curve_selftest(source->bus, jm_source_api_endpoint(source),
                                    source->public_key, 5000, on_selftest,
                                    source);

@@ -502,6 +502,15 @@ pending_batches(const jm_follower_status *st)
  * next, until count of the follower's status reaches target (at most 50
  * writes): the subscription joins at its own pace, and PUB drops before
  * that, so the first few may be fetched. u->committed follows. */
+/* One write (order number n), and the follower caught up with it. */
+static inline void
+write_one_and_catch_up(struct fixture *f, struct until *u, int n)
+{
+    submit_many(f, n, 1);
+    u->committed++;
+    assert_true(jm_test_run_until(&f->loop, caught_up, u, 10000));
+}
+
 static inline void
 write_one_at_a_time_until(struct fixture *f, struct until *u, int first,
                           uint64_t (*count)(const jm_follower_status *),
@@ -513,9 +522,7 @@ write_one_at_a_time_until(struct fixture *f, struct until *u, int first,
         jm_follower_get_status(f->follower, &st);
         if (count(&st) >= target)
             break;
-        submit_many(f, first + i, 1);
-        u->committed++;
-        assert_true(jm_test_run_until(&f->loop, caught_up, u, 10000));
+        write_one_and_catch_up(f, u, first + i);
     }
     jm_follower_get_status(f->follower, &st);
     assert_true(count(&st) >= target);

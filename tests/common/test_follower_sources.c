@@ -72,9 +72,7 @@ test_follower_of_a_separate_log_endpoint_keeps_its_view(void **state)
     follow_at(f, jm_source_log_endpoint(f->source));
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
     for (int i = 0; i < 5; i++) {
-        submit_many(f, 100 + i, 1);
-        u.committed++;
-        assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+        write_one_and_catch_up(f, &u, 100 + i);
     }
     jm_follower_get_status(f->follower, &st);
     assert_int_equal(st.snapshots, 0);
@@ -163,9 +161,7 @@ test_follower_keeps_its_view_when_only_a_pong_says_the_log_went_back(
     follow_at(f, jm_rpc_server_endpoint(p->server));
     assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
     for (int i = 0; i < 3; i++) {
-        submit_many(f, 100 + i, 1);
-        u.committed++;
-        assert_true(jm_test_run_until(&f->loop, caught_up, &u, 10000));
+        write_one_and_catch_up(f, &u, 100 + i);
     }
     jm_follower_get_status(f->follower, &st);
     assert_int_equal(st.snapshots, 0);
