@@ -7,12 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "jm/dk.h"
-#include "matcher_record.h"
+#include "jm/sharing.h"
 
 #define CFG(field) offsetof(matcher_config, field)
-
-static bool valid_agreement(const char *value, char *why, size_t why_size);
 
 const jm_cfg_entry matcher_config_table[] = {
     JM_CFG_STR("data_dir", CFG(data_dir), "/var/lib/jobmatch/matcher",
@@ -30,7 +27,7 @@ const jm_cfg_entry matcher_config_table[] = {
     JM_CFG_LIST("source_key", CFG(source_keys),
                 "CURVE public key file of the source at the same position"),
     JM_CFG_LIST_CHECKED(
-        "agreement", CFG(agreements), valid_agreement,
+        "agreement", CFG(agreements), jm_sharing_valid,
         "'ORDER_MUNI CITIZEN_MUNI[,...]': that municipality's orders "
         "may be matched with consenting citizens of those (repeat; "
         "none: all sharing allowed)"),
@@ -84,91 +81,6 @@ const jm_cfg_program matcher_program = {
     .check = check_whole,
 };
 
-/* Reads a municipality code at *p (three digits, one of the 98) and
- * moves past it. */
-static bool
-read_muni(const char **p, uint16_t *code_out, char *why, size_t why_size)
-{
-    char code[4];
-    size_t len = 0;
-
-    while (len < 3 && (*p)[len] >= '0' && (*p)[len] <= '9')
-        len++;
-    if (len == 0) {
-        snprintf(why, why_size, "a municipality code is missing%s",
-                 **p == ',' ? " (an empty place in the list)" : "");
-        return false;
-    }
-    memcpy(code, *p, len);
-    code[len] = '\0';
-    if (len < 3 || ((*p)[3] >= '0' && (*p)[3] <= '9') ||
-        jm_dk_municipality_find(code) == NULL) {
-        snprintf(why, why_size, "%.*s is not one of the 98 municipality codes",
-                 (int) strspn(*p, "0123456789"), *p);
-        return false;
-    }
-    *code_out = matcher_muni_code(code);
-    *p += 3;
-    return true;
-}
-
-/* "161 165,167" -> owner 161, citizens 165 and 167 (munis holds 98).
- * False with the reason, naming the code at fault, in why. */
-static bool
-parse_agreement(const char *text, uint16_t *owner, uint16_t *munis, size_t *n,
-                char *why, size_t why_size)
-{
-    static const char want[] =
-        "want 'ORDER_MUNI CITIZEN_MUNI[,CITIZEN_MUNI...]' (municipality "
-        "codes; a comment goes on a line of its own)";
-    const char *p = text;
-
-    *n = 0;
-    if (!read_muni(&p, owner, why, why_size))
-        return false;
-    if (*p != ' ' && *p != '\t') {
-        snprintf(why, why_size, "%s", want);
-        return false;
-    }
-    while (*p == ' ' || *p == '\t')
-        p++;
-    if (*p == '\0') {
-        snprintf(why, why_size, "%s", want);
-        return false;
-    }
-    for (;;) {
-        if (*n >= 98) {
-            snprintf(why, why_size, "more than 98 municipalities");
-            return false;
-        }
-        if (!read_muni(&p, &munis[*n], why, why_size))
-            return false;
-        (*n)++;
-        if (*p == '\0')
-            return true;
-        if (*p != ',') {
-            snprintf(why, why_size, "%s", want);
-            return false;
-        }
-        p++;
-        if (*p == '\0') {
-            snprintf(why, why_size,
-                     "a municipality code is missing (the list ends with "
-                     "',')");
-            return false;
-        }
-    }
-}
-
-static bool
-valid_agreement(const char *value, char *why, size_t why_size)
-{
-    uint16_t owner, munis[98];
-    size_t n;
-
-    return parse_agreement(value, &owner, munis, &n, why, why_size);
-}
-
 int
 matcher_config_check(const matcher_config *config, matcher_index_t *ix,
                      char *err, size_t err_size)
@@ -214,12 +126,12 @@ matcher_config_check(const matcher_config *config, matcher_index_t *ix,
         }
     }
     for (size_t i = 0; i < config->agreements.count; i++) {
-        uint16_t owner, munis[98];
+        uint16_t owner, munis[JM_SHARING_MUNIS_MAX];
         size_t n;
         char why[256];
 
-        if (!parse_agreement(config->agreements.items[i], &owner, munis, &n,
-                             why, sizeof(why))) {
+        if (!jm_sharing_parse(config->agreements.items[i], &owner, munis, &n,
+                              why, sizeof(why))) {
             snprintf(err, err_size, "agreement \"%s\": %s",
                      config->agreements.items[i], why);
             return -EINVAL;

@@ -154,8 +154,7 @@ matcher_index_destroy(matcher_index_t **ix_p)
     free(ix->pcell_range);
     free(ix->pcell_munis);
     free(ix->cells_sorted);
-    for (unsigned i = 0; i < 1000; i++)
-        free(ix->agreements[i]);
+    jm_sharing_release(&ix->sharing);
     free(ix->skill_profiles);
     free(ix->skill_orders);
     free(ix->hot);
@@ -177,20 +176,14 @@ matcher_index_destroy(matcher_index_t **ix_p)
 }
 
 /* One bit per municipality code (101..860 fit in 1000 bits): the check
- * in the inner loop is a shift and a mask. */
+ * in the inner loop is a shift and a mask. Who may be matched with whom
+ * changes: every list is stale. */
 void
 matcher_index_add_agreement(matcher_index_t *ix, uint16_t owner,
                             const uint16_t *munis, size_t n)
 {
-    JM_ASSERT(owner < 1000);
-    ix->has_agreements = true;
+    jm_sharing_add_codes(&ix->sharing, owner, munis, n);
     ix->citizens_gen++;
-    if (ix->agreements[owner] == NULL)
-        ix->agreements[owner] = jm_xcalloc(16, sizeof(uint64_t));
-    for (size_t i = 0; i < n; i++) {
-        if (munis[i] < 1000)
-            ix->agreements[owner][munis[i] >> 6] |= 1ULL << (munis[i] & 63);
-    }
 }
 
 /* The per-term arrays with room for cap terms (new entries empty). */
@@ -752,7 +745,8 @@ order_fill(const matcher_index_t *ix, matcher_order *o,
     for (size_t i = 0; i < n; i++)
         o->skill_bits[o->sorted[i].term >> 6 & 3] |=
             1ULL << (o->sorted[i].term & 63);
-    o->share = rec->owner_muni < 1000 ? ix->agreements[rec->owner_muni] : NULL;
+    o->share =
+        rec->owner_muni < 1000 ? ix->sharing.allow[rec->owner_muni] : NULL;
     o->danish = 0;
     o->english = 0;
     o->other_languages = false;

@@ -46,6 +46,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jm/sharing.h"
 #include "matcher_dict.h"
 #include "matcher_idmap.h"
 #include "matcher_record.h"
@@ -409,10 +410,9 @@ typedef struct matcher_index {
      * populated cell, found once instead of once per posting. */
     uint16_t *pcell_at;
 
-    /* sharing agreements: owner municipality -> bit set of home
-     * municipalities (1000 bits); none configured: all sharing allowed */
-    uint64_t *agreements[1000];
-    bool has_agreements;
+    /* the sharing agreements (jm/sharing.h): none configured, all
+     * sharing allowed */
+    jm_sharing sharing;
 } matcher_index_t;
 
 void matcher_index_new(matcher_index_t **ix_p);
@@ -483,7 +483,7 @@ matcher_share_ok(const matcher_index_t *ix, uint16_t owner,
         return true;
     if (!(h->flags & MATCHER_PF_CONSENT))
         return false;
-    if (!ix->has_agreements)
+    if (!ix->sharing.any)
         return true;
     return share != NULL && h->home_muni < 1000 &&
            (share[h->home_muni >> 6] >> (h->home_muni & 63) & 1);

@@ -99,7 +99,7 @@ sees_profile(const matcher_index_t *ix, const matcher_scope *s, uint32_t slot)
     const matcher_hot *h = matcher_hot_of(ix, slot);
 
     return s->all ||
-           matcher_share_ok(ix, s->owner, ix->agreements[s->owner], h);
+           matcher_share_ok(ix, s->owner, ix->sharing.allow[s->owner], h);
 }
 
 /* ---- pieces of replies ---- */

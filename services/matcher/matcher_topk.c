@@ -370,15 +370,15 @@ hotfilter_init(struct hotfilter *f, const matcher_index_t *ix,
     f->kind = q->kind;
     f->danish = (uint8_t) (q->danish > 7 ? 0xff : q->danish << 2);
     f->english = (uint8_t) (q->english << 5);
-    f->any_muni = !ix->has_agreements;
+    f->any_muni = !ix->sharing.any;
     /* As matcher_share_ok: with agreements, only the municipalities the
      * owner's name (below 1000); without, all. */
     for (unsigned w = 0; w < 16; w++) {
-        f->allow[w] = !ix->has_agreements ? ~0ULL
-                      : o->share != NULL  ? o->share[w]
-                                          : 0;
+        f->allow[w] = !ix->sharing.any   ? ~0ULL
+                      : o->share != NULL ? o->share[w]
+                                         : 0;
     }
-    f->allow[15] &= ix->has_agreements ? (1ULL << (1000 - 960)) - 1 : ~0ULL;
+    f->allow[15] &= ix->sharing.any ? (1ULL << (1000 - 960)) - 1 : ~0ULL;
 }
 
 /* What the terms must give, per bucket (sieve's need[]), for a citizen

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jm/sharing.h"
 #include "profiles_server.h"
 
 #define CFG(field) offsetof(struct profiles_config, field)
@@ -43,6 +44,11 @@ const jm_cfg_entry profiles_config_table[] = {
                "empty: DATA_DIR/secret.key"),
     JM_CFG_STR("plain_principal", CFG(plain_principal), "local",
                "the principal of every caller when CURVE is off"),
+    JM_CFG_LIST_CHECKED(
+        "agreement", CFG(agreements), jm_sharing_valid,
+        "'ORDER_MUNI CITIZEN_MUNI[,...]', the matcher's lines: that "
+        "municipality's principals may read consenting citizens of those "
+        "(repeat; none: every municipality's)"),
     JM_CFG_BOOL("accept_lost_keys", CFG(accept_lost_keys), 0,
                 "start although keys.bin lacks key slots that records use, "
                 "giving up those citizens' personal data (once, after a "

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "jm/sharing.h"
 #include "jm/source.h"
 #include "profiles_crypto.h"
 #include "profiles_repo.h"
@@ -29,6 +30,9 @@ struct profiles_server {
     /* Copies of the config strings jm_source keeps pointers to. */
     char *data_dir, *api, *log, *tick, *source_name, *allow_file;
     char *plain_principal;
+    /* Which municipalities' principals may read another municipality's
+     * consenting citizens (the config's agreements, as the matcher's). */
+    jm_sharing sharing;
     /* The current batch's key work, done in the committed hook: slots
      * taken for new citizens (kept if a committed record references
      * them, zeroed otherwise) and slots of erased citizens (zeroed once

@@ -66,9 +66,11 @@ load_profile(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
  * municipality's citizen). A pseudonymous profile is still personal data,
  * its latest progress measurements (health among them) included: another
  * municipality's principals read it only when the citizen consented to
- * being matched with neighbouring municipalities' orders (which is how
- * they met the id, in a shortlist), and the measurements over time
- * (trajectory) only the home municipality and the services. */
+ * being matched with neighbouring municipalities' orders and a sharing
+ * agreement of theirs names the citizen's municipality (which is how they
+ * met the id, in a shortlist: the matcher applies the same agreements),
+ * and the measurements over time (trajectory) only the home municipality
+ * and the services. */
 static int
 load_readable(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
               const char *id, const char *path, bool trajectory,
@@ -85,7 +87,8 @@ load_readable(profiles_server_t *server, jm_txn_t *txn, jm_source_request *r,
         strcmp(p.municipality, home_of(*out)) == 0)
         return 0;
     consent = (*out)->consent;
-    if (!trajectory && consent != NULL && consent->neighbour_matching)
+    if (!trajectory && consent != NULL && consent->neighbour_matching &&
+        jm_sharing_allows(&server->sharing, p.municipality, home_of(*out)))
         return 0;
     *out = NULL;
     return reject(r, JM_E_NOT_FOUND, path, "no citizen has this profile id");

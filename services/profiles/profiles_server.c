@@ -494,10 +494,18 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
 {
     profiles_server_t *server = jm_xcalloc(1, sizeof(*server));
     jm_source_config sc = {0};
+    char why[512];
     int rc;
 
     server->loop = loop;
     server->accept_lost_keys = cfg->accept_lost_keys;
+    /* Checked when the config was read; a config given as a struct was
+     * not. */
+    if ((rc = jm_sharing_add(&server->sharing, cfg->agreements.items,
+                             cfg->agreements.count, why, sizeof(why))) != 0) {
+        jm_log(JM_LOG_ERR, SERVICE, "%s", why);
+        goto fail;
+    }
     if ((rc = open_protection(server, cfg)) != 0)
         goto fail;
     server->data_dir = jm_xstrdup(cfg->data_dir);
@@ -554,6 +562,7 @@ profiles_server_destroy(profiles_server_t **server_p)
     free(server->source_name);
     free(server->allow_file);
     free(server->plain_principal);
+    jm_sharing_release(&server->sharing);
     settle_writes(server, false);
     free(server->writes);
     free(server->reserved);

@@ -29,6 +29,7 @@ struct profiles_config {
     char *allow_file;  /* "PUBLIC_KEY principal" lines, for CURVE */
     char *secret_file; /* node secret for CPR hashes; "" = DIR/secret.key */
     char *plain_principal;
+    jm_strlist agreements; /* the matcher's "ORDER_MUNI CITIZEN_MUNI,..." */
     bool accept_lost_keys; /* start although keys.bin lacks slots in use */
     int log_level;
     bool log_timestamps;

@@ -33,7 +33,7 @@ test_sample_parses(void **state)
     assert_int_equal(c.shortlist_size, 20);
     matcher_index_new(&ix);
     assert_int_equal(matcher_config_check(&c, ix, err, sizeof(err)), 0);
-    assert_false(ix->has_agreements);
+    assert_false(ix->sharing.any);
     matcher_index_destroy(&ix);
     jm_cfg_release(&c, matcher_config_table);
 
@@ -48,9 +48,9 @@ test_sample_parses(void **state)
                      0);
     matcher_index_new(&ix);
     assert_int_equal(matcher_config_check(&c, ix, err, sizeof(err)), 0);
-    assert_true(ix->has_agreements);
-    assert_true(ix->agreements[161][165 >> 6] >> (165 & 63) & 1);
-    assert_false(ix->agreements[161][101 >> 6] >> (101 & 63) & 1);
+    assert_true(ix->sharing.any);
+    assert_true(jm_sharing_allows_code(&ix->sharing, 161, 165));
+    assert_false(jm_sharing_allows_code(&ix->sharing, 161, 101));
     matcher_index_destroy(&ix);
     jm_cfg_release(&c, matcher_config_table);
 }

@@ -27,6 +27,13 @@ pt_server_new(struct pt *t)
     free(cfg.api);
     cfg.api = strdup("tcp://127.0.0.1:*");
     cfg.housekeeping_ms = 50;
+    for (size_t i = 0; t->agreements != NULL && t->agreements[i] != NULL; i++) {
+        char err[256];
+
+        assert_int_equal(jm_cfg_set(&cfg, profiles_config_table, "agreement",
+                                    t->agreements[i], err, sizeof(err)),
+                         0);
+    }
     if (t->curve) {
         free(cfg.key_file);
         cfg.key_file = strdup(t->key_file);

@@ -38,6 +38,8 @@ struct pt {
     struct pt_client clients[PT_MAX_CLIENTS];
     size_t n_clients;
     bool curve;
+    /* The config's agreement lines at the next (re)start; NULL: none. */
+    const char *const *agreements;
 };
 
 /* Starts a server in a fresh directory. With principals (NULL-terminated)

@@ -30,6 +30,7 @@ assert_same_config(const struct profiles_config *a,
     assert_int_equal(a->log_retain, b->log_retain);
     assert_int_equal(a->idem_retain_hours, b->idem_retain_hours);
     assert_int_equal(a->housekeeping_ms, b->housekeeping_ms);
+    assert_int_equal(a->agreements.count, b->agreements.count);
 }
 
 static void
@@ -88,6 +89,33 @@ test_data_dir_and_api_on_the_command_line(void **state)
     jm_cfg_release(&defaults, profiles_config_table);
 }
 
+/* The agreement lines are the matcher's, checked as the matcher checks
+ * them: an operator pasting the matcher's line gets the same answer, and
+ * a wrong one is named with what is wrong, not taken. */
+static void
+test_agreements_are_checked_as_the_matchers(void **state)
+{
+    struct profiles_config cfg;
+    char err[512] = "";
+
+    (void) state;
+    jm_cfg_defaults(&cfg, profiles_config_table);
+    assert_int_equal(jm_cfg_set(&cfg, profiles_config_table, "agreement",
+                                "161 165,167,153", err, sizeof(err)),
+                     0);
+    assert_int_equal(cfg.agreements.count, 1);
+    assert_int_not_equal(jm_cfg_set(&cfg, profiles_config_table, "agreement",
+                                    "161 165,999", err, sizeof(err)),
+                         0);
+    assert_non_null(strstr(err, "999 is not one of the 98 municipality codes"));
+    assert_int_not_equal(jm_cfg_set(&cfg, profiles_config_table, "agreement",
+                                    "161 165 # Glostrup", err, sizeof(err)),
+                         0);
+    assert_non_null(strstr(err, "a comment goes on a line of its own"));
+    assert_int_equal(cfg.agreements.count, 1);
+    jm_cfg_release(&cfg, profiles_config_table);
+}
+
 int
 main(void)
 {
@@ -95,6 +123,7 @@ main(void)
         cmocka_unit_test(test_sample_parses_and_states_the_defaults),
         cmocka_unit_test(test_defaults_are_the_documented_ones),
         cmocka_unit_test(test_data_dir_and_api_on_the_command_line),
+        cmocka_unit_test(test_agreements_are_checked_as_the_matchers),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -114,6 +114,55 @@ test_other_municipalities_read_with_consent_only(void **state)
                     "get_profile.profile_id");
 }
 
+/* With sharing agreements in the config (the matcher's lines), another
+ * municipality reads a consenting citizen only when one of its agreements
+ * names the citizen's municipality: the matcher never showed it the id
+ * otherwise. An agreement goes one way (161's orders seeing 101's citizens
+ * does not let 101 see 161's). The home municipality and the services
+ * read as before, and the trajectory stays the home municipality's. */
+static void
+test_other_municipalities_read_under_an_agreement_only(void **state)
+{
+    static const char *const one_way[] = {"161 101", "101 147", NULL};
+    static const char *const both_ways[] = {"101 147,161", NULL};
+    struct pt *t = *state;
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetProgress gp = JOBMATCH__V1__GET_PROGRESS__INIT;
+    struct pt_put p;
+    char id[PROFILES_ID_LEN + 1];
+    jm_msg_t *msg;
+
+    pt_put_init(&p, "120384-2347", "Gitte Holm", NULL);
+    pt_put_ok(t, CW161, &p, id);
+    expect_accepted(set_consent(t, CW161, id, true, "2026-02-01"), NULL, NULL);
+
+    t->agreements = one_way;
+    pt_restart(t);
+    pt_expect_error(get_profile(t, CW101, id), JM_E_NOT_FOUND,
+                    "get_profile.profile_id");
+    for (int i = 0; i < 2; i++) {
+        msg = get_profile(t, i ? MATCH : CW161, id);
+        assert_string_equal(profile_of(msg)->profile->id, id);
+        jm_msg_free(&msg);
+    }
+
+    t->agreements = both_ways;
+    pt_restart(t);
+    msg = get_profile(t, CW101, id);
+    assert_string_equal(profile_of(msg)->profile->id, id);
+    assert_null(profile_of(msg)->personal);
+    jm_msg_free(&msg);
+    gp.profile_id = id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
+    req.get_progress = &gp;
+    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_NOT_FOUND,
+                    "get_progress.profile_id");
+    /* The agreement does not stand in for the consent. */
+    expect_accepted(set_consent(t, CW161, id, false, "2026-03-01"), NULL, NULL);
+    pt_expect_error(get_profile(t, CW101, id), JM_E_NOT_FOUND,
+                    "get_profile.profile_id");
+}
+
 /* A withdrawal of consent is a legal record and must stick: a put of the
  * citizen from a file saved before it (consent given) is refused and the
  * withdrawal stays, whether the put names the citizen by CPR number or by
@@ -213,6 +262,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         T(test_consent),
         T(test_other_municipalities_read_with_consent_only),
+        T(test_other_municipalities_read_under_an_agreement_only),
         T(test_put_does_not_change_consent),
         T(test_put_dates_an_undated_consent_today),
     };
