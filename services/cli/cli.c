@@ -676,6 +676,17 @@ cli_print_message(const ProtobufCMessage *msg)
     cli_print_json(jm_json_from_message(msg, 0));
 }
 
+void
+cli_print_accepted(const Jobmatch__V1__Reply *reply)
+{
+    json_t *json = jm_json_from_message(&reply->accepted->base, 0);
+
+    /* Always written, false too (unlike the message's own fields at
+     * their default): a script tests it without knowing that rule. */
+    json_object_set_new(json, "duplicate", json_boolean(reply->duplicate));
+    cli_print_json(json);
+}
+
 int
 cli_usage_error(cli *c, const char *fmt, ...)
 {

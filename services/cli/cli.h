@@ -147,6 +147,13 @@ void cli_print_message(const ProtobufCMessage *msg);
 /* Prints json (stealing the reference) to stdout. */
 void cli_print_json(json_t *json);
 
+/* Prints a write's answer, reply's Accepted, as JSON: {id, seq, version}
+ * (the contract outside checks rely on) and "duplicate", true when this is
+ * the stored answer to the same write sent before (a retry with
+ * --request-id): the Accepted message alone cannot say so, the Reply
+ * around it does. */
+void cli_print_accepted(const Jobmatch__V1__Reply *reply);
+
 /* "error: ..." on stderr with the program name; returns CLI_USAGE. */
 int cli_usage_error(cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -160,7 +160,7 @@ print_accepted(cli *c, const Jobmatch__V1__Reply *reply, const char *what)
     if (reply->body_case != JOBMATCH__V1__REPLY__BODY_ACCEPTED)
         return cli_usage_error(c, "unexpected answer from intake");
     if (c->json) {
-        cli_print_message(&a->base);
+        cli_print_accepted(reply);
         return CLI_OK;
     }
     printf("%s %s: seq %llu, version %llu%s\n", what, a->id,
@@ -192,6 +192,17 @@ static const char *const service_keys[] = {
     "created_at_ms", "updated_at_ms", "closed_at_ms", NULL,
 };
 
+/* Whether a submit was refused because its order's id is taken: by the
+ * code and the field, which stay when the message's words change. */
+static bool
+order_exists(const Jobmatch__V1__Reply *reply)
+{
+    return reply->body_case == JOBMATCH__V1__REPLY__BODY_ERROR &&
+           reply->error->code ==
+               JOBMATCH__V1__ERROR_CODE__ERROR_CODE_CONFLICT &&
+           strcmp(reply->error->field_path, "submit_order.order.id") == 0;
+}
+
 static int
 cmd_submit(cli *c, int argc, char **argv)
 {
@@ -212,7 +223,9 @@ cmd_submit(cli *c, int argc, char **argv)
                "sets (version, status, hires,\ncandidates, times) is "
                "ignored, so `order get --json` output of\nanother order, "
                "its id removed, is a template. Prints the id and the\nlog "
-               "seq; with --json the Accepted object {id, seq, version}.\n");
+               "seq; with --json the Accepted object {id, seq, version} and\n"
+               "\"duplicate\" (true: the answer to the same write sent "
+               "before with\n--request-id).\n");
         return CLI_OK;
     }
     if ((rc = parse_args(c, argc, argv, NULL, &file, 1, 1,
@@ -227,6 +240,13 @@ cmd_submit(cli *c, int argc, char **argv)
     req.submit_order = &body;
     if ((rc = request(c, &req, &msg, &reply)) == CLI_OK)
         rc = print_accepted(c, reply, "submitted order");
+    else if (rc == CLI_ERROR_REPLY && order_exists(reply))
+        /* The service's message names the API's update_order (the words
+         * for its clients, left as they are); a CLI user needs the
+         * command. */
+        fprintf(stderr,
+                "%s: hint: change it with 'jobmatch order update %s FILE'\n",
+                c->prog, body.order->id);
     jm_msg_free(&msg);
     jm_json_message_free(order);
     return rc;
@@ -512,6 +532,44 @@ out:
 static const char update_usage[] =
     "usage: jobmatch order update ID FILE|- [--expected-version V]";
 
+/* The stored version of order id, for an update made against it. This
+ * read is the CLI's own first step, a GetOrder the user never sent, so its
+ * errors (no such order, another municipality's, a malformed ID) are
+ * reported at update_order.order.id, the field ID fills: the answer the
+ * update itself gives when --expected-version sends it at once. */
+static int
+current_version(cli *c, const char *id, unsigned long long *version)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetOrder body = JOBMATCH__V1__GET_ORDER__INIT;
+    const Jobmatch__V1__Reply *reply;
+    jm_msg_t *msg = NULL;
+    int rc;
+
+    body.order_id = (char *) id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_ORDER;
+    req.get_order = &body;
+    if ((rc = cli_request(c, CLI_INTAKE, &req, &msg)) != CLI_OK)
+        return rc;
+    reply = (const Jobmatch__V1__Reply *) jm_msg_get(msg);
+    if (reply->body_case == JOBMATCH__V1__REPLY__BODY_ERROR &&
+        strcmp(reply->error->field_path, "get_order.order_id") == 0) {
+        Jobmatch__V1__Error renamed = *reply->error;
+        Jobmatch__V1__Reply shown = *reply;
+
+        renamed.field_path = (char *) "update_order.order.id";
+        shown.error = &renamed;
+        rc = cli_reply_failed(c, &shown);
+    } else if ((rc = cli_reply_failed(c, reply)) == CLI_OK) {
+        if (reply->body_case == JOBMATCH__V1__REPLY__BODY_ORDER)
+            *version = reply->order->version;
+        else
+            rc = cli_usage_error(c, "unexpected answer from intake");
+    }
+    jm_msg_free(&msg);
+    return rc;
+}
+
 static int
 cmd_update(cli *c, int argc, char **argv)
 {
@@ -557,12 +615,8 @@ cmd_update(cli *c, int argc, char **argv)
                              pos[0]);
         goto out;
     }
-    if (expected == 0) {
-        if ((rc = get_order(c, pos[0], &msg, &reply)) != CLI_OK)
-            goto out;
-        expected = reply->order->version;
-        jm_msg_free(&msg);
-    }
+    if (expected == 0 && (rc = current_version(c, pos[0], &expected)) != CLI_OK)
+        goto out;
     if (order->id[0] == '\0') {
         /* The message owns its strings (and frees them with it), except
          * protobuf-c's shared empty default. */

@@ -138,19 +138,23 @@ enum_name(const ProtobufCEnumDescriptor *d, int value)
     return name ? name : "?";
 }
 
-/* Accepted as JSON (--json: {id, seq, version}, the contract outside
- * checks rely on) or one line. */
+/* The reply's Accepted as JSON (--json: {id, seq, version}, the contract
+ * outside checks rely on, and "duplicate": cli_print_accepted) or one
+ * line. */
 static void
-print_accepted(cli *c, const Jobmatch__V1__Accepted *a, const char *what)
+print_accepted(cli *c, const Jobmatch__V1__Reply *reply, const char *what)
 {
+    const Jobmatch__V1__Accepted *a = reply->accepted;
+
     if (c->json) {
-        cli_print_message(&a->base);
+        cli_print_accepted(reply);
         return;
     }
     printf("%s %s (seq %llu", what, a->id, (unsigned long long) a->seq);
     if (a->version != 0)
         printf(", version %llu", (unsigned long long) a->version);
-    printf(")\n");
+    printf(")%s\n",
+           reply->duplicate ? " (already done: this is the first answer)" : "");
 }
 
 /* The user's login name: $USER, else the account's name (cron jobs and
@@ -195,7 +199,9 @@ cmd_put(cli *c, int argc, char **argv)
                  "(see\ndocs/examples/profile.json). Without profile.id the "
                  "CPR number\ndecides: a new citizen, or the one with that "
                  "number. Prints the\npseudonymous id and the log seq; --json "
-                 "prints Accepted {id, seq, version}.\n\n"
+                 "prints Accepted {id, seq, version}\nand \"duplicate\" "
+                 "(true: the answer to the same put sent before with\n"
+                 "--request-id).\n\n"
                  "An update is made against --expected-version, else the "
                  "file's\nexpected_version, else the profile's \"version\" "
                  "as `profile get --json`\nprinted it (a change made since is "
@@ -228,7 +234,7 @@ cmd_put(cli *c, int argc, char **argv)
     req.put_profile = put;
     rc = request(c, &req, JOBMATCH__V1__REPLY__BODY_ACCEPTED, &msg);
     if (rc == CLI_OK)
-        print_accepted(c, reply_of(msg)->accepted, "profile");
+        print_accepted(c, reply_of(msg), "profile");
     jm_msg_free(&msg);
     jm_json_message_free(&put->base);
     return rc;
@@ -498,7 +504,7 @@ cmd_assess(cli *c, int argc, char **argv)
     req.record_progress = &rp;
     rc = request(c, &req, JOBMATCH__V1__REPLY__BODY_ACCEPTED, &msg);
     if (rc == CLI_OK)
-        print_accepted(c, reply_of(msg)->accepted, "measurement recorded for");
+        print_accepted(c, reply_of(msg), "measurement recorded for");
     jm_msg_free(&msg);
     return rc;
 }
@@ -589,7 +595,7 @@ cmd_consent(cli *c, int argc, char **argv)
     req.set_consent = &sc;
     rc = request(c, &req, JOBMATCH__V1__REPLY__BODY_ACCEPTED, &msg);
     if (rc == CLI_OK)
-        print_accepted(c, reply_of(msg)->accepted, "consent recorded for");
+        print_accepted(c, reply_of(msg), "consent recorded for");
     jm_msg_free(&msg);
     return rc;
 }
@@ -618,7 +624,7 @@ cmd_erase(cli *c, int argc, char **argv)
     req.erase_profile = &erase;
     rc = request(c, &req, JOBMATCH__V1__REPLY__BODY_ACCEPTED, &msg);
     if (rc == CLI_OK)
-        print_accepted(c, reply_of(msg)->accepted, "erased");
+        print_accepted(c, reply_of(msg), "erased");
     jm_msg_free(&msg);
     return rc;
 }

@@ -12,9 +12,9 @@
 #   - the profile's occupations carry their ESCO labels in --json output;
 #   - a URI the shipped ESCO does not know is sent, with a warning;
 #   - --request-id: a script that timed out sends the same command again
-#     and the write is applied once (the same id, "already done"); the id
-#     with another write is a conflict; a command of several writes
-#     refuses it;
+#     and the write is applied once (the same id, "already done"; with
+#     --json "duplicate": true, for orders and profiles); the id with
+#     another write is a conflict; a command of several writes refuses it;
 #   - a citizen's file that is not JSON is refused with its line and
 #     column, never with the text where the parser stopped (a CPR number).
 # Usage: test_cli_edit.sh JOBMATCH INTAKE PROFILES SOURCE_DIR
@@ -120,6 +120,42 @@ expect_exit 1 "the id with another write" \
     j --request-id "$rid" order close "$first" --withdrawn
 grep -q "request_id" "$dir/out" || fail "reused id: $(cat "$dir/out")"
 j order get "$first" | grep -q "OPEN\|open" || fail "the reused id closed $first"
+# With --json a script tells the same by "duplicate": false for the write
+# made, true for the retry, whose answer is otherwise the first one's; the
+# same for a profile's write.
+close_rid=0b4e7d2c-9a1f-4e3b-8c5d-6f7a8b9c0d1e
+j --json --request-id "$close_rid" order close "$first" --withdrawn \
+    >"$dir/first.json"
+j --json --request-id "$close_rid" order close "$first" --withdrawn \
+    >"$dir/retry.json"
+grep -q '"duplicate": false' "$dir/first.json" ||
+    fail "close --json: $(cat "$dir/first.json")"
+grep -q '"duplicate": true' "$dir/retry.json" ||
+    fail "close --json, the retry: $(cat "$dir/retry.json")"
+diff <(grep -v '"duplicate"' "$dir/first.json") \
+    <(grep -v '"duplicate"' "$dir/retry.json") >/dev/null ||
+    fail "the retry's answer is not the first: $(cat "$dir/retry.json")"
+grep -q '"seq": ' "$dir/first.json" && grep -q '"version": ' "$dir/first.json" ||
+    fail "close --json without seq or version: $(cat "$dir/first.json")"
+consent_rid=3c9d1e2f-4a5b-4c6d-8e7f-9a0b1c2d3e4f
+j --json --request-id "$consent_rid" profile consent "$pid" \
+    --neighbour-matching no >"$dir/first.json"
+j --json --request-id "$consent_rid" profile consent "$pid" \
+    --neighbour-matching no >"$dir/retry.json"
+grep -q "\"id\": \"$pid\"" "$dir/first.json" &&
+    grep -q '"duplicate": false' "$dir/first.json" ||
+    fail "consent --json: $(cat "$dir/first.json")"
+grep -q '"duplicate": true' "$dir/retry.json" ||
+    fail "consent --json, the retry: $(cat "$dir/retry.json")"
+# A profile's write says so in its readable line too, as an order's.
+assess_rid=5e2a7c9d-1b3f-4d6a-8c0e-2f4a6b8d0c1e
+expect_exit 0 "assess with --request-id" j --request-id "$assess_rid" \
+    profile assess "$pid" --dimension health --score 3
+grep -q "already done" "$dir/out" && fail "first assess marked done: $(cat "$dir/out")"
+expect_exit 0 "the same assess again" j --request-id "$assess_rid" \
+    profile assess "$pid" --dimension health --score 3
+grep -q "^measurement recorded for $pid .*(already done: this is the first answer)$" \
+    "$dir/out" || fail "the assess retry: $(cat "$dir/out")"
 expect_exit 2 "--request-id with sample load" \
     j --request-id "$rid" sample load --citizens 1 --orders 1
 expect_exit 2 "--request-id of 8 bytes" \

@@ -6,6 +6,9 @@
 #     with id and seq; get, list, close, stats work;
 #   - exit codes: a bad file 2, an invalid order 1 (field path on stderr),
 #     an unreachable service 3;
+#   - an id that exists: the service's message and a hint naming the CLI's
+#     `order update`; an update of no order names update_order.order.id,
+#     not the GetOrder the CLI sends first;
 #   - SIGTERM stops the service with status 0.
 # Usage: test_intake_cli.sh INTAKE_BINARY JOBMATCH_BINARY SOURCE_DIR
 set -euo pipefail
@@ -132,6 +135,35 @@ sed 's/"35610006"/"35610007"/' "$src/docs/examples/job-order.json" |
 [ $? = 1 ] || fail "an invalid order must exit 1"
 grep -q "submit_order.order.cvr" "$dir/stderr" ||
     fail "no field path on stderr: $(cat "$dir/stderr")"
+grep -q "hint:" "$dir/stderr" && fail "a hint for a CVR: $(cat "$dir/stderr")"
+# An id that exists: the service's words (for API clients) stay, and the
+# CLI names its own command, which then takes the same file.
+sed 's/^{/{"id": "taken-1",/' "$src/docs/examples/job-order.json" \
+    >"$dir/taken.json"
+j order submit "$dir/taken.json" >/dev/null || fail "submit of taken-1"
+j order submit "$dir/taken.json" 2>"$dir/stderr"
+[ $? = 1 ] || fail "an id that exists must exit 1"
+grep -q "conflict submit_order.order.id: .*change it with update_order" \
+    "$dir/stderr" || fail "the service's message changed: $(cat "$dir/stderr")"
+grep -qF "hint: change it with 'jobmatch order update taken-1 FILE'" \
+    "$dir/stderr" || fail "no hint for the CLI: $(cat "$dir/stderr")"
+j order update taken-1 "$dir/taken.json" >/dev/null ||
+    fail "the hint's command did not take the file"
+# Updating an order that does not exist: the error names the update's
+# field, which the ID fills, as with --expected-version (the update sent at
+# once), not the GetOrder the CLI sends first to learn the version.
+sed 's/^{/{"id": "no-such-order",/' "$src/docs/examples/job-order.json" \
+    >"$dir/missing.json"
+for version in "" "--expected-version 1"; do
+    j order update no-such-order "$dir/missing.json" $version 2>"$dir/stderr"
+    [ $? = 1 ] || fail "an update of no order ($version) must exit 1"
+    grep -q "not_found update_order.order.id: " "$dir/stderr" ||
+        fail "update of no order ($version): $(cat "$dir/stderr")"
+done
+j --json order update no-such-order "$dir/missing.json" >"$dir/stdout" 2>/dev/null
+[ $? = 1 ] || fail "an update of no order with --json must exit 1"
+grep -q '"field_path": "update_order.order.id"' "$dir/stdout" ||
+    fail "update of no order, --json: $(cat "$dir/stdout")"
 j order close "$id" --withdrawn 2>/dev/null
 [ $? = 1 ] || fail "closing a closed order must exit 1"
 j order outcome "$id" --profile notapid --status hired 2>"$dir/stderr"
