@@ -5,7 +5,6 @@
 
 #include <uv.h>
 
-#include "jm/err.h"
 #include "jm/log.h"
 #include "jm/svc.h"
 #include "profiles_server.h"
@@ -31,10 +30,10 @@ main(int argc, char **argv)
         jm_cfg_release(&cfg, profiles_config_table);
         return 1;
     }
-    if ((rc = profiles_server_new(&server, &loop, &cfg)) != 0) {
-        jm_log(JM_LOG_ERR, "profiles", "start failed: %s", jm_strerror(rc));
+    /* profiles_server_new logs why it failed, where it knows the file or
+     * endpoint at fault; a summary here would only repeat it. */
+    if ((rc = profiles_server_new(&server, &loop, &cfg)) != 0)
         goto out;
-    }
     served = true;
     uv_run(&loop, UV_RUN_DEFAULT); /* returns after SIGTERM/SIGINT */
     if (profiles_server_failed(server))
