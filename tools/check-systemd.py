@@ -332,8 +332,18 @@ def check_metrics_plain(orders):
     if mode != ["755", "jobmatch", "644", "jobmatch"]:
         fail("the metrics directory and file are %s, not readable by "
              "node_exporter's user" % mode)
+    # It runs as the services' user: their stores and key pairs must be out
+    # of its reach (what systemd applies, as it parsed the unit).
+    hidden = inside("systemctl show -p InaccessiblePaths --value "
+                    "jobmatch-metrics.service").stdout
+    for path in ("/var/lib/jobmatch/profiles", "/var/lib/jobmatch/intake",
+                 "/etc/jobmatch/keys/profiles.key"):
+        if path not in hidden:
+            fail("jobmatch-metrics.service can read %s (InaccessiblePaths: "
+                 "%s)" % (path, hidden.strip()))
     say("metrics timer: %s written as the jobmatch user, every service up, "
-        "%d orders in the matcher" % (METRICS_FILE, orders))
+        "%d orders in the matcher; the services' stores and key pairs out "
+        "of its reach" % (METRICS_FILE, orders))
 
 
 def check_metrics_curve():
