@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "jm/bus.h"
 #include "jm/clock.h"
 #include "jm/err.h"
 #include "jm/fs.h"
@@ -505,6 +506,19 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
                              cfg->agreements.count, why, sizeof(why))) != 0) {
         jm_log(JM_LOG_ERR, SERVICE, "%s", why);
         goto fail;
+    }
+    /* The key pair before the node secret, whose directory is the data
+     * directory: a key file that cannot be read leaves no data directory
+     * behind (as intake's and the matcher's). jm_source_new reads it again
+     * for the sockets; a small file, read once per start. */
+    if (cfg->key_file != NULL && cfg->key_file[0] != '\0') {
+        char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
+
+        rc = jm_keys_load_logged(SERVICE, "the key pair", cfg->key_file,
+                                 public_key, secret_key);
+        sodium_memzero(secret_key, sizeof(secret_key));
+        if (rc != 0)
+            goto fail;
     }
     if ((rc = open_protection(server, cfg)) != 0)
         goto fail;

@@ -7,7 +7,7 @@
 #   - a key pair file others may read (0640) stops the start (exit 1) with
 #     the chmod that cures it, said once, not followed by a second line
 #     ending "Operation not permitted"; a key file that is not there says
-#     so, and intake leaves no data directory behind;
+#     so, and no service leaves a data directory behind;
 #   - a data.mdb cut short (intake's, the matcher's) stops the start (exit
 #     1) with the file, its size and "cut short: restore it from a backup",
 #     where LMDB alone dies of SIGBUS (exit 135) without a word;
@@ -121,6 +121,10 @@ run_to_end intake-nokey "$intake" --data-dir "$dir/ik-none" --api "$any" \
     --key-file "$dir/none.key" --allow-file "$dir/x.allow"
 expect_out intake-nokey 1 "intake: cannot read the key pair $dir/none.key: No such file or directory"
 [ ! -e "$dir/ik-none" ] || fail "intake made $dir/ik-none with no key to serve with"
+run_to_end profiles-nokey "$profiles" --data-dir "$dir/pk-none" --api "$any" \
+    --key-file "$dir/none.key" --allow-file "$dir/x.allow"
+expect_out profiles-nokey 1 "profiles: cannot read the key pair $dir/none.key: No such file or directory"
+[ ! -e "$dir/pk-none" ] || fail "profiles made $dir/pk-none (its node secret) with no key to serve with"
 "$jobmatch" node keygen "$dir/k600.key" >/dev/null
 run_to_end matcher-nokey "$matcher" --data-dir "$dir/mk-none" --api "$any" \
     --key-file "$dir/k600.key" --source "$none" --source-key "$dir/none.pub"
