@@ -55,6 +55,19 @@ get_profile(struct pt *t, const char *principal, const char *id)
     return pt_call(t, principal, &req, NULL, NULL);
 }
 
+/* A citizen's progress over time, every dimension. */
+static inline jm_msg_t *
+get_progress(struct pt *t, const char *principal, const char *id)
+{
+    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
+    Jobmatch__V1__GetProgress get = JOBMATCH__V1__GET_PROGRESS__INIT;
+
+    get.profile_id = (char *) id;
+    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
+    req.get_progress = &get;
+    return pt_call(t, principal, &req, NULL, NULL);
+}
+
 static inline jm_msg_t *
 find_profile(struct pt *t, const char *principal, const char *cpr)
 {

@@ -75,8 +75,6 @@ static void
 test_other_municipalities_read_with_consent_only(void **state)
 {
     struct pt *t = *state;
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetProgress gp = JOBMATCH__V1__GET_PROGRESS__INIT;
     struct pt_put p;
     char id[PROFILES_ID_LEN + 1];
     jm_msg_t *msg;
@@ -85,13 +83,10 @@ test_other_municipalities_read_with_consent_only(void **state)
     pt_put_ok(t, CW161, &p, id);
     expect_accepted(record(t, CW161, id, DIM(HEALTH), 2, "2026-01-10"), NULL,
                     NULL);
-    gp.profile_id = id;
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
-    req.get_progress = &gp;
 
     pt_expect_error(get_profile(t, CW101, id), JM_E_NOT_FOUND,
                     "get_profile.profile_id");
-    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_NOT_FOUND,
+    pt_expect_error(get_progress(t, CW101, id), JM_E_NOT_FOUND,
                     "get_progress.profile_id");
 
     expect_accepted(set_consent(t, CW161, id, true, "2026-02-01"), NULL, NULL);
@@ -99,11 +94,11 @@ test_other_municipalities_read_with_consent_only(void **state)
     assert_string_equal(profile_of(msg)->profile->id, id);
     assert_null(profile_of(msg)->personal);
     jm_msg_free(&msg);
-    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_NOT_FOUND,
+    pt_expect_error(get_progress(t, CW101, id), JM_E_NOT_FOUND,
                     "get_progress.profile_id");
     /* Its own municipality and the matcher read the trajectory. */
     for (int i = 0; i < 2; i++) {
-        msg = pt_call(t, i ? MATCH : CW161, &req, NULL, NULL);
+        msg = get_progress(t, i ? MATCH : CW161, id);
         assert_int_equal(pt_reply(msg)->body_case,
                          JOBMATCH__V1__REPLY__BODY_PROGRESS);
         jm_msg_free(&msg);
@@ -126,8 +121,6 @@ test_other_municipalities_read_under_an_agreement_only(void **state)
     static const char *const one_way[] = {"161 101", "101 147", NULL};
     static const char *const both_ways[] = {"101 147,161", NULL};
     struct pt *t = *state;
-    Jobmatch__V1__Request req = JOBMATCH__V1__REQUEST__INIT;
-    Jobmatch__V1__GetProgress gp = JOBMATCH__V1__GET_PROGRESS__INIT;
     struct pt_put p;
     char id[PROFILES_ID_LEN + 1];
     jm_msg_t *msg;
@@ -152,10 +145,7 @@ test_other_municipalities_read_under_an_agreement_only(void **state)
     assert_string_equal(profile_of(msg)->profile->id, id);
     assert_null(profile_of(msg)->personal);
     jm_msg_free(&msg);
-    gp.profile_id = id;
-    req.body_case = JOBMATCH__V1__REQUEST__BODY_GET_PROGRESS;
-    req.get_progress = &gp;
-    pt_expect_error(pt_call(t, CW101, &req, NULL, NULL), JM_E_NOT_FOUND,
+    pt_expect_error(get_progress(t, CW101, id), JM_E_NOT_FOUND,
                     "get_progress.profile_id");
     /* The agreement does not stand in for the consent. */
     expect_accepted(set_consent(t, CW161, id, false, "2026-03-01"), NULL, NULL);
