@@ -192,6 +192,21 @@ static const char *const service_keys[] = {
     "created_at_ms", "updated_at_ms", "closed_at_ms", NULL,
 };
 
+/* word, if a shell reads it as it is (a hint's command pasted as shown),
+ * else placeholder: standard input ("-") cannot be read twice, and a path
+ * with spaces or quotes would need quoting. */
+static const char *
+shell_word_or(const char *word, const char *placeholder)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRS"
+                               "TUVWXYZ0123456789._/+,:@-";
+
+    if (word == NULL || word[0] == '\0' || strcmp(word, "-") == 0 ||
+        word[strspn(word, safe)] != '\0')
+        return placeholder;
+    return word;
+}
+
 /* Whether a submit was refused because its order's id is taken: by the
  * code and the field, which stay when the message's words change. */
 static bool
@@ -245,8 +260,8 @@ cmd_submit(cli *c, int argc, char **argv)
          * for its clients, left as they are); a CLI user needs the
          * command. */
         fprintf(stderr,
-                "%s: hint: change it with 'jobmatch order update %s FILE'\n",
-                c->prog, body.order->id);
+                "%s: hint: change it with 'jobmatch order update %s %s'\n",
+                c->prog, body.order->id, shell_word_or(file, "FILE"));
     jm_msg_free(&msg);
     jm_json_message_free(order);
     return rc;

@@ -145,8 +145,13 @@ j order submit "$dir/taken.json" 2>"$dir/stderr"
 [ $? = 1 ] || fail "an id that exists must exit 1"
 grep -q "conflict submit_order.order.id: .*change it with update_order" \
     "$dir/stderr" || fail "the service's message changed: $(cat "$dir/stderr")"
-grep -qF "hint: change it with 'jobmatch order update taken-1 FILE'" \
+grep -qF "hint: change it with 'jobmatch order update taken-1 $dir/taken.json'" \
     "$dir/stderr" || fail "no hint for the CLI: $(cat "$dir/stderr")"
+# From standard input the file cannot be named: FILE stands for it.
+j order submit - <"$dir/taken.json" 2>"$dir/stderr"
+[ $? = 1 ] || fail "an id that exists, from stdin, must exit 1"
+grep -qF "hint: change it with 'jobmatch order update taken-1 FILE'" \
+    "$dir/stderr" || fail "the hint from stdin: $(cat "$dir/stderr")"
 j order update taken-1 "$dir/taken.json" >/dev/null ||
     fail "the hint's command did not take the file"
 # Updating an order that does not exist: the error names the update's
