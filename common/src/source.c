@@ -773,11 +773,15 @@ jm_source_new(jm_source_t **source_p, uv_loop_t *loop,
             goto fail;
     }
 
-    if ((rc = jm_fs_mkdirs(config->data_dir, 0750)) != 0) {
+    if ((rc = jm_fs_mkdirs(config->data_dir, config->data_dir_mode != 0
+                                                 ? config->data_dir_mode
+                                                 : 0750)) != 0) {
         jm_log(JM_LOG_ERR, config->service, "cannot create %s: %s",
                config->data_dir, jm_strerror(rc));
         goto fail;
     }
+    if (ops->prepare != NULL && (rc = ops->prepare(arg)) != 0)
+        goto fail;
     store_opts.map_size = config->map_size;
     if ((rc = jm_store_open(&source->store, config->data_dir, &store_opts)) !=
         0) {

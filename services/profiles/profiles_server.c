@@ -19,7 +19,6 @@
 
 #include <sodium.h>
 
-#include "jm/bus.h"
 #include "jm/clock.h"
 #include "jm/err.h"
 #include "jm/fs.h"
@@ -438,43 +437,31 @@ path_join(const char *dir, const char *name)
     return path;
 }
 
-/* The secret and the key file, before the store: a server that cannot
- * protect personal data must not start. */
+/* jm_source_ops.prepare: the node secret and the key file, after the key
+ * pair was read and the data directory made, before the store: a server
+ * that cannot protect personal data must not start, nor leave a store. */
 static int
-open_protection(profiles_server_t *server, const struct profiles_config *cfg)
+open_protection(void *arg)
 {
-    char *path = NULL;
+    profiles_server_t *server = arg;
+    char *path;
     int rc;
 
-    if ((rc = profiles_crypto_init()) != 0) {
-        jm_log(JM_LOG_ERR, SERVICE, "libsodium does not start");
-        return rc;
-    }
-    if ((rc = jm_fs_mkdirs(cfg->data_dir, 0700)) != 0) {
-        jm_log(JM_LOG_ERR, SERVICE, "cannot create %s: %s", cfg->data_dir,
-               jm_strerror(rc));
-        return rc;
-    }
-    path = cfg->secret_file && cfg->secret_file[0]
-               ? jm_xstrdup(cfg->secret_file)
-               : path_join(cfg->data_dir, "secret.key");
-    if ((rc = profiles_secret_load(path, server->secret)) != 0) {
-        jm_log(JM_LOG_ERR, SERVICE, "cannot use the node secret %s: %s%s", path,
-               jm_strerror(rc),
+    if ((rc = profiles_secret_load(server->secret_path, server->secret)) != 0) {
+        jm_log(JM_LOG_ERR, SERVICE, "cannot use the node secret %s: %s%s",
+               server->secret_path, jm_strerror(rc),
                rc == -EPERM ? " (it must be readable by its owner only: "
                               "chmod 600)"
                             : "");
-        goto out;
+        return rc;
     }
-    server->secret_path = path;
-    path = path_join(cfg->data_dir, "keys.bin");
+    path = path_join(server->data_dir, "keys.bin");
     if ((rc = profiles_keys_open(&server->keys, path)) != 0)
         jm_log(JM_LOG_ERR, SERVICE, "cannot open the key file %s: %s%s", path,
                jm_strerror(rc),
                rc == -EPERM ? " (it must be readable by its owner only: "
                               "chmod 600)"
                             : "");
-out:
     free(path);
     return rc;
 }
@@ -487,6 +474,7 @@ static const jm_source_ops profiles_ops = {
     .housekeeping = on_housekeeping,
     .committed = on_committed,
     .begin = on_begin,
+    .prepare = open_protection,
 };
 
 int
@@ -507,22 +495,14 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
         jm_log(JM_LOG_ERR, SERVICE, "%s", why);
         goto fail;
     }
-    /* The key pair before the node secret, whose directory is the data
-     * directory: a key file that cannot be read leaves no data directory
-     * behind (as intake's and the matcher's). jm_source_new reads it again
-     * for the sockets; a small file, read once per start. */
-    if (cfg->key_file != NULL && cfg->key_file[0] != '\0') {
-        char public_key[JM_KEY_Z85_LEN + 1], secret_key[JM_KEY_Z85_LEN + 1];
-
-        rc = jm_keys_load_logged(SERVICE, "the key pair", cfg->key_file,
-                                 public_key, secret_key);
-        sodium_memzero(secret_key, sizeof(secret_key));
-        if (rc != 0)
-            goto fail;
-    }
-    if ((rc = open_protection(server, cfg)) != 0)
+    if ((rc = profiles_crypto_init()) != 0) {
+        jm_log(JM_LOG_ERR, SERVICE, "libsodium does not start");
         goto fail;
+    }
     server->data_dir = jm_xstrdup(cfg->data_dir);
+    server->secret_path = cfg->secret_file && cfg->secret_file[0]
+                              ? jm_xstrdup(cfg->secret_file)
+                              : path_join(cfg->data_dir, "secret.key");
     server->api = jm_xstrdup(cfg->api ? cfg->api : "");
     server->log = jm_xstrdup(cfg->log ? cfg->log : "");
     server->tick = jm_xstrdup(cfg->tick ? cfg->tick : "");
@@ -536,6 +516,7 @@ profiles_server_new(profiles_server_t **server_p, uv_loop_t *loop,
     sc.service = SERVICE;
     sc.source_name = server->source_name;
     sc.data_dir = server->data_dir;
+    sc.data_dir_mode = 0700; /* personal data: the owner only */
     sc.api_endpoint = server->api;
     sc.log_endpoint = server->log;
     sc.tick_endpoint = server->tick;

@@ -98,12 +98,21 @@ typedef struct jm_source_ops {
      * (intake's in-memory indexes): forget what an earlier attempt
      * prepared here, make it take effect in committed. */
     void (*begin)(jm_source_t *source, void *arg);
+
+    /* Optional: called once by jm_source_new, after the key pair was read
+     * and the data directory exists, before the store opens: for files a
+     * service keeps beside its store (profiles' node secret and key file),
+     * so that a key file that cannot be read leaves nothing behind and such
+     * a file that cannot be used leaves no store behind. Returns 0, or
+     * -errno (the start fails; it logs why). */
+    int (*prepare)(void *arg);
 } jm_source_ops;
 
 typedef struct jm_source_config {
     const char *service;     /* "intake" (log component, Pong) */
     const char *source_name; /* the log's source name; default service */
     const char *data_dir;    /* LMDB directory (created if missing) */
+    unsigned data_dir_mode;  /* of the directory if created; 0: 0750 */
     const char *api_endpoint;
     /* Optional separate log ROUTER: Ping (the api's Pong), Fetch and
      * FetchSnapshot. */
